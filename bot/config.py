@@ -1,0 +1,121 @@
+"""Settings from the environment. This module is the only reader of `os.environ`.
+
+Everything else is handed a `Settings` (or the single value it needs), so tests and the
+demo build their own with `Settings.from_env({...})` and never touch the process
+environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_PORT = 3000
+DEFAULT_DATABASE_FILE = "oncall.db"
+DEFAULT_SCHEDULES = "schedules"
+
+# The Slack app manifest operators create the app from (named in credential errors).
+MANIFEST = "manifest.yml"
+
+_SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token")
+
+
+class ConfigError(ValueError):
+    """A variable is present but unusable; the message names the variable."""
+
+
+def normalize_database_url(url: str) -> str:
+    """`postgres://` and `postgresql://` (as hosting platforms hand them out) become
+    `postgresql+psycopg://`, the driver we ship; anything else is returned unchanged."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def default_database_url(cwd: Path | None = None) -> str:
+    """A SQLite file `oncall.db` in the working folder, as an absolute path."""
+    path = (cwd or Path.cwd()).resolve() / DEFAULT_DATABASE_FILE
+    return f"sqlite:///{path}"
+
+
+def _redact_url(url: str) -> str:
+    # scheme://user:password@host -> scheme://user:***@host
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None  # SLACK_BOT_TOKEN
+    slack_signing_secret: str | None = None  # SLACK_SIGNING_SECRET
+    slack_app_token: str | None = None  # SLACK_APP_TOKEN: set means Socket Mode
+    slack_api_url: str | None = None  # SLACK_API_URL: Web API base (GovSlack, a stand-in)
+    database_url: str = field(default_factory=default_database_url)  # DATABASE_URL
+    schedules_path: Path = Path(DEFAULT_SCHEDULES)  # ONCALL_SCHEDULES
+    public_url: str | None = None  # ONCALL_PUBLIC_URL: base URL for calendar feed links
+    port: int = DEFAULT_PORT  # PORT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        def get(name: str) -> str | None:
+            value = environ.get(name, "").strip()
+            return value or None
+
+        port_text = get("PORT")
+        if port_text is None:
+            port = DEFAULT_PORT
+        else:
+            try:
+                port = int(port_text)
+            except ValueError:
+                raise ConfigError(f"PORT must be a whole number, got {port_text!r}") from None
+            if not 0 < port < 65536:
+                raise ConfigError(f"PORT must be between 1 and 65535, got {port}")
+
+        database_url = get("DATABASE_URL")
+        public_url = get("ONCALL_PUBLIC_URL")
+        return cls(
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_api_url=get("SLACK_API_URL"),
+            database_url=(
+                normalize_database_url(database_url) if database_url else default_database_url()
+            ),
+            schedules_path=Path(get("ONCALL_SCHEDULES") or DEFAULT_SCHEDULES),
+            public_url=public_url.rstrip("/") if public_url else None,
+            port=port,
+        )
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def missing_slack_settings(self) -> list[str]:
+        """Names of the environment variables `serve` still needs (empty when ready).
+
+        HTTP mode needs the bot token and the signing secret; Socket Mode (an app-level
+        token is set) needs the bot token only."""
+        missing = []
+        if not self.slack_bot_token:
+            missing.append("SLACK_BOT_TOKEN")
+        if not self.socket_mode and not self.slack_signing_secret:
+            missing.append("SLACK_SIGNING_SECRET")
+        return missing
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _SECRET_FIELDS and value is not None:
+                shown = "'***'"
+            elif f.name == "database_url":
+                shown = repr(_redact_url(value))
+            else:
+                shown = repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"Settings({', '.join(parts)})"

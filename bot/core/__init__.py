@@ -1,0 +1,1 @@
+"""Pure domain: stdlib and pytz only; no I/O, no clock, no Slack, no database."""

@@ -1,0 +1,1 @@
+"""Slack adapters: Web API client factory and the local Slack Web API stand-in."""
