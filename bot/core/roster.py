@@ -7,7 +7,8 @@ Rules (docs/schedules.md):
 - An override puts its user on call for the rotation during [from, to), replacing
   whoever the rotation has then, even outside the shift window. Where overrides of
   one rotation overlap, the one listed later wins. A person away is never on call,
-  not even through an override: the rotation's own cover applies for those hours.
+  not even through an override: for those hours an earlier overlapping override, or
+  else the rotation's own cover, applies.
 - Intervals are half-open; at a handoff instant the incoming person is on call.
 
 Point lookups go through a per-UTC-day index built lazily from the same arithmetic
@@ -124,13 +125,17 @@ class Roster:
     # -- one rotation -----------------------------------------------------------
 
     def _effective_overrides(self, rot: Rotation) -> list[tuple[datetime, datetime, str]]:
-        mine = [o for o in self.team.overrides if o.rotation == rot.name]
+        # Each override first loses its user's away hours; only what is left can beat
+        # the overrides listed before it.
+        usable = [
+            (o.user, intervals.subtract([(o.start, o.end)],
+                                        self.away_intervals(o.user, o.start, o.end)))
+            for o in self.team.overrides if o.rotation == rot.name
+        ]
         pieces: list[tuple[datetime, datetime, str]] = []
-        for i, o in enumerate(mine):
-            later = intervals.merge((x.start, x.end) for x in mine[i + 1:])
-            for s, e in intervals.subtract([(o.start, o.end)], later):
-                away = self.away_intervals(o.user, s, e)
-                pieces += [(ps, pe, o.user) for ps, pe in intervals.subtract([(s, e)], away)]
+        for i, (user, spans) in enumerate(usable):
+            later = intervals.merge(iv for _, ivs in usable[i + 1:] for iv in ivs)
+            pieces += [(s, e, user) for s, e in intervals.subtract(spans, later)]
         pieces.sort()
         return pieces
 
@@ -214,7 +219,7 @@ class Roster:
         """Same answer as `on_call` without the index (for checks and one-off queries)."""
         hits = [a for a in self.assignments(instant, instant + timedelta(microseconds=1),
                                             include_uncovered=False) if a.contains(instant)]
-        return self._order_all(hits)
+        return list(self._order_all(hits))
 
     def _order_all(self, actives: Iterable[Assignment]) -> tuple[Assignment, ...]:
         return tuple(sorted(actives, key=lambda a: (TIER_RANK.get(a.tier, 9), a.rotation,

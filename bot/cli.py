@@ -1,0 +1,413 @@
+"""`oncall-bot`: argument parsing and output only; the work is done by services."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from bot import __version__
+from bot.config import ConfigError, Settings
+from bot.core import timezones
+from bot.core.roster import Assignment, Roster
+from bot.services import schedules as svc
+from bot.services.errors import ServiceError
+
+EPILOG = """\
+Examples:
+  oncall-bot who --lang ar                      who reads Arabic on call now
+  oncall-bot who --at 2026-03-15T06:30Z --json  everyone on call then, as JSON
+  oncall-bot shifts --rotation emea --days 14   the next two weeks of one rotation
+  oncall-bot coverage --days 30                 hours when a language has no reader
+  oncall-bot export-ics --user U0AR00001 > me.ics
+  oncall-bot schedules validate schedules/
+  oncall-bot schedules import --dry-run
+
+Environment: DATABASE_URL (default: SQLite file oncall.db here), ONCALL_SCHEDULES
+(default ./schedules). When the database holds no team yet, the schedule commands
+import ONCALL_SCHEDULES first.
+"""
+
+
+class UsageError(Exception):
+    pass
+
+
+def _instant(text: str) -> datetime:
+    """ISO-8601 instant; without an offset it is taken as UTC."""
+    try:
+        dt = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an ISO-8601 time; example: 2026-12-24T08:00Z or "
+            "2026-12-24T08:00+01:00") from None
+    return timezones.utc(dt)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an ISO date; example: 2026-12-24") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1 or n > 3660:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days from 1 to 3660")
+    return n
+
+
+def _lang(text: str) -> str:
+    t = text.strip().lower()
+    if len(t) != 2 or not t.isalpha():
+        raise argparse.ArgumentTypeError(f"'{text}' is not an ISO 639-1 code; example: ar")
+    return t
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="oncall-bot", description="Follow-the-sun on-call rotations and paging for Slack.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"oncall-bot {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def team_opt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--team", help="team name (needed only when several are stored)")
+
+    w = sub.add_parser("who", help="who is on call at an instant, overall or for a language")
+    w.add_argument("--lang", type=_lang, help="ISO 639-1 language code, e.g. ar")
+    w.add_argument("--at", type=_instant, help="ISO-8601 instant (default: now; no offset = UTC)")
+    w.add_argument("--json", action="store_true", help="print a JSON document")
+    team_opt(w)
+
+    s = sub.add_parser("shifts", help="shifts between two dates, substitutions marked")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--rotation", help="one rotation's shifts")
+    g.add_argument("--user", help="one person's shifts (Slack user ID)")
+    s.add_argument("--from", dest="start", type=_day, help="first day, UTC (default: today)")
+    s.add_argument("--days", type=_positive, default=7, help="how many days (default 7)")
+    s.add_argument("--json", action="store_true", help="print a JSON document")
+    team_opt(s)
+
+    c = sub.add_parser("coverage", help="hours (UTC) when no on-call specialist reads a language")
+    c.add_argument("--from", dest="start", type=_day, help="first day, UTC (default: today)")
+    c.add_argument("--days", type=_positive, default=14, help="how many days (default 14)")
+    c.add_argument("--json", action="store_true", help="print a JSON document")
+    team_opt(c)
+
+    e = sub.add_parser("export-ics", help="an iCalendar file of the shifts on stdout")
+    g = e.add_mutually_exclusive_group()
+    g.add_argument("--rotation", help="one rotation")
+    g.add_argument("--user", help="one person (Slack user ID)")
+    e.add_argument("--from", dest="start", type=_day, help="first day, UTC (default: today)")
+    e.add_argument("--days", type=_positive, default=90, help="how many days (default 90)")
+    team_opt(e)
+
+    sc = sub.add_parser("schedules", help="schedules as code: validate, import, export YAML")
+    ssub = sc.add_subparsers(dest="action", metavar="ACTION")
+    for name, text in (("validate", "check YAML files; writes nothing"),
+                       ("import", "make the database match the YAML (all or nothing)"),
+                       ("export", "print the stored teams as YAML")):
+        a = ssub.add_parser(name, help=text)
+        if name == "export":
+            a.add_argument("path", nargs="?", type=Path,
+                           help="folder to write <team>.yaml into (default: stdout)")
+            team_opt(a)
+        else:
+            a.add_argument("path", nargs="?", type=Path,
+                           help="a .yaml file or a folder of them (default: ONCALL_SCHEDULES)")
+        if name == "import":
+            a.add_argument("--dry-run", action="store_true", help="show changes, write nothing")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env()
+        return COMMANDS[args.command](args, settings)
+    except (ServiceError, ConfigError, UsageError) as err:
+        print(f"oncall-bot {args.command}: {err}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+# -- plumbing ---------------------------------------------------------------------------
+
+def _session_factory(settings: Settings):
+    from bot.store.db import make_engine, migrate, session_factory
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return session_factory(engine)
+
+
+def _roster(args, settings: Settings) -> Roster:
+    from bot.holiday_calendar import holiday_dates
+
+    sf = _session_factory(settings)
+    if not svc.team_names(sf):
+        _bootstrap(sf, settings.schedules_path)
+    name = svc.pick_team_name(sf, getattr(args, "team", None))
+    return Roster(svc.load_team(sf, name), holiday_dates)
+
+
+def _bootstrap(sf, path: Path) -> None:
+    from bot.schedules_io import ScheduleError, load_schedules
+
+    if not path.exists():
+        raise UsageError(f"the database holds no team and {path} does not exist; "
+                         "set ONCALL_SCHEDULES or run `oncall-bot schedules import PATH`")
+    try:
+        teams = load_schedules(path)
+    except ScheduleError as err:
+        raise UsageError(f"cannot bootstrap from {path}:\n{err}") from None
+    svc.import_teams(sf, teams)
+    print(f"(first run: imported {', '.join(t.name for t in teams)} from {path})",
+          file=sys.stderr)
+
+
+def _now() -> datetime:
+    from bot.clock import SystemClock
+
+    return SystemClock().now()
+
+
+def _start(args) -> datetime:
+    day = args.start or _now().date()
+    return timezones.utc(datetime.combine(day, time(0)))
+
+
+def _emit_json(doc) -> int:
+    json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _iso(dt: datetime) -> str:
+    return timezones.utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _assignment_json(roster: Roster, a: Assignment) -> dict:
+    spec = roster.specialist(a.user) if a.user else None
+    rot = roster.team.rotation(a.rotation)
+    return {
+        "user": a.user, "name": spec.name if spec else None,
+        "languages": list(spec.languages) if spec else [],
+        "rotation": a.rotation, "tier": a.tier, "kind": a.kind,
+        "scheduled": a.scheduled, "start": _iso(a.start), "end": _iso(a.end),
+        "rotation_timezone": rot.timezone if rot else None,
+    }
+
+
+def _local(dt: datetime, zone: str) -> str:
+    return f"{timezones.format_local(dt, zone)} ({zone})"
+
+
+def _person(roster: Roster, user: str | None) -> str:
+    if user is None:
+        return "nobody"
+    spec = roster.specialist(user)
+    return f"{spec.name} <{user}>" if spec else user
+
+
+def _line(roster: Roster, a: Assignment) -> str:
+    zone = roster.team.rotation(a.rotation).timezone
+    spec = roster.specialist(a.user) if a.user else None
+    langs = ",".join(spec.languages) if spec else "-"
+    mark = {"override": " [override]", "uncovered": " [UNCOVERED]"}.get(a.kind, "")
+    if a.kind == "substitute":
+        mark = f" [covering for {_person(roster, a.scheduled)}]"
+    return (f"{_person(roster, a.user)} [{langs}]  {a.rotation} ({a.tier})  "
+            f"until {_local(a.end, zone)}{mark}")
+
+
+# -- commands -----------------------------------------------------------------------------
+
+def cmd_who(args, settings: Settings) -> int:
+    roster = _roster(args, settings)
+    at = args.at or _now()
+    ans = svc.who(roster, at, args.lang)
+    if args.json:
+        doc = {"team": roster.team.name, "at": _iso(ans.at),
+               "on_call": [_assignment_json(roster, a) for a in ans.on_call]}
+        if args.lang:
+            doc["language"] = args.lang
+            doc["backups"] = ans.backups
+        else:
+            doc["by_language"] = {
+                lang: [a.user for a in roster.on_call_for(lang, ans.at)]
+                for lang in roster.team.languages}
+        return _emit_json(doc)
+    print(f"Team {roster.team.name}, at {_iso(ans.at)}")
+    if args.lang:
+        if args.lang not in roster.team.languages:
+            print(f"note: {args.lang} is not one of the team's languages "
+                  f"({', '.join(roster.team.languages)})")
+        if not ans.on_call:
+            print(f"Nobody on call reads {args.lang}.")
+            if ans.backups:
+                print("Off-shift backups who opted in: "
+                      + ", ".join(_person(roster, u) for u in ans.backups))
+            return 0
+        print(f"On call for {args.lang}, best first:")
+        for i, a in enumerate(ans.on_call, 1):
+            print(f"  {i}. {_line(roster, a)}")
+        return 0
+    if not ans.on_call:
+        print("Nobody is on call.")
+    for a in ans.on_call:
+        print(f"  {_line(roster, a)}")
+    print("By language:")
+    for lang in roster.team.languages:
+        names = [roster.specialist(a.user).name for a in roster.on_call_for(lang, ans.at)]
+        print(f"  {lang}: {', '.join(names) if names else 'NOBODY'}")
+    return 0
+
+
+def cmd_shifts(args, settings: Settings) -> int:
+    roster = _roster(args, settings)
+    start = _start(args)
+    found = svc.shifts(roster, start, args.days, args.rotation, args.user)
+    if args.json:
+        return _emit_json({"team": roster.team.name, "from": _iso(start),
+                           "to": _iso(start + timedelta(days=args.days)),
+                           "shifts": [_assignment_json(roster, a) for a in found]})
+    what = (f"rotation {args.rotation}" if args.rotation else
+            f"{_person(roster, args.user)}" if args.user else "all rotations")
+    print(f"Shifts of {what}, {args.days} days from {start:%Y-%m-%d} (UTC)")
+    spec = roster.specialist(args.user) if args.user else None
+    for a in found:
+        zone = spec.timezone if spec else roster.team.rotation(a.rotation).timezone
+        mark = {"override": "  [override]", "uncovered": "  [UNCOVERED: nobody free]"}.get(
+            a.kind, "")
+        if a.kind == "substitute":
+            mark = f"  [covering for {_person(roster, a.scheduled)}, who is away]"
+        print(f"  {timezones.format_local(a.start, zone)} -> "
+              f"{timezones.format_local(a.end, zone)} ({zone})  {a.rotation:<12} "
+              f"{_person(roster, a.user)}{mark}")
+    if not found:
+        print("  (no shifts)")
+    return 0
+
+
+def cmd_coverage(args, settings: Settings) -> int:
+    roster = _roster(args, settings)
+    cov = svc.coverage(roster, _start(args), args.days)
+    if args.json:
+        return _emit_json({
+            "team": roster.team.name, "from": _iso(cov.start), "to": _iso(cov.end),
+            "gaps": {lang: [{"start": _iso(s), "end": _iso(e),
+                             "hours": round((e - s).total_seconds() / 3600, 2)}
+                            for s, e in gaps] for lang, gaps in cov.gaps.items()},
+            "dst_changes": {z: [_iso(t) for t in ts] for z, ts in cov.dst_changes.items()},
+        })
+    print(f"Coverage of team {roster.team.name}, {_iso(cov.start)} to {_iso(cov.end)}")
+    for lang, gaps in cov.gaps.items():
+        if not gaps:
+            print(f"  {lang}: covered all the time")
+            continue
+        hours = sum((e - s).total_seconds() for s, e in gaps) / 3600
+        print(f"  {lang}: {len(gaps)} gap(s), {hours:g} h without an on-call reader")
+        for s, e in gaps:
+            print(f"      {_iso(s)} -> {_iso(e)}  ({(e - s).total_seconds() / 3600:g} h)")
+    changes = [(t, z) for z, ts in cov.dst_changes.items() for t in ts]
+    if changes:
+        print("Clock changes in this window (shift windows are local wall-clock times):")
+        for t, z in sorted(changes):
+            before = timezones.utc_offset(t - timedelta(seconds=1), z)
+            after = timezones.utc_offset(t, z)
+            print(f"      {_iso(t)}  {z}: UTC{_offset(before)} -> UTC{_offset(after)}")
+    return 0
+
+
+def _offset(td: timedelta) -> str:
+    minutes = int(td.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def cmd_export_ics(args, settings: Settings) -> int:
+    from bot.ics import calendar
+
+    roster = _roster(args, settings)
+    start = _start(args)
+    found = svc.shifts(roster, start, args.days, args.rotation, args.user)
+    title = (f"On call: {args.rotation}" if args.rotation else
+             f"On call: {_person(roster, args.user)}" if args.user else
+             f"On call: {roster.team.name}")
+    sys.stdout.buffer.write(calendar(roster, found, title, stamp=_now()))
+    return 0
+
+
+def cmd_schedules(args, settings: Settings) -> int:
+    from bot.schedules_io import ScheduleError, dump_team, load_schedules
+
+    if args.action is None:
+        raise UsageError("say what to do: validate, import or export; "
+                         "example: oncall-bot schedules validate schedules/")
+    if args.action == "export":
+        sf = _session_factory(settings)
+        names = [args.team] if args.team else svc.team_names(sf)
+        if not names:
+            raise UsageError("the database holds no team; nothing to export")
+        for name in names:
+            text = dump_team(svc.load_team(sf, name))
+            if args.path:
+                args.path.mkdir(parents=True, exist_ok=True)
+                (args.path / f"{name}.yaml").write_text(text, encoding="utf-8")
+                print(f"wrote {args.path / (name + '.yaml')}", file=sys.stderr)
+            else:
+                sys.stdout.write(text)
+        return 0
+    path = args.path or settings.schedules_path
+    if not path.exists():
+        raise UsageError(f"{path} does not exist; give a .yaml file or a folder of them")
+    try:
+        teams = load_schedules(path)
+    except ScheduleError as err:
+        print(str(err), file=sys.stderr)
+        n = len(err.problems)
+        print(f"{n} problem{'s' if n != 1 else ''} found; nothing was written.", file=sys.stderr)
+        return 1
+    if args.action == "validate":
+        for t in teams:
+            print(f"ok: team {t.name}: {len(t.specialists)} specialists, "
+                  f"{len(t.rotations)} rotations, {len(t.overrides)} overrides, "
+                  f"{len(t.time_off)} time-off entries")
+        return 0
+    sf = _session_factory(settings)
+    results = svc.import_teams(sf, teams, dry_run=args.dry_run)
+    for r in results:
+        if not r.changes:
+            print(f"team {r.team}: no changes")
+            continue
+        verb = "would change" if args.dry_run else "changed"
+        print(f"team {r.team}: {verb} {len(r.changes)} thing(s):")
+        for line in r.changes:
+            print(f"  {line}")
+    if args.dry_run:
+        print("dry run: nothing was written")
+    return 0
+
+
+COMMANDS = {
+    "who": cmd_who,
+    "shifts": cmd_shifts,
+    "coverage": cmd_coverage,
+    "export-ics": cmd_export_ics,
+    "schedules": cmd_schedules,
+}

@@ -1,0 +1,318 @@
+"""What changed between two versions of a team, as lines a manager can read.
+
+    + specialist U0AR00001 Layla Haddad (Asia/Dubai; reads ar, fr, en; backup ar)
+    ~ rotation emea: shift 08:00-16:00 -> 07:00-15:00
+    - override emea: U0ES00002 2026-12-24 08:00 -> 2026-12-24 16:00 (Europe/Dublin)
+
+`+` added, `-` removed, `~` changed (one line per changed field). The list is empty
+exactly when the two teams are equal, order of entries included (the order of
+overrides matters: where two overlap, the later one wins). Pure: no I/O, no YAML.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from bot.core import timezones
+from bot.core.model import (
+    WEEKDAYS,
+    EscalationPolicy,
+    Override,
+    Rotation,
+    Specialist,
+    Team,
+    TimeOff,
+)
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+
+def diff_teams(old: Team | None, new: Team) -> list[str]:
+    """Human-readable change lines from `old` to `new` (`old` None: a new team)."""
+    out: list[str] = []
+    if old is None:
+        out.append(
+            f"+ team {new.name} (languages {_list(new.languages)}; intake {new.intake_channel}; "
+            f"escalation channel {new.escalation_channel}; managers {_list(new.managers)}"
+            + (f"; manager group {new.manager_group}" if new.manager_group else "")
+            + f"; default severity {new.default_severity})"
+        )
+        base = Team(
+            new.name,
+            (),
+            new.intake_channel,
+            new.escalation_channel,
+            default_severity=new.default_severity,
+        )
+        out.extend(_diff_body(base, new))
+        return out
+    out.extend(_diff_header(old, new))
+    out.extend(_diff_body(old, new))
+    return out
+
+
+# -- sections ---------------------------------------------------------------------------------
+
+
+def _diff_header(old: Team, new: Team) -> list[str]:
+    out = []
+    pairs: list[tuple[str, str, str]] = [
+        ("name", old.name, new.name),
+        ("languages", _list(old.languages), _list(new.languages)),
+        ("intake_channel", old.intake_channel, new.intake_channel),
+        ("escalation_channel", old.escalation_channel, new.escalation_channel),
+        ("managers", _list(old.managers), _list(new.managers)),
+        ("manager_group", old.manager_group or "none", new.manager_group or "none"),
+    ]
+    for field, a, b in pairs:
+        if a != b:
+            out.append(f"~ team {new.name}: {field} {a} -> {b}")
+    return out
+
+
+def _diff_body(old: Team, new: Team) -> list[str]:
+    out: list[str] = []
+    out.extend(
+        _keyed(
+            old.specialists,
+            new.specialists,
+            key=lambda s: s.id,
+            what="specialist",
+            label=lambda s: f"{s.id} {s.name}",
+            summary=_specialist_summary,
+            fields=_specialist_fields,
+        )
+    )
+    out.extend(
+        _keyed(
+            old.rotations,
+            new.rotations,
+            key=lambda r: r.name,
+            what="rotation",
+            label=lambda r: r.name,
+            summary=_rotation_summary,
+            fields=_rotation_fields,
+        )
+    )
+    out.extend(
+        _multiset(
+            old.overrides,
+            new.overrides,
+            what="override",
+            old_fmt=lambda o: _override(o, old),
+            new_fmt=lambda o: _override(o, new),
+            reorder="overrides: same entries in a new order (where two overlap, the later wins)",
+        )
+    )
+    out.extend(
+        _multiset(
+            old.time_off,
+            new.time_off,
+            what="time off",
+            old_fmt=lambda t: _time_off(t, old),
+            new_fmt=lambda t: _time_off(t, new),
+            reorder="time off: same entries in a new order",
+        )
+    )
+    if old.default_severity != new.default_severity:
+        out.append(
+            f"~ escalation: default_severity {old.default_severity} -> {new.default_severity}"
+        )
+    out.extend(
+        _keyed(
+            _policies(old),
+            _policies(new),
+            key=lambda p: p[0],
+            what="policy",
+            label=lambda p: p[0],
+            summary=lambda p: _policy_summary(p[1]),
+            fields=lambda p: _policy_fields(p[1]),
+        )
+    )
+    return out
+
+
+def _keyed(
+    old: Sequence[T],
+    new: Sequence[T],
+    *,
+    key: Callable[[T], K],
+    what: str,
+    label: Callable[[T], str],
+    summary: Callable[[T], str],
+    fields: Callable[[T], list[tuple[str, str]]],
+) -> list[str]:
+    """Entries matched by key: removed, then added or changed in the new order, then order."""
+    out: list[str] = []
+    old_by = {key(x): x for x in old}
+    new_by = {key(x): x for x in new}
+    for x in old:
+        if key(x) not in new_by:
+            out.append(f"- {what} {label(x)}")
+    for x in new:
+        k = key(x)
+        if k not in old_by:
+            out.append(f"+ {what} {label(x)} ({summary(x)})")
+            continue
+        before = old_by[k]
+        if before == x:
+            continue
+        changed = [
+            f"{name} {a} -> {b}"
+            for (name, a), (_, b) in zip(fields(before), fields(x), strict=True)
+            if a != b
+        ]
+        if not changed:  # equal when shown, different underneath (e.g. seconds)
+            changed = ["changed"]
+        out.extend(f"~ {what} {label(x)}: {c}" for c in changed)
+    old_order = [key(x) for x in old if key(x) in new_by]
+    new_order = [key(x) for x in new if key(x) in old_by]
+    if old_order != new_order:
+        out.append(f"~ {what} order: {_list(map(str, old_order))} -> {_list(map(str, new_order))}")
+    return out
+
+
+def _multiset(
+    old: Sequence[T],
+    new: Sequence[T],
+    *,
+    what: str,
+    old_fmt: Callable[[T], str],
+    new_fmt: Callable[[T], str],
+    reorder: str,
+) -> list[str]:
+    out: list[str] = []
+    removed = Counter(old) - Counter(new)
+    added = Counter(new) - Counter(old)
+    for x in old:
+        if removed[x] > 0:
+            removed[x] -= 1
+            out.append(f"- {what} {old_fmt(x)}")
+    for x in new:
+        if added[x] > 0:
+            added[x] -= 1
+            out.append(f"+ {what} {new_fmt(x)}")
+    if not out and tuple(old) != tuple(new):
+        out.append(f"~ {reorder}")
+    return out
+
+
+# -- formatting -------------------------------------------------------------------------------
+
+
+def _list(items: Iterable[str]) -> str:
+    items = list(items)
+    return ", ".join(items) if items else "none"
+
+
+def _days(days: frozenset[int]) -> str:
+    """{0,1,2,3,4} -> 'mon-fri'; {0,2,4} -> 'mon, wed, fri'."""
+    runs: list[list[int]] = []
+    for d in sorted(days):
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{WEEKDAYS[run[0]]}-{WEEKDAYS[run[-1]]}")
+        else:
+            parts.extend(WEEKDAYS[d] for d in run)
+    return ", ".join(parts) if parts else "none"
+
+
+def _specialist_fields(s: Specialist) -> list[tuple[str, str]]:
+    return [
+        ("id", s.id),
+        ("name", s.name),
+        ("timezone", s.timezone),
+        ("languages", _list(s.languages)),
+        ("backup", _list(s.backup)),
+        ("holidays", s.holidays or "none"),
+    ]
+
+
+def _specialist_summary(s: Specialist) -> str:
+    text = f"{s.timezone}; reads {_list(s.languages)}"
+    if s.backup:
+        text += f"; backup {_list(s.backup)}"
+    if s.holidays:
+        text += f"; holidays {s.holidays}"
+    return text
+
+
+def _rotation_fields(r: Rotation) -> list[tuple[str, str]]:
+    return [
+        ("name", r.name),
+        ("timezone", r.timezone),
+        ("shift", r.shift_label),
+        ("days", _days(r.days)),
+        ("handoff", r.handoff_label),
+        ("start", r.start.isoformat()),
+        ("tier", r.tier),
+        ("members", _list(r.members)),
+    ]
+
+
+def _rotation_summary(r: Rotation) -> str:
+    return (
+        f"{r.timezone} {r.shift_label}, {_days(r.days)}, {r.handoff_label} from "
+        f"{r.start.isoformat()}, {r.tier}; members {_list(r.members)}"
+    )
+
+
+def _zone(tz: str | None) -> str:
+    return tz if tz and timezones.is_valid_zone(tz) else "UTC"
+
+
+def _local(instant: datetime, tz: str) -> str:
+    loc = timezones.to_local(instant, tz)
+    return loc.strftime("%Y-%m-%d %H:%M:%S" if loc.second else "%Y-%m-%d %H:%M")
+
+
+def _override(o: Override, team: Team) -> str:
+    rot = team.rotation(o.rotation)
+    tz = _zone(rot.timezone if rot else None)
+    return f"{o.rotation}: {o.user} {_local(o.start, tz)} -> {_local(o.end, tz)} ({tz})"
+
+
+def _time_off(t: TimeOff, team: Team) -> str:
+    spec = team.specialist(t.user)
+    tz = _zone(spec.timezone if spec else None)
+    if t.all_day:
+        first = timezones.local_date(t.start, tz)
+        last = timezones.local_date(t.end, tz) - timedelta(days=1)
+        return f"{t.user}: {first.isoformat()} to {last.isoformat()} ({tz})"
+    return f"{t.user}: {_local(t.start, tz)} -> {_local(t.end, tz)} ({tz})"
+
+
+def _policies(team: Team) -> list[tuple[str, EscalationPolicy]]:
+    return list(team.policies)
+
+
+def _wait(d: timedelta | None) -> str:
+    if d is None:
+        return ""
+    secs = int(d.total_seconds())
+    if secs % 3600 == 0:
+        return f" {secs // 3600}h"
+    if secs % 60 == 0:
+        return f" {secs // 60}m"
+    return f" {secs}s"
+
+
+def _steps(p: EscalationPolicy) -> str:
+    return ", ".join(f"{s.notify}{_wait(s.wait)}" for s in p.steps)
+
+
+def _policy_fields(p: EscalationPolicy) -> list[tuple[str, str]]:
+    return [("steps", _steps(p)), ("repeat", str(p.repeat))]
+
+
+def _policy_summary(p: EscalationPolicy) -> str:
+    return f"{_steps(p)}; repeat {p.repeat}"

@@ -1,0 +1,181 @@
+"""The escalation decision: a pure function of the frozen policy, the request's
+progress, the roster and `now`. Services load the inputs and write the outputs.
+
+Progress is the position of the step that fired last, (round, step). A deadline
+fires the step after it; a decline re-runs `language_oncall` with the next
+candidate when there is one, else moves on at once. A step that finds nobody to
+notify is skipped at once (noted in the timeline). After the last step of a round
+the chain starts again, `repeat` more times; then the request stays open, with
+nothing left to fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core import routing
+from bot.core.model import EscalationPolicy
+from bot.core.roster import Roster
+
+DEADLINE, DECLINE, START = "deadline", "decline", "start"
+
+
+@dataclass(frozen=True)
+class Position:
+    round: int
+    step: int
+
+
+@dataclass(frozen=True)
+class Page:
+    user: str
+    source: str  # routing.ON_CALL | BACKUP | TRANSLATION
+    needs_translation: bool = False
+
+
+@dataclass(frozen=True)
+class Fired:
+    """One step that fired (or was skipped because it found nobody)."""
+
+    position: Position
+    kind: str
+    pages: tuple[Page, ...] = ()
+    managers: tuple[str, ...] = ()
+    channel: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    fired: tuple[Fired, ...] = ()
+    position: Position | None = None  # the step that fired last after this decision
+    next_due: datetime | None = None  # None: nothing more will fire
+    exhausted: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    roster: Roster
+    language: str
+    managers: tuple[str, ...]
+    escalation_channel: str | None
+    recent_pages: Mapping[str, int] = field(default_factory=dict)
+    declined: frozenset[str] = frozenset()  # users who declined this request
+    paged_this_step: frozenset[str] = frozenset()  # users paged at the current position
+
+
+def _next(policy: EscalationPolicy, pos: Position | None) -> Position | None:
+    if pos is None:
+        return Position(0, 0)
+    if pos.step + 1 < len(policy.steps):
+        return Position(pos.round, pos.step + 1)
+    if pos.round < policy.repeat:
+        return Position(pos.round + 1, 0)
+    return None
+
+
+def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
+          exclude: frozenset[str]) -> Fired:
+    step = policy.steps[pos.step]
+    kind = step.notify
+    lang = ctx.language
+    if kind == "language_oncall":
+        for c in routing.chain(ctx.roster, lang, now, ctx.recent_pages):
+            if c.user not in exclude:
+                return Fired(pos, kind, (Page(c.user, c.source, c.needs_translation),),
+                             note=_source_note(c.source, lang))
+        return Fired(pos, kind, note="nobody left to page")
+    if kind == "language_oncall_all":
+        found = [c for c in routing.chain(ctx.roster, lang, now, ctx.recent_pages)
+                 if c.user not in ctx.declined]
+        pages = tuple(Page(c.user, c.source, c.needs_translation) for c in found)
+        return Fired(pos, kind, pages, note=_source_note(found[0].source, lang) if found
+                     else "nobody left to page")
+    if kind == "language_backup":
+        found = [c for c in routing.backups(ctx.roster, lang, now, ctx.recent_pages)
+                 if c.user not in ctx.declined]
+        pages = tuple(Page(c.user, c.source) for c in found)
+        return Fired(pos, kind, pages, note="" if pages else f"no opted-in backup for {lang}")
+    if kind == "managers":
+        return Fired(pos, kind, managers=ctx.managers,
+                     note="" if ctx.managers else "the team lists no managers")
+    if kind == "channel":
+        return Fired(pos, kind, channel=ctx.escalation_channel,
+                     note="" if ctx.escalation_channel else "no escalation channel")
+    raise ValueError(f"unknown escalation step kind {kind!r}")
+
+
+def _source_note(source: str, lang: str) -> str:
+    if source == routing.BACKUP:
+        return f"nobody on shift reads {lang}: paging an opted-in backup"
+    if source == routing.TRANSLATION:
+        return f"nobody on shift or on backup reads {lang}: needs translation"
+    return ""
+
+
+def _did_something(f: Fired) -> bool:
+    return bool(f.pages or f.managers or f.channel)
+
+
+def decide(policy: EscalationPolicy, last: Position | None, reason: str, ctx: Context,
+           now: datetime) -> Decision:
+    """What fires now and when the next deadline falls.
+
+    `last` is the step that fired last (None before the first); `reason` is START,
+    DEADLINE (the wait after `last` ran out) or DECLINE (someone declined a page).
+    """
+    fired: list[Fired] = []
+    if reason == DECLINE and last is not None:
+        step = policy.steps[last.step]
+        if step.notify == "language_oncall":
+            again = _fire(policy, last, ctx, now, ctx.declined | ctx.paged_this_step)
+            if _did_something(again):
+                return Decision((again,), last, _due(policy, last, now))
+        elif ctx.paged_this_step - ctx.declined:
+            # Others paged at this step may still answer: keep waiting for them.
+            return Decision((), last, None)
+    pos = _next(policy, last)
+    while pos is not None:
+        f = _fire(policy, pos, ctx, now, ctx.declined)
+        fired.append(f)
+        if _did_something(f):
+            return Decision(tuple(fired), pos, _due(policy, pos, now))
+        pos_next = _next(policy, pos)
+        if pos_next is None:
+            return Decision(tuple(fired), pos, None, exhausted=True)
+        # Never loop forever over rounds where every step finds nobody.
+        if pos_next.round != pos.round and not any(_did_something(x) for x in fired):
+            return Decision(tuple(fired), pos, None, exhausted=True)
+        pos = pos_next
+    return Decision(tuple(fired), last, None, exhausted=True)
+
+
+def _due(policy: EscalationPolicy, pos: Position, now: datetime) -> datetime | None:
+    wait = policy.steps[pos.step].wait
+    if wait is not None:
+        return now + wait
+    # The last step has no wait: the next round (if any) starts at once.
+    return now if _next(policy, pos) is not None else None
+
+
+def total_steps(policy: EscalationPolicy) -> int:
+    return len(policy.steps) * (policy.repeat + 1)
+
+
+def policy_to_json(policy: EscalationPolicy) -> dict:
+    return {"repeat": policy.repeat,
+            "steps": [{"notify": s.notify,
+                       "wait": int(s.wait.total_seconds()) if s.wait is not None else None}
+                      for s in policy.steps]}
+
+
+def policy_from_json(doc: dict) -> EscalationPolicy:
+    from bot.core.model import EscalationStep
+
+    return EscalationPolicy(
+        tuple(EscalationStep(s["notify"],
+                             timedelta(seconds=s["wait"]) if s["wait"] is not None else None)
+              for s in doc["steps"]),
+        int(doc.get("repeat", 0)))

@@ -1,0 +1,1 @@
+"""Use cases: one transaction each, `now` passed in. Every front end calls these."""

@@ -1,0 +1,142 @@
+"""Schedules as code and schedule questions: import/export, who, shifts, coverage."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.core import timezones
+from bot.core.diff import diff_teams
+from bot.core.model import Team
+from bot.core.roster import Assignment, HolidayDates, Roster
+from bot.services.errors import NotFound, ServiceError
+from bot.store import teams as team_store
+
+SessionFactory = Callable[[], Session]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    team: str
+    changes: list[str]
+    applied: bool
+
+
+def import_teams(session_factory: SessionFactory, teams: list[Team],
+                 dry_run: bool = False) -> list[ImportResult]:
+    """Make the database hold exactly these teams' schedules: all or nothing."""
+    results = []
+    with session_factory() as session, session.begin():
+        for team in teams:
+            old = team_store.load_team(session, team.name)
+            changes = diff_teams(old, team)
+            if changes and not dry_run:
+                team_store.save_team(session, team)
+            results.append(ImportResult(team.name, changes, bool(changes) and not dry_run))
+        if dry_run:
+            session.rollback()
+    return results
+
+
+def team_names(session_factory: SessionFactory) -> list[str]:
+    with session_factory() as session:
+        return team_store.list_team_names(session)
+
+
+def load_team(session_factory: SessionFactory, name: str) -> Team:
+    with session_factory() as session:
+        team = team_store.load_team(session, name)
+    if team is None:
+        raise NotFound(f"no team named '{name}' in the database")
+    return team
+
+
+def pick_team_name(session_factory: SessionFactory, name: str | None) -> str:
+    names = team_names(session_factory)
+    if name is not None:
+        if name not in names:
+            raise NotFound(f"no team named '{name}'; known teams: {', '.join(names) or 'none'}")
+        return name
+    if not names:
+        raise NotFound("the database holds no team yet; run `oncall-bot schedules import`")
+    if len(names) > 1:
+        raise ServiceError(f"several teams are stored ({', '.join(names)}); pick one with --team")
+    return names[0]
+
+
+class RosterCache:
+    """One Roster per team revision: lookups stay fast and edits show up at once."""
+
+    def __init__(self, session_factory: SessionFactory, holiday_dates: HolidayDates | None):
+        self._sf = session_factory
+        self._holiday_dates = holiday_dates
+        self._cache: dict[str, tuple[int, Roster]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, team_name: str) -> Roster:
+        with self._sf() as session:
+            revision = team_store.team_revision(session, team_name)
+            if revision is None:
+                raise NotFound(f"no team named '{team_name}'")
+            hit = self._cache.get(team_name)
+            if hit is not None and hit[0] == revision:
+                return hit[1]
+            team = team_store.load_team(session, team_name)
+        roster = Roster(team, self._holiday_dates)
+        with self._lock:
+            self._cache[team_name] = (revision, roster)
+        return roster
+
+
+# -- questions about a roster (pure; the CLI and Slack format the answers) ----------------
+
+
+@dataclass(frozen=True)
+class WhoAnswer:
+    at: datetime
+    language: str | None
+    on_call: list[Assignment]  # ordered best first when a language is asked for
+    backups: list[str]  # off-shift opted-in readers, when nobody on call reads it
+
+
+def who(roster: Roster, at: datetime, language: str | None = None) -> WhoAnswer:
+    at = timezones.utc(at)
+    if language is None:
+        return WhoAnswer(at, None, roster.on_call(at), [])
+    on = roster.on_call_for(language, at)
+    backups: list[str] = []
+    if not on:
+        on_ids = {a.user for a in roster.on_call(at)}
+        backups = [s.id for s in roster.team.specialists
+                   if language in s.backup and s.id not in on_ids and not roster.is_away(s.id, at)]
+    return WhoAnswer(at, language, on, backups)
+
+
+def shifts(roster: Roster, start: datetime, days: int, rotation: str | None = None,
+           user: str | None = None) -> list[Assignment]:
+    if rotation is not None and roster.team.rotation(rotation) is None:
+        names = ", ".join(r.name for r in roster.team.rotations)
+        raise NotFound(f"no rotation named '{rotation}'; rotations: {names}")
+    if user is not None and roster.specialist(user) is None:
+        raise NotFound(f"no specialist with Slack ID '{user}' in team {roster.team.name}")
+    end = start + timedelta(days=days)
+    return roster.assignments(start, end, rotation=rotation, user=user)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    start: datetime
+    end: datetime
+    gaps: dict[str, list[tuple[datetime, datetime]]]
+    dst_changes: dict[str, list[datetime]]  # zone -> instants its offset changes
+
+
+def coverage(roster: Roster, start: datetime, days: int) -> Coverage:
+    end = start + timedelta(days=days)
+    zones = sorted({r.timezone for r in roster.team.rotations})
+    return Coverage(start, end, roster.coverage_gaps(start, end),
+                    {z: timezones.dst_changes(start, end, z) for z in zones})
