@@ -1,0 +1,33 @@
+"""Storage adapter: SQLAlchemy tables, repositories and Alembic migrations."""
+
+from bot.store.db import (
+    SQLITE_BEGIN,
+    NaiveDatetimeError,
+    UTCDateTime,
+    make_engine,
+    migrate,
+    session_factory,
+)
+from bot.store.teams import (
+    RevisionConflict,
+    delete_team,
+    list_team_names,
+    load_team,
+    save_team,
+    team_revision,
+)
+
+__all__ = [
+    "SQLITE_BEGIN",
+    "UTCDateTime",
+    "NaiveDatetimeError",
+    "RevisionConflict",
+    "delete_team",
+    "list_team_names",
+    "load_team",
+    "make_engine",
+    "migrate",
+    "save_team",
+    "session_factory",
+    "team_revision",
+]

@@ -1,0 +1,191 @@
+"""Engines, sessions, migrations and the UTC datetime column type.
+
+- `make_engine(url)`: SQLite gets WAL, `foreign_keys=ON`, a busy timeout and real
+  transactions (we emit BEGIN ourselves, so DDL and SAVEPOINTs are transactional);
+  PostgreSQL goes through psycopg 3.
+- `migrate(engine)`: Alembic `upgrade head` with the migrations shipped inside this
+  package, from any working directory.
+- `UTCDateTime`: every instant is stored in UTC; naive datetimes are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import DateTime, TypeDecorator
+
+from bot.config import normalize_database_url
+from bot.core.timezones import UTC
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option naming the SQLite BEGIN mode for one connection/transaction:
+# `session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})` before the first
+# statement makes a read-then-write transaction take the write lock up front.
+SQLITE_BEGIN = "sqlite_begin"
+_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_ALEMBIC_INI = _PACKAGE_DIR / "alembic.ini"
+# Key of the PostgreSQL advisory lock that serialises concurrent migrations
+# (web and worker processes both migrate on start).
+_MIGRATION_LOCK_KEY = 0x0C0A11_0001
+
+
+class NaiveDatetimeError(ValueError):
+    """A datetime without a UTC offset was about to be stored."""
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out.
+
+    PostgreSQL keeps `timestamptz`; SQLite has no time zone support, so the UTC wall
+    clock is stored and UTC is re-attached on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}: {value!r}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise NaiveDatetimeError(
+                f"refusing to store naive datetime {value.isoformat()}: pass an aware UTC datetime"
+            )
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An Engine for `url` (`postgres://` and `postgresql://` mean psycopg 3)."""
+    sa_url = make_url(normalize_database_url(url))
+    backend = sa_url.get_backend_name()
+    if backend == "sqlite":
+        if sa_url.database in (None, "", ":memory:") or sa_url.query.get("mode") == "memory":
+            # One shared connection, or every checkout would see its own empty database.
+            kwargs.setdefault("poolclass", StaticPool)
+            kwargs.setdefault("connect_args", {"check_same_thread": False})
+        engine = create_engine(sa_url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(sa_url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Stop the sqlite3 module from issuing BEGIN (and COMMIT before DDL) on its
+        # own; `_on_begin` emits it instead, so transactions cover DDL and SAVEPOINTs.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            # Safe against a killed process in WAL mode (only power loss can undo the
+            # last commits), and much faster than FULL.
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        mode = str(options.get(SQLITE_BEGIN, "DEFERRED")).upper()
+        if mode not in _BEGIN_MODES:
+            raise ValueError(f"{SQLITE_BEGIN} must be one of {_BEGIN_MODES}, got {mode!r}")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def session_factory(engine: Engine, *, immediate: bool = False) -> sessionmaker[Session]:
+    """Sessions bound to `engine`; objects stay readable after commit.
+
+    `immediate=True` matters on SQLite only: every transaction takes the write lock at
+    BEGIN, so a unit of work that reads and then writes waits its turn (busy timeout)
+    instead of failing with "database is locked" when another writer got in between.
+    Use it for writing work; plain sessions suit reads (WAL readers never wait)."""
+    bind = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if immediate else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+def alembic_config() -> Config:
+    """The Alembic Config of the migrations packaged in `bot.store`."""
+    cfg = Config(str(_ALEMBIC_INI))
+    cfg.set_main_option("script_location", str(_PACKAGE_DIR / "migrations"))
+    # The application owns logging; env.py must not reconfigure it.
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (idempotent; safe from several processes)."""
+    cfg = alembic_config()
+    with migration_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one transaction, ready for Alembic to migrate with.
+
+    SQLite: foreign keys are off meanwhile (batch migrations rebuild tables, and
+    dropping the old table would cascade-delete child rows; the pragma only works
+    outside a transaction) and checked before commit. PostgreSQL: an advisory lock
+    makes concurrent migrations (web and worker starting together) take turns."""
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if engine.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY}
+                    )
+                yield conn
+                if raw is not None:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys = ON")

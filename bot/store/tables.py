@@ -1,0 +1,280 @@
+"""SQLAlchemy 2 mapped tables of a team's schedule.
+
+Rows only: the domain values live in `bot.core.model`, and `bot.store.teams` converts
+between the two. Conventions:
+
+- every instant is a `UTCDateTime` column named `*_utc`;
+- `position` keeps the order of the domain tuples (specialists, rotations, members,
+  overrides, time off, policies, steps, managers), so a loaded Team equals the saved one;
+- children reference their parent with ON DELETE CASCADE; deleting a team deletes its
+  whole schedule;
+- constraint names come from `NAMING_CONVENTION`, so migrations can refer to them on
+  SQLite and PostgreSQL alike.
+
+Other tables of the project should subclass the same `Base` (so `Base.metadata` is
+the whole schema that migrations are compared with) and be imported by
+`bot/store/migrations/env.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.store.db import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SLACK_ID = String(64)  # user, channel and user-group IDs
+CODE = String(16)  # severities, tiers, language and holiday codes
+ZONE = String(64)  # IANA time zone names
+NAME = String(200)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _parent(target: str) -> Mapped[int]:
+    return mapped_column(ForeignKey(target, ondelete="CASCADE"), nullable=False)
+
+
+_CHILDREN = "all, delete-orphan"
+
+
+class TeamRow(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    languages: Mapped[list[str]] = mapped_column(JSON)  # ISO 639-1 codes, in order
+    intake_channel: Mapped[str] = mapped_column(SLACK_ID)
+    escalation_channel: Mapped[str] = mapped_column(SLACK_ID)
+    manager_group: Mapped[str | None] = mapped_column(SLACK_ID)
+    default_severity: Mapped[str] = mapped_column(CODE)
+    # Bumped by every save that changes anything of the team's schedule.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    managers: Mapped[list[TeamManagerRow]] = relationship(
+        back_populates="team",
+        cascade=_CHILDREN,
+        passive_deletes=True,
+        order_by="TeamManagerRow.position",
+    )
+    specialists: Mapped[list[SpecialistRow]] = relationship(
+        back_populates="team",
+        cascade=_CHILDREN,
+        passive_deletes=True,
+        order_by="SpecialistRow.position",
+    )
+    rotations: Mapped[list[RotationRow]] = relationship(
+        back_populates="team",
+        cascade=_CHILDREN,
+        passive_deletes=True,
+        order_by="RotationRow.position",
+    )
+    policies: Mapped[list[EscalationPolicyRow]] = relationship(
+        back_populates="team",
+        cascade=_CHILDREN,
+        passive_deletes=True,
+        order_by="EscalationPolicyRow.position",
+    )
+
+    __table_args__ = (CheckConstraint("revision >= 1", name="revision_positive"),)
+
+
+class TeamManagerRow(Base):
+    __tablename__ = "team_managers"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(SLACK_ID)
+
+    team: Mapped[TeamRow] = relationship(back_populates="managers")
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id"),
+        Index(None, "user_id"),
+    )
+
+
+class SpecialistRow(Base):
+    __tablename__ = "specialists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = _parent("teams.id")
+    position: Mapped[int] = mapped_column(Integer)
+    slack_id: Mapped[str] = mapped_column(SLACK_ID)
+    name: Mapped[str] = mapped_column(NAME)
+    timezone: Mapped[str] = mapped_column(ZONE)
+    languages: Mapped[list[str]] = mapped_column(JSON)  # strongest first
+    backup: Mapped[list[str]] = mapped_column(JSON)  # may be paged off shift for these
+    holidays: Mapped[str | None] = mapped_column(CODE)  # "MX", "US-TX"
+
+    team: Mapped[TeamRow] = relationship(back_populates="specialists")
+    time_off: Mapped[list[TimeOffRow]] = relationship(
+        back_populates="specialist",
+        cascade=_CHILDREN,
+        passive_deletes=True,
+        order_by="TimeOffRow.position",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "slack_id"),
+        Index(None, "slack_id"),
+    )
+
+
+class RotationRow(Base):
+    __tablename__ = "rotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = _parent("teams.id")
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(NAME)
+    timezone: Mapped[str] = mapped_column(ZONE)
+    shift_start: Mapped[dt.time] = mapped_column(Time)  # local wall clock in `timezone`
+    shift_end: Mapped[dt.time] = mapped_column(Time)  # <= shift_start: ends the next day
+    days: Mapped[str] = mapped_column(String(32))  # "mon,tue,wed": days a shift starts
+    handoff_days: Mapped[int] = mapped_column(Integer)  # 1 daily, 7 weekly, N days
+    start_date: Mapped[dt.date] = mapped_column(Date)  # members[0]'s first shift period
+    tier: Mapped[str] = mapped_column(CODE)  # "primary" | "secondary"
+
+    team: Mapped[TeamRow] = relationship(back_populates="rotations")
+    members: Mapped[list[RotationMemberRow]] = relationship(
+        back_populates="rotation",
+        cascade=_CHILDREN,
+        passive_deletes=True,
+        order_by="RotationMemberRow.position",
+    )
+    overrides: Mapped[list[OverrideRow]] = relationship(
+        back_populates="rotation",
+        cascade=_CHILDREN,
+        passive_deletes=True,
+        order_by="OverrideRow.position",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "name"),
+        CheckConstraint("handoff_days >= 1", name="handoff_days_positive"),
+    )
+
+
+class RotationMemberRow(Base):
+    __tablename__ = "rotation_members"
+
+    rotation_id: Mapped[int] = mapped_column(
+        ForeignKey("rotations.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    specialist_id: Mapped[int] = _parent("specialists.id")
+
+    rotation: Mapped[RotationRow] = relationship(back_populates="members")
+    specialist: Mapped[SpecialistRow] = relationship()
+
+    __table_args__ = (Index(None, "specialist_id"),)
+
+
+class OverrideRow(Base):
+    """`specialist` covers `rotation` during [start_utc, end_utc)."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rotation_id: Mapped[int] = _parent("rotations.id")
+    specialist_id: Mapped[int] = _parent("specialists.id")
+    position: Mapped[int] = mapped_column(Integer)  # order within the team's overrides
+    start_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    end_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    rotation: Mapped[RotationRow] = relationship(back_populates="overrides")
+    specialist: Mapped[SpecialistRow] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("end_utc > start_utc", name="ends_after_start"),
+        Index(None, "rotation_id", "start_utc", "end_utc"),
+        Index(None, "specialist_id", "start_utc"),
+        Index(None, "end_utc"),
+    )
+
+
+class TimeOffRow(Base):
+    """`specialist` is away during [start_utc, end_utc)."""
+
+    __tablename__ = "time_off"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    specialist_id: Mapped[int] = _parent("specialists.id")
+    position: Mapped[int] = mapped_column(Integer)  # order within the team's time off
+    start_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    end_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    all_day: Mapped[bool] = mapped_column(default=True)
+
+    specialist: Mapped[SpecialistRow] = relationship(back_populates="time_off")
+
+    __table_args__ = (
+        CheckConstraint("end_utc > start_utc", name="ends_after_start"),
+        Index(None, "specialist_id", "start_utc", "end_utc"),
+        Index(None, "end_utc"),
+    )
+
+
+class EscalationPolicyRow(Base):
+    __tablename__ = "escalation_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = _parent("teams.id")
+    position: Mapped[int] = mapped_column(Integer)
+    severity: Mapped[str] = mapped_column(CODE)
+    repeat: Mapped[int] = mapped_column(Integer, default=0)  # extra runs of the chain
+
+    team: Mapped[TeamRow] = relationship(back_populates="policies")
+    steps: Mapped[list[EscalationStepRow]] = relationship(
+        back_populates="policy",
+        cascade=_CHILDREN,
+        passive_deletes=True,
+        order_by="EscalationStepRow.position",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "severity"),
+        CheckConstraint('"repeat" >= 0', name="repeat_not_negative"),
+    )
+
+
+class EscalationStepRow(Base):
+    __tablename__ = "escalation_steps"
+
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("escalation_policies.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notify: Mapped[str] = mapped_column(String(32))  # one of core.model.STEP_KINDS
+    wait_seconds: Mapped[int | None] = mapped_column(Integer)  # None: the last step
+
+    policy: Mapped[EscalationPolicyRow] = relationship(back_populates="steps")
+
+    __table_args__ = (
+        CheckConstraint("wait_seconds IS NULL OR wait_seconds >= 0", name="wait_not_negative"),
+    )
