@@ -1,5 +1,6 @@
 """Storage adapter: SQLAlchemy tables, repositories and Alembic migrations."""
 
+from bot.store import paging_tables  # noqa: F401  (registers the paging tables on Base)
 from bot.store.db import (
     SQLITE_BEGIN,
     NaiveDatetimeError,

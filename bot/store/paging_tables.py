@@ -1,0 +1,129 @@
+"""Tables of the paging side: requests, pages, deadlines, the outbox, the audit trail.
+
+Deadlines and outgoing messages are rows, so a restart loses nothing: the reconciler
+claims due deadline rows in a transaction, and the sender claims outbox rows one by
+one before delivering them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.store.db import UTCDateTime
+from bot.store.tables import CODE, NAME, SLACK_ID, Base
+
+STATE = String(16)
+
+
+class RequestRow(Base):
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Idempotency: one request per Slack interaction (trigger, view, event id).
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    team: Mapped[str] = mapped_column(NAME)
+    requester: Mapped[str] = mapped_column(SLACK_ID)
+    origin_channel: Mapped[str | None] = mapped_column(SLACK_ID)
+    via: Mapped[str] = mapped_column(CODE)  # command | modal | shortcut | demo | cli
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(CODE)
+    language: Mapped[str] = mapped_column(CODE)
+    language_source: Mapped[str] = mapped_column(CODE)  # detected | explicit | fallback
+    detected: Mapped[str | None] = mapped_column(CODE)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(STATE)  # open | acknowledged | resolved
+    assignee: Mapped[str | None] = mapped_column(SLACK_ID)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    policy: Mapped[dict] = mapped_column(JSON)  # frozen when the request starts
+    esc_round: Mapped[int | None] = mapped_column(Integer)  # the step that fired last
+    esc_step: Mapped[int | None] = mapped_column(Integer)
+    exhausted: Mapped[bool] = mapped_column(Boolean, default=False)
+    card_channel: Mapped[str | None] = mapped_column(SLACK_ID)
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    created_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    acknowledged_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "status"), Index(None, "assignee"))
+
+
+class PageRow(Base):
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    user: Mapped[str] = mapped_column(SLACK_ID)
+    round: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(CODE)  # on_call | backup | translation | handover
+    needs_translation: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(STATE)  # pending | acknowledged | declined | closed
+    sent_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    answered_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    dm_channel: Mapped[str | None] = mapped_column(SLACK_ID)
+    dm_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index(None, "request_id"), Index(None, "user", "sent_utc"))
+
+
+class DeadlineRow(Base):
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    due_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(CODE)  # deadline | decline
+    # The escalation position this deadline was set from: a stale one is dropped.
+    round: Mapped[int | None] = mapped_column(Integer)
+    step: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(STATE)  # pending | fired | cancelled
+    fired_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "state", "due_utc"), Index(None, "request_id"))
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(SLACK_ID)
+    payload: Mapped[dict] = mapped_column(JSON)
+    priority: Mapped[int] = mapped_column(Integer, default=5)  # pages first
+    state: Mapped[str] = mapped_column(STATE)  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    next_attempt_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index(None, "state", "next_attempt_utc"), Index(None, "request_id"))
+
+
+class AuditRow(Base):
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team: Mapped[str] = mapped_column(NAME)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(SLACK_ID)  # a user ID, or "bot"
+    action: Mapped[str] = mapped_column(String(48))
+    detail: Mapped[dict] = mapped_column(JSON)
+    at_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "request_id"), Index(None, "team", "at_utc"))
+
+
+class SeenEventRow(Base):
+    """Slack event ids already handled: Slack retries events it thinks failed."""
+
+    __tablename__ = "seen_events"
+
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    at_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
