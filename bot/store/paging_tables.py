@@ -42,6 +42,9 @@ class RequestRow(Base):
     esc_round: Mapped[int | None] = mapped_column(Integer)  # the step that fired last
     esc_step: Mapped[int | None] = mapped_column(Integer)
     exhausted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped by every escalation decision, acknowledgement and handover: a deadline
+    # carrying an older token is stale and is dropped when it comes due.
+    esc_token: Mapped[int] = mapped_column(Integer, default=0)
     card_channel: Mapped[str | None] = mapped_column(SLACK_ID)
     card_ts: Mapped[str | None] = mapped_column(String(32))
     created_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -77,9 +80,7 @@ class DeadlineRow(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
     due_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(CODE)  # deadline | decline
-    # The escalation position this deadline was set from: a stale one is dropped.
-    round: Mapped[int | None] = mapped_column(Integer)
-    step: Mapped[int | None] = mapped_column(Integer)
+    token: Mapped[int] = mapped_column(Integer)  # the request's esc_token when set
     state: Mapped[str] = mapped_column(STATE)  # pending | fired | cancelled
     fired_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

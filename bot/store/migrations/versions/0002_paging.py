@@ -1,8 +1,8 @@
-"""paging
+"""Paging: requests, pages, deadlines, outbox, audit
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 08:00:43.313905
+Create Date: 2026-11-25 08:02:36.452317
 
 Must run on SQLite and PostgreSQL: alter tables inside `op.batch_alter_table(...)`.
 """
@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("esc_round", sa.Integer(), nullable=True),
         sa.Column("esc_step", sa.Integer(), nullable=True),
         sa.Column("exhausted", sa.Boolean(), nullable=False),
+        sa.Column("esc_token", sa.Integer(), nullable=False),
         sa.Column("card_channel", sa.String(length=64), nullable=True),
         sa.Column("card_ts", sa.String(length=32), nullable=True),
         sa.Column("created_utc", sa.DateTime(timezone=True), nullable=False),
@@ -87,8 +88,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.Integer(), nullable=False),
         sa.Column("due_utc", sa.DateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.String(length=16), nullable=False),
-        sa.Column("round", sa.Integer(), nullable=True),
-        sa.Column("step", sa.Integer(), nullable=True),
+        sa.Column("token", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("fired_utc", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,121 @@
+"""The composition root: the one place that wires storage, services, Slack and jobs.
+
+`serve`, `worker`, `demo` and the end-to-end tests all build a `Runtime`; they
+differ only in the settings, the clock and whether the jobs run.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, timedelta
+from pathlib import Path
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.holiday_calendar import holiday_dates
+from bot.jobs import Jobs
+from bot.services import schedules as schedule_svc
+from bot.services.outbox import Outbox
+from bot.services.paging import PagingService
+from bot.slack.client import make_web_client
+from bot.slack.listeners import Deps, Listeners, register
+from bot.slack.sender import SlackSender
+from bot.store.db import make_engine, migrate, session_factory
+from bot.store.paging_tables import SeenEventRow
+from bot.web import create_wsgi
+
+log = logging.getLogger(__name__)
+STALE_SENDING = timedelta(seconds=60)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, clock: Clock | None = None,
+                 client: WebClient | None = None, tick_interval: float = 0.25,
+                 listener_threads: int = 16):
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = make_engine(settings.database_url)
+        migrate(self.engine)
+        self.sessions = session_factory(self.engine, immediate=True)
+        self.reads = session_factory(self.engine)
+        self.rosters = schedule_svc.RosterCache(self.reads, holiday_dates)
+        self.paging = PagingService(self.sessions, self.rosters, self.clock)
+        self.outbox = Outbox(self.sessions, self.clock, self.paging._view,
+                             self.paging.page_view)
+        self.client = client or make_web_client(settings.slack_bot_token or "",
+                                                settings.slack_api_url)
+        self.sender = SlackSender(self.client, self._manager_group)
+        self.bolt = App(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or "",
+            token_verification_enabled=False,
+            listener_executor=ThreadPoolExecutor(max_workers=listener_threads,
+                                                 thread_name_prefix="bolt"),
+        )
+        self.listeners = Listeners(Deps(paging=self.paging, deliver=self.deliver,
+                                        seen_event=self.seen_event))
+        register(self.bolt, self.listeners)
+        self.wsgi = create_wsgi(self.bolt, self.health)
+        self.jobs = Jobs(self.tick, tick_interval)
+
+    # -- wiring helpers ------------------------------------------------------------------
+
+    def _manager_group(self, team: str) -> str | None:
+        try:
+            return self.rosters.get(team).team.manager_group
+        except Exception:  # noqa: BLE001 - a missing team just means no mention
+            return None
+
+    def deliver(self, request_id: int | None = None) -> None:
+        self.outbox.deliver(self.sender, request_id)
+
+    def tick(self) -> None:
+        """One reconciler pass: fire due deadlines, then send what is waiting."""
+        self.paging.reconcile()
+        # A row stuck in `sending` this long belongs to a process that died.
+        self.outbox.recover(STALE_SENDING)
+        self.outbox.deliver(self.sender)
+
+    def recover(self) -> None:
+        """At start-up of the only process: what a dead one was sending goes out again."""
+        released = self.outbox.recover()
+        if released:
+            log.warning("re-queued %d message(s) a previous process was sending", released)
+
+    def seen_event(self, event_id: str) -> bool:
+        if not event_id:
+            return False
+        try:
+            with self.sessions() as session, session.begin():
+                session.add(SeenEventRow(event_id=event_id, at_utc=self.clock.now()))
+        except IntegrityError:
+            return True
+        return False
+
+    def health(self) -> dict:
+        return {"ok": True, "teams": self.paging.teams(), "outbox_pending": self.outbox.pending(),
+                "now": self.clock.now().astimezone(UTC).isoformat()}
+
+    def bootstrap(self, path: Path) -> list[str]:
+        """Import the schedules when the database holds no team yet."""
+        from bot.schedules_io import load_schedules
+
+        if schedule_svc.team_names(self.reads):
+            return []
+        teams = load_schedules(path)
+        schedule_svc.import_teams(self.sessions, teams)
+        return [t.name for t in teams]
+
+    def start_jobs(self, recover: bool = True) -> None:
+        if recover:
+            self.recover()
+        self.jobs.start()
+
+    def close(self) -> None:
+        self.jobs.stop()
+        self.engine.dispose()

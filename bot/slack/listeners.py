@@ -1,0 +1,232 @@
+"""Bolt listeners: parse what Slack sent, call one service, acknowledge, then deliver.
+
+The order matters: the service commits before `ack()`, so a request Slack saw
+acknowledged is in the database; the outbox is delivered after `ack()`, so Slack's
+3-second limit never waits for our own Web API calls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+
+from bot.services.errors import ServiceError
+from bot.services.paging import Intake, PagingService, parse_emergency_text
+from bot.slack import ids, render
+from bot.slack.text import first_link, to_plain
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Deps:
+    paging: PagingService
+    deliver: Callable[[int | None], None]  # send the outbox of a request now
+    seen_event: Callable[[str], bool]  # True when this event id was handled before
+    publish_home: Callable[[str], None] | None = None  # user id -> views.publish
+
+
+def _state_value(values: dict, block: str, action: str) -> str | None:
+    el = values.get(block, {}).get(action, {})
+    if el.get("type") in ("static_select", "radio_buttons"):
+        opt = el.get("selected_option")
+        return opt.get("value") if opt else None
+    return el.get("value")
+
+
+class Listeners:
+    def __init__(self, deps: Deps):
+        self.d = deps
+
+    # -- /emergency ------------------------------------------------------------------------
+
+    def emergency(self, ack, body, client, command) -> None:
+        user = command["user_id"]
+        text = command.get("text", "") or ""
+        try:
+            team = self._team_view()
+        except ServiceError as err:
+            ack(response_type="ephemeral", text=f":warning: {err}")
+            return
+        if not text.strip():
+            ack()
+            client.views_open(trigger_id=body["trigger_id"], view=render.emergency_modal(
+                list(team.languages), team.default_severity,
+                json.dumps({"channel": command.get("channel_id")})))
+            return
+        try:
+            sev, lang, rest = parse_emergency_text(text, team.languages)
+            filed = self.d.paging.file(Intake(
+                key=f"cmd:{body.get('trigger_id') or command.get('trigger_id')}",
+                requester=user, text=to_plain(rest), via="command", severity=sev,
+                language=lang, link=first_link(rest), origin_channel=command.get("channel_id")))
+        except ServiceError as err:
+            ack(response_type="ephemeral", text=f":warning: {err}")
+            return
+        ack(response_type="ephemeral",
+            text=render.ephemeral_confirmation(filed.request, team.intake_channel))
+        self.d.deliver(filed.request.id)
+
+    def _team_view(self):
+        names = self.d.paging.teams()
+        if not names:
+            raise ServiceError("no team is set up yet")
+        return self.d.paging.rosters.get(names[0]).team
+
+    def emergency_submitted(self, ack, body, view) -> None:
+        values = view["state"]["values"]
+        text = _state_value(values, ids.TEXT_BLOCK, ids.TEXT_ACTION) or ""
+        lang = _state_value(values, ids.LANGUAGE_BLOCK, ids.LANGUAGE_ACTION)
+        sev = _state_value(values, ids.SEVERITY_BLOCK, ids.SEVERITY_ACTION)
+        link = _state_value(values, ids.LINK_BLOCK, ids.LINK_ACTION)
+        meta = _json(view.get("private_metadata"))
+        if not text.strip():
+            ack(response_action="errors",
+                errors={ids.TEXT_BLOCK: "Say what is happening, e.g. 'live stream of a "
+                                        "threat to a school, link below'"})
+            return
+        try:
+            filed = self.d.paging.file(Intake(
+                key=f"view:{view['id']}", requester=body["user"]["id"], text=text,
+                via="modal", severity=sev, language=None if lang in (None, ids.DETECT) else lang,
+                link=link, origin_channel=meta.get("channel"), confirm_by_dm=True))
+        except ServiceError as err:
+            ack(response_action="errors", errors={ids.TEXT_BLOCK: str(err)[:150]})
+            return
+        ack()
+        self.d.deliver(filed.request.id)
+
+    def escalate_message(self, ack, body, client, shortcut) -> None:
+        ack()
+        msg = shortcut.get("message", {})
+        channel = shortcut.get("channel", {}).get("id")
+        ts = msg.get("ts") or shortcut.get("message_ts")
+        link = None
+        try:
+            link = client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+        except SlackApiError as err:
+            log.warning("no permalink for %s/%s: %s", channel, ts, err)
+        text = to_plain(msg.get("text") or "").strip() or "(the message has no text; see the link)"
+        try:
+            filed = self.d.paging.file(Intake(
+                key=f"shortcut:{channel}:{ts}", requester=body["user"]["id"], text=text,
+                via="shortcut", link=link, origin_channel=channel, confirm_by_dm=True))
+        except ServiceError as err:
+            client.chat_postMessage(channel=body["user"]["id"], text=f":warning: {err}")
+            return
+        if filed.duplicate:
+            client.chat_postMessage(
+                channel=body["user"]["id"],
+                text=f"That message was already escalated as {filed.request.ticket}.")
+            return
+        self.d.deliver(filed.request.id)
+
+    # -- page buttons ------------------------------------------------------------------------
+
+    def _answer(self, ack, body, respond, fn) -> None:
+        ack()
+        action = body["actions"][0]
+        try:
+            outcome = fn(int(action["value"]), body["user"]["id"])
+        except (ServiceError, ValueError) as err:
+            respond(text=f":warning: {err}", response_type="ephemeral", replace_original=False)
+            return
+        if not outcome.changed:
+            respond(text=outcome.message, response_type="ephemeral", replace_original=False)
+        self.d.deliver(outcome.request_id)
+
+    def acknowledge(self, ack, body, respond) -> None:
+        self._answer(ack, body, respond, self.d.paging.acknowledge)
+
+    def decline(self, ack, body, respond) -> None:
+        self._answer(ack, body, respond, self.d.paging.decline)
+
+    def open_resolve(self, ack, body, client, respond) -> None:
+        ack()
+        try:
+            req = self.d.paging.request_view(int(body["actions"][0]["value"]))
+        except (ServiceError, ValueError) as err:
+            respond(text=f":warning: {err}", response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=render.resolve_modal(req))
+
+    def open_handover(self, ack, body, client, respond) -> None:
+        ack()
+        user = body["user"]["id"]
+        try:
+            req = self.d.paging.request_view(int(body["actions"][0]["value"]))
+            users = self.d.paging.handover_candidates(req.id, user)
+        except (ServiceError, ValueError) as err:
+            respond(text=f":warning: {err}", response_type="ephemeral", replace_original=False)
+            return
+        roster = self.d.paging.rosters.get(req.team)
+        labels = [(u, _label(roster, u)) for u in users]
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=render.handover_modal(req, labels))
+
+    def resolve_submitted(self, ack, body, view) -> None:
+        note = _state_value(view["state"]["values"], ids.OUTCOME_BLOCK, ids.OUTCOME_ACTION)
+        try:
+            outcome = self.d.paging.resolve(int(view["private_metadata"]), body["user"]["id"],
+                                            note or "")
+        except (ServiceError, ValueError) as err:
+            ack(response_action="errors", errors={ids.OUTCOME_BLOCK: str(err)[:150]})
+            return
+        ack()
+        self.d.deliver(outcome.request_id)
+
+    def handover_submitted(self, ack, body, view) -> None:
+        target = _state_value(view["state"]["values"], ids.HANDOVER_TARGET_BLOCK,
+                              ids.HANDOVER_TARGET_ACTION)
+        if not target:
+            ack(response_action="errors",
+                errors={ids.HANDOVER_TARGET_BLOCK: "Pick who takes it over"})
+            return
+        try:
+            outcome = self.d.paging.hand_over(int(view["private_metadata"]),
+                                              body["user"]["id"], target)
+        except (ServiceError, ValueError) as err:
+            ack(response_action="errors", errors={ids.HANDOVER_TARGET_BLOCK: str(err)[:150]})
+            return
+        ack()
+        self.d.deliver(outcome.request_id)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def app_home_opened(self, body, event) -> None:
+        if self.d.seen_event(body.get("event_id", "")):
+            return  # a Slack retry of an event we already handled
+        if event.get("tab", "home") == "home" and self.d.publish_home is not None:
+            self.d.publish_home(event["user"])
+
+
+def _json(text: str | None) -> dict:
+    try:
+        doc = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _label(roster, user: str) -> str:
+    spec = roster.specialist(user)
+    return f"{spec.name} ({', '.join(spec.languages)})" if spec else user
+
+
+def register(app: App, listeners: Listeners) -> None:
+    """Every listener, in one place."""
+    app.command("/emergency")(listeners.emergency)
+    app.view(ids.EMERGENCY_MODAL)(listeners.emergency_submitted)
+    app.shortcut(ids.SHORTCUT)(listeners.escalate_message)
+    app.action(ids.ACK)(listeners.acknowledge)
+    app.action(ids.DECLINE)(listeners.decline)
+    app.action(ids.RESOLVE)(listeners.open_resolve)
+    app.action(ids.HANDOVER)(listeners.open_handover)
+    app.view(ids.RESOLVE_MODAL)(listeners.resolve_submitted)
+    app.view(ids.HANDOVER_MODAL)(listeners.handover_submitted)
+    app.event("app_home_opened")(listeners.app_home_opened)

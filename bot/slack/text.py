@@ -1,0 +1,35 @@
+"""Slack's escaped text (should_escape: true) -> the plain text people typed."""
+
+from __future__ import annotations
+
+import html
+import re
+
+_TOKEN = re.compile(r"<([^<>]+)>")
+
+
+def _plain(match: re.Match) -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):
+        return f"@{label or target[1:]}"
+    if target.startswith("#"):
+        return f"#{label or target[1:]}"
+    if target.startswith("!"):
+        name = target[1:].split("^")[0]
+        return f"@{label or name}"
+    return f"{label} ({target})" if label and label != target else target
+
+
+def to_plain(text: str) -> str:
+    """Mentions become @name, channel links #name, links 'label (url)'; &amp; &lt; &gt;
+    are decoded once. The renderers escape again when showing it."""
+    return html.unescape(_TOKEN.sub(_plain, text or ""))
+
+
+def first_link(text: str) -> str | None:
+    for m in _TOKEN.finditer(text or ""):
+        target = m.group(1).partition("|")[0]
+        if target.startswith(("http://", "https://")):
+            return target
+    return None

@@ -1,0 +1,118 @@
+"""Queries of the paging side. Sessions and transactions belong to the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.core.messages import CARD, CARD_UPDATE, TIMELINE
+from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
+
+NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in place
+
+
+def _skip_locked(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lock_request(session: Session, request_id: int) -> RequestRow | None:
+    return session.get(RequestRow, request_id, with_for_update=True, populate_existing=True)
+
+
+def request_by_key(session: Session, key: str) -> RequestRow | None:
+    return session.scalars(select(RequestRow).where(RequestRow.key == key)).one_or_none()
+
+
+def pages_of(session: Session, request_id: int) -> list[PageRow]:
+    return list(session.scalars(
+        select(PageRow).where(PageRow.request_id == request_id).order_by(PageRow.id)))
+
+
+def recent_page_counts(session: Session, since: datetime) -> dict[str, int]:
+    rows = session.execute(
+        select(PageRow.user, func.count()).where(PageRow.sent_utc >= since)
+        .group_by(PageRow.user))
+    return {user: n for user, n in rows}
+
+
+def claim_due_deadline(session: Session, now: datetime) -> DeadlineRow | None:
+    """The earliest due pending deadline, locked for this transaction (others skip it)."""
+    stmt = (select(DeadlineRow)
+            .where(DeadlineRow.state == "pending", DeadlineRow.due_utc <= now)
+            .order_by(DeadlineRow.due_utc, DeadlineRow.id).limit(1))
+    if _skip_locked(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return session.scalars(stmt).one_or_none()
+
+
+def next_deadline(session: Session) -> datetime | None:
+    return session.scalar(select(func.min(DeadlineRow.due_utc))
+                          .where(DeadlineRow.state == "pending"))
+
+
+def audit_entries(session: Session, request_id: int) -> list[AuditRow]:
+    return list(session.scalars(
+        select(AuditRow).where(AuditRow.request_id == request_id).order_by(AuditRow.id)))
+
+
+def open_requests(session: Session, team: str | None = None,
+                  assignee: str | None = None) -> list[RequestRow]:
+    stmt = select(RequestRow).where(RequestRow.status != "resolved")
+    if team is not None:
+        stmt = stmt.where(RequestRow.team == team)
+    if assignee is not None:
+        stmt = stmt.where(RequestRow.assignee == assignee)
+    return list(session.scalars(stmt.order_by(RequestRow.id)))
+
+
+# -- the outbox ----------------------------------------------------------------------------
+
+def outbox_candidates(session: Session, now: datetime, request_id: int | None,
+                      limit: int) -> list[OutboxRow]:
+    stmt = (select(OutboxRow)
+            .where(OutboxRow.state == "pending", OutboxRow.next_attempt_utc <= now)
+            .order_by(OutboxRow.priority, OutboxRow.id).limit(limit))
+    if request_id is not None:
+        stmt = stmt.where(OutboxRow.request_id == request_id)
+    return list(session.scalars(stmt))
+
+
+def card_unsettled(session: Session, request_id: int) -> bool:
+    """Is the request's card still waiting to be posted (so thread lines must wait)?"""
+    return session.scalar(
+        select(func.count()).select_from(OutboxRow).where(
+            OutboxRow.request_id == request_id, OutboxRow.kind == CARD,
+            OutboxRow.state.in_(("pending", "sending")))) > 0
+
+
+def claim_outbox(session: Session, row_id: int, now: datetime) -> bool:
+    """Mark one row as being sent; False when another worker got it first."""
+    result = session.execute(
+        update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.state == "pending")
+        .values(state="sending", attempts=OutboxRow.attempts + 1, next_attempt_utc=now))
+    return result.rowcount == 1
+
+
+def release_stuck_outbox(session: Session, older_than: datetime) -> int:
+    """Rows left 'sending' by a process that died go back to 'pending' (at least once)."""
+    result = session.execute(
+        update(OutboxRow).where(OutboxRow.state == "sending",
+                                OutboxRow.next_attempt_utc < older_than)
+        .values(state="pending"))
+    return result.rowcount
+
+
+def pending_outbox_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxRow)
+                          .where(OutboxRow.state.in_(("pending", "sending"))))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2 ** attempts, 300))
+
+
+def add_all(session: Session, rows: Iterable) -> None:
+    session.add_all(list(rows))

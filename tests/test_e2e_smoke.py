@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.slack_harness import Harness, page_id_of, utc
+
+OMAR = "U0EU00009"  # reads ar; on call for emea-ar-fr at 2026-07-01 12:00Z
+
+
+@pytest.fixture
+def slack(tmp_path):
+    h = Harness(tmp_path, utc(2026, 7, 1, 12, 0))
+    yield h
+    h.close()
+
+
+def test_emergency_pages_arabic_reader_and_ack(slack):
+    r = slack.command("/emergency", "sev1 lang:ar بث مباشر لتهديد بالانتحار")
+    assert r.status == 200, r.text
+    assert "T-1" in r.json()["text"]
+    pages = slack.wait_for_page(OMAR)
+    r = slack.click("page_ack", page_id_of(pages[0]), OMAR)
+    assert r.status == 200
+    slack.standin.wait_for(lambda c: c.method == "chat.update", count=2)
+    print(slack.standin.calls)
