@@ -18,6 +18,8 @@ from bot.services.errors import ServiceError
 
 EPILOG = """\
 Examples:
+  oncall-bot demo                               the whole flow here, no Slack needed
+  oncall-bot serve                              the Slack app (needs the Slack variables)
   oncall-bot who --lang ar                      who reads Arabic on call now
   oncall-bot who --at 2026-03-15T06:30Z --json  everyone on call then, as JSON
   oncall-bot shifts --rotation emea --days 14   the next two weeks of one rotation
@@ -110,6 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--from", dest="start", type=_day, help="first day, UTC (default: today)")
     e.add_argument("--days", type=_positive, default=90, help="how many days (default 90)")
     team_opt(e)
+
+    sv = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode when "
+                                      "SLACK_APP_TOKEN is set) and the background jobs")
+    sv.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
+    sv.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
+    sv.add_argument("--no-jobs", action="store_true",
+                    help="serve requests only; run `oncall-bot worker` for the jobs")
+    sv.add_argument("--threads", type=int, default=16, help="request threads (default 16)")
+
+    sub.add_parser("worker", help="the background jobs alone: escalations and deliveries")
+
+    dm = sub.add_parser("demo", help="the whole flow on this machine with no Slack workspace")
+    dm.add_argument("--schedules", type=Path,
+                    help="schedules to load (default: ONCALL_SCHEDULES or ./schedules)")
 
     sc = sub.add_parser("schedules", help="schedules as code: validate, import, export YAML")
     ssub = sc.add_subparsers(dest="action", metavar="ACTION")
@@ -404,7 +420,29 @@ def cmd_schedules(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args, settings: Settings) -> int:
+    from bot import serve
+
+    return serve.serve(settings, port=args.port, host=args.host, jobs=not args.no_jobs,
+                       threads=args.threads)
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    from bot import serve
+
+    return serve.worker(settings)
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(args.schedules or settings.schedules_path)
+
+
 COMMANDS = {
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "demo": cmd_demo,
     "who": cmd_who,
     "shifts": cmd_shifts,
     "coverage": cmd_coverage,

@@ -14,6 +14,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 JOB_ID = "reconcile"
+# A tick still running when the next is due is skipped on purpose (max_instances=1);
+# APScheduler would log that as a warning several times a second under load.
+logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+logging.getLogger("apscheduler.executors.default").setLevel(logging.ERROR)
 
 
 class Jobs:

@@ -141,7 +141,8 @@ def decide(policy: EscalationPolicy, last: Position | None, reason: str, ctx: Co
         f = _fire(policy, pos, ctx, now, ctx.declined)
         fired.append(f)
         if _did_something(f):
-            return Decision(tuple(fired), pos, _due(policy, pos, now))
+            due = _due(policy, pos, now)
+            return Decision(tuple(fired), pos, due, exhausted=due is None)
         pos_next = _next(policy, pos)
         if pos_next is None:
             return Decision(tuple(fired), pos, None, exhausted=True)

@@ -302,12 +302,8 @@ class PagingService:
                 if team is None:
                     due.state = "cancelled"
                     continue
-                lateness = (now - due.due_utc).total_seconds()
+                # How late it fired is kept as fired_utc - due_utc on the deadline row.
                 self._decide(session, row, team, self.rosters.get(team.name), due.reason, now)
-                self._audit(session, row, "bot", "deadline", now,
-                            f"deadline passed (fired {lateness:.1f}s after it was due)",
-                            {"lateness_s": lateness, "due": due.due_utc.isoformat()},
-                            timeline=False)
                 fired += 1
         return fired
 

@@ -1,0 +1,13 @@
+"""`gunicorn bot.wsgi:application`: the HTTP app alone, settings from the environment.
+
+The background jobs run in `oncall-bot worker` (the Procfile's worker line).
+"""
+
+from bot.config import Settings
+from bot.runtime import Runtime
+
+_settings = Settings.from_env()
+_runtime = Runtime(_settings)
+if _settings.schedules_path.exists():
+    _runtime.bootstrap(_settings.schedules_path)
+application = _runtime.wsgi
