@@ -56,6 +56,7 @@ class Demo:
         self.server = LocalServer(self.runtime.wsgi).start()
         self.slack = SlackSimulator(self.server.url, SECRET,
                                     response_origin=self.standin.origin)
+        self.runtime.warm_up()
         self.runtime.start_jobs()
         team = self.runtime.rosters.get(self.teams[0]).team
         self.team = team

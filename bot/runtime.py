@@ -111,6 +111,12 @@ class Runtime:
         schedule_svc.import_teams(self.sessions, teams)
         return [t.name for t in teams]
 
+    def warm_up(self) -> None:
+        """Load the language model now, not during someone's first emergency (about a
+        second), which would eat into Slack's 3-second acknowledgement window."""
+        for name in schedule_svc.team_names(self.reads):
+            self.paging.detector.detect("warm up", self.rosters.get(name).team.languages)
+
     def start_jobs(self, recover: bool = True) -> None:
         if recover:
             self.recover()

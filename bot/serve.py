@@ -25,6 +25,7 @@ def _runtime(settings: Settings):
         imported = runtime.bootstrap(settings.schedules_path)
         if imported:
             log.info("imported %s from %s", ", ".join(imported), settings.schedules_path)
+    runtime.warm_up()
     return runtime
 
 

@@ -10,4 +10,5 @@ _settings = Settings.from_env()
 _runtime = Runtime(_settings)
 if _settings.schedules_path.exists():
     _runtime.bootstrap(_settings.schedules_path)
+_runtime.warm_up()
 application = _runtime.wsgi
