@@ -338,8 +338,8 @@ def cmd_coverage(args, settings: Settings) -> int:
             continue
         hours = sum((e - s).total_seconds() for s, e in gaps) / 3600
         print(f"  {lang}: {len(gaps)} gap(s), {hours:g} h without an on-call reader")
-        for s, e in gaps:
-            print(f"      {_iso(s)} -> {_iso(e)}  ({(e - s).total_seconds() / 3600:g} h)")
+        for line in _gap_lines(gaps):
+            print(f"      {line}")
     changes = [(t, z) for z, ts in cov.dst_changes.items() for t in ts]
     if changes:
         print("Clock changes in this window (shift windows are local wall-clock times):")
@@ -348,6 +348,27 @@ def cmd_coverage(args, settings: Settings) -> int:
             after = timezones.utc_offset(t, z)
             print(f"      {_iso(t)}  {z}: UTC{_offset(before)} -> UTC{_offset(after)}")
     return 0
+
+
+def _gap_lines(gaps: list[tuple[datetime, datetime]]) -> list[str]:
+    """One line per gap, except that the same gap on consecutive days is one line."""
+    lines: list[str] = []
+    i = 0
+    while i < len(gaps):
+        s, e = gaps[i]
+        j = i
+        while (j + 1 < len(gaps) and gaps[j + 1][0] - gaps[j][0] == timedelta(days=1)
+               and gaps[j + 1][1] - gaps[j + 1][0] == e - s):
+            j += 1
+        hours = f"{(e - s).total_seconds() / 3600:g} h"
+        if j - i >= 2:
+            lines.append(f"daily {s:%H:%M}-{e:%H:%M} UTC ({hours}) from {s:%Y-%m-%d} to "
+                         f"{gaps[j][0]:%Y-%m-%d} ({j - i + 1} days)")
+            i = j + 1
+        else:
+            lines.append(f"{_iso(s)} -> {_iso(e)}  ({hours})")
+            i += 1
+    return lines
 
 
 def _offset(td: timedelta) -> str:
