@@ -63,7 +63,8 @@ def _positive(text: str) -> int:
     except ValueError:
         n = 0
     if n < 1 or n > 3660:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days from 1 to 3660")
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a number of days from 1 to 3660; example: --days 14")
     return n
 
 
@@ -74,23 +75,40 @@ def _lang(text: str) -> str:
     return t
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument error ends with a correct example of the command, when it has none."""
+
+    def __init__(self, *args, example: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.example = example
+
+    def error(self, message: str):
+        if self.example and "example:" not in message:
+            message = f"{message}; example: {self.example}"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="oncall-bot", description="Follow-the-sun on-call rotations and paging for Slack.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        example="oncall-bot who --lang ar")
     p.add_argument("--version", action="version", version=f"oncall-bot {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def team_opt(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--team", help="team name (needed only when several are stored)")
 
-    w = sub.add_parser("who", help="who is on call at an instant, overall or for a language")
+    w = sub.add_parser("who", help="who is on call at an instant, overall or for a language",
+                       example="oncall-bot who --lang ar --at 2026-03-15T06:30Z")
     w.add_argument("--lang", type=_lang, help="ISO 639-1 language code, e.g. ar")
     w.add_argument("--at", type=_instant, help="ISO-8601 instant (default: now; no offset = UTC)")
     w.add_argument("--json", action="store_true", help="print a JSON document")
     team_opt(w)
 
-    s = sub.add_parser("shifts", help="shifts between two dates, substitutions marked")
+    s = sub.add_parser("shifts", help="shifts between two dates, substitutions marked",
+                       example="oncall-bot shifts --rotation emea --days 14 "
+                               "(or --user U0AR00001 instead of --rotation, not both)")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--rotation", help="one rotation's shifts")
     g.add_argument("--user", help="one person's shifts (Slack user ID)")
@@ -99,13 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print a JSON document")
     team_opt(s)
 
-    c = sub.add_parser("coverage", help="hours (UTC) when no on-call specialist reads a language")
+    c = sub.add_parser("coverage", help="hours (UTC) when no on-call specialist reads a language",
+                       example="oncall-bot coverage --from 2026-03-01 --days 30")
     c.add_argument("--from", dest="start", type=_day, help="first day, UTC (default: today)")
     c.add_argument("--days", type=_positive, default=14, help="how many days (default 14)")
     c.add_argument("--json", action="store_true", help="print a JSON document")
     team_opt(c)
 
-    e = sub.add_parser("export-ics", help="an iCalendar file of the shifts on stdout")
+    e = sub.add_parser("export-ics", help="an iCalendar file of the shifts on stdout",
+                       example="oncall-bot export-ics --user U0AR00001 --days 30 > me.ics "
+                               "(--rotation or --user, not both)")
     g = e.add_mutually_exclusive_group()
     g.add_argument("--rotation", help="one rotation")
     g.add_argument("--user", help="one person (Slack user ID)")
@@ -398,7 +419,7 @@ def cmd_schedules(args, settings: Settings) -> int:
                          "example: oncall-bot schedules validate schedules/")
     if args.action == "export":
         sf = _session_factory(settings)
-        names = [args.team] if args.team else svc.team_names(sf)
+        names = [svc.pick_team_name(sf, args.team)] if args.team else svc.team_names(sf)
         if not names:
             raise UsageError("the database holds no team; nothing to export")
         for name in names:

@@ -122,7 +122,11 @@ def shifts(roster: Roster, start: datetime, days: int, rotation: str | None = No
         names = ", ".join(r.name for r in roster.team.rotations)
         raise NotFound(f"no rotation named '{rotation}'; rotations: {names}")
     if user is not None and roster.specialist(user) is None:
-        raise NotFound(f"no specialist with Slack ID '{user}' in team {roster.team.name}")
+        known = [f"{s.id} ({s.name})" for s in roster.team.specialists]
+        listed = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20
+                                           else "")
+        raise NotFound(f"no specialist with Slack ID '{user}' in team {roster.team.name}; "
+                       f"specialists: {listed or 'none'}")
     end = start + timedelta(days=days)
     return roster.assignments(start, end, rotation=rotation, user=user)
 
