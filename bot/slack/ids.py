@@ -48,3 +48,33 @@ HANDOVER_TARGET_ACTION = "target"
 
 # The language option meaning "detect it from the text".
 DETECT = "detect"
+
+# Home tab (views.publish) ----------------------------------------------------------
+# The buttons of an open request on the Home tab reuse RESOLVE and HANDOVER (value:
+# request id); each request's actions block is f"{HOME_REQUEST_BLOCK}:{request id}".
+HOME_REQUEST_BLOCK = "home_request"
+
+# Rotation modal (/oncall rotation create | edit <name>) ---------------------------
+# private_metadata: JSON {"team": <team name>, "rotation": <name being edited, or null>}
+ROTATION_MODAL = "rotation_modal"
+ROTATION_NAME_BLOCK = "rotation_name"  # plain_text_input (create only)
+ROTATION_NAME_ACTION = "name"
+ROTATION_TIMEZONE_BLOCK = "rotation_timezone"  # static_select with option_groups; IANA zone
+ROTATION_TIMEZONE_ACTION = "timezone"
+ROTATION_SHIFT_START_BLOCK = "rotation_shift_start"  # timepicker "HH:MM"
+ROTATION_SHIFT_START_ACTION = "shift_start"
+ROTATION_SHIFT_END_BLOCK = "rotation_shift_end"  # timepicker; <= start: ends next day
+ROTATION_SHIFT_END_ACTION = "shift_end"
+ROTATION_DAYS_BLOCK = "rotation_days"  # checkboxes mon..sun
+ROTATION_DAYS_ACTION = "days"
+ROTATION_HANDOFF_BLOCK = "rotation_handoff"  # static_select daily | weekly | every
+ROTATION_HANDOFF_ACTION = "handoff"
+ROTATION_HANDOFF_DAYS_BLOCK = "rotation_handoff_days"  # number_input N (for "every")
+ROTATION_HANDOFF_DAYS_ACTION = "handoff_days"
+ROTATION_START_BLOCK = "rotation_start"  # datepicker: members[0]'s first shift period
+ROTATION_START_ACTION = "start"
+ROTATION_TIER_BLOCK = "rotation_tier"  # radio_buttons primary | secondary
+ROTATION_TIER_ACTION = "tier"
+ROTATION_MEMBERS_BLOCK = "rotation_members"  # multi_users_select, in rotation order
+ROTATION_MEMBERS_ACTION = "members"
+HANDOFF_EVERY = "every"  # the handoff option meaning "every N days"
