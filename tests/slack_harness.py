@@ -4,6 +4,7 @@ running server, the Web API client pointed at a local Slack stand-in, a manual c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -197,3 +198,251 @@ def page_id_of(message: dict) -> str:
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+# -- helpers for tests/test_e2e_paging.py, _intake.py and _security.py (added) -----------
+
+INTAKE = "C0INTAKE01"
+ESCALATION = "C0ESCAL01"
+FIXTURE_TEAMS = ROOT / "tests" / "fixtures" / "teams"
+
+
+def has_action(blocks: list | None, action_id: str) -> bool:
+    """Does a message or view hold an element with this action_id (anywhere)?"""
+    return f'"action_id": "{action_id}"' in json.dumps(blocks or [])
+
+
+def blocks_text(message: dict) -> str:
+    """Everything a reader sees in a message or view: its text and its blocks, as one
+    string (JSON-escaped), for `in` assertions."""
+    blocks = json.dumps(message.get("blocks") or [], ensure_ascii=False)
+    return f"{message.get('text') or ''}\n{blocks}"
+
+
+def emergency_values(text: str, language: str = "detect", severity: str = "sev1",
+                     link: str | None = None) -> dict:
+    """view.state.values of the /emergency modal (render.emergency_modal's blocks)."""
+    from bot.slack import ids
+
+    return {
+        ids.TEXT_BLOCK: {ids.TEXT_ACTION: {"type": "plain_text_input", "value": text}},
+        ids.LANGUAGE_BLOCK: {ids.LANGUAGE_ACTION: {
+            "type": "static_select",
+            "selected_option": {"text": {"type": "plain_text", "text": language},
+                                "value": language}}},
+        ids.SEVERITY_BLOCK: {ids.SEVERITY_ACTION: {
+            "type": "radio_buttons",
+            "selected_option": {"text": {"type": "plain_text", "text": severity.upper()},
+                                "value": severity}}},
+        ids.LINK_BLOCK: {ids.LINK_ACTION: {"type": "url_text_input", "value": link}},
+    }
+
+
+def resolve_values(note: str | None) -> dict:
+    from bot.slack import ids
+
+    return {ids.OUTCOME_BLOCK: {ids.OUTCOME_ACTION: {"type": "plain_text_input",
+                                                     "value": note}}}
+
+
+def handover_values(user: str | None) -> dict:
+    from bot.slack import ids
+
+    option = ({"text": {"type": "plain_text", "text": user}, "value": user}
+              if user else None)
+    return {ids.HANDOVER_TARGET_BLOCK: {ids.HANDOVER_TARGET_ACTION: {
+        "type": "static_select", "selected_option": option}}}
+
+
+class HarnessTools:
+    """Extra inspection and fault helpers, kept apart from `Harness` (mixed in below)."""
+
+    standin: SlackStandIn
+    runtime: Runtime
+
+    # -- request bodies -----------------------------------------------------------------
+
+    def command_body(self, command: str, text: str, user: str = "U0REQ0001",
+                     channel: str = "C0SAFETY1", trigger_id: str = "9.9999.trigger") -> bytes:
+        """The form body of a slash command, for tests that sign it themselves."""
+        return urllib.parse.urlencode({
+            "token": "legacy", "team_id": "T0STANDIN", "team_domain": "safety",
+            "channel_id": channel, "channel_name": "safety-desk", "user_id": user,
+            "user_name": user.lower(), "command": command, "text": text,
+            "api_app_id": "A0ONCALL01", "is_enterprise_install": "false",
+            "response_url": "https://hooks.slack.test/commands/T0/1/x",
+            "trigger_id": trigger_id,
+        }).encode()
+
+    def last_trigger_id(self) -> str:
+        """The trigger_id of the last interaction sent (same format as trigger_id())."""
+        n = self._triggers
+        return f"{n}.1111.trigger{n:06d}"
+
+    def post_raw(self, body: bytes, content_type: str, headers: dict[str, str]) -> Response:
+        """POST to /slack/events with exactly these headers (no signing added)."""
+        req = urllib.request.Request(self.server.url + "/slack/events", data=body,
+                                     headers={"Content-Type": content_type, **headers},
+                                     method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return Response(r.status, r.read())
+        except urllib.error.HTTPError as err:
+            return Response(err.code, err.read())
+
+    # -- the Slack side -------------------------------------------------------------------
+
+    def post_as_someone(self, channel: str, text: str) -> str:
+        """Put a message in a channel of the stand-in (as if a person posted it); its ts."""
+        from bot.slack.client import make_web_client
+
+        client = make_web_client(TOKEN, self.standin.url)
+        return client.chat_postMessage(channel=channel, text=text)["ts"]
+
+    def fail_posts_to(self, channel: str, error: str, count: int = 1) -> None:
+        """The next `count` chat.postMessage calls to `channel` (and only those) get
+        `{"ok": false, "error": error}`, as Slack answers a bad channel; other calls
+        are served as usual. (`fail_next` cannot aim at one channel.)"""
+        from bot.slack import standin as standin_module
+
+        methods = self.standin._methods  # noqa: SLF001 - test-only hook on the stand-in
+        original = methods["chat.postMessage"]
+        left = [count]
+
+        def post(params: dict) -> dict:
+            if left[0] > 0 and params.get("channel") == channel:
+                left[0] -= 1
+                raise standin_module._ApiError(error)  # noqa: SLF001
+            return original(params)
+
+        methods["chat.postMessage"] = post
+
+    def posts(self, channel: str | None = None, ok: bool = True) -> list:
+        """chat.postMessage calls (successful ones unless ok=False), optionally to one
+        channel or user id, in order."""
+        return [c for c in self.standin.calls_to("chat.postMessage")
+                if (not ok or c.ok) and (channel is None or c.params.get("channel") == channel)]
+
+    def page_posts(self, user: str | None = None) -> list:
+        """Page DMs that reached Slack (each post once, whatever happened to it later)."""
+        return [c for c in self.posts(user) if has_action(c.params.get("blocks"), "page_ack")]
+
+    def paged_users(self) -> list[str]:
+        return [c.params["channel"] for c in self.page_posts()]
+
+    def updates(self, ts: str) -> list:
+        """Successful chat.update calls on the message with this ts."""
+        return [c for c in self.standin.calls_to("chat.update")
+                if c.ok and c.params.get("ts") == ts]
+
+    def cards(self) -> list[dict]:
+        """Ticket cards in the intake channel (top-level messages), current state."""
+        return [m for m in self.standin.messages_to(INTAKE) if not m.get("thread_ts")]
+
+    def card(self, ticket: str) -> dict:
+        for m in self.cards():
+            if f" {ticket} " in (m.get("text") or ""):
+                return m
+        raise AssertionError(f"no card for {ticket} in {INTAKE}: {self.cards()}")
+
+    def thread(self, ts: str) -> list[dict]:
+        return [m for m in self.standin.messages_to(INTAKE) if m.get("thread_ts") == ts]
+
+    def views_opened(self) -> list:
+        return [c for c in self.standin.calls_to("views.open") if c.ok]
+
+    def wait_posted(self, channel: str, contains: str = "", count: int = 1,
+                    timeout: float = 5.0) -> list:
+        """Wait for `count` successful chat.postMessage calls to `channel` whose text or
+        blocks contain `contains`; return them all."""
+        def match(c) -> bool:
+            return (c.method == "chat.postMessage" and c.ok
+                    and c.params.get("channel") == channel
+                    and contains in blocks_text(c.params))
+
+        return self.standin.wait_for(match, count=count, timeout=timeout,
+                                     description=f"{count} post(s) to {channel} with "
+                                                 f"{contains!r}")
+
+    def wait_updated(self, ts: str, contains: str, timeout: float = 5.0) -> list:
+        def match(c) -> bool:
+            return (c.method == "chat.update" and c.ok and c.params.get("ts") == ts
+                    and contains in blocks_text(c.params))
+
+        return self.standin.wait_for(match, timeout=timeout,
+                                     description=f"chat.update of {ts} with {contains!r}")
+
+    def wait_view_opened(self, callback_id: str, count: int = 1, timeout: float = 5.0
+                         ) -> list:
+        def match(c) -> bool:
+            return (c.method == "views.open" and c.ok
+                    and (c.params.get("view") or {}).get("callback_id") == callback_id)
+
+        return self.standin.wait_for(match, count=count, timeout=timeout,
+                                     description=f"views.open of {callback_id}")
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the outbox has nothing due or in flight: what a listener thread
+        delivers after its ack. (A button's service runs after the ack: wait for its
+        visible effect first, then settle.) Rows set to retry later are not waited for."""
+        from sqlalchemy import func, or_, select
+
+        from bot.store.paging_tables import OutboxRow
+
+        def busy() -> int:  # rows being sent, or due to be sent by the clock's now
+            with self.runtime.sessions() as session:
+                return session.scalar(select(func.count()).select_from(OutboxRow).where(or_(
+                    OutboxRow.state == "sending",
+                    (OutboxRow.state == "pending")
+                    & (OutboxRow.next_attempt_utc <= self.clock.now()))))
+
+        deadline = time.monotonic() + timeout
+        while busy():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"outbox still has {busy()} row(s) to send")
+            time.sleep(0.01)
+
+    # -- the database -------------------------------------------------------------------
+
+    def requests(self) -> list:
+        """Every request in the database (any status), oldest first, as RequestViews."""
+        from sqlalchemy import select
+
+        from bot.store.paging_tables import RequestRow
+
+        with self.runtime.sessions() as session:
+            rows = session.scalars(select(RequestRow).order_by(RequestRow.id)).all()
+            return [self.runtime.paging._view(session, r) for r in rows]  # noqa: SLF001
+
+    def db_pages(self, request_id: int | None = None) -> list:
+        """(user, round, step, source, state, needs_translation) of every page row."""
+        from sqlalchemy import select
+
+        from bot.store.paging_tables import PageRow
+
+        with self.runtime.sessions() as session:
+            stmt = select(PageRow).order_by(PageRow.id)
+            if request_id is not None:
+                stmt = stmt.where(PageRow.request_id == request_id)
+            return [(p.user, p.round, p.step, p.source, p.state, p.needs_translation)
+                    for p in session.scalars(stmt)]
+
+    def audit_actions(self, request_id: int) -> list[str]:
+        return [e.action for e in self.runtime.paging.timeline(request_id)]
+
+    def count_rows(self, table) -> int:
+        from sqlalchemy import func, select
+
+        with self.runtime.sessions() as session:
+            return session.scalar(select(func.count()).select_from(table))
+
+
+class ToolHarness(HarnessTools, Harness):
+    """`Harness` plus the helpers above: what the e2e paging/intake/security tests use."""
+
+    def quiet_close(self) -> None:
+        """Let what listener threads are still sending land, then close (fewer
+        'connection refused' warnings from deliveries cut off by the stand-in stopping)."""
+        with contextlib.suppress(AssertionError):  # something stuck: close anyway
+            self.settle(timeout=2.0)
+        self.close()

@@ -270,7 +270,11 @@ class PagingService:
                 self._audit(session, row, "bot", "note", now, f"{where}: {f.note}", {})
         if decision.position is not None:
             row.esc_round, row.esc_step = decision.position.round, decision.position.step
-        row.esc_token += 1
+        if decision.fired or decision.next_due is not None or decision.exhausted:
+            row.esc_token += 1  # deadlines set before this decision are stale now
+        # else: a decline while others paged at this step may still answer: nothing
+        # changed, and the step's pending deadline must stay valid, or the escalation
+        # would stop here for good.
         if decision.next_due is not None:
             session.add(DeadlineRow(request_id=row.id, due_utc=decision.next_due,
                                     reason=escalation.DEADLINE, token=row.esc_token,
@@ -365,6 +369,12 @@ class PagingService:
                                changed=False)
             page.state, page.answered_utc = "declined", now
             self._outbox(session, row, PAGE_UPDATE, user, {}, now, page.id)
+            for other in q.pages_of(session, row.id):
+                # An earlier step's page to the same person (re-paged by a wider step)
+                # stops waiting too: they passed the request on, not one message.
+                if other.user == user and other.id != page.id and other.state == "pending":
+                    other.state, other.answered_utc = "closed", now
+                    self._outbox(session, row, PAGE_UPDATE, user, {}, now, other.id)
             self._audit(session, row, user, "declined", now, f"<@{user}> declined",
                         {"page": page.id})
             if row.status == "open":
@@ -431,7 +441,8 @@ class PagingService:
             policy = escalation.policy_from_json(row.policy)
             for p in q.pages_of(session, row.id):
                 if p.user == user and p.state == "acknowledged":
-                    p.state = "closed"
+                    # Stays "acknowledged" (they did): the page DM, re-rendered, says
+                    # "You handed this over" and loses its Resolve/Hand over buttons.
                     self._outbox(session, row, PAGE_UPDATE, p.user, {}, now, p.id)
             row.status, row.assignee, row.acknowledged_utc = "open", None, None
             row.esc_token += 1
@@ -455,8 +466,12 @@ class PagingService:
     def _close_other_pages(self, session: Session, row: RequestRow, keep: int,
                            now: datetime) -> None:
         for p in q.pages_of(session, row.id):
-            if p.id != keep and p.state == "pending":
+            if p.id == keep:
+                continue
+            if p.state == "pending":
                 p.state, p.answered_utc = "closed", now
+                self._outbox(session, row, PAGE_UPDATE, p.user, {}, now, p.id)
+            elif p.state == "acknowledged":  # handed over earlier: say who has it now
                 self._outbox(session, row, PAGE_UPDATE, p.user, {}, now, p.id)
 
     # -- records -----------------------------------------------------------------------

@@ -31,5 +31,5 @@ def first_link(text: str) -> str | None:
     for m in _TOKEN.finditer(text or ""):
         target = m.group(1).partition("|")[0]
         if target.startswith(("http://", "https://")):
-            return target
+            return html.unescape(target)  # stored decoded, like the text
     return None
