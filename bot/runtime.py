@@ -20,6 +20,8 @@ from bot.config import Settings
 from bot.holiday_calendar import holiday_dates
 from bot.jobs import Jobs
 from bot.services import schedules as schedule_svc
+from bot.services.feeds import FeedService
+from bot.services.handoffs import HandoffService
 from bot.services.outbox import Outbox
 from bot.services.paging import PagingService
 from bot.slack.client import make_web_client
@@ -60,7 +62,9 @@ class Runtime:
         self.listeners = Listeners(Deps(paging=self.paging, deliver=self.deliver,
                                         seen_event=self.seen_event))
         register(self.bolt, self.listeners)
-        self.wsgi = create_wsgi(self.bolt, self.health)
+        self.handoffs = HandoffService(self.sessions, self.rosters, self.clock)
+        self.feeds = FeedService(self.sessions, self.rosters, self.clock, settings.public_url)
+        self.wsgi = create_wsgi(self.bolt, self.health, feeds=self.feeds.render)
         self.jobs = Jobs(self.tick, tick_interval)
 
     # -- wiring helpers ------------------------------------------------------------------
@@ -77,6 +81,8 @@ class Runtime:
     def tick(self) -> None:
         """One reconciler pass: fire due deadlines, then send what is waiting."""
         self.paging.reconcile()
+        # Handoff/reminder DMs and channel notes (its .repage pairs are not paged yet).
+        self.handoffs.run()
         # A row stuck in `sending` this long belongs to a process that died.
         self.outbox.recover(STALE_SENDING)
         self.outbox.deliver(self.sender)

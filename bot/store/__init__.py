@@ -1,6 +1,9 @@
 """Storage adapter: SQLAlchemy tables, repositories and Alembic migrations."""
 
-from bot.store import paging_tables  # noqa: F401  (registers the paging tables on Base)
+from bot.store import (
+    paging_tables,  # noqa: F401  (registers the paging tables on Base)
+    shift_tables,  # noqa: F401  (shift notices, cursors, calendar feeds)
+)
 from bot.store.db import (
     SQLITE_BEGIN,
     NaiveDatetimeError,

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.pool import NullPool
 
 from bot.config import Settings, normalize_database_url
-from bot.store import paging_tables, tables  # noqa: F401 (registers the tables)
+from bot.store import paging_tables, shift_tables, tables  # noqa: F401 (registers the tables)
 from bot.store.db import make_engine, migration_connection
 
 config = context.config

@@ -1,0 +1,206 @@
+"""Calendar feeds (PRODUCT.md flow 7): secret, revocable iCalendar URLs.
+
+A feed is a row of `calendar_feeds`: a random token naming a team, a rotation or a
+person. `GET /calendar/<token>.ics` renders that subject's on-call pieces from 14 days
+ago to 90 days ahead at the moment of the request, through the RosterCache (which
+reloads when the team's revision changes), so overrides, swaps and time off show up
+on the calendar's next refresh. Unknown and revoked tokens get None, which the web
+layer turns into a bare 404 that reveals nothing.
+
+Issuing a feed for a subject revokes the feed issued for it before: one live URL per
+(team, scope, subject). Who may issue or revoke is the caller's decision (the Slack
+listener); this service records who did, in the audit trail, never the whole token.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import ics
+from bot.clock import Clock
+from bot.core import timezones
+from bot.core.roster import Roster
+from bot.services.errors import NotFound, ServiceError
+from bot.services.schedules import RosterCache
+from bot.store.db import SQLITE_BEGIN
+from bot.store.paging_tables import AuditRow
+from bot.store.shift_tables import FEED_SCOPES, CalendarFeedRow
+
+SessionFactory = Callable[[], Session]
+PAST = timedelta(days=14)
+FUTURE = timedelta(days=90)
+SUFFIX = ".ics"
+PATH = "/calendar/"
+# secrets.token_urlsafe(24) gives 32 characters of [A-Za-z0-9_-].
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class FeedService:
+    def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock,
+                 public_url: str | None):
+        """`public_url` is ONCALL_PUBLIC_URL (the bot's public base URL)."""
+        self._sf = session_factory
+        self.rosters = rosters
+        self.clock = clock
+        self.public_url = (public_url or "").rstrip("/") or None
+
+    # -- issue and revoke ----------------------------------------------------------------
+
+    def url(self, token: str) -> str:
+        if self.public_url is None:
+            raise ServiceError("calendar feeds need the bot's public address: set "
+                               "ONCALL_PUBLIC_URL (e.g. https://oncall.example.org) and "
+                               "restart")
+        return f"{self.public_url}{PATH}{token}{SUFFIX}"
+
+    def issue(self, team: str, scope: str, subject: str | None, actor: str) -> str:
+        """A new feed URL for `subject` (a rotation name, a user id, or None for the whole
+        team); the subject's previous feed stops working."""
+        scope, subject = self._check(team, scope, subject)
+        token = secrets.token_urlsafe(24)
+        url = self.url(token)  # refuses before anything is written
+        now = self.clock.now()
+        with self._sf() as session, session.begin():
+            _lock_up_front(session)
+            for old in self._active(session, team, scope, subject):
+                old.revoked_utc = now
+                self._audit(session, old, actor, "feed_revoked", now, "replaced by a new feed")
+            row = CalendarFeedRow(token=token, team=team, scope=scope, subject=subject,
+                                  created_by=actor, created_utc=now)
+            session.add(row)
+            session.flush()
+            self._audit(session, row, actor, "feed_issued", now, "issued")
+        return url
+
+    def revoke(self, target: str | tuple[str, str | None], actor: str,
+               team: str | None = None) -> int:
+        """Revoke a feed by its token (or its URL), or every live feed of a
+        (scope, subject) (of `team`, or of any team when `team` is None). Returns how
+        many feeds stopped working (0: nothing live matched)."""
+        now = self.clock.now()
+        with self._sf() as session, session.begin():
+            _lock_up_front(session)
+            if isinstance(target, tuple):
+                scope, subject = target
+                stmt = select(CalendarFeedRow).where(
+                    CalendarFeedRow.scope == scope, CalendarFeedRow.revoked_utc.is_(None),
+                    CalendarFeedRow.subject.is_(None) if subject is None
+                    else CalendarFeedRow.subject == subject)
+                if team is not None:
+                    stmt = stmt.where(CalendarFeedRow.team == team)
+                rows = list(session.scalars(stmt.with_for_update()))
+            else:
+                token = _token_of(target)
+                rows = [] if token is None else list(session.scalars(
+                    select(CalendarFeedRow).where(CalendarFeedRow.token == token,
+                                                  CalendarFeedRow.revoked_utc.is_(None))
+                    .with_for_update()))
+            for row in rows:
+                row.revoked_utc = now
+                self._audit(session, row, actor, "feed_revoked", now, "revoked")
+            return len(rows)
+
+    def _check(self, team: str, scope: str, subject: str | None) -> tuple[str, str | None]:
+        if scope not in FEED_SCOPES:
+            raise ServiceError(f"'{scope}' is not a feed scope; use one of "
+                               f"{', '.join(FEED_SCOPES)}")
+        roster = self.rosters.get(team)  # NotFound for an unknown team
+        if scope == "team":
+            return scope, None
+        if not subject:
+            raise ServiceError(f"a {scope} feed needs a {scope}: e.g. "
+                               "`/oncall export emea` or `/oncall export @user`")
+        if scope == "rotation" and roster.team.rotation(subject) is None:
+            names = ", ".join(r.name for r in roster.team.rotations) or "none"
+            raise NotFound(f"no rotation named '{subject}'; rotations: {names}")
+        if scope == "user" and roster.specialist(subject) is None:
+            raise NotFound(f"<@{subject}> is not a specialist of team {team}")
+        return scope, subject
+
+    # -- serving -------------------------------------------------------------------------
+
+    def render(self, name: str) -> tuple[int, bytes] | None:
+        """`<token>.ics` -> (200, the calendar), or None (unknown, revoked, or its subject
+        no longer exists): the web layer answers 404 then, saying nothing more."""
+        token = _token_of(name)
+        if token is None:
+            return None
+        with self._sf() as session:
+            session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})  # a read
+            row = session.scalars(select(CalendarFeedRow).where(
+                CalendarFeedRow.token == token,
+                CalendarFeedRow.revoked_utc.is_(None))).one_or_none()
+            if row is None:
+                return None
+            team, scope, subject = row.team, row.scope, row.subject
+        try:
+            roster = self.rosters.get(team)
+        except NotFound:
+            return None
+        now = self.clock.now()
+        found = self._pieces(roster, scope, subject, now)
+        if found is None:
+            return None
+        pieces, title = found
+        return 200, ics.calendar(roster, pieces, title, stamp=now)
+
+    def _pieces(self, roster: Roster, scope: str, subject: str | None, now: datetime):
+        # Whole UTC days, so every fetch during a day lists the same events.
+        day = timezones.utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        start, end = day - PAST, day + timedelta(days=1) + FUTURE
+        team = roster.team
+        if scope == "team":
+            return roster.assignments(start, end), f"On call: {team.name}"
+        if scope == "rotation":
+            if subject is None or team.rotation(subject) is None:
+                return None
+            return (roster.assignments(start, end, rotation=subject),
+                    f"On call: {subject} ({team.name})")
+        if scope == "user":
+            spec = roster.specialist(subject or "")
+            if spec is None:
+                return None
+            return (roster.assignments(start, end, user=spec.id, include_uncovered=False),
+                    f"On call: {spec.name} ({team.name})")
+        return None
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _active(self, session: Session, team: str, scope: str,
+                subject: str | None) -> list[CalendarFeedRow]:
+        return list(session.scalars(select(CalendarFeedRow).where(
+            CalendarFeedRow.team == team, CalendarFeedRow.scope == scope,
+            CalendarFeedRow.subject.is_(None) if subject is None
+            else CalendarFeedRow.subject == subject,
+            CalendarFeedRow.revoked_utc.is_(None)).with_for_update()))
+
+    def _audit(self, session: Session, row: CalendarFeedRow, actor: str, action: str,
+               now: datetime, what: str) -> None:
+        label = row.scope if row.subject is None else f"{row.scope} {row.subject}"
+        hint = row.token[:4] + "..."  # enough to tell feeds apart; not the secret
+        session.add(AuditRow(team=row.team, request_id=None, actor=actor, action=action,
+                             detail={"scope": row.scope, "subject": row.subject,
+                                     "token": hint, "feed": row.id,
+                                     "text": f"calendar feed ({label}, {hint}) {what} by "
+                                             f"<@{actor}>"},
+                             at_utc=now))
+
+
+def _lock_up_front(session: Session) -> None:
+    """SQLite: this read-then-write transaction takes the write lock at BEGIN (whatever
+    the session factory); PostgreSQL uses FOR UPDATE on the rows instead."""
+    session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+
+
+def _token_of(value: str) -> str | None:
+    """The token in `<token>.ics`, `<token>`, or a whole feed URL; None if malformed."""
+    value = (value or "").strip().split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    if value.endswith(SUFFIX):
+        value = value[: -len(SUFFIX)]
+    return value if TOKEN_RE.match(value) else None
