@@ -24,8 +24,11 @@ from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
 from bot.services.outbox import Outbox
 from bot.services.paging import PagingService
+from bot.services.rotations import RotationService
+from bot.slack import oncall
 from bot.slack.client import make_web_client
 from bot.slack.listeners import Deps, Listeners, register
+from bot.slack.permissions import ManagerDirectory
 from bot.slack.sender import SlackSender
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.paging_tables import SeenEventRow
@@ -59,11 +62,21 @@ class Runtime:
             listener_executor=ThreadPoolExecutor(max_workers=listener_threads,
                                                  thread_name_prefix="bolt"),
         )
-        self.listeners = Listeners(Deps(paging=self.paging, deliver=self.deliver,
-                                        seen_event=self.seen_event))
-        register(self.bolt, self.listeners)
         self.handoffs = HandoffService(self.sessions, self.rosters, self.clock)
         self.feeds = FeedService(self.sessions, self.rosters, self.clock, settings.public_url)
+        self.managers = ManagerDirectory(self.client)
+        self.rotations = RotationService(self.sessions, self.rosters, self.clock,
+                                         group_members=self.managers.group_members,
+                                         holiday_dates=holiday_dates)
+        self.oncall = oncall.OncallCommands(oncall.OncallDeps(
+            rotations=self.rotations, paging=self.paging, managers=self.managers,
+            clock=self.clock, deliver=self.deliver, reports_session_factory=self.reads,
+            feeds=self.feeds if settings.public_url else None))
+        self.listeners = Listeners(Deps(
+            paging=self.paging, deliver=self.deliver, seen_event=self.seen_event,
+            publish_home=lambda user: self.oncall.publish_home(self.client, user)))
+        register(self.bolt, self.listeners)
+        oncall.register(self.bolt, self.oncall)
         self.wsgi = create_wsgi(self.bolt, self.health, feeds=self.feeds.render)
         self.jobs = Jobs(self.tick, tick_interval)
 
@@ -81,8 +94,11 @@ class Runtime:
     def tick(self) -> None:
         """One reconciler pass: fire due deadlines, then send what is waiting."""
         self.paging.reconcile()
-        # Handoff/reminder DMs and channel notes (its .repage pairs are not paged yet).
-        self.handoffs.run()
+        # Handoff/reminder DMs and channel notes; open requests whose pages went to
+        # someone now off shift are paged to the incoming reader.
+        handed = self.handoffs.run()
+        if handed.repage:
+            self.paging.repage(handed.pairs())
         # A row stuck in `sending` this long belongs to a process that died.
         self.outbox.recover(STALE_SENDING)
         self.outbox.deliver(self.sender)

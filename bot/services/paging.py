@@ -463,6 +463,32 @@ class PagingService:
             return Outcome(f"Handed {ticket} over to <@{to_user}>; they have been paged.",
                            row.id)
 
+    def repage(self, pairs: list[tuple[int, str]]) -> int:
+        """After a handoff: page the incoming reader of an open request whose pages went
+        to someone now off shift. Safe to repeat: nobody gets a second pending page."""
+        now = self.clock.now()
+        paged = 0
+        for request_id, user in pairs:
+            with self._sf() as session, session.begin():
+                row = q.lock_request(session, request_id)
+                if row is None or row.status != "open":
+                    continue
+                pages = q.pages_of(session, row.id)
+                if any(p.user == user and p.state in ("pending", "declined") for p in pages):
+                    continue
+                page = PageRow(request_id=row.id, user=user, round=row.esc_round or 0,
+                               step=row.esc_step or 0, source="handoff",
+                               needs_translation=False, state="pending", sent_utc=now)
+                session.add(page)
+                session.flush()
+                self._outbox(session, row, PAGE, user, {}, now, page.id)
+                self._audit(session, row, "bot", "paged", now,
+                            f"shift handoff: paged <@{user}>, the incoming reader",
+                            {"user": user, "source": "handoff", "page": page.id})
+                self._outbox(session, row, CARD_UPDATE, row.card_channel, {}, now)
+                paged += 1
+        return paged
+
     def _close_other_pages(self, session: Session, row: RequestRow, keep: int,
                            now: datetime) -> None:
         for p in q.pages_of(session, row.id):

@@ -129,13 +129,16 @@ class Listeners:
     # -- page buttons ------------------------------------------------------------------------
 
     def _answer(self, ack, body, respond, fn) -> None:
-        ack()
+        # The answer is committed before Slack hears back, like a new request: a click
+        # Slack saw succeed is never lost. The transaction takes milliseconds.
         action = body["actions"][0]
         try:
             outcome = fn(int(action["value"]), body["user"]["id"])
         except (ServiceError, ValueError) as err:
+            ack()
             respond(text=f":warning: {err}", response_type="ephemeral", replace_original=False)
             return
+        ack()
         if not outcome.changed:
             respond(text=outcome.message, response_type="ephemeral", replace_original=False)
         self.d.deliver(outcome.request_id)

@@ -670,8 +670,9 @@ def requester_note(
             blocks.append(_section("*Outcome*\n" + _quote(outcome, 2500)))
     elif kind == "exhausted":
         line = (
-            f":sos: Nobody has acknowledged *{ticket}* yet. The managers have been alerted "
-            "and the bot keeps trying."
+            f":sos: Nobody has acknowledged *{ticket}* yet. Every escalation step has run and "
+            "the managers have been alerted; the request stays open and anyone paged can "
+            "still take it."
         )
         blocks = [_section(line)]
     else:

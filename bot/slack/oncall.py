@@ -1,0 +1,371 @@
+"""`/oncall`: parse with the one grammar, call one service, reply privately.
+
+Times in replies are Slack date tokens, so every reader sees them in their own zone.
+Edits are applied by `RotationService` (one transaction, audited, DMs to the people
+whose shifts moved); this module only translates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+
+from bot import oncall_grammar as g
+from bot.clock import Clock
+from bot.core.edits import EditError, parse_rotation_options
+from bot.core.roster import Roster
+from bot.services import schedules as schedule_svc
+from bot.services.errors import ServiceError
+from bot.services.paging import PagingService
+from bot.services.report import format_report, response_report
+from bot.services.rotations import RotationService
+from bot.slack import chart, home, ids, render
+from bot.slack.permissions import ManagerDirectory
+from bot.slack.rotation_modal import (
+    parse_rotation_submission,
+    rotation_modal,
+    rotation_modal_metadata,
+)
+
+log = logging.getLogger(__name__)
+
+SWAP_ACCEPT = "swap_accept"
+SWAP_DECLINE = "swap_decline"
+COVER_ACCEPT = "cover_accept"
+
+
+@dataclass
+class OncallDeps:
+    rotations: RotationService
+    paging: PagingService
+    managers: ManagerDirectory
+    clock: Clock
+    deliver: Callable[[], None]
+    reports_session_factory: Callable
+    feeds: object | None = None  # FeedService: issue(team, scope, subject, actor) -> url
+
+
+def _when(lt: g.LocalTime, end: bool = False) -> date | datetime:
+    """Grammar boundary -> what the services take: a date (inclusive) or a date-time."""
+    if lt.date_only:
+        return lt.last_day if end else lt.at.date()
+    return lt.at
+
+
+class OncallCommands:
+    def __init__(self, deps: OncallDeps):
+        self.d = deps
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _roster(self, user: str) -> Roster:
+        name = self.d.rotations._team_name(None, user)
+        return self.d.rotations.rosters.get(name)
+
+    def _require_manager(self, roster: Roster, user: str, what: str) -> None:
+        if not self.d.managers.is_manager(roster.team, user):
+            raise ServiceError(f"only managers ({self.d.managers.describe_managers(roster.team)})"
+                               f" can {what}")
+
+    def _line(self, roster: Roster, a) -> str:
+        spec = roster.specialist(a.user) if a.user else None
+        who = f"<@{a.user}>" if a.user else "*nobody*"
+        langs = f" ({', '.join(spec.languages)})" if spec else ""
+        mark = {"override": " _override_", "substitute": " _covering_",
+                "uncovered": " *UNCOVERED*"}.get(a.kind, "")
+        return (f"• {render.slack_date(a.start)} → {render.slack_date(a.end)}  "
+                f"`{a.rotation}` {who}{langs}{mark}")
+
+    # -- the command -----------------------------------------------------------------------
+
+    def handle(self, ack, body, client, command, respond) -> None:
+        user = command["user_id"]
+        try:
+            cmd = g.parse(command.get("text") or "")
+        except g.CommandError as err:
+            ack(response_type="ephemeral", text=str(err))
+            return
+        try:
+            if isinstance(cmd, (g.RotationCreateModal, g.RotationEdit)):
+                self._open_rotation_modal(ack, body, client, user, cmd)
+                return
+            if isinstance(cmd, g.Coverage):
+                ack(response_type="ephemeral", text="Drawing the coverage chart...")
+                self._coverage(client, command, user, cmd.days, respond)
+                return
+            reply = self._run(cmd, user, client)
+        except (ServiceError, EditError) as err:
+            ack(response_type="ephemeral", text=f":warning: {err}")
+            return
+        ack(response_type="ephemeral", text=reply)
+        self.d.deliver()
+
+    def _run(self, cmd, user: str, client) -> str:  # noqa: C901 - one branch per command
+        r = self.d.rotations
+        if isinstance(cmd, g.Help):
+            return g.help_text(cmd.topic)
+        if isinstance(cmd, g.Who):
+            return self._who(user, cmd.language)
+        if isinstance(cmd, g.Me):
+            return r.me(user)
+        if isinstance(cmd, g.Report):
+            roster = self._roster(user)
+            self._require_manager(roster, user, "see response reports")
+            return format_report(response_report(self.d.reports_session_factory,
+                                                 roster.team.name, self.d.clock.now(),
+                                                 cmd.days))
+        if isinstance(cmd, g.Shifts):
+            return self._shifts(user, cmd)
+        if isinstance(cmd, g.RotationList):
+            return r.list_rotations()
+        if isinstance(cmd, g.RotationShow):
+            return r.show_rotation(cmd.name)
+        if isinstance(cmd, g.RotationDelete):
+            return r.delete_rotation(user, cmd.name).text
+        if isinstance(cmd, g.RotationCreate):
+            f = dict(cmd.fields)
+            start, end = f.pop("shift")
+            return r.create_rotation(user, cmd.name, f.pop("timezone"), start, end,
+                                     days=f.get("days"), handoff_days=f.get("handoff", 7),
+                                     start=f.get("start"), tier=f.get("tier", "primary")).text
+        if isinstance(cmd, g.RotationSet):
+            return r.set_rotation(user, cmd.name, **cmd.fields).text
+        if isinstance(cmd, g.RotationAdd):
+            return r.add_member(user, cmd.name, cmd.user, cmd.position).text
+        if isinstance(cmd, g.RotationRemove):
+            return r.remove_member(user, cmd.name, cmd.user).text
+        if isinstance(cmd, g.RotationMove):
+            return r.move_member(user, cmd.name, cmd.user, cmd.position).text
+        if isinstance(cmd, g.OverrideCmd):
+            return r.override(user, cmd.rotation, cmd.user, _when(cmd.start),
+                              _when(cmd.end, end=True)).text
+        if isinstance(cmd, g.Away):
+            return r.away(user, _when(cmd.start), _when(cmd.end, end=True), cmd.user).text
+        if isinstance(cmd, g.SpecialistCmd):
+            return self._specialist(user, cmd)
+        if isinstance(cmd, g.Swap):
+            return self._swap(user, cmd, client)
+        if isinstance(cmd, g.Cover):
+            return self._cover(user, cmd, client)
+        if isinstance(cmd, g.Export):
+            return self._export(user, cmd)
+        raise ServiceError(f"`{cmd.command}` is not available yet")
+
+    def _who(self, user: str, language: str | None) -> str:
+        roster = self._roster(user)
+        now = self.d.clock.now()
+        ans = schedule_svc.who(roster, now, language)
+        if language:
+            if not ans.on_call:
+                extra = (" Off-shift backups: " + ", ".join(f"<@{u}>" for u in ans.backups)
+                         if ans.backups else "")
+                return f"Nobody on call reads {render.language_name(language)} now.{extra}"
+            lines = [f"*On call for {render.language_name(language)}*, best first:"]
+            lines += [self._line(roster, a) for a in ans.on_call]
+            return "\n".join(lines)
+        lines = ["*On call now*"] + [self._line(roster, a) for a in ans.on_call]
+        for lang in roster.team.languages:
+            on = roster.on_call_for(lang, now)
+            lines.append(f"`{lang}` " + (", ".join(f"<@{a.user}>" for a in on) or "*nobody*"))
+        return "\n".join(lines)
+
+    def _shifts(self, user: str, cmd: g.Shifts) -> str:
+        roster = self._roster(user)
+        now = self.d.clock.now()
+        found = schedule_svc.shifts(roster, now, cmd.days, cmd.rotation, cmd.user)
+        what = (f"`{cmd.rotation}`" if cmd.rotation else f"<@{cmd.user}>" if cmd.user
+                else "all rotations")
+        lines = [f"*Shifts of {what}, next {cmd.days} day(s)*"]
+        lines += [self._line(roster, a) for a in found[:40]] or ["(no shifts)"]
+        if len(found) > 40:
+            lines.append(f"...and {len(found) - 40} more; try a shorter span")
+        return "\n".join(lines)
+
+    def _specialist(self, user: str, cmd: g.SpecialistCmd) -> str:
+        if not cmd.fields:
+            roster = self._roster(user)
+            spec = roster.specialist(cmd.user)
+            if spec is None:
+                return f"<@{cmd.user}> is not a specialist of team {roster.team.name}."
+            backup = ", ".join(spec.backup) or "none"
+            return (f"<@{cmd.user}> ({spec.name}): languages {', '.join(spec.languages)}, "
+                    f"time zone {spec.timezone}, backup {backup}"
+                    + (f", holidays {spec.holidays}" if spec.holidays else ""))
+        f = cmd.fields
+        return self.d.rotations.set_specialist(
+            user, cmd.user, languages=f.get("languages"), timezone=f.get("timezone"),
+            backup=f.get("backup"), name=f.get("name")).text
+
+    def _swap(self, user: str, cmd: g.Swap, client) -> str:
+        proposal = self.d.rotations.request_swap(user, cmd.user, cmd.day)
+        value = proposal.to_value()
+        client.chat_postMessage(
+            channel=cmd.user, text=f"<@{user}> asks to swap shifts: {proposal.text}",
+            blocks=[render._section(f":arrows_counterclockwise: <@{user}> asks to swap "
+                                    f"shifts with you.\n{proposal.text}"),
+                    {"type": "actions", "block_id": "swap_actions", "elements": [
+                        {"type": "button", "action_id": SWAP_ACCEPT, "style": "primary",
+                         "text": {"type": "plain_text", "text": "Accept"}, "value": value},
+                        {"type": "button", "action_id": SWAP_DECLINE,
+                         "text": {"type": "plain_text", "text": "Decline"}, "value": value}]}])
+        return f"Asked <@{cmd.user}>: {proposal.text}"
+
+    def _cover(self, user: str, cmd: g.Cover, client) -> str:
+        proposal = self.d.rotations.request_cover(user, _when(cmd.start),
+                                                  _when(cmd.end, end=True))
+        roster = self._roster(user)
+        me = roster.specialist(user)
+        langs = set(me.languages) if me else set()
+        asked = [s.id for s in roster.team.specialists
+                 if s.id != user and langs & set(s.languages)]
+        for other in asked:
+            client.chat_postMessage(
+                channel=other, text=f"<@{user}> asks for cover: {proposal.text}",
+                blocks=[render._section(f":raising_hand: <@{user}> asks for cover.\n"
+                                        f"{proposal.text}"),
+                        {"type": "actions", "block_id": "cover_actions", "elements": [
+                            {"type": "button", "action_id": COVER_ACCEPT, "style": "primary",
+                             "text": {"type": "plain_text", "text": "I'll cover it"},
+                             "value": proposal.to_value()}]}])
+        return (f"Asked {len(asked)} specialist(s) who read your languages: {proposal.text}"
+                if asked else "Nobody else reads your languages; ask a manager.")
+
+    def _export(self, user: str, cmd: g.Export) -> str:
+        if self.d.feeds is None:
+            raise ServiceError("calendar feeds need ONCALL_PUBLIC_URL (the bot's public URL)")
+        roster = self._roster(user)
+        if cmd.rotation:
+            if roster.team.rotation(cmd.rotation) is None:
+                raise ServiceError(f"no rotation named '{cmd.rotation}'")
+            scope, subject = "rotation", cmd.rotation
+        else:
+            subject = cmd.user or user
+            if subject != user:
+                self._require_manager(roster, user, "export someone else's calendar")
+            scope = "user"
+        url = self.d.feeds.issue(roster.team.name, scope, subject, user)
+        return (f"Your calendar feed (keep it secret; running `/oncall export` again "
+                f"replaces it):\n{url}\nIn Google Calendar: Other calendars → From URL. "
+                "In Outlook: Add calendar → Subscribe from web.")
+
+    def _coverage(self, client, command: dict, user: str, days: int, respond) -> None:
+        try:
+            roster = self._roster(user)
+            now = self.d.clock.now()
+            start = now.replace(minute=0, second=0, microsecond=0)
+            png = chart.coverage_chart(roster, start, days)
+            gaps = roster.coverage_gaps(start, start + timedelta(days=days))
+            spec = roster.specialist(user)
+            text = chart.gap_list_text(gaps, spec.timezone if spec else None)
+            client.files_upload_v2(channel=command.get("channel_id"), content=png,
+                                   filename=f"coverage-{start:%Y%m%d}-{days}d.png",
+                                   title=f"Coverage, next {days} days",
+                                   initial_comment=f"Coverage for the next {days} day(s):\n"
+                                                   f"{text}")
+        except (ServiceError, SlackApiError, ValueError) as err:
+            log.warning("coverage chart failed: %s", err)
+            respond(text=f":warning: could not post the chart: {err}",
+                    response_type="ephemeral")
+
+    # -- modals ------------------------------------------------------------------------------
+
+    def _open_rotation_modal(self, ack, body, client, user: str, cmd) -> None:
+        roster = self._roster(user)
+        self._require_manager(roster, user, "create or edit rotations")
+        rot = None
+        if isinstance(cmd, g.RotationEdit):
+            rot = roster.team.rotation(cmd.name)
+            if rot is None:
+                raise ServiceError(f"no rotation named '{cmd.name}'; rotations: "
+                                   + ", ".join(r.name for r in roster.team.rotations))
+        view = rotation_modal(roster.team, rot, [])
+        meta = json.loads(view.get("private_metadata") or "{}")
+        meta["revision"] = self.d.rotations.revision(roster.team.name)
+        view["private_metadata"] = json.dumps(meta)
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def rotation_submitted(self, ack, body, view) -> None:
+        user = body["user"]["id"]
+        team, editing = rotation_modal_metadata(view.get("private_metadata"))
+        try:
+            revision = json.loads(view.get("private_metadata") or "{}").get("revision")
+        except ValueError:
+            revision = None
+        fields, errors = parse_rotation_submission(view["state"]["values"], name=editing)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        r = self.d.rotations
+        try:
+            members = fields.pop("members", [])
+            name = fields.pop("name", editing)
+            opts = parse_rotation_options({k: v if isinstance(v, str) else
+                                           ",".join(v) for k, v in fields.items()})
+            if editing:
+                result = r.set_rotation(user, editing, team=team, expected_revision=revision,
+                                        members=tuple(members), **opts)
+            else:
+                shift_start, shift_end = opts.pop("shift_start"), opts.pop("shift_end")
+                result = r.create_rotation(user, name, opts.pop("timezone"), shift_start,
+                                           shift_end, team=team, expected_revision=revision,
+                                           **opts)
+                for m in members:
+                    result = r.add_member(user, name, m, team=team)
+        except (ServiceError, EditError) as err:
+            block = ids.ROTATION_NAME_BLOCK if not editing else ids.ROTATION_TIMEZONE_BLOCK
+            ack(response_action="errors", errors={block: str(err)[:150]})
+            return
+        ack()
+        log.info("rotation modal by %s: %s", user, result.text)
+        self.d.deliver()
+
+    # -- swap / cover buttons ------------------------------------------------------------------
+
+    def _button(self, ack, body, respond, fn) -> None:
+        ack()
+        user = body["user"]["id"]
+        value = body["actions"][0]["value"]
+        try:
+            text = fn(value, user)
+        except (ServiceError, EditError) as err:
+            respond(text=f":warning: {err}", response_type="ephemeral",
+                    replace_original=False)
+            return
+        respond(text=text, replace_original=True)
+        self.d.deliver()
+
+    def swap_accept(self, ack, body, respond) -> None:
+        self._button(ack, body, respond, lambda v, u: self.d.rotations.accept_swap(v, u).text)
+
+    def swap_decline(self, ack, body, respond) -> None:
+        self._button(ack, body, respond, self.d.rotations.decline_swap)
+
+    def cover_accept(self, ack, body, respond) -> None:
+        self._button(ack, body, respond, lambda v, u: self.d.rotations.accept_cover(v, u).text)
+
+    # -- App Home ----------------------------------------------------------------------------
+
+    def publish_home(self, client, user: str) -> None:
+        try:
+            roster = self._roster(user)
+        except ServiceError:
+            return
+        mine = [r for r in self.d.paging.open_requests()
+                if r.assignee == user or user in r.paged]
+        view = home.home_view(user, roster, self.d.clock.now(), mine,
+                              self.d.managers.is_manager(roster.team, user))
+        client.views_publish(user_id=user, view=view)
+
+
+def register(app, commands: OncallCommands) -> None:
+    app.command("/oncall")(commands.handle)
+    app.view(ids.ROTATION_MODAL)(commands.rotation_submitted)
+    app.action(SWAP_ACCEPT)(commands.swap_accept)
+    app.action(SWAP_DECLINE)(commands.swap_decline)
+    app.action(COVER_ACCEPT)(commands.cover_accept)
