@@ -26,6 +26,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core import timezones
+from bot.core.checks import CHANNEL_ID, GROUP_ID, NAME, USER_ID
 from bot.core.model import (
     SEVERITIES,
     STEP_KINDS,
@@ -113,10 +114,8 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
-_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
-_GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# One definition of what a Slack ID and a rotation/team name look like (core.checks).
+_USER_ID, _CHANNEL_ID, _GROUP_ID, _NAME = USER_ID, CHANNEL_ID, GROUP_ID, NAME
 _SHIFT = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?")
@@ -180,15 +179,7 @@ def format_duration(d: timedelta) -> str:
     return f"{secs}s"
 
 
-def _suggest_zone(bad: str) -> str:
-    zones = [z for z in timezones.all_zones() if "/" in z]
-    hit = difflib.get_close_matches(bad, zones, n=1, cutoff=0.6)
-    if hit:
-        return hit[0]
-    city = bad.rsplit("/", 1)[-1].replace(" ", "_").lower()
-    by_city = {z.rsplit("/", 1)[-1].lower(): z for z in zones}
-    hit = difflib.get_close_matches(city, list(by_city), n=1, cutoff=0.75)
-    return by_city[hit[0]] if hit else "Europe/Dublin"
+_suggest_zone = timezones.suggest_zone
 
 
 def _suggest(word: str, allowed: Iterable[str]) -> str:

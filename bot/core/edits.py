@@ -558,12 +558,4 @@ def _suggest(word: str, allowed: Iterable[str]) -> str:
 
 
 def suggest_zone(bad: str) -> str:
-    """A close IANA zone name for a mistyped one (Europe/Dublin when nothing is close)."""
-    zones = [z for z in timezones.all_zones() if "/" in z]
-    hit = difflib.get_close_matches(bad, zones, n=1, cutoff=0.6)
-    if hit:
-        return hit[0]
-    city = bad.rsplit("/", 1)[-1].replace(" ", "_").lower()
-    by_city = {z.rsplit("/", 1)[-1].lower(): z for z in zones}
-    hit = difflib.get_close_matches(city, list(by_city), n=1, cutoff=0.75)
-    return by_city[hit[0]] if hit else "Europe/Dublin"
+    return timezones.suggest_zone(bad)

@@ -41,6 +41,20 @@ def all_zones() -> list[str]:
     return list(pytz.common_timezones)
 
 
+def suggest_zone(bad: str) -> str:
+    """A close IANA zone name for a mistyped one (Europe/Dublin when nothing is close)."""
+    import difflib
+
+    zones = [z for z in all_zones() if "/" in z]
+    hit = difflib.get_close_matches(bad, zones, n=1, cutoff=0.6)
+    if hit:
+        return hit[0]
+    city = bad.rsplit("/", 1)[-1].replace(" ", "_").lower()
+    by_city = {z.rsplit("/", 1)[-1].lower(): z for z in zones}
+    hit = difflib.get_close_matches(city, list(by_city), n=1, cutoff=0.75)
+    return by_city[hit[0]] if hit else "Europe/Dublin"
+
+
 def utc(dt: datetime) -> datetime:
     """An aware datetime in UTC; naive input is taken to be UTC already."""
     if dt.tzinfo is None:

@@ -177,8 +177,11 @@ class OncallCommands:
     def _shifts(self, user: str, cmd: g.Shifts) -> str:
         roster = self._roster(user)
         now = self.d.clock.now()
-        found = schedule_svc.shifts(roster, now, cmd.days, cmd.rotation, cmd.user)
-        what = (f"`{cmd.rotation}`" if cmd.rotation else f"<@{cmd.user}>" if cmd.user
+        subject = cmd.user
+        if cmd.rotation is None and subject is None and roster.specialist(user) is not None:
+            subject = user  # `/oncall shifts` alone: the caller's own (see `help shifts`)
+        found = schedule_svc.shifts(roster, now, cmd.days, cmd.rotation, subject)
+        what = (f"`{cmd.rotation}`" if cmd.rotation else f"<@{subject}>" if subject
                 else "all rotations")
         lines = [f"*Shifts of {what}, next {cmd.days} day(s)*"]
         lines += [self._line(roster, a) for a in found[:40]] or ["(no shifts)"]
