@@ -26,7 +26,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core import timezones
-from bot.core.checks import CHANNEL_ID, GROUP_ID, NAME, USER_ID
+from bot.core.checks import CHANNEL_ID, GROUP_ID, NAME, USER_ID, handoff_days
 from bot.core.model import (
     SEVERITIES,
     STEP_KINDS,
@@ -848,13 +848,9 @@ class _Parser:
         v = self.scalar(node, path, "weekly")
         if v is None:
             return None
-        if v == "daily":
-            return 1
-        if v == "weekly":
-            return 7
-        m = _HANDOFF_N.fullmatch(v)
-        if m and int(m.group(1)) >= 1:
-            return int(m.group(1))
+        days = handoff_days(v)
+        if days is not None:
+            return days
         self.err(
             node,
             path,

@@ -42,6 +42,18 @@ GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 LANGUAGE = re.compile(r"[a-z]{2}")
 HOLIDAYS = re.compile(r"[A-Z]{2,3}(-[A-Za-z0-9]+)?")
+HANDOFF_N = re.compile(r"([0-9]+)d")
+
+
+def handoff_days(text: str) -> int | None:
+    """'daily' -> 1, 'weekly' -> 7, '3d' -> 3; None for anything else."""
+    v = text.strip().lower()
+    if v == "daily":
+        return 1
+    if v == "weekly":
+        return 7
+    m = HANDOFF_N.fullmatch(v)
+    return int(m.group(1)) if m and int(m.group(1)) >= 1 else None
 
 # English names for messages ("Arabic (ar)"); other codes are shown as they are.
 LANGUAGE_NAMES = {

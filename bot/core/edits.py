@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.core import timezones
-from bot.core.checks import LANGUAGE, NAME, USER_ID, validate_team
+from bot.core.checks import LANGUAGE, NAME, USER_ID, handoff_days, validate_team
 from bot.core.model import TIERS, WEEKDAYS, Override, Rotation, Specialist, Team, TimeOff
 
 ALL_DAYS = frozenset(range(7))
@@ -330,14 +330,9 @@ def parse_days(text: str) -> frozenset[int]:
 
 def parse_handoff(text: str) -> int:
     """'daily' -> 1, 'weekly' -> 7, '3d' -> 3."""
-    v = text.strip().lower()
-    if v == "daily":
-        return 1
-    if v == "weekly":
-        return 7
-    m = _HANDOFF_N.fullmatch(v)
-    if m and int(m.group(1)) >= 1:
-        return int(m.group(1))
+    days = handoff_days(text)
+    if days is not None:
+        return days
     raise EditError(f"handoff '{text}' is not daily, weekly or every N days; e.g. "
                     "handoff=daily, handoff=weekly or handoff=3d")
 
