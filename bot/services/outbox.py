@@ -18,7 +18,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core.messages import CARD, PAGE, PageView, RequestView
+from bot.core.messages import CARD, PAGE, PAGE_UPDATE, PageView, RequestView
 from bot.store import paging as q
 from bot.store.paging_tables import OutboxRow, PageRow, RequestRow
 
@@ -119,9 +119,19 @@ class Outbox:
                         and q.card_unsettled(session, req.id)):
                     blocked.add(row.id)  # wait for the card: thread lines go under it
                     continue
+                page = session.get(PageRow, row.page_id) if row.page_id else None
+                if (row.kind == PAGE_UPDATE and page is not None and page.dm_ts is None
+                        and q.page_unsettled(session, page.id)):
+                    blocked.add(row.id)  # the page is still on its way: update it after
+                    continue
                 if not q.claim_outbox(session, row.id, now):
                     continue
-                page = session.get(PageRow, row.page_id) if row.page_id else None
+                # Another process may have posted the card or the page since we read
+                # them: deliver against what is committed now, not what we read first.
+                if req is not None:
+                    session.refresh(req)
+                if page is not None:
+                    session.refresh(page)
                 delivery = Delivery(
                     kind=row.kind, target=row.target, payload=dict(row.payload),
                     request=self._request_view(session, req) if req is not None else None,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.core.messages import CARD, CARD_UPDATE, TIMELINE
+from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
 
 NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in place
@@ -85,6 +85,14 @@ def card_unsettled(session: Session, request_id: int) -> bool:
     return session.scalar(
         select(func.count()).select_from(OutboxRow).where(
             OutboxRow.request_id == request_id, OutboxRow.kind == CARD,
+            OutboxRow.state.in_(("pending", "sending")))) > 0
+
+
+def page_unsettled(session: Session, page_id: int) -> bool:
+    """Is the page DM itself still waiting to be sent (so updates to it must wait)?"""
+    return session.scalar(
+        select(func.count()).select_from(OutboxRow).where(
+            OutboxRow.page_id == page_id, OutboxRow.kind == PAGE,
             OutboxRow.state.in_(("pending", "sending")))) > 0
 
 
