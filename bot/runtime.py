@@ -71,7 +71,8 @@ class Runtime:
         self.oncall = oncall.OncallCommands(oncall.OncallDeps(
             rotations=self.rotations, paging=self.paging, managers=self.managers,
             clock=self.clock, deliver=self.deliver, reports_session_factory=self.reads,
-            feeds=self.feeds if settings.public_url else None))
+            feeds=self.feeds if settings.public_url else None,
+            enqueue_direct=self.outbox.enqueue_direct))
         self.listeners = Listeners(Deps(
             paging=self.paging, deliver=self.deliver, seen_event=self.seen_event,
             publish_home=lambda user: self.oncall.publish_home(self.client, user)))

@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +32,7 @@ SCHEDULES = ROOT / "schedules"
 class Response:
     status: int
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self):
         return json.loads(self.body or b"null")
@@ -49,21 +50,27 @@ def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dic
 
 class Harness:
     def __init__(self, tmp_path: Path, start: datetime, database_url: str | None = None,
-                 schedules: Path = SCHEDULES):
+                 schedules: Path = SCHEDULES, public_url: bool = False):
+        """`public_url=True`: `Settings.public_url` is this test server's own URL, so
+        calendar feeds are on and their links can be fetched (the port is kept across
+        `restart()`)."""
         self.standin = SlackStandIn(tokens=[TOKEN]).start()
         self.clock = ManualClock(start)
         self.database_url = database_url or f"sqlite:///{tmp_path / 'oncall.db'}"
         self.schedules = schedules
+        self._public_port: int | None = _free_port() if public_url else None
         self._boot()
         self.runtime.bootstrap(schedules)
         self._triggers = 0
 
     def _boot(self) -> None:
+        port = getattr(self, "_public_port", None)
         self.settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET,
                                  slack_api_url=self.standin.url,
-                                 database_url=self.database_url)
+                                 database_url=self.database_url,
+                                 public_url=f"http://127.0.0.1:{port}" if port else None)
         self.runtime = Runtime(self.settings, clock=self.clock)
-        self.server = LocalServer(self.runtime.wsgi).start()
+        self.server = LocalServer(self.runtime.wsgi, port=port or 0).start()
 
     def restart(self) -> None:
         """Stop the app (not gracefully: nothing is flushed) and start a fresh one."""
@@ -95,13 +102,16 @@ class Harness:
 
     def command(self, command: str, text: str, user: str = "U0REQ0001",
                 channel: str = "C0SAFETY1", trigger_id: str | None = None,
-                headers: dict | None = None) -> Response:
+                headers: dict | None = None, response_url: str | None = None) -> Response:
+        """`response_url`: where the app's `respond()` goes (default: an address that
+        answers nothing; `self.standin.origin + "/response/..."` with
+        `capture_responses()` to see what is posted)."""
         form = {
             "token": "legacy", "team_id": "T0STANDIN", "team_domain": "safety",
             "channel_id": channel, "channel_name": "safety-desk", "user_id": user,
             "user_name": user.lower(), "command": command, "text": text,
             "api_app_id": "A0ONCALL01", "is_enterprise_install": "false",
-            "response_url": "https://hooks.slack.test/commands/T0/1/x",
+            "response_url": response_url or "https://hooks.slack.test/commands/T0/1/x",
             "trigger_id": trigger_id or self.trigger_id(),
         }
         body = urllib.parse.urlencode(form).encode()
@@ -186,6 +196,16 @@ class Harness:
                               count=count, timeout=timeout,
                               description=f"{count} page DM(s) to {user}")
         return self.pages_to(user)
+
+
+def _free_port() -> int:
+    """A port nobody listens on now (for a server whose URL must be known before it
+    starts: `public_url`)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def page_id_of(message: dict) -> str:
@@ -437,7 +457,58 @@ class HarnessTools:
             return session.scalar(select(func.count()).select_from(table))
 
 
-class ToolHarness(HarnessTools, Harness):
+# -- helpers for tests/test_e2e_oncall.py, _home_feeds.py and _handoffs.py (added) -------
+
+
+class OncallTools:
+    """HTTP GETs of the app's own pages and the bodies posted to `response_url`s."""
+
+    standin: SlackStandIn
+    server: LocalServer
+
+    def get(self, path_or_url: str) -> Response:
+        """GET a path of the running app (or a whole URL), as a calendar client would."""
+        url = path_or_url if "://" in path_or_url else self.server.url + path_or_url
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return Response(r.status, r.read(), dict(r.headers.items()))
+        except urllib.error.HTTPError as err:
+            return Response(err.code, err.read(), dict(err.headers.items()))
+
+    def capture_responses(self) -> list[dict]:
+        """From now on, what the app posts to a `response_url` (the ones `click` hands
+        out point at the stand-in) is answered 200 and recorded, in order, in the list
+        returned (the stand-in alone records no body for them). See `wait_response`."""
+        from bot.slack import standin as standin_module
+
+        seen: list[dict] = []
+        original = self.standin._handle  # noqa: SLF001 - test-only hook on the stand-in
+
+        def handle(path, headers, body, arrived, thread_id):
+            if path.startswith("/response/"):
+                with contextlib.suppress(ValueError):
+                    seen.append(json.loads(body or b"{}"))
+                return standin_module._json_outcome(200, {"ok": True})  # noqa: SLF001
+            return original(path, headers, body, arrived, thread_id)
+
+        self.standin._handle = handle  # noqa: SLF001
+        self._responses = seen
+        return seen
+
+    def wait_response(self, contains: str, timeout: float = 5.0) -> dict:
+        """The first captured `response_url` body whose text contains `contains`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for doc in list(self._responses):
+                if contains in (doc.get("text") or ""):
+                    return doc
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no response_url post with {contains!r}: "
+                                     f"{self._responses}")
+            time.sleep(0.01)
+
+
+class ToolHarness(OncallTools, HarnessTools, Harness):
     """`Harness` plus the helpers above: what the e2e paging/intake/security tests use."""
 
     def quiet_close(self) -> None:

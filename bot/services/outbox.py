@@ -18,7 +18,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core.messages import CARD, PAGE, PAGE_UPDATE, PageView, RequestView
+from bot.core.messages import CARD, DIRECT, PAGE, PAGE_UPDATE, PageView, RequestView
 from bot.store import paging as q
 from bot.store.paging_tables import OutboxRow, PageRow, RequestRow
 
@@ -166,6 +166,19 @@ class Outbox:
             else:
                 row.state = "pending"
                 row.next_attempt_utc = now + q.retry_delay(row.attempts)
+
+    def enqueue_direct(self, messages: list[tuple[str, dict]]) -> int:
+        """Plain DMs ({"text", "blocks"}) that must survive a crash, like swap and cover
+        asks: written as outbox rows now, delivered by `deliver`."""
+        if not messages:
+            return 0
+        now = self._clock.now()
+        with self._sf() as session, session.begin():
+            session.add_all(OutboxRow(kind=DIRECT, target=target, payload=payload,
+                                      priority=4, state="pending", attempts=0,
+                                      created_utc=now, next_attempt_utc=now)
+                            for target, payload in messages)
+        return len(messages)
 
     def pending(self) -> int:
         with self._sf() as session:

@@ -48,6 +48,7 @@ class OncallDeps:
     deliver: Callable[[], None]
     reports_session_factory: Callable
     feeds: object | None = None  # FeedService: issue(team, scope, subject, actor) -> url
+    enqueue_direct: Callable[[list[tuple[str, dict]]], int] = lambda messages: 0
 
 
 def _when(lt: g.LocalTime, end: bool = False) -> date | datetime:
@@ -98,14 +99,18 @@ class OncallCommands:
                 ack(response_type="ephemeral", text="Drawing the coverage chart...")
                 self._coverage(client, command, user, cmd.days, respond)
                 return
-            reply = self._run(cmd, user, client)
+            later: list[tuple[str, dict]] = []  # swap/cover asks: DMs through the outbox
+            reply = self._run(cmd, user, later)
+            # Written before Slack hears back, so a crash cannot lose them; sent after,
+            # so a dozen DMs never eat into Slack's 3 seconds.
+            self.d.enqueue_direct(later)
         except (ServiceError, EditError) as err:
             ack(response_type="ephemeral", text=f":warning: {err}")
             return
         ack(response_type="ephemeral", text=reply)
         self.d.deliver()
 
-    def _run(self, cmd, user: str, client) -> str:  # noqa: C901 - one branch per command
+    def _run(self, cmd, user: str, later: list) -> str:  # noqa: C901 - one branch per command
         r = self.d.rotations
         if isinstance(cmd, g.Help):
             return g.help_text(cmd.topic)
@@ -149,9 +154,9 @@ class OncallCommands:
         if isinstance(cmd, g.SpecialistCmd):
             return self._specialist(user, cmd)
         if isinstance(cmd, g.Swap):
-            return self._swap(user, cmd, client)
+            return self._swap(user, cmd, later)
         if isinstance(cmd, g.Cover):
-            return self._cover(user, cmd, client)
+            return self._cover(user, cmd, later)
         if isinstance(cmd, g.Export):
             return self._export(user, cmd)
         raise ServiceError(f"`{cmd.command}` is not available yet")
@@ -204,39 +209,44 @@ class OncallCommands:
             user, cmd.user, languages=f.get("languages"), timezone=f.get("timezone"),
             backup=f.get("backup"), name=f.get("name")).text
 
-    def _swap(self, user: str, cmd: g.Swap, client) -> str:
+    def _swap(self, user: str, cmd: g.Swap, later: list) -> str:
         proposal = self.d.rotations.request_swap(user, cmd.user, cmd.day)
         value = proposal.to_value()
-        client.chat_postMessage(
-            channel=cmd.user, text=f"<@{user}> asks to swap shifts: {proposal.text}",
+        later.append((cmd.user, dict(
+            text=f"<@{user}> asks to swap shifts: {proposal.text}",
             blocks=[render._section(f":arrows_counterclockwise: <@{user}> asks to swap "
                                     f"shifts with you.\n{proposal.text}"),
                     {"type": "actions", "block_id": "swap_actions", "elements": [
                         {"type": "button", "action_id": SWAP_ACCEPT, "style": "primary",
                          "text": {"type": "plain_text", "text": "Accept"}, "value": value},
                         {"type": "button", "action_id": SWAP_DECLINE,
-                         "text": {"type": "plain_text", "text": "Decline"}, "value": value}]}])
+                         "text": {"type": "plain_text", "text": "Decline"}, "value": value}]}])))
         return f"Asked <@{cmd.user}>: {proposal.text}"
 
-    def _cover(self, user: str, cmd: g.Cover, client) -> str:
+    def _cover(self, user: str, cmd: g.Cover, later: list) -> str:
         proposal = self.d.rotations.request_cover(user, _when(cmd.start),
                                                   _when(cmd.end, end=True))
         roster = self._roster(user)
         me = roster.specialist(user)
-        langs = set(me.languages) if me else set()
+        # Ask the readers of the asker's strongest language (everyone reads English, and
+        # asking the whole team helps nobody), except people away when it starts.
+        first = me.languages[0] if me and me.languages else None
+        starts = self.d.clock.now()
         asked = [s.id for s in roster.team.specialists
-                 if s.id != user and langs & set(s.languages)]
+                 if s.id != user and first in s.languages
+                 and not roster.is_away(s.id, starts)]
         for other in asked:
-            client.chat_postMessage(
-                channel=other, text=f"<@{user}> asks for cover: {proposal.text}",
+            later.append((other, dict(
+                text=f"<@{user}> asks for cover: {proposal.text}",
                 blocks=[render._section(f":raising_hand: <@{user}> asks for cover.\n"
                                         f"{proposal.text}"),
                         {"type": "actions", "block_id": "cover_actions", "elements": [
                             {"type": "button", "action_id": COVER_ACCEPT, "style": "primary",
                              "text": {"type": "plain_text", "text": "I'll cover it"},
-                             "value": proposal.to_value()}]}])
-        return (f"Asked {len(asked)} specialist(s) who read your languages: {proposal.text}"
-                if asked else "Nobody else reads your languages; ask a manager.")
+                             "value": proposal.to_value()}]}])))
+        lang = render.language_name(first) if first else "your languages"
+        return (f"Asked {len(asked)} specialist(s) who read {lang}: {proposal.text}"
+                if asked else f"Nobody else reads {lang}; ask a manager.")
 
     def _export(self, user: str, cmd: g.Export) -> str:
         if self.d.feeds is None:
@@ -314,6 +324,16 @@ class OncallCommands:
                 result = r.set_rotation(user, editing, team=team, expected_revision=revision,
                                         members=tuple(members), **opts)
             else:
+                # Members are checked before anything is saved: a rotation created and
+                # then refused its members would leave the modal unable to submit again
+                # ("already a rotation named ...").
+                roster = r.rosters.get(r._team_name(team, user))
+                strangers = [m for m in members if roster.specialist(m) is None]
+                if strangers:
+                    ack(response_action="errors", errors={ids.ROTATION_MEMBERS_BLOCK: (
+                        f"Not a specialist of {roster.team.name}: {', '.join(strangers)}. "
+                        "Add them with /oncall specialist first.")[:150]})
+                    return
                 shift_start, shift_end = opts.pop("shift_start"), opts.pop("shift_end")
                 result = r.create_rotation(user, name, opts.pop("timezone"), shift_start,
                                            shift_end, team=team, expected_revision=revision,
