@@ -23,7 +23,7 @@ from bot.services import schedules as schedule_svc
 from bot.services.errors import ServiceError
 from bot.services.paging import PagingService
 from bot.services.report import format_report, response_report
-from bot.services.rotations import RotationService
+from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.rotation_modal import (
@@ -341,7 +341,8 @@ class OncallCommands:
                 for m in members:
                     result = r.add_member(user, name, m, team=team)
         except (ServiceError, EditError) as err:
-            block = ids.ROTATION_NAME_BLOCK if not editing else ids.ROTATION_TIMEZONE_BLOCK
+            block = (_field_block(str(err), editing) if not isinstance(err, StaleEdit)
+                     else _field_block("", editing))
             ack(response_action="errors", errors={block: str(err)[:150]})
             return
         ack()
@@ -384,6 +385,24 @@ class OncallCommands:
         view = home.home_view(user, roster, self.d.clock.now(), mine,
                               self.d.managers.is_manager(roster.team, user))
         client.views_publish(user_id=user, view=view)
+
+
+# Which form field a service's refusal is about, by the words it uses.
+_FIELD_WORDS = (
+    ("member", ids.ROTATION_MEMBERS_BLOCK), ("zone", ids.ROTATION_TIMEZONE_BLOCK),
+    ("shift", ids.ROTATION_SHIFT_START_BLOCK), ("days", ids.ROTATION_DAYS_BLOCK),
+    ("handoff", ids.ROTATION_HANDOFF_BLOCK), ("start", ids.ROTATION_START_BLOCK),
+    ("tier", ids.ROTATION_TIER_BLOCK),
+)
+
+
+def _field_block(message: str, editing: str | None) -> str:
+    low = message.lower()
+    for word, block in _FIELD_WORDS:
+        if word in low:
+            return block
+    # The create form has a name field; the edit form shows whole-form errors on the zone.
+    return ids.ROTATION_TIMEZONE_BLOCK if editing else ids.ROTATION_NAME_BLOCK
 
 
 def register(app, commands: OncallCommands) -> None:
