@@ -7,6 +7,7 @@ differ only in the settings, the clock and whether the jobs run.
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from bot.web import create_wsgi
 
 log = logging.getLogger(__name__)
 STALE_SENDING = timedelta(seconds=60)
+RECOVER_EVERY = 10.0  # seconds between looks for rows a dead process left `sending`
 
 
 class Runtime:
@@ -80,6 +82,7 @@ class Runtime:
         oncall.register(self.bolt, self.oncall)
         self.wsgi = create_wsgi(self.bolt, self.health, feeds=self.feeds.render)
         self.jobs = Jobs(self.tick, tick_interval)
+        self._last_recover = float("-inf")
 
     # -- wiring helpers ------------------------------------------------------------------
 
@@ -100,8 +103,11 @@ class Runtime:
         handed = self.handoffs.run()
         if handed.repage:
             self.paging.repage(handed.pairs())
-        # A row stuck in `sending` this long belongs to a process that died.
-        self.outbox.recover(STALE_SENDING)
+        # A row stuck in `sending` this long belongs to a process that died; looking
+        # for them is a write, so not on every tick.
+        if time.monotonic() - self._last_recover >= RECOVER_EVERY:
+            self._last_recover = time.monotonic()
+            self.outbox.recover(STALE_SENDING)
         self.outbox.deliver(self.sender)
 
     def recover(self) -> None:

@@ -11,14 +11,23 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core.messages import CARD, DIRECT, PAGE, PAGE_UPDATE, PageView, RequestView
+from bot.core.messages import (
+    CARD,
+    CARD_UPDATE,
+    DIRECT,
+    PAGE,
+    PAGE_UPDATE,
+    TIMELINE,
+    PageView,
+    RequestView,
+)
 from bot.store import paging as q
 from bot.store.paging_tables import OutboxRow, PageRow, RequestRow
 
@@ -72,100 +81,139 @@ class Outbox:
         with self._sf() as session, session.begin():
             return q.release_stuck_outbox(session, self._clock.now() - stale_after)
 
-    def deliver(self, sender: Sender, request_id: int | None = None, limit: int = 200) -> int:
-        """Send what is due, pages first, in order per request. Returns rows sent."""
-        sent = 0
+    def deliver(self, sender: Sender, request_id: int | None = None, limit: int = 500) -> int:
+        """Send what is due, pages first, in order per request. Returns rows settled.
+
+        With `request_id`, only that request's messages; without, a sweep of everything
+        due (rows with no request, such as swap asks, included)."""
         if request_id is not None:
             with self._lock_for(request_id):
                 return self._deliver(sender, request_id, limit)
         with self._sf() as session:
             ids = sorted({r.request_id for r in q.outbox_candidates(
-                session, self._clock.now(), None, limit)}, key=lambda x: x or 0)
+                session, self._clock.now(), q.ANY_REQUEST, limit)}, key=lambda x: x or 0)
+        sent = 0
         for rid in ids:
             with self._lock_for(rid):
                 sent += self._deliver(sender, rid, limit)
         return sent
 
     def _deliver(self, sender: Sender, request_id: int | None, limit: int) -> int:
-        sent = 0
-        blocked: set[int] = set()
-        while sent < limit:
-            claimed = self._claim(request_id, blocked)
-            if claimed is None:
-                return sent
-            row_id, delivery = claimed
-            try:
-                result = sender.send(delivery)
-            except PermanentError as err:
-                self._finish(row_id, None, f"permanent: {err}", permanent=True)
-            except Exception as err:  # noqa: BLE001 - any transport failure is retried later
-                log.warning("outbox row %s (%s) failed: %s", row_id, delivery.kind, err)
-                self._finish(row_id, None, str(err) or type(err).__name__)
-                return sent
-            else:
-                self._finish(row_id, result, None)
-                sent += 1
-        return sent
+        settled = 0
+        while settled < limit:
+            items = self._claim_batch(request_id)
+            if not items:
+                return settled
+            outcomes, stopped = self._send_batch(sender, items)
+            self._finish_batch(outcomes)
+            settled += sum(len(o.ids) for o in outcomes if o.action in ("sent", "failed"))
+            if stopped:
+                return settled
+        return settled
 
-    def _claim(self, request_id: int | None, blocked: set[int]
-               ) -> tuple[int, Delivery] | None:
+    def _claim_batch(self, request_id: int | None) -> list[_Item]:
+        """Claim every message of one request that can go now, in one transaction, and
+        fold the redundant ones: a card posted in this batch needs no update, several
+        updates of one message are one, and thread lines go out as one post."""
         now = self._clock.now()
         with self._sf() as session, session.begin():
-            for row in q.outbox_candidates(session, now, request_id, 50):
-                if row.id in blocked:
-                    continue
-                req = session.get(RequestRow, row.request_id) if row.request_id else None
+            rows = q.outbox_candidates(session, now, request_id, 100)
+            if not rows:
+                return []
+            req = session.get(RequestRow, request_id) if request_id is not None else None
+            if req is not None:
+                # Another process may have posted the card since this session last
+                # looked: deliver against what is committed now.
+                session.refresh(req)
+            card_here = any(r.kind == CARD for r in rows)
+            pages_here = {r.page_id for r in rows if r.kind == PAGE}
+            claimed: list[OutboxRow] = []
+            for row in rows:
                 if (row.kind in q.NEEDS_CARD and req is not None and req.card_ts is None
-                        and q.card_unsettled(session, req.id)):
-                    blocked.add(row.id)  # wait for the card: thread lines go under it
-                    continue
-                page = session.get(PageRow, row.page_id) if row.page_id else None
-                if (row.kind == PAGE_UPDATE and page is not None and page.dm_ts is None
-                        and q.page_unsettled(session, page.id)):
-                    blocked.add(row.id)  # the page is still on its way: update it after
-                    continue
-                if not q.claim_outbox(session, row.id, now):
-                    continue
-                # Another process may have posted the card or the page since we read
-                # them: deliver against what is committed now, not what we read first.
-                if req is not None:
-                    session.refresh(req)
-                if page is not None:
+                        and not card_here and q.card_unsettled(session, req.id)):
+                    continue  # wait for the card: thread lines and updates go under it
+                if row.kind == PAGE_UPDATE and row.page_id not in pages_here:
+                    page = session.get(PageRow, row.page_id)
                     session.refresh(page)
-                delivery = Delivery(
-                    kind=row.kind, target=row.target, payload=dict(row.payload),
-                    request=self._request_view(session, req) if req is not None else None,
-                    page=self._page_view(session, page) if page is not None else None,
-                    card=(req.card_channel, req.card_ts) if req is not None and req.card_ts
-                    else None,
-                    page_message=(page.dm_channel, page.dm_ts) if page is not None
-                    and page.dm_ts else None)
-                return row.id, delivery
-        return None
+                    if page.dm_ts is None and q.page_unsettled(session, page.id):
+                        continue  # the page is still on its way in another process
+                if q.claim_outbox(session, row.id, now):
+                    claimed.append(row)
+            if not claimed:
+                return []
+            view = self._request_view(session, req) if req is not None else None
+            page_views: dict[int, tuple[PageView, tuple[str, str] | None]] = {}
+            for row in claimed:
+                if row.page_id and row.page_id not in page_views:
+                    page = session.get(PageRow, row.page_id)
+                    session.refresh(page)
+                    page_views[row.page_id] = (
+                        self._page_view(session, page),
+                        (page.dm_channel, page.dm_ts) if page.dm_ts else None)
+            card = (req.card_channel, req.card_ts) if req is not None and req.card_ts else None
+            return _fold(claimed, view, page_views, card, card_here, pages_here)
 
-    def _finish(self, row_id: int, result: tuple[str, str] | None, error: str | None,
-                permanent: bool = False) -> None:
+    def _send_batch(self, sender: Sender, items: list[_Item]) -> tuple[list[_Outcome], bool]:
+        outcomes: list[_Outcome] = []
+        card = next((i.delivery.card for i in items if i.delivery.card), None)
+        posted_pages: dict[int, tuple[str, str]] = {}
+        stopped = False
+        for item in items:
+            if stopped:
+                outcomes.append(_Outcome(item.ids, item.kind, "release"))
+                continue
+            if item.noop:
+                outcomes.append(_Outcome(item.ids, item.kind, "sent"))
+                continue
+            d = item.delivery
+            if d.kind in q.NEEDS_CARD and d.card is None and card is not None:
+                d = replace(d, card=card)
+            if d.kind == PAGE_UPDATE and d.page_message is None and d.page is not None:
+                d = replace(d, page_message=posted_pages.get(d.page.id))
+            try:
+                result = sender.send(d)
+            except PermanentError as err:
+                outcomes.append(_Outcome(item.ids, item.kind, "failed", error=f"permanent: "
+                                                                              f"{err}"))
+            except Exception as err:  # noqa: BLE001 - any transport failure is retried later
+                log.warning("outbox rows %s (%s) failed: %s", item.ids, item.kind, err)
+                outcomes.append(_Outcome(item.ids, item.kind, "retry",
+                                         error=str(err) or type(err).__name__))
+                stopped = True
+            else:
+                outcomes.append(_Outcome(item.ids, item.kind, "sent", result=result,
+                                         page_id=d.page.id if d.page else None))
+                if result is not None and d.kind == CARD:
+                    card = result
+                if result is not None and d.kind == PAGE and d.page is not None:
+                    posted_pages[d.page.id] = result
+        return outcomes, stopped
+
+    def _finish_batch(self, outcomes: list[_Outcome]) -> None:
         now = self._clock.now()
         with self._sf() as session, session.begin():
-            row = session.get(OutboxRow, row_id)
-            if error is None:
-                row.state, row.sent_utc, row.error = "sent", now, None
-                if result is not None:
-                    if row.kind == CARD and row.request_id:
-                        req = session.get(RequestRow, row.request_id)
-                        req.card_channel, req.card_ts = result
-                    elif row.kind == PAGE and row.page_id:
-                        page = session.get(PageRow, row.page_id)
-                        page.dm_channel, page.dm_ts = result
-                return
-            row.error = error[:2000]
-            if permanent or row.attempts >= MAX_ATTEMPTS:
-                row.state = "failed"
-                log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
-                          row.target, error)
-            else:
-                row.state = "pending"
-                row.next_attempt_utc = now + q.retry_delay(row.attempts)
+            for o in outcomes:
+                for row_id in o.ids:
+                    row = session.get(OutboxRow, row_id)
+                    if o.action == "sent":
+                        row.state, row.sent_utc, row.error = "sent", now, None
+                    elif o.action == "release":
+                        row.state, row.attempts = "pending", max(row.attempts - 1, 0)
+                    elif o.action == "failed" or row.attempts >= MAX_ATTEMPTS:
+                        row.state, row.error = "failed", (o.error or "")[:2000]
+                        log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
+                                  row.target, o.error)
+                    else:
+                        row.state, row.error = "pending", (o.error or "")[:2000]
+                        row.next_attempt_utc = now + q.retry_delay(row.attempts)
+                if o.action == "sent" and o.result is not None:
+                    first = session.get(OutboxRow, o.ids[0])
+                    if o.kind == CARD and first.request_id:
+                        req = session.get(RequestRow, first.request_id)
+                        req.card_channel, req.card_ts = o.result
+                    elif o.kind == PAGE and o.page_id:
+                        page = session.get(PageRow, o.page_id)
+                        page.dm_channel, page.dm_ts = o.result
 
     def enqueue_direct(self, messages: list[tuple[str, dict]]) -> int:
         """Plain DMs ({"text", "blocks"}) that must survive a crash, like swap and cover
@@ -183,3 +231,62 @@ class Outbox:
     def pending(self) -> int:
         with self._sf() as session:
             return q.pending_outbox_count(session)
+
+
+@dataclass
+class _Item:
+    """One send, covering one or more outbox rows."""
+
+    ids: list[int]
+    kind: str
+    delivery: Delivery
+    order: tuple[int, int]
+    noop: bool = False  # folded away: nothing to send, the rows count as sent
+
+
+@dataclass
+class _Outcome:
+    ids: list[int]
+    kind: str
+    action: str  # sent | failed | retry | release (not attempted)
+    result: tuple[str, str] | None = None
+    error: str | None = None
+    page_id: int | None = None
+
+
+def _fold(rows: list[OutboxRow], view: RequestView | None,
+          page_views: dict[int, tuple[PageView, tuple[str, str] | None]],
+          card: tuple[str, str] | None, card_here: bool, pages_here: set[int]
+          ) -> list[_Item]:
+    items: list[_Item] = []
+    updates: dict[tuple[str, int | None], _Item] = {}
+    timeline: _Item | None = None
+    for row in rows:
+        page, page_msg = page_views.get(row.page_id, (None, None)) if row.page_id else (
+            None, None)
+        d = Delivery(kind=row.kind, target=row.target, payload=dict(row.payload),
+                     request=view, page=page, card=card, page_message=page_msg)
+        order = (row.priority, row.id)
+        if row.kind == TIMELINE:
+            if timeline is None:
+                timeline = _Item([row.id], TIMELINE,
+                                 replace(d, payload={"lines": [dict(row.payload)]}), order)
+                items.append(timeline)
+            else:
+                timeline.ids.append(row.id)
+                timeline.delivery.payload["lines"].append(dict(row.payload))
+            continue
+        if row.kind in (CARD_UPDATE, PAGE_UPDATE):
+            # The card or page posted in this batch already shows the current state.
+            noop = (row.kind == CARD_UPDATE and card_here) or (
+                row.kind == PAGE_UPDATE and row.page_id in pages_here)
+            key = (row.kind, row.page_id)
+            if key in updates:
+                updates[key].ids.append(row.id)
+                continue
+            updates[key] = _Item([row.id], row.kind, d, order, noop=noop)
+            items.append(updates[key])
+            continue
+        items.append(_Item([row.id], row.kind, d, order))
+    items.sort(key=lambda i: i.order)
+    return items

@@ -74,11 +74,17 @@ class SlackSender:
         if d.kind == TIMELINE:
             if d.card is None:
                 return None  # no card to thread under (its post failed for good)
-            p = d.payload
-            entry = TimelineEntry(datetime.fromisoformat(p["at"]), p["actor"], p["action"],
-                                  p["text"])
-            text, blocks = render.timeline_line(entry)
-            self._post(d.card[0], text, blocks, thread_ts=d.card[1])
+            # Lines that came due together go out as one thread post (one Slack call).
+            texts, blocks = [], []
+            for p in d.payload.get("lines") or [d.payload]:
+                entry = TimelineEntry(datetime.fromisoformat(p["at"]), p["actor"],
+                                      p["action"], p["text"])
+                text, line_blocks = render.timeline_line(entry)
+                texts.append(text)
+                blocks.extend(line_blocks)
+            for i in range(0, len(blocks), 40):  # Block Kit allows 50 blocks a message
+                self._post(d.card[0], "\n".join(texts[i:i + 40]), blocks[i:i + 40],
+                           thread_ts=d.card[1])
             return None
         if d.kind == REQUESTER_NOTE:
             text, blocks = render.requester_note(d.request, d.payload.get("note", "filed"),

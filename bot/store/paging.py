@@ -70,12 +70,19 @@ def open_requests(session: Session, team: str | None = None,
 
 # -- the outbox ----------------------------------------------------------------------------
 
-def outbox_candidates(session: Session, now: datetime, request_id: int | None,
+ANY_REQUEST = object()  # outbox_candidates over every request (a sweep)
+
+
+def outbox_candidates(session: Session, now: datetime, request_id,
                       limit: int) -> list[OutboxRow]:
+    """Due pending rows, pages first: of one request, of none (request_id None: rows
+    such as swap asks), or of any (ANY_REQUEST)."""
     stmt = (select(OutboxRow)
             .where(OutboxRow.state == "pending", OutboxRow.next_attempt_utc <= now)
             .order_by(OutboxRow.priority, OutboxRow.id).limit(limit))
-    if request_id is not None:
+    if request_id is None:
+        stmt = stmt.where(OutboxRow.request_id.is_(None))
+    elif request_id is not ANY_REQUEST:
         stmt = stmt.where(OutboxRow.request_id == request_id)
     return list(session.scalars(stmt))
 
