@@ -18,7 +18,7 @@ these tests fail (PostgreSQL unless said otherwise):
   backup was paged) -> the stale-deadline test, on both backends. After an
   acknowledgement the `status` check alone already drops the deadline.
 - the request row lock (`lock_request`): a page created after the acknowledgement.
-- the `state == 'pending'` condition in `claim_outbox`: rows sent twice.
+- the `state == 'pending'` condition in `claim_outbox_rows`: rows sent twice.
 - the IntegrityError fallback in `PagingService.file`: UniqueViolation reaches the caller.
 """
 

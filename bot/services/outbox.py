@@ -127,18 +127,23 @@ class Outbox:
                 session.refresh(req)
             card_here = any(r.kind == CARD for r in rows)
             pages_here = {r.page_id for r in rows if r.kind == PAGE}
-            claimed: list[OutboxRow] = []
+            wanted: list[OutboxRow] = []
+            card_waits: bool | None = None
             for row in rows:
                 if (row.kind in q.NEEDS_CARD and req is not None and req.card_ts is None
-                        and not card_here and q.card_unsettled(session, req.id)):
-                    continue  # wait for the card: thread lines and updates go under it
+                        and not card_here):
+                    if card_waits is None:
+                        card_waits = q.card_unsettled(session, req.id)
+                    if card_waits:
+                        continue  # wait for the card: thread lines and updates go under it
                 if row.kind == PAGE_UPDATE and row.page_id not in pages_here:
                     page = session.get(PageRow, row.page_id)
                     session.refresh(page)
                     if page.dm_ts is None and q.page_unsettled(session, page.id):
                         continue  # the page is still on its way in another process
-                if q.claim_outbox(session, row.id, now):
-                    claimed.append(row)
+                wanted.append(row)
+            got = q.claim_outbox_rows(session, [r.id for r in wanted], now)
+            claimed = [r for r in wanted if r.id in got]
             if not claimed:
                 return []
             view = self._request_view(session, req) if req is not None else None
@@ -182,7 +187,8 @@ class Outbox:
                 stopped = True
             else:
                 outcomes.append(_Outcome(item.ids, item.kind, "sent", result=result,
-                                         page_id=d.page.id if d.page else None))
+                                         page_id=d.page.id if d.page else None,
+                                         request_id=d.request.id if d.request else None))
                 if result is not None and d.kind == CARD:
                     card = result
                 if result is not None and d.kind == PAGE and d.page is not None:
@@ -192,12 +198,12 @@ class Outbox:
     def _finish_batch(self, outcomes: list[_Outcome]) -> None:
         now = self._clock.now()
         with self._sf() as session, session.begin():
+            q.mark_outbox_sent(session, [i for o in outcomes if o.action == "sent"
+                                         for i in o.ids], now)
             for o in outcomes:
-                for row_id in o.ids:
+                for row_id in o.ids if o.action != "sent" else ():
                     row = session.get(OutboxRow, row_id)
-                    if o.action == "sent":
-                        row.state, row.sent_utc, row.error = "sent", now, None
-                    elif o.action == "release":
+                    if o.action == "release":
                         row.state, row.attempts = "pending", max(row.attempts - 1, 0)
                     elif o.action == "failed" or row.attempts >= MAX_ATTEMPTS:
                         row.state, row.error = "failed", (o.error or "")[:2000]
@@ -207,9 +213,8 @@ class Outbox:
                         row.state, row.error = "pending", (o.error or "")[:2000]
                         row.next_attempt_utc = now + q.retry_delay(row.attempts)
                 if o.action == "sent" and o.result is not None:
-                    first = session.get(OutboxRow, o.ids[0])
-                    if o.kind == CARD and first.request_id:
-                        req = session.get(RequestRow, first.request_id)
+                    if o.kind == CARD and o.request_id:
+                        req = session.get(RequestRow, o.request_id)
                         req.card_channel, req.card_ts = o.result
                     elif o.kind == PAGE and o.page_id:
                         page = session.get(PageRow, o.page_id)
@@ -252,6 +257,7 @@ class _Outcome:
     result: tuple[str, str] | None = None
     error: str | None = None
     page_id: int | None = None
+    request_id: int | None = None
 
 
 def _fold(rows: list[OutboxRow], view: RequestView | None,

@@ -154,8 +154,8 @@ class PagingService:
         return Filed(view, duplicate=False)
 
     def _file(self, session: Session, intake: Intake, text: str, now: datetime) -> RequestRow:
-        team = self._team_for(session, intake)
-        roster = self.rosters.get(team.name)
+        roster = self._roster_for(session, intake)
+        team = roster.team
         detected = confidence = None
         if intake.language:
             language, source = intake.language, "explicit"
@@ -207,7 +207,7 @@ class PagingService:
                 return None
             raise
 
-    def _team_for(self, session: Session, intake: Intake) -> Team:
+    def _roster_for(self, session: Session, intake: Intake):
         names = team_store.list_team_names(session)
         if not names:
             raise ServiceError("no team is set up yet; import one with "
@@ -215,18 +215,19 @@ class PagingService:
         if intake.team:
             if intake.team not in names:
                 raise NotFound(f"no team named '{intake.team}'")
-            return self._team(intake.team)
-        teams = [self._team(n) for n in names]
-        for t in teams:
-            if intake.origin_channel and intake.origin_channel == t.intake_channel:
-                return t
-        return teams[0]
+            return self.rosters.get(intake.team)
+        rosters = [self.rosters.get(n) for n in names]
+        for r in rosters:
+            if intake.origin_channel and intake.origin_channel == r.team.intake_channel:
+                return r
+        return rosters[0]
 
     # -- escalation --------------------------------------------------------------------
 
     def _context(self, session: Session, row: RequestRow, team: Team, roster,
                  now: datetime) -> escalation.Context:
-        pages = q.pages_of(session, row.id)
+        # A request that has not fired a step yet has no pages to look at.
+        pages = q.pages_of(session, row.id) if row.esc_round is not None else []
         declined = frozenset(p.user for p in pages if p.state == "declined")
         here = frozenset(p.user for p in pages
                          if (p.round, p.step) == (row.esc_round, row.esc_step))

@@ -23,8 +23,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from PIL import Image, ImageDraw, ImageFont
-
 from bot.core import timezones
 from bot.core.intervals import Interval
 from bot.core.roster import Roster
@@ -219,7 +217,9 @@ COLORS = {
 }
 
 
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+def _font(size: int):
+    from PIL import ImageFont
+
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, AttributeError, OSError, ImportError):  # Pillow < 10.1, no FreeType
@@ -261,11 +261,11 @@ def chart_layout(start: datetime, days: int, languages: int) -> ChartLayout:
                        languages)
 
 
-def _text_width(draw: ImageDraw.ImageDraw, text: str, font) -> float:
+def _text_width(draw, text: str, font) -> float:
     return draw.textlength(text, font=font)
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, font, width: float) -> str:
+def _fit(draw, text: str, font, width: float) -> str:
     if _text_width(draw, text, font) <= width:
         return text
     while text and _text_width(draw, text + "...", font) > width:
@@ -273,7 +273,7 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font, width: float) -> str:
     return text + "..."  # ASCII: Pillow's default font has no ellipsis glyph
 
 
-def _dashed_vline(draw: ImageDraw.ImageDraw, x: int, y0: int, y1: int, color, dash: int = 7,
+def _dashed_vline(draw, x: int, y0: int, y1: int, color, dash: int = 7,
                   gap: int = 4, width: int = 2) -> None:
     y = y0
     while y < y1:
@@ -311,6 +311,9 @@ def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
     gaps = roster.coverage_gaps(start, end, langs) if langs else {}
     markers = dst_markers(roster, start, end)
     any_gap = any(gaps.values())
+
+    # Pillow is loaded only when someone asks for a chart: the serving process stays small.
+    from PIL import Image, ImageDraw
 
     img = Image.new("RGB", layout.size, COLORS["background"])
     draw = ImageDraw.Draw(img)

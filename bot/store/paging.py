@@ -103,12 +103,22 @@ def page_unsettled(session: Session, page_id: int) -> bool:
             OutboxRow.state.in_(("pending", "sending")))) > 0
 
 
-def claim_outbox(session: Session, row_id: int, now: datetime) -> bool:
-    """Mark one row as being sent; False when another worker got it first."""
+def claim_outbox_rows(session: Session, row_ids: list[int], now: datetime) -> set[int]:
+    """Mark rows as being sent, in one statement; returns the ids this caller got (rows
+    another worker claimed first are left out)."""
+    if not row_ids:
+        return set()
     result = session.execute(
-        update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.state == "pending")
-        .values(state="sending", attempts=OutboxRow.attempts + 1, next_attempt_utc=now))
-    return result.rowcount == 1
+        update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.state == "pending")
+        .values(state="sending", attempts=OutboxRow.attempts + 1, next_attempt_utc=now)
+        .returning(OutboxRow.id))
+    return {row_id for (row_id,) in result}
+
+
+def mark_outbox_sent(session: Session, row_ids: list[int], now: datetime) -> None:
+    if row_ids:
+        session.execute(update(OutboxRow).where(OutboxRow.id.in_(row_ids))
+                        .values(state="sent", sent_utc=now, error=None))
 
 
 def release_stuck_outbox(session: Session, older_than: datetime) -> int:
