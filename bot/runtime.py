@@ -6,6 +6,7 @@ differ only in the settings, the clock and whether the jobs run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -72,11 +73,12 @@ class Runtime:
                                          holiday_dates=holiday_dates)
         self.oncall = oncall.OncallCommands(oncall.OncallDeps(
             rotations=self.rotations, paging=self.paging, managers=self.managers,
-            clock=self.clock, deliver=self.deliver, reports_session_factory=self.reads,
+            clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct))
+        self._delivery = ThreadPoolExecutor(max_workers=4, thread_name_prefix="deliver")
         self.listeners = Listeners(Deps(
-            paging=self.paging, deliver=self.deliver, seen_event=self.seen_event,
+            paging=self.paging, deliver=self.deliver_soon, seen_event=self.seen_event,
             publish_home=lambda user: self.oncall.publish_home(self.client, user)))
         register(self.bolt, self.listeners)
         oncall.register(self.bolt, self.oncall)
@@ -94,6 +96,19 @@ class Runtime:
 
     def deliver(self, request_id: int | None = None) -> None:
         self.outbox.deliver(self.sender, request_id)
+
+    def deliver_soon(self, request_id: int | None = None) -> None:
+        """Deliver on the delivery threads: a listener that has acknowledged Slack goes
+        back to taking requests instead of waiting on Slack's Web API."""
+        # Shutting down: the rows stay pending and the next process's sweep sends them.
+        with contextlib.suppress(RuntimeError):
+            self._delivery.submit(self._deliver_logged, request_id)
+
+    def _deliver_logged(self, request_id: int | None) -> None:
+        try:
+            self.outbox.deliver(self.sender, request_id)
+        except Exception:  # the rows stay pending; the reconciler's sweep retries them
+            log.exception("delivering the outbox of request %s failed", request_id)
 
     def tick(self) -> None:
         """One reconciler pass: fire due deadlines, then send what is waiting."""
@@ -153,4 +168,5 @@ class Runtime:
 
     def close(self) -> None:
         self.jobs.stop()
+        self._delivery.shutdown(wait=True)
         self.engine.dispose()
