@@ -44,7 +44,7 @@ RECOVER_EVERY = 10.0  # seconds between looks for rows a dead process left `send
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None,
                  client: WebClient | None = None, tick_interval: float = 0.25,
-                 listener_threads: int = 16):
+                 listener_threads: int = 8):
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url)
@@ -76,7 +76,7 @@ class Runtime:
             clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct))
-        self._delivery = ThreadPoolExecutor(max_workers=4, thread_name_prefix="deliver")
+        self._delivery = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deliver")
         self.listeners = Listeners(Deps(
             paging=self.paging, deliver=self.deliver_soon, seen_event=self.seen_event,
             publish_home=lambda user: self.oncall.publish_home(self.client, user)))

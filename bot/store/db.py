@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,6 +113,12 @@ def _configure_sqlite(engine: Engine) -> None:
         finally:
             cursor.close()
 
+    # Writers of this process queue on a Python lock before BEGIN IMMEDIATE. SQLite's
+    # own busy handler makes a waiting writer sleep in growing steps (up to 100 ms), so
+    # under load the write lock sat idle while threads slept and busy timeouts piled
+    # up; a lock hands over at once. Other processes still wait in the busy handler.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
@@ -120,7 +127,24 @@ def _configure_sqlite(engine: Engine) -> None:
         mode = str(options.get(SQLITE_BEGIN, "DEFERRED")).upper()
         if mode not in _BEGIN_MODES:
             raise ValueError(f"{SQLITE_BEGIN} must be one of {_BEGIN_MODES}, got {mode!r}")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "DEFERRED":
+            if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise TimeoutError("waited too long for this process's SQLite writers")
+            conn.info["oncall_writer"] = True
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Connection) -> None:
+        if conn.info.pop("oncall_writer", False):
+            writers.release()
+
+    # Fired as the transaction ends (just before COMMIT/ROLLBACK is sent; a writer let in
+    # that instant waits a moment in SQLite's busy handler).
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 def session_factory(engine: Engine, *, immediate: bool = False) -> sessionmaker[Session]:
