@@ -328,21 +328,24 @@ class PagingService:
 
     # -- answers to a page ---------------------------------------------------------------
 
-    def _load_page(self, session: Session, page_id: int) -> tuple[PageRow, RequestRow]:
+    def _load_page(self, session: Session, page_id: int, user: str
+                   ) -> tuple[PageRow, RequestRow]:
+        """The page and its request (locked), refusing anyone but the person paged."""
         page = session.get(PageRow, page_id)
         if page is None:
             raise NotFound(f"page {page_id} does not exist")
         row = q.lock_request(session, page.request_id)
         session.refresh(page)
+        if page.user != user:
+            raise ServiceError(f"this page for {_ticket(row)} was sent to <@{page.user}>, "
+                               "not you")
         return page, row
 
     def acknowledge(self, page_id: int, user: str) -> Outcome:
         now = self.clock.now()
         with self._sf() as session, session.begin():
-            page, row = self._load_page(session, page_id)
+            page, row = self._load_page(session, page_id, user)
             ticket = _ticket(row)
-            if page.user != user:
-                raise ServiceError(f"this page for {ticket} was sent to <@{page.user}>, not you")
             if row.status == "resolved":
                 return Outcome(f"{ticket} is already resolved.", row.id, changed=False)
             if row.status == "acknowledged":
@@ -371,10 +374,8 @@ class PagingService:
     def decline(self, page_id: int, user: str) -> Outcome:
         now = self.clock.now()
         with self._sf() as session, session.begin():
-            page, row = self._load_page(session, page_id)
+            page, row = self._load_page(session, page_id, user)
             ticket = _ticket(row)
-            if page.user != user:
-                raise ServiceError(f"this page for {ticket} was sent to <@{page.user}>, not you")
             if page.state != "pending":
                 return Outcome(f"You already answered this page ({page.state}).", row.id,
                                changed=False)
