@@ -12,6 +12,7 @@ from pathlib import Path
 from bot import __version__
 from bot.config import ConfigError, Settings
 from bot.core import timezones
+from bot.core.coverage import group_gaps
 from bot.core.roster import Assignment, Roster
 from bot.services import schedules as svc
 from bot.services.errors import ServiceError
@@ -373,22 +374,15 @@ def cmd_coverage(args, settings: Settings) -> int:
 
 def _gap_lines(gaps: list[tuple[datetime, datetime]]) -> list[str]:
     """One line per gap, except that the same gap on consecutive days is one line."""
-    lines: list[str] = []
-    i = 0
-    while i < len(gaps):
-        s, e = gaps[i]
-        j = i
-        while (j + 1 < len(gaps) and gaps[j + 1][0] - gaps[j][0] == timedelta(days=1)
-               and gaps[j + 1][1] - gaps[j + 1][0] == e - s):
-            j += 1
-        hours = f"{(e - s).total_seconds() / 3600:g} h"
-        if j - i >= 2:
-            lines.append(f"daily {s:%H:%M}-{e:%H:%M} UTC ({hours}) from {s:%Y-%m-%d} to "
-                         f"{gaps[j][0]:%Y-%m-%d} ({j - i + 1} days)")
-            i = j + 1
+    lines = []
+    for run in group_gaps(gaps):
+        hours = f"{(run.end - run.start).total_seconds() / 3600:g} h"
+        if run.daily:
+            lines.append(f"daily {run.start:%H:%M}-{run.end:%H:%M} UTC ({hours}) from "
+                         f"{run.start:%Y-%m-%d} to {run.last_start:%Y-%m-%d} "
+                         f"({run.days} days)")
         else:
-            lines.append(f"{_iso(s)} -> {_iso(e)}  ({hours})")
-            i += 1
+            lines.append(f"{_iso(run.start)} -> {_iso(run.end)}  ({hours})")
     return lines
 
 
