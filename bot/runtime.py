@@ -98,8 +98,14 @@ class Runtime:
         self.outbox.deliver(self.sender, request_id)
 
     def deliver_soon(self, request_id: int | None = None) -> None:
-        """Deliver on the delivery threads: a listener that has acknowledged Slack goes
+        """The page DMs now, on this (listener) thread, since someone is waiting for them;
+        the rest on the delivery threads, so a listener that has acknowledged Slack goes
         back to taking requests instead of waiting on Slack's Web API."""
+        if request_id is not None:
+            try:
+                self.outbox.deliver_pages(self.sender, request_id)
+            except Exception:  # the rows stay pending; the delivery threads retry them
+                log.exception("sending the pages of request %s failed", request_id)
         # Shutting down: the rows stay pending and the next process's sweep sends them.
         with contextlib.suppress(RuntimeError):
             self._delivery.submit(self._deliver_logged, request_id)

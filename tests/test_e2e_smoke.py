@@ -21,5 +21,10 @@ def test_emergency_pages_arabic_reader_and_ack(slack):
     pages = slack.wait_for_page(OMAR)
     r = slack.click("page_ack", page_id_of(pages[0]), OMAR)
     assert r.status == 200
-    slack.standin.wait_for(lambda c: c.method == "chat.update", count=2)
-    print(slack.standin.calls)
+    # The requester is told, and the page DM changes to Resolve / Hand over.
+    slack.standin.wait_for(lambda c: c.method == "chat.postMessage"
+                           and c.params.get("channel") == "U0REQ0001"
+                           and "acknowledged" in c.params.get("text", ""))
+    slack.standin.wait_for(lambda c: c.method == "chat.update"
+                           and c.params.get("channel") == f"D{OMAR}"
+                           and "request_resolve" in str(c.params.get("blocks")))

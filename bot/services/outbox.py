@@ -81,6 +81,17 @@ class Outbox:
         with self._sf() as session, session.begin():
             return q.release_stuck_outbox(session, self._clock.now() - stale_after)
 
+    def deliver_pages(self, sender: Sender, request_id: int) -> int:
+        """Only the page DMs of a request: what someone is waiting for, sent ahead of the
+        card and the thread lines."""
+        with self._lock_for(request_id):
+            items = self._claim_batch(request_id, kinds=(PAGE,))
+            if not items:
+                return 0
+            outcomes, _ = self._send_batch(sender, items)
+            self._finish_batch(outcomes)
+            return sum(len(o.ids) for o in outcomes if o.action == "sent")
+
     def deliver(self, sender: Sender, request_id: int | None = None, limit: int = 500) -> int:
         """Send what is due, pages first, in order per request. Returns rows settled.
 
@@ -111,13 +122,16 @@ class Outbox:
                 return settled
         return settled
 
-    def _claim_batch(self, request_id: int | None) -> list[_Item]:
+    def _claim_batch(self, request_id: int | None, kinds: tuple[str, ...] | None = None
+                     ) -> list[_Item]:
         """Claim every message of one request that can go now, in one transaction, and
         fold the redundant ones: a card posted in this batch needs no update, several
         updates of one message are one, and thread lines go out as one post."""
         now = self._clock.now()
         with self._sf() as session, session.begin():
             rows = q.outbox_candidates(session, now, request_id, 100)
+            if kinds is not None:
+                rows = [r for r in rows if r.kind in kinds]
             if not rows:
                 return []
             req = session.get(RequestRow, request_id) if request_id is not None else None
