@@ -173,9 +173,16 @@ class Harness:
     # -- time -----------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> None:
-        """Move the clock and run one reconciler pass, as the scheduled job would."""
+        """Move the clock and run one reconciler pass, as the scheduled job would.
+
+        The pass may leave messages to the delivery threads (they can claim a request's
+        rows before the pass's own sweep sees them), so wait until nothing is in flight.
+        """
         self.clock.advance(seconds)
         self.runtime.tick()
+        until = time.monotonic() + 5
+        while self.runtime.outbox.in_flight() and time.monotonic() < until:
+            time.sleep(0.005)
 
     # -- what reached Slack ---------------------------------------------------------------
 

@@ -247,6 +247,11 @@ class Outbox:
                             for target, payload in messages)
         return len(messages)
 
+    def in_flight(self) -> int:
+        """Rows being sent right now (claimed, not yet settled)."""
+        with self._sf() as session:
+            return q.sending_outbox_count(session)
+
     def pending(self) -> int:
         with self._sf() as session:
             return q.pending_outbox_count(session)

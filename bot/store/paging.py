@@ -130,6 +130,11 @@ def release_stuck_outbox(session: Session, older_than: datetime) -> int:
     return result.rowcount
 
 
+def sending_outbox_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxRow)
+                          .where(OutboxRow.state == "sending"))
+
+
 def pending_outbox_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(OutboxRow)
                           .where(OutboxRow.state.in_(("pending", "sending"))))
