@@ -33,9 +33,8 @@ from bot.core.messages import (
 )
 from bot.core.model import SEVERITIES, Team
 from bot.services.errors import NotFound, ServiceError
-from bot.services.schedules import RosterCache, team_names
+from bot.services.schedules import RosterCache
 from bot.store import paging as q
-from bot.store import teams as team_store
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
 
 SessionFactory = Callable[[], Session]
@@ -137,12 +136,15 @@ class PagingService:
         if intake.severity is not None and intake.severity not in SEVERITIES:
             raise ServiceError(f"'{intake.severity}' is not a severity; use sev1, sev2 or sev3")
         now = self.clock.now()
+        # The roster is looked up before the write transaction opens: it reads through
+        # its own connection, which a writer must not wait for while holding the lock.
+        roster = self._roster_for(intake)
         try:
             with self._sf() as session, session.begin():
                 existing = q.request_by_key(session, intake.key)
                 if existing is not None:
                     return Filed(self._view(session, existing), duplicate=True)
-                row = self._file(session, intake, text, now)
+                row = self._file(session, intake, roster, text, now)
                 view = self._view(session, row)
         except IntegrityError:
             # The same interaction arrived twice at once: the other one won.
@@ -153,8 +155,8 @@ class PagingService:
                 return Filed(self._view(session, existing), duplicate=True)
         return Filed(view, duplicate=False)
 
-    def _file(self, session: Session, intake: Intake, text: str, now: datetime) -> RequestRow:
-        roster = self._roster_for(session, intake)
+    def _file(self, session: Session, intake: Intake, roster, text: str,
+              now: datetime) -> RequestRow:
         team = roster.team
         detected = confidence = None
         if intake.language:
@@ -207,8 +209,8 @@ class PagingService:
                 return None
             raise
 
-    def _roster_for(self, session: Session, intake: Intake):
-        names = team_store.list_team_names(session)
+    def _roster_for(self, intake: Intake):
+        names = self.teams()
         if not names:
             raise ServiceError("no team is set up yet; import one with "
                                "`oncall-bot schedules import schedules/`")
@@ -580,7 +582,7 @@ class PagingService:
             return [self._view(session, r) for r in q.open_requests(session, assignee=assignee)]
 
     def teams(self) -> list[str]:
-        return team_names(self._sf)
+        return self.rosters.team_names()
 
 
 def _ticket(row: RequestRow) -> str:

@@ -77,6 +77,10 @@ class RosterCache:
         self._cache: dict[str, tuple[int, Roster]] = {}
         self._lock = threading.Lock()
 
+    def team_names(self) -> list[str]:
+        """The stored teams, read through this cache's (read-only) sessions."""
+        return team_names(self._sf)
+
     def get(self, team_name: str) -> Roster:
         with self._sf() as session:
             revision = team_store.team_revision(session, team_name)

@@ -88,6 +88,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # One shared connection, or every checkout would see its own empty database.
             kwargs.setdefault("poolclass", StaticPool)
             kwargs.setdefault("connect_args", {"check_same_thread": False})
+        elif "poolclass" not in kwargs:
+            # A writer may need a second connection (the roster cache's revision check)
+            # while others hold theirs waiting for the write lock: never run out.
+            kwargs.setdefault("pool_size", 32)
+            kwargs.setdefault("max_overflow", 32)
         engine = create_engine(sa_url, **kwargs)
         _configure_sqlite(engine)
         return engine
