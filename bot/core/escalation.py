@@ -161,9 +161,6 @@ def _due(policy: EscalationPolicy, pos: Position, now: datetime) -> datetime | N
     return now if _next(policy, pos) is not None else None
 
 
-def total_steps(policy: EscalationPolicy) -> int:
-    return len(policy.steps) * (policy.repeat + 1)
-
 
 def policy_to_json(policy: EscalationPolicy) -> dict:
     return {"repeat": policy.repeat,

@@ -324,10 +324,6 @@ class PagingService:
                 fired += 1
         return fired
 
-    def next_deadline(self) -> datetime | None:
-        with self._sf() as session:
-            return q.next_deadline(session)
-
     # -- answers to a page ---------------------------------------------------------------
 
     def _load_page(self, session: Session, page_id: int, user: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -47,10 +46,6 @@ def claim_due_deadline(session: Session, now: datetime) -> DeadlineRow | None:
         stmt = stmt.with_for_update(skip_locked=True)
     return session.scalars(stmt).one_or_none()
 
-
-def next_deadline(session: Session) -> datetime | None:
-    return session.scalar(select(func.min(DeadlineRow.due_utc))
-                          .where(DeadlineRow.state == "pending"))
 
 
 def audit_entries(session: Session, request_id: int) -> list[AuditRow]:
@@ -142,7 +137,3 @@ def pending_outbox_count(session: Session) -> int:
 
 def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, 300))
-
-
-def add_all(session: Session, rows: Iterable) -> None:
-    session.add_all(list(rows))
