@@ -21,6 +21,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.holiday_calendar import holiday_dates
 from bot.jobs import Jobs
+from bot.router import Router
 from bot.services import schedules as schedule_svc
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
@@ -39,20 +40,27 @@ from bot.web import create_wsgi
 log = logging.getLogger(__name__)
 STALE_SENDING = timedelta(seconds=60)
 RECOVER_EVERY = 10.0  # seconds between looks for rows a dead process left `sending`
+# Requests filed inline at once before the next ones are only committed and left to the
+# router thread (bot/router.py), so acknowledgements never queue behind routing.
+INLINE_LIMIT = 2
 
 
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None,
                  client: WebClient | None = None, tick_interval: float = 0.25,
-                 listener_threads: int = 8):
+                 listener_threads: int = 8, inline_limit: int = INLINE_LIMIT,
+                 migrate_schema: bool = True):
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url)
-        migrate(self.engine)
+        if migrate_schema:  # `serve` migrates before it starts the server
+            migrate(self.engine)
         self.sessions = session_factory(self.engine, immediate=True)
         self.reads = session_factory(self.engine)
         self.rosters = schedule_svc.RosterCache(self.reads, holiday_dates)
-        self.paging = PagingService(self.sessions, self.rosters, self.clock)
+        self.paging = PagingService(
+            self.sessions, self.rosters, self.clock,
+            intake_session_factory=session_factory(self.engine, immediate=True, urgent=True))
         self.outbox = Outbox(self.sessions, self.clock, self.paging._view,
                              self.paging.page_view)
         self.client = client or make_web_client(settings.slack_bot_token or "",
@@ -77,8 +85,10 @@ class Runtime:
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct))
         self._delivery = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deliver")
+        self.router = Router(self.paging, self.deliver_soon, inline_limit)
         self.listeners = Listeners(Deps(
             paging=self.paging, deliver=self.deliver_soon, seen_event=self.seen_event,
+            take=self.router.take,
             publish_home=lambda user: self.oncall.publish_home(self.client, user)))
         register(self.bolt, self.listeners)
         oncall.register(self.bolt, self.oncall)
@@ -136,6 +146,8 @@ class Runtime:
         released = self.outbox.recover()
         if released:
             log.warning("re-queued %d message(s) a previous process was sending", released)
+        # Requests a dead process committed but did not route yet.
+        self.router.wake()
 
     def seen_event(self, event_id: str) -> bool:
         if not event_id:
@@ -153,13 +165,7 @@ class Runtime:
 
     def bootstrap(self, path: Path) -> list[str]:
         """Import the schedules when the database holds no team yet."""
-        from bot.schedules_io import load_schedules
-
-        if schedule_svc.team_names(self.reads):
-            return []
-        teams = load_schedules(path)
-        schedule_svc.import_teams(self.sessions, teams)
-        return [t.name for t in teams]
+        return bootstrap(self.sessions, self.reads, path)
 
     def warm_up(self) -> None:
         """Load the language model now, not during someone's first emergency (about a
@@ -174,5 +180,18 @@ class Runtime:
 
     def close(self) -> None:
         self.jobs.stop()
+        self.router.stop()
         self._delivery.shutdown(wait=True)
         self.engine.dispose()
+
+
+def bootstrap(sessions, reads, path: Path) -> list[str]:
+    """Import the schedules at `path` when the database holds no team yet; the names
+    of the teams imported."""
+    from bot.schedules_io import load_schedules
+
+    if schedule_svc.team_names(reads):
+        return []
+    teams = load_schedules(path)
+    schedule_svc.import_teams(sessions, teams)
+    return [t.name for t in teams]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -63,30 +64,37 @@ def _socket_mode(settings: Settings, jobs: bool) -> int:
     return 0
 
 
+def prepare(settings: Settings) -> None:
+    """What the server needs done once before it starts: the schema migrated, the
+    schedules imported into an empty database, the language tables built."""
+    from bot.language import ensure_cache
+    from bot.runtime import bootstrap
+    from bot.store.db import make_engine, migrate, session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        if settings.schedules_path.exists():
+            imported = bootstrap(session_factory(engine, immediate=True),
+                                 session_factory(engine), settings.schedules_path)
+            if imported:
+                log.info("imported %s from %s", ", ".join(imported), settings.schedules_path)
+    finally:
+        engine.dispose()
+    ensure_cache()
+
+
 def _gunicorn(settings: Settings, host: str, port: int, jobs: bool, threads: int) -> int:
-    from gunicorn.app.base import BaseApplication
-
-    class OncallApplication(BaseApplication):
-        def load_config(self):
-            for key, value in {
-                "bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread",
-                "threads": threads, "timeout": 60, "graceful_timeout": 10,
-                "accesslog": None, "errorlog": "-", "loglevel": "info",
-                # One worker owns the jobs; they start once it has loaded the app.
-                "post_worker_init": lambda worker: worker.app.runtime.start_jobs()
-                if jobs else None,
-                "worker_exit": lambda server, worker: worker.app.runtime.close(),
-            }.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            self.runtime = _runtime(settings)
-            return self.runtime.wsgi
-
-    log.info("HTTP mode: Slack posts to http://%s:%s/slack/events (jobs %s)", host, port,
-             "on" if jobs else "off: run `oncall-bot worker`")
-    OncallApplication().run()
-    return 0
+    """Prepare, then become the HTTP server (`bot.http_server`): `exec` leaves this
+    process's imports behind, so the server starts lean, with this process's pid."""
+    prepare(settings)
+    argv = [sys.executable, "-m", "bot.http_server", "--host", host, "--port", str(port),
+            "--threads", str(threads)] + ([] if jobs else ["--no-jobs"])
+    env = {**os.environ, "DATABASE_URL": settings.database_url}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
+    return 1  # not reached
 
 
 def worker(settings: Settings) -> int:

@@ -1,6 +1,7 @@
 """One bot process for tests/test_crash_restart.py, there to be SIGKILLed.
 
     python -m tests.crash_child --database-url URL --slack-url URL --now ISO [--jobs]
+                               [--inline-limit N]
 
 Builds a `Runtime` on the database with the Web API pointed at the test's Slack
 stand-in and a `ManualClock` standing still at `--now`, imports the example schedules
@@ -39,6 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", action="store_true",
                         help="recover, then run the reconciler job (fire deadlines, deliver)")
     parser.add_argument("--tick-interval", type=float, default=0.05)
+    parser.add_argument("--inline-limit", type=int, default=None,
+                        help="requests routed inline at once (0: every one is only "
+                             "received, and routed by the router thread)")
     args = parser.parse_args(argv)
     if args.now.tzinfo is None:
         parser.error("--now needs a UTC offset")
@@ -47,8 +51,9 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET,
                         slack_api_url=args.slack_url, database_url=args.database_url)
+    extra = {} if args.inline_limit is None else {"inline_limit": args.inline_limit}
     runtime = Runtime(settings, clock=ManualClock(args.now), tick_interval=args.tick_interval,
-                      listener_threads=4)
+                      listener_threads=4, **extra)
     runtime.bootstrap(SCHEDULES)
     server = LocalServer(runtime.wsgi).start()
     print(f"READY {server.url}", flush=True)

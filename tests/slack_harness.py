@@ -50,10 +50,12 @@ def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dic
 
 class Harness:
     def __init__(self, tmp_path: Path, start: datetime, database_url: str | None = None,
-                 schedules: Path = SCHEDULES, public_url: bool = False):
+                 schedules: Path = SCHEDULES, public_url: bool = False,
+                 **runtime_options):
         """`public_url=True`: `Settings.public_url` is this test server's own URL, so
         calendar feeds are on and their links can be fetched (the port is kept across
-        `restart()`)."""
+        `restart()`). `runtime_options` go to `Runtime` (e.g. `inline_limit=0`)."""
+        self._runtime_options = runtime_options
         self.standin = SlackStandIn(tokens=[TOKEN]).start()
         self.clock = ManualClock(start)
         self.database_url = database_url or f"sqlite:///{tmp_path / 'oncall.db'}"
@@ -69,7 +71,7 @@ class Harness:
                                  slack_api_url=self.standin.url,
                                  database_url=self.database_url,
                                  public_url=f"http://127.0.0.1:{port}" if port else None)
-        self.runtime = Runtime(self.settings, clock=self.clock)
+        self.runtime = Runtime(self.settings, clock=self.clock, **self._runtime_options)
         self.server = LocalServer(self.runtime.wsgi, port=port or 0).start()
 
     def restart(self) -> None:
@@ -181,7 +183,8 @@ class Harness:
         self.clock.advance(seconds)
         self.runtime.tick()
         until = time.monotonic() + 5
-        while self.runtime.outbox.in_flight() and time.monotonic() < until:
+        while ((self.runtime.outbox.in_flight() or not self.runtime.router.idle())
+               and time.monotonic() < until):
             time.sleep(0.005)
 
     # -- what reached Slack ---------------------------------------------------------------
@@ -417,6 +420,8 @@ class HarnessTools:
         from bot.store.paging_tables import OutboxRow
 
         def busy() -> int:  # rows being sent, or due to be sent by the clock's now
+            if not self.runtime.router.idle() or self.runtime.paging.received_count():
+                return 1  # requests still to be routed
             with self.runtime.sessions() as session:
                 return session.scalar(select(func.count()).select_from(OutboxRow).where(or_(
                     OutboxRow.state == "sending",

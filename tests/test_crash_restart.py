@@ -47,7 +47,7 @@ from bot.core.messages import PAGE
 from bot.runtime import Runtime
 from bot.slack.standin import Call, SlackStandIn
 from bot.store.db import make_engine
-from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
+from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
 from tests.slack_harness import ROOT, SECRET, TOKEN, sign, utc
 
 T0 = utc(2026, 7, 1, 12, 0)  # a Wednesday; sev1 step 1 waits 2 minutes
@@ -63,11 +63,14 @@ class Child:
     Started ahead of time: `ready()` waits for it to serve; with `jobs`, `go()` makes
     it recover and start the reconciler."""
 
-    def __init__(self, database_url: str, slack_url: str, now, log: Path, jobs: bool):
+    def __init__(self, database_url: str, slack_url: str, now, log: Path, jobs: bool,
+                 inline_limit: int | None = None):
         cmd = [sys.executable, "-m", "tests.crash_child", "--database-url", database_url,
                "--slack-url", slack_url, "--now", now.isoformat()]
         if jobs:
             cmd.append("--jobs")
+        if inline_limit is not None:
+            cmd += ["--inline-limit", str(inline_limit)]
         self.log = log
         self.url: str | None = None
         with log.open("ab") as err:
@@ -139,9 +142,9 @@ class Story:
         self.engine = make_engine(database_url)
         self._triggers = 0
 
-    def start(self, now, jobs: bool) -> Child:
+    def start(self, now, jobs: bool, inline_limit: int | None = None) -> Child:
         child = Child(self.database_url, self.standin.url, now,
-                      self.tmp_path / f"child{len(self.children)}.log", jobs)
+                      self.tmp_path / f"child{len(self.children)}.log", jobs, inline_limit)
         self.children.append(child)
         return child
 
@@ -221,7 +224,9 @@ def test_sigkill_after_200_and_mid_escalation_loses_and_doubles_nothing(story: S
                                 strict=False)]
 
     # A: file requests; SIGKILL right after 200s came back, deliveries still running.
-    a = story.start(T0, jobs=False).ready()
+    # Every request is routed before its 200 here (the deferred path, where a busy
+    # process only commits it, has its own story below).
+    a = story.start(T0, jobs=False, inline_limit=TOGETHER + 4).ready()
     # B and C load meanwhile (a second or two each); each waits for its `go`.
     b = story.start(DUE, jobs=True)
     c = story.start(DUE + timedelta(seconds=1), jobs=True)
@@ -341,3 +346,53 @@ def test_sigkill_after_200_and_mid_escalation_loses_and_doubles_nothing(story: S
           f"{len(pages)} pages; B fired {fired_by_b} deadline(s) before SIGKILL; "
           f"page DMs sent twice after a crash mid-send: {sorted(twice)}; "
           f"children: {[json.dumps(c.proc.returncode) for c in story.children]}")
+
+
+def test_sigkill_with_requests_received_but_not_routed(story: Story):
+    """A process too busy to route commits a request as `received` and answers 200;
+    killed before (or while) its router thread routes them, the next process routes
+    each exactly once and pages each step-1 reader once."""
+    standin = story.standin
+    texts = [f"sev1 lang:{lang} received, not routed {i}"
+             for i, lang in zip(range(10), ["ar", "es", "fr", "pt"] * 3, strict=False)]
+    a = story.start(T0, jobs=False, inline_limit=0).ready()  # every request deferred
+    b = story.start(T0 + timedelta(seconds=5), jobs=True)
+    answered = []
+    for text in texts:
+        trigger, status, body = story.emergency(a, text)
+        assert status == 200 and "Filed T-" in body, (status, body)
+        answered.append(trigger)
+    a.kill()
+    with story.session() as s:
+        left = s.scalars(select(RequestRow.id).where(RequestRow.status == "received")).all()
+
+    b.go()
+
+    def routed() -> bool:
+        with story.session() as s:
+            waiting = s.scalars(select(RequestRow.id).where(RequestRow.status == "received"))
+            unsent = s.scalars(select(OutboxRow.id).where(
+                OutboxRow.state.in_(("pending", "sending")), OutboxRow.kind == PAGE))
+            return not waiting.all() and not unsent.all()
+
+    story.wait_until("every received request routed and paged", routed)
+    b.kill()
+
+    with story.session() as s:
+        requests = list(s.scalars(select(RequestRow)))
+        pages = list(s.scalars(select(PageRow)))
+        deadlines = list(s.scalars(select(DeadlineRow)))
+        filed = Counter(a.request_id for a in s.scalars(
+            select(AuditRow).where(AuditRow.action == "filed")))
+    assert {r.key for r in requests} == {f"cmd:{t}" for t in answered}
+    for req in requests:
+        assert req.status == "open", req.id
+        assert filed[req.id] == 1, (req.id, filed[req.id])
+        assert [d.state for d in deadlines if d.request_id == req.id] == ["pending"], req.id
+        assert {(p.round, p.step) for p in pages if p.request_id == req.id} == {(0, 0)}
+    per_step = Counter((p.request_id, p.round, p.step, p.user) for p in pages)
+    assert max(per_step.values()) == 1
+    dms = Counter(pid for c in standin.calls if (pid := _page_id(c)) is not None)
+    assert set(dms) == {p.id for p in pages}
+    print(f"\n{len(requests)} requests, {len(left)} still received when A died; "
+          f"{len(pages)} pages, page DMs per page: {sorted(set(dms.values()))}")

@@ -7,6 +7,10 @@ measured in bench/language_detection.py, not here.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -21,7 +25,8 @@ from bot.language import (
 )
 
 TEAM = ["en", "es", "ar", "pt", "fr"]
-DATA = Path(__file__).resolve().parent.parent / "bench" / "data" / "emergency_texts.tsv"
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data" / "emergency_texts.tsv"
 
 
 @pytest.fixture(scope="module")
@@ -243,3 +248,268 @@ def test_benchmark_set_accuracy_does_not_regress(team: LanguageDetector) -> None
     assert len(rows) >= 200
     assert len(answered) / len(rows) >= 0.95
     assert len(wrong) <= 3
+
+
+# --- the memory-mapped tables against py3langid itself ----------------------------------------
+
+ALIAS_SET = ["sr", "hr", "bs", "uz", "ru", "en"]  # sr and uz have two columns each
+LANGUAGE_SETS = [TEAM, ["es", "pt"], ALIAS_SET]
+EXTRA_TEXTS = [
+    "",  # no bytes, so no features
+    "BOMB THREAT AT THE SCHOOL, LIVE VIDEO",  # all upper case: py3langid lowers it
+    "AMENAZA DE BOMBA EN LA ESCUELA",
+    "ÇA VA TRÈS MAL, AIDEZ-MOI",
+    "Ça va très mal",
+    "😭😭😭",
+    "12345 !!!",
+    "bomb threat at the school, live video",
+    "amenaza de bomba en la escuela, video en vivo. " * 60,
+    "Пожар в школе, помогите",
+    "Požar u školi, pomozite",
+]
+
+
+def _corpus() -> list[str]:
+    texts = [line.split("\t", 1)[1] for line in DATA.read_text("utf-8").splitlines()[1:]]
+    return texts + [clean_text(t) for t in texts] + EXTRA_TEXTS
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """py3langid's own identifier, loaded in the test process (numpy and all)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+    def restricted(languages: list[str]):
+        identifier.set_languages(languages)
+        return identifier
+
+    return restricted
+
+
+@pytest.mark.parametrize("languages", LANGUAGE_SETS, ids=lambda s: "-".join(s))
+def test_rank_is_py3langid_rank(reference, languages: list[str]) -> None:
+    from bot import language
+
+    theirs = reference(languages)
+    ours = language._identifier_for(frozenset(languages))
+    if languages == ALIAS_SET:  # the test does exercise the folding of alias columns
+        assert len(theirs.nb_classes) > len(set(theirs.nb_classes))
+    for text in _corpus():
+        expected, got = theirs.rank(text), ours.rank(text)
+        assert [lang for lang, _ in got] == [lang for lang, _ in expected], text
+        for (_, p), (_, q) in zip(got, expected, strict=True):
+            assert abs(p - q) <= 1e-4, text
+
+
+def test_featureless_and_upper_case_text(reference) -> None:
+    from bot import language
+
+    ours = language._identifier_for(frozenset(ALIAS_SET))
+    theirs = reference(ALIAS_SET)
+    # No features: every column scores 0, so the probabilities are uniform over the
+    # columns (sr and uz get two shares each) and the ties keep the model's column order.
+    expected = [("sr", 0.25), ("uz", 0.25), ("bs", 0.125), ("en", 0.125), ("hr", 0.125)]
+    assert theirs.rank("") == [*expected, ("ru", 0.125)]
+    assert ours.rank("") == [*expected, ("ru", 0.125)]
+    team = language._identifier_for(frozenset(TEAM))
+    assert team.rank("BOMB THREAT AT THE SCHOOL") == team.rank("bomb threat at the school")
+
+
+def test_detect_answers_as_py3langid(reference) -> None:
+    theirs = reference(TEAM)
+    detector = LanguageDetector(TEAM, threshold=0.0)
+    for text in _corpus():
+        cleaned = clean_text(text)[:2000]
+        result = detector.detect(text)
+        if not any(ch.isalpha() for ch in cleaned):
+            assert result == Detection(None, 0.0, None)
+            continue
+        ranking = theirs.rank(cleaned)
+        assert (result.language, result.runner_up) == (ranking[0][0], ranking[1][0])
+        assert result.confidence == pytest.approx(ranking[0][1], abs=1e-4)
+
+
+# --- memory: a fresh process never loads numpy ------------------------------------------------
+
+_FRESH_PROCESS = r"""
+import json, sys
+from pathlib import Path
+
+def rss_mb():
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+
+rows = Path(sys.argv[1]).read_text("utf-8").splitlines()[1:]
+texts = [line.split("\t", 1)[1] for line in rows]
+before = rss_mb()
+from bot.language import LanguageDetector, ensure_cache
+ensure_cache()
+detector = LanguageDetector(["en", "es", "ar", "pt", "fr"])
+first = detector.detect("amenaza de bomba en la escuela, video en vivo")
+answers = [detector.detect(text).language for text in texts]
+after = rss_mb()
+print(json.dumps({
+    "numpy": "numpy" in sys.modules,
+    "py3langid": any(m.split(".")[0] == "py3langid" for m in sys.modules),
+    "first": first.language,
+    "answered": sum(a is not None for a in answers),
+    "vmrss_mb": after,
+    "added_mb": after - before,
+}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_a_fresh_process_maps_the_tables_without_numpy() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS, str(DATA)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["numpy"] is False and report["py3langid"] is False
+    assert report["first"] == "es" and report["answered"] >= 300
+    # py3langid's tables in the process took ~70 MB; only the touched pages count now.
+    assert report["added_mb"] < 25, report
+
+
+# --- the cache on disk -------------------------------------------------------------------------
+
+
+def _python(code: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _leftovers(root: Path) -> list[str]:
+    return [p.name for p in root.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+
+
+@pytest.fixture
+def cache_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("ONCALL_CACHE_DIR", str(root))
+    return root
+
+
+def test_cache_key_follows_py3langid_and_its_model() -> None:
+    from importlib import metadata
+
+    import py3langid.langid
+
+    from bot import language
+
+    model = Path(py3langid.langid.MODEL_DIR, py3langid.langid.MODEL_FILE).stat()
+    key = language._cache_key()
+    assert key.startswith(f"py3langid-{metadata.version('py3langid')}-f{language._FORMAT}-")
+    assert key.endswith(f"-{model.st_size}-{model.st_mtime_ns}")
+
+
+def test_a_new_key_builds_a_new_cache(cache_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import language
+
+    first = language.ensure_cache()
+    assert first.parent == cache_root and language._read_meta(first) is not None
+    built = (first / "meta.json").stat().st_mtime_ns
+    assert language.ensure_cache() == first  # found, not rebuilt
+    assert (first / "meta.json").stat().st_mtime_ns == built
+
+    monkeypatch.setattr(language, "_py3langid_version", lambda package: "99.0")  # an upgrade
+    second = language.ensure_cache()
+    assert second != first and "-99.0-" in second.name
+    assert language._read_meta(second) is not None and language._read_meta(first) is not None
+    meta = language._read_meta(second)
+    assert len(meta["classes"]) == len(meta["pc"]) == 142 and "sr" in meta["classes"]
+    assert _leftovers(cache_root) == []
+
+
+def test_concurrent_builds_both_succeed(cache_root: Path, tmp_path: Path) -> None:
+    from bot import language
+
+    env = {**os.environ, "ONCALL_CACHE_DIR": str(cache_root)}
+    code = "from bot.language import ensure_cache; print(ensure_cache())"
+    procs = [_python(code, env) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    paths = {out.strip() for out, _ in outputs}
+    assert len(paths) == 1 and language._read_meta(Path(paths.pop())) is not None
+    assert _leftovers(cache_root) == []
+
+    # Without the lock (two builders started directly): one rename wins, the other
+    # process discards its copy, and both succeed.
+    target = tmp_path / "raced" / language._cache_key()
+    code = f"from bot.language import _main; _main(['build-cache', '--dir', {str(target)!r}])"
+    procs = [_python(code, env) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    assert language._read_meta(target) is not None
+    assert _leftovers(target.parent) == []
+
+
+def test_a_damaged_cache_is_rebuilt(cache_root: Path) -> None:
+    from bot import language
+
+    directory = language.ensure_cache()
+    meta = json.loads((directory / "meta.json").read_text("utf-8"))
+
+    def missing_file() -> None:
+        (directory / "ptc.f32").unlink()
+
+    def truncated_file() -> None:
+        with open(directory / "nextmove.u32", "r+b") as fh:
+            fh.truncate(4096)
+
+    def garbage_meta() -> None:
+        (directory / "meta.json").write_text("{not json", "utf-8")
+
+    def no_meta() -> None:  # a build that stopped half-way
+        (directory / "meta.json").unlink()
+
+    for damage in (missing_file, truncated_file, garbage_meta, no_meta):
+        damage()
+        assert language._read_meta(directory) is None, damage.__name__
+        assert language.ensure_cache() == directory
+        assert language._read_meta(directory) == meta, damage.__name__
+    assert _leftovers(cache_root) == []
+
+    # A fresh process meeting a damaged cache rebuilds it and detects.
+    (directory / "out.i32").unlink()
+    code = (
+        "from bot.language import LanguageDetector; "
+        "print(LanguageDetector(['es', 'pt']).detect('amenaza de bomba en la escuela').language)"
+    )
+    proc = _python(code, {**os.environ, "ONCALL_CACHE_DIR": str(cache_root)})
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert out.strip() == "es" and language._read_meta(directory) is not None
+
+
+def test_an_unwritable_cache_dir_falls_back_to_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from bot import language
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", "utf-8")
+    monkeypatch.setenv("ONCALL_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    directory = language.ensure_cache()
+    assert directory.parent == tmp_path / "tmp" / f"oncall-bot-{os.getuid()}"
+    assert language._read_meta(directory) is not None

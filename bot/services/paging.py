@@ -41,6 +41,7 @@ SessionFactory = Callable[[], Session]
 RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
 PRIORITY = {PAGE: 0, CARD: 1, PAGE_UPDATE: 2, REQUESTER_NOTE: 3}
 LANG_RE = re.compile(r"^[a-z]{2}$")
+RECEIVED = "received"  # committed and acknowledged, not routed yet
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,11 @@ def parse_emergency_text(text: str, languages: tuple[str, ...] = ()
 
 class PagingService:
     def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock,
-                 detector: Detector | None = None):
+                 detector: Detector | None = None,
+                 intake_session_factory: SessionFactory | None = None):
         self._sf = session_factory
+        # Intake's writes go before background writers waiting in the same process.
+        self._intake_sf = intake_session_factory or session_factory
         self.rosters = rosters
         self.clock = clock
         self.detector = detector or Detector()
@@ -129,6 +133,18 @@ class PagingService:
     # -- intake ------------------------------------------------------------------------
 
     def file(self, intake: Intake) -> Filed:
+        """File and route the request in one transaction: when this returns, the
+        request is committed with its pages and deadlines."""
+        return self._take(intake, route=True)
+
+    def receive(self, intake: Intake) -> Filed:
+        """Commit the request without routing it (status `received`), for when this
+        process is too busy to route within Slack's 3 seconds: the acknowledgement
+        waits only for this small write; `route_next` (the router thread, or the
+        reconciler after a crash) routes it, oldest and most severe first."""
+        return self._take(intake, route=False)
+
+    def _take(self, intake: Intake, route: bool) -> Filed:
         text = intake.text.strip()
         if not text:
             raise ServiceError("say what is happening; example: "
@@ -140,11 +156,13 @@ class PagingService:
         # its own connection, which a writer must not wait for while holding the lock.
         roster = self._roster_for(intake)
         try:
-            with self._sf() as session, session.begin():
+            with self._intake_sf() as session, session.begin():
                 existing = q.request_by_key(session, intake.key)
                 if existing is not None:
                     return Filed(self._view(session, existing), duplicate=True)
-                row = self._file(session, intake, roster, text, now)
+                row = self._insert(session, intake, roster.team, text, now)
+                if route:
+                    self._start(session, row, roster, intake.confirm_by_dm, now)
                 view = self._view(session, row)
         except IntegrityError:
             # The same interaction arrived twice at once: the other one won.
@@ -155,49 +173,76 @@ class PagingService:
                 return Filed(self._view(session, existing), duplicate=True)
         return Filed(view, duplicate=False)
 
-    def _file(self, session: Session, intake: Intake, roster, text: str,
-              now: datetime) -> RequestRow:
-        team = roster.team
-        detected = confidence = None
-        if intake.language:
-            language, source = intake.language, "explicit"
-        else:
-            found = self.detector.detect(text, team.languages)
-            confidence = round(found.confidence, 3)
-            detected = found.language or found.runner_up
-            if found.language:
-                language, source = found.language, "detected"
-            else:
-                language, source = team.languages[0], "fallback"
+    def route_next(self, received_before: datetime | None = None) -> RequestView | None:
+        """Route the most severe, oldest `received` request (one transaction); None when
+        there is none. Safe from several threads and processes: the row is re-read
+        locked and routed only if it is still `received`."""
+        while True:
+            with self._sf() as session:
+                found = q.next_received(session, received_before)
+            if found is None:
+                return None
+            request_id, team_name = found
+            roster = self.rosters.get(team_name)  # before the write lock, as in `_take`
+            with self._sf() as session, session.begin():
+                row = q.lock_request(session, request_id)
+                if row is None or row.status != RECEIVED:
+                    continue  # another router took it
+                # Its acknowledgement could not say who was paged: a DM will.
+                self._start(session, row, roster, True, self.clock.now())
+                return self._view(session, row)
+
+    def received_count(self) -> int:
+        with self._sf() as session:
+            return q.received_count(session)
+
+    def _insert(self, session: Session, intake: Intake, team: Team, text: str,
+                now: datetime) -> RequestRow:
         severity = intake.severity or team.default_severity
-        policy = team.policy(severity) or team.policy(team.default_severity)
-        if policy is None:
-            raise ServiceError(f"team {team.name} has no escalation policy for {severity}")
         row = RequestRow(
             key=intake.key, team=team.name, requester=intake.requester,
             origin_channel=intake.origin_channel, via=intake.via, text=text,
-            link=intake.link, severity=severity, language=language, language_source=source,
-            detected=detected, confidence=confidence, status="open",
-            policy=escalation.policy_to_json(policy), exhausted=False, esc_token=0,
-            card_channel=team.intake_channel, created_utc=now)
+            link=intake.link, severity=severity,
+            language=intake.language or team.languages[0],
+            language_source="explicit" if intake.language else "pending",
+            detected=None, confidence=None, status=RECEIVED, policy={}, exhausted=False,
+            esc_token=0, card_channel=team.intake_channel, created_utc=now)
         session.add(row)
         session.flush()
-        if source == "explicit":
+        return row
+
+    def _start(self, session: Session, row: RequestRow, roster, confirm_by_dm: bool,
+               now: datetime) -> None:
+        """Route a received request: its language, its frozen policy, the card, the
+        first escalation step."""
+        team = roster.team
+        if row.language_source != "explicit":
+            found = self.detector.detect(row.text, team.languages)
+            row.confidence = round(found.confidence, 3)
+            row.detected = found.language or found.runner_up
+            if found.language:
+                row.language, row.language_source = found.language, "detected"
+            else:
+                row.language, row.language_source = team.languages[0], "fallback"
+        policy = team.policy(row.severity) or team.policy(team.default_severity)
+        if policy is None:
+            raise ServiceError(f"team {team.name} has no escalation policy for {row.severity}")
+        row.policy, row.status = escalation.policy_to_json(policy), "open"
+        if row.language_source == "explicit":
             how = "set by the requester"
-        elif source == "detected":
-            how = f"detected ({confidence:.0%})"
+        elif row.language_source == "detected":
+            how = f"detected ({row.confidence:.0%})"
         else:
-            how = f"not recognised ({confidence:.0%}); using the team's first language"
+            how = f"not recognised ({row.confidence:.0%}); using the team's first language"
         self._outbox(session, row, CARD, team.intake_channel, {}, now)
-        self._audit(session, row, intake.requester, "filed", now,
-                    f"filed via {intake.via}: {severity}, language {language} {how}",
-                    {"severity": severity, "language": language, "source": source,
-                     "confidence": confidence})
-        if intake.confirm_by_dm:
-            self._outbox(session, row, REQUESTER_NOTE, intake.requester, {"note": "filed"},
+        self._audit(session, row, row.requester, "filed", row.created_utc,
+                    f"filed via {row.via}: {row.severity}, language {row.language} {how}",
+                    {"severity": row.severity, "language": row.language,
+                     "source": row.language_source, "confidence": row.confidence})
+        if confirm_by_dm:
+            self._outbox(session, row, REQUESTER_NOTE, row.requester, {"note": "filed"},
                          now)
         self._decide(session, row, team, roster, escalation.START, now)
-        return row
 
     def _team(self, name: str, missing_ok: bool = False) -> Team | None:
         """The team's schedule from the roster cache: loading a 300-person team from the
@@ -533,8 +578,10 @@ class PagingService:
     def _view(self, session: Session, row: RequestRow) -> RequestView:
         pages = q.pages_of(session, row.id)
         policy = row.policy
-        total = len(policy["steps"])
-        if row.status != "open":
+        total = len(policy.get("steps", ()))
+        if row.status == RECEIVED:
+            progress = "finding an on-call reader"
+        elif row.status != "open":
             progress = "finished"
         elif row.exhausted:
             progress = "all steps done; nobody acknowledged"

@@ -16,7 +16,7 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.services.errors import ServiceError
-from bot.services.paging import Intake, PagingService, parse_emergency_text
+from bot.services.paging import Filed, Intake, PagingService, parse_emergency_text
 from bot.slack import ids, render
 from bot.slack.text import first_link, to_plain
 
@@ -29,6 +29,9 @@ class Deps:
     deliver: Callable[[int | None], None]  # send the outbox of a request now
     seen_event: Callable[[str], bool]  # True when this event id was handled before
     publish_home: Callable[[str], None] | None = None  # user id -> views.publish
+    # Files a request; when the process is busy it may only commit it (status
+    # `received`) and leave the routing to the router thread. Default: paging.file.
+    take: Callable[[Intake], Filed] | None = None
 
 
 def _state_value(values: dict, block: str, action: str) -> str | None:
@@ -42,6 +45,12 @@ def _state_value(values: dict, block: str, action: str) -> str | None:
 class Listeners:
     def __init__(self, deps: Deps):
         self.d = deps
+        self._take = deps.take or deps.paging.file
+
+    def _deliver(self, filed: Filed) -> None:
+        # A request only received is delivered by the router once routed.
+        if filed.request.status != "received":
+            self.d.deliver(filed.request.id)
 
     # -- /emergency ------------------------------------------------------------------------
 
@@ -61,7 +70,7 @@ class Listeners:
             return
         try:
             sev, lang, rest = parse_emergency_text(text, team.languages)
-            filed = self.d.paging.file(Intake(
+            filed = self._take(Intake(
                 key=f"cmd:{body.get('trigger_id') or command.get('trigger_id')}",
                 requester=user, text=to_plain(rest), via="command", severity=sev,
                 language=lang, link=first_link(rest), origin_channel=command.get("channel_id")))
@@ -70,7 +79,7 @@ class Listeners:
             return
         ack(response_type="ephemeral",
             text=render.ephemeral_confirmation(filed.request, team.intake_channel))
-        self.d.deliver(filed.request.id)
+        self._deliver(filed)
 
     def _team_view(self):
         names = self.d.paging.teams()
@@ -91,7 +100,7 @@ class Listeners:
                                         "threat to a school, link below'"})
             return
         try:
-            filed = self.d.paging.file(Intake(
+            filed = self._take(Intake(
                 key=f"view:{view['id']}", requester=body["user"]["id"], text=text,
                 via="modal", severity=sev, language=None if lang in (None, ids.DETECT) else lang,
                 link=link, origin_channel=meta.get("channel"), confirm_by_dm=True))
@@ -99,7 +108,7 @@ class Listeners:
             ack(response_action="errors", errors={ids.TEXT_BLOCK: str(err)[:150]})
             return
         ack()
-        self.d.deliver(filed.request.id)
+        self._deliver(filed)
 
     def escalate_message(self, ack, body, client, shortcut) -> None:
         ack()
@@ -113,7 +122,7 @@ class Listeners:
             log.warning("no permalink for %s/%s: %s", channel, ts, err)
         text = to_plain(msg.get("text") or "").strip() or "(the message has no text; see the link)"
         try:
-            filed = self.d.paging.file(Intake(
+            filed = self._take(Intake(
                 key=f"shortcut:{channel}:{ts}", requester=body["user"]["id"], text=text,
                 via="shortcut", link=link, origin_channel=channel, confirm_by_dm=True))
         except ServiceError as err:
@@ -124,7 +133,7 @@ class Listeners:
                 channel=body["user"]["id"],
                 text=f"That message was already escalated as {filed.request.ticket}.")
             return
-        self.d.deliver(filed.request.id)
+        self._deliver(filed)
 
     # -- page buttons ------------------------------------------------------------------------
 

@@ -738,6 +738,12 @@ def ephemeral_confirmation(req: RequestView, channel: str | None = None) -> str:
     `channel` is the intake channel whose thread carries the updates."""
     ticket = _esc(_plain(req.ticket).strip() or f"#{req.id}")
     sev = _esc(_plain(req.severity).strip().lower() or "sev?")
+    if _plain(req.status) == "received":
+        # Committed, not routed yet (the bot is busy): the language may still be unknown.
+        lang = (f", {_esc(language_name(req.language))}, set by requester"
+                if _plain(req.language_source) == "explicit" else "")
+        return _fallback(f"Filed {ticket} ({sev}{lang}) — finding the on-call reader now; "
+                         "I'll DM you who is paged.")
     lang = _esc(f"{language_name(req.language)}, {_how_chosen(req)}")
     extra = ", needs translation" if req.needs_translation else ""
     updates = _channel(channel)

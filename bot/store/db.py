@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,12 +27,18 @@ from sqlalchemy.types import DateTime, TypeDecorator
 from bot.config import normalize_database_url
 from bot.core.timezones import UTC
 
+if TYPE_CHECKING:  # Alembic is imported only to migrate: a serving process never needs it
+    from alembic.config import Config
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option naming the SQLite BEGIN mode for one connection/transaction:
 # `session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})` before the first
 # statement makes a read-then-write transaction take the write lock up front.
 SQLITE_BEGIN = "sqlite_begin"
 _BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+# Execution option marking a SQLite writer as urgent: someone is waiting on Slack's
+# 3-second acknowledgement for it, so it goes before this process's background writers.
+URGENT = "oncall_urgent"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _ALEMBIC_INI = _PACKAGE_DIR / "alembic.ini"
@@ -101,6 +104,39 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(sa_url, **kwargs)
 
 
+class _WriterGate:
+    """A lock for this process's SQLite writers in which urgent writers waiting go
+    before the others waiting (a fair lock would let a surge of background work, such
+    as routing and deliveries, hold intake behind it)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._held = False
+        self._urgent_waiting = 0
+
+    def acquire(self, urgent: bool, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if urgent:
+                self._urgent_waiting += 1
+            try:
+                while self._held or (not urgent and self._urgent_waiting):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._cond.wait(left)
+                self._held = True
+                return True
+            finally:
+                if urgent:
+                    self._urgent_waiting -= 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -118,11 +154,12 @@ def _configure_sqlite(engine: Engine) -> None:
         finally:
             cursor.close()
 
-    # Writers of this process queue on a Python lock before BEGIN IMMEDIATE. SQLite's
-    # own busy handler makes a waiting writer sleep in growing steps (up to 100 ms), so
+    # Writers of this process queue at a gate before BEGIN IMMEDIATE. SQLite's own
+    # busy handler makes a waiting writer sleep in growing steps (up to 100 ms), so
     # under load the write lock sat idle while threads slept and busy timeouts piled
-    # up; a lock hands over at once. Other processes still wait in the busy handler.
-    writers = threading.Lock()
+    # up; the gate hands over at once, urgent writers first. Other processes still
+    # wait in the busy handler.
+    writers = _WriterGate()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -133,7 +170,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if mode not in _BEGIN_MODES:
             raise ValueError(f"{SQLITE_BEGIN} must be one of {_BEGIN_MODES}, got {mode!r}")
         if mode != "DEFERRED":
-            if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            if not writers.acquire(bool(options.get(URGENT)), SQLITE_BUSY_TIMEOUT_MS / 1000):
                 raise TimeoutError("waited too long for this process's SQLite writers")
             conn.info["oncall_writer"] = True
         try:
@@ -152,19 +189,26 @@ def _configure_sqlite(engine: Engine) -> None:
     event.listen(engine, "rollback", _release)
 
 
-def session_factory(engine: Engine, *, immediate: bool = False) -> sessionmaker[Session]:
+def session_factory(engine: Engine, *, immediate: bool = False,
+                    urgent: bool = False) -> sessionmaker[Session]:
     """Sessions bound to `engine`; objects stay readable after commit.
 
     `immediate=True` matters on SQLite only: every transaction takes the write lock at
     BEGIN, so a unit of work that reads and then writes waits its turn (busy timeout)
     instead of failing with "database is locked" when another writer got in between.
-    Use it for writing work; plain sessions suit reads (WAL readers never wait)."""
-    bind = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if immediate else engine
+    Use it for writing work; plain sessions suit reads (WAL readers never wait).
+    `urgent=True` (with `immediate`): this process's writers waiting with it go after it;
+    for intake, which someone waits on."""
+    options: dict[str, Any] = {SQLITE_BEGIN: "IMMEDIATE"} if immediate else {}
+    if urgent:
+        options[URGENT] = True
+    bind = engine.execution_options(**options) if options else engine
     return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 def alembic_config() -> Config:
     """The Alembic Config of the migrations packaged in `bot.store`."""
+    from alembic.config import Config
     cfg = Config(str(_ALEMBIC_INI))
     cfg.set_main_option("script_location", str(_PACKAGE_DIR / "migrations"))
     # The application owns logging; env.py must not reconfigure it.
@@ -173,6 +217,7 @@ def alembic_config() -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -180,12 +225,14 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to `revision` (idempotent; safe from several processes)."""
+    from alembic import command
     cfg = alembic_config()
     with migration_connection(engine) as conn:
         cfg.attributes["connection"] = conn

@@ -1,0 +1,106 @@
+"""Intake under load: route inline while there is room, otherwise commit and route later.
+
+Slack waits at most 3 seconds for the acknowledgement of an `/emergency`, and the
+acknowledgement may only go once the request is committed. Routing (language
+detection, the escalation decision, the pages) costs several milliseconds of CPU in
+a process whose threads share one interpreter lock, so a surge of requests routed
+inline would queue every acknowledgement behind all the routing before it. Instead,
+while `inline_limit` requests are already being filed inline (or routing is behind),
+a request is only committed, as `received`, and acknowledged; one router thread then
+routes received requests, most severe and oldest first, and sends their pages.
+
+A received request is as durable as a routed one: if the process dies before routing
+it, the next process's router finds it (it sweeps the database every second).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from bot.services.paging import Filed, Intake, PagingService
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 1.0  # how often an idle router looks for requests another process left
+
+
+class Router:
+    def __init__(self, paging: PagingService, deliver: Callable[[int], None],
+                 inline_limit: int = 2):
+        self._paging = paging
+        self._deliver = deliver
+        self._inline = threading.BoundedSemaphore(inline_limit) if inline_limit > 0 else None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._backlog = 0  # received here and not routed yet (a hint, not a count of rows)
+        self._routing = False
+        self._thread: threading.Thread | None = None
+
+    def take(self, intake: Intake) -> Filed:
+        """File `intake`: routed inline when there is room, else only committed."""
+        if not self._backlog and self._inline is not None and self._inline.acquire(False):
+            try:
+                return self._paging.file(intake)
+            finally:
+                self._inline.release()
+        filed = self._paging.receive(intake)
+        if filed.request.status == "received":
+            with self._lock:
+                self._backlog += 1
+            self.wake()
+        return filed
+
+    def wake(self) -> None:
+        """Route what is waiting now (starts the router thread on first use)."""
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._run, name="router",
+                                                daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def idle(self) -> bool:
+        """Nothing received here waits for routing and no routing is under way."""
+        with self._lock:
+            return not self._backlog and not self._routing
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(SWEEP_SECONDS)
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:  # the rows stay received; the next sweep retries them
+                log.exception("routing received requests failed")
+                self._stop.wait(SWEEP_SECONDS)
+
+    def drain(self) -> int:
+        """Route every received request (from this process or one that died)."""
+        routed = 0
+        while not self._stop.is_set():
+            with self._lock:
+                self._routing = True
+            view, failed = None, True
+            try:
+                view = self._paging.route_next()
+                if view is not None:
+                    self._deliver(view.id)
+                failed = False
+            finally:
+                with self._lock:
+                    self._routing = False
+                    if not failed:
+                        self._backlog = max(0, self._backlog - 1) if view else 0
+            if view is None:
+                return routed
+            routed += 1
+        return routed
