@@ -12,6 +12,7 @@ serving process too, and Alembic and the language model's loader are not needed 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -48,6 +49,10 @@ class OncallApplication(BaseApplication):
 
         self.runtime = Runtime(self._settings, migrate_schema=False)
         self.runtime.warm_up()
+        # What start-up built (the team, the roster, the app) lives as long as the
+        # process: keep it out of the collector's full passes (~25 ms each otherwise).
+        gc.collect()
+        gc.freeze()
         return self.runtime.wsgi
 
 
