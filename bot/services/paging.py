@@ -140,8 +140,8 @@ class PagingService:
     def receive(self, intake: Intake) -> Filed:
         """Commit the request without routing it (status `received`), for when this
         process is too busy to route within Slack's 3 seconds: the acknowledgement
-        waits only for this small write; `route_next` (the router thread, or the
-        reconciler after a crash) routes it, oldest and most severe first."""
+        waits only for this small write; `route_next` (the router thread of this
+        process, or of the next one after a crash) routes it, most severe first."""
         return self._take(intake, route=False)
 
     def _take(self, intake: Intake, route: bool) -> Filed:
@@ -155,6 +155,9 @@ class PagingService:
         # The roster is looked up before the write transaction opens: it reads through
         # its own connection, which a writer must not wait for while holding the lock.
         roster = self._roster_for(intake)
+        # Checked before the commit: a request that could not be routed must not be
+        # acknowledged and left for the router.
+        _policy(roster.team, intake.severity or roster.team.default_severity)
         try:
             with self._intake_sf() as session, session.begin():
                 existing = q.request_by_key(session, intake.key)
@@ -173,13 +176,13 @@ class PagingService:
                 return Filed(self._view(session, existing), duplicate=True)
         return Filed(view, duplicate=False)
 
-    def route_next(self, received_before: datetime | None = None) -> RequestView | None:
+    def route_next(self) -> RequestView | None:
         """Route the most severe, oldest `received` request (one transaction); None when
         there is none. Safe from several threads and processes: the row is re-read
         locked and routed only if it is still `received`."""
         while True:
             with self._sf() as session:
-                found = q.next_received(session, received_before)
+                found = q.next_received(session)
             if found is None:
                 return None
             request_id, team_name = found
@@ -224,10 +227,8 @@ class PagingService:
                 row.language, row.language_source = found.language, "detected"
             else:
                 row.language, row.language_source = team.languages[0], "fallback"
-        policy = team.policy(row.severity) or team.policy(team.default_severity)
-        if policy is None:
-            raise ServiceError(f"team {team.name} has no escalation policy for {row.severity}")
-        row.policy, row.status = escalation.policy_to_json(policy), "open"
+        row.policy = escalation.policy_to_json(_policy(team, row.severity))
+        row.status = "open"
         if row.language_source == "explicit":
             how = "set by the requester"
         elif row.language_source == "detected":
@@ -626,6 +627,14 @@ class PagingService:
 
     def teams(self) -> list[str]:
         return self.rosters.team_names()
+
+
+def _policy(team: Team, severity: str):
+    """The policy a request of `severity` starts with (the default severity's if none)."""
+    policy = team.policy(severity) or team.policy(team.default_severity)
+    if policy is None:
+        raise ServiceError(f"team {team.name} has no escalation policy for {severity}")
+    return policy
 
 
 def _ticket(row: RequestRow) -> str:

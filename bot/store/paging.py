@@ -48,14 +48,11 @@ def claim_due_deadline(session: Session, now: datetime) -> DeadlineRow | None:
 
 
 
-def next_received(session: Session, before: datetime | None = None
-                  ) -> tuple[int, str] | None:
-    """(id, team) of the request to route next: the most severe (sev1 sorts first),
-    then the oldest, among those `received` (before `before`, if given)."""
+def next_received(session: Session) -> tuple[int, str] | None:
+    """(id, team) of the `received` request to route next: the most severe (sev1
+    sorts first), then the oldest."""
     stmt = (select(RequestRow.id, RequestRow.team).where(RequestRow.status == "received")
             .order_by(RequestRow.severity, RequestRow.id).limit(1))
-    if before is not None:
-        stmt = stmt.where(RequestRow.created_utc < before)
     found = session.execute(stmt).first()
     return (found[0], found[1]) if found else None
 
