@@ -55,7 +55,7 @@ from bench.paging_latency import (
     verdict,
     write_schedules,
 )
-from bot.slack.standin import SlackStandIn
+from bot.demo.slack_standin import SlackStandIn
 
 
 def db_facts(db_url: str) -> tuple[dict[str, int], Counter[str], int]:

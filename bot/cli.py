@@ -194,7 +194,7 @@ def _session_factory(settings: Settings):
 
 
 def _roster(args, settings: Settings) -> Roster:
-    from bot.holiday_calendar import holiday_dates
+    from bot.schedules.holidays import holiday_dates
 
     sf = _session_factory(settings)
     if not svc.team_names(sf):
@@ -204,7 +204,7 @@ def _roster(args, settings: Settings) -> Roster:
 
 
 def _bootstrap(sf, path: Path) -> None:
-    from bot.schedules_io import ScheduleError, load_schedules
+    from bot.schedules.yaml_io import ScheduleError, load_schedules
 
     if not path.exists():
         raise UsageError(f"the database holds no team and {path} does not exist; "
@@ -393,7 +393,7 @@ def _offset(td: timedelta) -> str:
 
 
 def cmd_export_ics(args, settings: Settings) -> int:
-    from bot.ics import calendar
+    from bot.schedules.ics import calendar
 
     roster = _roster(args, settings)
     start = _start(args)
@@ -406,7 +406,7 @@ def cmd_export_ics(args, settings: Settings) -> int:
 
 
 def cmd_schedules(args, settings: Settings) -> int:
-    from bot.schedules_io import ScheduleError, dump_team, load_schedules
+    from bot.schedules.yaml_io import ScheduleError, dump_team, load_schedules
 
     if args.action is None:
         raise UsageError("say what to do: validate, import or export; "
@@ -457,20 +457,20 @@ def cmd_schedules(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from bot import serve
+    from bot.app import serve
 
     return serve.serve(settings, port=args.port, host=args.host, jobs=not args.no_jobs,
                        threads=args.threads)
 
 
 def cmd_worker(args, settings: Settings) -> int:
-    from bot import serve
+    from bot.app import serve
 
     return serve.worker(settings)
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from bot.demo import run_demo
+    from bot.demo.run import run_demo
 
     return run_demo(args.schedules or settings.schedules_path)
 

@@ -1,4 +1,4 @@
-"""One bot process for tests/test_crash_restart.py, there to be SIGKILLed.
+"""One bot process for tests/e2e/test_crash_restart.py, there to be SIGKILLed.
 
     python -m tests.crash_child --database-url URL --slack-url URL --now ISO [--jobs]
                                [--inline-limit N]
@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # also runnable as a script
     sys.path.insert(0, str(ROOT))
 
+from bot.app.runtime import Runtime  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.local_server import LocalServer  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
+from bot.demo.local_server import LocalServer  # noqa: E402
 from tests.slack_harness import SCHEDULES, SECRET, TOKEN  # noqa: E402
 
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.app.runtime import Runtime
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.local_server import LocalServer
-from bot.runtime import Runtime
-from bot.slack.standin import SlackStandIn
+from bot.demo.local_server import LocalServer
+from bot.demo.slack_standin import SlackStandIn
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -230,7 +230,7 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-# -- helpers for tests/test_e2e_paging.py, _intake.py and _security.py (added) -----------
+# -- helpers for tests/e2e/test_e2e_paging.py, _intake.py and _security.py (added) -----------
 
 INTAKE = "C0INTAKE01"
 ESCALATION = "C0ESCAL01"
@@ -333,7 +333,7 @@ class HarnessTools:
         """The next `count` chat.postMessage calls to `channel` (and only those) get
         `{"ok": false, "error": error}`, as Slack answers a bad channel; other calls
         are served as usual. (`fail_next` cannot aim at one channel.)"""
-        from bot.slack import standin as standin_module
+        from bot.demo import slack_standin as standin_module
 
         methods = self.standin._methods  # noqa: SLF001 - test-only hook on the stand-in
         original = methods["chat.postMessage"]
@@ -469,7 +469,7 @@ class HarnessTools:
             return session.scalar(select(func.count()).select_from(table))
 
 
-# -- helpers for tests/test_e2e_oncall.py, _home_feeds.py and _handoffs.py (added) -------
+# -- helpers for tests/e2e/test_e2e_oncall.py, _home_feeds.py and _handoffs.py (added) -------
 
 
 class OncallTools:
@@ -491,7 +491,7 @@ class OncallTools:
         """From now on, what the app posts to a `response_url` (the ones `click` hands
         out point at the stand-in) is answered 200 and recorded, in order, in the list
         returned (the stand-in alone records no body for them). See `wait_response`."""
-        from bot.slack import standin as standin_module
+        from bot.demo import slack_standin as standin_module
 
         seen: list[dict] = []
         original = self.standin._handle  # noqa: SLF001 - test-only hook on the stand-in

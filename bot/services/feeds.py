@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import ics
 from bot.clock import Clock
 from bot.core import timezones
 from bot.core.roster import Roster
@@ -39,6 +39,15 @@ SUFFIX = ".ics"
 PATH = "/calendar/"
 # secrets.token_urlsafe(24) gives 32 characters of [A-Za-z0-9_-].
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One feed's content at `stamp`: the on-call pieces and the calendar's title."""
+    roster: Roster
+    pieces: list
+    title: str
+    stamp: datetime
 
 
 class FeedService:
@@ -125,9 +134,10 @@ class FeedService:
 
     # -- serving -------------------------------------------------------------------------
 
-    def render(self, name: str) -> tuple[int, bytes] | None:
-        """`<token>.ics` -> (200, the calendar), or None (unknown, revoked, or its subject
-        no longer exists): the web layer answers 404 then, saying nothing more."""
+    def render(self, name: str) -> Feed | None:
+        """`<token>.ics` -> what the calendar holds, or None (unknown, revoked, or its
+        subject no longer exists): the web layer answers 404 then, saying nothing more.
+        Formatting it as iCalendar is the web layer's part (bot/schedules/ics.py)."""
         token = _token_of(name)
         if token is None:
             return None
@@ -148,7 +158,7 @@ class FeedService:
         if found is None:
             return None
         pieces, title = found
-        return 200, ics.calendar(roster, pieces, title, stamp=now)
+        return Feed(roster, pieces, title, now)
 
     def _pieces(self, roster: Roster, scope: str, subject: str | None, now: datetime):
         # Whole UTC days, so every fetch during a day lists the same events.

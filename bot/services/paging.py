@@ -83,7 +83,7 @@ class Detector:
         self._by_langs: dict[tuple[str, ...], object] = {}
 
     def detect(self, text: str, languages: tuple[str, ...]):
-        from bot.language import DEFAULT_THRESHOLD, LanguageDetector
+        from bot.language.detector import DEFAULT_THRESHOLD, LanguageDetector
 
         det = self._by_langs.get(languages)
         if det is None:

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot import oncall_grammar as g
 from bot.clock import Clock
 from bot.core.edits import EditError, parse_rotation_options
 from bot.core.roster import Roster
@@ -25,6 +24,7 @@ from bot.services.paging import PagingService
 from bot.services.report import format_report, response_report
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
+from bot.slack import grammar as g
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.rotation_modal import (
     parse_rotation_submission,

@@ -100,7 +100,7 @@ _HANDOFFS = (("daily", "Daily"), ("weekly", "Weekly"), (ids.HANDOFF_EVERY, "Ever
 _TIER_HELP = {"primary": "Paged first", "secondary": "Paged after the primary tier"}
 HANDOFF_DAYS_MAX = 365
 
-# Same rule as a rotation name in the schedule YAML (bot/schedules_io.py).
+# Same rule as a rotation name in the schedule YAML (bot/schedules/yaml_io.py).
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 

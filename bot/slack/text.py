@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from bot.core import refs
+
 _TOKEN = re.compile(r"<([^<>]+)>")
 
 
@@ -33,3 +35,18 @@ def first_link(text: str) -> str | None:
         if target.startswith(("http://", "https://")):
             return html.unescape(target)  # stored decoded, like the text
     return None
+
+
+_SLACK_REFS: refs.Renderers = {
+    "@": lambda v: f"<@{v}>",
+    "#": lambda v: f"<#{v}>",
+    "!": lambda v: f"<!subteam^{v}>",
+    "/": lambda v: f"`/{v}`",
+}
+
+
+def from_neutral(text: str) -> str:
+    """A service's text (bot/core/refs.py references) as Slack mrkdwn: people as <@U..>
+    mentions, channels as <#C..> links, groups as <!subteam^S..>, commands as `/cmd`.
+    Apply it only to text the bot wrote, never to what a person typed."""
+    return refs.render(text, _SLACK_REFS)

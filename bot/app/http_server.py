@@ -1,0 +1,77 @@
+"""The HTTP server: a gunicorn master that imports little, and one gthread worker that
+builds the `Runtime` and serves `/slack/events`, `/healthz` and the calendar feeds.
+
+`oncall-bot serve` starts it with `exec` once it has migrated the database, imported
+the schedules and built the language tables (`bot.app.serve.prepare`): the worker is
+forked from the master, so whatever the master had loaded would stay resident in the
+serving process too, and Alembic and the language model's loader are not needed there.
+
+    python -m bot.app.http_server --host 0.0.0.0 --port 3000 [--threads 16] [--no-jobs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import sys
+from collections.abc import Sequence
+
+from gunicorn.app.base import BaseApplication
+
+from bot.config import Settings
+
+log = logging.getLogger("oncall-bot")
+
+
+class OncallApplication(BaseApplication):
+    def __init__(self, settings: Settings, host: str, port: int, jobs: bool, threads: int):
+        self._settings, self._bind = settings, f"{host}:{port}"
+        self._jobs, self._threads = jobs, threads
+        self.runtime = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        jobs = self._jobs
+        for key, value in {
+            "bind": self._bind, "workers": 1, "worker_class": "gthread",
+            "threads": self._threads, "timeout": 60, "graceful_timeout": 10,
+            "accesslog": None, "errorlog": "-", "loglevel": "info",
+            # One worker owns the jobs; they start once it has loaded the app.
+            "post_worker_init": lambda worker: worker.app.runtime.start_jobs()
+            if jobs else worker.app.runtime.router.wake(),
+            "worker_exit": lambda server, worker: worker.app.runtime.close(),
+        }.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from bot.app.runtime import Runtime
+
+        self.runtime = Runtime(self._settings, migrate_schema=False)
+        self.runtime.warm_up()
+        # What start-up built (the team, the roster, the app) lives as long as the
+        # process: keep it out of the collector's full passes (~25 ms each otherwise).
+        gc.collect()
+        gc.freeze()
+        return self.runtime.wsgi
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bot.app.http_server",
+                                 description="serve the Slack app over HTTP (see bot.app.serve)")
+    ap.add_argument("--host", default="0.0.0.0")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--no-jobs", action="store_true")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    log.info("HTTP mode: Slack posts to http://%s:%s/slack/events (jobs %s)", args.host,
+             args.port, "off: run `oncall-bot worker`" if args.no_jobs else "on")
+    OncallApplication(settings, args.host, args.port, not args.no_jobs, args.threads).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

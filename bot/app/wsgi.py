@@ -1,0 +1,14 @@
+"""`gunicorn bot.app.wsgi:application`: the HTTP app alone, settings from the environment.
+
+The background jobs run in `oncall-bot worker` (the Procfile's worker line).
+"""
+
+from bot.app.runtime import Runtime
+from bot.config import Settings
+
+_settings = Settings.from_env()
+_runtime = Runtime(_settings)
+if _settings.schedules_path.exists():
+    _runtime.bootstrap(_settings.schedules_path)
+_runtime.warm_up()
+application = _runtime.wsgi

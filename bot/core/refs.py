@@ -1,0 +1,63 @@
+"""Transport-neutral references inside the text that services write.
+
+A service that names a person, a channel, a user group or a command in a sentence
+("{@U0AR00001} acknowledged", "posted in {#C0ESCAL01}") writes a reference with these
+functions instead of any front end's markup. Each adapter renders references its own
+way, in one place: the Slack adapter as mentions (`bot/slack/text.py`), the command line
+and logs as plain text (`plain` below). Text that people typed never passes through
+these renderers, so a requester cannot forge a mention by typing a reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+# {@U123} a person, {#C123} a channel, {!S123} a user group, {/oncall export} a command.
+REF = re.compile(r"\{([@#!/])([^{}\n]{1,200})\}")
+
+
+def person(user_id: str) -> str:
+    return "{@" + user_id + "}"
+
+
+def people(user_ids: Iterable[str], empty: str = "nobody") -> str:
+    """'{@A}, {@B}' or `empty` when there is nobody."""
+    refs = [person(u) for u in user_ids]
+    return ", ".join(refs) if refs else empty
+
+
+def channel(channel_id: str) -> str:
+    return "{#" + channel_id + "}"
+
+
+def group(group_id: str) -> str:
+    return "{!" + group_id + "}"
+
+
+def command(text: str) -> str:
+    """A command a person can type, without its slash: command("oncall export emea")."""
+    return "{/" + text + "}"
+
+
+Renderers = dict[str, Callable[[str], str]]
+
+
+def render(text: str, renderers: Renderers) -> str:
+    """Replace every reference with `renderers[kind](value)`; kinds are '@#!/'."""
+    if "{" not in text:
+        return text
+    return REF.sub(lambda m: renderers[m.group(1)](m.group(2)), text)
+
+
+_PLAIN: Renderers = {
+    "@": lambda v: "@" + v,
+    "#": lambda v: "#" + v,
+    "!": lambda v: "@" + v,
+    "/": lambda v: "/" + v,
+}
+
+
+def plain(text: str) -> str:
+    """References as plain text: @U123, #C123, /oncall export (the command line, logs)."""
+    return render(text, _PLAIN)
