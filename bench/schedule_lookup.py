@@ -151,22 +151,15 @@ class _Shift:
     position: int
 
 
-def ical_answer(cal: icalendar.Calendar, team: Team, lang: str | None, instant: datetime,
-                query: recurring_ical_events.CalendarQuery | None = None) -> Answer:
-    """Who reads `lang` on call at `instant`, from the calendar alone (plus the team's
-    language list per person), with the rules of bot/core/roster.py's docstring;
-    ordered like `Roster.on_call_for` (`Roster.on_call` when `lang` is None).
+_Away = dict[str, list[tuple[datetime, datetime]]]
+_Overrides = dict[str, list[tuple[int, str, str]]]  # rotation: [(seq, user, tier)]
 
-    Builds a fresh `recurring_ical_events.of(cal)` unless `query` is given, then
-    expands the events within REACH of the instant once: that one window holds the
-    shifts and overrides running at the instant and every time-off entry that meets
-    one of those shifts.
-    """
-    q = query if query is not None else recurring_ical_events.of(cal)
-    events = q.between(instant - REACH, instant + REACH)
+
+def _running(events, instant: datetime) -> tuple[dict[str, _Shift], _Overrides, _Away]:
+    """The shifts and overrides running at `instant`, and every time-off entry."""
     shifts: dict[str, _Shift] = {}
-    overrides: dict[str, list[tuple[int, str, str]]] = defaultdict(list)  # (seq, user, tier)
-    away: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    overrides: _Overrides = defaultdict(list)
+    away: _Away = defaultdict(list)
     for ev in events:
         kind = str(ev["X-ONCALL-KIND"])
         start, end = ev["DTSTART"].dt, ev["DTEND"].dt
@@ -185,11 +178,16 @@ def ical_answer(cal: icalendar.Calendar, team: Team, lang: str | None, instant: 
         elif kind == "override":
             overrides[rot].append((int(ev["X-ONCALL-SEQ"]), str(ev["X-ONCALL-USER"]),
                                    str(ev["X-ONCALL-TIER"])))
+    return shifts, overrides, away
 
+
+def _covering(shifts: dict[str, _Shift], overrides: _Overrides, away: _Away,
+              instant: datetime) -> list[tuple[str, str, str]]:
+    """(user, rotation, tier) on call at `instant`, one per rotation."""
     def is_away(user: str, start: datetime, end: datetime) -> bool:
         return any(a < end and b > start for a, b in away.get(user, ()))
 
-    on_call: list[tuple[str, str, str]] = []  # (user, rotation, tier)
+    on_call: list[tuple[str, str, str]] = []
     for rot in sorted(set(shifts) | set(overrides)):
         # Of the overrides running now, the one listed last whose person is not away.
         usable = [o for o in overrides.get(rot, ()) if not is_away(o[1], instant, instant + TICK)]
@@ -207,7 +205,10 @@ def ical_answer(cal: icalendar.Calendar, team: Team, lang: str | None, instant: 
             if not is_away(user, sh.start, sh.end):
                 on_call.append((user, rot, sh.tier))
                 break
+    return on_call
 
+
+def _ordered(on_call: list[tuple[str, str, str]], team: Team, lang: str | None) -> Answer:
     if lang is None:  # everyone on call, as Roster.on_call orders them
         return [(user, rot) for user, rot, tier in
                 sorted(on_call, key=lambda x: (TIER_RANK.get(x[2], 9), x[1], x[0]))]
@@ -226,6 +227,22 @@ def ical_answer(cal: icalendar.Calendar, team: Team, lang: str | None, instant: 
             seen.add(user)
             out.append((user, rot))
     return out
+
+
+def ical_answer(cal: icalendar.Calendar, team: Team, lang: str | None, instant: datetime,
+                query: recurring_ical_events.CalendarQuery | None = None) -> Answer:
+    """Who reads `lang` on call at `instant`, from the calendar alone (plus the team's
+    language list per person), with the rules of bot/core/roster.py's docstring;
+    ordered like `Roster.on_call_for` (`Roster.on_call` when `lang` is None).
+
+    Builds a fresh `recurring_ical_events.of(cal)` unless `query` is given, then
+    expands the events within REACH of the instant once: that one window holds the
+    shifts and overrides running at the instant and every time-off entry that meets
+    one of those shifts.
+    """
+    q = query if query is not None else recurring_ical_events.of(cal)
+    shifts, overrides, away = _running(q.between(instant - REACH, instant + REACH), instant)
+    return _ordered(_covering(shifts, overrides, away, instant), team, lang)
 
 
 def engine_answer(roster: Roster, lang: str | None, instant: datetime) -> Answer:
