@@ -58,7 +58,10 @@ def _parent(target: str) -> Mapped[int]:
     return mapped_column(ForeignKey(target, ondelete="CASCADE"), nullable=False)
 
 
-_CHILDREN = "all, delete-orphan"
+def _children(parent: str, child: str):
+    """A parent's ordered children, deleted with it (the database cascades too)."""
+    return relationship(back_populates=parent, cascade="all, delete-orphan",
+                        passive_deletes=True, order_by=f"{child}.position")
 
 
 class TeamRow(Base):
@@ -74,30 +77,10 @@ class TeamRow(Base):
     # Bumped by every save that changes anything of the team's schedule.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
-    managers: Mapped[list[TeamManagerRow]] = relationship(
-        back_populates="team",
-        cascade=_CHILDREN,
-        passive_deletes=True,
-        order_by="TeamManagerRow.position",
-    )
-    specialists: Mapped[list[SpecialistRow]] = relationship(
-        back_populates="team",
-        cascade=_CHILDREN,
-        passive_deletes=True,
-        order_by="SpecialistRow.position",
-    )
-    rotations: Mapped[list[RotationRow]] = relationship(
-        back_populates="team",
-        cascade=_CHILDREN,
-        passive_deletes=True,
-        order_by="RotationRow.position",
-    )
-    policies: Mapped[list[EscalationPolicyRow]] = relationship(
-        back_populates="team",
-        cascade=_CHILDREN,
-        passive_deletes=True,
-        order_by="EscalationPolicyRow.position",
-    )
+    managers: Mapped[list[TeamManagerRow]] = _children("team", "TeamManagerRow")
+    specialists: Mapped[list[SpecialistRow]] = _children("team", "SpecialistRow")
+    rotations: Mapped[list[RotationRow]] = _children("team", "RotationRow")
+    policies: Mapped[list[EscalationPolicyRow]] = _children("team", "EscalationPolicyRow")
 
     __table_args__ = (CheckConstraint("revision >= 1", name="revision_positive"),)
 
@@ -133,12 +116,7 @@ class SpecialistRow(Base):
     holidays: Mapped[str | None] = mapped_column(CODE)  # "MX", "US-TX"
 
     team: Mapped[TeamRow] = relationship(back_populates="specialists")
-    time_off: Mapped[list[TimeOffRow]] = relationship(
-        back_populates="specialist",
-        cascade=_CHILDREN,
-        passive_deletes=True,
-        order_by="TimeOffRow.position",
-    )
+    time_off: Mapped[list[TimeOffRow]] = _children("specialist", "TimeOffRow")
 
     __table_args__ = (
         UniqueConstraint("team_id", "slack_id"),
@@ -162,18 +140,8 @@ class RotationRow(Base):
     tier: Mapped[str] = mapped_column(CODE)  # "primary" | "secondary"
 
     team: Mapped[TeamRow] = relationship(back_populates="rotations")
-    members: Mapped[list[RotationMemberRow]] = relationship(
-        back_populates="rotation",
-        cascade=_CHILDREN,
-        passive_deletes=True,
-        order_by="RotationMemberRow.position",
-    )
-    overrides: Mapped[list[OverrideRow]] = relationship(
-        back_populates="rotation",
-        cascade=_CHILDREN,
-        passive_deletes=True,
-        order_by="OverrideRow.position",
-    )
+    members: Mapped[list[RotationMemberRow]] = _children("rotation", "RotationMemberRow")
+    overrides: Mapped[list[OverrideRow]] = _children("rotation", "OverrideRow")
 
     __table_args__ = (
         UniqueConstraint("team_id", "name"),
@@ -250,12 +218,7 @@ class EscalationPolicyRow(Base):
     repeat: Mapped[int] = mapped_column(Integer, default=0)  # extra runs of the chain
 
     team: Mapped[TeamRow] = relationship(back_populates="policies")
-    steps: Mapped[list[EscalationStepRow]] = relationship(
-        back_populates="policy",
-        cascade=_CHILDREN,
-        passive_deletes=True,
-        order_by="EscalationStepRow.position",
-    )
+    steps: Mapped[list[EscalationStepRow]] = _children("policy", "EscalationStepRow")
 
     __table_args__ = (
         UniqueConstraint("team_id", "severity"),
