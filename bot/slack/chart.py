@@ -27,7 +27,8 @@ from bot.core import timezones
 from bot.core.coverage import DAY, GapRun, group_gaps
 from bot.core.intervals import Interval
 from bot.core.roster import Roster
-from bot.slack.render import SECTION_TEXT_MAX, _clip_mrkdwn, _esc, language_name
+from bot.slack.render.blocks import SECTION_TEXT_MAX
+from bot.slack.render.mrkdwn import clip_mrkdwn, escape, language_name
 
 __all__ = [
     "COLORS",
@@ -123,7 +124,7 @@ def gap_list_text(gaps: Mapping[str, Sequence[Interval]], tz: str | None,
                "all the time."
     tail = ""
     if covered:
-        tail = "_Covered throughout:_ " + ", ".join(_esc(language_name(c)) for c in covered)
+        tail = "_Covered throughout:_ " + ", ".join(escape(language_name(c)) for c in covered)
     lines: list[str] = []
     budget = max_chars - (len(tail) + 1 if tail else 0) - 40
     for n, (lang, ivs) in enumerate(uncovered):
@@ -133,10 +134,10 @@ def gap_list_text(gaps: Mapping[str, Sequence[Interval]], tz: str | None,
         more = len(runs) - len(items)
         if more > 0:
             items.append(f"{more} more")
-        name = _esc(language_name(lang))
-        code = f" ({_esc(lang)})" if language_name(lang) != lang else ""
+        name = escape(language_name(lang))
+        code = f" ({escape(lang)})" if language_name(lang) != lang else ""
         line = (f":red_circle: *{name}*{code}, {_duration(total)} uncovered: "
-                + _esc("; ".join(items)))
+                + escape("; ".join(items)))
         if sum(len(x) + 1 for x in lines) + len(line) > budget:
             left = len(uncovered) - n
             lines.append(f"…and gaps in {left} more language{'s' if left != 1 else ''}")
@@ -144,7 +145,7 @@ def gap_list_text(gaps: Mapping[str, Sequence[Interval]], tz: str | None,
         lines.append(line)
     if tail:
         lines.append(tail)
-    return _clip_mrkdwn("\n".join(lines), max_chars)
+    return clip_mrkdwn("\n".join(lines), max_chars)
 
 
 # --- the picture ---------------------------------------------------------------------
