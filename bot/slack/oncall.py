@@ -21,11 +21,12 @@ from bot.core.roster import Roster
 from bot.services import schedules as schedule_svc
 from bot.services.errors import ServiceError
 from bot.services.paging import PagingService
-from bot.services.report import format_report, response_report
+from bot.services.report import response_report
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
 from bot.slack.permissions import ManagerDirectory
+from bot.slack.reports import format_report
 from bot.slack.rotation_modal import (
     parse_rotation_submission,
     rotation_modal,
