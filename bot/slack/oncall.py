@@ -66,7 +66,7 @@ class OncallCommands:
     # -- helpers ---------------------------------------------------------------------------
 
     def _roster(self, user: str) -> Roster:
-        name = self.d.rotations._team_name(None, user)
+        name = self.d.rotations.team_name(None, user)
         return self.d.rotations.rosters.get(name)
 
     def _require_manager(self, roster: Roster, user: str, what: str) -> None:
@@ -328,7 +328,7 @@ class OncallCommands:
                 # Members are checked before anything is saved: a rotation created and
                 # then refused its members would leave the modal unable to submit again
                 # ("already a rotation named ...").
-                roster = r.rosters.get(r._team_name(team, user))
+                roster = r.rosters.get(r.team_name(team, user))
                 strangers = [m for m in members if roster.specialist(m) is None]
                 if strangers:
                     ack(response_action="errors", errors={ids.ROTATION_MEMBERS_BLOCK: (
