@@ -14,7 +14,7 @@ DM_LINES = 15
 
 
 def who_may(team: Team) -> str:
-    """'managers (<@U1>, <@U2> or members of the managers' group)'."""
+    """'managers ({@U1}, {@U2} or members of the managers' group)'."""
     names = [refs.person(m) for m in team.managers]
     if team.manager_group:
         names.append("members of the managers' group")

@@ -17,6 +17,7 @@ Pure: no Slack calls, no database, no clock.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Mapping, Sequence
@@ -170,6 +171,7 @@ COLORS = {
 }
 
 
+@functools.lru_cache(maxsize=8)  # one load per size, however many charts
 def _font(size: int):
     from PIL import ImageFont
 
