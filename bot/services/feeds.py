@@ -20,16 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core import timezones
+from bot.core import refs, timezones
 from bot.core.roster import Roster
 from bot.services.errors import NotFound, ServiceError
 from bot.services.schedules import RosterCache
+from bot.store import feeds as feed_store
+from bot.store import team_audit
 from bot.store.db import SQLITE_BEGIN
-from bot.store.paging_tables import AuditRow
 from bot.store.shift_tables import FEED_SCOPES, CalendarFeedRow
 
 SessionFactory = Callable[[], Session]
@@ -77,13 +77,10 @@ class FeedService:
         now = self.clock.now()
         with self._sf() as session, session.begin():
             _lock_up_front(session)
-            for old in self._active(session, team, scope, subject):
-                old.revoked_utc = now
+            for old in feed_store.live_feeds_of(session, scope, subject, team):
+                feed_store.revoke(old, now)
                 self._audit(session, old, actor, "feed_revoked", now, "replaced by a new feed")
-            row = CalendarFeedRow(token=token, team=team, scope=scope, subject=subject,
-                                  created_by=actor, created_utc=now)
-            session.add(row)
-            session.flush()
+            row = feed_store.add_feed(session, token, team, scope, subject, actor, now)
             self._audit(session, row, actor, "feed_issued", now, "issued")
         return url
 
@@ -96,22 +93,14 @@ class FeedService:
         with self._sf() as session, session.begin():
             _lock_up_front(session)
             if isinstance(target, tuple):
-                scope, subject = target
-                stmt = select(CalendarFeedRow).where(
-                    CalendarFeedRow.scope == scope, CalendarFeedRow.revoked_utc.is_(None),
-                    CalendarFeedRow.subject.is_(None) if subject is None
-                    else CalendarFeedRow.subject == subject)
-                if team is not None:
-                    stmt = stmt.where(CalendarFeedRow.team == team)
-                rows = list(session.scalars(stmt.with_for_update()))
+                rows = feed_store.live_feeds_of(session, *target, team)
             else:
                 token = _token_of(target)
-                rows = [] if token is None else list(session.scalars(
-                    select(CalendarFeedRow).where(CalendarFeedRow.token == token,
-                                                  CalendarFeedRow.revoked_utc.is_(None))
-                    .with_for_update()))
+                found = None if token is None else feed_store.live_feed(session, token,
+                                                                        lock=True)
+                rows = [found] if found is not None else []
             for row in rows:
-                row.revoked_utc = now
+                feed_store.revoke(row, now)
                 self._audit(session, row, actor, "feed_revoked", now, "revoked")
             return len(rows)
 
@@ -124,12 +113,13 @@ class FeedService:
             return scope, None
         if not subject:
             raise ServiceError(f"a {scope} feed needs a {scope}: e.g. "
-                               "`/oncall export emea` or `/oncall export @user`")
+                               f"{refs.command('oncall export emea')} or "
+                               f"{refs.command('oncall export @user')}")
         if scope == "rotation" and roster.team.rotation(subject) is None:
             names = ", ".join(r.name for r in roster.team.rotations) or "none"
             raise NotFound(f"no rotation named '{subject}'; rotations: {names}")
         if scope == "user" and roster.specialist(subject) is None:
-            raise NotFound(f"<@{subject}> is not a specialist of team {team}")
+            raise NotFound(f"{refs.person(subject)} is not a specialist of team {team}")
         return scope, subject
 
     # -- serving -------------------------------------------------------------------------
@@ -143,9 +133,7 @@ class FeedService:
             return None
         with self._sf() as session:
             session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})  # a read
-            row = session.scalars(select(CalendarFeedRow).where(
-                CalendarFeedRow.token == token,
-                CalendarFeedRow.revoked_utc.is_(None))).one_or_none()
+            row = feed_store.live_feed(session, token)
             if row is None:
                 return None
             team, scope, subject = row.team, row.scope, row.subject
@@ -182,24 +170,15 @@ class FeedService:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _active(self, session: Session, team: str, scope: str,
-                subject: str | None) -> list[CalendarFeedRow]:
-        return list(session.scalars(select(CalendarFeedRow).where(
-            CalendarFeedRow.team == team, CalendarFeedRow.scope == scope,
-            CalendarFeedRow.subject.is_(None) if subject is None
-            else CalendarFeedRow.subject == subject,
-            CalendarFeedRow.revoked_utc.is_(None)).with_for_update()))
-
     def _audit(self, session: Session, row: CalendarFeedRow, actor: str, action: str,
                now: datetime, what: str) -> None:
         label = row.scope if row.subject is None else f"{row.scope} {row.subject}"
         hint = row.token[:4] + "..."  # enough to tell feeds apart; not the secret
-        session.add(AuditRow(team=row.team, request_id=None, actor=actor, action=action,
-                             detail={"scope": row.scope, "subject": row.subject,
-                                     "token": hint, "feed": row.id,
-                                     "text": f"calendar feed ({label}, {hint}) {what} by "
-                                             f"<@{actor}>"},
-                             at_utc=now))
+        team_audit.add_entry(session, row.team, actor, action,
+                             {"scope": row.scope, "subject": row.subject, "token": hint,
+                              "feed": row.id,
+                              "text": f"calendar feed ({label}, {hint}) {what} by "
+                                      f"{refs.person(actor)}"}, now)
 
 
 def _lock_up_front(session: Session) -> None:

@@ -37,24 +37,24 @@ skips the write transaction until then.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core import timezones
-from bot.core.messages import DIRECT
+from bot.core import refs, timezones
 from bot.core.roster import TIER_RANK, Assignment, Roster
 from bot.services.errors import NotFound
 from bot.services.schedules import RosterCache
+from bot.store import notices, team_audit
 from bot.store import paging as q
 from bot.store import teams as team_store
 from bot.store.db import SQLITE_BEGIN
-from bot.store.paging_tables import AuditRow, OutboxRow, RequestRow
-from bot.store.shift_tables import HANDOFF, REMINDER, NoticeCursorRow, ShiftNoticeRow
+from bot.store.direct_messages import queue_direct
+from bot.store.paging_tables import RequestRow
+from bot.store.shift_tables import HANDOFF, REMINDER, NoticeCursorRow
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +150,6 @@ def _utc_token(instant: datetime) -> str:
     return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def _who(users: Iterable[str]) -> str:
-    users = list(users)
-    return ", ".join(f"<@{u}>" for u in users) if users else "nobody"
-
-
 @dataclass(frozen=True)
 class _OpenRequest:
     id: int
@@ -166,8 +161,8 @@ class _OpenRequest:
 
     def line(self) -> str:
         if self.status == "acknowledged":
-            return f"T-{self.id} ({self.language}, acknowledged by <@{self.assignee}>)"
-        paged = f"paged {_who(self.pending)}" if self.pending else "nobody paged now"
+            return f"T-{self.id} ({self.language}, acknowledged by {refs.person(self.assignee)})"
+        paged = f"paged {refs.people(self.pending)}" if self.pending else "nobody paged now"
         return f"T-{self.id} ({self.language}, {self.status}, {paged})"
 
 
@@ -235,8 +230,8 @@ class HandoffService:
               result: HandoffRun) -> None:
         team = roster.team.name
         # Fixed order (handoff, reminder): two workers lock the rows the same way round.
-        h_cursor = self._lock_cursor(session, team, HANDOFF, now)
-        r_cursor = (self._lock_cursor(session, team, REMINDER, now)
+        h_cursor = notices.lock_cursor(session, team, HANDOFF, now)
+        r_cursor = (notices.lock_cursor(session, team, REMINDER, now)
                     if self.reminder_before is not None else None)
         handoffs = self._window(team, HANDOFF, h_cursor, now, roster, timedelta(0))
         reminders = (self._window(team, REMINDER, r_cursor, now, roster, self.reminder_before)
@@ -245,29 +240,9 @@ class HandoffService:
             requests = self._open_requests(session, team) if handoffs else []
             self._handoffs(session, roster, handoffs, requests, now, result)
             self._reminders(session, roster, reminders, now, result)
-        h_cursor.through_utc = max(h_cursor.through_utc, now)
+        notices.advance_cursor(h_cursor, now)
         if r_cursor is not None:
-            r_cursor.through_utc = max(r_cursor.through_utc, now)
-
-    def _lock_cursor(self, session: Session, team: str, kind: str,
-                     now: datetime) -> NoticeCursorRow:
-        row = session.get(NoticeCursorRow, (team, kind), with_for_update=True,
-                          populate_existing=True)
-        if row is not None:
-            return row
-        # First pass for this team: start at now (no flood of past notices).
-        try:
-            with session.begin_nested():
-                row = NoticeCursorRow(team=team, kind=kind, through_utc=now)
-                session.add(row)
-            log.info("handoff notices of team %s (%s) start at %s", team, kind,
-                     now.isoformat())
-            return row
-        except IntegrityError:  # another worker created it first; take theirs
-            row = session.get(NoticeCursorRow, (team, kind), with_for_update=True,
-                              populate_existing=True)
-            assert row is not None
-            return row
+            notices.advance_cursor(r_cursor, now)
 
     def _window(self, team: str, kind: str, cursor: NoticeCursorRow, now: datetime,
                 roster: Roster, ahead: timedelta) -> list[_Start]:
@@ -286,15 +261,9 @@ class HandoffService:
 
     def _claim(self, session: Session, team: str, a: Assignment, kind: str, now: datetime,
                sent: bool) -> bool:
-        """Insert the notice row; False when it exists already (someone else sent it)."""
-        try:
-            with session.begin_nested():
-                session.add(ShiftNoticeRow(team=team, user=a.user, rotation=a.rotation,
-                                           kind=kind, shift_start_utc=a.start,
-                                           created_utc=now, sent=sent))
-        except IntegrityError:
-            return False
-        return True
+        """Record the notice; False when it exists already (someone else sent it)."""
+        return notices.claim_notice(session, team, a.user, a.rotation, kind, a.start, now,
+                                    sent)
 
     def _handoffs(self, session: Session, roster: Roster, starts: list[_Start],
                   requests: list[_OpenRequest], now: datetime, result: HandoffRun) -> None:
@@ -321,8 +290,8 @@ class HandoffService:
                 result.sent += 1
                 self._direct(session, a.user, self._handoff_text(roster, s, requests), now)
                 self._audit(session, team.name, "handoff_sent", now,
-                            f"handoff DM to <@{a.user}> for {a.rotation} ({a.tier}), taking "
-                            f"over from {_who(s.outgoing)}",
+                            f"handoff DM to {refs.person(a.user)} for {a.rotation} ({a.tier}), "
+                            f"taking over from {refs.people(s.outgoing)}",
                             {"user": a.user, "rotation": a.rotation,
                              "shift_start": a.start.isoformat(), "outgoing": list(s.outgoing)})
                 fresh_by_instant.setdefault(a.start, []).append(s)
@@ -346,7 +315,7 @@ class HandoffService:
             result.repage.append(Repage(rid, user))
             self._audit(session, team.name, "repage_due", now,
                         f"T-{rid}: its pending pages went to people now off shift; "
-                        f"<@{user}> (incoming) should be paged",
+                        f"{refs.person(user)} (incoming) should be paged",
                         {"request": rid, "user": user})
 
     def _reminders(self, session: Session, roster: Roster, starts: list[_Start],
@@ -370,14 +339,14 @@ class HandoffService:
             result.sent += 1
             self._direct(session, a.user, self._reminder_text(roster, s, now), now)
             self._audit(session, team, "reminder_sent", now,
-                        f"reminder DM to <@{a.user}>: {a.rotation} ({a.tier}) starts "
+                        f"reminder DM to {refs.person(a.user)}: {a.rotation} ({a.tier}) starts "
                         f"{_utc_token(a.start)}",
                         {"user": a.user, "rotation": a.rotation,
                          "shift_start": a.start.isoformat()})
 
     def _not_sent(self, session: Session, team: str, a: Assignment, kind: str, reason: str,
                   now: datetime) -> None:
-        text = (f"{kind} notice for <@{a.user}> ({a.rotation}, shift starting "
+        text = (f"{kind} notice for {refs.person(a.user)} ({a.rotation}, shift starting "
                 f"{a.start.isoformat()}) recorded but not sent: {reason}")
         log.warning("team %s: %s", team, text)
         self._audit(session, team, "notice_not_sent", now, text,
@@ -400,7 +369,7 @@ class HandoffService:
                 f"{_local(a.start, tz)} until {_local(s.until, tz)} ({tz}); "
                 f"languages: {langs}; ")
         if s.outgoing:
-            text += f"taking over from {_who(s.outgoing)}; "
+            text += f"taking over from {refs.people(s.outgoing)}; "
         text += (f"open requests you inherit: {shown}." if mine
                  else "open requests you inherit: none.")
         return text
@@ -422,8 +391,8 @@ class HandoffService:
             a = s.piece
             spec = roster.specialist(a.user)
             langs = f", reads {'/'.join(spec.languages)}" if spec is not None else ""
-            lines.append(f"- {a.rotation} ({a.tier}): {_who(s.outgoing)} -> <@{a.user}>"
-                         f"{langs}, until {_utc_token(s.until)}")
+            lines.append(f"- {a.rotation} ({a.tier}): {refs.people(s.outgoing)} -> "
+                         f"{refs.person(a.user)}{langs}, until {_utc_token(s.until)}")
         waiting = [r for r in requests if r.status == "open"]
         if waiting:
             lines.append("Open requests: " + ", ".join(f"T-{r.id} ({r.language})"
@@ -446,16 +415,12 @@ class HandoffService:
         return out
 
     def _direct(self, session: Session, target: str, text: str, now: datetime) -> None:
-        session.add(OutboxRow(request_id=None, page_id=None, kind=DIRECT, target=target,
-                              payload={"text": text}, priority=DIRECT_PRIORITY,
-                              state="pending", attempts=0, created_utc=now,
-                              next_attempt_utc=now))
+        queue_direct(session, target, text, DIRECT_PRIORITY, now)
 
     def _audit(self, session: Session, team: str, action: str, now: datetime, text: str,
                detail: dict) -> None:
         # Team-level rows (request_id NULL): a request's timeline stays PagingService's.
-        session.add(AuditRow(team=team, request_id=None, actor="bot", action=action,
-                             detail={**detail, "text": text}, at_utc=now))
+        team_audit.add_entry(session, team, "bot", action, {**detail, "text": text}, now)
 
 
 def _late(delta: timedelta) -> str:

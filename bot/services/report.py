@@ -1,4 +1,5 @@
-"""Response metrics for managers: how fast pages are answered, by language."""
+"""Response metrics for managers: how fast pages are answered, by language (the Slack
+adapter formats them)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.store import reports as report_store
 from bot.store.paging_tables import PageRow, RequestRow
 
 
@@ -51,11 +52,8 @@ def response_report(session_factory: Callable[[], Session], team: str, now: date
                     days: int) -> Report:
     start = now - timedelta(days=days)
     with session_factory() as session:
-        rows = list(session.scalars(select(RequestRow).where(
-            RequestRow.team == team, RequestRow.created_utc >= start,
-            RequestRow.created_utc < now)))
-        pages = list(session.scalars(select(PageRow).where(
-            PageRow.request_id.in_([r.id for r in rows])))) if rows else []
+        rows = report_store.requests_filed(session, team, start, now)
+        pages = report_store.pages_of_requests(session, [r.id for r in rows])
     by_request: dict[int, list[PageRow]] = defaultdict(list)
     for p in pages:
         by_request[p.request_id].append(p)
@@ -79,22 +77,3 @@ def response_report(session_factory: Callable[[], Session], team: str, now: date
             declines=sum(1 for r in reqs for p in by_request[r.id] if p.state == "declined"),
         ))
     return Report(team, start, now, stats)
-
-
-def format_report(report: Report) -> str:
-    def dur(s: float | None) -> str:
-        if s is None:
-            return "-"
-        return f"{s:.0f}s" if s < 90 else f"{s / 60:.1f} min"
-
-    lines = [f"*Response report, {report.team}*: {report.total} request(s) from "
-             f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} (UTC)"]
-    if not report.languages:
-        lines.append("No requests in this period.")
-    for s in report.languages:
-        lines.append(
-            f"`{s.language}` {s.requests} filed, {s.acknowledged} acknowledged "
-            f"(median {dur(s.median_ack_s)}, p90 {dur(s.p90_ack_s)}), {s.resolved} resolved, "
-            f"{s.open} open; {s.escalated} escalated past the first step, {s.fallback} to "
-            f"a backup or needing translation, {s.declines} decline(s)")
-    return "\n".join(lines)

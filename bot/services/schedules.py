@@ -73,7 +73,7 @@ class RosterCache:
 
     def __init__(self, session_factory: SessionFactory, holiday_dates: HolidayDates | None):
         self._sf = session_factory
-        self._holiday_dates = holiday_dates
+        self.holiday_dates = holiday_dates
         self._cache: dict[str, tuple[int, Roster]] = {}
         self._lock = threading.Lock()
 
@@ -90,7 +90,7 @@ class RosterCache:
             if hit is not None and hit[0] == revision:
                 return hit[1]
             team = team_store.load_team(session, team_name)
-        roster = Roster(team, self._holiday_dates)
+        roster = Roster(team, self.holiday_dates)
         with self._lock:
             self._cache[team_name] = (revision, roster)
         return roster

@@ -17,6 +17,7 @@ Pure: no Slack calls, no database, no clock.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,8 @@ from bot.core import timezones
 from bot.core.coverage import DAY, GapRun, group_gaps
 from bot.core.intervals import Interval
 from bot.core.roster import Roster
-from bot.slack.render import SECTION_TEXT_MAX, _clip_mrkdwn, _esc, language_name
+from bot.slack.render.blocks import SECTION_TEXT_MAX
+from bot.slack.render.mrkdwn import clip_mrkdwn, escape, language_name
 
 __all__ = [
     "COLORS",
@@ -123,7 +125,7 @@ def gap_list_text(gaps: Mapping[str, Sequence[Interval]], tz: str | None,
                "all the time."
     tail = ""
     if covered:
-        tail = "_Covered throughout:_ " + ", ".join(_esc(language_name(c)) for c in covered)
+        tail = "_Covered throughout:_ " + ", ".join(escape(language_name(c)) for c in covered)
     lines: list[str] = []
     budget = max_chars - (len(tail) + 1 if tail else 0) - 40
     for n, (lang, ivs) in enumerate(uncovered):
@@ -133,10 +135,10 @@ def gap_list_text(gaps: Mapping[str, Sequence[Interval]], tz: str | None,
         more = len(runs) - len(items)
         if more > 0:
             items.append(f"{more} more")
-        name = _esc(language_name(lang))
-        code = f" ({_esc(lang)})" if language_name(lang) != lang else ""
+        name = escape(language_name(lang))
+        code = f" ({escape(lang)})" if language_name(lang) != lang else ""
         line = (f":red_circle: *{name}*{code}, {_duration(total)} uncovered: "
-                + _esc("; ".join(items)))
+                + escape("; ".join(items)))
         if sum(len(x) + 1 for x in lines) + len(line) > budget:
             left = len(uncovered) - n
             lines.append(f"…and gaps in {left} more language{'s' if left != 1 else ''}")
@@ -144,7 +146,7 @@ def gap_list_text(gaps: Mapping[str, Sequence[Interval]], tz: str | None,
         lines.append(line)
     if tail:
         lines.append(tail)
-    return _clip_mrkdwn("\n".join(lines), max_chars)
+    return clip_mrkdwn("\n".join(lines), max_chars)
 
 
 # --- the picture ---------------------------------------------------------------------
@@ -169,6 +171,7 @@ COLORS = {
 }
 
 
+@functools.lru_cache(maxsize=8)  # one load per size, however many charts
 def _font(size: int):
     from PIL import ImageFont
 
@@ -253,28 +256,13 @@ def dst_markers(roster: Roster, start: datetime, end: datetime) -> list[tuple[da
     return [(t, ", ".join(labels)) for t, labels in sorted(at.items())]
 
 
-def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
-    """A PNG of the team's per-language coverage over [start, start + days) in UTC."""
-    if days < 1:
-        raise ValueError("days must be at least 1")
-    langs = list(roster.team.languages)
-    layout = chart_layout(start, days, len(langs))
+def _draw_title_and_legend(draw, team: str, layout: ChartLayout, days: int, any_gap: bool,
+                           markers: bool) -> None:
+    """The title line, and a legend of what the colours and dashes mean."""
     start, end = layout.start, layout.end
-    gaps = roster.coverage_gaps(start, end, langs) if langs else {}
-    markers = dst_markers(roster, start, end)
-    any_gap = any(gaps.values())
-
-    # Pillow is loaded only when someone asks for a chart: the serving process stays small.
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", layout.size, COLORS["background"])
-    draw = ImageDraw.Draw(img)
-    f_title, f_label, f_small, f_tick = _font(19), _font(14), _font(11), _font(12)
-    top, bottom = layout.plot_top, layout.plot_bottom
-
-    # Title and legend.
+    f_title, f_tick = _font(19), _font(12)
     span = f"{start:%a} {start.day} {start:%b %Y %H:%M} to {end:%a} {end.day} {end:%b %Y %H:%M} UTC"
-    title = f"Coverage by language · {roster.team.name} · {span}"
+    title = f"Coverage by language · {team} · {span}"
     draw.text((16, 8), _fit(draw, title, f_title, WIDTH - 32), font=f_title, fill=COLORS["text"])
     x, ly = 16.0, 34
     legend: list[tuple[str, str]] = [("covered", "on-call reader")]
@@ -294,7 +282,11 @@ def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
                   else COLORS["text"])
         x += _text_width(draw, text, f_tick) + 22
 
-    # Rows: background band and label.
+
+def _draw_rows(draw, layout: ChartLayout, langs: list[str], gaps: dict) -> None:
+    """Per language: a background band, its name and how many gaps it has."""
+    f_label, f_small = _font(14), _font(11)
+    top = layout.plot_top
     for i, lang in enumerate(langs):
         y0 = top + i * ROW_HEIGHT
         if i % 2 == 0:
@@ -312,8 +304,12 @@ def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
         draw.text((PLOT_LEFT, top + 20), "This team has no languages.", font=f_label,
                   fill=COLORS["muted"])
 
-    # Day ticks (midnight UTC) as grid lines, labels at a step that leaves room for them.
-    px_per_day = (PLOT_RIGHT - PLOT_LEFT) / days
+
+def _draw_day_ticks(draw, layout: ChartLayout, px_per_day: float) -> None:
+    """Day ticks (midnight UTC) as grid lines, labels at a step that leaves room."""
+    f_tick = _font(12)
+    start, end = layout.start, layout.end
+    top, bottom = layout.plot_top, layout.plot_bottom
     wide = px_per_day >= 64
     sample = "Wed 30 Sep" if wide else "30 Sep"
     need = _text_width(draw, sample, f_tick) + 10
@@ -335,7 +331,13 @@ def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
                 draw.text((tx + 3, bottom + 5), label, font=f_tick, fill=COLORS["muted"])
         midnight += DAY
         n += 1
-    # Hours within the days when there is room: short windows (1-3 days) read better.
+
+
+def _draw_hour_ticks(draw, layout: ChartLayout, px_per_day: float) -> None:
+    """Hours within the days when there is room: short windows (1-3 days) read better."""
+    f_small = _font(11)
+    start, end = layout.start, layout.end
+    bottom = layout.plot_bottom
     hour_step = 3 if px_per_day >= 400 else 6 if px_per_day >= 150 else 0
     if hour_step:
         tick = datetime.combine(start.date(), datetime.min.time(), tzinfo=start.tzinfo)
@@ -349,7 +351,9 @@ def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
                     draw.text((tx + 3, bottom + 6), label, font=f_small, fill=COLORS["muted"])
             tick += timedelta(hours=hour_step)
 
-    # Bars: covered, then the gaps in red (at least one pixel wide each).
+
+def _draw_bars(draw, layout: ChartLayout, langs: list[str], gaps: dict) -> None:
+    """Bars: covered, then the gaps in red (at least one pixel wide each)."""
     for i, lang in enumerate(langs):
         b0, b1 = layout.bar(i)
         draw.rectangle([PLOT_LEFT, b0, PLOT_RIGHT - 1, b1], fill=COLORS["covered"])
@@ -358,8 +362,12 @@ def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
             gx1 = max(math.ceil(layout.x(e)) - 1, gx0)
             draw.rectangle([gx0, b0, min(gx1, PLOT_RIGHT - 1), b1], fill=COLORS["gap"])
 
-    # Clock changes: dashed markers across the rows; labels below the axis or, when that
-    # lane is taken there, in a white box at the top of the plot, above the first bar.
+
+def _draw_markers(draw, layout: ChartLayout, markers: list[tuple[datetime, str]]) -> None:
+    """Clock changes: dashed markers across the rows; labels below the axis or, when
+    that lane is taken there, in a white box at the top of the plot, above the first bar."""
+    f_small, f_tick = _font(11), _font(12)
+    top, bottom = layout.plot_top, layout.plot_bottom
     for at, _ in markers:
         _dashed_vline(draw, round(layout.x(at)), top, bottom, COLORS["dst"])
     lanes: list[list] = [[bottom + 23, f_tick, -1e9], [top, f_small, -1e9]]  # y, font, used
@@ -385,6 +393,30 @@ def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
                            fill=COLORS["background"])
         draw.text((tx, lane[0]), fitted, font=lane[1], fill=COLORS["dst"])
         lane[2] = tx + w
+
+
+def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
+    """A PNG of the team's per-language coverage over [start, start + days) in UTC."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    langs = list(roster.team.languages)
+    layout = chart_layout(start, days, len(langs))
+    gaps = roster.coverage_gaps(layout.start, layout.end, langs) if langs else {}
+    markers = dst_markers(roster, layout.start, layout.end)
+
+    # Pillow is loaded only when someone asks for a chart: the serving process stays small.
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", layout.size, COLORS["background"])
+    draw = ImageDraw.Draw(img)
+    _draw_title_and_legend(draw, roster.team.name, layout, days, any(gaps.values()),
+                           bool(markers))
+    _draw_rows(draw, layout, langs, gaps)
+    px_per_day = (PLOT_RIGHT - PLOT_LEFT) / days
+    _draw_day_ticks(draw, layout, px_per_day)
+    _draw_hour_ticks(draw, layout, px_per_day)
+    _draw_bars(draw, layout, langs, gaps)
+    _draw_markers(draw, layout, markers)
 
     buf = io.BytesIO()
     img.save(buf, format="PNG")

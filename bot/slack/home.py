@@ -33,23 +33,8 @@ from bot.core.roster import OVERRIDE, SUBSTITUTE, Assignment, Roster
 from bot.slack import ids
 from bot.slack.chart import describe_span, gap_list_text, zone_label
 from bot.slack.permissions import describe_managers
-from bot.slack.render import (
-    _SEV_EMOJI,
-    SECTION_TEXT_MAX,
-    Blocks,
-    _button,
-    _cap,
-    _context,
-    _esc,
-    _esc_clip,
-    _header,
-    _plain,
-    _section,
-    _sev_md,
-    _user,
-    language_name,
-    slack_date,
-)
+from bot.slack.render import blocks as kit
+from bot.slack.render import mrkdwn as md
 
 __all__ = ["home_view"]
 
@@ -64,7 +49,7 @@ def _lines(title: str, lines: list[str], more: str = "") -> str:
     """A title and lines that fit one section; lines that do not fit are counted."""
     out = title
     for i, line in enumerate(lines):
-        if len(out) + len(line) + len(more) + 60 > SECTION_TEXT_MAX:
+        if len(out) + len(line) + len(more) + 60 > kit.SECTION_TEXT_MAX:
             return out + f"\n…and {len(lines) - i} more"
         out += "\n" + line
     return out + (f"\n{more}" if more else "")
@@ -97,7 +82,7 @@ def _notes(pieces: list[Assignment]) -> str:
     notes = []
     for a in pieces:
         if a.kind == SUBSTITUTE and a.scheduled:
-            note = f"covering for {_user(a.scheduled)}"
+            note = f"covering for {md.user_mention(a.scheduled)}"
         elif a.kind == OVERRIDE:
             note = "override"
         else:
@@ -108,33 +93,33 @@ def _notes(pieces: list[Assignment]) -> str:
 
 
 def _rotation_label(a: Assignment) -> str:
-    tier = "" if a.tier == "primary" else f", {_esc(a.tier)}"
-    return f"*{_esc(a.rotation)}*{tier}"
+    tier = "" if a.tier == "primary" else f", {md.escape(a.tier)}"
+    return f"*{md.escape(a.rotation)}*{tier}"
 
 
 def _stranger(user: str, roster: Roster, now: datetime) -> dict[str, Any]:
-    team = _esc(roster.team.name)
-    blocks: Blocks = [
-        _header(f"On call · {roster.team.name}"),
-        _section(
-            f":wave: Hi {_user(user)}! You're not on the *{team}* on-call team, so there are "
-            "no shifts or pages for you here.\n\n"
+    team = md.escape(roster.team.name)
+    blocks: kit.Blocks = [
+        kit.header(f"On call · {roster.team.name}"),
+        kit.section(
+            f":wave: Hi {md.user_mention(user)}! You're not on the *{team}* on-call team, so "
+            "there are no shifts or pages for you here.\n\n"
             "*Need a specialist?* File an emergency request with "
             "`/emergency &lt;what is happening&gt;`: it reaches whoever is on call for its "
             "language, in any language.\n"
             "*Curious?* `/oncall who` shows who is on call now, and `/oncall help` lists "
             "everything the bot can do."
         ),
-        _context(f"Should you be on this team? Ask {describe_managers(roster.team)}.",
-                 f"Updated {slack_date(now)}"),
+        kit.context(f"Should you be on this team? Ask {describe_managers(roster.team)}.",
+                    f"Updated {md.slack_date(now)}"),
     ]
     return {"type": "home", "blocks": blocks}
 
 
 def _status(user: str, roster: Roster, now: datetime, tz: str, mine: list[Assignment],
-            horizon_end: datetime) -> Blocks:
+            horizon_end: datetime) -> kit.Blocks:
     current = [a for a in mine if a.contains(now)]
-    blocks: Blocks = []
+    blocks: kit.Blocks = []
     away = roster.is_away(user, now)
     if current:
         until = max(a.end for a in current)
@@ -152,7 +137,7 @@ def _status(user: str, roster: Roster, now: datetime, tz: str, mine: list[Assign
         more = " at least" if until >= horizon_end else ""
         text = (f":large_green_circle: *You're on call now* for {', '.join(rotations)}, "
                 f"until{more} *{_when(until, tz, now)}*.")
-        context = f"Hand-off {slack_date(until)} in your Slack time zone"
+        context = f"Hand-off {md.slack_date(until)} in your Slack time zone"
     else:
         upcoming = [a for a in mine if a.start > now]
         text = ":white_circle: *You're not on call right now.*"
@@ -160,105 +145,106 @@ def _status(user: str, roster: Roster, now: datetime, tz: str, mine: list[Assign
             nxt = upcoming[0]
             text += (f" Next shift: *{_when(nxt.start, tz, now)}*, "
                      f"{_rotation_label(nxt)}.")
-            context = f"Next shift starts {slack_date(nxt.start)} in your Slack time zone"
+            context = f"Next shift starts {md.slack_date(nxt.start)} in your Slack time zone"
         else:
             days = (horizon_end - now).days
             text += f" No shifts in the next {days} days."
             context = ""
     if away:
         text += "\n:palm_tree: You're marked away right now, so nobody pages you."
-    blocks.append(_section(text))
-    blocks.append(_context(*(x for x in (f"Your time zone in the roster: {_esc(tz)}",
-                                         context) if x)))
+    blocks.append(kit.section(text))
+    blocks.append(kit.context(*(x for x in (f"Your time zone in the roster: {md.escape(tz)}",
+                                            context) if x)))
     return blocks
 
 
-def _shifts(mine: list[Assignment], now: datetime, tz: str, horizon_days: int) -> Blocks:
+def _shifts(mine: list[Assignment], now: datetime, tz: str, horizon_days: int) -> kit.Blocks:
     upcoming = [g for g in _joined(mine) if g[0].start > now]
-    title = f"*Your next shifts* (next {horizon_days} days, {_esc(tz)} time)"
+    title = f"*Your next shifts* (next {horizon_days} days, {md.escape(tz)} time)"
     if not upcoming:
-        return [_section(f"{title}\nNone. Enjoy the time off.")]
+        return [kit.section(f"{title}\nNone. Enjoy the time off.")]
     lines = []
     for group in upcoming[:SHIFTS_SHOWN]:
         first = group[0]
-        span = _esc(describe_span(first.start, group[-1].end, tz))
+        span = md.escape(describe_span(first.start, group[-1].end, tz))
         lines.append(f"• {span} · {_rotation_label(first)}{_notes(group)}")
     more = ""
     if len(upcoming) > SHIFTS_SHOWN:
         more = f"…and {len(upcoming) - SHIFTS_SHOWN} more: `/oncall me` lists them all."
-    return [_section(_lines(title, lines, more))]
+    return [kit.section(_lines(title, lines, more))]
 
 
 def _request_order(user: str):
     def key(r: RequestView):
         waiting = user in (r.paged or ())
-        sev = _plain(r.severity).lower()
+        sev = md.as_text(r.severity).lower()
         created = r.created.timestamp() if isinstance(r.created, datetime) else 0.0
         return (not waiting, sev, created)
     return key
 
 
-def _requests(user: str, requests: list[RequestView]) -> Blocks:
+def _requests(user: str, requests: list[RequestView]) -> kit.Blocks:
     mine = [r for r in requests or ()
-            if _plain(r.status) != "resolved" and (r.assignee == user or user in (r.paged or ()))]
+            if md.as_text(r.status) != "resolved"
+            and (r.assignee == user or user in (r.paged or ()))]
     mine.sort(key=_request_order(user))
     if not mine:
-        return [_section("*Open requests for you*\nNone: nothing is assigned to you or paging "
-                         "you.")]
-    blocks: Blocks = [_section(f"*Open requests for you* ({len(mine)})")]
+        return [kit.section("*Open requests for you*\nNone: nothing is assigned to you or paging "
+                            "you.")]
+    blocks: kit.Blocks = [kit.section(f"*Open requests for you* ({len(mine)})")]
     for req in mine[:REQUESTS_SHOWN]:
-        ticket = _esc(_plain(req.ticket).strip() or f"#{req.id}")
-        emoji = _SEV_EMOJI.get(_plain(req.severity).lower(), ":rotating_light:")
-        lang = _esc(language_name(req.language))
-        head = (f"{emoji} *{ticket}* · {_sev_md(req.severity)} · {lang} · filed "
-                f"{slack_date(req.created)} by {_user(req.requester)}")
-        excerpt = _esc_clip(req.text, 300, one_line=True) or "_(no text)_"
-        blocks.append(_section(f"{head}\n{excerpt}"))
-        status = _plain(req.status)
+        ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
+        emoji = md.SEVERITY_EMOJI.get(md.as_text(req.severity).lower(), ":rotating_light:")
+        lang = md.escape(md.language_name(req.language))
+        head = (f"{emoji} *{ticket}* · {md.severity_mrkdwn(req.severity)} · {lang} · filed "
+                f"{md.slack_date(req.created)} by {md.user_mention(req.requester)}")
+        excerpt = md.escape_clip(req.text, 300, one_line=True) or "_(no text)_"
+        blocks.append(kit.section(f"{head}\n{excerpt}"))
+        status = md.as_text(req.status)
         if req.assignee == user and status == "acknowledged":
             blocks.append({
                 "type": "actions",
                 "block_id": f"{ids.HOME_REQUEST_BLOCK}:{req.id}",
-                "elements": [_button("Resolve", ids.RESOLVE, req.id, style="primary"),
-                             _button("Hand over", ids.HANDOVER, req.id)],
+                "elements": [kit.button("Resolve", ids.RESOLVE, req.id, style="primary"),
+                             kit.button("Hand over", ids.HANDOVER, req.id)],
             })
         elif status == "open" and user in (req.paged or ()):
             warn = " · :warning: needs translation" if req.needs_translation else ""
-            blocks.append(_context(":pager: Paging you: acknowledge or decline it from the page "
-                                   f"in your DMs with me{warn}."))
+            blocks.append(kit.context(":pager: Paging you: acknowledge or decline it from the page "
+                                      f"in your DMs with me{warn}."))
         else:
-            blocks.append(_context(f"Status: {_esc_clip(status or 'unknown', 40)}"))
+            blocks.append(kit.context(f"Status: {md.escape_clip(status or 'unknown', 40)}"))
     if len(mine) > REQUESTS_SHOWN:
-        blocks.append(_context(f"…and {len(mine) - REQUESTS_SHOWN} more open requests."))
+        blocks.append(kit.context(f"…and {len(mine) - REQUESTS_SHOWN} more open requests."))
     return blocks
 
 
-def _coverage_now(roster: Roster, now: datetime) -> Blocks:
+def _coverage_now(roster: Roster, now: datetime) -> kit.Blocks:
     lines = []
     for lang in roster.team.languages:
-        name = _esc(language_name(lang))
+        name = md.escape(md.language_name(lang))
         found = roster.on_call_for(lang, now)
         if not found:
             lines.append(f"• *{name}*: :warning: nobody on call reads it right now")
             continue
-        who = [f"{_user(a.user)} ({_esc(a.rotation)}"
-               f"{'' if a.tier == 'primary' else ', ' + _esc(a.tier)})"
+        who = [f"{md.user_mention(a.user)} ({md.escape(a.rotation)}"
+               f"{'' if a.tier == 'primary' else ', ' + md.escape(a.tier)})"
                for a in found[:READERS_SHOWN]]
         extra = f" and {len(found) - READERS_SHOWN} more" if len(found) > READERS_SHOWN else ""
         lines.append(f"• *{name}*: {', '.join(who)}{extra}")
     if not lines:
-        return [_section("*Who's on call now*\nThis team lists no languages.")]
-    return [_section(_lines("*Who's on call now*, by language (best match first)", lines))]
+        return [kit.section("*Who's on call now*\nThis team lists no languages.")]
+    return [kit.section(_lines("*Who's on call now*, by language (best match first)", lines))]
 
 
-def _gaps(roster: Roster, now: datetime, horizon_days: int, tz: str | None) -> Blocks:
+def _gaps(roster: Roster, now: datetime, horizon_days: int, tz: str | None) -> kit.Blocks:
     gaps = roster.coverage_gaps(now, now + timedelta(days=horizon_days))
     title = (f"*Coverage gaps, next {horizon_days} days* "
-             f"(times in {_esc(tz) if tz else 'UTC'})")
-    body = gap_list_text(gaps, tz, max_chars=SECTION_TEXT_MAX - len(title) - 10)
-    return [_section(f"{title}\n{body}"),
-            _context("The chart: `/oncall coverage` · fix a gap with `/oncall override` or "
-                     "by editing a rotation")]
+             f"(times in {md.escape(tz) if tz else 'UTC'})")
+    body = gap_list_text(gaps, tz, max_chars=kit.SECTION_TEXT_MAX - len(title) - 10)
+    return [kit.section(f"{title}\n{body}"),
+            kit.context("The chart: `/oncall coverage` · fix a gap with `/oncall override` or "
+                        "by editing a rotation")]
 
 
 def home_view(user: str, roster: Roster, now: datetime, open_requests: list[RequestView],
@@ -275,14 +261,14 @@ def home_view(user: str, roster: Roster, now: datetime, open_requests: list[Requ
 
     tz = spec.timezone if spec is not None else "UTC"
     horizon_end = now + timedelta(days=horizon_days)
-    blocks: Blocks = [_header(f"On call · {team.name}")]
+    blocks: kit.Blocks = [kit.header(f"On call · {team.name}")]
     if on_team:
         mine = roster.assignments(now, horizon_end, user=user, include_uncovered=False)
         blocks += _status(user, roster, now, tz, mine, horizon_end)
         blocks += _shifts(mine, now, tz, horizon_days)
     else:
-        blocks.append(_section(f":clipboard: You manage *{_esc(team.name)}*. You're not on a "
-                               "rotation, so there are no shifts of your own to show."))
+        blocks.append(kit.section(f":clipboard: You manage *{md.escape(team.name)}*. You're "
+                                  "not on a rotation, so there are no shifts of your own to show."))
     blocks.append(_DIVIDER)
     blocks += _requests(user, open_requests)
     blocks.append(_DIVIDER)
@@ -290,9 +276,9 @@ def home_view(user: str, roster: Roster, now: datetime, open_requests: list[Requ
     if is_manager:
         blocks.append(_DIVIDER)
         blocks += _gaps(roster, now, horizon_days, spec.timezone if spec is not None else None)
-    footer = [f"Updated {slack_date(now)}", "`/oncall help` for commands"]
+    footer = [f"Updated {md.slack_date(now)}", "`/oncall help` for commands"]
     if is_manager:
         footer.insert(1, "You can edit this team's rotations")
-    blocks.append(_context(" · ".join(footer)))
-    return {"type": "home", "blocks": _cap(blocks, HOME_BLOCKS_MAX)}
+    blocks.append(kit.context(" · ".join(footer)))
+    return {"type": "home", "blocks": kit.cap(blocks, HOME_BLOCKS_MAX)}
 

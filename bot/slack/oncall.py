@@ -16,21 +16,25 @@ from datetime import date, datetime, timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
+from bot.core import refs
 from bot.core.edits import EditError, parse_rotation_options
 from bot.core.roster import Roster
 from bot.services import schedules as schedule_svc
 from bot.services.errors import ServiceError
 from bot.services.paging import PagingService
-from bot.services.report import format_report, response_report
+from bot.services.report import response_report
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
 from bot.slack.permissions import ManagerDirectory
+from bot.slack.render import blocks as kit
+from bot.slack.reports import format_report
 from bot.slack.rotation_modal import (
     parse_rotation_submission,
     rotation_modal,
     rotation_modal_metadata,
 )
+from bot.slack.text import from_neutral
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +69,7 @@ class OncallCommands:
     # -- helpers ---------------------------------------------------------------------------
 
     def _roster(self, user: str) -> Roster:
-        name = self.d.rotations._team_name(None, user)
+        name = self.d.rotations.team_name(None, user)
         return self.d.rotations.rosters.get(name)
 
     def _require_manager(self, roster: Roster, user: str, what: str) -> None:
@@ -105,9 +109,10 @@ class OncallCommands:
             # so a dozen DMs never eat into Slack's 3 seconds.
             self.d.enqueue_direct(later)
         except (ServiceError, EditError) as err:
-            ack(response_type="ephemeral", text=f":warning: {err}")
+            ack(response_type="ephemeral", text=from_neutral(f":warning: {err}"))
             return
-        ack(response_type="ephemeral", text=reply)
+        # The reply carries the services' references; rendered here, once.
+        ack(response_type="ephemeral", text=from_neutral(reply))
         self.d.deliver()
 
     def _run(self, cmd, user: str, later: list) -> str:  # noqa: C901 - one branch per command
@@ -212,16 +217,17 @@ class OncallCommands:
     def _swap(self, user: str, cmd: g.Swap, later: list) -> str:
         proposal = self.d.rotations.request_swap(user, cmd.user, cmd.day)
         value = proposal.to_value()
+        # The DM's text stays neutral (the sender renders it); its blocks are Slack's.
         later.append((cmd.user, dict(
-            text=f"<@{user}> asks to swap shifts: {proposal.text}",
-            blocks=[render._section(f":arrows_counterclockwise: <@{user}> asks to swap "
-                                    f"shifts with you.\n{proposal.text}"),
+            text=f"{refs.person(user)} asks to swap shifts: {proposal.text}",
+            blocks=[kit.section(from_neutral(f":arrows_counterclockwise: <@{user}> asks to "
+                                             f"swap shifts with you.\n{proposal.text}")),
                     {"type": "actions", "block_id": "swap_actions", "elements": [
                         {"type": "button", "action_id": SWAP_ACCEPT, "style": "primary",
                          "text": {"type": "plain_text", "text": "Accept"}, "value": value},
                         {"type": "button", "action_id": SWAP_DECLINE,
                          "text": {"type": "plain_text", "text": "Decline"}, "value": value}]}])))
-        return f"Asked <@{cmd.user}>: {proposal.text}"
+        return f"Asked {refs.person(cmd.user)}: {proposal.text}"
 
     def _cover(self, user: str, cmd: g.Cover, later: list) -> str:
         proposal = self.d.rotations.request_cover(user, _when(cmd.start),
@@ -237,9 +243,9 @@ class OncallCommands:
                  and not roster.is_away(s.id, starts)]
         for other in asked:
             later.append((other, dict(
-                text=f"<@{user}> asks for cover: {proposal.text}",
-                blocks=[render._section(f":raising_hand: <@{user}> asks for cover.\n"
-                                        f"{proposal.text}"),
+                text=f"{refs.person(user)} asks for cover: {proposal.text}",
+                blocks=[kit.section(from_neutral(f":raising_hand: <@{user}> asks for cover.\n"
+                                                 f"{proposal.text}")),
                         {"type": "actions", "block_id": "cover_actions", "elements": [
                             {"type": "button", "action_id": COVER_ACCEPT, "style": "primary",
                              "text": {"type": "plain_text", "text": "I'll cover it"},
@@ -327,7 +333,7 @@ class OncallCommands:
                 # Members are checked before anything is saved: a rotation created and
                 # then refused its members would leave the modal unable to submit again
                 # ("already a rotation named ...").
-                roster = r.rosters.get(r._team_name(team, user))
+                roster = r.rosters.get(r.team_name(team, user))
                 strangers = [m for m in members if roster.specialist(m) is None]
                 if strangers:
                     ack(response_action="errors", errors={ids.ROTATION_MEMBERS_BLOCK: (
@@ -343,7 +349,7 @@ class OncallCommands:
         except (ServiceError, EditError) as err:
             block = (_field_block(str(err), editing) if not isinstance(err, StaleEdit)
                      else _field_block("", editing))
-            ack(response_action="errors", errors={block: str(err)[:150]})
+            ack(response_action="errors", errors={block: from_neutral(str(err))[:150]})
             return
         ack()
         log.info("rotation modal by %s: %s", user, result.text)
@@ -358,10 +364,10 @@ class OncallCommands:
         try:
             text = fn(value, user)
         except (ServiceError, EditError) as err:
-            respond(text=f":warning: {err}", response_type="ephemeral",
+            respond(text=from_neutral(f":warning: {err}"), response_type="ephemeral",
                     replace_original=False)
             return
-        respond(text=text, replace_original=True)
+        respond(text=from_neutral(text), replace_original=True)
         self.d.deliver()
 
     def swap_accept(self, ack, body, respond) -> None:

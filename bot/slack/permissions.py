@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.core.model import Team
-from bot.slack.render import _group, _user
+from bot.slack.render.mrkdwn import group_mention, user_mention
 
 __all__ = ["ManagerDirectory", "describe_managers"]
 
@@ -34,10 +34,10 @@ def describe_managers(team: Team) -> str:
     """Who may do it, for refusals: "<@U1>, <@U2> or members of <!subteam^S1>"."""
     people: list[str] = []
     for uid in team.managers:
-        mention = _user(uid)
+        mention = user_mention(uid)
         if mention not in people:
             people.append(mention)
-    group = _group(team.manager_group)
+    group = group_mention(team.manager_group)
     if group:
         people.append(f"members of {group}")
     if not people:

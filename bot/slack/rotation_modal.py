@@ -30,16 +30,16 @@ from typing import Any
 from bot.core import timezones
 from bot.core.model import TIERS, WEEKDAYS, Rotation, Team
 from bot.slack import ids
-from bot.slack.render import (
+from bot.slack.render.blocks import (
     MODAL_BLOCKS_MAX,
     SELECT_OPTIONS_MAX,
     Blocks,
-    _esc,
-    _modal,
-    _option,
-    _pt,
-    _section,
+    modal,
+    option,
+    plain_text,
+    section,
 )
+from bot.slack.render.mrkdwn import escape
 
 __all__ = [
     "COMMON_ZONES",
@@ -133,7 +133,7 @@ def _zone_select(team: Team, rotation: Rotation | None, zones: Iterable[str]
         seen.add(zone)
         bucket = groups[_region(zone)]
         if len(bucket) < SELECT_OPTIONS_MAX:  # the current zone came first, so it stays
-            bucket.append(_option(zone, zone))
+            bucket.append(option(zone, zone))
     order = {zone: i for i, zone in enumerate(COMMON_ZONES)}
     option_groups = []
     initial = None
@@ -142,14 +142,14 @@ def _zone_select(team: Team, rotation: Rotation | None, zones: Iterable[str]
                                                        o["value"]))
         if not options:
             continue
-        option_groups.append({"label": _pt(label, 75), "options": options})
+        option_groups.append({"label": plain_text(label, 75), "options": options})
         for opt in options:
             if opt["value"] == current:
                 initial = opt
     element: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.ROTATION_TIMEZONE_ACTION,
-        "placeholder": _pt("Pick the zone the shift times are in", 150),
+        "placeholder": plain_text("Pick the zone the shift times are in", 150),
         "option_groups": option_groups[:100],
     }
     if initial is not None:
@@ -159,16 +159,17 @@ def _zone_select(team: Team, rotation: Rotation | None, zones: Iterable[str]
 
 def _input(block_id: str, label: str, element: dict[str, Any], hint: str | None = None,
            optional: bool = False) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": _pt(label, 2000),
+    block: dict[str, Any] = {"type": "input", "block_id": block_id,
+                             "label": plain_text(label, 2000),
                              "element": element, "optional": optional}
     if hint:
-        block["hint"] = _pt(hint, 2000)
+        block["hint"] = plain_text(hint, 2000)
     return block
 
 
 def _timepicker(action_id: str, value: str | None, placeholder: str) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "timepicker", "action_id": action_id,
-                               "placeholder": _pt(placeholder, 150)}
+                               "placeholder": plain_text(placeholder, 150)}
     if value:
         element["initial_time"] = value
     return element
@@ -178,18 +179,18 @@ def rotation_modal(team: Team, rotation: Rotation | None, zones: list[str]) -> d
     """Create (`rotation` None) or edit `rotation` of `team`. `zones`: the IANA zones to
     offer (empty: `COMMON_ZONES`); the team's zones and the rotation's are always added."""
     editing = rotation is not None
-    team_name = _esc(team.name)
+    team_name = escape(team.name)
     blocks: Blocks = []
     if editing:
-        blocks.append(_section(
-            f"Editing rotation *{_esc(rotation.name)}* of *{team_name}*. The change is "
+        blocks.append(section(
+            f"Editing rotation *{escape(rotation.name)}* of *{team_name}*. The change is "
             "audited, and people whose shifts move are told."))
     else:
-        blocks.append(_section(f"A new rotation for *{team_name}*."))
+        blocks.append(section(f"A new rotation for *{team_name}*."))
         blocks.append(_input(
             ids.ROTATION_NAME_BLOCK, "Name",
             {"type": "plain_text_input", "action_id": ids.ROTATION_NAME_ACTION,
-             "max_length": 64, "placeholder": _pt("e.g. emea-ar-fr", 150)},
+             "max_length": 64, "placeholder": plain_text("e.g. emea-ar-fr", 150)},
             "Letters, digits, '-', '_' and '.'; it is how commands name the rotation."))
 
     blocks.append(_input(ids.ROTATION_TIMEZONE_BLOCK, "Time zone",
@@ -206,8 +207,8 @@ def rotation_modal(team: Team, rotation: Rotation | None, zones: list[str]) -> d
         "Earlier than the start: the shift ends the next day. The same as the start: "
         "a 24-hour shift."))
 
-    day_options = [_option(label, code) for code, label in zip(WEEKDAYS, _DAY_LABELS,
-                                                                 strict=True)]
+    day_options = [option(label, code) for code, label in zip(WEEKDAYS, _DAY_LABELS,
+                                                              strict=True)]
     days: dict[str, Any] = {"type": "checkboxes", "action_id": ids.ROTATION_DAYS_ACTION,
                             "options": day_options}
     chosen = (sorted(rotation.days) if editing else range(7))
@@ -216,7 +217,7 @@ def rotation_modal(team: Team, rotation: Rotation | None, zones: list[str]) -> d
         days["initial_options"] = initial_days
     blocks.append(_input(ids.ROTATION_DAYS_BLOCK, "Days a shift starts on", days))
 
-    handoff_options = [_option(label, value) for value, label in _HANDOFFS]
+    handoff_options = [option(label, value) for value, label in _HANDOFFS]
     current = rotation.handoff_label if editing else "weekly"
     every = current not in ("daily", "weekly")
     handoff = {
@@ -233,7 +234,7 @@ def rotation_modal(team: Team, rotation: Rotation | None, zones: list[str]) -> d
         "is_decimal_allowed": False,
         "min_value": "1",
         "max_value": str(HANDOFF_DAYS_MAX),
-        "placeholder": _pt("e.g. 3", 150),
+        "placeholder": plain_text("e.g. 3", 150),
     }
     if editing and every:
         number["initial_value"] = str(rotation.handoff_days)
@@ -241,14 +242,14 @@ def rotation_modal(team: Team, rotation: Rotation | None, zones: list[str]) -> d
                          "Only used with \u201cEvery N days\u201d.", optional=True))
 
     start: dict[str, Any] = {"type": "datepicker", "action_id": ids.ROTATION_START_ACTION,
-                             "placeholder": _pt("First day of the first member's turn", 150)}
+                             "placeholder": plain_text("First day of the first member's turn", 150)}
     if editing:
         start["initial_date"] = rotation.start.isoformat()
     blocks.append(_input(ids.ROTATION_START_BLOCK, "Start date", start,
                          "The first member's turn starts on this date; the others follow "
                          "in order."))
 
-    tier_options = [_option(t.capitalize(), t, _TIER_HELP.get(t)) for t in TIERS]
+    tier_options = [option(t.capitalize(), t, _TIER_HELP.get(t)) for t in TIERS]
     tier_value = rotation.tier if editing else "primary"
     tier: dict[str, Any] = {"type": "radio_buttons", "action_id": ids.ROTATION_TIER_ACTION,
                             "options": tier_options}
@@ -259,7 +260,7 @@ def rotation_modal(team: Team, rotation: Rotation | None, zones: list[str]) -> d
 
     members: dict[str, Any] = {"type": "multi_users_select",
                                "action_id": ids.ROTATION_MEMBERS_ACTION,
-                               "placeholder": _pt("Specialists, in rotation order", 150)}
+                               "placeholder": plain_text("Specialists, in rotation order", 150)}
     if editing and rotation.members:
         members["initial_users"] = list(rotation.members)
     blocks.append(_input(ids.ROTATION_MEMBERS_BLOCK, "Members", members,
@@ -269,8 +270,8 @@ def rotation_modal(team: Team, rotation: Rotation | None, zones: list[str]) -> d
     metadata = json.dumps({"team": team.name, "rotation": rotation.name if editing else None},
                           separators=(",", ":"))
     title = "Edit rotation" if editing else "New rotation"
-    return _modal(ids.ROTATION_MODAL, title, blocks[:MODAL_BLOCKS_MAX],
-                  submit="Save" if editing else "Create", private_metadata=metadata)
+    return modal(ids.ROTATION_MODAL, title, blocks[:MODAL_BLOCKS_MAX],
+                 submit="Save" if editing else "Create", private_metadata=metadata)
 
 
 def rotation_modal_metadata(private_metadata: str | None) -> tuple[str | None, str | None]:

@@ -100,6 +100,7 @@ class SlackSender:
             self._post(d.target, text, blocks)
             return None
         if d.kind == DIRECT:
-            self._post(d.target, d.payload["text"], d.payload.get("blocks"))
+            text, blocks = render.direct_message(d.payload)
+            self._post(d.target, text, blocks)
             return None
         raise PermanentError(f"unknown outbox kind {d.kind!r}")

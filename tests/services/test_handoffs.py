@@ -25,6 +25,7 @@ from bot.services import schedules as schedule_svc
 from bot.services.handoffs import HandoffService, shift_starts
 from bot.services.paging import Intake, PagingService
 from bot.services.schedules import RosterCache
+from bot.slack.text import from_neutral
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.paging_tables import AuditRow, OutboxRow
 from bot.store.shift_tables import NoticeCursorRow, ShiftNoticeRow
@@ -101,7 +102,8 @@ def directs(node: Node, target: str | None = None) -> list[str]:
         stmt = select(OutboxRow).where(OutboxRow.kind == DIRECT).order_by(OutboxRow.id)
         if target is not None:
             stmt = stmt.where(OutboxRow.target == target)
-        return [r.payload["text"] for r in s.scalars(stmt)]
+        # As Slack shows them: the service writes references, the adapter renders them.
+        return [from_neutral(r.payload["text"]) for r in s.scalars(stmt)]
 
 
 def notices(node: Node) -> list[tuple[str, str, str, datetime, bool]]:

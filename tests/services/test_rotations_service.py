@@ -4,6 +4,7 @@ when they leave a language uncovered, bad input and stale revisions changing not
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from bot.schedules.holidays import holiday_dates
 from bot.schedules.yaml_io import load_schedules
 from bot.services import rotations as rotations_module
 from bot.services.errors import ServiceError
+from bot.services.rotation_shifts import stints_starting_on
 from bot.services.rotations import (
     CoverageRefused,
     PermissionDenied,
@@ -27,6 +29,7 @@ from bot.services.rotations import (
     is_manager,
 )
 from bot.services.schedules import RosterCache, import_teams
+from bot.slack.text import from_neutral
 from bot.store import teams as team_store
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.paging_tables import AuditRow, OutboxRow
@@ -89,7 +92,7 @@ def first_day_with_shift(env, user: str, tz_days: int = 30) -> date:
     tz = roster.specialist(user).timezone
     for d in range(2, tz_days):
         day = (NOW + timedelta(days=d)).date()
-        if rotations_module._stints_starting_on(roster, user, day, tz):
+        if stints_starting_on(roster, user, day, tz):
             return day
     raise AssertionError(f"{user} has no shift in the next {tz_days} days")
 
@@ -101,7 +104,7 @@ def test_manager_edit_is_audited_and_moved_people_are_told(env):
     rev = revision(env)
     result = env.svc.move_member(MGR, "emea-ar-fr", OMAR, 1)
     assert result.changed and result.revision == rev + 1 == revision(env)
-    assert "moved <@U0EU00009> to position 1 in emea-ar-fr" in result.text
+    assert "moved <@U0EU00009> to position 1 in emea-ar-fr" in from_neutral(result.text)
     assert set(result.notified) == {YASMINE, OMAR}
     assert team(env).rotation("emea-ar-fr").members == (OMAR, YASMINE)
 
@@ -109,11 +112,11 @@ def test_manager_edit_is_audited_and_moved_people_are_told(env):
     assert (row.team, row.actor, row.action, row.request_id) == (TEAM, MGR, "rotation.move", None)
     assert row.detail["before"] == {"rotation": "emea-ar-fr", "members": [YASMINE, OMAR]}
     assert row.detail["after"] == {"rotation": "emea-ar-fr", "members": [OMAR, YASMINE]}
-    assert row.detail["text"] == "moved <@U0EU00009> to position 1 in emea-ar-fr"
+    assert from_neutral(row.detail["text"]) == "moved <@U0EU00009> to position 1 in emea-ar-fr"
     assert row.detail["changes"] == [
         "~ rotation emea-ar-fr: members U0EU00008, U0EU00009 -> U0EU00009, U0EU00008"]
 
-    sent = {m.target: m.payload["text"] for m in dms(env)}
+    sent = {m.target: from_neutral(m.payload["text"]) for m in dms(env)}
     assert set(sent) == {YASMINE, OMAR}
     # Each in their own zone: Yasmine in Paris (CET), Omar in Cairo (EET).
     assert "no longer on call for emea-ar-fr: Tue 2026-02-03 to Mon 2026-02-09, " \
@@ -138,8 +141,9 @@ def test_specialist_is_refused_a_manager_only_edit_naming_who_may(env):
     rev = revision(env)
     with pytest.raises(PermissionDenied) as info:
         env.svc.set_rotation(SAMI, "ar-fr-overnight", shift_start=datetime(2026, 1, 1, 22).time())
-    assert str(info.value) == ("only managers (<@U0MGR0001>, <@U0MGR0002> or members of the "
-                               "managers' group) can change rotations")
+    assert from_neutral(str(info.value)) == (
+        "only managers (<@U0MGR0001>, <@U0MGR0002> or members of the "
+        "managers' group) can change rotations")
     for call in (lambda: env.svc.add_member(SAMI, "emea-ar-fr", SAMI),
                  lambda: env.svc.override(SAMI, "emea-ar-fr", SAMI, date(2026, 3, 1),
                                           date(2026, 3, 1)),
@@ -203,7 +207,7 @@ def test_swap_refused_when_it_leaves_arabic_uncovered(env):
 
     with pytest.raises(CoverageRefused) as info:
         env.svc.request_swap(SAMI, "U0FR00099", day)
-    msg = str(info.value)
+    msg = from_neutral(str(info.value))
     start = datetime.combine(day - timedelta(days=1), datetime.min.time()).replace(
         hour=23, tzinfo=UTC)  # 07:00 in Kuala Lumpur = 23:00 UTC the day before
     assert info.value.gaps == [("ar", start, start + timedelta(hours=8))]
@@ -225,8 +229,9 @@ def test_swap_request_accept_and_replay(env):
     assert (req.action, req.id, req.actor) == ("swap.requested", proposal.id, SAMI)
     rev = revision(env)
 
-    with pytest.raises(PermissionDenied, match="only <@U0SG00013> can accept"):
+    with pytest.raises(PermissionDenied) as info:
         env.svc.accept_swap(proposal.to_value(), YASMINE)
+    assert re.search("only <@U0SG00013> can accept", from_neutral(str(info.value)))
     result = env.svc.accept_swap(proposal.to_value(), HANA)
     assert result.changed and result.revision == rev + 1
     give, take = proposal.give[0], proposal.take[0]
@@ -240,8 +245,9 @@ def test_swap_request_accept_and_replay(env):
     assert len(acc.detail["after"]["overrides"]) == 2
     told = [m for m in dms(env) if m.target == SAMI]
     assert told and "now on call for ar-fr-overnight" in told[-1].payload["text"]
-    with pytest.raises(ServiceError, match="already accepted by <@U0SG00013>"):
+    with pytest.raises(ServiceError) as info:
         env.svc.accept_swap(proposal.id, HANA)
+    assert re.search("already accepted by <@U0SG00013>", from_neutral(str(info.value)))
 
 
 def test_swap_decline_tells_requester_and_tampered_value_is_refused(env):
@@ -251,7 +257,7 @@ def test_swap_decline_tells_requester_and_tampered_value_is_refused(env):
     with pytest.raises(ServiceError, match="does not match"):
         env.svc.accept_swap(forged.to_value(), HANA)
     assert "Declined" in env.svc.decline_swap(proposal.to_value(), HANA)
-    assert dms(env)[-1].target == SAMI and "declined" in dms(env)[-1].payload["text"]
+    assert dms(env)[-1].target == SAMI and "declined" in from_neutral(dms(env)[-1].payload["text"])
     with pytest.raises(ServiceError, match="already declined"):
         env.svc.accept_swap(proposal.id, HANA)
 
@@ -302,7 +308,8 @@ def test_swap_weeks_ahead_still_tells_the_requester(env):
     assert proposal.give[0].start > NOW + timedelta(days=20)
     result = env.svc.accept_swap(proposal.id, HANA)
     assert result.notified == (SAMI,)
-    assert "<@U0SG00013> accepted the swap asked by <@U0SG00012>" in dms(env)[-1].payload["text"]
+    assert "<@U0SG00013> accepted the swap asked by <@U0SG00012>" in from_neutral(
+        dms(env)[-1].payload["text"])
 
 
 def test_own_time_off_is_allowed_and_the_substitute_is_told(env):
@@ -422,7 +429,7 @@ def test_concurrent_edit_between_load_and_save(env, monkeypatch):
 def test_read_outs(env):
     listing = env.svc.list_rotations()
     assert "*ar-fr-overnight*: Europe/Dublin, shift 23:00-07:00 local" in listing
-    shown = env.svc.show_rotation("emea-ar-fr")
+    shown = from_neutral(env.svc.show_rotation("emea-ar-fr"))
     assert "1. <@U0EU00008> Yasmine Benali (fr, ar, en)" in shown
     assert "Next 7 days (Europe/Dublin):" in shown
     assert "Mon 2026-02-02 07:00-15:00 GMT: <@U0EU00009>" in shown

@@ -1,0 +1,42 @@
+"""Slack rendering: transport-neutral views (`bot.core.messages`) -> Slack payloads.
+
+Pure functions: no Slack calls, no database, no clock. The package holds
+`mrkdwn` (escaping, clipping, mentions, date tokens, severity and language names),
+`blocks` (Block Kit builders and limits), `messages` (page DM, ticket card, timeline,
+notes, alerts, direct DMs) and `modals` (the request forms). The message and modal
+builders are re-exported here, so callers write `render.page_message(...)`.
+
+Odd input (empty or huge text, None fields, unknown states) renders something sensible;
+Block Kit limits are enforced by the builders.
+"""
+
+from bot.slack.render.messages import (
+    NOTE_KINDS,
+    channel_alert,
+    direct_message,
+    ephemeral_confirmation,
+    manager_alert,
+    page_message,
+    requester_note,
+    ticket_card,
+    timeline_line,
+)
+from bot.slack.render.modals import emergency_modal, handover_modal, resolve_modal
+from bot.slack.render.mrkdwn import language_name, slack_date
+
+__all__ = [
+    "NOTE_KINDS",
+    "channel_alert",
+    "direct_message",
+    "emergency_modal",
+    "ephemeral_confirmation",
+    "handover_modal",
+    "language_name",
+    "manager_alert",
+    "page_message",
+    "requester_note",
+    "resolve_modal",
+    "slack_date",
+    "ticket_card",
+    "timeline_line",
+]

@@ -1,0 +1,374 @@
+"""Slack messages: the page DM, the ticket card, timeline lines, notes to the requester,
+alerts to managers and the escalation channel, the /emergency reply and direct DMs.
+
+Messages come back as `(text, blocks)`, where `text` is the notification fallback and
+reads well on its own. Times are Slack date tokens, so each reader sees their own zone;
+the fallback inside the token (and in `text`) is UTC.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.messages import PageView, RequestView, TimelineEntry
+from bot.slack import ids
+from bot.slack.render import blocks as kit
+from bot.slack.render import mrkdwn as md
+from bot.slack.text import from_neutral
+
+_VIA = {
+    "command": "/emergency",
+    "modal": "the emergency form",
+    "shortcut": "the message shortcut",
+    "demo": "the demo",
+    "cli": "the command line",
+}
+
+# --- the page DM --------------------------------------------------------------------
+
+_DECLINE_CONFIRM = {
+    "title": {"type": "plain_text", "text": "Decline this page?"},
+    "text": {"type": "plain_text", "text": "It goes to the next person right away."},
+    "confirm": {"type": "plain_text", "text": "Decline"},
+    "deny": {"type": "plain_text", "text": "Keep it"},
+}
+
+
+def _why_you(page: PageView, lang: str) -> str:
+    return {
+        "on_call": f"You're on call for {lang}",
+        "backup": f"You're an off-shift backup for {lang}",
+        "translation": f"Nobody on call reads {lang}; you're on call",
+        "handover": "Handed over to you",
+    }.get(md.as_text(page.source), md.clip(md.as_text(page.source).strip() or "—", 100))
+
+
+def _resolved_line(req: RequestView) -> str:
+    who = md.user_mention(req.assignee) if req.assignee else "someone"
+    outcome = md.escape_clip(req.outcome, 1500, one_line=True)
+    return f"Resolved by {who}: {outcome}" if outcome else f"Resolved by {who}"
+
+
+def _page_state(page: PageView) -> tuple[list[dict[str, Any]] | None, list[str]]:
+    """(buttons, or None) and the context lines that say what happened."""
+    req = page.request
+    state = md.as_text(page.state)
+    status = md.as_text(req.status)
+    mine = bool(req.assignee) and req.assignee == page.user
+    if status == "resolved":
+        lines = ["You declined"] if state == "declined" else []
+        return None, [*lines, ":white_check_mark: " + _resolved_line(req)]
+    if status == "acknowledged" and mine and state in ("acknowledged", "pending"):
+        return [
+            kit.button("Resolve", ids.RESOLVE, req.id, style="primary"),
+            kit.button("Hand over", ids.HANDOVER, req.id),
+        ], ["You acknowledged this"]
+    if state == "pending" and status == "open":
+        return [
+            kit.button("Acknowledge", ids.ACK, page.id, style="primary"),
+            kit.button("Decline", ids.DECLINE, page.id, confirm=_DECLINE_CONFIRM),
+        ], []
+    taken = f"Acknowledged by {md.user_mention(req.assignee)}" if req.assignee else ""
+    if state == "declined":
+        return None, ["You declined", taken or "Passed on to the next person"]
+    if state == "acknowledged":  # acknowledged, then handed over
+        if taken:
+            return None, [f"You handed this over · now with {md.user_mention(req.assignee)}"]
+        return None, ["You handed this over; waiting for the next person"]
+    if taken:
+        return None, [taken]
+    if state in ("closed", "pending"):
+        return None, ["No longer waiting for you"]
+    return None, [md.escape_clip(state or "unknown state", 100)]
+
+
+def page_message(page: PageView) -> tuple[str, kit.Blocks]:
+    """The page DM: what happened, in which language, and the buttons for this state."""
+    req = page.request
+    lang = md.language_name(req.language)
+    sev = md.severity_label(req.severity)
+    ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
+    emoji = md.SEVERITY_EMOJI.get(md.as_text(req.severity).lower(), ":rotating_light:")
+
+    buttons, lines = _page_state(page)
+    warn = " · NEEDS TRANSLATION" if page.needs_translation else ""
+    text = kit.fallback(
+        f"{md.escape(sev)} · {md.escape(ticket)} · {md.escape(lang)}{warn}: "
+        f"{md.escape_clip(req.text, md.FALLBACK_EXCERPT, one_line=True) or '(no text)'}"
+        f" — from {md.user_mention(req.requester)}"
+    )
+
+    blocks: kit.Blocks = [kit.header(f"{emoji} {sev} · {ticket} · {lang}")]
+    if page.needs_translation:
+        blocks.append(kit.section(
+            f":warning: *NEEDS TRANSLATION* — this request is in {md.escape(lang)}, which you "
+            "may not read. Nobody on call who reads it could be reached: get a translation "
+            "before acting on it."
+        ))
+    blocks.append(kit.section(md.quote(req.text)))
+    pairs = [
+        ("Language", md.escape(md.language_label(req))),
+        ("Severity", md.escape(sev)),
+        ("Requester", md.user_mention(req.requester)),
+        ("Filed", md.slack_date(req.created)),
+    ]
+    link = md.url_link(req.link)
+    if link:
+        pairs.append(("Link", link))
+    pairs.append(("Why you", md.escape(_why_you(page, lang))))
+    blocks.append(kit.fields(pairs))
+    origin = _origin(req)
+    if origin:
+        blocks.append(kit.context(origin))
+    if buttons:
+        blocks.append({"type": "actions", "block_id": ids.PAGE_ACTIONS_BLOCK,
+                       "elements": buttons})
+        if lines:
+            blocks.append(kit.context(*lines))
+    else:
+        blocks.append(kit.context(" · ".join(lines)))
+    return text, kit.cap(blocks)
+
+
+def _origin(req: RequestView) -> str:
+    via = md.as_text(req.via).strip()
+    label = _VIA.get(via, md.escape_clip(via, 40)) if via else ""
+    channel = md.channel_link(req.origin_channel)
+    if label and channel:
+        return f"Filed with {label} in {channel}"
+    if label:
+        return f"Filed with {label}"
+    return f"Filed in {channel}" if channel else ""
+
+
+# --- the ticket card ----------------------------------------------------------------
+
+
+def ticket_card(req: RequestView) -> tuple[str, kit.Blocks]:
+    """The card in the intake channel, re-rendered in place as the request moves."""
+    emoji, status_label = md.status_badge(req)
+    lang = md.language_name(req.language)
+    sev = md.severity_label(req.severity)
+    ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
+    resolved = md.as_text(req.status) == "resolved"
+
+    who = ""
+    if req.assignee:
+        who = f" · {md.user_mention(req.assignee)}"
+    elif req.paged:
+        who = f" · paging {md.mention_list(req.paged, 3)}"
+    text = kit.fallback(
+        f"{emoji} {md.escape(ticket)} {md.escape(status_label)} · {md.escape(sev)} · "
+        f"{md.escape(lang)}{who}: "
+        f"{md.escape_clip(req.text, md.FALLBACK_EXCERPT, one_line=True) or '(no text)'}"
+    )
+
+    blocks: kit.Blocks = [kit.header(f"{emoji} {ticket} · {status_label} · {sev} · {lang}")]
+    if req.needs_translation and not resolved:
+        blocks.append(kit.section(
+            f":warning: *NEEDS TRANSLATION* — nobody on call who reads {md.escape(lang)} could "
+            "be reached; the person paged may need a translation."
+        ))
+    if req.exhausted and md.as_text(req.status) == "open":
+        blocks.append(kit.section(
+            ":sos: *Nobody has acknowledged this yet.* The managers have been alerted."
+        ))
+
+    pairs = [
+        ("Status", f"{emoji} {md.escape(status_label)}"),
+        ("Severity", md.escape(sev)),
+        ("Language", md.escape(md.language_label(req))),
+    ]
+    if req.assignee:
+        pairs.append(("Assignee", md.user_mention(req.assignee)))
+    elif req.paged:
+        pairs.append(("Paging", md.mention_list(req.paged)))
+    else:
+        pairs.append(("Assignee", "nobody yet"))
+    if not resolved:
+        pairs.append(("Escalation", md.escape_clip(req.escalation, 200, one_line=True) or "—"))
+    pairs.append(("Requester", md.user_mention(req.requester)))
+    pairs.append(("Filed", md.slack_date(req.created)))
+    if req.acknowledged:
+        pairs.append(("Acknowledged", md.slack_date(req.acknowledged)))
+    if req.resolved:
+        pairs.append(("Resolved", md.slack_date(req.resolved)))
+    blocks.append(kit.fields(pairs))
+    blocks.append(kit.section(md.quote(req.text)))
+    link = md.url_link(req.link)
+    if link:
+        blocks.append(kit.section(f"*Link:* {link}"))
+    if resolved:
+        blocks.append(kit.section(":white_check_mark: " + _resolved_line(req)))
+    origin = _origin(req)
+    blocks.append(kit.context(*(x for x in (md.escape(ticket), origin,
+                                            "Timeline in the thread") if x)))
+    return text, kit.cap(blocks)
+
+
+# --- the timeline -------------------------------------------------------------------
+
+_ACTION_EMOJI = {
+    "filed": ":inbox_tray:",
+    "paged": ":pager:",
+    "acknowledged": ":eyes:",
+    "declined": ":no_entry_sign:",
+    "escalated": ":arrow_double_up:",
+    "handover": ":handshake:",
+    "handed_over": ":handshake:",
+    "resolved": ":white_check_mark:",
+    "exhausted": ":sos:",
+    "manager_alert": ":bell:",
+    "channel_alert": ":mega:",
+}
+
+
+def timeline_line(entry: TimelineEntry) -> tuple[str, kit.Blocks]:
+    """One line of the card's thread: when (date token), who, what."""
+    actor = md.as_text(entry.actor).strip()
+    who = "bot" if not actor or actor == "bot" else md.user_mention(actor)
+    body = md.bot_text(entry.text, 2500) or md.escape_clip(entry.action, 100)
+    emoji = _ACTION_EMOJI.get(md.as_text(entry.action).strip().lower(), "")
+    lead = f"{emoji} " if emoji else ""
+    text = kit.fallback(f"{md.utc_text(entry.at)} {who}: {body}")
+    line = md.clip_mrkdwn(f"{lead}{md.slack_date(entry.at)} · *{who}* {body}", kit.FIELD_TEXT_MAX)
+    return text, [kit.context(line)]
+
+
+# --- notes to the requester, managers and the escalation channel --------------------
+
+NOTE_KINDS = ("filed", "acknowledged", "resolved", "exhausted")
+
+
+def _who_has_it(req: RequestView) -> str:
+    if req.assignee:
+        return f"{md.user_mention(req.assignee)} has it"
+    if req.paged:
+        return f"paging {md.mention_list(req.paged, 5)}"
+    if req.exhausted:
+        return "nobody has answered yet; the managers have been alerted"
+    return "finding someone to page"
+
+
+def requester_note(
+    req: RequestView, kind: str, channel: str | None = None
+) -> tuple[str, kit.Blocks]:
+    """A private note to the requester. `kind`: filed | acknowledged | resolved | exhausted.
+    `channel` (the intake channel) is named in the "filed" note when given."""
+    ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
+    lang = md.escape(f"{md.language_name(req.language)}, {md.how_chosen(req)}")
+    summary = f"{md.severity_mrkdwn(req.severity)}, {lang}"
+    updates = md.channel_link(channel)
+    if kind == "filed":
+        where = f" Updates in the thread in {updates}." if updates else " I'll DM you updates."
+        line = f":inbox_tray: Your request *{ticket}* is filed ({summary}) — {_who_has_it(req)}."
+        line += where
+        blocks = [kit.section(line), kit.section(md.quote(req.text, 1000))]
+    elif kind == "acknowledged":
+        who = md.user_mention(req.assignee) if req.assignee else "A specialist"
+        when = f" at {md.slack_date(req.acknowledged)}" if req.acknowledged else ""
+        line = f":eyes: {who} acknowledged *{ticket}*{when} and is on it."
+        blocks = [kit.section(line)]
+    elif kind == "resolved":
+        who = md.user_mention(req.assignee) if req.assignee else "a specialist"
+        outcome = md.as_text(req.outcome).strip()
+        line = f":white_check_mark: *{ticket}* was resolved by {who}."
+        blocks = [kit.section(line)]
+        if outcome:
+            line += " Outcome: " + md.escape_clip(outcome, 300, one_line=True)
+            blocks.append(kit.section("*Outcome*\n" + md.quote(outcome, 2500)))
+    elif kind == "exhausted":
+        line = (
+            f":sos: Nobody has acknowledged *{ticket}* yet. Every escalation step has run and "
+            "the managers have been alerted; the request stays open and anyone paged can "
+            "still take it."
+        )
+        blocks = [kit.section(line)]
+    else:
+        emoji, status = md.status_badge(req)
+        line = f"{emoji} Update on *{ticket}*: {status.lower()} — {_who_has_it(req)}."
+        blocks = [kit.section(line)]
+    return kit.fallback(line), kit.cap(blocks)
+
+
+def _alert_blocks(req: RequestView, lead: str) -> kit.Blocks:
+    pairs = [
+        ("Severity", md.severity_mrkdwn(req.severity)),
+        ("Language", md.escape(md.language_label(req))),
+        ("Requester", md.user_mention(req.requester)),
+        ("Filed", md.slack_date(req.created)),
+        ("Paged", md.mention_list(req.paged) or "nobody waiting"),
+        ("Escalation", md.escape_clip(req.escalation, 200, one_line=True) or "—"),
+    ]
+    link = md.url_link(req.link)
+    if link:
+        pairs.append(("Link", link))
+    blocks: kit.Blocks = [kit.section(lead), kit.fields(pairs),
+                          kit.section(md.quote(req.text, 1500))]
+    if req.needs_translation:
+        blocks.append(kit.context(":warning: NEEDS TRANSLATION"))
+    return blocks
+
+
+def manager_alert(req: RequestView) -> tuple[str, kit.Blocks]:
+    """A DM to a manager: a request nobody has acknowledged."""
+    ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
+    lang = md.escape(md.language_name(req.language))
+    lead = (
+        f":bell: *{ticket}* ({md.severity_mrkdwn(req.severity)}, {lang}) has not been "
+        "acknowledged — "
+        f"filed {md.slack_date(req.created)} by {md.user_mention(req.requester)}."
+    )
+    text = (
+        f"Unacknowledged: {ticket} ({md.severity_mrkdwn(req.severity)}, {lang}) filed "
+        f"{md.utc_text(req.created)} by {md.user_mention(req.requester)}"
+    )
+    return kit.fallback(text), kit.cap(_alert_blocks(req, lead))
+
+
+def channel_alert(req: RequestView, manager_group: str | None) -> tuple[str, kit.Blocks]:
+    """A post in the escalation channel, mentioning the managers' user group if given."""
+    ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
+    lang = md.escape(md.language_name(req.language))
+    group = md.group_mention(manager_group)
+    prefix = f"{group} " if group else ""
+    lead = (
+        f"{prefix}:mega: *{ticket}* ({md.severity_mrkdwn(req.severity)}, {lang}) is still "
+        f"unacknowledged — filed {md.slack_date(req.created)} by "
+        f"{md.user_mention(req.requester)}. Can anyone take it?"
+    )
+    text = (
+        f"{prefix}Unacknowledged: {ticket} ({md.severity_mrkdwn(req.severity)}, {lang}) filed "
+        f"{md.utc_text(req.created)} — can anyone take it?"
+    )
+    return kit.fallback(text), kit.cap(_alert_blocks(req, lead))
+
+
+def ephemeral_confirmation(req: RequestView, channel: str | None = None) -> str:
+    """The one-line private reply to /emergency:
+    "Filed T-42 (sev1, Arabic, detected 93%) — paging <@U1>. Updates in <#C1>."
+    `channel` is the intake channel whose thread carries the updates."""
+    ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
+    sev = md.escape(md.as_text(req.severity).strip().lower() or "sev?")
+    if md.as_text(req.status) == "received":
+        # Committed, not routed yet (the bot is busy): the language may still be unknown.
+        lang = (f", {md.escape(md.language_name(req.language))}, set by requester"
+                if md.as_text(req.language_source) == "explicit" else "")
+        return kit.fallback(f"Filed {ticket} ({sev}{lang}) — finding the on-call reader now; "
+                            "I'll DM you who is paged.")
+    lang = md.escape(f"{md.language_name(req.language)}, {md.how_chosen(req)}")
+    extra = ", needs translation" if req.needs_translation else ""
+    updates = md.channel_link(channel)
+    tail = f" Updates in {updates}." if updates else " I'll DM you updates."
+    return kit.fallback(f"Filed {ticket} ({sev}, {lang}{extra}) — {_who_has_it(req)}.{tail}")
+
+
+
+# --- direct DMs ---------------------------------------------------------------------
+
+
+def direct_message(payload: dict[str, Any]) -> tuple[str, kit.Blocks | None]:
+    """A DIRECT outbox row (a shift change, a handoff note, a swap ask): its text was
+    written by a service, with references, and is rendered here once; blocks, when the
+    Slack side queued them, are Slack's already."""
+    return from_neutral(md.as_text(payload.get("text"))), payload.get("blocks")

@@ -1,0 +1,169 @@
+"""The request modals: the /emergency form, resolve with an outcome, hand over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.messages import RequestView
+from bot.core.model import SEVERITIES
+from bot.slack import ids
+from bot.slack.render import blocks as kit
+from bot.slack.render import mrkdwn as md
+
+_SEVERITY_HELP = {
+    "sev1": "Most urgent: the fastest escalation",
+    "sev2": "Urgent",
+    "sev3": "Needs a specialist, less urgent",
+}
+
+
+def emergency_modal(
+    languages: list[str], default_severity: str, private_metadata: str = ""
+) -> dict[str, Any]:
+    """The /emergency form: text, language ("Detect automatically" preselected), severity
+    (the team's default preselected), optional link."""
+    detect = kit.option("Detect automatically", ids.DETECT)
+    options = [detect]
+    seen = {ids.DETECT}
+    for code in languages or ():
+        value = md.as_text(code).strip()
+        if not value or value in seen or len(value) > kit.OPTION_VALUE_MAX:
+            continue
+        seen.add(value)
+        options.append(kit.option(md.language_name(value), value))
+    options = options[:kit.SELECT_OPTIONS_MAX]
+
+    sev_options = [kit.option(s.upper(), s, _SEVERITY_HELP.get(s)) for s in SEVERITIES]
+    default = md.as_text(default_severity).strip().lower()
+    severity: dict[str, Any] = {
+        "type": "radio_buttons",
+        "action_id": ids.SEVERITY_ACTION,
+        "options": sev_options,
+    }
+    for opt in sev_options:
+        if opt["value"] == default:
+            severity["initial_option"] = opt
+
+    blocks: kit.Blocks = [
+        {
+            "type": "input",
+            "block_id": ids.TEXT_BLOCK,
+            "label": kit.plain_text("What is happening?", 2000),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ids.TEXT_ACTION,
+                "multiline": True,
+                "max_length": 3000,
+                "placeholder": kit.plain_text(
+                    "Who is at risk, where, what you have seen. Any language.", 150),
+            },
+        },
+        {
+            "type": "input",
+            "block_id": ids.LANGUAGE_BLOCK,
+            "label": kit.plain_text("Language", 2000),
+            "element": {
+                "type": "static_select",
+                "action_id": ids.LANGUAGE_ACTION,
+                "options": options,
+                "initial_option": detect,
+            },
+            "hint": kit.plain_text("Detected from the text unless you pick one.", 2000),
+        },
+        {
+            "type": "input",
+            "block_id": ids.SEVERITY_BLOCK,
+            "label": kit.plain_text("Severity", 2000),
+            "element": severity,
+        },
+        {
+            "type": "input",
+            "block_id": ids.LINK_BLOCK,
+            "optional": True,
+            "label": kit.plain_text("Link", 2000),
+            "element": {
+                "type": "url_text_input",
+                "action_id": ids.LINK_ACTION,
+                "placeholder": kit.plain_text("https://…", 150),
+            },
+            "hint": kit.plain_text("The post, profile or message this is about (optional).", 2000),
+        },
+    ]
+    return kit.modal(ids.EMERGENCY_MODAL, "Emergency request", blocks, submit="File and page",
+                     private_metadata=md.as_text(private_metadata))
+
+
+def _summary(req: RequestView, budget: int = 1200) -> str:
+    ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
+    head = f"*{ticket}* · {md.severity_mrkdwn(req.severity)} · {md.escape(md.language_label(req))}"
+    return head + "\n" + md.quote(req.text, budget)
+
+
+def resolve_modal(request: RequestView) -> dict[str, Any]:
+    """Resolve with a required outcome note; private_metadata carries the request id."""
+    ticket = md.as_text(request.ticket).strip() or f"#{request.id}"
+    blocks: kit.Blocks = [
+        kit.section(_summary(request)),
+        {
+            "type": "input",
+            "block_id": ids.OUTCOME_BLOCK,
+            "optional": False,
+            "label": kit.plain_text("Outcome", 2000),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ids.OUTCOME_ACTION,
+                "multiline": True,
+                "max_length": 3000,
+                "placeholder": kit.plain_text(
+                    "What was done, and what the requester should know.", 150),
+            },
+            "hint": kit.plain_text("The requester and the intake channel see this note.", 2000),
+        },
+    ]
+    return kit.modal(ids.RESOLVE_MODAL, f"Resolve {ticket}", blocks, submit="Resolve",
+                     private_metadata=str(request.id))
+
+
+def handover_modal(request: RequestView, candidates: list[tuple[str, str]]) -> dict[str, Any]:
+    """Pick who takes the request over: (user id, label) options. With no candidates,
+    a message that nobody else is on call for the language, and no submit button."""
+    ticket = md.as_text(request.ticket).strip() or f"#{request.id}"
+    lang = md.language_name(request.language)
+    options: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for user, label in candidates or ():
+        value = md.as_text(user).strip()
+        if not value or value in seen or len(value) > kit.OPTION_VALUE_MAX:
+            continue
+        seen.add(value)
+        options.append(kit.option(md.as_text(label).strip() or value, value))
+    options = options[:kit.SELECT_OPTIONS_MAX]
+    title = f"Hand over {ticket}"
+    if not options:
+        blocks: kit.Blocks = [
+            kit.section(_summary(request, 800)),
+            kit.section(
+                f"Nobody else is on call for {md.escape(lang)} right now, so there is nobody to "
+                f"hand *{md.escape(ticket)}* over to. Keep it, or ask a manager to find cover."
+            ),
+        ]
+        return kit.modal(ids.HANDOVER_MODAL, title, blocks, submit=None, close="Close",
+                         private_metadata=str(request.id))
+    blocks = [
+        kit.section(_summary(request, 800)),
+        {
+            "type": "input",
+            "block_id": ids.HANDOVER_TARGET_BLOCK,
+            "label": kit.plain_text("Hand over to", 2000),
+            "element": {
+                "type": "static_select",
+                "action_id": ids.HANDOVER_TARGET_ACTION,
+                "placeholder": kit.plain_text(f"Someone on call who reads {lang}", 150),
+                "options": options,
+            },
+            "hint": kit.plain_text("They get a page and must acknowledge it.",
+                        2000),
+        },
+    ]
+    return kit.modal(ids.HANDOVER_MODAL, title, blocks, submit="Hand over",
+                     private_metadata=str(request.id))

@@ -1,0 +1,299 @@
+"""mrkdwn text: escaping, clipping, mentions, date tokens, severity and language names.
+
+Pure functions over values that may be odd (None, huge, control characters). Everything
+that came from a person is plain text and escaped here for mrkdwn (`&`, `<`, `>`), so it
+can neither mention `@channel` nor forge links; text the bot's services wrote carries
+transport-neutral references (bot/core/refs.py), rendered by `bot_text`. Lengths are
+counted the way Slack counts them (UTF-16 code units).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from bot.core import timezones
+from bot.core.messages import RequestView
+from bot.slack.text import from_neutral
+
+TEXT_BUDGET = 2500  # the quoted request text in a page or a card
+FALLBACK_EXCERPT = 200  # the request text inside a notification fallback
+MENTIONS_SHOWN = 10  # "Paging <@A>, <@B> and 12 more"
+
+NO_TIME = "—"
+
+# --- languages ----------------------------------------------------------------------
+
+_LANGUAGES = {
+    "af": "Afrikaans", "am": "Amharic", "ar": "Arabic", "az": "Azerbaijani",
+    "be": "Belarusian", "bg": "Bulgarian", "bn": "Bengali", "bs": "Bosnian",
+    "ca": "Catalan", "cs": "Czech", "cy": "Welsh", "da": "Danish", "de": "German",
+    "el": "Greek", "en": "English", "es": "Spanish", "et": "Estonian", "eu": "Basque",
+    "fa": "Persian", "fi": "Finnish", "fil": "Filipino", "fr": "French", "ga": "Irish",
+    "gl": "Galician", "gu": "Gujarati", "ha": "Hausa", "he": "Hebrew", "hi": "Hindi",
+    "hr": "Croatian", "ht": "Haitian Creole", "hu": "Hungarian", "hy": "Armenian",
+    "id": "Indonesian", "ig": "Igbo", "is": "Icelandic", "it": "Italian", "ja": "Japanese",
+    "jv": "Javanese", "ka": "Georgian", "kk": "Kazakh", "km": "Khmer", "kn": "Kannada",
+    "ko": "Korean", "ku": "Kurdish", "ky": "Kyrgyz", "lo": "Lao", "lt": "Lithuanian",
+    "lv": "Latvian", "mg": "Malagasy", "mk": "Macedonian", "ml": "Malayalam",
+    "mn": "Mongolian", "mr": "Marathi", "ms": "Malay", "mt": "Maltese", "my": "Burmese",
+    "nb": "Norwegian Bokmål", "ne": "Nepali", "nl": "Dutch", "nn": "Norwegian Nynorsk",
+    "no": "Norwegian", "om": "Oromo", "pa": "Punjabi", "pl": "Polish", "ps": "Pashto",
+    "pt": "Portuguese", "qu": "Quechua", "ro": "Romanian", "ru": "Russian",
+    "rw": "Kinyarwanda", "sd": "Sindhi", "si": "Sinhala", "sk": "Slovak",
+    "sl": "Slovenian", "so": "Somali", "sq": "Albanian", "sr": "Serbian", "sv": "Swedish",
+    "sw": "Swahili", "ta": "Tamil", "te": "Telugu", "tg": "Tajik", "th": "Thai",
+    "ti": "Tigrinya", "tk": "Turkmen", "tl": "Tagalog", "tr": "Turkish", "ug": "Uyghur",
+    "uk": "Ukrainian", "ur": "Urdu", "uz": "Uzbek", "vi": "Vietnamese", "xh": "Xhosa",
+    "yi": "Yiddish", "yo": "Yoruba", "zh": "Chinese", "zu": "Zulu",
+}
+
+
+def language_name(code: str | None) -> str:
+    """English name of an ISO 639-1 code ("ar" -> "Arabic"); "pt-BR" -> "Portuguese (BR)";
+    unknown codes come back as given, a missing one as "unknown"."""
+    raw = as_text(code).strip()
+    if not raw:
+        return "unknown"
+    base, _, region = raw.replace("_", "-").partition("-")
+    name = _LANGUAGES.get(base.lower())
+    if name is None:
+        return raw
+    return f"{name} ({region.upper()})" if region else name
+
+
+# --- text helpers -------------------------------------------------------------------
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_USER_ID = re.compile(r"[UW][A-Z0-9]+")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
+_GROUP_ID = re.compile(r"S[A-Z0-9]+")
+_URL = re.compile(r"https?://[^\s<>|\"]+", re.IGNORECASE)
+# The mentions a service's references render to (and older stored lines hold), kept as
+# they are; bare user IDs (U + 8 or 10 characters, at least one digit) become mentions.
+_MARKUP_OR_ID = re.compile(
+    r"<(?P<mk>[@#][UWCG][A-Z0-9]+|!subteam\^S[A-Z0-9]+)(?:\|[^<>]*)?>"
+    r"|(?<![A-Za-z0-9@#])(?P<id>[UW](?=[A-Z]*[0-9])[A-Z0-9]{8}(?:[A-Z0-9]{2})?)(?![A-Za-z0-9])"
+)
+
+SEVERITY_EMOJI = {"sev1": ":rotating_light:", "sev2": ":warning:", "sev3": ":large_blue_circle:"}
+_STATUS = {
+    "open": (":rotating_light:", "Open"),
+    "acknowledged": (":eyes:", "Acknowledged"),
+    "resolved": (":white_check_mark:", "Resolved"),
+}
+
+def as_text(value: object) -> str:
+    """Any value as text with line ends normalised and control characters dropped."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
+def escape(value: object) -> str:
+    """Escape for mrkdwn: `&`, `<`, `>` (Slack's three control characters)."""
+    text = as_text(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def utf16_units(text: str) -> int:
+    """Length as Slack counts it (UTF-16 code units: an emoji outside the BMP is 2)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _prefix(text: str, limit: int) -> str:
+    """The longest prefix of `text` that is at most `limit` UTF-16 units long."""
+    if utf16_units(text) <= limit:
+        return text
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return text[:i]
+    return text
+
+
+def clip(text: str, limit: int) -> str:
+    """Plain text cut to `limit` (UTF-16 units), marked with an ellipsis."""
+    if utf16_units(text) <= limit:
+        return text
+    return _prefix(text, max(limit - 1, 0)).rstrip() + "…"
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """Cut mrkdwn to `limit` without breaking an entity (`&amp;`) or a `<...>` token."""
+    if utf16_units(text) <= limit:
+        return text
+    cut = _prefix(text, max(limit - 1, 0))
+    lt, gt = cut.rfind("<"), cut.rfind(">")
+    if lt > gt:
+        cut = cut[:lt]
+    amp, semi = cut.rfind("&"), cut.rfind(";")
+    if amp > semi:
+        cut = cut[:amp]
+    return cut.rstrip() + "…"
+
+
+def escape_clip(value: object, budget: int, *, one_line: bool = False) -> str:
+    """Escape and cut so that the escaped result fits `budget` (entities kept whole)."""
+    text = as_text(value).strip()
+    if one_line:
+        text = " ".join(text.split())
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        piece = _ESCAPES.get(ch, ch)
+        if used + utf16_units(piece) > budget - 1:
+            return "".join(out).rstrip() + "…"
+        out.append(piece)
+        used += utf16_units(piece)
+    return "".join(out)
+
+
+def quote(value: object, budget: int = TEXT_BUDGET) -> str:
+    """The text as an escaped mrkdwn block quote of at most `budget` characters."""
+    text = as_text(value).strip()
+    if not text:
+        return "> _(no text)_"
+    out = ["> "]
+    used = 2
+    for ch in text:
+        piece = "\n> " if ch == "\n" else _ESCAPES.get(ch, ch)
+        if used + utf16_units(piece) > budget - 1:
+            return "".join(out).rstrip() + "…"
+        out.append(piece)
+        used += utf16_units(piece)
+    return "".join(out)
+
+
+def bot_text(value: object, budget: int) -> str:
+    """Text a service wrote (a timeline line, an audit note): its references rendered as
+    mentions (`from_neutral`, applied here and nowhere else on the way), bare user IDs
+    mentioned, the rest escaped."""
+    text = from_neutral(as_text(value).strip())
+    parts: list[str] = []
+    pos = 0
+    for m in _MARKUP_OR_ID.finditer(text):
+        parts.append(escape(text[pos : m.start()]))
+        parts.append(f"<{m.group('mk')}>" if m.group("mk") else f"<@{m.group('id')}>")
+        pos = m.end()
+    parts.append(escape(text[pos:]))
+    return clip_mrkdwn("".join(parts), budget)
+
+
+def user_mention(uid: object) -> str:
+    """`<@U123>` for a Slack user ID; anything else escaped ("bot", a name)."""
+    text = as_text(uid).strip()
+    if _USER_ID.fullmatch(text):
+        return f"<@{text}>"
+    return escape_clip(text, 100) or "someone"
+
+
+def channel_link(cid: object) -> str | None:
+    text = as_text(cid).strip()
+    if not text:
+        return None
+    return f"<#{text}>" if _CHANNEL_ID.fullmatch(text) else escape_clip(text, 100)
+
+
+def group_mention(gid: object) -> str | None:
+    text = as_text(gid).strip()
+    if not text:
+        return None
+    return f"<!subteam^{text}>" if _GROUP_ID.fullmatch(text) else None
+
+
+def mention_list(users: Iterable[str] | None, shown: int = MENTIONS_SHOWN) -> str:
+    seen: list[str] = []
+    for u in users or ():
+        if u and u not in seen:
+            seen.append(u)
+    if not seen:
+        return ""
+    head = [user_mention(u) for u in seen[:shown]]
+    rest = len(seen) - len(head)
+    if rest > 0:
+        return ", ".join(head) + f" and {rest} more"
+    if len(head) == 1:
+        return head[0]
+    return ", ".join(head[:-1]) + " and " + head[-1]
+
+
+def url_link(url: object, label: str = "Open link") -> str | None:
+    """A clickable `<url|label>` for http(s) URLs; anything else shown as escaped text."""
+    text = as_text(url).strip()
+    if not text:
+        return None
+    if _URL.fullmatch(text) and len(text) <= 2000:
+        return f"<{text.replace('&', '&amp;')}|{escape(label)}>"
+    return escape_clip(text, 500, one_line=True)
+
+
+def utc_text(at: datetime | None) -> str:
+    if not isinstance(at, datetime):
+        return NO_TIME
+    return timezones.format_local(at, "UTC")
+
+
+def slack_date(at: datetime | None, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A Slack date token: each reader sees `at` in their own zone; UTC as the fallback."""
+    if not isinstance(at, datetime):
+        return NO_TIME
+    stamp = int(timezones.utc(at).timestamp())
+    return f"<!date^{stamp}^{fmt}|{utc_text(at)}>"
+
+
+def severity_label(severity: object) -> str:
+    """"SEV1", plain text (escape it for mrkdwn with `severity_mrkdwn`)."""
+    return clip(as_text(severity).strip().upper() or "SEV?", 12)
+
+
+def severity_mrkdwn(severity: object) -> str:
+    return escape(severity_label(severity))
+
+
+def _percent(confidence: float | None) -> int | None:
+    if confidence is None:
+        return None
+    try:
+        c = float(confidence)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(c):
+        return None
+    if c <= 1.0:
+        c *= 100
+    return max(0, min(100, round(c)))
+
+
+def how_chosen(req: RequestView) -> str:
+    """How the language was chosen: "detected 93%", "set by requester", "fallback"."""
+    source = as_text(req.language_source).strip()
+    pct = _percent(req.confidence)
+    if source == "detected":
+        return f"detected {pct}%" if pct is not None else "detected"
+    if source == "explicit":
+        return "set by requester"
+    if source == "fallback":
+        guess = as_text(req.detected).strip()
+        if guess and guess != req.language:
+            extra = f" {pct}%" if pct is not None else ""
+            return f"fallback; best guess {language_name(guess)}{extra}"
+        return "fallback"
+    return clip(source, 40) or "unknown"
+
+
+def language_label(req: RequestView) -> str:
+    """"Arabic (detected 93%)" — plain text, callers escape."""
+    return f"{language_name(req.language)} ({how_chosen(req)})"
+
+
+def status_badge(req: RequestView) -> tuple[str, str]:
+    status = as_text(req.status).strip()
+    return _STATUS.get(status, (":grey_question:", clip(status.capitalize() or "Unknown", 40)))
+

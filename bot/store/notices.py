@@ -1,0 +1,51 @@
+"""Handoff and reminder bookkeeping: the per-team cursors and the once-only notices."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store.shift_tables import NoticeCursorRow, ShiftNoticeRow
+
+log = logging.getLogger(__name__)
+
+
+def lock_cursor(session: Session, team: str, kind: str, now: datetime) -> NoticeCursorRow:
+    """The (team, kind) cursor, locked FOR UPDATE; created at `now` on a team's first pass
+    (no flood of past notices)."""
+    row = session.get(NoticeCursorRow, (team, kind), with_for_update=True,
+                      populate_existing=True)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = NoticeCursorRow(team=team, kind=kind, through_utc=now)
+            session.add(row)
+        log.info("handoff notices of team %s (%s) start at %s", team, kind, now.isoformat())
+        return row
+    except IntegrityError:  # another worker created it first; take theirs
+        row = session.get(NoticeCursorRow, (team, kind), with_for_update=True,
+                          populate_existing=True)
+        assert row is not None
+        return row
+
+
+def advance_cursor(cursor: NoticeCursorRow, now: datetime) -> None:
+    cursor.through_utc = max(cursor.through_utc, now)
+
+
+def claim_notice(session: Session, team: str, user: str, rotation: str, kind: str,
+                 shift_start: datetime, now: datetime, sent: bool) -> bool:
+    """Insert the notice row; False when it exists already (someone else sent it): the
+    UNIQUE constraint makes each notice once-only."""
+    try:
+        with session.begin_nested():
+            session.add(ShiftNoticeRow(team=team, user=user, rotation=rotation, kind=kind,
+                                       shift_start_utc=shift_start, created_utc=now,
+                                       sent=sent))
+    except IntegrityError:
+        return False
+    return True
