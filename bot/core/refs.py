@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
-# {@U123} a person, {#C123} a channel, {!S123} a user group, {/oncall export} a command.
-REF = re.compile(r"\{([@#!/])([^{}\n]{1,200})\}")
+# {@U123} a person, {#C123} a channel, {!S123} a user group, {/oncall export} a command,
+# {^1767225600} an instant (Unix seconds), which each reader should see in their own zone.
+REF = re.compile(r"\{([@#!/^])([^{}\n]{1,200})\}")
 
 
 def person(user_id: str) -> str:
@@ -40,11 +42,21 @@ def command(text: str) -> str:
     return "{/" + text + "}"
 
 
+def moment(instant: datetime) -> str:
+    """An instant that each reader sees in their own time zone where the front end can."""
+    return "{^" + str(int(instant.timestamp())) + "}"
+
+
+def utc_text(seconds: str) -> str:
+    """A `moment` value as '2026-12-24 08:00 UTC' (the fallback every front end can show)."""
+    return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 Renderers = dict[str, Callable[[str], str]]
 
 
 def render(text: str, renderers: Renderers) -> str:
-    """Replace every reference with `renderers[kind](value)`; kinds are '@#!/'."""
+    """Replace every reference with `renderers[kind](value)`; kinds are '@#!/^'."""
     if "{" not in text:
         return text
     return REF.sub(lambda m: renderers[m.group(1)](m.group(2)), text)
@@ -55,6 +67,7 @@ _PLAIN: Renderers = {
     "#": lambda v: "#" + v,
     "!": lambda v: "@" + v,
     "/": lambda v: "/" + v,
+    "^": utc_text,
 }
 
 

@@ -144,12 +144,6 @@ def _local(instant: datetime, tz: str) -> str:
     return f"{loc:%a} {loc.day} {loc:%b %H:%M} {loc.tzname()}"
 
 
-def _utc_token(instant: datetime) -> str:
-    """A Slack date token: each reader sees their own zone; the fallback is UTC."""
-    fallback = timezones.utc(instant).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
 @dataclass(frozen=True)
 class _OpenRequest:
     id: int
@@ -340,7 +334,7 @@ class HandoffService:
             self._direct(session, a.user, self._reminder_text(roster, s, now), now)
             self._audit(session, team, "reminder_sent", now,
                         f"reminder DM to {refs.person(a.user)}: {a.rotation} ({a.tier}) starts "
-                        f"{_utc_token(a.start)}",
+                        f"{refs.moment(a.start)}",
                         {"user": a.user, "rotation": a.rotation,
                          "shift_start": a.start.isoformat()})
 
@@ -386,13 +380,13 @@ class HandoffService:
 
     def _channel_note(self, roster: Roster, instant: datetime, group: list[_Start],
                       requests: list[_OpenRequest]) -> str:
-        lines = [f"Handoff at {_utc_token(instant)}:"]
+        lines = [f"Handoff at {refs.moment(instant)}:"]
         for s in sorted(group, key=lambda g: (TIER_RANK.get(g.piece.tier, 9), g.piece.rotation)):
             a = s.piece
             spec = roster.specialist(a.user)
             langs = f", reads {'/'.join(spec.languages)}" if spec is not None else ""
             lines.append(f"- {a.rotation} ({a.tier}): {refs.people(s.outgoing)} -> "
-                         f"{refs.person(a.user)}{langs}, until {_utc_token(s.until)}")
+                         f"{refs.person(a.user)}{langs}, until {refs.moment(s.until)}")
         waiting = [r for r in requests if r.status == "open"]
         if waiting:
             lines.append("Open requests: " + ", ".join(f"T-{r.id} ({r.language})"

@@ -42,11 +42,14 @@ _SLACK_REFS: refs.Renderers = {
     "#": lambda v: f"<#{v}>",
     "!": lambda v: f"<!subteam^{v}>",
     "/": lambda v: f"`/{v}`",
+    # Slack shows a date token in the reader's own zone; the fallback is UTC.
+    "^": lambda v: f"<!date^{v}^{{date_short_pretty}} {{time}}|{refs.utc_text(v)}>",
 }
 
 
 def from_neutral(text: str) -> str:
     """A service's text (bot/core/refs.py references) as Slack mrkdwn: people as <@U..>
-    mentions, channels as <#C..> links, groups as <!subteam^S..>, commands as `/cmd`.
+    mentions, channels as <#C..> links, groups as <!subteam^S..>, commands as `/cmd`,
+    instants as date tokens.
     Apply it only to text the bot wrote, never to what a person typed."""
     return refs.render(text, _SLACK_REFS)
