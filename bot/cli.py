@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.config import ConfigError, Settings
-from bot.core import timezones
+from bot.core import refs, timezones
 from bot.core.coverage import group_gaps
 from bot.core.roster import Assignment, Roster
 from bot.services import schedules as svc
@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         return COMMANDS[args.command](args, settings)
     except (ServiceError, ConfigError, UsageError) as err:
-        print(f"oncall-bot {args.command}: {err}", file=sys.stderr)
+        print(f"oncall-bot {args.command}: {refs.plain(str(err))}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
