@@ -100,6 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     def team_opt(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--team", help="team name (needed only when several are stored)")
 
+    def rotation_or_user(sp: argparse.ArgumentParser, rotation_help: str, user_help: str
+                         ) -> None:
+        g = sp.add_mutually_exclusive_group()
+        g.add_argument("--rotation", help=rotation_help)
+        g.add_argument("--user", help=user_help)
+
+    def day_span(sp: argparse.ArgumentParser, days: int) -> None:
+        sp.add_argument("--from", dest="start", type=_day, help="first day, UTC (default: today)")
+        sp.add_argument("--days", type=_positive, default=days,
+                        help=f"how many days (default {days})")
+
     w = sub.add_parser("who", help="who is on call at an instant, overall or for a language",
                        example="oncall-bot who --lang ar --at 2026-03-15T06:30Z")
     w.add_argument("--lang", type=_lang, help="ISO 639-1 language code, e.g. ar")
@@ -110,29 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("shifts", help="shifts between two dates, substitutions marked",
                        example="oncall-bot shifts --rotation emea --days 14 "
                                "(or --user U0AR00001 instead of --rotation, not both)")
-    g = s.add_mutually_exclusive_group()
-    g.add_argument("--rotation", help="one rotation's shifts")
-    g.add_argument("--user", help="one person's shifts (Slack user ID)")
-    s.add_argument("--from", dest="start", type=_day, help="first day, UTC (default: today)")
-    s.add_argument("--days", type=_positive, default=7, help="how many days (default 7)")
+    rotation_or_user(s, "one rotation's shifts", "one person's shifts (Slack user ID)")
+    day_span(s, 7)
     s.add_argument("--json", action="store_true", help="print a JSON document")
     team_opt(s)
 
     c = sub.add_parser("coverage", help="hours (UTC) when no on-call specialist reads a language",
                        example="oncall-bot coverage --from 2026-03-01 --days 30")
-    c.add_argument("--from", dest="start", type=_day, help="first day, UTC (default: today)")
-    c.add_argument("--days", type=_positive, default=14, help="how many days (default 14)")
+    day_span(c, 14)
     c.add_argument("--json", action="store_true", help="print a JSON document")
     team_opt(c)
 
     e = sub.add_parser("export-ics", help="an iCalendar file of the shifts on stdout",
                        example="oncall-bot export-ics --user U0AR00001 --days 30 > me.ics "
                                "(--rotation or --user, not both)")
-    g = e.add_mutually_exclusive_group()
-    g.add_argument("--rotation", help="one rotation")
-    g.add_argument("--user", help="one person (Slack user ID)")
-    e.add_argument("--from", dest="start", type=_day, help="first day, UTC (default: today)")
-    e.add_argument("--days", type=_positive, default=90, help="how many days (default 90)")
+    rotation_or_user(e, "one rotation", "one person (Slack user ID)")
+    day_span(e, 90)
     team_opt(e)
 
     sv = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode when "

@@ -8,44 +8,30 @@ import contextlib
 import json
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-from slack_sdk.signature import SignatureVerifier
 
 from bot.app.runtime import Runtime
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.demo import simulate
 from bot.demo.local_server import LocalServer
+from bot.demo.simulate import Response, SlackSimulator
 from bot.demo.slack_standin import SlackStandIn
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
 ROOT = Path(__file__).resolve().parents[1]
 SCHEDULES = ROOT / "schedules"
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def json(self):
-        return json.loads(self.body or b"null")
-
-    @property
-    def text(self) -> str:
-        return self.body.decode()
+REQUESTER = "U0REQ0001"
+SAFETY_DESK = "C0SAFETY1"
+# A slash command's default response_url: an address that answers nothing.
+NOWHERE = "https://hooks.slack.test/commands/T0/1/x"
 
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    sig = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
+    return simulate.sign(body, secret, timestamp)
 
 
 class Harness:
@@ -61,9 +47,11 @@ class Harness:
         self.database_url = database_url or f"sqlite:///{tmp_path / 'oncall.db'}"
         self.schedules = schedules
         self._public_port: int | None = _free_port() if public_url else None
+        # One simulator for the harness's life: trigger ids stay unique across restarts.
+        self.sim = SlackSimulator("http://127.0.0.1", SECRET, response_origin=self.standin.origin,
+                                  team_domain="safety", channel_name="safety-desk")
         self._boot()
         self.runtime.bootstrap(schedules)
-        self._triggers = 0
 
     def _boot(self) -> None:
         port = getattr(self, "_public_port", None)
@@ -73,6 +61,7 @@ class Harness:
                                  public_url=f"http://127.0.0.1:{port}" if port else None)
         self.runtime = Runtime(self.settings, clock=self.clock, **self._runtime_options)
         self.server = LocalServer(self.runtime.wsgi, port=port or 0).start()
+        self.sim.base_url = self.server.url
 
     def restart(self) -> None:
         """Stop the app (not gracefully: nothing is flushed) and start a fresh one."""
@@ -89,88 +78,34 @@ class Harness:
     # -- requests as Slack sends them -----------------------------------------------------
 
     def post(self, body: bytes, content_type: str, headers: dict | None = None) -> Response:
-        hdrs = {"Content-Type": content_type, **sign(body), **(headers or {})}
-        req = urllib.request.Request(self.server.url + "/slack/events", data=body,
-                                     headers=hdrs, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return Response(r.status, r.read())
-        except urllib.error.HTTPError as err:
-            return Response(err.code, err.read())
+        return self.sim.post(body, content_type, headers)
 
     def trigger_id(self) -> str:
-        self._triggers += 1
-        return f"{self._triggers}.1111.trigger{self._triggers:06d}"
+        return self.sim.trigger_id()
 
-    def command(self, command: str, text: str, user: str = "U0REQ0001",
-                channel: str = "C0SAFETY1", trigger_id: str | None = None,
+    def command(self, command: str, text: str, user: str = REQUESTER,
+                channel: str = SAFETY_DESK, trigger_id: str | None = None,
                 headers: dict | None = None, response_url: str | None = None) -> Response:
         """`response_url`: where the app's `respond()` goes (default: an address that
         answers nothing; `self.standin.origin + "/response/..."` with
         `capture_responses()` to see what is posted)."""
-        form = {
-            "token": "legacy", "team_id": "T0STANDIN", "team_domain": "safety",
-            "channel_id": channel, "channel_name": "safety-desk", "user_id": user,
-            "user_name": user.lower(), "command": command, "text": text,
-            "api_app_id": "A0ONCALL01", "is_enterprise_install": "false",
-            "response_url": response_url or "https://hooks.slack.test/commands/T0/1/x",
-            "trigger_id": trigger_id or self.trigger_id(),
-        }
-        body = urllib.parse.urlencode(form).encode()
-        return self.post(body, "application/x-www-form-urlencoded", headers)
-
-    def _interactive(self, payload: dict, headers: dict | None = None) -> Response:
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
-        return self.post(body, "application/x-www-form-urlencoded", headers)
+        return self.sim.command(command, text, user, channel, trigger_id, headers,
+                                response_url or NOWHERE)
 
     def click(self, action_id: str, value: str, user: str, channel: str | None = None,
               message_ts: str = "1767225600.000100") -> Response:
-        return self._interactive({
-            "type": "block_actions", "team": {"id": "T0STANDIN", "domain": "safety"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
-            "api_app_id": "A0ONCALL01", "token": "legacy", "trigger_id": self.trigger_id(),
-            "container": {"type": "message", "message_ts": message_ts,
-                          "channel_id": channel or f"D{user}", "is_ephemeral": False},
-            "channel": {"id": channel or f"D{user}", "name": "directmessage"},
-            "message": {"type": "message", "ts": message_ts, "text": "page"},
-            "response_url": f"{self.standin.origin}/response/{self._triggers}",
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "page_actions",
-                         "value": value, "action_ts": f"{time.time():.6f}"}],
-        })
+        return self.sim.click(action_id, value, user, channel, message_ts)
 
     def submit_view(self, callback_id: str, values: dict, user: str,
                     private_metadata: str = "", view_id: str = "V0VIEW0001") -> Response:
-        return self._interactive({
-            "type": "view_submission", "team": {"id": "T0STANDIN", "domain": "safety"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
-            "api_app_id": "A0ONCALL01", "token": "legacy", "trigger_id": self.trigger_id(),
-            "view": {"id": view_id, "team_id": "T0STANDIN", "type": "modal",
-                     "callback_id": callback_id, "private_metadata": private_metadata,
-                     "state": {"values": values}, "hash": "1.abc",
-                     "title": {"type": "plain_text", "text": "x"}},
-            "response_urls": [],
-        })
+        return self.sim.submit_view(callback_id, values, user, private_metadata, view_id)
 
     def message_shortcut(self, user: str, channel: str, message_ts: str, text: str
                          ) -> Response:
-        return self._interactive({
-            "type": "message_action", "callback_id": "escalate_message",
-            "team": {"id": "T0STANDIN", "domain": "safety"},
-            "user": {"id": user, "name": user.lower()}, "channel": {"id": channel,
-                                                                    "name": "general"},
-            "trigger_id": self.trigger_id(), "message_ts": message_ts, "token": "legacy",
-            "message": {"type": "message", "user": "U0OTHER01", "ts": message_ts,
-                        "text": text},
-            "response_url": f"{self.standin.origin}/response/shortcut",
-        })
+        return self.sim.message_shortcut("escalate_message", user, channel, message_ts, text)
 
     def event(self, event: dict, event_id: str, headers: dict | None = None) -> Response:
-        body = json.dumps({
-            "token": "legacy", "team_id": "T0STANDIN", "api_app_id": "A0ONCALL01",
-            "event": event, "type": "event_callback", "event_id": event_id,
-            "event_time": int(time.time()),
-        }).encode()
-        return self.post(body, "application/json", headers)
+        return self.sim.event(event, event_id, headers)
 
     # -- time -----------------------------------------------------------------------------
 
@@ -194,10 +129,7 @@ class Harness:
 
     def pages_to(self, user: str) -> list[dict]:
         """Page DMs (messages with the Acknowledge button) a user received."""
-        return [m for m in self.dms(user)
-                if any(el.get("action_id") == "page_ack"
-                       for b in m.get("blocks") or [] for el in b.get("elements", []))
-                or "page_ack" in json.dumps(m.get("blocks") or [])]
+        return [m for m in self.dms(user) if "page_ack" in json.dumps(m.get("blocks") or [])]
 
     def wait_for_page(self, user: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
         self.standin.wait_for(lambda c: c.method == "chat.postMessage"
@@ -292,33 +224,18 @@ class HarnessTools:
 
     # -- request bodies -----------------------------------------------------------------
 
-    def command_body(self, command: str, text: str, user: str = "U0REQ0001",
-                     channel: str = "C0SAFETY1", trigger_id: str = "9.9999.trigger") -> bytes:
+    def command_body(self, command: str, text: str, user: str = REQUESTER,
+                     channel: str = SAFETY_DESK, trigger_id: str = "9.9999.trigger") -> bytes:
         """The form body of a slash command, for tests that sign it themselves."""
-        return urllib.parse.urlencode({
-            "token": "legacy", "team_id": "T0STANDIN", "team_domain": "safety",
-            "channel_id": channel, "channel_name": "safety-desk", "user_id": user,
-            "user_name": user.lower(), "command": command, "text": text,
-            "api_app_id": "A0ONCALL01", "is_enterprise_install": "false",
-            "response_url": "https://hooks.slack.test/commands/T0/1/x",
-            "trigger_id": trigger_id,
-        }).encode()
+        return self.sim.command_body(command, text, user, channel, trigger_id, NOWHERE)
 
     def last_trigger_id(self) -> str:
         """The trigger_id of the last interaction sent (same format as trigger_id())."""
-        n = self._triggers
-        return f"{n}.1111.trigger{n:06d}"
+        return self.sim.last_trigger_id
 
     def post_raw(self, body: bytes, content_type: str, headers: dict[str, str]) -> Response:
         """POST to /slack/events with exactly these headers (no signing added)."""
-        req = urllib.request.Request(self.server.url + "/slack/events", data=body,
-                                     headers={"Content-Type": content_type, **headers},
-                                     method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return Response(r.status, r.read())
-        except urllib.error.HTTPError as err:
-            return Response(err.code, err.read())
+        return self.sim.post_raw(body, content_type, headers)
 
     # -- the Slack side -------------------------------------------------------------------
 
@@ -332,20 +249,9 @@ class HarnessTools:
     def fail_posts_to(self, channel: str, error: str, count: int = 1) -> None:
         """The next `count` chat.postMessage calls to `channel` (and only those) get
         `{"ok": false, "error": error}`, as Slack answers a bad channel; other calls
-        are served as usual. (`fail_next` cannot aim at one channel.)"""
-        from bot.demo import slack_standin as standin_module
-
-        methods = self.standin._methods  # noqa: SLF001 - test-only hook on the stand-in
-        original = methods["chat.postMessage"]
-        left = [count]
-
-        def post(params: dict) -> dict:
-            if left[0] > 0 and params.get("channel") == channel:
-                left[0] -= 1
-                raise standin_module._ApiError(error)  # noqa: SLF001
-            return original(params)
-
-        methods["chat.postMessage"] = post
+        are served as usual."""
+        self.standin.fail_next("chat.postMessage", status=200, error=error, count=count,
+                               where={"channel": channel})
 
     def posts(self, channel: str | None = None, ok: bool = True) -> list:
         """chat.postMessage calls (successful ones unless ok=False), optionally to one
@@ -443,8 +349,8 @@ class HarnessTools:
         from bot.store.paging_tables import RequestRow
 
         with self.runtime.sessions() as session:
-            rows = session.scalars(select(RequestRow).order_by(RequestRow.id)).all()
-            return [self.runtime.paging._view(session, r) for r in rows]  # noqa: SLF001
+            ids = session.scalars(select(RequestRow.id).order_by(RequestRow.id)).all()
+        return [self.runtime.paging.request_view(request_id) for request_id in ids]
 
     def db_pages(self, request_id: int | None = None) -> list:
         """(user, round, step, source, state, needs_translation) of every page row."""
@@ -491,19 +397,14 @@ class OncallTools:
         """From now on, what the app posts to a `response_url` (the ones `click` hands
         out point at the stand-in) is answered 200 and recorded, in order, in the list
         returned (the stand-in alone records no body for them). See `wait_response`."""
-        from bot.demo import slack_standin as standin_module
-
         seen: list[dict] = []
-        original = self.standin._handle  # noqa: SLF001 - test-only hook on the stand-in
 
-        def handle(path, headers, body, arrived, thread_id):
-            if path.startswith("/response/"):
-                with contextlib.suppress(ValueError):
-                    seen.append(json.loads(body or b"{}"))
-                return standin_module._json_outcome(200, {"ok": True})  # noqa: SLF001
-            return original(path, headers, body, arrived, thread_id)
+        def record(body: bytes) -> dict:
+            with contextlib.suppress(ValueError):
+                seen.append(json.loads(body or b"{}"))
+            return {"ok": True}
 
-        self.standin._handle = handle  # noqa: SLF001
+        self.standin.serve_path("/response/", record)
         self._responses = seen
         return seen
 

@@ -411,3 +411,35 @@ def test_stop_is_clean_and_fast() -> None:
     assert time.monotonic() - started < 1
     with pytest.raises(RuntimeError):
         _ = slack.url
+
+
+def test_a_fault_can_aim_at_one_channel(slack: SlackStandIn, client: WebClient) -> None:
+    slack.fail_next("chat.postMessage", status=200, error="channel_not_found",
+                    where={"channel": "C0GONE"})
+    client.chat_postMessage(channel="C0OTHER", text="passes the fault by")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C0GONE", text="hit")
+    assert refused.value.response["error"] == "channel_not_found"
+    client.chat_postMessage(channel="C0GONE", text="used up")
+    assert [m["text"] for m in slack.messages_to("C0GONE")] == ["used up"]
+    assert [c.injected for c in slack.calls_to("chat.postMessage")] == [False, True, False]
+
+
+def test_serve_path_answers_and_records_other_addresses(slack: SlackStandIn) -> None:
+    def post(path: str, body: bytes) -> tuple[int, dict]:
+        conn = http.client.HTTPConnection("127.0.0.1", slack.port, timeout=5)
+        try:
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            return r.status, json.loads(r.read())
+        finally:
+            conn.close()
+
+    assert post("/response/1", b'{"text": "early"}') == (
+        404, {"ok": False, "error": "unknown_path"})
+    seen: list[bytes] = []
+    slack.serve_path("/response/", lambda body: seen.append(body) or {"ok": True})
+    assert post("/response/2", b'{"text": "hello"}') == (200, {"ok": True})
+    assert seen == [b'{"text": "hello"}']
+    assert [(c.method, c.status) for c in slack.calls] == [
+        ("/response/1", 404), ("/response/2", 200)]

@@ -411,34 +411,34 @@ def test_cache_key_follows_py3langid_and_its_model() -> None:
 
     import py3langid.langid
 
-    from bot.language import detector as language
+    from bot.language import tables
 
     model = Path(py3langid.langid.MODEL_DIR, py3langid.langid.MODEL_FILE).stat()
-    key = language._cache_key()
-    assert key.startswith(f"py3langid-{metadata.version('py3langid')}-f{language._FORMAT}-")
+    key = tables._cache_key()
+    assert key.startswith(f"py3langid-{metadata.version('py3langid')}-f{tables._FORMAT}-")
     assert key.endswith(f"-{model.st_size}-{model.st_mtime_ns}")
 
 
 def test_a_new_key_builds_a_new_cache(cache_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.language import detector as language
+    from bot.language import tables
 
-    first = language.ensure_cache()
-    assert first.parent == cache_root and language._read_meta(first) is not None
+    first = tables.ensure_cache()
+    assert first.parent == cache_root and tables._read_meta(first) is not None
     built = (first / "meta.json").stat().st_mtime_ns
-    assert language.ensure_cache() == first  # found, not rebuilt
+    assert tables.ensure_cache() == first  # found, not rebuilt
     assert (first / "meta.json").stat().st_mtime_ns == built
 
-    monkeypatch.setattr(language, "_py3langid_version", lambda package: "99.0")  # an upgrade
-    second = language.ensure_cache()
+    monkeypatch.setattr(tables, "_py3langid_version", lambda package: "99.0")  # an upgrade
+    second = tables.ensure_cache()
     assert second != first and "-99.0-" in second.name
-    assert language._read_meta(second) is not None and language._read_meta(first) is not None
-    meta = language._read_meta(second)
+    assert tables._read_meta(second) is not None and tables._read_meta(first) is not None
+    meta = tables._read_meta(second)
     assert len(meta["classes"]) == len(meta["pc"]) == 142 and "sr" in meta["classes"]
     assert _leftovers(cache_root) == []
 
 
 def test_concurrent_builds_both_succeed(cache_root: Path, tmp_path: Path) -> None:
-    from bot.language import detector as language
+    from bot.language import tables
 
     env = {**os.environ, "ONCALL_CACHE_DIR": str(cache_root)}
     code = "from bot.language.detector import ensure_cache; print(ensure_cache())"
@@ -446,25 +446,25 @@ def test_concurrent_builds_both_succeed(cache_root: Path, tmp_path: Path) -> Non
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
     paths = {out.strip() for out, _ in outputs}
-    assert len(paths) == 1 and language._read_meta(Path(paths.pop())) is not None
+    assert len(paths) == 1 and tables._read_meta(Path(paths.pop())) is not None
     assert _leftovers(cache_root) == []
 
     # Without the lock (two builders started directly): one rename wins, the other
     # process discards its copy, and both succeed.
-    target = tmp_path / "raced" / language._cache_key()
-    code = ("from bot.language.detector import _main; "
-            f"_main(['build-cache', '--dir', {str(target)!r}])")
+    target = tmp_path / "raced" / tables._cache_key()
+    code = ("from bot.language.tables import main; "
+            f"main(['build-cache', '--dir', {str(target)!r}])")
     procs = [_python(code, env) for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
-    assert language._read_meta(target) is not None
+    assert tables._read_meta(target) is not None
     assert _leftovers(target.parent) == []
 
 
 def test_a_damaged_cache_is_rebuilt(cache_root: Path) -> None:
-    from bot.language import detector as language
+    from bot.language import tables
 
-    directory = language.ensure_cache()
+    directory = tables.ensure_cache()
     meta = json.loads((directory / "meta.json").read_text("utf-8"))
 
     def missing_file() -> None:
@@ -482,9 +482,9 @@ def test_a_damaged_cache_is_rebuilt(cache_root: Path) -> None:
 
     for damage in (missing_file, truncated_file, garbage_meta, no_meta):
         damage()
-        assert language._read_meta(directory) is None, damage.__name__
-        assert language.ensure_cache() == directory
-        assert language._read_meta(directory) == meta, damage.__name__
+        assert tables._read_meta(directory) is None, damage.__name__
+        assert tables.ensure_cache() == directory
+        assert tables._read_meta(directory) == meta, damage.__name__
     assert _leftovers(cache_root) == []
 
     # A fresh process meeting a damaged cache rebuilds it and detects.
@@ -496,7 +496,7 @@ def test_a_damaged_cache_is_rebuilt(cache_root: Path) -> None:
     proc = _python(code, {**os.environ, "ONCALL_CACHE_DIR": str(cache_root)})
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
-    assert out.strip() == "es" and language._read_meta(directory) is not None
+    assert out.strip() == "es" and tables._read_meta(directory) is not None
 
 
 def test_an_unwritable_cache_dir_falls_back_to_tmp(
@@ -504,13 +504,13 @@ def test_an_unwritable_cache_dir_falls_back_to_tmp(
 ) -> None:
     import tempfile
 
-    from bot.language import detector as language
+    from bot.language import tables
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory", "utf-8")
     monkeypatch.setenv("ONCALL_CACHE_DIR", str(blocker / "cache"))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    directory = language.ensure_cache()
+    directory = tables.ensure_cache()
     assert directory.parent == tmp_path / "tmp" / f"oncall-bot-{os.getuid()}"
-    assert language._read_meta(directory) is not None
+    assert tables._read_meta(directory) is not None
