@@ -14,7 +14,8 @@ from bot.core.edits import EditError
 from bot.core.model import Override, Rotation, Specialist, Team, TimeOff
 from bot.core.roster import Roster
 from bot.core.timezones import UTC
-from bot.schedules.yaml_io import dump_team, load_team_file, parse_team
+from bot.schedules.reader import load_team_file, parse_team
+from bot.schedules.writer import dump_team
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schedules" / "safety-escalations.yaml"
 T0 = datetime(2026, 2, 2, tzinfo=UTC)
