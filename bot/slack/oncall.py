@@ -16,7 +16,8 @@ from datetime import date, datetime, timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
-from bot.core.edits import EditError, parse_rotation_options
+from bot.core.edit_options import parse_rotation_options
+from bot.core.edits import EditError
 from bot.core.roster import Roster
 from bot.services import schedules as schedule_svc
 from bot.services.errors import ServiceError
