@@ -33,6 +33,18 @@ class EntryReader(FieldReader):
         self.rotation_zones: dict[str, str | None] = {}
         self.user_zones: dict[str, str] = {}
 
+    def first_time(
+        self, node: ScalarNode, path: str, first_line: dict[str, int | None], message: str
+    ) -> bool:
+        """Whether a key value (an id, a name) is new; a repeat is reported with `message`
+        (which has {raw} and {first}, the line of the first one)."""
+        raw = node.value
+        if raw in first_line:
+            self.err(node, path, message.format(raw=raw, first=first_line[raw]))
+            return False
+        first_line[raw] = line_of(node)
+        return True
+
     # specialists ----------------------------------------------------------------------------
 
     def specialists(
@@ -59,18 +71,14 @@ class EntryReader(FieldReader):
                 continue
             sid = self.user_id(f["id"][1], f"{path}.id") if "id" in f else None
             if "id" in f and isinstance(f["id"][1], ScalarNode):
-                raw = f["id"][1].value
-                if raw in first_line:
-                    self.err(
-                        f["id"][1],
-                        f"{path}.id",
-                        f"duplicate specialist id '{raw}' (first on line {first_line[raw]}); "
-                        "list each specialist once and put them in several rotations instead",
-                    )
-                    sid = None
+                if self.first_time(
+                    f["id"][1], f"{path}.id", first_line,
+                    "duplicate specialist id '{raw}' (first on line {first}); "
+                    "list each specialist once and put them in several rotations instead",
+                ):  # fmt: skip
+                    self.known_users.add(f["id"][1].value)
                 else:
-                    first_line[raw] = line_of(f["id"][1])
-                    self.known_users.add(raw)
+                    sid = None
             name = self.text(f["name"][1], f"{path}.name", "Layla Haddad") if "name" in f else None
             tz = self.zone(f["timezone"][1], f"{path}.timezone") if "timezone" in f else None
             if tz is not None and "id" in f and isinstance(f["id"][1], ScalarNode):
@@ -140,18 +148,14 @@ class EntryReader(FieldReader):
             )
             tz = self.zone(f["timezone"][1], f"{path}.timezone") if "timezone" in f else None
             if "name" in f and isinstance(f["name"][1], ScalarNode):
-                raw = f["name"][1].value
-                if raw in first_line:
-                    self.err(
-                        f["name"][1],
-                        f"{path}.name",
-                        f"duplicate rotation name '{raw}' (first on line {first_line[raw]}); "
-                        "give each rotation its own name, e.g. emea-2",
-                    )
-                    name = None
+                if self.first_time(
+                    f["name"][1], f"{path}.name", first_line,
+                    "duplicate rotation name '{raw}' (first on line {first}); "
+                    "give each rotation its own name, e.g. emea-2",
+                ):  # fmt: skip
+                    self.rotation_zones[f["name"][1].value] = tz
                 else:
-                    first_line[raw] = line_of(f["name"][1])
-                    self.rotation_zones[raw] = tz
+                    name = None
             shift = self.shift(f["shift"][1], f"{path}.shift") if "shift" in f else None
             days: frozenset[int] | None = frozenset(range(7))
             if "days" in f:
