@@ -67,7 +67,8 @@ from bench.team_gen import generate_team
 from bot.core.model import EscalationPolicy, EscalationStep, Team
 from bot.demo.simulate import EVENTS_PATH, SlackSimulator, sign
 from bot.demo.slack_standin import Call, SlackStandIn
-from bot.schedules.yaml_io import dump_team, parse_team
+from bot.schedules.reader import parse_team
+from bot.schedules.writer import dump_team
 
 SECRET = "bench-signing-secret-not-a-real-one"
 BOT_TOKEN = "xoxb-bench"

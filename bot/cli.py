@@ -208,7 +208,7 @@ def _roster(args, settings: Settings) -> Roster:
 
 
 def _bootstrap(sf, path: Path) -> None:
-    from bot.schedules.yaml_io import ScheduleError, load_schedules
+    from bot.schedules.reader import ScheduleError, load_schedules
 
     if not path.exists():
         raise UsageError(f"the database holds no team and {path} does not exist; "
@@ -410,7 +410,8 @@ def cmd_export_ics(args, settings: Settings) -> int:
 
 
 def cmd_schedules(args, settings: Settings) -> int:
-    from bot.schedules.yaml_io import ScheduleError, dump_team, load_schedules
+    from bot.schedules.reader import ScheduleError, load_schedules
+    from bot.schedules.writer import dump_team
 
     if args.action is None:
         raise UsageError("say what to do: validate, import or export; "

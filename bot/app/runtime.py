@@ -195,7 +195,7 @@ class Runtime:
 def bootstrap(sessions, reads, path: Path) -> list[str]:
     """Import the schedules at `path` when the database holds no team yet; the names
     of the teams imported."""
-    from bot.schedules.yaml_io import load_schedules
+    from bot.schedules.reader import load_schedules
 
     if schedule_svc.team_names(reads):
         return []

@@ -1,11 +1,13 @@
 """Rules every team must satisfy, and what an edit does to coverage and to people's shifts.
 
-- `validate_team(team)`: the domain-level rules of the YAML validator (`schedules_io`)
+- `validate_team(team)`: the domain-level rules of the YAML reader (`bot.schedules`)
   that a `Team` value can break: duplicate names, unknown members and users, languages
   outside the team's list, unknown zones, empty or inverted intervals, escalation
   policies that cannot run. Edits made from Slack go through it, so a team edited there
   is one `schedules validate` would accept. (The YAML parser reports with file and line;
   here the messages name the entry instead.)
+- `integrity_problems(team)`: the subset the store relies on (unique keys, references
+  that resolve, aware intervals); `save_team` refuses a team that breaks one.
 - `coverage_loss(before, after, start, end)`: where an edit leaves a language with
   nobody on call that had someone before; swaps, cover and time off are refused on it.
 - `changed_shifts(before, after, start, end)`: per person, readable lines about the
@@ -16,13 +18,11 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.core import intervals, timezones
+from bot.core import intervals, parsers, timezones
 from bot.core.intervals import Interval
 from bot.core.model import SEVERITIES, STEP_KINDS, TIERS, Team
 from bot.core.roster import Roster
@@ -32,28 +32,10 @@ __all__ = [
     "changed_shifts",
     "coverage_loss",
     "format_span",
+    "integrity_problems",
     "language_label",
     "validate_team",
 ]
-
-USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
-CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
-GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-LANGUAGE = re.compile(r"[a-z]{2}")
-HOLIDAYS = re.compile(r"[A-Z]{2,3}(-[A-Za-z0-9]+)?")
-HANDOFF_N = re.compile(r"([0-9]+)d")
-
-
-def handoff_days(text: str) -> int | None:
-    """'daily' -> 1, 'weekly' -> 7, '3d' -> 3; None for anything else."""
-    v = text.strip().lower()
-    if v == "daily":
-        return 1
-    if v == "weekly":
-        return 7
-    m = HANDOFF_N.fullmatch(v)
-    return int(m.group(1)) if m and int(m.group(1)) >= 1 else None
 
 # English names for messages ("Arabic (ar)"); other codes are shown as they are.
 LANGUAGE_NAMES = {
@@ -75,16 +57,25 @@ def language_label(code: str) -> str:
 # -- validation --------------------------------------------------------------------------------
 
 
-def validate_team(team: Team) -> list[str]:
-    """Every rule the team breaks, one readable line each; empty when it is valid."""
-    out: list[str] = []
-    out += _team_header(team)
-    known = _specialists(team, out)
-    rotation_names = _rotations(team, known, out)
+def integrity_problems(team: Team) -> list[str]:
+    """The rules a stored team must keep for its rows to point at each other: unique keys,
+    references that resolve, aware non-empty intervals, storable numbers. Empty when
+    the team can be stored (the store refuses it otherwise)."""
+    out = _unique(team)
+    known = {s.id for s in team.specialists}
+    rotation_names = {r.name for r in team.rotations}
+    for r in team.rotations:
+        where = f"rotation {r.name}"
+        out += [f"{where}: member '{u}' is not a specialist of the team"
+                for u in r.members if u not in known]
+        if r.handoff_days < 1:
+            out.append(f"{where}: handoff must be daily, weekly or every N days with N >= 1")
+        if any(not 0 <= d <= 6 for d in r.days):
+            out.append(f"{where}: days must be weekdays mon..sun")
     for i, o in enumerate(team.overrides):
         where = f"override {i + 1} ({o.rotation}, {o.user})"
         if o.rotation not in rotation_names:
-            out.append(f"{where}: unknown rotation '{o.rotation}'")
+            out.append(f"{where}: unknown rotation '{o.rotation}' (no such rotation in the team)")
         if o.user not in known:
             out.append(f"{where}: '{o.user}' is not a specialist of the team")
         out += _interval(where, o.start, o.end)
@@ -93,47 +84,66 @@ def validate_team(team: Team) -> list[str]:
         if t.user not in known:
             out.append(f"{where}: '{t.user}' is not a specialist of the team")
         out += _interval(where, t.start, t.end)
-    out += _escalation(team)
+    for sev, policy in team.policies:
+        if policy.repeat < 0:
+            out.append(f"policy {sev}: repeat must be a whole number >= 0")
+        for i, step in enumerate(policy.steps):
+            w = step.wait
+            if w is not None and (w < timedelta(0) or w % timedelta(seconds=1)):
+                out.append(f"policy {sev} step {i + 1}: wait {w} must be whole seconds, "
+                           "not negative")
+    return out
+
+
+def validate_team(team: Team) -> list[str]:
+    """Every rule the team breaks, one readable line each; empty when it is valid."""
+    return [*_team_header(team), *_specialists(team), *_rotations(team),
+            *integrity_problems(team), *_escalation(team)]
+
+
+def _unique(team: Team) -> list[str]:
+    out = [f"specialist {u}: listed twice (duplicate id); each specialist is listed once"
+           for u in _duplicates(s.id for s in team.specialists)]
+    out += [f"rotation {n}: there is already a rotation named '{n}'"
+            for n in _duplicates(r.name for r in team.rotations)]
+    out += [f"manager '{m}' is listed twice" for m in _duplicates(team.managers)]
+    out += [f"policy {sev} is defined twice" for sev in _duplicates(s for s, _ in team.policies)]
     return out
 
 
 def _team_header(team: Team) -> list[str]:
     out = []
-    if not NAME.fullmatch(team.name or ""):
+    if not parsers.NAME.fullmatch(team.name or ""):
         out.append(f"team name '{team.name}' must be 1-64 letters, digits, '-', '_' or '.'")
     if not team.languages:
         out.append("the team needs at least one language, e.g. languages: [en, es, ar]")
     for code in team.languages:
-        if not LANGUAGE.fullmatch(code):
+        if not parsers.is_language(code):
             out.append(f"team language '{code}' is not a two-letter ISO 639-1 code")
     out += [f"team language '{c}' is listed twice" for c in _duplicates(team.languages)]
     for label, value in (("intake_channel", team.intake_channel),
                          ("escalation_channel", team.escalation_channel)):
-        if not CHANNEL_ID.fullmatch(value or ""):
+        if not parsers.CHANNEL_ID.fullmatch(value or ""):
             out.append(f"{label} '{value}' is not a Slack channel ID (e.g. C0INTAKE01)")
     for m in team.managers:
-        if not USER_ID.fullmatch(m):
+        if not parsers.USER_ID.fullmatch(m):
             out.append(f"manager '{m}' is not a Slack user ID (e.g. U0MGR0001)")
-    out += [f"manager '{m}' is listed twice" for m in _duplicates(team.managers)]
-    if team.manager_group is not None and not GROUP_ID.fullmatch(team.manager_group):
+    if team.manager_group is not None and not parsers.GROUP_ID.fullmatch(team.manager_group):
         out.append(f"manager_group '{team.manager_group}' is not a Slack user group ID "
                    "(e.g. S0MGRGRP1)")
     return out
 
 
-def _specialists(team: Team, out: list[str]) -> set[str]:
+def _specialists(team: Team) -> list[str]:
+    out = []
     languages = set(team.languages)
     team_list = ", ".join(team.languages)
-    seen: set[str] = set()
     for s in team.specialists:
         who = f"specialist {s.id}"
-        if not USER_ID.fullmatch(s.id):
+        if not parsers.USER_ID.fullmatch(s.id):
             out.append(f"{who}: '{s.id}' is not a Slack user ID (U or W followed by capital "
                        "letters and digits, e.g. U0AR00001)")
-        if s.id in seen:
-            out.append(f"{who}: listed twice; each specialist is listed once")
-        seen.add(s.id)
-        if not s.name.strip() or any(unicodedata.category(c) in ("Cc", "Cs") for c in s.name):
+        if not s.name.strip() or not parsers.is_printable_line(s.name):
             out.append(f"{who}: name must be printable text on one line, e.g. Layla Haddad")
         if not timezones.is_valid_zone(s.timezone):
             out.append(f"{who}: unknown time zone '{s.timezone}'; use an IANA name such as "
@@ -150,22 +160,18 @@ def _specialists(team: Team, out: list[str]) -> set[str]:
                 out.append(f"{who}: backup language '{code}' is not one they read "
                            f"[{', '.join(s.languages)}]")
         out += [f"{who}: backup language '{c}' is listed twice" for c in _duplicates(s.backup)]
-        if s.holidays is not None and not HOLIDAYS.fullmatch(s.holidays):
+        if s.holidays is not None and not parsers.HOLIDAYS.fullmatch(s.holidays):
             out.append(f"{who}: holidays '{s.holidays}' is not a country code such as MX or "
                        "US-TX")
-    return seen
+    return out
 
 
-def _rotations(team: Team, known: set[str], out: list[str]) -> set[str]:
-    seen: set[str] = set()
+def _rotations(team: Team) -> list[str]:
+    out = []
     for r in team.rotations:
         where = f"rotation {r.name}"
-        if not NAME.fullmatch(r.name):
-            out.append(f"{where}: name must be 1-64 letters, digits, '-', '_' or '.', starting "
-                       "with a letter or digit (no spaces), e.g. emea-night")
-        if r.name in seen:
-            out.append(f"{where}: there is already a rotation named '{r.name}'")
-        seen.add(r.name)
+        if not parsers.NAME.fullmatch(r.name):
+            out.append(f"{where}: name must be {parsers.NAME_RULE}, e.g. emea-night")
         if not timezones.is_valid_zone(r.timezone):
             out.append(f"{where}: unknown time zone '{r.timezone}'; use an IANA name such as "
                        "Europe/Dublin")
@@ -173,17 +179,10 @@ def _rotations(team: Team, known: set[str], out: list[str]) -> set[str]:
             out.append(f"{where}: the shift is local wall-clock time, without a zone")
         if not r.days:
             out.append(f"{where}: needs at least one day on which shifts start, e.g. mon-fri")
-        if any(not 0 <= d <= 6 for d in r.days):
-            out.append(f"{where}: days must be weekdays mon..sun")
-        if r.handoff_days < 1:
-            out.append(f"{where}: handoff must be daily, weekly or every N days with N >= 1")
         if r.tier not in TIERS:
             out.append(f"{where}: unknown tier '{r.tier}'; allowed: {', '.join(TIERS)}")
-        for u in r.members:
-            if u not in known:
-                out.append(f"{where}: member '{u}' is not a specialist of the team")
         out += [f"{where}: member '{u}' is listed twice" for u in _duplicates(r.members)]
-    return seen
+    return out
 
 
 def _escalation(team: Team) -> list[str]:
@@ -194,15 +193,12 @@ def _escalation(team: Team) -> list[str]:
     named = [sev for sev, _ in team.policies]
     if named and team.default_severity not in named:
         out.append(f"default_severity '{team.default_severity}' has no policy")
-    out += [f"policy {sev} is defined twice" for sev in _duplicates(named)]
     has_managers = bool(team.managers) or team.manager_group is not None
     for sev, policy in team.policies:
         if sev not in SEVERITIES:
             out.append(f"policy '{sev}': unknown severity; allowed: {', '.join(SEVERITIES)}")
         if not policy.steps:
             out.append(f"policy {sev}: needs at least one step")
-        if policy.repeat < 0:
-            out.append(f"policy {sev}: repeat must be a whole number >= 0")
         for i, step in enumerate(policy.steps):
             where = f"policy {sev} step {i + 1}"
             if step.notify not in STEP_KINDS:
@@ -220,7 +216,8 @@ def _escalation(team: Team) -> list[str]:
 def _interval(where: str, start: datetime, end: datetime) -> list[str]:
     for dt in (start, end):
         if dt.tzinfo is None or dt.utcoffset() is None:
-            return [f"{where}: {dt.isoformat()} has no time zone (aware UTC expected)"]
+            return [f"{where}: naive datetime {dt.isoformat()} has no time zone "
+                    "(aware UTC expected)"]
     if end <= start:
         return [f"{where}: ends at {end.isoformat()}, not after its start {start.isoformat()}"]
     return []

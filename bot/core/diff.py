@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from bot.core import timezones
+from bot.core import parsers, timezones
 from bot.core.model import (
     WEEKDAYS,
     EscalationPolicy,
@@ -296,14 +296,7 @@ def _policies(team: Team) -> list[tuple[str, EscalationPolicy]]:
 
 
 def _wait(d: timedelta | None) -> str:
-    if d is None:
-        return ""
-    secs = int(d.total_seconds())
-    if secs % 3600 == 0:
-        return f" {secs // 3600}h"
-    if secs % 60 == 0:
-        return f" {secs // 60}m"
-    return f" {secs}s"
+    return "" if d is None else " " + parsers.format_duration(d)
 
 
 def _steps(p: EscalationPolicy) -> str:

@@ -10,24 +10,22 @@ Positions in rotations are 1-based, as people type them (`rotation move emea @u 
 puts them first). Times are aware UTC datetimes; local-time resolution is done by
 the caller, which knows whose zone applies.
 
-Also here: parsers for slash-command values (`shift=08:00-16:00`, `days=mon-fri`,
-`handoff=3d`, ...) with the same rules and wording as the YAML schema, and the
-YAML-shaped dicts of entries that the audit trail records as "before"/"after".
+Also here: the YAML-shaped dicts of entries that the audit trail records as
+"before"/"after". Slash-command option text becomes edit arguments in `edit_options`.
 Pure: no I/O.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.core import timezones
-from bot.core.checks import LANGUAGE, NAME, USER_ID, handoff_days, validate_team
+from bot.core import parsers, timezones
+from bot.core.checks import validate_team
 from bot.core.model import TIERS, WEEKDAYS, Override, Rotation, Specialist, Team, TimeOff
+from bot.core.parsers import ParseError
 
 ALL_DAYS = frozenset(range(7))
 
@@ -50,10 +48,6 @@ EXAMPLES = {
 ROTATION_KEYS = ("name", "timezone", "shift", "days", "handoff", "start", "tier")
 _FIELDS = ("name", "timezone", "shift_start", "shift_end", "days", "handoff_days", "start",
            "tier", "members")
-_SHIFT = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?")
-_HANDOFF_N = re.compile(r"([0-9]+)d")
 
 
 class EditError(ValueError):
@@ -103,7 +97,7 @@ def set_rotation(team: Team, name: str, /, **fields: Any) -> Team:
     unknown = [k for k in fields if k not in _FIELDS]
     if unknown:
         raise EditError(f"unknown setting '{unknown[0]}'; settings: {', '.join(ROTATION_KEYS)}"
-                        f"{_suggest(unknown[0], ROTATION_KEYS)}; e.g. {ex}")
+                        f"{did_you_mean(unknown[0], ROTATION_KEYS)}; e.g. {ex}")
     if not fields:
         raise EditError(f"say what to change as key=value (keys: {', '.join(ROTATION_KEYS)}); "
                         f"e.g. {ex}")
@@ -250,7 +244,7 @@ def set_specialist(team: Team, user: str, languages: Iterable[str] | None = None
     Someone not yet a specialist is added when both languages and timezone are given
     (their name defaults to the user ID)."""
     ex = EXAMPLES["specialist"]
-    if not USER_ID.fullmatch(user):
+    if not parsers.USER_ID.fullmatch(user):
         raise EditError(f"'{user}' is not a Slack user; mention them, e.g. {ex}")
     langs = None if languages is None else tuple(languages)
     back = None if backup is None else tuple(backup)
@@ -272,9 +266,7 @@ def set_specialist(team: Team, user: str, languages: Iterable[str] | None = None
                       name=current.name if name is None else name)
     if not new.name.strip() or any(c in new.name for c in "\r\n\t"):
         raise EditError("name must be printable text on one line, e.g. name=\"Layla Haddad\"")
-    if not timezones.is_valid_zone(new.timezone):
-        raise EditError(f"unknown time zone '{new.timezone}'; use an IANA name such as "
-                        f"{suggest_zone(new.timezone)}; e.g. {ex}")
+    _check_zone(new.timezone, ex)
     _check_languages(team, new.languages, "languages", ex)
     if not new.languages:
         raise EditError(f"languages must list at least one language, strongest first; e.g. {ex}")
@@ -291,124 +283,6 @@ def set_specialist(team: Team, user: str, languages: Iterable[str] | None = None
     else:
         specialists = tuple(new if s.id == user else s for s in team.specialists)
     return _finish(team, replace(team, specialists=specialists))
-
-
-# -- parsing slash-command values ----------------------------------------------------------------
-
-
-def parse_shift(text: str) -> tuple[time, time]:
-    """'08:00-16:00' -> (08:00, 16:00); '22:00-06:00' ends the next day; '00:00-24:00'."""
-    m = _SHIFT.fullmatch(text.strip())
-    example = "shift=08:00-16:00, or shift=22:00-06:00 for one that ends the next day"
-    if not m:
-        raise EditError(f"shift '{text}' is not a window HH:MM-HH:MM (24-hour local wall "
-                        f"clock); e.g. {example}")
-    h1, m1, h2, m2 = (int(g) for g in m.groups())
-    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 != 0):
-        raise EditError(f"shift '{text}' is out of range: hours are 00-23 and minutes 00-59; "
-                        f"e.g. {example}")
-    return time(h1, m1), time(h2 % 24, m2)
-
-
-def parse_days(text: str) -> frozenset[int]:
-    """'mon-fri', 'mon,wed,fri', 'sat', 'fri-mon' (wraps) -> weekday numbers (0 = Monday)."""
-    out: set[int] = set()
-    for part in text.replace(" ", "").lower().split(","):
-        if part in WEEKDAYS:
-            out.add(WEEKDAYS.index(part))
-            continue
-        a, sep, b = part.partition("-")
-        if sep and a in WEEKDAYS and b in WEEKDAYS:
-            i, j = WEEKDAYS.index(a), WEEKDAYS.index(b)
-            out |= {(i + k) % 7 for k in range((j - i) % 7 + 1)}
-            continue
-        raise EditError(f"'{text}' is not a list of days; use three-letter names "
-                        f"({', '.join(WEEKDAYS)}), a range or a list: days=mon-fri, "
-                        "days=mon,wed,fri or days=mon-sun")
-    return frozenset(out)
-
-
-def parse_handoff(text: str) -> int:
-    """'daily' -> 1, 'weekly' -> 7, '3d' -> 3."""
-    days = handoff_days(text)
-    if days is not None:
-        return days
-    raise EditError(f"handoff '{text}' is not daily, weekly or every N days; e.g. "
-                    "handoff=daily, handoff=weekly or handoff=3d")
-
-
-def parse_tier(text: str) -> str:
-    v = text.strip().lower()
-    if v not in TIERS:
-        raise EditError(f"unknown tier '{text}'; allowed: {', '.join(TIERS)}; e.g. tier=primary")
-    return v
-
-
-def parse_date(text: str, example: str = "2026-01-05") -> date:
-    s = text.strip()
-    if _DATE.fullmatch(s):
-        try:
-            return date.fromisoformat(s)
-        except ValueError:
-            pass
-    raise EditError(f"'{text}' is not a date; use YYYY-MM-DD, e.g. {example}")
-
-
-def parse_when(text: str) -> date | datetime:
-    """'2026-12-24' -> date; '2026-12-24T08:00' -> naive local datetime (no offset)."""
-    s = text.strip()
-    try:
-        if _DATE.fullmatch(s):
-            return date.fromisoformat(s)
-        m = _DATETIME.fullmatch(s)
-        if m:
-            return datetime.combine(date.fromisoformat(m.group(1)),
-                                    time(int(m.group(2)), int(m.group(3)), int(m.group(4) or 0)))
-    except ValueError:
-        pass
-    hint = (" without a UTC offset (the zone is implied)"
-            if re.search(r"(Z|[+-]\d{2}:?\d{2})$", s) else "")
-    raise EditError(f"'{text}' is not a date or local date-time; use YYYY-MM-DD or "
-                    f"YYYY-MM-DDTHH:MM{hint}, e.g. 2026-12-24 or 2026-12-24T08:00")
-
-
-def parse_languages(text: str, key: str = "languages") -> tuple[str, ...]:
-    """'ar,fr,en' -> ('ar', 'fr', 'en'); an empty value is an empty list (backup=)."""
-    codes = tuple(c for c in (p.strip() for p in text.split(",")) if c)
-    for c in codes:
-        if not LANGUAGE.fullmatch(c):
-            lower = c.lower()
-            hint = (f"language codes are lowercase: use '{lower}'"
-                    if LANGUAGE.fullmatch(lower) else "use two-letter ISO 639-1 codes")
-            raise EditError(f"'{c}' in {key}= is not a language code; {hint}, e.g. "
-                            f"{key}=ar,fr,en")
-    return codes
-
-
-def parse_rotation_options(options: Mapping[str, str]) -> dict[str, Any]:
-    """Slash-command `key=value` text (YAML field names) -> keyword arguments of
-    `create_rotation` / `set_rotation`. Raises EditError naming the bad key or value."""
-    out: dict[str, Any] = {}
-    for key, value in options.items():
-        if key == "members":
-            raise EditError("change members with `/oncall rotation add|remove|move <name> "
-                            "@user [position]`")
-        if key not in ROTATION_KEYS:
-            raise EditError(f"unknown key '{key}'; keys: {', '.join(ROTATION_KEYS)}"
-                            f"{_suggest(key, ROTATION_KEYS)}; e.g. {EXAMPLES['set']}")
-        if key == "shift":
-            out["shift_start"], out["shift_end"] = parse_shift(value)
-        elif key == "days":
-            out["days"] = parse_days(value)
-        elif key == "handoff":
-            out["handoff_days"] = parse_handoff(value)
-        elif key == "start":
-            out["start"] = parse_date(value)
-        elif key == "tier":
-            out["tier"] = parse_tier(value)
-        else:  # name, timezone: checked by the edit
-            out[key] = value.strip()
-    return out
 
 
 # -- YAML-shaped dicts (audit "before"/"after") -----------------------------------------------
@@ -434,8 +308,8 @@ def override_dict(o: Override, team: Team) -> dict[str, Any]:
     """Times in the rotation's zone, as the YAML has them."""
     rot = team.rotation(o.rotation)
     tz = rot.timezone if rot and timezones.is_valid_zone(rot.timezone) else "UTC"
-    return {"rotation": o.rotation, "user": o.user, "from": _local_text(o.start, tz),
-            "to": _local_text(o.end, tz)}
+    return {"rotation": o.rotation, "user": o.user, "from": parsers.format_local(o.start, tz),
+            "to": parsers.format_local(o.end, tz)}
 
 
 def time_off_dict(t: TimeOff, team: Team) -> dict[str, Any]:
@@ -446,12 +320,8 @@ def time_off_dict(t: TimeOff, team: Team) -> dict[str, Any]:
         first = timezones.local_date(t.start, tz)
         last = timezones.local_date(t.end, tz) - timedelta(days=1)
         return {"user": t.user, "from": first.isoformat(), "to": last.isoformat()}
-    return {"user": t.user, "from": _local_text(t.start, tz), "to": _local_text(t.end, tz)}
-
-
-def _local_text(instant: datetime, tz: str) -> str:
-    loc = timezones.to_local(instant, tz)
-    return loc.strftime("%Y-%m-%dT%H:%M:%S" if loc.second else "%Y-%m-%dT%H:%M")
+    return {"user": t.user, "from": parsers.format_local(t.start, tz),
+            "to": parsers.format_local(t.end, tz)}
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -477,7 +347,7 @@ def require_rotation(team: Team, name: str, example: str = EXAMPLES["set"]) -> R
     if rot is None:
         names = [r.name for r in team.rotations]
         raise EditError(f"no rotation named '{name}'; rotations: {', '.join(names) or 'none yet'}"
-                        f"{_suggest(name, names)}; e.g. {example}")
+                        f"{did_you_mean(name, names)}; e.g. {example}")
     return rot
 
 
@@ -492,15 +362,12 @@ def require_specialist(team: Team, user: str, example: str = EXAMPLES["specialis
 
 
 def _check_name(name: str, what: str, example: str) -> None:
-    if not NAME.fullmatch(name or ""):
-        raise EditError(f"{what} '{name}' must be 1-64 letters, digits, '-', '_' or '.', "
-                        f"starting with a letter or digit (no spaces); e.g. {example}")
+    if not parsers.NAME.fullmatch(name or ""):
+        raise EditError(f"{what} '{name}' must be {parsers.NAME_RULE}; e.g. {example}")
 
 
 def _check_rotation(team: Team, r: Rotation, example: str) -> None:
-    if not timezones.is_valid_zone(r.timezone):
-        raise EditError(f"unknown time zone '{r.timezone}'; use an IANA name such as "
-                        f"{suggest_zone(r.timezone)}; e.g. {example}")
+    _check_zone(r.timezone, example)
     if not isinstance(r.shift_start, time) or not isinstance(r.shift_end, time):
         raise EditError(f"shift must be a window HH:MM-HH:MM; e.g. {example}")
     if not r.days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in r.days):
@@ -547,10 +414,13 @@ def _mentions(users: Iterable[str]) -> str:
     return ", ".join(f"<@{u}>" for u in users) if users else "none"
 
 
-def _suggest(word: str, allowed: Iterable[str]) -> str:
-    hit = difflib.get_close_matches(word, list(allowed), n=1, cutoff=0.6)
-    return f" (did you mean '{hit[0]}'?)" if hit else ""
+def did_you_mean(word: str, allowed: Iterable[str]) -> str:
+    hit = parsers.closest(word, allowed)
+    return f" (did you mean '{hit}'?)" if hit else ""
 
 
-def suggest_zone(bad: str) -> str:
-    return timezones.suggest_zone(bad)
+def _check_zone(tz: str, example: str) -> None:
+    try:
+        parsers.parse_zone(tz)
+    except ParseError as e:
+        raise EditError(f"{e.message}; e.g. {example}") from None

@@ -12,6 +12,11 @@ TIERS = ("primary", "secondary")
 STEP_KINDS = ("language_oncall", "language_oncall_all", "language_backup", "managers", "channel")
 SEVERITIES = ("sev1", "sev2", "sev3")
 
+# The field names of a specialist and of a rotation in the schedule YAML; the `/oncall`
+# keys and the rotation modal use the same names.
+SPECIALIST_FIELDS = ("id", "name", "timezone", "languages", "backup", "holidays")
+ROTATION_FIELDS = ("name", "timezone", "shift", "days", "handoff", "start", "tier", "members")
+
 
 @dataclass(frozen=True)
 class Specialist:

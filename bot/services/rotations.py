@@ -19,7 +19,7 @@ Every edit is ONE transaction with `now` from the injected clock:
    the text) and a DIRECT outbox DM to every person whose shifts in the next 14 days
    moved (not the actor, who gets the reply).
 
-Arguments arrive parsed (see `bot.core.edits.parse_*`): local times are naive
+Arguments arrive parsed (see `bot.core.edit_options`): local times are naive
 datetimes or dates and are resolved here: override times in the rotation's zone,
 time off and cover in the person's zone, swap dates in each person's own calendar. A
 bare date as `to` is inclusive (whole days).
@@ -94,7 +94,7 @@ class RotationService(RotationSwaps, RotationReads):
 
     def set_rotation(self, actor: str, name: str, /, *, team: str | None = None,
                      expected_revision: int | None = None, **fields: Any) -> EditResult:
-        """Fields as in `edits.set_rotation` (see `edits.parse_rotation_options`)."""
+        """Fields as in `edits.set_rotation` (see `edit_options.parse_rotation_options`)."""
         def build(c: EditContext) -> EditPlan:
             before = c.team.rotation(name)
             after = edits.set_rotation(c.team, name, **fields)

@@ -17,7 +17,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
 from bot.core import refs
-from bot.core.edits import EditError, parse_rotation_options
+from bot.core.edit_options import parse_rotation_options
+from bot.core.edits import EditError
 from bot.core.roster import Roster
 from bot.services import schedules as schedule_svc
 from bot.services.errors import ServiceError

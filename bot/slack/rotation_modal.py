@@ -22,12 +22,11 @@ preselected. Slack allows 100 options per group and 100 groups.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from bot.core import timezones
+from bot.core import parsers, timezones
 from bot.core.model import TIERS, WEEKDAYS, Rotation, Team
 from bot.slack import ids
 from bot.slack.render.blocks import (
@@ -99,10 +98,6 @@ _DAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday
 _HANDOFFS = (("daily", "Daily"), ("weekly", "Weekly"), (ids.HANDOFF_EVERY, "Every N days"))
 _TIER_HELP = {"primary": "Paged first", "secondary": "Paged after the primary tier"}
 HANDOFF_DAYS_MAX = 365
-
-# Same rule as a rotation name in the schedule YAML (bot/schedules/yaml_io.py).
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
 # --- building ------------------------------------------------------------------------
@@ -306,102 +301,125 @@ def parse_rotation_submission(values: dict, *, name: str | None = None
     `name`: the rotation's name when editing (there is no name field then)."""
     fields: dict[str, Any] = {}
     errors: dict[str, str] = {}
-
     if ids.ROTATION_NAME_BLOCK in (values or {}) or name is None:
-        raw = _state(values, ids.ROTATION_NAME_BLOCK, ids.ROTATION_NAME_ACTION).get("value")
-        raw = raw.strip() if isinstance(raw, str) else ""
-        if not raw:
-            errors[ids.ROTATION_NAME_BLOCK] = "Give the rotation a name, e.g. emea-ar-fr."
-        elif not _NAME.fullmatch(raw):
-            errors[ids.ROTATION_NAME_BLOCK] = (
-                "Use letters, digits, '-', '_' or '.' (64 at most), starting with a letter "
-                "or digit; e.g. emea-ar-fr.")
-        else:
-            fields["name"] = raw
+        _put(fields, errors, "name", ids.ROTATION_NAME_BLOCK, _name_field(values))
     else:
         fields["name"] = name
+    _put(fields, errors, "timezone", ids.ROTATION_TIMEZONE_BLOCK, _zone_field(values))
+    _shift_field(values, fields, errors)
+    _put(fields, errors, "days", ids.ROTATION_DAYS_BLOCK, _days_field(values))
+    _handoff_field(values, fields, errors)
+    _put(fields, errors, "start", ids.ROTATION_START_BLOCK, _start_field(values))
+    tier = _selected(_state(values, ids.ROTATION_TIER_BLOCK, ids.ROTATION_TIER_ACTION))
+    _put(fields, errors, "tier", ids.ROTATION_TIER_BLOCK,
+         (tier, None) if tier in TIERS else (None, "Pick primary or secondary."))
+    _put(fields, errors, "members", ids.ROTATION_MEMBERS_BLOCK, _members_field(values))
+    return fields, errors
 
+
+# A field's reading: (value, None) or (None, the error to show under its block).
+_Reading = tuple[Any, str | None]
+
+
+def _put(fields: dict[str, Any], errors: dict[str, str], key: str, block: str,
+         reading: _Reading) -> None:
+    value, error = reading
+    if error is not None:
+        errors[block] = error
+    else:
+        fields[key] = value
+
+
+def _text(values: dict, block: str, action: str, key: str = "value") -> str:
+    raw = _state(values, block, action).get(key)
+    return raw.strip() if isinstance(raw, str) else ""
+
+
+def _name_field(values: dict) -> _Reading:
+    raw = _text(values, ids.ROTATION_NAME_BLOCK, ids.ROTATION_NAME_ACTION)
+    if not raw:
+        return None, "Give the rotation a name, e.g. emea-ar-fr."
+    if not parsers.NAME.fullmatch(raw):
+        return None, ("Use letters, digits, '-', '_' or '.' (64 at most), starting with a "
+                      "letter or digit; e.g. emea-ar-fr.")
+    return raw, None
+
+
+def _zone_field(values: dict) -> _Reading:
     zone = _selected(_state(values, ids.ROTATION_TIMEZONE_BLOCK, ids.ROTATION_TIMEZONE_ACTION))
     if not zone:
-        errors[ids.ROTATION_TIMEZONE_BLOCK] = "Pick the time zone the shift times are in."
-    elif not timezones.is_valid_zone(zone):
-        errors[ids.ROTATION_TIMEZONE_BLOCK] = f"Unknown time zone {zone}; pick one from the list."
-    else:
-        fields["timezone"] = zone
+        return None, "Pick the time zone the shift times are in."
+    if not timezones.is_valid_zone(zone):
+        return None, f"Unknown time zone {zone}; pick one from the list."
+    return zone, None
 
+
+def _shift_field(values: dict, fields: dict[str, Any], errors: dict[str, str]) -> None:
     times = []
     for block, action, what in (
         (ids.ROTATION_SHIFT_START_BLOCK, ids.ROTATION_SHIFT_START_ACTION, "starts"),
         (ids.ROTATION_SHIFT_END_BLOCK, ids.ROTATION_SHIFT_END_ACTION, "ends"),
     ):
-        raw = _state(values, block, action).get("selected_time")
-        raw = raw.strip() if isinstance(raw, str) else ""
+        raw = _text(values, block, action, "selected_time")
         if not raw:
             errors[block] = f"Pick the time the shift {what} (HH:MM, 24-hour)."
-        elif not _TIME.fullmatch(raw):
-            errors[block] = f"{raw} is not a time of day as HH:MM (24-hour)."
-        else:
-            times.append(raw)
+            continue
+        try:
+            parsers.parse_local_time(raw)
+        except parsers.ParseError as e:
+            errors[block] = e.message
+            continue
+        times.append(raw)
     if len(times) == 2:  # the same start and end is a 24-hour shift, which is fine
         fields["shift"] = f"{times[0]}-{times[1]}"
 
+
+def _days_field(values: dict) -> _Reading:
     picked = _state(values, ids.ROTATION_DAYS_BLOCK, ids.ROTATION_DAYS_ACTION)
     chosen = {o.get("value") for o in picked.get("selected_options") or ()
               if isinstance(o, dict)}
     days = [d for d in WEEKDAYS if d in chosen]
-    if not days:
-        errors[ids.ROTATION_DAYS_BLOCK] = "Tick at least one day a shift starts on."
-    else:
-        fields["days"] = days
+    return (days, None) if days else (None, "Tick at least one day a shift starts on.")
 
+
+def _handoff_field(values: dict, fields: dict[str, Any], errors: dict[str, str]) -> None:
     handoff = _selected(_state(values, ids.ROTATION_HANDOFF_BLOCK, ids.ROTATION_HANDOFF_ACTION))
     if handoff in ("daily", "weekly"):
         fields["handoff"] = handoff
     elif handoff == ids.HANDOFF_EVERY:
-        raw = _state(values, ids.ROTATION_HANDOFF_DAYS_BLOCK,
-                     ids.ROTATION_HANDOFF_DAYS_ACTION).get("value")
-        raw = raw.strip() if isinstance(raw, str) else ""
-        n = int(raw) if raw.isascii() and raw.isdigit() else None
-        if not raw:
-            errors[ids.ROTATION_HANDOFF_DAYS_BLOCK] = (
-                "Say how many days each turn lasts (a whole number, e.g. 3).")
-        elif n is None or n < 1:
-            errors[ids.ROTATION_HANDOFF_DAYS_BLOCK] = (
-                f"{raw} is not a positive whole number of days; e.g. 3.")
-        elif n > HANDOFF_DAYS_MAX:
-            errors[ids.ROTATION_HANDOFF_DAYS_BLOCK] = (
-                f"At most {HANDOFF_DAYS_MAX} days per turn.")
-        else:
-            fields["handoff"] = {1: "daily", 7: "weekly"}.get(n, f"{n}d")
+        _put(fields, errors, "handoff", ids.ROTATION_HANDOFF_DAYS_BLOCK,
+             _every_n_days(values))
     else:
         errors[ids.ROTATION_HANDOFF_BLOCK] = "Pick daily, weekly or every N days."
 
-    raw = _state(values, ids.ROTATION_START_BLOCK, ids.ROTATION_START_ACTION).get(
-        "selected_date")
-    raw = raw.strip() if isinstance(raw, str) else ""
+
+def _every_n_days(values: dict) -> _Reading:
+    raw = _text(values, ids.ROTATION_HANDOFF_DAYS_BLOCK, ids.ROTATION_HANDOFF_DAYS_ACTION)
+    n = int(raw) if raw.isascii() and raw.isdigit() else None
     if not raw:
-        errors[ids.ROTATION_START_BLOCK] = "Pick the date the first member's turn starts."
-    else:
-        try:
-            fields["start"] = date.fromisoformat(raw).isoformat()
-        except ValueError:
-            errors[ids.ROTATION_START_BLOCK] = f"{raw} is not a date as YYYY-MM-DD."
+        return None, "Say how many days each turn lasts (a whole number, e.g. 3)."
+    if n is None or n < 1:
+        return None, f"{raw} is not a positive whole number of days; e.g. 3."
+    if n > HANDOFF_DAYS_MAX:
+        return None, f"At most {HANDOFF_DAYS_MAX} days per turn."
+    return {1: "daily", 7: "weekly"}.get(n, f"{n}d"), None
 
-    tier = _selected(_state(values, ids.ROTATION_TIER_BLOCK, ids.ROTATION_TIER_ACTION))
-    if tier in TIERS:
-        fields["tier"] = tier
-    else:
-        errors[ids.ROTATION_TIER_BLOCK] = "Pick primary or secondary."
 
+def _start_field(values: dict) -> _Reading:
+    raw = _text(values, ids.ROTATION_START_BLOCK, ids.ROTATION_START_ACTION, "selected_date")
+    if not raw:
+        return None, "Pick the date the first member's turn starts."
+    try:
+        return date.fromisoformat(raw).isoformat(), None
+    except ValueError:
+        return None, f"{raw} is not a date as YYYY-MM-DD."
+
+
+def _members_field(values: dict) -> _Reading:
     users = _state(values, ids.ROTATION_MEMBERS_BLOCK, ids.ROTATION_MEMBERS_ACTION).get(
         "selected_users") or []
     members: list[str] = []
     for u in users:
         if isinstance(u, str) and u.strip() and u.strip() not in members:
             members.append(u.strip())
-    if not members:
-        errors[ids.ROTATION_MEMBERS_BLOCK] = "Add at least one member."
-    else:
-        fields["members"] = members
-
-    return fields, errors
+    return (members, None) if members else (None, "Add at least one member.")

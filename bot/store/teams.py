@@ -10,11 +10,12 @@ the caller owns the transaction.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.core.checks import integrity_problems
 from bot.core.model import (
     WEEKDAYS,
     EscalationPolicy,
@@ -72,7 +73,9 @@ def save_team(session: Session, team: Team, *, expected_revision: int | None = N
     exist yet"), raises RevisionConflict when the stored revision differs. Raises
     ValueError for a team that cannot be stored (unknown members, naive datetimes...).
     Flushes but does not commit."""
-    _check(team)
+    problems = integrity_problems(team)
+    if problems:
+        raise ValueError(f"team {team.name!r} cannot be stored: " + "; ".join(problems))
     row = _load_row(session, team.name, for_update=True)
     actual = 0 if row is None else row.revision
     if expected_revision is not None and expected_revision != actual:
@@ -214,39 +217,43 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
     """Three flushes: drop changed children, then upsert/delete the keyed rows, then
     insert the new children. Doing it in this order means no unique key is ever taken
     twice and no row is deleted behind the ORM's back by a database cascade."""
-    old_rotations = {r.name: r for r in old.rotations}
-    new_rotations = {r.name: r for r in new.rotations}
-    old_policies = dict(old.policies)
-    new_policies = dict(new.policies)
-    rewrite_managers = old.managers != new.managers
-    rewrite_overrides = old.overrides != new.overrides
-    rewrite_time_off = old.time_off != new.time_off
-
     row.languages = list(new.languages)
     row.intake_channel = new.intake_channel
     row.escalation_channel = new.escalation_channel
     row.manager_group = new.manager_group
     row.default_severity = new.default_severity
+    _drop_changed_children(row, old, new)
+    session.flush()
+    _sync_keyed_rows(row, new)
+    session.flush()
+    _add_children(row, old, new)
+    session.flush()
 
-    # 1. Drop children that will be rewritten.
-    if rewrite_managers:
+
+def _drop_changed_children(row: TeamRow, old: Team, new: Team) -> None:
+    """Step 1: clear the children that will be rewritten."""
+    old_rotations = {r.name: r for r in old.rotations}
+    new_rotations = {r.name: r for r in new.rotations}
+    old_policies, new_policies = dict(old.policies), dict(new.policies)
+    if old.managers != new.managers:
         row.managers.clear()
     for r in row.rotations:
         wanted = new_rotations.get(r.name)
         if wanted is None or wanted.members != old_rotations[r.name].members:
             r.members.clear()
-        if rewrite_overrides:
+        if old.overrides != new.overrides:
             r.overrides.clear()
-    if rewrite_time_off:
+    if old.time_off != new.time_off:
         for s in row.specialists:
             s.time_off.clear()
     for p in row.policies:
         wanted_policy = new_policies.get(p.severity)
         if wanted_policy is None or wanted_policy.steps != old_policies[p.severity].steps:
             p.steps.clear()
-    session.flush()
 
-    # 2. Keyed rows: update in place, add, delete (orphans).
+
+def _sync_keyed_rows(row: TeamRow, new: Team) -> None:
+    """Step 2: keyed rows updated in place, added, or deleted (orphans)."""
     specialists = {s.slack_id: s for s in row.specialists}
     row.specialists = [
         _specialist_row(specialists.get(s.id), i, s) for i, s in enumerate(new.specialists)
@@ -259,12 +266,13 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
     row.policies = [
         _policy_row(policies.get(sev), i, sev, p) for i, (sev, p) in enumerate(new.policies)
     ]
-    session.flush()
 
-    # 3. Children rewritten in step 1, and those of new rows.
+
+def _add_children(row: TeamRow, old: Team, new: Team) -> None:
+    """Step 3: the children cleared in step 1, and those of new rows."""
     specialist_rows = {s.slack_id: s for s in row.specialists}
     rotation_rows = {r.name: r for r in row.rotations}
-    if rewrite_managers:
+    if old.managers != new.managers:
         row.managers.extend(
             TeamManagerRow(position=i, user_id=user) for i, user in enumerate(new.managers)
         )
@@ -275,7 +283,7 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
                 RotationMemberRow(position=i, specialist_id=specialist_rows[user].id)
                 for i, user in enumerate(r.members)
             )
-    if rewrite_overrides:
+    if old.overrides != new.overrides:
         for i, o in enumerate(new.overrides):
             rotation_rows[o.rotation].overrides.append(
                 OverrideRow(
@@ -285,18 +293,18 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
                     end_utc=o.end,
                 )
             )
-    if rewrite_time_off:
+    if old.time_off != new.time_off:
         for i, t in enumerate(new.time_off):
             specialist_rows[t.user].time_off.append(
                 TimeOffRow(position=i, start_utc=t.start, end_utc=t.end, all_day=t.all_day)
             )
+    new_policies = dict(new.policies)
     for p in row.policies:
         if not p.steps:
             p.steps.extend(
                 EscalationStepRow(position=i, notify=s.notify, wait_seconds=_seconds(s.wait))
                 for i, s in enumerate(new_policies[p.severity].steps)
             )
-    session.flush()
 
 
 def _specialist_row(row: SpecialistRow | None, position: int, s: Specialist) -> SpecialistRow:
@@ -334,70 +342,3 @@ def _policy_row(
 
 def _seconds(wait: timedelta | None) -> int | None:
     return None if wait is None else int(wait.total_seconds())
-
-
-# -- checks --------------------------------------------------------------------------
-
-
-def _check(team: Team) -> None:
-    """What the schema cannot hold, as one ValueError naming the team and the value."""
-    problems: list[str] = []
-    specialist_ids = [s.id for s in team.specialists]
-    rotation_names = [r.name for r in team.rotations]
-    severities = [sev for sev, _ in team.policies]
-    for label, values in (
-        ("specialist", specialist_ids),
-        ("rotation", rotation_names),
-        ("policy for severity", severities),
-        ("manager", list(team.managers)),
-    ):
-        problems += [f"duplicate {label} {v!r}" for v in sorted(_duplicates(values))]
-    known = set(specialist_ids)
-    for r in team.rotations:
-        problems += [
-            f"rotation {r.name!r}: member {u!r} is not a specialist"
-            for u in r.members
-            if u not in known
-        ]
-        if r.handoff_days < 1:
-            problems.append(f"rotation {r.name!r}: handoff_days must be at least 1")
-        if any(not 0 <= d <= 6 for d in r.days):
-            problems.append(f"rotation {r.name!r}: days must be weekday numbers 0-6")
-    for o in team.overrides:
-        where = f"override of {o.rotation!r} for {o.user!r}"
-        if o.rotation not in rotation_names:
-            problems.append(f"{where}: no such rotation")
-        if o.user not in known:
-            problems.append(f"{where}: {o.user!r} is not a specialist")
-        problems += _interval_problems(where, o.start, o.end)
-    for t in team.time_off:
-        where = f"time off of {t.user!r}"
-        if t.user not in known:
-            problems.append(f"{where}: {t.user!r} is not a specialist")
-        problems += _interval_problems(where, t.start, t.end)
-    for sev, policy in team.policies:
-        if policy.repeat < 0:
-            problems.append(f"policy {sev!r}: repeat must not be negative")
-        for step in policy.steps:
-            w = step.wait
-            if w is not None and (w < timedelta(0) or w % timedelta(seconds=1)):
-                problems.append(f"policy {sev!r}: wait {w} must be whole seconds, not negative")
-    if problems:
-        raise ValueError(f"team {team.name!r} cannot be stored: " + "; ".join(problems))
-
-
-def _interval_problems(where: str, start: datetime, end: datetime) -> list[str]:
-    for dt in (start, end):
-        if dt.tzinfo is None or dt.utcoffset() is None:
-            return [f"{where}: naive datetime {dt.isoformat()} (aware UTC expected)"]
-    if end <= start:
-        return [f"{where}: ends at {end.isoformat()}, not after its start {start.isoformat()}"]
-    return []
-
-
-def _duplicates(values: list[str]) -> set[str]:
-    seen: set[str] = set()
-    duplicates: set[str] = set()
-    for v in values:
-        (duplicates if v in seen else seen).add(v)
-    return duplicates

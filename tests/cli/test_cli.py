@@ -30,7 +30,7 @@ from bot.cli import main
 from bot.core import timezones
 from bot.core.roster import Roster
 from bot.schedules.holidays import holiday_dates
-from bot.schedules.yaml_io import load_team_file
+from bot.schedules.reader import load_team_file
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "schedules" / "safety-escalations.yaml"

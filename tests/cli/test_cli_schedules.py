@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.schedules.yaml_io import load_team_file, parse_team
+from bot.schedules.reader import load_team_file, parse_team
 from bot.store import teams as team_store
 from bot.store.db import make_engine, migrate, session_factory
 

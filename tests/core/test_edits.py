@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import checks, edits
+from bot.core import checks, edit_options, edits
 from bot.core.edits import EditError
 from bot.core.model import Override, Rotation, Specialist, Team, TimeOff
 from bot.core.roster import Roster
 from bot.core.timezones import UTC
-from bot.schedules.yaml_io import dump_team, load_team_file, parse_team
+from bot.schedules.reader import load_team_file, parse_team
+from bot.schedules.writer import dump_team
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schedules" / "safety-escalations.yaml"
 T0 = datetime(2026, 2, 2, tzinfo=UTC)
@@ -258,31 +259,31 @@ def test_existing_problems_are_not_blamed_on_an_edit():
 
 
 def test_parsers():
-    assert edits.parse_shift("22:00-06:00") == (time(22), time(6))
-    assert edits.parse_shift("00:00-24:00") == (time(0), time(0))
-    assert "HH:MM-HH:MM" in err(edits.parse_shift, "8-16")
-    assert "out of range" in err(edits.parse_shift, "25:00-06:00")
-    assert edits.parse_days("mon-fri") == frozenset(range(5))
-    assert edits.parse_days("fri-mon") == frozenset({4, 5, 6, 0})
-    assert edits.parse_days("mon,wed,fri") == frozenset({0, 2, 4})
-    assert "not a list of days" in err(edits.parse_days, "monday")
-    assert [edits.parse_handoff(x) for x in ("daily", "weekly", "3d")] == [1, 7, 3]
-    assert "every N days" in err(edits.parse_handoff, "0d")
-    assert edits.parse_when("2026-12-24") == date(2026, 12, 24)
-    assert edits.parse_when("2026-12-24T08:00") == datetime(2026, 12, 24, 8)
-    assert "without a UTC offset" in err(edits.parse_when, "2026-12-24T08:00Z")
-    assert edits.parse_languages("ar,fr,en") == ("ar", "fr", "en")
-    assert edits.parse_languages("") == ()
-    assert "lowercase" in err(edits.parse_languages, "AR")
-    opts = edits.parse_rotation_options({"shift": "07:00-15:00", "days": "mon-fri",
+    assert edit_options.parse_shift("22:00-06:00") == (time(22), time(6))
+    assert edit_options.parse_shift("00:00-24:00") == (time(0), time(0))
+    assert "HH:MM-HH:MM" in err(edit_options.parse_shift, "8-16")
+    assert "out of range" in err(edit_options.parse_shift, "25:00-06:00")
+    assert edit_options.parse_days("mon-fri") == frozenset(range(5))
+    assert edit_options.parse_days("fri-mon") == frozenset({4, 5, 6, 0})
+    assert edit_options.parse_days("mon,wed,fri") == frozenset({0, 2, 4})
+    assert "not a list of days" in err(edit_options.parse_days, "monday")
+    assert [edit_options.parse_handoff(x) for x in ("daily", "weekly", "3d")] == [1, 7, 3]
+    assert "every N days" in err(edit_options.parse_handoff, "0d")
+    assert edit_options.parse_when("2026-12-24") == date(2026, 12, 24)
+    assert edit_options.parse_when("2026-12-24T08:00") == datetime(2026, 12, 24, 8)
+    assert "without a UTC offset" in err(edit_options.parse_when, "2026-12-24T08:00Z")
+    assert edit_options.parse_languages("ar,fr,en") == ("ar", "fr", "en")
+    assert edit_options.parse_languages("") == ()
+    assert "lowercase" in err(edit_options.parse_languages, "AR")
+    opts = edit_options.parse_rotation_options({"shift": "07:00-15:00", "days": "mon-fri",
                                          "handoff": "3d", "start": "2026-03-02",
                                          "tier": "secondary", "timezone": "Europe/Dublin"})
     assert opts == {"shift_start": time(7), "shift_end": time(15),
                     "days": frozenset(range(5)), "handoff_days": 3,
                     "start": date(2026, 3, 2), "tier": "secondary",
                     "timezone": "Europe/Dublin"}
-    assert "did you mean 'shift'" in err(edits.parse_rotation_options, {"shfit": "x"})
-    assert "rotation add|remove|move" in err(edits.parse_rotation_options, {"members": "x"})
+    assert "did you mean 'shift'" in err(edit_options.parse_rotation_options, {"shfit": "x"})
+    assert "rotation add|remove|move" in err(edit_options.parse_rotation_options, {"members": "x"})
 
 
 def test_rotation_dict_is_yaml_shaped(team):

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from bot.core.roster import Roster
 from bot.schedules.holidays import holiday_dates
-from bot.schedules.yaml_io import load_schedules
+from bot.schedules.reader import load_schedules
 from bot.slack import ids
 from bot.slack.oncall import COVER_ACCEPT, SWAP_ACCEPT, SWAP_DECLINE
 from bot.store.paging_tables import OutboxRow

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.schedules.yaml_io import load_schedules
+from bot.schedules.reader import load_schedules
 from bot.services.schedules import import_teams
 from bot.slack import ids
 from bot.store.paging_tables import DeadlineRow, OutboxRow, SeenEventRow

@@ -29,15 +29,15 @@ from bot.core.model import (
     Team,
     TimeOff,
 )
-from bot.schedules.yaml_io import (
-    ISO_639_1,
+from bot.core.parsers import ISO_639_1
+from bot.schedules.reader import (
     Problem,
     ScheduleError,
-    dump_team,
     load_schedules,
     load_team_file,
     parse_team,
 )
+from bot.schedules.writer import dump_team
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "schedules"

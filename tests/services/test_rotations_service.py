@@ -16,7 +16,7 @@ from bot.clock import ManualClock
 from bot.core.messages import DIRECT
 from bot.core.timezones import UTC
 from bot.schedules.holidays import holiday_dates
-from bot.schedules.yaml_io import load_schedules
+from bot.schedules.reader import load_schedules
 from bot.services import rotations as rotations_module
 from bot.services.errors import ServiceError
 from bot.services.rotation_shifts import stints_starting_on

@@ -147,7 +147,7 @@ def test_dst_markers_per_zone_are_labelled():
 def test_the_example_teams_march_gap():
     from pathlib import Path
 
-    from bot.schedules.yaml_io import load_team_file
+    from bot.schedules.reader import load_team_file
     path = Path(__file__).resolve().parents[2] / "schedules" / "safety-escalations.yaml"
     if not path.exists():
         pytest.skip("example schedule not present")

@@ -1,0 +1,56 @@
+"""The schema of a team file: the fields each mapping allows, the examples shown in
+messages, and the YAML tags the reader and the writer use (docs/schedules.md)."""
+
+from __future__ import annotations
+
+from bot.core.model import ROTATION_FIELDS, SPECIALIST_FIELDS
+
+__all__ = [
+    "ESCALATION_FIELDS",
+    "EXAMPLES",
+    "OVERRIDE_FIELDS",
+    "POLICY_FIELDS",
+    "ROTATION_FIELDS",
+    "SPECIALIST_FIELDS",
+    "STEP_FIELDS",
+    "TEAM_FIELDS",
+    "TIME_OFF_FIELDS",
+]
+
+TEAM_FIELDS = (
+    "team", "languages", "intake_channel", "escalation_channel", "managers", "manager_group",
+    "specialists", "rotations", "overrides", "time_off", "escalation",
+)  # fmt: skip
+OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
+TIME_OFF_FIELDS = ("user", "from", "to")
+ESCALATION_FIELDS = ("default_severity", "policies")
+POLICY_FIELDS = ("steps", "repeat")
+STEP_FIELDS = ("notify", "wait")
+
+EXAMPLES = {
+    "team": "safety-escalations",
+    "languages": "[en, es, ar, pt, fr]",
+    "intake_channel": "C0INTAKE01",
+    "escalation_channel": "C0ESCAL01",
+    "id": "U0AR00001",
+    "name": "Layla Haddad",
+    "timezone": "Asia/Dubai",
+    "shift": '"08:00-16:00"',
+    "start": "2026-01-05",
+    "members": "[U0AR00001, U0ES00002]",
+    "rotation": "emea",
+    "user": "U0ES00002",
+    "from": '"2026-12-24T08:00"',
+    "to": '"2026-12-24T16:00"',
+    "notify": "language_oncall",
+    "steps": "[{notify: language_oncall, wait: 5m}, {notify: channel}]",
+    "policies": "{sev2: {steps: [{notify: language_oncall, wait: 5m}, {notify: channel}]}}",
+}
+
+# Tags of the nodes the reader checks and the writer builds.
+NULL = "tag:yaml.org,2002:null"
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+TIMESTAMP = "tag:yaml.org,2002:timestamp"
+SEQ = "tag:yaml.org,2002:seq"
+MAP = "tag:yaml.org,2002:map"

@@ -1,0 +1,264 @@
+"""The `/oncall` help: `HELP`, the one table of usage lines, descriptions, examples and
+who may use each command, and `help_text(topic)` that renders it. The grammar takes its
+usage lines and examples from the same table, so the help, the errors and the parser
+cannot drift apart."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from bot.slack.oncall_commands import DEFAULT_DAYS, MAX_DAYS
+from bot.slack.oncall_text import decode, escape, quote
+
+# -- help ---------------------------------------------------------------------------------
+
+EVERYONE = "everyone"
+MANAGERS = "managers"
+SELF = "the person themself"
+SELF_OR_MANAGERS = "the person themself; managers for anyone"
+
+
+@dataclass(frozen=True)
+class Usage:
+    usage: str  # "/oncall rotation add <name> @user [position]"
+    description: str  # one sentence
+    example: str  # a correct command, with @name standing for a picked mention
+    access: str  # who may use it: EVERYONE, MANAGERS, SELF or SELF_OR_MANAGERS
+    notes: str = ""  # details shown by `help <command>`
+
+
+_ZONE_NOTE = "Time zones are IANA names such as Europe/Dublin, Asia/Singapore or America/Chicago."
+_WHEN_NOTE = (
+    "<from> and <to> are dates (2026-12-24) or date-times (2026-12-24T08:00). A date as "
+    "<to> includes that whole day; a date-time <to> is the first minute no longer covered."
+)
+_ROTATION_KEYS_NOTE = (
+    "Keys: timezone=<Area/City>, shift=<HH:MM-HH:MM> (local wall clock; 22:00-06:00 ends "
+    "the next day), days=mon-sun or mon,wed,fri (days on which a shift starts; default "
+    "every day), handoff=daily|weekly|<N>d (default weekly), start=<YYYY-MM-DD> (first "
+    "day of the first member's turn), tier=primary|secondary (default primary). " + _ZONE_NOTE
+)
+
+HELP: dict[str, Usage] = {
+    "help": Usage(
+        "/oncall help [command]",
+        "Shows every command, or the details of one.",
+        "/oncall help rotation create",
+        EVERYONE,
+    ),
+    "who": Usage(
+        "/oncall who [lang]",
+        "Shows who is on call now, for one language or for all of them.",
+        "/oncall who ar",
+        EVERYONE,
+        "lang is a two-letter ISO 639-1 code such as en, es, ar, pt or fr.",
+    ),
+    "me": Usage(
+        "/oncall me",
+        "Shows your next shifts, your languages and your time off.",
+        "/oncall me",
+        EVERYONE,
+    ),
+    "report": Usage(
+        "/oncall report [days]",
+        "Shows how fast pages were answered, by language and severity, over the last days.",
+        "/oncall report 30",
+        MANAGERS,
+        f"days is 1 to {MAX_DAYS} (default {DEFAULT_DAYS['report']}).",
+    ),
+    "shifts": Usage(
+        "/oncall shifts [rotation|@user] [days]",
+        "Lists the coming shifts of a rotation, of a person, or your own.",
+        "/oncall shifts emea 14",
+        EVERYONE,
+        f"days is 1 to {MAX_DAYS} (default {DEFAULT_DAYS['shifts']}). A lone number is "
+        "the days; a bare member ID such as U0AR00001 is a person.",
+    ),
+    "coverage": Usage(
+        "/oncall coverage [days]",
+        "Charts which languages are covered when, and lists the gaps.",
+        "/oncall coverage 30",
+        EVERYONE,
+        f"days is 1 to {MAX_DAYS} (default {DEFAULT_DAYS['coverage']}).",
+    ),
+    "rotation list": Usage(
+        "/oncall rotation list",
+        "Lists the rotations with their zone, shift, handoff and members.",
+        "/oncall rotation list",
+        EVERYONE,
+    ),
+    "rotation show": Usage(
+        "/oncall rotation show <name>",
+        "Shows one rotation's settings, members in order and who is on call next.",
+        "/oncall rotation show emea",
+        EVERYONE,
+    ),
+    "rotation create": Usage(
+        "/oncall rotation create [<name> timezone=<Area/City> shift=<HH:MM-HH:MM> "
+        "[days=mon-sun|mon,wed,fri] [handoff=daily|weekly|<N>d] [start=<YYYY-MM-DD>] "
+        "[tier=primary|secondary]]",
+        "Creates a rotation; with no arguments it opens a form.",
+        "/oncall rotation create emea timezone=Europe/Dublin shift=08:00-16:00 days=mon-fri "
+        "handoff=weekly start=2026-01-05",
+        MANAGERS,
+        "timezone and shift are required. " + _ROTATION_KEYS_NOTE + " Names are letters, "
+        "digits, '-', '_' and '.'. Add people with /oncall rotation add.",
+    ),
+    "rotation set": Usage(
+        "/oncall rotation set <name> <key>=<value> ...",
+        "Changes settings of a rotation (the same keys as rotation create).",
+        "/oncall rotation set emea shift=07:00-15:00 handoff=daily",
+        MANAGERS,
+        _ROTATION_KEYS_NOTE,
+    ),
+    "rotation edit": Usage(
+        "/oncall rotation edit <name>",
+        "Opens a form to edit a rotation.",
+        "/oncall rotation edit emea",
+        MANAGERS,
+    ),
+    "rotation delete": Usage(
+        "/oncall rotation delete <name>",
+        "Deletes a rotation (its members stay specialists).",
+        "/oncall rotation delete emea",
+        MANAGERS,
+    ),
+    "rotation add": Usage(
+        "/oncall rotation add <name> @user [position]",
+        "Adds a person to a rotation, at the end or at a position (1 is first).",
+        "/oncall rotation add emea @layla 2",
+        MANAGERS,
+        "The order of members decides whose turn each handoff period is.",
+    ),
+    "rotation remove": Usage(
+        "/oncall rotation remove <name> @user",
+        "Removes a person from a rotation.",
+        "/oncall rotation remove emea @layla",
+        MANAGERS,
+    ),
+    "rotation move": Usage(
+        "/oncall rotation move <name> @user <position>",
+        "Moves a member to another position in the rotation's order (1 is first).",
+        "/oncall rotation move emea @layla 1",
+        MANAGERS,
+    ),
+    "override": Usage(
+        "/oncall override <rotation> @user <from> <to>",
+        "Puts someone on call for a rotation for a while, in place of whoever is scheduled.",
+        "/oncall override emea @ana 2026-12-24T08:00 2026-12-24T16:00",
+        MANAGERS,
+        "Times are in the rotation's time zone. " + _WHEN_NOTE,
+    ),
+    "away": Usage(
+        "/oncall away [@user] <from> <to>",
+        "Marks time off: nobody pages the person then, and their shifts pass to the next member.",
+        "/oncall away 2026-12-20 2027-01-03",
+        SELF_OR_MANAGERS,
+        "Dates and times are in the person's own time zone. " + _WHEN_NOTE,
+    ),
+    "swap": Usage(
+        "/oncall swap @user <date>",
+        "Asks someone to swap your shift on that day with theirs; they accept or decline.",
+        "/oncall swap @ana 2026-12-24",
+        SELF,
+        "The date is the day your shift starts, in your time zone (YYYY-MM-DD).",
+    ),
+    "cover": Usage(
+        "/oncall cover <from> <to>",
+        "Asks your team to cover your shifts in that time; anyone who reads the languages "
+        "can take it.",
+        "/oncall cover 2026-12-24T08:00 2026-12-24T12:00",
+        SELF,
+        "Dates and times are in your own time zone. " + _WHEN_NOTE,
+    ),
+    "specialist": Usage(
+        "/oncall specialist @user [languages=ar,fr,en] [timezone=<Area/City>] [backup=ar]",
+        "Adds a specialist or changes their languages, time zone or backup languages; with "
+        "no keys it shows them.",
+        "/oncall specialist @layla languages=ar,fr,en timezone=Asia/Dubai backup=ar",
+        MANAGERS,
+        "languages are two-letter codes, strongest first. backup lists languages (among "
+        "their own) for which they may be paged off shift; backup=none clears it. Also: "
+        "name=<full name> (may contain spaces, up to the next key) and holidays=<country> "
+        "such as MX or US-TX (their public holidays count as time off; holidays=none "
+        "clears it). " + _ZONE_NOTE,
+    ),
+    "export": Usage(
+        "/oncall export [rotation|@user]",
+        "Gives a private calendar feed URL (iCalendar) for a rotation, a person, or you.",
+        "/oncall export emea",
+        EVERYONE,
+        "Subscribe to the URL in Google Calendar or Outlook. Managers may export anyone's "
+        "feed; others their own or a rotation's.",
+    ),
+}
+
+TOP_LEVEL = (
+    "help", "who", "me", "report", "shifts", "coverage", "rotation", "override", "away",
+    "swap", "cover", "specialist", "export",
+)  # fmt: skip
+ROTATION_SUBCOMMANDS = ("list", "show", "create", "set", "edit", "delete", "add", "remove", "move")
+OVERVIEW = Usage(
+    "/oncall <command> [arguments]", "", "/oncall help", EVERYONE
+)  # for errors outside any one command
+ROTATION_OVERVIEW = Usage(
+    "/oncall rotation list|show|create|set|edit|delete|add|remove|move ...",
+    "",
+    "/oncall rotation show emea",
+    EVERYONE,
+)
+
+
+def _topics() -> list[str]:
+    keys = list(HELP)
+    return [*keys[: keys.index("rotation list")], "rotation", *keys[keys.index("rotation list") :]]
+
+
+def normalize_topic(topic: str) -> str:
+    words = decode(topic).lower().split()
+    if words and words[0] in ("/oncall", "oncall"):
+        words = words[1:]
+    return " ".join(words)
+
+
+def _entry(u: Usage, detailed: bool) -> str:
+    lines = [f"`{u.usage}`", f"{u.description} _Who may use it: {u.access}._"]
+    if detailed:
+        if u.notes:
+            lines.append(u.notes)
+        lines.append(f"Example: `{u.example}`")
+    return "\n".join(lines)
+
+
+def help_text(topic: str | None = None) -> str:
+    """The full help (topic None or empty), one command's, or all `rotation` commands'.
+
+    Slack mrkdwn (`&`, `<`, `>` escaped), usage lines in monospace. An unknown topic says
+    so, suggests the closest and lists the topics."""
+    key = normalize_topic(topic or "")
+    if not key:
+        parts = ["*/oncall commands*"]
+        parts += [_entry(u, detailed=False) for u in HELP.values()]
+        parts.append(
+            "Mention people with @ and pick them from Slack's list. "
+            + _WHEN_NOTE
+            + " `/oncall help <command>` shows the details and an example."
+        )
+        text = "\n\n".join(parts)
+    elif key in HELP:
+        text = f"*/oncall {key}*\n" + _entry(HELP[key], detailed=True)
+    elif key == "rotation":
+        parts = ["*/oncall rotation commands*"]
+        parts += [_entry(u, detailed=True) for k, u in HELP.items() if k.startswith("rotation ")]
+        text = "\n\n".join(parts)
+    else:
+        hit = difflib.get_close_matches(key, _topics(), n=1, cutoff=0.6)
+        guess = f" Did you mean `{hit[0]}`?" if hit else ""
+        text = (
+            f"There is no command {quote(key)} to explain.{guess}\n"
+            f"Topics: {', '.join(f'`{t}`' for t in _topics())}\n"
+            "Example: `/oncall help rotation create`"
+        )
+    return escape(text)
+
