@@ -22,6 +22,7 @@ from bot.core.messages import (
 )
 from bot.services.outbox import Delivery, PermanentError
 from bot.slack import render
+from bot.slack.text import from_neutral
 
 # Errors that no retry can fix: the message is dropped and the failure recorded.
 PERMANENT = {
@@ -77,8 +78,9 @@ class SlackSender:
             # Lines that came due together go out as one thread post (one Slack call).
             texts, blocks = [], []
             for p in d.payload.get("lines") or [d.payload]:
+                # The services write transport-neutral text (bot/core/refs.py).
                 entry = TimelineEntry(datetime.fromisoformat(p["at"]), p["actor"],
-                                      p["action"], p["text"])
+                                      p["action"], from_neutral(p["text"]))
                 text, line_blocks = render.timeline_line(entry)
                 texts.append(text)
                 blocks.extend(line_blocks)
