@@ -150,7 +150,7 @@ def mark_outbox_sent(session: Session, row_ids: list[int], now: datetime) -> Non
 
 def insert_outbox_rows(session: Session, values: list[dict]) -> None:
     if values:
-        session.execute(insert(OutboxRow), values)
+        session.execute(insert(OutboxRow.__table__), values)
 
 
 def release_outbox_rows(session: Session, row_ids: list[int]) -> None:

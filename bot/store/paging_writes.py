@@ -18,6 +18,11 @@ from sqlalchemy.orm import Session
 from bot.core.messages import CARD, DIRECT, PAGE, PAGE_UPDATE, REQUESTER_NOTE
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
 
+# Core inserts on the tables: one statement for many rows whatever values are None (the
+# ORM's bulk insert splits rows by the columns they set), and no ORM bookkeeping.
+PAGES, OUTBOX = PageRow.__table__, OutboxRow.__table__
+AUDIT, DEADLINES = AuditRow.__table__, DeadlineRow.__table__
+
 # Delivery order inside a request's batch: what someone waits for goes first.
 PRIORITY = {PAGE: 0, CARD: 1, PAGE_UPDATE: 2, REQUESTER_NOTE: 3, DIRECT: 4}
 DEFAULT_PRIORITY = 5
@@ -66,14 +71,15 @@ def outbox_values(request_id: int | None, kind: str, target: str | None, payload
 
 
 def insert_outbox(session: Session, values: list[dict]) -> list[OutboxEntry]:
-    """Outbox rows in one statement; what was written, with the ids."""
+    """Outbox rows in one statement; what was written, with the ids. The rows come back
+    whole from RETURNING: asking for them in the order given would cost one statement
+    per row on SQLite."""
     if not values:
         return []
-    ids = session.scalars(insert(OutboxRow).returning(OutboxRow.id,
-                                                      sort_by_parameter_order=True), values)
-    return [OutboxEntry(row_id, v["request_id"], v["page_id"], v["kind"], v["target"],
-                        v["payload"], v["priority"]) for row_id, v in zip(ids, values,
-                                                                          strict=True)]
+    c = OUTBOX.c
+    rows = session.execute(insert(OUTBOX).returning(
+        c.id, c.request_id, c.page_id, c.kind, c.target, c.payload, c.priority), values)
+    return sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
 
 
 class RequestWrites:
@@ -100,10 +106,10 @@ class RequestWrites:
         rid = self.request_id()
         values = [{**p, "request_id": rid, "state": "pending", "sent_utc": self.now}
                   for p in pages]
-        ids = self.session.scalars(insert(PageRow).returning(
-            PageRow.id, sort_by_parameter_order=True), values)
-        written = [NewPage(i, p["user"], p["round"], p["step"], p["source"],
-                           p["needs_translation"]) for i, p in zip(ids, pages, strict=True)]
+        c = PAGES.c
+        rows = self.session.execute(insert(PAGES).returning(
+            c.id, c.user, c.round, c.step, c.source, c.needs_translation), values)
+        written = sorted((NewPage(*row) for row in rows), key=lambda p: p.id)
         self.pages.extend(written)
         return written
 
@@ -130,9 +136,9 @@ class RequestWrites:
         rid = self.request_id()
         session = self.session
         if self._audit:
-            session.execute(insert(AuditRow), [{**a, "request_id": rid} for a in self._audit])
+            session.execute(insert(AUDIT), [{**a, "request_id": rid} for a in self._audit])
         if self._deadlines:
-            session.execute(insert(DeadlineRow),
+            session.execute(insert(DEADLINES),
                             [{**d, "request_id": rid} for d in self._deadlines])
         claimed: list[OutboxEntry] = []
         if self._outbox:
@@ -142,6 +148,6 @@ class RequestWrites:
             if claim:
                 claimed = [e for e in insert_outbox(session, values) if e.kind in claim]
             else:
-                session.execute(insert(OutboxRow), values)
+                session.execute(insert(OUTBOX), values)
         self._outbox, self._audit, self._deadlines = [], [], []
         return claimed
