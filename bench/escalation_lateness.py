@@ -70,7 +70,7 @@ from bot.app.runtime import Runtime
 from bot.config import Settings
 from bot.core.model import EscalationPolicy, EscalationStep
 from bot.demo.slack_standin import Call, SlackStandIn
-from bot.services.paging import Intake
+from bot.services.intake import Intake
 from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
 
 FIRST_WAIT = timedelta(hours=1)  # the filed deadlines; moved before anything is timed
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ids = []
         for i in range(args.pages):
             _, text = texts[i % len(texts)]
-            filed = rt.paging.file(Intake(
+            filed = rt.intake.file(Intake(
                 key=f"bench-esc:{i}", requester=f"U0REQ{i % 50:05d}", text=f"{text} #{i}",
                 via="demo", severity="sev2", language="ar", origin_channel="C0GENERAL1"))
             ids.append(filed.request.id)

@@ -313,7 +313,9 @@ def http_get_json(port: int, path: str, timeout: float = 5) -> dict | None:
 class BotServer:
     """`oncall-bot serve` in a subprocess, stopped with SIGTERM (then SIGKILL) on exit."""
 
-    def __init__(self, port: int, env: dict[str, str], cwd: Path, log_path: Path):
+    def __init__(self, port: int, env: dict[str, str], cwd: Path, log_path: Path,
+                 cmd: list[str] | None = None):
+        self.cmd = cmd or [*oncall_bot_command(), "serve", "--host", HOST, "--port", str(port)]
         self.port = port
         self.env = env
         self.cwd = cwd
@@ -324,9 +326,8 @@ class BotServer:
     def start(self, timeout: float = 120) -> float:
         """Start and wait for /healthz (at most `timeout` s); returns seconds to healthy."""
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        cmd = [*oncall_bot_command(), "serve", "--host", HOST, "--port", str(self.port)]
         t0 = time.monotonic()
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.cwd, stdout=self._log,
+        self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=self.cwd, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         for _ in range(int(timeout / 0.1)):
             if self.proc.poll() is not None:
@@ -711,6 +712,109 @@ class Bench:
                 pg.__exit__(None, None, None)
 
 
+    def bare_cpu_per_request(self, rate: float, duration: float) -> tuple[float, int]:
+        """Worker CPU per acknowledged request of the bare Bolt app (bench/bare_bolt.py)
+        under the same gunicorn settings and load; (seconds, requests)."""
+        port = free_port()
+        cmd = [sys.executable, "-m", "bench.bare_bolt", "--host", HOST, "--port", str(port)]
+        root = Path(__file__).resolve().parent.parent
+        server = BotServer(port, self.env("sqlite://"), root, self.tmp / "bare.log", cmd)
+        try:
+            server.start()
+            client = Client(port, self.args.timeout)
+            client.sequential(make_shots(self.args.warmup, self.n, self.texts, 0.0))
+            shots = make_shots(round(rate * duration), self.n, self.texts, 0.0)
+            worker = server.worker_pid()
+            cpu0 = cpu_seconds(worker)
+            client.open_loop(shots, rate)
+            time.sleep(1.0)  # the Web API calls after the last acks
+            acked = sum(1 for s in shots if s.acked)
+            return (cpu_seconds(worker) - cpu0) / max(1, acked), acked
+        finally:
+            server.stop()
+
+    def sql_per_request(self, count: int = 20) -> tuple[float, float]:
+        """SQL statements and transactions per filed /emergency end to end (file, route,
+        page DM, card, thread), counted with SQLAlchemy events on the app's engine in
+        this process (bench/sqlcount.py), after warm-up requests."""
+        from bench.sqlcount import count_sql
+        from bot.app.runtime import Runtime
+        from bot.config import Settings
+        from bot.demo.local_server import LocalServer
+
+        pg = FreshPostgres() if self.args.database == "postgres" else None
+        url = pg.__enter__().url if pg is not None else \
+            f"sqlite:///{self.tmp / 'sqlcount.db'}"
+        settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SECRET,
+                            slack_api_url=self.standin.url, database_url=url)
+        runtime = Runtime(settings)
+        server = None
+        try:
+            runtime.bootstrap(self.tmp / "schedules")
+            server = LocalServer(runtime.wsgi, port=0).start()
+            client = Client(int(server.url.rsplit(":", 1)[1]), self.args.timeout)
+            warm = make_shots(max(3, min(self.args.warmup, 10)), self.n, self.texts, 0.0)
+            self.n += len(warm)
+            client.sequential(warm)
+            self.watch.wait_for({s.ticket for s in warm if s.ticket is not None}, 30)
+            _wait_quiet(runtime)
+            shots = make_shots(count, self.n, self.texts, 0.0)
+            self.n += len(shots)
+            with count_sql(runtime.engine) as counted:
+                for shot in shots:  # one at a time: each request's own statements
+                    client.sequential([shot])
+                    self.watch.wait_for({shot.ticket} - {None}, 10)
+                    _wait_quiet(runtime, counted)
+            n = max(1, sum(1 for s in shots if s.acked))
+            return counted.statements / n, counted.transactions / n
+        finally:
+            if server is not None:
+                server.stop()
+            runtime.close()
+            if pg is not None:
+                pg.__exit__(None, None, None)
+
+
+def _wait_quiet(runtime, counted=None, still: float = 0.3, timeout: float = 10) -> None:
+    """Until the app's delivery threads are done: nothing new on the database for
+    `still` s (watched through `counted`), or the outbox empty (without a counter)."""
+    deadline = time.monotonic() + timeout
+    if counted is None:
+        while runtime.outbox.pending() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return
+    last, since = counted.statements, time.monotonic()
+    while time.monotonic() - since < still and time.monotonic() < deadline:
+        time.sleep(0.02)
+        if counted.statements != last:
+            last, since = counted.statements, time.monotonic()
+
+
+def report_path(table: Table, sql: tuple[float, float], bot_cpu: float | None,
+                bare: tuple[float, int]) -> None:
+    """Issue 8's figures: what one request costs along its path, beside its targets."""
+    statements, transactions = sql
+    table.section("the request's path (issue 8)")
+    table.add("SQL statements per filed /emergency (file, route, page DM, card, thread)",
+              f"{statements:.1f}", "<= 15", verdict(statements <= 15))
+    table.add("transactions per filed /emergency", f"{transactions:.1f}", "<= 4",
+              verdict(transactions <= 4))
+    bare_cpu, bare_n = bare
+    table.add("bare Bolt app: worker CPU per acknowledged request",
+              f"{bare_cpu * 1000:.2f} ms", f"(same gunicorn settings, {bare_n} requests)")
+    if bot_cpu is not None:
+        table.add("bot: worker CPU per filed request (steady lang:ar)",
+                  f"{bot_cpu * 1000:.2f} ms", "<= 5 ms", verdict(bot_cpu <= 0.005))
+        ratio = bot_cpu / bare_cpu if bare_cpu else math.inf
+        table.add("bot / bare", f"{ratio:.1f}", "<= 3", verdict(ratio <= 3))
+
+
+def cpu_per_filed(res: PhaseResult) -> float:
+    keys = {s.trigger_id for s in res.shots}
+    n = sum(1 for t in res.filed if t.removeprefix("cmd:") in keys)
+    return res.cpu[0] / max(1, n)
+
+
 # -- the report --------------------------------------------------------------------------
 
 
@@ -816,7 +920,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary folder (databases, schedules, server logs)")
     ap.add_argument("--fail-on-miss", action="store_true", help="exit 2 when a target is missed")
+    ap.add_argument("--quick", action="store_true",
+                    help="a short run: one steady lang:ar phase of 5 s, 5 warm-up requests")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.duration, args.detect_duration, args.surge_duration = 5, 0, 0
+        args.warmup = min(args.warmup, 5)
     detect_duration = args.duration if args.detect_duration is None else args.detect_duration
 
     def stop(signum, _frame):
@@ -844,6 +953,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         version = code_version()
         bench = Bench(args, tmp, standin, watch)
         results = [bench.run(ph, i) for i, ph in enumerate(phases)]
+        sql = bench.sql_per_request(10 if args.quick else 20)
+        bare = bench.bare_cpu_per_request(args.rate, args.duration or 5)
+        steady = next((r for r in results if r.phase.name == "steady lang:ar"), None)
 
         print(f"python {platform.python_version()} on {platform.machine()}, "
               f"{os.cpu_count()} CPUs; database {args.database}; bot code at {version}; "
@@ -864,6 +976,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             table.add("warm-up, one at a time: first ack / p50 ack / p50 page DM",
                       f"{ms(warm_acks[0]) if warm_acks else '-'} / {ms(pct(warm_acks, 50))} / "
                       f"{ms(pct(warm_pages, 50))} ms", "(no load: the floor)")
+        report_path(table, sql, cpu_per_filed(steady) if steady else None, bare)
 
         table.section("resident memory of the serving process (gunicorn worker), "
                       "300-specialist team loaded")

@@ -326,7 +326,7 @@ class HarnessTools:
         from bot.store.paging_tables import OutboxRow
 
         def busy() -> int:  # rows being sent, or due to be sent by the clock's now
-            if not self.runtime.router.idle() or self.runtime.paging.received_count():
+            if not self.runtime.router.idle() or self.runtime.intake.received_count():
                 return 1  # requests still to be routed
             with self.runtime.sessions() as session:
                 return session.scalar(select(func.count()).select_from(OutboxRow).where(or_(
@@ -346,11 +346,12 @@ class HarnessTools:
         """Every request in the database (any status), oldest first, as RequestViews."""
         from sqlalchemy import select
 
+        from bot.services.requests import read_view
         from bot.store.paging_tables import RequestRow
 
         with self.runtime.sessions() as session:
-            ids = session.scalars(select(RequestRow.id).order_by(RequestRow.id)).all()
-        return [self.runtime.paging.request_view(request_id) for request_id in ids]
+            rows = session.scalars(select(RequestRow).order_by(RequestRow.id)).all()
+            return [read_view(session, r) for r in rows]
 
     def db_pages(self, request_id: int | None = None) -> list:
         """(user, round, step, source, state, needs_translation) of every page row."""
@@ -366,7 +367,7 @@ class HarnessTools:
                     for p in session.scalars(stmt)]
 
     def audit_actions(self, request_id: int) -> list[str]:
-        return [e.action for e in self.runtime.paging.timeline(request_id)]
+        return [e.action for e in self.runtime.requests.timeline(request_id)]
 
     def count_rows(self, table) -> int:
         from sqlalchemy import func, select

@@ -25,10 +25,12 @@ from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
 from bot.schedules.holidays import holiday_dates
 from bot.services import schedules as schedule_svc
+from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
+from bot.services.intake import Filed, IntakeService
 from bot.services.outbox import Outbox
-from bot.services.paging import PagingService
+from bot.services.requests import RequestService
 from bot.services.rotations import RotationService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
@@ -59,11 +61,12 @@ class Runtime:
         self.sessions = session_factory(self.engine, immediate=True)
         self.reads = session_factory(self.engine)
         self.rosters = schedule_svc.RosterCache(self.reads, holiday_dates)
-        self.paging = PagingService(
+        self.intake = IntakeService(
             self.sessions, self.rosters, self.clock,
             intake_session_factory=session_factory(self.engine, immediate=True, urgent=True))
-        self.outbox = Outbox(self.sessions, self.clock, self.paging._view,
-                             self.paging.page_view)
+        self.escalation = EscalationService(self.sessions, self.rosters, self.clock)
+        self.requests = RequestService(self.reads, self.rosters)
+        self.outbox = Outbox(self.sessions, self.clock)
         self.client = client or make_web_client(settings.slack_bot_token or "",
                                                 settings.slack_api_url)
         self.sender = SlackSender(self.client, self._manager_group)
@@ -81,15 +84,16 @@ class Runtime:
                                          group_members=self.managers.group_members,
                                          holiday_dates=holiday_dates)
         self.oncall = oncall.OncallCommands(oncall.OncallDeps(
-            rotations=self.rotations, paging=self.paging, managers=self.managers,
+            rotations=self.rotations, paging=self.requests, managers=self.managers,
             clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct))
         self._delivery = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deliver")
-        self.router = Router(self.paging, self.deliver_soon, inline_limit)
+        self.router = Router(self.intake, self.deliver_filed, inline_limit)
         self.listeners = Listeners(Deps(
-            paging=self.paging, deliver=self.deliver_soon, seen_event=self.seen_event,
-            take=self.router.take,
+            intake=self.intake, escalation=self.escalation, requests=self.requests,
+            deliver=self.deliver_soon, deliver_filed=self.deliver_filed,
+            seen_event=self.seen_event, take=self.router.take,
             publish_home=lambda user: self.oncall.publish_home(self.client, user)))
         register(self.bolt, self.listeners)
         oncall.register(self.bolt, self.oncall)
@@ -127,6 +131,29 @@ class Runtime:
         with contextlib.suppress(RuntimeError):
             self._delivery.submit(self._deliver_logged, request_id)
 
+    def deliver_filed(self, filed: Filed) -> None:
+        """A request just filed or routed: its messages were written already claimed;
+        the page DMs go now, on this thread, the rest on the delivery threads, and all
+        of them are settled in one transaction there."""
+        if filed.claimed is None:
+            # A duplicate (its first filing delivers it) or a request only received
+            # (the router delivers it once routed).
+            if filed.request.status != "received":
+                self.deliver_soon(filed.request.id)
+            return
+        try:
+            self.outbox.deliver_claimed(self.sender, filed.claimed, self._later)
+        except Exception:  # left `sending`: recovered and sent again (at least once)
+            log.exception("sending the messages of request %s failed", filed.request.id)
+
+    def _later(self, task) -> None:
+        def run() -> None:
+            try:
+                task()
+            except Exception:  # left `sending`: recovered and sent again (at least once)
+                log.exception("delivering a filed request's messages failed")
+        self._delivery.submit(run)
+
     def _deliver_logged(self, request_id: int | None) -> None:
         try:
             self.outbox.deliver(self.sender, request_id)
@@ -135,12 +162,12 @@ class Runtime:
 
     def tick(self) -> None:
         """One reconciler pass: fire due deadlines, then send what is waiting."""
-        self.paging.reconcile()
+        self.escalation.reconcile()
         # Handoff/reminder DMs and channel notes; open requests whose pages went to
         # someone now off shift are paged to the incoming reader.
         handed = self.handoffs.run()
         if handed.repage:
-            self.paging.repage(handed.pairs())
+            self.escalation.repage(handed.pairs())
         # A row stuck in `sending` this long belongs to a process that died; looking
         # for them is a write, so not on every tick.
         if time.monotonic() - self._last_recover >= RECOVER_EVERY:
@@ -167,7 +194,7 @@ class Runtime:
         return False
 
     def health(self) -> dict:
-        return {"ok": True, "teams": self.paging.teams(), "outbox_pending": self.outbox.pending(),
+        return {"ok": True, "teams": self.requests.teams(), "outbox_pending": self.outbox.pending(),
                 "now": self.clock.now().astimezone(UTC).isoformat()}
 
     def bootstrap(self, path: Path) -> list[str]:
@@ -178,7 +205,7 @@ class Runtime:
         """Load the language model now, not during someone's first emergency (about a
         second), which would eat into Slack's 3-second acknowledgement window."""
         for name in schedule_svc.team_names(self.reads):
-            self.paging.detector.detect("warm up", self.rosters.get(name).team.languages)
+            self.intake.detector.detect("warm up", self.rosters.get(name).team.languages)
 
     def start_jobs(self, recover: bool = True) -> None:
         if recover:

@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.app.runtime import Runtime
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.core import timezones
+from bot.core import refs, timezones
 from bot.demo.local_server import LocalServer
 from bot.demo.simulate import SlackSimulator
 from bot.demo.slack_standin import SlackStandIn
@@ -77,13 +77,13 @@ class Demo:
         return f"{spec.name} ({user})" if spec else (user or "nobody")
 
     def file(self, text: str, sev: str) -> int:
-        before = len(self.runtime.paging.open_requests())
+        before = len(self.runtime.requests.open_requests())
         r = self.slack.command("/emergency", f"{sev} {text}", REQUESTER,
                                self.team.intake_channel)
         if r.status != 200:
             raise DemoFailed(f"/emergency answered HTTP {r.status}: {r.text}")
         self.say(f"  Slack shows the requester (privately): {r.json().get('text')}")
-        reqs = self.runtime.paging.open_requests()
+        reqs = self.runtime.requests.open_requests()
         if len(reqs) != before + 1:
             raise DemoFailed("the request was not stored")
         return reqs[-1].id
@@ -152,7 +152,7 @@ class Demo:
 
         self.say("\n1. A Spanish request; the on-call reader acknowledges and resolves it")
         t1 = self.file(SPANISH, "sev2")
-        es = self.runtime.paging.request_view(t1)
+        es = self.runtime.requests.request_view(t1)
         reader = self.paged_users(t1)[0]
         page = self.page_for(reader, t1)
         self.say(f"  detected {es.language} ({es.confidence:.0%}); paged {self.name(reader)}")
@@ -193,10 +193,10 @@ class Demo:
 
         self.say("\nTimeline (simulated time, UTC)")
         for rid in (t1, t2, t3):
-            view = self.runtime.paging.request_view(rid)
+            view = self.runtime.requests.request_view(rid)
             self.say(f"\n  {view.ticket}  {view.severity}  {view.language}  {view.status}"
                      f"{'  (escalation finished, nobody answered)' if view.exhausted else ''}")
-            for e in self.runtime.paging.timeline(rid):
+            for e in self.runtime.requests.timeline(rid):
                 self.say(f"    {timezones.utc(e.at):%H:%M:%S}  {self._plain(e.text)}")
         counts = Counter(c.method for c in self.standin.calls)
         self.say("\nSlack Web API calls the stand-in received: "
@@ -205,12 +205,13 @@ class Demo:
         self.say("\nDemo finished: every flow behaved as expected.")
 
     def _plain(self, text: str) -> str:
-        import re
-
-        return re.sub(r"<@(\w+)>", lambda m: self.name(m.group(1)).split(" (")[0], text)
+        """A service's text for the console: people by name, the rest as plain text."""
+        return refs.render(text, {
+            "@": lambda user: self.name(user).split(" (")[0], "#": lambda c: "#" + c,
+            "!": lambda g: "@" + g, "/": lambda c: "/" + c})
 
     def _check(self, t1: int, t2: int, t3: int) -> None:
-        v1, v2, v3 = (self.runtime.paging.request_view(t) for t in (t1, t2, t3))
+        v1, v2, v3 = (self.runtime.requests.request_view(t) for t in (t1, t2, t3))
         problems = []
         if v1.status != "resolved":
             problems.append(f"{v1.ticket} should be resolved, is {v1.status}")

@@ -19,16 +19,17 @@ import logging
 import threading
 from collections.abc import Callable
 
-from bot.services.paging import Filed, Intake, PagingService
+from bot.core.roster import Roster
+from bot.services.intake import Filed, Intake, IntakeService
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0  # how often an idle router looks for requests another process left
 
 
 class Router:
-    def __init__(self, paging: PagingService, deliver: Callable[[int], None],
+    def __init__(self, intake: IntakeService, deliver: Callable[[Filed], None],
                  inline_limit: int = 2):
-        self._paging = paging
+        self._intake = intake
         self._deliver = deliver
         self._inline = threading.BoundedSemaphore(inline_limit) if inline_limit > 0 else None
         self._wake = threading.Event()
@@ -38,14 +39,15 @@ class Router:
         self._routing = False
         self._thread: threading.Thread | None = None
 
-    def take(self, intake: Intake) -> Filed:
-        """File `intake`: routed inline when there is room, else only committed."""
+    def take(self, intake: Intake, roster: Roster | None = None) -> Filed:
+        """File `intake` (for the team `roster`, when the caller chose it already):
+        routed inline when there is room, else only committed."""
         if not self._backlog and self._inline is not None and self._inline.acquire(False):
             try:
-                return self._paging.file(intake)
+                return self._intake.file(intake, roster, claim=True)
             finally:
                 self._inline.release()
-        filed = self._paging.receive(intake)
+        filed = self._intake.receive(intake, roster)
         if filed.request.status == "received":
             with self._lock:
                 self._backlog += 1
@@ -89,18 +91,18 @@ class Router:
         while not self._stop.is_set():
             with self._lock:
                 self._routing = True
-            view, failed = None, True
+            filed, failed = None, True
             try:
-                view = self._paging.route_next()
-                if view is not None:
-                    self._deliver(view.id)
+                filed = self._intake.route_next(claim=True)
+                if filed is not None:
+                    self._deliver(filed)
                 failed = False
             finally:
                 with self._lock:
                     self._routing = False
                     if not failed:
-                        self._backlog = max(0, self._backlog - 1) if view else 0
-            if view is None:
+                        self._backlog = max(0, self._backlog - 1) if filed else 0
+            if filed is None:
                 return routed
             routed += 1
         return routed

@@ -28,11 +28,13 @@ from bot.core.messages import (
     PageView,
     RequestView,
 )
+from bot.services.requests import page_view, request_view
 from bot.store import paging as q
-from bot.store.paging_tables import OutboxRow, PageRow, RequestRow
+from bot.store.paging_writes import OutboxEntry, outbox_values
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+BATCH = 100  # rows of one request claimed at once
 
 
 class PermanentError(Exception):
@@ -56,17 +58,23 @@ class Sender(Protocol):
         PermanentError for errors that retrying cannot fix; anything else is retried."""
 
 
-ViewBuilder = Callable[[Session, RequestRow], RequestView]
-PageViewBuilder = Callable[[Session, PageRow], PageView]
+@dataclass(frozen=True)
+class Claimed:
+    """Outbox rows a use case wrote already claimed (`sending`), with the views to
+    render them: delivered by `Outbox.deliver_claimed` without reading anything."""
+
+    request: RequestView
+    rows: tuple[OutboxEntry, ...]
+    pages: tuple[PageView, ...]
+
+
+Later = Callable[[Callable[[], None]], None]  # runs a task later (e.g. a pool's submit)
 
 
 class Outbox:
-    def __init__(self, session_factory: Callable[[], Session], clock: Clock,
-                 request_view: ViewBuilder, page_view: PageViewBuilder):
+    def __init__(self, session_factory: Callable[[], Session], clock: Clock):
         self._sf = session_factory
         self._clock = clock
-        self._request_view = request_view
-        self._page_view = page_view
         self._locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -81,11 +89,41 @@ class Outbox:
         with self._sf() as session, session.begin():
             return q.release_stuck_outbox(session, self._clock.now() - stale_after)
 
+    def deliver_claimed(self, sender: Sender, claimed: Claimed, later: Later | None = None
+                        ) -> None:
+        """Send what a filing wrote already claimed: the page DMs now (someone is
+        waiting for them), the card, its thread and the notes through `later` (inline
+        when None), then settle every row in one transaction."""
+        rid = claimed.request.id
+        pages_here = {p.id for p in claimed.pages}
+        items = _fold(list(claimed.rows), claimed.request,
+                      {p.id: (p, None) for p in claimed.pages}, None,
+                      any(r.kind == CARD for r in claimed.rows), pages_here)
+        with self._lock_for(rid):
+            first, stopped = self._send_batch(sender, [i for i in items if i.kind == PAGE])
+        rest = [i for i in items if i.kind != PAGE]
+
+        def finish() -> None:
+            with self._lock_for(rid):
+                if stopped:  # Slack failed us: the rest waits for the retry too
+                    outcomes = [_Outcome(i.ids, i.kind, "release") for i in rest]
+                else:
+                    outcomes, _ = self._send_batch(sender, rest)
+                self._finish_batch(first + outcomes)
+
+        if later is None:
+            finish()
+        else:
+            try:
+                later(finish)
+            except RuntimeError:  # shutting down: settle here rather than leave it
+                finish()
+
     def deliver_pages(self, sender: Sender, request_id: int) -> int:
         """Only the page DMs of a request: what someone is waiting for, sent ahead of the
         card and the thread lines."""
         with self._lock_for(request_id):
-            items = self._claim_batch(request_id, kinds=(PAGE,))
+            items, _ = self._claim_batch(request_id, kinds=(PAGE,))
             if not items:
                 return 0
             outcomes, _ = self._send_batch(sender, items)
@@ -112,65 +150,71 @@ class Outbox:
     def _deliver(self, sender: Sender, request_id: int | None, limit: int) -> int:
         settled = 0
         while settled < limit:
-            items = self._claim_batch(request_id)
-            if not items:
-                return settled
-            outcomes, stopped = self._send_batch(sender, items)
-            self._finish_batch(outcomes)
-            settled += sum(len(o.ids) for o in outcomes if o.action in ("sent", "failed"))
-            if stopped:
+            items, more = self._claim_batch(request_id)
+            if items:
+                outcomes, stopped = self._send_batch(sender, items)
+                self._finish_batch(outcomes)
+                settled += sum(len(o.ids) for o in outcomes
+                               if o.action in ("sent", "failed"))
+                if stopped:
+                    return settled
+            if not more:
                 return settled
         return settled
 
     def _claim_batch(self, request_id: int | None, kinds: tuple[str, ...] | None = None
-                     ) -> list[_Item]:
+                     ) -> tuple[list[_Item], bool]:
         """Claim every message of one request that can go now, in one transaction, and
         fold the redundant ones: a card posted in this batch needs no update, several
-        updates of one message are one, and thread lines go out as one post."""
+        updates of one message are one, and thread lines go out as one post. Also says
+        whether more may be waiting (a full batch, or rows held back this time)."""
         now = self._clock.now()
         with self._sf() as session, session.begin():
-            rows = q.outbox_candidates(session, now, request_id, 100)
+            rows = q.outbox_candidates(session, now, request_id, BATCH)
+            more = len(rows) == BATCH
             if kinds is not None:
                 rows = [r for r in rows if r.kind in kinds]
             if not rows:
-                return []
-            req = session.get(RequestRow, request_id) if request_id is not None else None
-            if req is not None:
-                # Another process may have posted the card since this session last
-                # looked: deliver against what is committed now.
-                session.refresh(req)
-            card_here = any(r.kind == CARD for r in rows)
-            pages_here = {r.page_id for r in rows if r.kind == PAGE}
-            wanted: list[OutboxRow] = []
-            card_waits: bool | None = None
-            for row in rows:
-                if (row.kind in q.NEEDS_CARD and req is not None and req.card_ts is None
-                        and not card_here):
-                    if card_waits is None:
-                        card_waits = q.card_unsettled(session, req.id)
-                    if card_waits:
-                        continue  # wait for the card: thread lines and updates go under it
-                if row.kind == PAGE_UPDATE and row.page_id not in pages_here:
-                    page = session.get(PageRow, row.page_id)
-                    session.refresh(page)
-                    if page.dm_ts is None and q.page_unsettled(session, page.id):
-                        continue  # the page is still on its way in another process
-                wanted.append(row)
+                return [], False
+            # A fresh session: the request and its pages as committed now, read once.
+            req = q.get_request(session, request_id) if request_id is not None else None
+            pages = {p.id: p for p in q.pages_of(session, req.id)} if req is not None else {}
+            wanted = self._ready(session, rows, req, pages)
+            more = more or len(wanted) < len(rows)
             got = q.claim_outbox_rows(session, [r.id for r in wanted], now)
             claimed = [r for r in wanted if r.id in got]
             if not claimed:
-                return []
-            view = self._request_view(session, req) if req is not None else None
-            page_views: dict[int, tuple[PageView, tuple[str, str] | None]] = {}
-            for row in claimed:
-                if row.page_id and row.page_id not in page_views:
-                    page = session.get(PageRow, row.page_id)
-                    session.refresh(page)
-                    page_views[row.page_id] = (
-                        self._page_view(session, page),
-                        (page.dm_channel, page.dm_ts) if page.dm_ts else None)
+                return [], False
+            view = request_view(req, pages.values()) if req is not None else None
+            page_views = {
+                p.id: (page_view(p, view), (p.dm_channel, p.dm_ts) if p.dm_ts else None)
+                for p in (pages[r.page_id] for r in claimed if r.page_id in pages)}
             card = (req.card_channel, req.card_ts) if req is not None and req.card_ts else None
-            return _fold(claimed, view, page_views, card, card_here, pages_here)
+            return _fold(claimed, view, page_views, card, any(r.kind == CARD for r in rows),
+                         {r.page_id for r in rows if r.kind == PAGE}), more
+
+    @staticmethod
+    def _ready(session: Session, rows: list, req, pages: dict) -> list:
+        """The rows that can go now: thread lines and card updates wait for the card,
+        updates of a page DM for the page DM (when another process is sending them)."""
+        card_here = any(r.kind == CARD for r in rows)
+        pages_here = {r.page_id for r in rows if r.kind == PAGE}
+        wanted = []
+        card_waits: bool | None = None
+        for row in rows:
+            if (row.kind in q.NEEDS_CARD and req is not None and req.card_ts is None
+                    and not card_here):
+                if card_waits is None:
+                    card_waits = q.card_unsettled(session, req.id)
+                if card_waits:
+                    continue  # wait for the card: thread lines and updates go under it
+            if row.kind == PAGE_UPDATE and row.page_id not in pages_here:
+                page = pages.get(row.page_id)
+                if page is not None and page.dm_ts is None and q.page_unsettled(
+                        session, page.id):
+                    continue  # the page is still on its way in another process
+            wanted.append(row)
+        return wanted
 
     def _send_batch(self, sender: Sender, items: list[_Item]) -> tuple[list[_Outcome], bool]:
         outcomes: list[_Outcome] = []
@@ -215,24 +259,20 @@ class Outbox:
             q.mark_outbox_sent(session, [i for o in outcomes if o.action == "sent"
                                          for i in o.ids], now)
             for o in outcomes:
-                for row_id in o.ids if o.action != "sent" else ():
-                    row = session.get(OutboxRow, row_id)
-                    if o.action == "release":
-                        row.state, row.attempts = "pending", max(row.attempts - 1, 0)
-                    elif o.action == "failed" or row.attempts >= MAX_ATTEMPTS:
-                        row.state, row.error = "failed", (o.error or "")[:2000]
+                if o.action == "release":
+                    q.release_outbox_rows(session, o.ids)
+                elif o.action != "sent":
+                    for row in q.retry_or_fail_outbox_rows(session, o.ids, o.error or "",
+                                                          now, MAX_ATTEMPTS,
+                                                          permanent=o.action == "failed"):
                         log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
                                   row.target, o.error)
-                    else:
-                        row.state, row.error = "pending", (o.error or "")[:2000]
-                        row.next_attempt_utc = now + q.retry_delay(row.attempts)
-                if o.action == "sent" and o.result is not None:
-                    if o.kind == CARD and o.request_id:
-                        req = session.get(RequestRow, o.request_id)
-                        req.card_channel, req.card_ts = o.result
-                    elif o.kind == PAGE and o.page_id:
-                        page = session.get(PageRow, o.page_id)
-                        page.dm_channel, page.dm_ts = o.result
+            q.record_posted(
+                session,
+                cards={o.request_id: o.result for o in outcomes if o.action == "sent"
+                       and o.result is not None and o.kind == CARD and o.request_id},
+                pages={o.page_id: o.result for o in outcomes if o.action == "sent"
+                       and o.result is not None and o.kind == PAGE and o.page_id})
 
     def enqueue_direct(self, messages: list[tuple[str, dict]]) -> int:
         """Plain DMs ({"text", "blocks"}) that must survive a crash, like swap and cover
@@ -241,10 +281,8 @@ class Outbox:
             return 0
         now = self._clock.now()
         with self._sf() as session, session.begin():
-            session.add_all(OutboxRow(kind=DIRECT, target=target, payload=payload,
-                                      priority=4, state="pending", attempts=0,
-                                      created_utc=now, next_attempt_utc=now)
-                            for target, payload in messages)
+            q.insert_outbox_rows(session, [outbox_values(None, DIRECT, target, payload, now)
+                                           for target, payload in messages])
         return len(messages)
 
     def in_flight(self) -> int:
@@ -279,7 +317,7 @@ class _Outcome:
     request_id: int | None = None
 
 
-def _fold(rows: list[OutboxRow], view: RequestView | None,
+def _fold(rows: list, view: RequestView | None,
           page_views: dict[int, tuple[PageView, tuple[str, str] | None]],
           card: tuple[str, str] | None, card_here: bool, pages_here: set[int]
           ) -> list[_Item]:

@@ -15,23 +15,40 @@ from dataclasses import dataclass
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
+from bot.core.roster import Roster
 from bot.services.errors import ServiceError
-from bot.services.paging import Filed, Intake, PagingService, parse_emergency_text
+from bot.services.escalation import EscalationService, Outcome
+from bot.services.intake import Filed, Intake, IntakeService, parse_emergency_text
+from bot.services.requests import RequestService
 from bot.slack import ids, render
-from bot.slack.text import first_link, to_plain
+from bot.slack.text import first_link, from_neutral, to_plain
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Deps:
-    paging: PagingService
+    intake: IntakeService
+    escalation: EscalationService
+    requests: RequestService
     deliver: Callable[[int | None], None]  # send the outbox of a request now
+    deliver_filed: Callable[[Filed], None]  # send what filing a request wrote
     seen_event: Callable[[str], bool]  # True when this event id was handled before
     publish_home: Callable[[str], None] | None = None  # user id -> views.publish
-    # Files a request; when the process is busy it may only commit it (status
-    # `received`) and leave the routing to the router thread. Default: paging.file.
-    take: Callable[[Intake], Filed] | None = None
+    # Files a request (for a roster already chosen, or None); when the process is busy
+    # it may only commit it (status `received`) and leave the routing to the router
+    # thread. Default: intake.file.
+    take: Callable[[Intake, Roster | None], Filed] | None = None
+
+
+def _warning(err: Exception) -> str:
+    """A service's error as the reply Slack shows (its references rendered)."""
+    return from_neutral(f":warning: {err}")
+
+
+def _form_error(err: Exception) -> str:
+    """A service's error under a form field (Slack shows 150 characters there)."""
+    return from_neutral(str(err))[:150]
 
 
 def _state_value(values: dict, block: str, action: str) -> str | None:
@@ -45,47 +62,40 @@ def _state_value(values: dict, block: str, action: str) -> str | None:
 class Listeners:
     def __init__(self, deps: Deps):
         self.d = deps
-        self._take = deps.take or deps.paging.file
-
-    def _deliver(self, filed: Filed) -> None:
-        # A request only received is delivered by the router once routed.
-        if filed.request.status != "received":
-            self.d.deliver(filed.request.id)
+        self._take = deps.take or deps.intake.file
 
     # -- /emergency ------------------------------------------------------------------------
 
     def emergency(self, ack, body, client, command) -> None:
         user = command["user_id"]
         text = command.get("text", "") or ""
+        channel = command.get("channel_id")
         try:
-            team = self._team_view()
+            # The team, chosen once and by the same rule as the routing: the reply,
+            # the form and the request all belong to it.
+            roster = self.d.intake.team_for(channel)
         except ServiceError as err:
-            ack(response_type="ephemeral", text=f":warning: {err}")
+            ack(response_type="ephemeral", text=_warning(err))
             return
+        team = roster.team
         if not text.strip():
             ack()
             client.views_open(trigger_id=body["trigger_id"], view=render.emergency_modal(
                 list(team.languages), team.default_severity,
-                json.dumps({"channel": command.get("channel_id")})))
+                json.dumps({"channel": channel})))
             return
         try:
             sev, lang, rest = parse_emergency_text(text, team.languages)
             filed = self._take(Intake(
                 key=f"cmd:{body.get('trigger_id') or command.get('trigger_id')}",
                 requester=user, text=to_plain(rest), via="command", severity=sev,
-                language=lang, link=first_link(rest), origin_channel=command.get("channel_id")))
+                language=lang, link=first_link(rest), origin_channel=channel), roster)
         except ServiceError as err:
-            ack(response_type="ephemeral", text=f":warning: {err}")
+            ack(response_type="ephemeral", text=_warning(err))
             return
         ack(response_type="ephemeral",
             text=render.ephemeral_confirmation(filed.request, team.intake_channel))
-        self._deliver(filed)
-
-    def _team_view(self):
-        names = self.d.paging.teams()
-        if not names:
-            raise ServiceError("no team is set up yet")
-        return self.d.paging.rosters.get(names[0]).team
+        self.d.deliver_filed(filed)
 
     def emergency_submitted(self, ack, body, view) -> None:
         values = view["state"]["values"]
@@ -103,12 +113,12 @@ class Listeners:
             filed = self._take(Intake(
                 key=f"view:{view['id']}", requester=body["user"]["id"], text=text,
                 via="modal", severity=sev, language=None if lang in (None, ids.DETECT) else lang,
-                link=link, origin_channel=meta.get("channel"), confirm_by_dm=True))
+                link=link, origin_channel=meta.get("channel"), confirm_by_dm=True), None)
         except ServiceError as err:
-            ack(response_action="errors", errors={ids.TEXT_BLOCK: str(err)[:150]})
+            ack(response_action="errors", errors={ids.TEXT_BLOCK: _form_error(err)})
             return
         ack()
-        self._deliver(filed)
+        self.d.deliver_filed(filed)
 
     def escalate_message(self, ack, body, client, shortcut) -> None:
         ack()
@@ -124,20 +134,20 @@ class Listeners:
         try:
             filed = self._take(Intake(
                 key=f"shortcut:{channel}:{ts}", requester=body["user"]["id"], text=text,
-                via="shortcut", link=link, origin_channel=channel, confirm_by_dm=True))
+                via="shortcut", link=link, origin_channel=channel, confirm_by_dm=True), None)
         except ServiceError as err:
-            client.chat_postMessage(channel=body["user"]["id"], text=f":warning: {err}")
+            client.chat_postMessage(channel=body["user"]["id"], text=_warning(err))
             return
         if filed.duplicate:
             client.chat_postMessage(
                 channel=body["user"]["id"],
                 text=f"That message was already escalated as {filed.request.ticket}.")
             return
-        self._deliver(filed)
+        self.d.deliver_filed(filed)
 
     # -- page buttons ------------------------------------------------------------------------
 
-    def _answer(self, ack, body, respond, fn) -> None:
+    def _answer(self, ack, body, respond, fn: Callable[[int, str], Outcome]) -> None:
         # The answer is committed before Slack hears back, like a new request: a click
         # Slack saw succeed is never lost. The transaction takes milliseconds.
         action = body["actions"][0]
@@ -145,25 +155,26 @@ class Listeners:
             outcome = fn(int(action["value"]), body["user"]["id"])
         except (ServiceError, ValueError) as err:
             ack()
-            respond(text=f":warning: {err}", response_type="ephemeral", replace_original=False)
+            respond(text=_warning(err), response_type="ephemeral", replace_original=False)
             return
         ack()
         if not outcome.changed:
-            respond(text=outcome.message, response_type="ephemeral", replace_original=False)
+            respond(text=from_neutral(outcome.message), response_type="ephemeral",
+                    replace_original=False)
         self.d.deliver(outcome.request_id)
 
     def acknowledge(self, ack, body, respond) -> None:
-        self._answer(ack, body, respond, self.d.paging.acknowledge)
+        self._answer(ack, body, respond, self.d.escalation.acknowledge)
 
     def decline(self, ack, body, respond) -> None:
-        self._answer(ack, body, respond, self.d.paging.decline)
+        self._answer(ack, body, respond, self.d.escalation.decline)
 
     def open_resolve(self, ack, body, client, respond) -> None:
         ack()
         try:
-            req = self.d.paging.request_view(int(body["actions"][0]["value"]))
+            req = self.d.requests.request_view(int(body["actions"][0]["value"]))
         except (ServiceError, ValueError) as err:
-            respond(text=f":warning: {err}", response_type="ephemeral", replace_original=False)
+            respond(text=_warning(err), response_type="ephemeral", replace_original=False)
             return
         client.views_open(trigger_id=body["trigger_id"], view=render.resolve_modal(req))
 
@@ -171,12 +182,12 @@ class Listeners:
         ack()
         user = body["user"]["id"]
         try:
-            req = self.d.paging.request_view(int(body["actions"][0]["value"]))
-            users = self.d.paging.handover_candidates(req.id, user)
+            req = self.d.requests.request_view(int(body["actions"][0]["value"]))
+            users = self.d.escalation.handover_candidates(req.id, user)
         except (ServiceError, ValueError) as err:
-            respond(text=f":warning: {err}", response_type="ephemeral", replace_original=False)
+            respond(text=_warning(err), response_type="ephemeral", replace_original=False)
             return
-        roster = self.d.paging.rosters.get(req.team)
+        roster = self.d.requests.rosters.get(req.team)
         labels = [(u, _label(roster, u)) for u in users]
         client.views_open(trigger_id=body["trigger_id"],
                           view=render.handover_modal(req, labels))
@@ -184,10 +195,10 @@ class Listeners:
     def resolve_submitted(self, ack, body, view) -> None:
         note = _state_value(view["state"]["values"], ids.OUTCOME_BLOCK, ids.OUTCOME_ACTION)
         try:
-            outcome = self.d.paging.resolve(int(view["private_metadata"]), body["user"]["id"],
+            outcome = self.d.escalation.resolve(int(view["private_metadata"]), body["user"]["id"],
                                             note or "")
         except (ServiceError, ValueError) as err:
-            ack(response_action="errors", errors={ids.OUTCOME_BLOCK: str(err)[:150]})
+            ack(response_action="errors", errors={ids.OUTCOME_BLOCK: _form_error(err)})
             return
         ack()
         self.d.deliver(outcome.request_id)
@@ -200,10 +211,10 @@ class Listeners:
                 errors={ids.HANDOVER_TARGET_BLOCK: "Pick who takes it over"})
             return
         try:
-            outcome = self.d.paging.hand_over(int(view["private_metadata"]),
+            outcome = self.d.escalation.hand_over(int(view["private_metadata"]),
                                               body["user"]["id"], target)
         except (ServiceError, ValueError) as err:
-            ack(response_action="errors", errors={ids.HANDOVER_TARGET_BLOCK: str(err)[:150]})
+            ack(response_action="errors", errors={ids.HANDOVER_TARGET_BLOCK: _form_error(err)})
             return
         ack()
         self.d.deliver(outcome.request_id)

@@ -22,8 +22,8 @@ from bot.core.edits import EditError
 from bot.core.roster import Roster
 from bot.services import schedules as schedule_svc
 from bot.services.errors import ServiceError
-from bot.services.paging import PagingService
 from bot.services.report import response_report
+from bot.services.requests import RequestService
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
@@ -47,7 +47,7 @@ COVER_ACCEPT = "cover_accept"
 @dataclass
 class OncallDeps:
     rotations: RotationService
-    paging: PagingService
+    paging: RequestService
     managers: ManagerDirectory
     clock: Clock
     deliver: Callable[[], None]

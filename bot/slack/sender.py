@@ -77,6 +77,7 @@ class SlackSender:
             # Lines that came due together go out as one thread post (one Slack call).
             texts, blocks = [], []
             for p in d.payload.get("lines") or [d.payload]:
+                # The text is the service's, neutral: render.timeline_line renders it.
                 entry = TimelineEntry(datetime.fromisoformat(p["at"]), p["actor"],
                                       p["action"], p["text"])
                 text, line_blocks = render.timeline_line(entry)

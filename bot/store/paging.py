@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
@@ -15,6 +15,14 @@ NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in plac
 
 def _skip_locked(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def get_request(session: Session, request_id: int) -> RequestRow | None:
+    return session.get(RequestRow, request_id)
+
+
+def get_page(session: Session, page_id: int) -> PageRow | None:
+    return session.get(PageRow, page_id)
 
 
 def lock_request(session: Session, request_id: int) -> RequestRow | None:
@@ -28,6 +36,16 @@ def request_by_key(session: Session, key: str) -> RequestRow | None:
 def pages_of(session: Session, request_id: int) -> list[PageRow]:
     return list(session.scalars(
         select(PageRow).where(PageRow.request_id == request_id).order_by(PageRow.id)))
+
+
+def pages_of_requests(session: Session, request_ids: list[int]) -> dict[int, list[PageRow]]:
+    """The pages of several requests in one query, by request id."""
+    found: dict[int, list[PageRow]] = {}
+    if request_ids:
+        for page in session.scalars(select(PageRow).where(PageRow.request_id.in_(request_ids))
+                                    .order_by(PageRow.id)):
+            found.setdefault(page.request_id, []).append(page)
+    return found
 
 
 def recent_page_counts(session: Session, since: datetime) -> dict[str, int]:
@@ -128,6 +146,52 @@ def mark_outbox_sent(session: Session, row_ids: list[int], now: datetime) -> Non
     if row_ids:
         session.execute(update(OutboxRow).where(OutboxRow.id.in_(row_ids))
                         .values(state="sent", sent_utc=now, error=None))
+
+
+def insert_outbox_rows(session: Session, values: list[dict]) -> None:
+    if values:
+        session.execute(insert(OutboxRow.__table__), values)
+
+
+def release_outbox_rows(session: Session, row_ids: list[int]) -> None:
+    """Claimed rows that were not attempted go back to pending, the attempt uncounted."""
+    for row in _outbox_rows(session, row_ids):
+        row.state, row.attempts = "pending", max(row.attempts - 1, 0)
+
+
+def retry_or_fail_outbox_rows(session: Session, row_ids: list[int], error: str,
+                              now: datetime, max_attempts: int, permanent: bool
+                              ) -> list[OutboxRow]:
+    """Rows whose send failed: back to pending with a growing delay, or failed for good
+    (permanent errors, too many attempts); returns the rows given up."""
+    given_up = []
+    for row in _outbox_rows(session, row_ids):
+        row.error = error[:2000]
+        if permanent or row.attempts >= max_attempts:
+            row.state = "failed"
+            given_up.append(row)
+        else:
+            row.state, row.next_attempt_utc = "pending", now + retry_delay(row.attempts)
+    return given_up
+
+
+def _outbox_rows(session: Session, row_ids: list[int]) -> list[OutboxRow]:
+    if not row_ids:
+        return []
+    return list(session.scalars(select(OutboxRow).where(OutboxRow.id.in_(row_ids))
+                                .order_by(OutboxRow.id)))
+
+
+def record_posted(session: Session, cards: dict[int, tuple[str, str]],
+                  pages: dict[int, tuple[str, str]]) -> None:
+    """Where cards and page DMs were posted ((channel, ts) by request id / page id), so
+    updates and thread lines can find them: one statement per table."""
+    if cards:
+        session.execute(update(RequestRow), [
+            {"id": rid, "card_channel": ch, "card_ts": ts} for rid, (ch, ts) in cards.items()])
+    if pages:
+        session.execute(update(PageRow), [
+            {"id": pid, "dm_channel": ch, "dm_ts": ts} for pid, (ch, ts) in pages.items()])
 
 
 def release_stuck_outbox(session: Session, older_than: datetime) -> int:

@@ -121,8 +121,8 @@ def test_routing_order_is_most_severe_then_oldest(slack):
                  "sev1 lang:es cuarto"):
         assert slack.command("/emergency", text, user=REQUESTER).status == 200
     order = []
-    while (view := slack.runtime.paging.route_next()) is not None:
-        order.append((view.ticket, view.severity))
+    while (filed := slack.runtime.intake.route_next()) is not None:
+        order.append((filed.request.ticket, filed.request.severity))
     assert order == [("T-3", "sev1"), ("T-4", "sev1"), ("T-2", "sev2"), ("T-1", "sev3")]
 
 

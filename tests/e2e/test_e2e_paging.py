@@ -573,7 +573,7 @@ def test_restart_after_firing_before_sending_sends_once(overlap):
     overlap.settle()
     overlap.clock.advance(125)
     old = overlap.runtime
-    assert old.paging.reconcile() == 1  # fired and committed; the pages not yet sent
+    assert old.escalation.reconcile() == 1  # fired and committed; the pages not yet sent
     assert len(overlap.page_posts()) == 1
     overlap.restart()
     # A second process ticking at the same moment does not fire or send anything twice.

@@ -49,7 +49,7 @@ from bot.core.messages import (
     TIMELINE,
 )
 from bot.demo.slack_standin import SlackStandIn
-from bot.services.paging import Intake
+from bot.services.intake import Intake
 from bot.slack import render
 from bot.store.db import make_engine
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
@@ -103,20 +103,20 @@ class Cluster:
         slices = [intakes[k::len(self.runtimes)] for k in range(len(self.runtimes))]
 
         def filer(rt: Runtime, mine: list[Intake]) -> list[tuple[str, int]]:
-            return [(i.key, rt.paging.file(i).request.id) for i in mine]
+            return [(i.key, rt.intake.file(i).request.id) for i in mine]
 
         done = race(*[_bind(filer, rt, s) for rt, s in zip(self.runtimes, slices, strict=True)])
         ids = dict(pair for part in done for pair in part)
         return [ids[i.key] for i in intakes]
 
     def reconcilers(self, per_runtime: int = 1) -> list[Callable[[], int]]:
-        return [rt.paging.reconcile for rt in self.runtimes for _ in range(per_runtime)]
+        return [rt.escalation.reconcile for rt in self.runtimes for _ in range(per_runtime)]
 
     def run_out(self, seconds: int, step: int = 60) -> None:
         """Move the clock on `seconds` in `step`s, one reconciler pass per step."""
         for k, _ in enumerate(range(0, seconds, step)):
             self.clock.advance(step)
-            self.runtimes[k % len(self.runtimes)].paging.reconcile()
+            self.runtimes[k % len(self.runtimes)].escalation.reconcile()
 
     def snapshot(self) -> State:
         with Session(self.engine) as s:
@@ -310,10 +310,10 @@ def test_acknowledge_races_reconciler(cluster: Cluster):
     cluster.clock.advance(FIRST_WAIT + 1)
     before, during, never = rids[:5], rids[5:25], rids[25:]
     for rid in before:  # their due deadline is stale before any reconciler runs
-        assert cluster.runtimes[0].paging.acknowledge(page_of[rid], OMAR).changed
+        assert cluster.runtimes[0].escalation.acknowledge(page_of[rid], OMAR).changed
 
     def acker(rt: Runtime, mine: list[int]) -> list[bool]:
-        return [rt.paging.acknowledge(page_of[rid], OMAR).changed for rid in mine]
+        return [rt.escalation.acknowledge(page_of[rid], OMAR).changed for rid in mine]
 
     backwards = during[::-1]  # meet the reconcilers, which go oldest first, half way
     outcomes = race(*cluster.reconcilers(),
@@ -348,21 +348,21 @@ def test_stale_deadlines_dropped_when_decline_or_handover_races_reconciler(clust
     declined, handed = rids[:8], rids[8:]
     cluster.clock.advance(60)
     for rid in handed:
-        assert cluster.runtimes[0].paging.acknowledge(page_of[rid], OMAR).changed
+        assert cluster.runtimes[0].escalation.acknowledge(page_of[rid], OMAR).changed
     cluster.clock.advance(FIRST_WAIT + 1 - 60)  # the first deadline of all is due now
-    paging = cluster.runtimes[0].paging
+    escalation = cluster.runtimes[0].escalation
     for rid in declined[:3]:  # deterministic: stale before any reconciler runs
-        paging.decline(page_of[rid], OMAR)
+        escalation.decline(page_of[rid], OMAR)
     for rid in handed[:3]:
-        paging.hand_over(rid, OMAR, YASMINE)
+        escalation.hand_over(rid, OMAR, YASMINE)
 
     def decliner(rt: Runtime, mine: list[int]) -> None:
         for rid in mine:
-            rt.paging.decline(page_of[rid], OMAR)
+            rt.escalation.decline(page_of[rid], OMAR)
 
     def hander(rt: Runtime, mine: list[int]) -> None:
         for rid in mine:
-            rt.paging.hand_over(rid, OMAR, YASMINE)
+            rt.escalation.hand_over(rid, OMAR, YASMINE)
 
     race(*cluster.reconcilers(),
          _bind(decliner, cluster.runtimes[1], declined[3:][::-1]),
@@ -424,7 +424,7 @@ def test_same_idempotency_key_filed_concurrently_creates_one_request(
             gate["barrier"] = threading.Barrier(racers)
         intake = Intake(key=key, requester=REQUESTER, text="same interaction twice",
                         via="command", severity="sev1", language="ar")
-        filed = race(*[_bind(rt.paging.file, intake) for rt in cluster.runtimes])
+        filed = race(*[_bind(rt.intake.file, intake) for rt in cluster.runtimes])
         assert len({f.request.id for f in filed}) == 1, filed
         assert sorted(f.duplicate for f in filed) == [False] + [True] * (racers - 1)
 
@@ -457,7 +457,7 @@ def _deliver_with_two_workers(cluster: Cluster) -> int:
     each) deliver the outbox at once. Returns how many rows the workers reported sent."""
     cluster.file_many(20, "out", "sev1", ("ar", "es", "en", "fr"))
     cluster.clock.advance(FIRST_WAIT + 1)
-    assert cluster.runtimes[0].paging.reconcile() == 20  # step 2 pages too
+    assert cluster.runtimes[0].escalation.reconcile() == 20  # step 2 pages too
     workers = cluster.runtimes[:2]
 
     def drain(rt: Runtime) -> int:
@@ -511,7 +511,7 @@ def test_two_outbox_workers_drop_no_thread_line_or_card_update(
             lost.append(f"T-{req.id}: {line_blocks[req.card_ts]}/{want_lines} thread lines")
         # Card updates may be folded together, but the card must show the final state.
         shown = standin.message(req.card_ts)["text"]
-        final, _ = render.ticket_card(cluster.runtimes[0].paging.request_view(req.id))
+        final, _ = render.ticket_card(cluster.runtimes[0].requests.request_view(req.id))
         if shown != final:
             lost.append(f"T-{req.id}: the card shows a stale state")
     # Regression: Outbox._claim once read the request (card_ts None) before
@@ -532,7 +532,7 @@ def test_page_update_waits_for_a_page_in_flight_in_another_process(
     try:
         standin.wait_for(lambda c: c.method == "chat.postMessage"
                          and c.params.get("channel") == OMAR, description="the page DM")
-        assert web.paging.acknowledge(page.id, OMAR).changed
+        assert web.escalation.acknowledge(page.id, OMAR).changed
         worker.deliver()  # the other process picks up the PAGE_UPDATE meanwhile
     finally:
         sending.join(10)

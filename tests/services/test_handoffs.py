@@ -23,7 +23,7 @@ from bot.core.model import (
 )
 from bot.services import schedules as schedule_svc
 from bot.services.handoffs import HandoffService, shift_starts
-from bot.services.paging import Intake, PagingService
+from bot.services.intake import Intake, IntakeService
 from bot.services.schedules import RosterCache
 from bot.slack.text import from_neutral
 from bot.store.db import make_engine, migrate, session_factory
@@ -201,7 +201,7 @@ def test_reminder_goes_out_thirty_minutes_before(env, caplog):
 
 def test_dm_names_languages_until_and_inherited_requests(env, caplog):
     env.clock.set(at(2026, 1, 7, 7, 0))
-    paging = PagingService(env.main.sessions, env.main.rosters, env.clock)
+    paging = IntakeService(env.main.sessions, env.main.rosters, env.clock)
     env.main.handoffs.run()
     # 07:00: Diego (es) is on call; nobody on shift reads Arabic, so the page goes to
     # him with "needs translation". The Spanish one is his.

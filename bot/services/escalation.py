@@ -1,0 +1,369 @@
+"""Escalation of open requests: deadlines, answers to a page, resolution, handovers.
+
+Every use case is one transaction with `now` from the injected clock. What must reach
+people is written to the outbox in the same transaction, so the reconciler and the
+outbox sender can pick up after a crash. Texts are transport-neutral: people and
+channels are `bot.core.refs` references that each front end renders its own way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.core import escalation, refs, routing
+from bot.core.messages import (
+    CARD_UPDATE,
+    CHANNEL_ALERT,
+    MANAGER_ALERT,
+    PAGE,
+    PAGE_UPDATE,
+    REQUESTER_NOTE,
+    TIMELINE,
+)
+from bot.core.roster import Roster
+from bot.services.errors import NotFound, ServiceError
+from bot.services.requests import SessionFactory, ticket
+from bot.services.schedules import RosterCache
+from bot.store import paging as q
+from bot.store.paging_tables import PageRow, RequestRow
+from bot.store.paging_writes import RequestWrites
+
+RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
+HANDOVER_WAIT = timedelta(minutes=5)  # when the step handed over at sets no wait
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The private reply to whoever clicked: what happened (transport-neutral text)."""
+
+    message: str
+    request_id: int
+    changed: bool = True
+
+
+def record(w: RequestWrites, actor: str, action: str, text: str, detail: dict,
+           at: datetime | None = None) -> None:
+    """An audit entry, and the same line in the thread under the request's card."""
+    at = at or w.now
+    w.audit(actor, action, {**detail, "text": text}, at)
+    w.outbox(TIMELINE, w.request.card_channel,
+             {"actor": actor, "action": action, "text": text, "at": at.isoformat()})
+
+
+def decide(w: RequestWrites, roster: Roster, reason: str,
+           pages: list | None = None) -> escalation.Decision:
+    """Apply `core.escalation.decide` to the request `w` writes for: the pages it
+    fires, the deadline of the next step, the records. `pages`: the request's pages
+    when the caller holds them (None: read them)."""
+    row, team = w.request, roster.team
+    policy = escalation.policy_from_json(row.policy)
+    last = (escalation.Position(row.esc_round, row.esc_step)
+            if row.esc_round is not None else None)
+    # The reads see the database as it is; the request's own changes are written with
+    # the decision (a new request is inserted once, complete, not inserted and updated).
+    with w.session.no_autoflush:
+        if last is None:
+            pages = []  # a request that has not fired a step yet has no pages to look at
+        elif pages is None:
+            pages = q.pages_of(w.session, row.id)
+        recent = q.recent_page_counts(w.session, w.now - RECENT)
+    ctx = escalation.Context(
+        roster=roster, language=row.language, managers=team.managers,
+        escalation_channel=team.escalation_channel, recent_pages=recent,
+        declined=frozenset(p.user for p in pages if p.state == "declined"),
+        paged_this_step=frozenset(p.user for p in pages
+                                  if (p.round, p.step) == (row.esc_round, row.esc_step)))
+    decision = escalation.decide(policy, last, reason, ctx, w.now)
+    _apply(w, len(policy.steps), decision)
+    return decision
+
+
+def _apply(w: RequestWrites, total: int, decision: escalation.Decision) -> None:
+    row = w.request
+    if decision.position is not None:
+        row.esc_round, row.esc_step = decision.position.round, decision.position.step
+    if decision.fired or decision.next_due is not None or decision.exhausted:
+        row.esc_token += 1  # deadlines set before this decision are stale now
+    # else: a decline while others paged at this step may still answer: nothing
+    # changed, and the step's pending deadline must stay valid, or the escalation
+    # would stop here for good.
+    for f in decision.fired:
+        _fired(w, f, total)
+    if decision.next_due is not None:
+        w.deadline(decision.next_due, escalation.DEADLINE, row.esc_token)
+    if decision.exhausted and not row.exhausted:
+        row.exhausted = True
+        record(w, "bot", "exhausted", "escalation finished with nobody acknowledging; "
+                                      "the request stays open", {})
+        w.outbox(REQUESTER_NOTE, row.requester, {"note": "exhausted"})
+    w.outbox(CARD_UPDATE, row.card_channel)
+
+
+def _fired(w: RequestWrites, f: escalation.Fired, total: int) -> None:
+    where = f"step {f.position.step + 1}/{total} ({f.kind})"
+    if f.position.round:
+        where += f", repeat {f.position.round}"
+    written = w.add_pages([{"user": p.user, "round": f.position.round,
+                            "step": f.position.step, "source": p.source,
+                            "needs_translation": p.needs_translation} for p in f.pages])
+    for page in written:
+        w.outbox(PAGE, page.user, page_id=page.id)
+        flag = " - needs translation" if page.needs_translation else ""
+        record(w, "bot", "paged", f"{where}: paged {refs.person(page.user)} "
+                                  f"({page.source}){flag}",
+               {"user": page.user, "source": page.source, "page": page.id,
+                "round": f.position.round, "step": f.position.step})
+    for m in f.managers:
+        w.outbox(MANAGER_ALERT, m)
+    if f.managers:
+        record(w, "bot", "managers_alerted",
+               f"{where}: alerted managers " + refs.people(f.managers), {})
+    if f.channel:
+        w.outbox(CHANNEL_ALERT, f.channel)
+        record(w, "bot", "channel_alerted", f"{where}: posted in {refs.channel(f.channel)}",
+               {"channel": f.channel})
+    if f.note:
+        record(w, "bot", "note", f"{where}: {f.note}", {})
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class EscalationService:
+    def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock):
+        self._sf = session_factory
+        self.rosters = rosters
+        self.clock = clock
+
+    def reconcile(self, limit: int = 500) -> int:
+        """Fire every due deadline once. Returns how many steps fired."""
+        fired = 0
+        for _ in range(limit):
+            now = self.clock.now()
+            with self._sf() as session, session.begin():
+                due = q.claim_due_deadline(session, now)
+                if due is None:
+                    break
+                due.state, due.fired_utc = "fired", now
+                row = q.lock_request(session, due.request_id)
+                if row is None or row.status != "open" or row.esc_token != due.token:
+                    due.state = "cancelled"
+                    continue
+                try:
+                    roster = self.rosters.get(row.team)
+                except NotFound:
+                    due.state = "cancelled"
+                    continue
+                # How late it fired is kept as fired_utc - due_utc on the deadline row.
+                w = RequestWrites(session, row, now)
+                decide(w, roster, due.reason)
+                w.flush()
+                fired += 1
+        return fired
+
+    # -- answers to a page ---------------------------------------------------------------
+
+    def _load_page(self, session: Session, page_id: int, user: str
+                   ) -> tuple[PageRow, RequestRow]:
+        """The page and its request (locked), refusing anyone but the person paged."""
+        page = q.get_page(session, page_id)
+        if page is None:
+            raise NotFound(f"page {page_id} does not exist")
+        row = q.lock_request(session, page.request_id)
+        session.refresh(page)  # as it is now that the request is locked
+        if page.user != user:
+            raise ServiceError(f"this page for {ticket(row)} was sent to "
+                               f"{refs.person(page.user)}, not you")
+        return page, row
+
+    def acknowledge(self, page_id: int, user: str) -> Outcome:
+        now = self.clock.now()
+        with self._sf() as session, session.begin():
+            page, row = self._load_page(session, page_id, user)
+            w = RequestWrites(session, row, now)
+            outcome = self._acknowledge(w, page, user)
+            w.flush()
+            return outcome
+
+    def _acknowledge(self, w: RequestWrites, page: PageRow, user: str) -> Outcome:
+        row, now = w.request, w.now
+        name = ticket(row)
+        if row.status == "resolved":
+            return Outcome(f"{name} is already resolved.", row.id, changed=False)
+        if row.status == "acknowledged":
+            if row.assignee == user:
+                return Outcome(f"You already have {name}.", row.id, changed=False)
+            if page.state == "pending":
+                page.state, page.answered_utc = "closed", now
+                w.outbox(PAGE_UPDATE, page.user, page_id=page.id)
+            return Outcome(f"{name} was already acknowledged by {refs.person(row.assignee)}.",
+                           row.id, changed=False)
+        page.state, page.answered_utc = "acknowledged", now
+        row.status, row.assignee, row.acknowledged_utc = "acknowledged", user, now
+        row.esc_token += 1  # pending deadlines are now stale
+        for p in q.pages_of(w.session, row.id):
+            if p.id == page.id:
+                continue
+            if p.state == "pending":
+                p.state, p.answered_utc = "closed", now
+                w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
+            elif p.state == "acknowledged":  # handed over earlier: say who has it now
+                w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
+        w.outbox(PAGE_UPDATE, user, page_id=page.id)
+        waited = (now - row.created_utc).total_seconds()
+        record(w, user, "acknowledged",
+               f"{refs.person(user)} acknowledged ({duration(waited)} after filing)",
+               {"page": page.id, "seconds": waited})
+        w.outbox(CARD_UPDATE, row.card_channel)
+        w.outbox(REQUESTER_NOTE, row.requester, {"note": "acknowledged"})
+        return Outcome(f"You have {name}. Resolve it or hand it over from the page.", row.id)
+
+    def decline(self, page_id: int, user: str) -> Outcome:
+        now = self.clock.now()
+        with self._sf() as session, session.begin():
+            page, row = self._load_page(session, page_id, user)
+            name = ticket(row)
+            if page.state != "pending":
+                return Outcome(f"You already answered this page ({page.state}).", row.id,
+                               changed=False)
+            w = RequestWrites(session, row, now)
+            page.state, page.answered_utc = "declined", now
+            w.outbox(PAGE_UPDATE, user, page_id=page.id)
+            pages = q.pages_of(session, row.id)
+            for other in pages:
+                # An earlier step's page to the same person (re-paged by a wider step)
+                # stops waiting too: they passed the request on, not one message.
+                if other.user == user and other.id != page.id and other.state == "pending":
+                    other.state, other.answered_utc = "closed", now
+                    w.outbox(PAGE_UPDATE, user, page_id=other.id)
+            record(w, user, "declined", f"{refs.person(user)} declined", {"page": page.id})
+            if row.status == "open":
+                decide(w, self.rosters.get(row.team), escalation.DECLINE, pages)
+            else:
+                w.outbox(CARD_UPDATE, row.card_channel)
+            w.flush()
+            return Outcome(f"Declined {name}; it has been passed on.", row.id)
+
+    # -- resolution and handovers ----------------------------------------------------------
+
+    def resolve(self, request_id: int, user: str, note: str) -> Outcome:
+        now = self.clock.now()
+        note = note.strip()
+        if not note:
+            raise ServiceError("say what the outcome was, e.g. 'Stream taken down, "
+                               "user referred to local emergency services'")
+        with self._sf() as session, session.begin():
+            row = self._locked(session, request_id)
+            name = ticket(row)
+            roster = self.rosters.get(row.team)
+            if row.status == "resolved":
+                return Outcome(f"{name} is already resolved.", row.id, changed=False)
+            if user != row.assignee and user not in roster.team.managers:
+                raise ServiceError(
+                    f"only the assignee ({refs.person(row.assignee)}) or a manager may "
+                    f"resolve {name}" if row.assignee else
+                    f"acknowledge {name} before resolving it")
+            w = RequestWrites(session, row, now)
+            row.status, row.resolved_utc, row.outcome = "resolved", now, note
+            row.esc_token += 1
+            for p in q.pages_of(session, row.id):
+                if p.state in ("pending", "acknowledged"):
+                    if p.state == "pending":
+                        p.state, p.answered_utc = "closed", now
+                    w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
+            record(w, user, "resolved", f"{refs.person(user)} resolved: {note}",
+                   {"outcome": note})
+            w.outbox(CARD_UPDATE, row.card_channel)
+            w.outbox(REQUESTER_NOTE, row.requester, {"note": "resolved"})
+            w.flush()
+            return Outcome(f"{name} resolved.", row.id)
+
+    def handover_candidates(self, request_id: int, user: str) -> list[str]:
+        with self._sf() as session:
+            row = q.get_request(session, request_id)
+            if row is None:
+                raise NotFound(f"request {request_id} does not exist")
+            roster = self.rosters.get(row.team)
+        now = self.clock.now()
+        found = routing.on_call_readers(roster, row.language, now, {}) or \
+            routing.translators(roster, now, {})
+        return [c.user for c in found if c.user != user]
+
+    def hand_over(self, request_id: int, user: str, to_user: str) -> Outcome:
+        now = self.clock.now()
+        with self._sf() as session, session.begin():
+            row = self._locked(session, request_id)
+            name = ticket(row)
+            if row.status != "acknowledged" or row.assignee != user:
+                raise ServiceError(f"only the assignee of {name} can hand it over")
+            if to_user == user:
+                raise ServiceError("pick someone else to hand over to")
+            w = RequestWrites(session, row, now)
+            policy = escalation.policy_from_json(row.policy)
+            for p in q.pages_of(session, row.id):
+                if p.user == user and p.state == "acknowledged":
+                    # Stays "acknowledged" (they did): the page DM, re-rendered, says
+                    # "You handed this over" and loses its Resolve/Hand over buttons.
+                    w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
+            row.status, row.assignee, row.acknowledged_utc = "open", None, None
+            row.esc_token += 1
+            page = self._page_again(w, to_user, "handover")
+            wait = policy.steps[row.esc_step or 0].wait or HANDOVER_WAIT
+            w.deadline(now + wait, escalation.DEADLINE, row.esc_token)
+            record(w, user, "handed_over",
+                   f"{refs.person(user)} handed over to {refs.person(to_user)}",
+                   {"to": to_user, "page": page})
+            w.outbox(CARD_UPDATE, row.card_channel)
+            w.flush()
+            return Outcome(f"Handed {name} over to {refs.person(to_user)}; they have been "
+                           "paged.", row.id)
+
+    def repage(self, pairs: list[tuple[int, str]]) -> int:
+        """After a handoff: page the incoming reader of an open request whose pages went
+        to someone now off shift. Safe to repeat: nobody gets a second pending page."""
+        now = self.clock.now()
+        paged = 0
+        for request_id, user in pairs:
+            with self._sf() as session, session.begin():
+                row = q.lock_request(session, request_id)
+                if row is None or row.status != "open":
+                    continue
+                pages = q.pages_of(session, row.id)
+                if any(p.user == user and p.state in ("pending", "declined") for p in pages):
+                    continue
+                w = RequestWrites(session, row, now)
+                page = self._page_again(w, user, "handoff")
+                record(w, "bot", "paged",
+                       f"shift handoff: paged {refs.person(user)}, the incoming reader",
+                       {"user": user, "source": "handoff", "page": page})
+                w.outbox(CARD_UPDATE, row.card_channel)
+                w.flush()
+                paged += 1
+        return paged
+
+    @staticmethod
+    def _page_again(w: RequestWrites, user: str, source: str) -> int:
+        """A page outside the escalation steps (a handover, a shift handoff), at the
+        request's current step; its id."""
+        row = w.request
+        (page,) = w.add_pages([{"user": user, "round": row.esc_round or 0,
+                                "step": row.esc_step or 0, "source": source,
+                                "needs_translation": False}])
+        w.outbox(PAGE, user, page_id=page.id)
+        return page.id
+
+    @staticmethod
+    def _locked(session: Session, request_id: int) -> RequestRow:
+        row = q.lock_request(session, request_id)
+        if row is None:
+            raise NotFound(f"request {request_id} does not exist")
+        return row

@@ -1,0 +1,260 @@
+"""Intake of emergency requests: parse what was typed, choose the team, file, route.
+
+Filing is one transaction with `now` from the injected clock: the request, its first
+pages, the deadline of the next step and every message to send are committed together,
+so a request Slack saw acknowledged is never lost. Under load a request is only
+received (committed, not routed) and `route_next` routes it later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock
+from bot.core import escalation, refs
+from bot.core.messages import CARD, KINDS, REQUESTER_NOTE, RequestView
+from bot.core.model import SEVERITIES
+from bot.core.roster import Roster
+from bot.services import escalation as steps
+from bot.services.errors import NotFound, ServiceError
+from bot.services.outbox import Claimed
+from bot.services.requests import (
+    RECEIVED,
+    SessionFactory,
+    page_view,
+    policy_for,
+    read_view,
+    request_view,
+)
+from bot.services.schedules import RosterCache
+from bot.store import paging as q
+from bot.store.paging_writes import RequestWrites, add_request
+
+LANG_RE = re.compile(r"^[a-z]{2}$")
+# A new request's own transaction writes its messages already claimed: nobody else can
+# have seen them, and the caller sends them at once without a second transaction.
+CLAIM_ON_FILING = KINDS
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What a requester filed, from any front end."""
+
+    key: str  # idempotency key: one request per Slack interaction
+    requester: str
+    text: str
+    via: str  # command | modal | shortcut | demo
+    severity: str | None = None
+    language: str | None = None  # explicit choice; None -> detect
+    link: str | None = None
+    origin_channel: str | None = None
+    team: str | None = None
+    confirm_by_dm: bool = False  # the slash command confirms in its ephemeral reply
+
+
+@dataclass(frozen=True)
+class Filed:
+    request: RequestView
+    duplicate: bool
+    # The messages the filing transaction wrote already claimed: the caller delivers
+    # them with `Outbox.deliver_claimed` (None for a duplicate or a request only received).
+    claimed: Claimed | None = None
+
+
+class Detector:
+    """Language detection per team language set; built lazily (loading costs ~1 s)."""
+
+    def __init__(self, threshold: float | None = None):
+        self._threshold = threshold
+        self._by_langs: dict[tuple[str, ...], object] = {}
+
+    def detect(self, text: str, languages: tuple[str, ...]):
+        from bot.language.detector import DEFAULT_THRESHOLD, LanguageDetector
+
+        det = self._by_langs.get(languages)
+        if det is None:
+            det = LanguageDetector(list(languages), self._threshold or DEFAULT_THRESHOLD)
+            self._by_langs[languages] = det
+        return det.detect(text)
+
+
+def parse_emergency_text(text: str, languages: tuple[str, ...] = ()
+                         ) -> tuple[str | None, str | None, str]:
+    """`[sev1|sev2|sev3] [lang:xx] <text>` in any order at the front -> (sev, lang, text).
+
+    Raises ServiceError with an example when a `lang:` or `sevN` token is malformed."""
+    words = text.strip().split()
+    severity = language = None
+    while words:
+        w = words[0].lower()
+        if w in SEVERITIES:
+            severity = w
+        elif w.startswith("lang:") or w.startswith("language:"):
+            code = w.split(":", 1)[1]
+            if not LANG_RE.match(code):
+                raise ServiceError(
+                    f"'{words[0]}' is not a language; use a two-letter ISO 639-1 code, "
+                    f"e.g. {refs.command('emergency sev1 lang:ar <what is happening>')}")
+            language = code
+        elif re.fullmatch(r"sev\d+", w):
+            raise ServiceError(f"'{words[0]}' is not a severity; use sev1, sev2 or sev3, "
+                               f"e.g. {refs.command('emergency sev1 <what is happening>')}")
+        else:
+            break
+        words.pop(0)
+    return severity, language, " ".join(words)
+
+
+class IntakeService:
+    def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock,
+                 detector: Detector | None = None,
+                 intake_session_factory: SessionFactory | None = None):
+        self._sf = session_factory
+        # Intake's writes go before background writers waiting in the same process.
+        self._intake_sf = intake_session_factory or session_factory
+        self.rosters = rosters
+        self.clock = clock
+        self.detector = detector or Detector()
+
+    def team_for(self, origin_channel: str | None = None, team: str | None = None) -> Roster:
+        """The one rule that says which team a request belongs to: the team named, else
+        the team whose intake channel it came from, else the first team. Front ends
+        ask it once and pass the roster on to `file`/`receive`."""
+        names = self.rosters.team_names()
+        if not names:
+            raise ServiceError("no team is set up yet; import one with "
+                               "`oncall-bot schedules import schedules/`")
+        if team:
+            if team not in names:
+                raise NotFound(f"no team named '{team}'")
+            return self.rosters.get(team)
+        rosters = [self.rosters.get(n) for n in names]
+        for r in rosters:
+            if origin_channel and origin_channel == r.team.intake_channel:
+                return r
+        return rosters[0]
+
+    def file(self, intake: Intake, roster: Roster | None = None, claim: bool = False
+             ) -> Filed:
+        """File and route the request in one transaction: when this returns, the
+        request is committed with its pages and deadlines. `roster`: the team as
+        `team_for` chose it, when the caller already asked. `claim`: its messages are
+        written claimed, in `Filed.claimed`, and the caller must deliver them
+        (`Outbox.deliver_claimed`); otherwise they wait in the outbox as pending."""
+        return self._take(intake, roster, route=True, claim=claim)
+
+    def receive(self, intake: Intake, roster: Roster | None = None) -> Filed:
+        """Commit the request without routing it (status `received`), for when this
+        process is too busy to route within Slack's 3 seconds: the acknowledgement
+        waits only for this small write; `route_next` (the router thread of this
+        process, or of the next one after a crash) routes it, most severe first."""
+        return self._take(intake, roster, route=False, claim=False)
+
+    def _take(self, intake: Intake, roster: Roster | None, route: bool, claim: bool
+              ) -> Filed:
+        text = intake.text.strip()
+        if not text:
+            raise ServiceError("say what is happening; example: " + refs.command(
+                "emergency sev1 lang:es amenaza en vivo, link: https://..."))
+        if intake.severity is not None and intake.severity not in SEVERITIES:
+            raise ServiceError(f"'{intake.severity}' is not a severity; use sev1, sev2 or sev3")
+        now = self.clock.now()
+        # The roster is looked up before the write transaction opens: it reads through
+        # its own connection, which a writer must not wait for while holding the lock.
+        roster = roster or self.team_for(intake.origin_channel, intake.team)
+        team = roster.team
+        # Checked before the commit: a request that could not be routed must not be
+        # acknowledged and left for the router.
+        policy_for(team, intake.severity or team.default_severity)
+        try:
+            with self._intake_sf() as session, session.begin():
+                existing = q.request_by_key(session, intake.key)
+                if existing is not None:
+                    return Filed(read_view(session, existing), duplicate=True)
+                row = add_request(
+                    session, key=intake.key, team=team.name, requester=intake.requester,
+                    origin_channel=intake.origin_channel, via=intake.via, text=text,
+                    link=intake.link, severity=intake.severity or team.default_severity,
+                    language=intake.language or team.languages[0],
+                    language_source="explicit" if intake.language else "pending",
+                    detected=None, confidence=None, status=RECEIVED, policy={},
+                    card_channel=team.intake_channel, created_utc=now)
+                w = RequestWrites(session, row, now)
+                if route:
+                    self._start(w, roster, intake.confirm_by_dm)
+                filed = _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
+        except IntegrityError:
+            # The same interaction arrived twice at once: the other one won.
+            with self._sf() as session:
+                existing = q.request_by_key(session, intake.key)
+                if existing is None:
+                    raise
+                return Filed(read_view(session, existing), duplicate=True)
+        return filed
+
+    def route_next(self, claim: bool = False) -> Filed | None:
+        """Route the most severe, oldest `received` request (one transaction); None when
+        there is none. Safe from several threads and processes: the row is re-read
+        locked and routed only if it is still `received`. `claim` as in `file`."""
+        while True:
+            with self._sf() as session:
+                found = q.next_received(session)
+            if found is None:
+                return None
+            request_id, team_name = found
+            roster = self.rosters.get(team_name)  # before the write lock, as in `_take`
+            with self._sf() as session, session.begin():
+                row = q.lock_request(session, request_id)
+                if row is None or row.status != RECEIVED:
+                    continue  # another router took it
+                w = RequestWrites(session, row, self.clock.now())
+                # Its acknowledgement could not say who was paged: a DM will.
+                self._start(w, roster, True)
+                return _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
+
+    def received_count(self) -> int:
+        with self._sf() as session:
+            return q.received_count(session)
+
+    def _start(self, w: RequestWrites, roster: Roster, confirm_by_dm: bool) -> None:
+        """Route a received request: its language, its frozen policy, the card, the
+        first escalation step."""
+        row, team = w.request, roster.team
+        if row.language_source != "explicit":
+            found = self.detector.detect(row.text, team.languages)
+            row.confidence = round(found.confidence, 3)
+            row.detected = found.language or found.runner_up
+            if found.language:
+                row.language, row.language_source = found.language, "detected"
+            else:
+                row.language, row.language_source = team.languages[0], "fallback"
+        row.policy = escalation.policy_to_json(policy_for(team, row.severity))
+        row.status = "open"
+        if row.language_source == "explicit":
+            how = "set by the requester"
+        elif row.language_source == "detected":
+            how = f"detected ({row.confidence:.0%})"
+        else:
+            how = f"not recognised ({row.confidence:.0%}); using the team's first language"
+        w.outbox(CARD, team.intake_channel)
+        steps.record(w, row.requester, "filed",
+                     f"filed via {row.via}: {row.severity}, language {row.language} {how}",
+                     {"severity": row.severity, "language": row.language,
+                      "source": row.language_source, "confidence": row.confidence},
+                     at=row.created_utc)
+        if confirm_by_dm:
+            w.outbox(REQUESTER_NOTE, row.requester, {"note": "filed"})
+        steps.decide(w, roster, escalation.START)
+
+
+def _filed(w: RequestWrites, claimed) -> Filed:
+    """What a filing returns, built from the rows it wrote (nothing is read back)."""
+    w.request_id()
+    view = request_view(w.request, w.pages)
+    if not claimed:
+        return Filed(view, duplicate=False)
+    return Filed(view, duplicate=False, claimed=Claimed(
+        view, tuple(claimed), tuple(page_view(p, view) for p in w.pages)))

@@ -1,0 +1,114 @@
+"""Requests as people see them: views built from rows already in hand, and the reads.
+
+Intake, escalation and the outbox all show a request the same way; the view is built
+here once, from the request row and its pages (those just written or just read), so
+no use case selects again what it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from bot.core.messages import PageView, RequestView, TimelineEntry
+from bot.core.model import Team
+from bot.services.errors import NotFound, ServiceError
+from bot.services.schedules import RosterCache
+from bot.store import paging as q
+
+SessionFactory = Callable[[], Session]
+RECEIVED = "received"  # committed and acknowledged, not routed yet
+
+
+class PageLike(Protocol):
+    id: int
+    user: str
+    state: str
+    source: str
+    needs_translation: bool
+
+
+def ticket(row) -> str:
+    return f"T-{row.id}"
+
+
+def policy_for(team: Team, severity: str):
+    """The policy a request of `severity` starts with (the default severity's if none)."""
+    policy = team.policy(severity) or team.policy(team.default_severity)
+    if policy is None:
+        raise ServiceError(f"team {team.name} has no escalation policy for {severity}")
+    return policy
+
+
+def progress(row) -> str:
+    """Where the escalation stands, in words."""
+    policy = row.policy
+    if row.status == RECEIVED:
+        return "finding an on-call reader"
+    if row.status != "open":
+        return "finished"
+    if row.exhausted:
+        return "all steps done; nobody acknowledged"
+    if row.esc_step is None:
+        return "not started"
+    kind = policy["steps"][row.esc_step]["notify"]
+    text = f"step {row.esc_step + 1} of {len(policy.get('steps', ()))} ({kind})"
+    if policy.get("repeat"):
+        text += f", round {row.esc_round + 1} of {policy['repeat'] + 1}"
+    return text
+
+
+def request_view(row, pages: Iterable[PageLike]) -> RequestView:
+    """The view of a request row, given all of its pages."""
+    pages = list(pages)
+    return RequestView(
+        id=row.id, ticket=ticket(row), team=row.team, requester=row.requester,
+        text=row.text, link=row.link, severity=row.severity, language=row.language,
+        language_source=row.language_source, detected=row.detected,
+        confidence=row.confidence, status=row.status, assignee=row.assignee,
+        outcome=row.outcome, created=row.created_utc, acknowledged=row.acknowledged_utc,
+        resolved=row.resolved_utc,
+        paged=tuple(dict.fromkeys(p.user for p in pages if p.state == "pending")),
+        needs_translation=any(p.needs_translation for p in pages), escalation=progress(row),
+        exhausted=row.exhausted, origin_channel=row.origin_channel, via=row.via)
+
+
+def page_view(page: PageLike, request: RequestView) -> PageView:
+    return PageView(page.id, page.user, page.state, page.source, page.needs_translation,
+                    request)
+
+
+def read_view(session: Session, row) -> RequestView:
+    """The view of a request row whose pages are not in hand."""
+    return request_view(row, q.pages_of(session, row.id))
+
+
+class RequestService:
+    """Reads of requests for every front end: views, the timeline, open requests."""
+
+    def __init__(self, session_factory: SessionFactory, rosters: RosterCache):
+        self._sf = session_factory
+        self.rosters = rosters
+
+    def request_view(self, request_id: int) -> RequestView:
+        with self._sf() as session:
+            row = q.get_request(session, request_id)
+            if row is None:
+                raise NotFound(f"request {request_id} does not exist")
+            return read_view(session, row)
+
+    def timeline(self, request_id: int) -> list[TimelineEntry]:
+        with self._sf() as session:
+            return [TimelineEntry(a.at_utc, a.actor, a.action, a.detail.get("text", a.action))
+                    for a in q.audit_entries(session, request_id)]
+
+    def open_requests(self, assignee: str | None = None) -> list[RequestView]:
+        with self._sf() as session:
+            rows = q.open_requests(session, assignee=assignee)
+            pages = q.pages_of_requests(session, [r.id for r in rows])
+            return [request_view(r, pages.get(r.id, ())) for r in rows]
+
+    def teams(self) -> list[str]:
+        return self.rosters.team_names()

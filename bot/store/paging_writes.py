@@ -1,0 +1,153 @@
+"""Row writes of the paging side: a request, and what one use case writes for it.
+
+A use case hands its writes to a `RequestWrites` and the store turns them into rows:
+pages are inserted at once (their ids go into the outbox rows that deliver them);
+outbox, audit and deadline rows are buffered and written by `flush`, one statement per
+table, so a use case costs a few statements whatever it writes. Services describe what
+to write with plain values; they never build ORM rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from bot.core.messages import CARD, DIRECT, PAGE, PAGE_UPDATE, REQUESTER_NOTE
+from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
+
+# Core inserts on the tables: one statement for many rows whatever values are None (the
+# ORM's bulk insert splits rows by the columns they set), and no ORM bookkeeping.
+PAGES, OUTBOX = PageRow.__table__, OutboxRow.__table__
+AUDIT, DEADLINES = AuditRow.__table__, DeadlineRow.__table__
+
+# Delivery order inside a request's batch: what someone waits for goes first.
+PRIORITY = {PAGE: 0, CARD: 1, PAGE_UPDATE: 2, REQUESTER_NOTE: 3, DIRECT: 4}
+DEFAULT_PRIORITY = 5
+PENDING, SENDING = "pending", "sending"
+
+
+def add_request(session: Session, **fields) -> RequestRow:
+    """A new request row in the session; it is inserted when its id is first needed."""
+    row = RequestRow(exhausted=False, esc_token=0, **fields)
+    session.add(row)
+    return row
+
+
+@dataclass(frozen=True)
+class NewPage:
+    """A page as written: what views of the request need, without reading it back."""
+
+    id: int
+    user: str
+    round: int
+    step: int
+    source: str
+    needs_translation: bool
+    state: str = "pending"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An outbox row as written (with its id when it was claimed on the way in)."""
+
+    id: int
+    request_id: int | None
+    page_id: int | None
+    kind: str
+    target: str | None
+    payload: dict
+    priority: int
+
+
+def outbox_values(request_id: int | None, kind: str, target: str | None, payload: dict,
+                  now: datetime, page_id: int | None = None, state: str = PENDING) -> dict:
+    return {"request_id": request_id, "page_id": page_id, "kind": kind, "target": target,
+            "payload": payload, "priority": PRIORITY.get(kind, DEFAULT_PRIORITY),
+            "state": state, "attempts": 1 if state == SENDING else 0, "created_utc": now,
+            "next_attempt_utc": now}
+
+
+def insert_outbox(session: Session, values: list[dict]) -> list[OutboxEntry]:
+    """Outbox rows in one statement; what was written, with the ids. The rows come back
+    whole from RETURNING: asking for them in the order given would cost one statement
+    per row on SQLite."""
+    if not values:
+        return []
+    c = OUTBOX.c
+    rows = session.execute(insert(OUTBOX).returning(
+        c.id, c.request_id, c.page_id, c.kind, c.target, c.payload, c.priority), values)
+    return sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
+
+
+class RequestWrites:
+    """What one use case writes for one request, inside the caller's transaction."""
+
+    def __init__(self, session: Session, request: RequestRow, now: datetime):
+        self.session = session
+        self.request = request
+        self.now = now
+        self.pages: list[NewPage] = []  # written by this use case, in order
+        self._outbox: list[dict] = []
+        self._audit: list[dict] = []
+        self._deadlines: list[dict] = []
+
+    def request_id(self) -> int:
+        if self.request.id is None:
+            self.session.flush()  # the request row goes in now: its id keys the others
+        return self.request.id
+
+    def add_pages(self, pages: list[dict]) -> list[NewPage]:
+        """Pages ({user, round, step, source, needs_translation}), inserted now."""
+        if not pages:
+            return []
+        rid = self.request_id()
+        values = [{**p, "request_id": rid, "state": "pending", "sent_utc": self.now}
+                  for p in pages]
+        c = PAGES.c
+        rows = self.session.execute(insert(PAGES).returning(
+            c.id, c.user, c.round, c.step, c.source, c.needs_translation), values)
+        written = sorted((NewPage(*row) for row in rows), key=lambda p: p.id)
+        self.pages.extend(written)
+        return written
+
+    def outbox(self, kind: str, target: str | None, payload: dict | None = None,
+               page_id: int | None = None) -> None:
+        self._outbox.append({"kind": kind, "target": target, "payload": payload or {},
+                             "page_id": page_id})
+
+    def audit(self, actor: str, action: str, detail: dict, at: datetime | None = None
+              ) -> None:
+        self._audit.append({"team": self.request.team, "actor": actor, "action": action,
+                            "detail": detail, "at_utc": at or self.now})
+
+    def deadline(self, due: datetime, reason: str, token: int) -> None:
+        self._deadlines.append({"due_utc": due, "reason": reason, "token": token,
+                                "state": "pending"})
+
+    def flush(self, claim: tuple[str, ...] = ()) -> list[OutboxEntry]:
+        """Write the buffered rows. Outbox rows of the kinds in `claim` are written
+        already claimed (`sending`) for the caller to deliver: no second transaction
+        to claim them; what this returns is those rows."""
+        if not (self._outbox or self._audit or self._deadlines):
+            return []
+        rid = self.request_id()
+        session = self.session
+        if self._audit:
+            session.execute(insert(AUDIT), [{**a, "request_id": rid} for a in self._audit])
+        if self._deadlines:
+            session.execute(insert(DEADLINES),
+                            [{**d, "request_id": rid} for d in self._deadlines])
+        claimed: list[OutboxEntry] = []
+        if self._outbox:
+            values = [outbox_values(rid, o["kind"], o["target"], o["payload"], self.now,
+                                    o["page_id"], SENDING if o["kind"] in claim else PENDING)
+                      for o in self._outbox]
+            if claim:
+                claimed = [e for e in insert_outbox(session, values) if e.kind in claim]
+            else:
+                session.execute(insert(OUTBOX), values)
+        self._outbox, self._audit, self._deadlines = [], [], []
+        return claimed
