@@ -4,8 +4,8 @@ A service that names a person, a channel, a user group or a command in a sentenc
 ("{@U0AR00001} acknowledged", "posted in {#C0ESCAL01}") writes a reference with these
 functions instead of any front end's markup. Each adapter renders references its own
 way, in one place: the Slack adapter as mentions (`bot/slack/text.py`), the command line
-and logs as plain text (`plain` below). Text that people typed never passes through
-these renderers, so a requester cannot forge a mention by typing a reference.
+and logs as plain text (`plain` below). Text that people typed is embedded with
+`typed`, so a requester cannot forge a mention by typing a reference.
 """
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 
 # {@U123} a person, {#C123} a channel, {!S123} a user group, {/oncall export} a command,
 # {^1767225600} an instant (Unix seconds), which each reader should see in their own zone.
-REF = re.compile(r"\{([@#!/^])([^{}\n]{1,200})\}")
+# "{{" is a typed "{" (see `typed`), so what a person wrote never becomes a reference.
+REF = re.compile(r"\{\{|\{([@#!/^])([^{}\n]{1,200})\}")
+
+
+def typed(text: str) -> str:
+    """What a person typed (a resolve note, a quoted token), made inert inside service
+    text: a typed "{@U123}" shows as written and never becomes a mention."""
+    return text.replace("{", "{{")
 
 
 def person(user_id: str) -> str:
@@ -59,7 +66,8 @@ def render(text: str, renderers: Renderers) -> str:
     """Replace every reference with `renderers[kind](value)`; kinds are '@#!/^'."""
     if "{" not in text:
         return text
-    return REF.sub(lambda m: renderers[m.group(1)](m.group(2)), text)
+    return REF.sub(lambda m: "{" if m.group(1) is None else renderers[m.group(1)](m.group(2)),
+                   text)
 
 
 _PLAIN: Renderers = {

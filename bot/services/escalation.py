@@ -280,7 +280,7 @@ class EscalationService:
                     if p.state == "pending":
                         p.state, p.answered_utc = "closed", now
                     w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
-            record(w, user, "resolved", f"{refs.person(user)} resolved: {note}",
+            record(w, user, "resolved", f"{refs.person(user)} resolved: {refs.typed(note)}",
                    {"outcome": note})
             w.outbox(CARD_UPDATE, row.card_channel)
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "resolved"})

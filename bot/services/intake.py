@@ -96,12 +96,13 @@ def parse_emergency_text(text: str, languages: tuple[str, ...] = ()
             code = w.split(":", 1)[1]
             if not LANG_RE.match(code):
                 raise ServiceError(
-                    f"'{words[0]}' is not a language; use a two-letter ISO 639-1 code, "
+                    f"'{refs.typed(words[0])}' is not a language; use a two-letter ISO 639-1 code, "
                     f"e.g. {refs.command('emergency sev1 lang:ar <what is happening>')}")
             language = code
         elif re.fullmatch(r"sev\d+", w):
-            raise ServiceError(f"'{words[0]}' is not a severity; use sev1, sev2 or sev3, "
-                               f"e.g. {refs.command('emergency sev1 <what is happening>')}")
+            raise ServiceError(
+                f"'{refs.typed(words[0])}' is not a severity; use sev1, sev2 or sev3, "
+                f"e.g. {refs.command('emergency sev1 <what is happening>')}")
         else:
             break
         words.pop(0)
@@ -160,7 +161,8 @@ class IntakeService:
             raise ServiceError("say what is happening; example: " + refs.command(
                 "emergency sev1 lang:es amenaza en vivo, link: https://..."))
         if intake.severity is not None and intake.severity not in SEVERITIES:
-            raise ServiceError(f"'{intake.severity}' is not a severity; use sev1, sev2 or sev3")
+            raise ServiceError(f"'{refs.typed(intake.severity)}' is not a severity; "
+                               "use sev1, sev2 or sev3")
         now = self.clock.now()
         # The roster is looked up before the write transaction opens: it reads through
         # its own connection, which a writer must not wait for while holding the lock.
