@@ -8,7 +8,6 @@ minutes pass in moments; everything else is as in production.
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
@@ -89,19 +88,24 @@ class Demo:
         return reqs[-1].id
 
     def page_for(self, user: str, request_id: int, timeout: float = 5.0) -> str:
-        def has_page(call) -> bool:
-            return (call.method == "chat.postMessage" and call.params.get("channel") == user
-                    and f'"{ids.ACK}"' in json.dumps(call.params.get("blocks") or []))
-        calls = self.standin.wait_for(has_page, timeout=timeout,
-                                      description=f"a page DM to {user}")
-        for call in reversed(calls):
+        """The page id of `request_id`'s page DM to `user`, once it has reached Slack.
+        (The person may hold pages of earlier requests: wait for this request's.)"""
+        def page_of(call) -> str | None:
+            if call.method != "chat.postMessage" or call.params.get("channel") != user:
+                return None
             for block in call.params.get("blocks") or []:
                 for el in block.get("elements", []):
-                    if el.get("action_id") == ids.ACK:
-                        page = int(el["value"])
-                        if self._page_request(page) == request_id:
-                            return el["value"]
-        raise DemoFailed(f"no page for T-{request_id} reached {self.name(user)}")
+                    if (el.get("action_id") == ids.ACK
+                            and self._page_request(int(el["value"])) == request_id):
+                        return el["value"]
+            return None
+
+        try:
+            calls = self.standin.wait_for(lambda call: page_of(call) is not None,
+                                          timeout=timeout, description=f"a page DM to {user}")
+        except AssertionError as err:  # the stand-in says what it recorded instead
+            raise DemoFailed(f"no page for T-{request_id} reached {self.name(user)}") from err
+        return next(v for v in map(page_of, reversed(calls)) if v is not None)
 
     def _page_request(self, page_id: int) -> int:
         from bot.store.paging_tables import PageRow
