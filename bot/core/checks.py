@@ -1,11 +1,13 @@
 """Rules every team must satisfy, and what an edit does to coverage and to people's shifts.
 
-- `validate_team(team)`: the domain-level rules of the YAML reader (`bot.schedules`)
-  that a `Team` value can break: duplicate names, unknown members and users, languages
-  outside the team's list, unknown zones, empty or inverted intervals, escalation
-  policies that cannot run. Edits made from Slack go through it, so a team edited there
-  is one `schedules validate` would accept. (The YAML parser reports with file and line;
-  here the messages name the entry instead.)
+- `problems(team)`: every rule the team breaks, each as a `Problem`: the path of the
+  offending value in the team file's shape (("specialists", 3, "backup", 0)) and the
+  rule's one wording. Each rule is written here once: duplicate keys, unknown members
+  and users, languages outside the team's list, unknown zones and tiers, empty or
+  inverted intervals, escalation policies that cannot run. The YAML reader
+  (`bot.schedules`) maps the path to a file line; edits made from Slack go through
+  `validate_team`, so a team edited there is one `schedules validate` would accept.
+- `validate_team(team)`: the same problems as readable lines ("rotation emea: ...").
 - `integrity_problems(team)`: the subset the store relies on (unique keys, references
   that resolve, aware intervals); `save_team` refuses a team that breaks one.
 - `coverage_loss(before, after, start, end)`: where an edit leaves a language with

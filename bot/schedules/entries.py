@@ -149,11 +149,11 @@ class EntryReader(FieldReader):
                 continue
             tz = self.user_zones.get(user, "UTC")
             if isinstance(start, datetime):
-                out.append(TimeOff(user, timezones.to_utc(start, tz), timezones.to_utc(end, tz),
-                                   False))  # fmt: skip
-            else:
-                out.append(TimeOff(user, timezones.start_of_day(start, tz),
-                                   timezones.start_of_day(end + timedelta(days=1), tz), True))  # fmt: skip
+                span = timezones.to_utc(start, tz), timezones.to_utc(end, tz)
+            else:  # whole local days, `to` included
+                span = (timezones.start_of_day(start, tz),
+                        timezones.start_of_day(end + timedelta(days=1), tz))  # fmt: skip
+            out.append(TimeOff(user, *span, not isinstance(start, datetime)))
         return tuple(out)
 
     def same_kind(self, to_node: Node, path: str, start: date, end: date) -> bool:
