@@ -11,6 +11,7 @@ zone is misspelled would make every rotation naming them an 'unknown member'."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from yaml.nodes import Node
 
@@ -32,6 +33,8 @@ Policies = tuple[tuple[str, EscalationPolicy], ...]
 
 
 class TeamParser(EntryReader):
+    """A whole team file: values and shape, then the team rules at their lines."""
+
     def team(self, root: Node | None) -> Team | None:
         if root is None:
             self.err(
@@ -164,7 +167,7 @@ class TeamParser(EntryReader):
                 return None
         return None if kind is None else EscalationStep(kind, wait)
 
-    def duration(self, node: Node, path: str):
+    def duration(self, node: Node, path: str) -> timedelta | None:
         w = self.scalar(node, path, "5m")
         return None if w is None else self.checked(node, path, parsers.parse_duration, w)
 
