@@ -1,11 +1,13 @@
 """Rules every team must satisfy, and what an edit does to coverage and to people's shifts.
 
-- `validate_team(team)`: the domain-level rules of the YAML reader (`bot.schedules`)
-  that a `Team` value can break: duplicate names, unknown members and users, languages
-  outside the team's list, unknown zones, empty or inverted intervals, escalation
-  policies that cannot run. Edits made from Slack go through it, so a team edited there
-  is one `schedules validate` would accept. (The YAML parser reports with file and line;
-  here the messages name the entry instead.)
+- `problems(team)`: every rule the team breaks, each as a `Problem`: the path of the
+  offending value in the team file's shape (("specialists", 3, "backup", 0)) and the
+  rule's one wording. Each rule is written here once: duplicate keys, unknown members
+  and users, languages outside the team's list, unknown zones and tiers, empty or
+  inverted intervals, escalation policies that cannot run. The YAML reader
+  (`bot.schedules`) maps the path to a file line; edits made from Slack go through
+  `validate_team`, so a team edited there is one `schedules validate` would accept.
+- `validate_team(team)`: the same problems as readable lines ("rotation emea: ...").
 - `integrity_problems(team)`: the subset the store relies on (unique keys, references
   that resolve, aware intervals); `save_team` refuses a team that breaks one.
 - `coverage_loss(before, after, start, end)`: where an edit leaves a language with
@@ -19,21 +21,27 @@ Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.core import intervals, parsers, timezones
 from bot.core.intervals import Interval
-from bot.core.model import SEVERITIES, STEP_KINDS, TIERS, Team
+from bot.core.model import SEVERITIES, STEP_KINDS, TIERS, EscalationStep, Specialist, Team
 from bot.core.roster import Roster
 
 __all__ = [
     "LANGUAGE_NAMES",
+    "Problem",
+    "Where",
     "changed_shifts",
     "coverage_loss",
+    "describe",
+    "did_you_mean",
     "format_span",
     "integrity_problems",
     "language_label",
+    "problems",
     "validate_team",
 ]
 
@@ -54,183 +62,329 @@ def language_label(code: str) -> str:
     return f"{name} ({code})" if name else code
 
 
-# -- validation --------------------------------------------------------------------------------
+# -- the rules ---------------------------------------------------------------------------------
+
+# Where a value sits in a team, as a path in the team file's shape: ("specialists", 3,
+# "backup", 0), ("escalation", "policies", "sev2", "steps", 1, "wait"). The YAML reader
+# maps it back to a file line; `describe` turns it into "specialist U0..: ..." for replies.
+Where = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One rule a team breaks: where the offending value is, and the rule's one wording
+    (it reads both after "file:line: field:" and on its own in a slash-command reply).
+    `first` is, for a repeated key, where its first occurrence is."""
+
+    where: Where
+    message: str
+    first: Where | None = None
+
+
+def problems(team: Team) -> list[Problem]:
+    """Every rule the team breaks."""
+    return [*_team_header(team), *_specialists(team), *_rotations(team),
+            *_integrity(team), *_escalation(team)]
+
+
+def validate_team(team: Team) -> list[str]:
+    """Every rule the team breaks, one readable line each; empty when it is valid."""
+    return [describe(team, p) for p in problems(team)]
 
 
 def integrity_problems(team: Team) -> list[str]:
     """The rules a stored team must keep for its rows to point at each other: unique keys,
     references that resolve, aware non-empty intervals, storable numbers. Empty when
     the team can be stored (the store refuses it otherwise)."""
+    return [describe(team, p) for p in _integrity(team)]
+
+
+def describe(team: Team, problem: Problem) -> str:
+    """A problem as one line that names the entry it is about: 'rotation emea: ...'."""
+    label = _label(team, problem.where)
+    return f"{label}: {problem.message}" if label else problem.message
+
+
+def did_you_mean(word: str, allowed: Iterable[str], cutoff: float = 0.6) -> str:
+    """' (did you mean 'x'?)' for a near miss of an allowed word, else ''."""
+    hit = parsers.closest(word, allowed, cutoff)
+    return f" (did you mean '{hit}'?)" if hit else ""
+
+
+def _label(team: Team, where: Where) -> str:
+    head, index = where[0], where[1] if len(where) > 1 else None
+    if head == "specialists" and isinstance(index, int):
+        return f"specialist {team.specialists[index].id}"
+    if head == "rotations" and isinstance(index, int):
+        return f"rotation {team.rotations[index].name}"
+    if head == "overrides" and isinstance(index, int):
+        o = team.overrides[index]
+        return f"override {index + 1} ({o.rotation}, {o.user})"
+    if head == "time_off" and isinstance(index, int):
+        return f"time off {index + 1} ({team.time_off[index].user})"
+    if where[:2] == ("escalation", "policies") and len(where) > 2:
+        step = f" step {where[4] + 1}" if len(where) > 4 else ""
+        return f"policy {where[2]}{step}"
+    return ""
+
+
+def _integrity(team: Team) -> list[Problem]:
     out = _unique(team)
     known = {s.id for s in team.specialists}
-    rotation_names = {r.name for r in team.rotations}
-    for r in team.rotations:
-        where = f"rotation {r.name}"
-        out += [f"{where}: member '{u}' is not a specialist of the team"
-                for u in r.members if u not in known]
+    rotation_names = [r.name for r in team.rotations]
+    for i, r in enumerate(team.rotations):
+        at = ("rotations", i)
+        out += [Problem((*at, "members", j), _unknown_specialist("member", u, known))
+                for j, u in enumerate(r.members) if u not in known]
         if r.handoff_days < 1:
-            out.append(f"{where}: handoff must be daily, weekly or every N days with N >= 1")
+            out.append(Problem((*at, "handoff"),
+                               "handoff must be daily, weekly or every N days with N >= 1"))
         if any(not 0 <= d <= 6 for d in r.days):
-            out.append(f"{where}: days must be weekdays mon..sun")
+            out.append(Problem((*at, "days"), "days must be weekdays mon..sun"))
     for i, o in enumerate(team.overrides):
-        where = f"override {i + 1} ({o.rotation}, {o.user})"
         if o.rotation not in rotation_names:
-            out.append(f"{where}: unknown rotation '{o.rotation}' (no such rotation in the team)")
+            names = ", ".join(rotation_names) or "none yet"
+            out.append(Problem(("overrides", i, "rotation"),
+                               f"unknown rotation '{o.rotation}' (no such rotation in the "
+                               f"team); use the name of one under `rotations` ({names})"
+                               + did_you_mean(o.rotation, rotation_names)))
         if o.user not in known:
-            out.append(f"{where}: '{o.user}' is not a specialist of the team")
-        out += _interval(where, o.start, o.end)
+            out.append(Problem(("overrides", i, "user"),
+                               _unknown_specialist("user", o.user, known)))
+        rot = team.rotation(o.rotation)
+        out += _interval(("overrides", i), o.start, o.end, rot.timezone if rot else "UTC",
+                         'an override covers [from, to), e.g. from: "2026-12-24T08:00", '
+                         'to: "2026-12-24T16:00"')
     for i, t in enumerate(team.time_off):
-        where = f"time off {i + 1} ({t.user})"
         if t.user not in known:
-            out.append(f"{where}: '{t.user}' is not a specialist of the team")
-        out += _interval(where, t.start, t.end)
+            out.append(Problem(("time_off", i, "user"),
+                               _unknown_specialist("user", t.user, known)))
+        spec = team.specialist(t.user)
+        out += _interval(("time_off", i), t.start, t.end, spec.timezone if spec else "UTC",
+                         'date-times are half-open [from, to), e.g. from: "2026-12-24T08:00", '
+                         'to: "2026-12-24T13:00"')
     for sev, policy in team.policies:
+        at = ("escalation", "policies", sev)
         if policy.repeat < 0:
-            out.append(f"policy {sev}: repeat must be a whole number >= 0")
+            out.append(Problem((*at, "repeat"), "repeat must be a whole number >= 0"))
         for i, step in enumerate(policy.steps):
             w = step.wait
             if w is not None and (w < timedelta(0) or w % timedelta(seconds=1)):
-                out.append(f"policy {sev} step {i + 1}: wait {w} must be whole seconds, "
-                           "not negative")
+                out.append(Problem((*at, "steps", i, "wait"),
+                                   f"wait {w} must be whole seconds, not negative"))
     return out
 
 
-def validate_team(team: Team) -> list[str]:
-    """Every rule the team breaks, one readable line each; empty when it is valid."""
-    return [*_team_header(team), *_specialists(team), *_rotations(team),
-            *integrity_problems(team), *_escalation(team)]
+def _unknown_specialist(what: str, user: str, known: set[str]) -> str:
+    """A member or user who is not among the team's specialists."""
+    shown = ", ".join(sorted(known)[:5]) + (", ..." if len(known) > 5 else "")
+    listed = f" (known: {shown})" if known else ""
+    return (f"unknown {what} '{user}': {what} '{user}' is not a specialist of the team; "
+            f"a {what} must be the id of a specialist listed under `specialists`{listed}"
+            + did_you_mean(user, sorted(known), cutoff=0.8))
 
 
-def _unique(team: Team) -> list[str]:
-    out = [f"specialist {u}: listed twice (duplicate id); each specialist is listed once"
-           for u in _duplicates(s.id for s in team.specialists)]
-    out += [f"rotation {n}: there is already a rotation named '{n}'"
-            for n in _duplicates(r.name for r in team.rotations)]
-    out += [f"manager '{m}' is listed twice" for m in _duplicates(team.managers)]
-    out += [f"policy {sev} is defined twice" for sev in _duplicates(s for s, _ in team.policies)]
+def _unique(team: Team) -> list[Problem]:
+    out = [Problem(("specialists", i, "id"),
+                   f"duplicate specialist id '{team.specialists[i].id}' is listed twice; list "
+                   "each specialist once and put them in several rotations instead",
+                   ("specialists", first, "id"))
+           for i, first in _repeats(s.id for s in team.specialists)]
+    out += [Problem(("rotations", i, "name"),
+                    f"duplicate rotation name '{n}': there is already a rotation named '{n}'; "
+                    f"give each rotation its own name, e.g. {n}-2", ("rotations", first, "name"))
+            for i, first in _repeats(r.name for r in team.rotations)
+            for n in [team.rotations[i].name]]
+    out += _listed_twice(("managers",), team.managers, "manager")
+    out += [Problem(("escalation", "policies", team.policies[i][0]),
+                    f"policy {team.policies[i][0]} is defined twice")
+            for i, _ in _repeats(s for s, _ in team.policies)]
     return out
 
 
-def _team_header(team: Team) -> list[str]:
+def _team_header(team: Team) -> list[Problem]:
     out = []
     if not parsers.NAME.fullmatch(team.name or ""):
-        out.append(f"team name '{team.name}' must be 1-64 letters, digits, '-', '_' or '.'")
+        out.append(Problem(("team",), f"team name '{team.name}' must be 1-64 letters, "
+                                      "digits, '-', '_' or '.'"))
     if not team.languages:
-        out.append("the team needs at least one language, e.g. languages: [en, es, ar]")
-    for code in team.languages:
+        out.append(Problem(("languages",), "the team needs at least one language, e.g. "
+                                           "languages: [en, es, ar]"))
+    for j, code in enumerate(team.languages):
         if not parsers.is_language(code):
-            out.append(f"team language '{code}' is not a two-letter ISO 639-1 code")
-    out += [f"team language '{c}' is listed twice" for c in _duplicates(team.languages)]
+            out.append(Problem(("languages", j),
+                               f"team language '{code}' is not a two-letter ISO 639-1 code"))
+    out += _listed_twice(("languages",), team.languages, "team language")
     for label, value in (("intake_channel", team.intake_channel),
                          ("escalation_channel", team.escalation_channel)):
         if not parsers.CHANNEL_ID.fullmatch(value or ""):
-            out.append(f"{label} '{value}' is not a Slack channel ID (e.g. C0INTAKE01)")
-    for m in team.managers:
+            out.append(Problem((label,), f"{label} '{value}' is not a Slack channel ID "
+                                         "(e.g. C0INTAKE01)"))
+    for j, m in enumerate(team.managers):
         if not parsers.USER_ID.fullmatch(m):
-            out.append(f"manager '{m}' is not a Slack user ID (e.g. U0MGR0001)")
+            out.append(Problem(("managers", j),
+                               f"manager '{m}' is not a Slack user ID (e.g. U0MGR0001)"))
     if team.manager_group is not None and not parsers.GROUP_ID.fullmatch(team.manager_group):
-        out.append(f"manager_group '{team.manager_group}' is not a Slack user group ID "
-                   "(e.g. S0MGRGRP1)")
+        out.append(Problem(("manager_group",), f"manager_group '{team.manager_group}' is not "
+                                               "a Slack user group ID (e.g. S0MGRGRP1)"))
     return out
 
 
-def _specialists(team: Team) -> list[str]:
+def _specialists(team: Team) -> list[Problem]:
     out = []
-    languages = set(team.languages)
-    team_list = ", ".join(team.languages)
-    for s in team.specialists:
-        who = f"specialist {s.id}"
+    for i, s in enumerate(team.specialists):
+        at = ("specialists", i)
         if not parsers.USER_ID.fullmatch(s.id):
-            out.append(f"{who}: '{s.id}' is not a Slack user ID (U or W followed by capital "
-                       "letters and digits, e.g. U0AR00001)")
+            out.append(Problem((*at, "id"), f"'{s.id}' is not a Slack user ID (U or W "
+                                            "followed by capital letters and digits, e.g. "
+                                            "U0AR00001)"))
         if not s.name.strip() or not parsers.is_printable_line(s.name):
-            out.append(f"{who}: name must be printable text on one line, e.g. Layla Haddad")
+            out.append(Problem((*at, "name"),
+                               "name must be printable text on one line, e.g. Layla Haddad"))
         if not timezones.is_valid_zone(s.timezone):
-            out.append(f"{who}: unknown time zone '{s.timezone}'; use an IANA name such as "
-                       "Asia/Dubai")
+            out.append(Problem((*at, "timezone"), f"unknown time zone '{s.timezone}'; use an "
+                                                  "IANA name such as Asia/Dubai"))
         if not s.languages:
-            out.append(f"{who}: needs at least one language, strongest first, e.g. [ar, fr, en]")
-        for code in s.languages:
-            if code not in languages:
-                out.append(f"{who}: language '{code}' is not one of the team's languages "
-                           f"[{team_list}]")
-        out += [f"{who}: language '{c}' is listed twice" for c in _duplicates(s.languages)]
-        for code in s.backup:
-            if code not in s.languages:
-                out.append(f"{who}: backup language '{code}' is not one they read "
-                           f"[{', '.join(s.languages)}]")
-        out += [f"{who}: backup language '{c}' is listed twice" for c in _duplicates(s.backup)]
+            out.append(Problem((*at, "languages"), "needs at least one language, strongest "
+                                                   "first, e.g. [ar, fr, en]"))
+        out += _languages(team, at, s)
         if s.holidays is not None and not parsers.HOLIDAYS.fullmatch(s.holidays):
-            out.append(f"{who}: holidays '{s.holidays}' is not a country code such as MX or "
-                       "US-TX")
+            out.append(Problem((*at, "holidays"), f"holidays '{s.holidays}' is not a country "
+                                                  "code such as MX or US-TX"))
     return out
 
 
-def _rotations(team: Team) -> list[str]:
+def _languages(team: Team, at: Where, s: Specialist) -> list[Problem]:
+    """A specialist reads languages of the team, and backs up only languages they read."""
     out = []
-    for r in team.rotations:
-        where = f"rotation {r.name}"
+    team_list = ", ".join(team.languages)
+    for j, code in enumerate(s.languages):
+        if code not in team.languages:
+            out.append(Problem((*at, "languages", j),
+                               f"language '{code}' is not one of the team's languages "
+                               f"[{team_list}]; add it to the team's `languages` or remove "
+                               "it from this specialist's"))
+    out += _listed_twice((*at, "languages"), s.languages, "language")
+    read = ", ".join(s.languages)
+    for j, code in enumerate(s.backup):
+        if code not in s.languages:
+            # Two wordings of this rule were in use; both stay readable in one message.
+            out.append(Problem((*at, "backup", j),
+                               f"backup language '{code}' is not one this specialist reads "
+                               f"(backup language '{code}' is not one they read [{read}]); a "
+                               "backup can only cover a language in their own `languages`"))
+    out += _listed_twice((*at, "backup"), s.backup, "backup language")
+    return out
+
+
+def _rotations(team: Team) -> list[Problem]:
+    out = []
+    for i, r in enumerate(team.rotations):
+        at = ("rotations", i)
         if not parsers.NAME.fullmatch(r.name):
-            out.append(f"{where}: name must be {parsers.NAME_RULE}, e.g. emea-night")
+            out.append(Problem((*at, "name"),
+                               f"name must be {parsers.NAME_RULE}, e.g. emea-night"))
         if not timezones.is_valid_zone(r.timezone):
-            out.append(f"{where}: unknown time zone '{r.timezone}'; use an IANA name such as "
-                       "Europe/Dublin")
+            out.append(Problem((*at, "timezone"), f"unknown time zone '{r.timezone}'; use an "
+                                                  "IANA name such as Europe/Dublin"))
         if r.shift_start.tzinfo is not None or r.shift_end.tzinfo is not None:
-            out.append(f"{where}: the shift is local wall-clock time, without a zone")
+            out.append(Problem((*at, "shift"),
+                               "the shift is local wall-clock time, without a zone"))
         if not r.days:
-            out.append(f"{where}: needs at least one day on which shifts start, e.g. mon-fri")
+            out.append(Problem((*at, "days"), "needs at least one day on which shifts start, "
+                                              "e.g. mon-fri"))
         if r.tier not in TIERS:
-            out.append(f"{where}: unknown tier '{r.tier}'; allowed: {', '.join(TIERS)}")
-        out += [f"{where}: member '{u}' is listed twice" for u in _duplicates(r.members)]
+            out.append(Problem((*at, "tier"),
+                               f"unknown tier '{r.tier}'; allowed: {', '.join(TIERS)}"))
+        out += [Problem((*at, "members", j),
+                        f"member '{r.members[j]}' is listed twice in this rotation; list each "
+                        "member once (order decides who is on call in which handoff period)",
+                        (*at, "members", first))
+                for j, first in _repeats(r.members)]
     return out
 
 
-def _escalation(team: Team) -> list[str]:
+def _escalation(team: Team) -> list[Problem]:
     out = []
-    if team.default_severity not in SEVERITIES:
-        out.append(f"default_severity '{team.default_severity}' is not one of "
-                   f"{', '.join(SEVERITIES)}")
     named = [sev for sev, _ in team.policies]
-    if named and team.default_severity not in named:
-        out.append(f"default_severity '{team.default_severity}' has no policy")
-    has_managers = bool(team.managers) or team.manager_group is not None
+    default = team.default_severity
+    if default not in SEVERITIES:
+        out.append(Problem(("escalation", "default_severity"),
+                           f"default_severity '{default}' is an unknown severity; allowed: "
+                           f"{', '.join(SEVERITIES)}"))
+    elif named and default not in named:
+        have = ", ".join(s for s in SEVERITIES if s in named) or "none"
+        out.append(Problem(("escalation", "default_severity"),
+                           f"default_severity '{default}' has no policy (policies given: "
+                           f"{have}); add escalation.policies.{default} or set "
+                           "default_severity to one of those"))
     for sev, policy in team.policies:
+        at = ("escalation", "policies", sev)
         if sev not in SEVERITIES:
-            out.append(f"policy '{sev}': unknown severity; allowed: {', '.join(SEVERITIES)}")
+            out.append(Problem(at, f"unknown severity '{sev}'; allowed: {', '.join(SEVERITIES)}"))
         if not policy.steps:
-            out.append(f"policy {sev}: needs at least one step")
+            out.append(Problem((*at, "steps"), "needs at least one step"))
         for i, step in enumerate(policy.steps):
-            where = f"policy {sev} step {i + 1}"
-            if step.notify not in STEP_KINDS:
-                out.append(f"{where}: unknown step kind '{step.notify}'")
-            if step.notify == "managers" and not has_managers:
-                out.append(f"{where}: a 'managers' step needs managers or a manager_group")
-            last = i == len(policy.steps) - 1
-            if step.wait is None and not last:
-                out.append(f"{where}: every step but the last needs a wait, e.g. 5m")
-            if step.wait is not None and step.wait <= timedelta(0):
-                out.append(f"{where}: wait must be positive")
+            out += _step(team, (*at, "steps", i), step, last=i == len(policy.steps) - 1)
     return out
 
 
-def _interval(where: str, start: datetime, end: datetime) -> list[str]:
+def _step(team: Team, at: Where, step: EscalationStep, *, last: bool) -> list[Problem]:
+    out = []
+    if step.notify not in STEP_KINDS:
+        out.append(Problem((*at, "notify"),
+                           f"unknown step kind '{step.notify}'; allowed: "
+                           f"{', '.join(STEP_KINDS)}" + did_you_mean(step.notify, STEP_KINDS)))
+    if step.notify == "managers" and not team.managers and team.manager_group is None:
+        out.append(Problem((*at, "notify"),
+                           "a 'managers' step needs someone to notify; list user IDs under "
+                           "`managers` (e.g. [U0MGR0001]) or set `manager_group` "
+                           "(e.g. S0MGRGRP1)"))
+    if step.wait is None and not last:
+        out.append(Problem((*at, "wait"),
+                           "every step but the last needs a wait (how long to wait for an "
+                           "acknowledgement before the next step), e.g. "
+                           "{notify: language_oncall, wait: 5m}"))
+    if step.wait is not None and step.wait <= timedelta(0):
+        out.append(Problem((*at, "wait"), "wait must be positive"))
+    return out
+
+
+def _interval(at: Where, start: datetime, end: datetime, tz: str, rule: str) -> list[Problem]:
+    """An aware [start, end) that is not empty; told in local time of `tz` as a team
+    file writes it, and in UTC."""
     for dt in (start, end):
         if dt.tzinfo is None or dt.utcoffset() is None:
-            return [f"{where}: naive datetime {dt.isoformat()} has no time zone "
-                    "(aware UTC expected)"]
+            return [Problem((*at, "from" if dt is start else "to"),
+                            f"naive datetime {dt.isoformat()} has no time zone "
+                            "(aware UTC expected)")]
     if end <= start:
-        return [f"{where}: ends at {end.isoformat()}, not after its start {start.isoformat()}"]
+        tz = tz if timezones.is_valid_zone(tz) else "UTC"
+        return [Problem((*at, "to"),
+                        f"to ({parsers.format_local(end, tz)}) must be after from "
+                        f"({parsers.format_local(start, tz)}) in {tz} (it ends at "
+                        f"{end.isoformat()}, not after its start {start.isoformat()}); {rule}")]
     return []
 
 
-def _duplicates(values: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    dups: list[str] = []
-    for v in values:
-        if v in seen and v not in dups:
-            dups.append(v)
-        seen.add(v)
-    return dups
+def _listed_twice(at: Where, values: Iterable[str], noun: str) -> list[Problem]:
+    """Every repeat in a list of plain values, at its own index."""
+    values = list(values)
+    return [Problem((*at, i), f"{noun} '{values[i]}' is listed twice; list each once",
+                    (*at, first))
+            for i, first in _repeats(values)]
+
+
+def _repeats(values: Iterable[str]) -> list[tuple[int, int]]:
+    """(index, index of the first occurrence) for every value seen before."""
+    first: dict[str, int] = {}
+    out = []
+    for i, v in enumerate(values):
+        if v in first:
+            out.append((i, first[v]))
+        else:
+            first[v] = i
+    return out
 
 
 # -- what an edit does --------------------------------------------------------------------------

@@ -15,17 +15,13 @@ import holidays
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core import parsers
+from bot.core.checks import did_you_mean
 from bot.core.model import WEEKDAYS
 from bot.core.parsers import ParseError
 from bot.schedules.problems import Problem, line_of
 from bot.schedules.schema import EXAMPLES, NULL
 
-__all__ = ["FieldReader", "describe", "did_you_mean"]
-
-
-def did_you_mean(word: str, allowed, cutoff: float = 0.6) -> str:
-    hit = parsers.closest(word, allowed, cutoff)
-    return f" (did you mean '{hit}'?)" if hit else ""
+__all__ = ["FieldReader", "describe"]
 
 
 def describe(node: Node) -> str:
@@ -117,6 +113,11 @@ class FieldReader:
                 )
         return out
 
+    def read(self, f: dict[str, tuple[Node, Node]], path: str, key: str, reader, default=None):
+        """`reader(node, path)` of field `key` of a mapping read by `fields`, or `default`
+        when the field is absent (a missing required field is reported already)."""
+        return reader(f[key][1], f"{path}.{key}" if path else key) if key in f else default
+
     def scalar(self, node: Node, path: str, example: str) -> str | None:
         """A single non-empty value as text, or None (reported)."""
         if not isinstance(node, ScalarNode):
@@ -147,20 +148,6 @@ class FieldReader:
     def optional(self, node: Node) -> bool:
         """True when a field is present but empty (`holidays:`), meaning 'not set'."""
         return isinstance(node, ScalarNode) and node.tag == NULL
-
-    def no_duplicates(self, items: list[Node], path: str, what: str) -> None:
-        seen: dict[str, int | None] = {}
-        for i, n in enumerate(items):
-            if isinstance(n, ScalarNode) and n.tag != NULL:
-                if n.value in seen:
-                    self.err(
-                        n,
-                        f"{path}[{i}]",
-                        f"{what} '{n.value}' is listed twice (first on line {seen[n.value]}); "
-                        "list each once",
-                    )
-                else:
-                    seen[n.value] = line_of(n)
 
     # typed values -------------------------------------------------------------------------
 
@@ -227,42 +214,16 @@ class FieldReader:
         return None if v is None else self.checked(node, path, parsers.parse_language, v)
 
     def language_list(
-        self,
-        node: Node,
-        path: str,
-        allowed: tuple[str, ...] | None,
-        *,
-        allow_empty: bool,
-        example: str,
+        self, node: Node, path: str, *, iso: bool, allow_empty: bool, example: str
     ) -> tuple[str, ...] | None:
+        """A list of language codes; `iso` checks each is an ISO 639-1 code (the team's
+        list). Which codes a list may hold, and repeats, are team rules (core.checks)."""
         items = self.seq(node, path, example, allow_empty=allow_empty)
         if items is None:
             return None
-        out: list[str] = []
-        ok = True
-        for i, item in enumerate(items):
-            p = f"{path}[{i}]"
-            if allowed is None:
-                code = self.language(item, p)
-            else:
-                code = self.scalar(item, p, "en")
-                if code is not None and code not in allowed:
-                    self.err(
-                        item,
-                        p,
-                        f"language '{code}' is not one of the team's languages "
-                        f"[{', '.join(allowed)}]; add it to the team's `languages` "
-                        "or remove it here",
-                    )
-                    code = None
-            if code is None:
-                ok = False
-            elif code in out:
-                self.err(item, p, f"language '{code}' is listed twice; list each language once")
-                ok = False
-            else:
-                out.append(code)
-        return tuple(out) if ok else None
+        read = self.language if iso else (lambda n, p: self.scalar(n, p, "en"))
+        codes = [read(item, f"{path}[{i}]") for i, item in enumerate(items)]
+        return None if None in codes else tuple(codes)
 
     def holidays(self, node: Node, path: str) -> str | None:
         v = self.scalar(node, path, "MX")

@@ -1,14 +1,14 @@
-"""What a problem in a schedule file is (file, line, field path, message) and the error
-that carries every problem found at once."""
+"""What a problem in a schedule file is (file, line, field path, message), the error
+that carries every problem found at once, and how a team path finds its YAML node."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["Problem", "ScheduleError", "line_of"]
+__all__ = ["Problem", "ScheduleError", "field_of", "line_of", "node_at"]
 
 
 @dataclass(frozen=True)
@@ -42,3 +42,29 @@ class ScheduleError(Exception):
 def line_of(node: Node | None) -> int | None:
     """The 1-based line a YAML node starts on (None for no node)."""
     return None if node is None else node.start_mark.line + 1
+
+
+def node_at(root: Node, where: tuple[str | int, ...]) -> Node:
+    """The node a team path leads to (("rotations", 1, "members", 2)), or the deepest
+    node on the way when the rest is not written (a default, a missing field)."""
+    node = root
+    for key in where:
+        if isinstance(key, int) and isinstance(node, SequenceNode) and key < len(node.value):
+            node = node.value[key]
+        elif isinstance(key, str) and isinstance(node, MappingNode):
+            hit = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key),
+                       None)  # fmt: skip
+            if hit is None:
+                return node
+            node = hit
+        else:
+            return node
+    return node
+
+
+def field_of(where: tuple[str | int, ...]) -> str:
+    """A team path as the field names of problems write it: specialists[3].backup[0]."""
+    out = ""
+    for key in where:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
+    return out
