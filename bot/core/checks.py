@@ -72,13 +72,15 @@ Where = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class Problem:
-    """One rule a team breaks: where the offending value is, and the rule's one wording
-    (it reads both after "file:line: field:" and on its own in a slash-command reply).
-    `first` is, for a repeated key, where its first occurrence is."""
+    """One rule a team breaks: where the offending value is, and the rule's wording after
+    "file:line: field:" in a schedule file. `reply` is the same rule worded for a reply
+    that names the entry instead ('specialist U1: backup language ...'), where the two
+    readers need different words; `first` is, for a repeated key, where it first stood."""
 
     where: Where
     message: str
     first: Where | None = None
+    reply: str | None = None
 
 
 def problems(team: Team) -> list[Problem]:
@@ -102,7 +104,8 @@ def integrity_problems(team: Team) -> list[str]:
 def describe(team: Team, problem: Problem) -> str:
     """A problem as one line that names the entry it is about: 'rotation emea: ...'."""
     label = _label(team, problem.where)
-    return f"{label}: {problem.message}" if label else problem.message
+    text = problem.reply or problem.message
+    return f"{label}: {text}" if label else text
 
 
 def did_you_mean(word: str, allowed: Iterable[str], cutoff: float = 0.6) -> str:
@@ -134,7 +137,7 @@ def _integrity(team: Team) -> list[Problem]:
     rotation_names = [r.name for r in team.rotations]
     for i, r in enumerate(team.rotations):
         at = ("rotations", i)
-        out += [Problem((*at, "members", j), _unknown_specialist("member", u, known))
+        out += [_unknown_specialist((*at, "members", j), "member", u, known)
                 for j, u in enumerate(r.members) if u not in known]
         if r.handoff_days < 1:
             out.append(Problem((*at, "handoff"),
@@ -149,16 +152,14 @@ def _integrity(team: Team) -> list[Problem]:
                                f"team); use the name of one under `rotations` ({names})"
                                + did_you_mean(o.rotation, rotation_names)))
         if o.user not in known:
-            out.append(Problem(("overrides", i, "user"),
-                               _unknown_specialist("user", o.user, known)))
+            out.append(_unknown_specialist(("overrides", i, "user"), "user", o.user, known))
         rot = team.rotation(o.rotation)
         out += _interval(("overrides", i), o.start, o.end, rot.timezone if rot else "UTC",
                          'an override covers [from, to), e.g. from: "2026-12-24T08:00", '
                          'to: "2026-12-24T16:00"')
     for i, t in enumerate(team.time_off):
         if t.user not in known:
-            out.append(Problem(("time_off", i, "user"),
-                               _unknown_specialist("user", t.user, known)))
+            out.append(_unknown_specialist(("time_off", i, "user"), "user", t.user, known))
         spec = team.specialist(t.user)
         out += _interval(("time_off", i), t.start, t.end, spec.timezone if spec else "UTC",
                          'date-times are half-open [from, to), e.g. from: "2026-12-24T08:00", '
@@ -175,13 +176,14 @@ def _integrity(team: Team) -> list[Problem]:
     return out
 
 
-def _unknown_specialist(what: str, user: str, known: set[str]) -> str:
+def _unknown_specialist(where: Where, what: str, user: str, known: set[str]) -> Problem:
     """A member or user who is not among the team's specialists."""
     shown = ", ".join(sorted(known)[:5]) + (", ..." if len(known) > 5 else "")
     listed = f" (known: {shown})" if known else ""
-    return (f"unknown {what} '{user}': {what} '{user}' is not a specialist of the team; "
-            f"a {what} must be the id of a specialist listed under `specialists`{listed}"
-            + did_you_mean(user, sorted(known), cutoff=0.8))
+    hint = did_you_mean(user, sorted(known), cutoff=0.8)
+    return Problem(where, f"unknown {what} '{user}'; a {what} must be the id of a specialist "
+                          f"listed under `specialists`{listed}{hint}",
+                   reply=f"{what} '{user}' is not a specialist of the team{hint}")
 
 
 def _unique(team: Team) -> list[Problem]:
@@ -191,8 +193,10 @@ def _unique(team: Team) -> list[Problem]:
                    ("specialists", first, "id"))
            for i, first in _repeats(s.id for s in team.specialists)]
     out += [Problem(("rotations", i, "name"),
-                    f"duplicate rotation name '{n}': there is already a rotation named '{n}'; "
-                    f"give each rotation its own name, e.g. {n}-2", ("rotations", first, "name"))
+                    f"duplicate rotation name '{n}'; give each rotation its own name, "
+                    f"e.g. {n}-2", ("rotations", first, "name"),
+                    reply=f"there is already a rotation named '{n}'; give each rotation "
+                          f"its own name, e.g. {n}-2")
             for i, first in _repeats(r.name for r in team.rotations)
             for n in [team.rotations[i].name]]
     out += _listed_twice(("managers",), team.managers, "manager")
@@ -268,11 +272,12 @@ def _languages(team: Team, at: Where, s: Specialist) -> list[Problem]:
     read = ", ".join(s.languages)
     for j, code in enumerate(s.backup):
         if code not in s.languages:
-            # Two wordings of this rule were in use; both stay readable in one message.
+            rule = "a backup can only cover a language in their own `languages`"
             out.append(Problem((*at, "backup", j),
                                f"backup language '{code}' is not one this specialist reads "
-                               f"(backup language '{code}' is not one they read [{read}]); a "
-                               "backup can only cover a language in their own `languages`"))
+                               f"[{read}]; {rule}",
+                               reply=f"backup language '{code}' is not one they read [{read}]; "
+                                     f"{rule}"))
     out += _listed_twice((*at, "backup"), s.backup, "backup language")
     return out
 
