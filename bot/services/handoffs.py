@@ -23,7 +23,7 @@ gap (the bot was down), notices more than `STALE` (2 hours) late, or for a shift
 already over (reminders: already started), are recorded but not sent; an audit row and a
 log line say so. A gap longer than `MAX_CATCH_UP` is not replayed at all.
 
-Re-pages: `run()` also returns, for the lead to hand to PagingService, the
+Re-pages: `run()` also returns, for the runtime to hand to EscalationService.repage, the
 (request_id, incoming user) pairs of open, unacknowledged requests whose pending
 pages all went to people no longer on call and whose language the incoming person
 reads (one incoming reader per request, the best ranked; never someone already paged
@@ -75,7 +75,7 @@ class Repage:
 
 @dataclass
 class HandoffRun:
-    """What one `run()` did. `repage` is for the lead to wire into PagingService."""
+    """What one `run()` did. `repage` is for the runtime to hand to EscalationService.repage."""
 
     notices: int = 0  # shift_notices rows written (sent or not)
     sent: int = 0  # DMs queued (handoffs + reminders; channel notes not counted)
@@ -413,7 +413,7 @@ class HandoffService:
 
     def _audit(self, session: Session, team: str, action: str, now: datetime, text: str,
                detail: dict) -> None:
-        # Team-level rows (request_id NULL): a request's timeline stays PagingService's.
+        # Team-level rows (request_id NULL): a request's timeline belongs to the escalation service.
         team_audit.add_entry(session, team, "bot", action, {**detail, "text": text}, now)
 
 

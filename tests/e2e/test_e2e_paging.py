@@ -447,9 +447,12 @@ def test_retried_event_is_handled_once(slack):
     deps = slack.runtime.listeners.d
     seen_event = deps.seen_event
 
+    order = threading.Lock()  # check and record as one step: the two run on two threads
+
     def counting_seen(event_id):
-        answer = seen_event(event_id)
-        checked.append((event_id, answer))
+        with order:
+            answer = seen_event(event_id)
+            checked.append((event_id, answer))
         if len(checked) == 2:
             both_checked.set()
         return answer

@@ -19,7 +19,7 @@ these tests fail (PostgreSQL unless said otherwise):
   acknowledgement the `status` check alone already drops the deadline.
 - the request row lock (`lock_request`): a page created after the acknowledgement.
 - the `state == 'pending'` condition in `claim_outbox_rows`: rows sent twice.
-- the IntegrityError fallback in `PagingService.file`: UniqueViolation reaches the caller.
+- the IntegrityError fallback in `IntakeService.file`: UniqueViolation reaches the caller.
 """
 
 from __future__ import annotations
