@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
-from bot.core import parsers
-from bot.core.edits import EXAMPLES, ROTATION_KEYS, EditError, did_you_mean
+from bot.core import parsers, refs
+from bot.core.checks import did_you_mean
+from bot.core.edits import EXAMPLES, ROTATION_KEYS, EditError
 from bot.core.model import TIERS, WEEKDAYS
 from bot.core.parsers import ParseError
 
@@ -104,8 +105,8 @@ def parse_rotation_options(options: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in options.items():
         if key == "members":
-            raise EditError("change members with `/oncall rotation add|remove|move <name> "
-                            "@user [position]`")
+            raise EditError("change members with " + refs.command(
+                "oncall rotation add|remove|move <name> @user [position]"))
         if key not in ROTATION_KEYS:
             raise EditError(f"unknown key '{key}'; keys: {', '.join(ROTATION_KEYS)}"
                             f"{did_you_mean(key, ROTATION_KEYS)}; e.g. {EXAMPLES['set']}")
