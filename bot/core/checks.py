@@ -2,11 +2,12 @@
 
 - `problems(team)`: every rule the team breaks, each as a `Problem`: the path of the
   offending value in the team file's shape (("specialists", 3, "backup", 0)) and the
-  rule's one wording. Each rule is written here once: duplicate keys, unknown members
+  rule's one wording (and, where a reply naming the entry needs other words, its
+  `reply`). Each rule is written here once: duplicate keys, unknown members
   and users, languages outside the team's list, unknown zones and tiers, empty or
   inverted intervals, escalation policies that cannot run. The YAML reader
-  (`bot.schedules`) maps the path to a file line; edits made from Slack go through
-  `validate_team`, so a team edited there is one `schedules validate` would accept.
+  (`bot.schedules`) maps the path to a file line; the edits made from Slack ask
+  `introduced`, so a team edited there is one `schedules validate` would accept.
 - `validate_team(team)`: the same problems as readable lines ("rotation emea: ...").
 - `integrity_problems(team)`: the subset the store relies on (unique keys, references
   that resolve, aware intervals); `save_team` refuses a team that breaks one.

@@ -14,7 +14,7 @@ from typing import Any
 from bot.core import parsers, refs
 from bot.core.checks import did_you_mean
 from bot.core.edits import EXAMPLES, ROTATION_KEYS, EditError
-from bot.core.model import TIERS, WEEKDAYS
+from bot.core.model import WEEKDAYS
 from bot.core.parsers import ParseError
 
 __all__ = [
@@ -62,10 +62,9 @@ def parse_handoff(text: str) -> int:
 
 
 def parse_tier(text: str) -> str:
-    v = text.strip().lower()
-    if v not in TIERS:
-        raise EditError(f"unknown tier '{text}'; allowed: {', '.join(TIERS)}; e.g. tier=primary")
-    return v
+    """'Primary ' -> 'primary'. Whether it is a tier is a team rule, which the edit
+    checks (`bot.core.checks`)."""
+    return text.strip().lower()
 
 
 def parse_date(text: str, example: str = "2026-01-05") -> date:

@@ -125,7 +125,7 @@ def set_rotation(team: Team, name: str, /, **fields: Any) -> Team:
     if "shift" in fields:
         shift = fields.pop("shift")
         if not (isinstance(shift, tuple) and len(shift) == 2):
-            raise EditError(f"shift must be a window HH:MM-HH:MM; e.g. {ex}")
+            raise _not_a_shift(ex)
         fields["shift_start"], fields["shift_end"] = shift
     if "handoff" in fields:
         fields["handoff_days"] = fields.pop("handoff")
@@ -354,12 +354,15 @@ def _check_types(r: Rotation, example: str) -> None:
     """The value types an edit's caller must pass (what `edit_options` parses text into);
     the rules on the values themselves are the team's, in `checks`."""
     if not isinstance(r.shift_start, time) or not isinstance(r.shift_end, time):
-        raise EditError(f"shift must be a window HH:MM-HH:MM; e.g. {example}")
+        raise _not_a_shift(example)
     if not all(isinstance(d, int) for d in r.days):
-        raise EditError(f"days needs at least one weekday (mon..sun), e.g. days=mon-fri; "
-                        f"e.g. {example}")
+        raise EditError(f"days must be weekdays (mon..sun), e.g. days=mon-fri; e.g. {example}")
     if not isinstance(r.handoff_days, int):
-        raise EditError(f"handoff must be daily, weekly or every N days with N >= 1 (e.g. "
+        raise EditError(f"handoff must be a whole number of days (daily, weekly or e.g. "
                         f"handoff=3d); e.g. {example}")
     if not isinstance(r.start, date) or isinstance(r.start, datetime):
         raise EditError(f"start must be a date YYYY-MM-DD; e.g. {example}")
+
+
+def _not_a_shift(example: str) -> EditError:
+    return EditError(f"shift must be a window HH:MM-HH:MM; e.g. {example}")
