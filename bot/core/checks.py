@@ -389,8 +389,8 @@ def _interval(at: Where, start: datetime, end: datetime, tz: str, span: str,
         return [Problem((*at, "to"),
                         f"to ({b}) must be after from ({a}) in {tz} (it ends at "
                         f"{end.isoformat()}, not after its start {start.isoformat()}); {rule}",
-                        reply=f"'to' must be after 'from' ({span}; it ends at {b} {tz}, not "
-                              f"after its start {a})")]
+                        reply=f"'to' must be after 'from' ({span}; it ends at {b}, not "
+                              f"after its start {a}, in {tz})")]
     return []
 
 
