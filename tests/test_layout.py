@@ -3,8 +3,8 @@
 - No module of `bot/` over 500 lines (migrations aside: they are history, never edited).
 - No private name (`_x`) imported from another module of ours, nor reached as
   `module._x`: what two modules share has a public name in one home.
-- Services write no Slack markup: they name people, channels and commands with
-  `bot.core.refs`, and each adapter renders those.
+- Services and core write no Slack markup: they name people, channels and commands
+  with `bot.core.refs`, and each adapter renders those.
 """
 
 from __future__ import annotations
@@ -81,11 +81,13 @@ def _markup_in_strings(tree: ast.AST) -> list[str]:
     return found
 
 
-SERVICES = sorted((BOT / "services").rglob("*.py"))
+# The layers below the adapters: what they write reaches Slack, the command line and logs.
+TRANSPORT_NEUTRAL = sorted(p for folder in ("services", "core")
+                           for p in (BOT / folder).rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", SERVICES, ids=_name)
-def test_services_write_no_slack_markup(path: Path) -> None:
+@pytest.mark.parametrize("path", TRANSPORT_NEUTRAL, ids=_name)
+def test_services_and_core_write_no_slack_markup(path: Path) -> None:
     assert _markup_in_strings(ast.parse(path.read_text())) == []
 
 

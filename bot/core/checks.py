@@ -1,19 +1,20 @@
-"""Rules every team must satisfy, and what an edit does to coverage and to people's shifts.
+"""Rules every team must satisfy.
 
 - `problems(team)`: every rule the team breaks, each as a `Problem`: the path of the
   offending value in the team file's shape (("specialists", 3, "backup", 0)) and the
-  rule's one wording. Each rule is written here once: duplicate keys, unknown members
+  rule's one wording (and, where a reply naming the entry needs other words, its
+  `reply`). Each rule is written here once: duplicate keys, unknown members
   and users, languages outside the team's list, unknown zones and tiers, empty or
   inverted intervals, escalation policies that cannot run. The YAML reader
-  (`bot.schedules`) maps the path to a file line; edits made from Slack go through
-  `validate_team`, so a team edited there is one `schedules validate` would accept.
+  (`bot.schedules`) maps the path to a file line; the edits made from Slack ask
+  `introduced`, so a team edited there is one `schedules validate` would accept.
 - `validate_team(team)`: the same problems as readable lines ("rotation emea: ...").
 - `integrity_problems(team)`: the subset the store relies on (unique keys, references
   that resolve, aware intervals); `save_team` refuses a team that breaks one.
-- `coverage_loss(before, after, start, end)`: where an edit leaves a language with
-  nobody on call that had someone before; swaps, cover and time off are refused on it.
-- `changed_shifts(before, after, start, end)`: per person, readable lines about the
-  on-call time they gained or lost, to tell them.
+- `introduced(before, after)`: the problems an edit brought in; the edits of
+  `bot.core.edits` refuse an edit on them, in each rule's reply wording.
+- `coverage_loss`, `changed_shifts`, `format_span`: what an edit does to coverage and to
+  people's shifts, kept in `bot.core.edit_effects` and named here too.
 
 Pure: no I/O.
 """
@@ -22,13 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from bot.core import intervals, parsers, timezones
-from bot.core.intervals import Interval
+from bot.core import parsers
+from bot.core.edit_effects import changed_shifts, coverage_loss, format_span
 from bot.core.model import SEVERITIES, STEP_KINDS, TIERS, EscalationStep, Specialist, Team
-from bot.core.roster import Roster
+from bot.core.team_file import override_zone, time_off_zone
 
 __all__ = [
     "LANGUAGE_NAMES",
@@ -40,6 +40,7 @@ __all__ = [
     "did_you_mean",
     "format_span",
     "integrity_problems",
+    "introduced",
     "language_label",
     "problems",
     "validate_team",
@@ -101,6 +102,14 @@ def integrity_problems(team: Team) -> list[str]:
     return [describe(team, p) for p in _integrity(team)]
 
 
+def introduced(before: Team, after: Team) -> list[Problem]:
+    """The problems of `after` that `before` did not have: what an edit broke. A problem
+    counts as the same when it reads the same, so one the team already had, and kept,
+    is not blamed on the edit."""
+    old = {describe(before, p) for p in problems(before)}
+    return [p for p in problems(after) if describe(after, p) not in old]
+
+
 def describe(team: Team, problem: Problem) -> str:
     """A problem as one line that names the entry it is about: 'rotation emea: ...'."""
     label = _label(team, problem.where)
@@ -153,17 +162,15 @@ def _integrity(team: Team) -> list[Problem]:
                                + did_you_mean(o.rotation, rotation_names)))
         if o.user not in known:
             out.append(_unknown_specialist(("overrides", i, "user"), "user", o.user, known))
-        rot = team.rotation(o.rotation)
-        out += _interval(("overrides", i), o.start, o.end, rot.timezone if rot else "UTC",
-                         'an override covers [from, to), e.g. from: "2026-12-24T08:00", '
-                         'to: "2026-12-24T16:00"')
+        out += _interval(("overrides", i), o.start, o.end, override_zone(team, o),
+                         "an override covers [from, to)", 'an override covers [from, to), '
+                         'e.g. from: "2026-12-24T08:00", to: "2026-12-24T16:00"')
     for i, t in enumerate(team.time_off):
         if t.user not in known:
             out.append(_unknown_specialist(("time_off", i, "user"), "user", t.user, known))
-        spec = team.specialist(t.user)
-        out += _interval(("time_off", i), t.start, t.end, spec.timezone if spec else "UTC",
-                         'date-times are half-open [from, to), e.g. from: "2026-12-24T08:00", '
-                         'to: "2026-12-24T13:00"')
+        out += _interval(("time_off", i), t.start, t.end, time_off_zone(team, t),
+                         "time off is [from, to)", 'date-times are half-open [from, to), '
+                         'e.g. from: "2026-12-24T08:00", to: "2026-12-24T13:00"')
     for sev, policy in team.policies:
         at = ("escalation", "policies", sev)
         if policy.repeat < 0:
@@ -195,8 +202,8 @@ def _unique(team: Team) -> list[Problem]:
     out += [Problem(("rotations", i, "name"),
                     f"duplicate rotation name '{n}'; give each rotation its own name, "
                     f"e.g. {n}-2", ("rotations", first, "name"),
-                    reply=f"there is already a rotation named '{n}'; give each rotation "
-                          f"its own name, e.g. {n}-2")
+                    reply=f"there is already a rotation named '{n}'; pick another name "
+                          f"(e.g. {n}-2)")
             for i, first in _repeats(r.name for r in team.rotations)
             for n in [team.rotations[i].name]]
     out += _listed_twice(("managers",), team.managers, "manager")
@@ -241,16 +248,18 @@ def _specialists(team: Team) -> list[Problem]:
         if not parsers.USER_ID.fullmatch(s.id):
             out.append(Problem((*at, "id"), f"'{s.id}' is not a Slack user ID (U or W "
                                             "followed by capital letters and digits, e.g. "
-                                            "U0AR00001)"))
+                                            "U0AR00001)",
+                               reply=f"'{s.id}' is not a Slack user; mention them"))
         if not s.name.strip() or not parsers.is_printable_line(s.name):
             out.append(Problem((*at, "name"),
-                               "name must be printable text on one line, e.g. Layla Haddad"))
-        if not timezones.is_valid_zone(s.timezone):
-            out.append(Problem((*at, "timezone"), f"unknown time zone '{s.timezone}'; use an "
-                                                  "IANA name such as Asia/Dubai"))
+                               "name must be printable text on one line, e.g. Layla Haddad",
+                               reply="name must be printable text on one line"))
+        out += _zone((*at, "timezone"), s.timezone)
         if not s.languages:
             out.append(Problem((*at, "languages"), "needs at least one language, strongest "
-                                                   "first, e.g. [ar, fr, en]"))
+                                                   "first, e.g. [ar, fr, en]",
+                               reply="languages must list at least one language, strongest "
+                                     "first"))
         out += _languages(team, at, s)
         if s.holidays is not None and not parsers.HOLIDAYS.fullmatch(s.holidays):
             out.append(Problem((*at, "holidays"), f"holidays '{s.holidays}' is not a country "
@@ -264,10 +273,10 @@ def _languages(team: Team, at: Where, s: Specialist) -> list[Problem]:
     team_list = ", ".join(team.languages)
     for j, code in enumerate(s.languages):
         if code not in team.languages:
+            unknown = f"language '{code}' is not one of the team's languages [{team_list}]"
             out.append(Problem((*at, "languages", j),
-                               f"language '{code}' is not one of the team's languages "
-                               f"[{team_list}]; add it to the team's `languages` or remove "
-                               "it from this specialist's"))
+                               f"{unknown}; add it to the team's `languages` or remove it from "
+                               "this specialist's", reply=unknown))
     out += _listed_twice((*at, "languages"), s.languages, "language")
     read = ", ".join(s.languages)
     for j, code in enumerate(s.backup):
@@ -288,16 +297,17 @@ def _rotations(team: Team) -> list[Problem]:
         at = ("rotations", i)
         if not parsers.NAME.fullmatch(r.name):
             out.append(Problem((*at, "name"),
-                               f"name must be {parsers.NAME_RULE}, e.g. emea-night"))
-        if not timezones.is_valid_zone(r.timezone):
-            out.append(Problem((*at, "timezone"), f"unknown time zone '{r.timezone}'; use an "
-                                                  "IANA name such as Europe/Dublin"))
+                               f"name must be {parsers.NAME_RULE}, e.g. emea-night",
+                               reply=f"rotation name '{r.name}' must be {parsers.NAME_RULE}"))
+        out += _zone((*at, "timezone"), r.timezone)
         if r.shift_start.tzinfo is not None or r.shift_end.tzinfo is not None:
             out.append(Problem((*at, "shift"),
                                "the shift is local wall-clock time, without a zone"))
         if not r.days:
             out.append(Problem((*at, "days"), "needs at least one day on which shifts start, "
-                                              "e.g. mon-fri"))
+                                              "e.g. mon-fri",
+                               reply="days needs at least one day on which shifts start "
+                                     "(at least one weekday of mon..sun)"))
         if r.tier not in TIERS:
             out.append(Problem((*at, "tier"),
                                f"unknown tier '{r.tier}'; allowed: {', '.join(TIERS)}"))
@@ -307,6 +317,15 @@ def _rotations(team: Team) -> list[Problem]:
                         (*at, "members", first))
                 for j, first in _repeats(r.members)]
     return out
+
+
+def _zone(at: Where, tz: str) -> list[Problem]:
+    """An IANA zone; the wording (with a close zone to suggest) is the zone parser's."""
+    try:
+        parsers.parse_zone(tz)
+    except parsers.ParseError as e:
+        return [Problem(at, e.message)]
+    return []
 
 
 def _escalation(team: Team) -> list[Problem]:
@@ -355,20 +374,23 @@ def _step(team: Team, at: Where, step: EscalationStep, *, last: bool) -> list[Pr
     return out
 
 
-def _interval(at: Where, start: datetime, end: datetime, tz: str, rule: str) -> list[Problem]:
+def _interval(at: Where, start: datetime, end: datetime, tz: str, span: str,
+              rule: str) -> list[Problem]:
     """An aware [start, end) that is not empty; told in local time of `tz` as a team
-    file writes it, and in UTC."""
+    file writes it (`tz`, a valid zone), and in UTC. `span` says what the interval is,
+    for a reply."""
     for dt in (start, end):
         if dt.tzinfo is None or dt.utcoffset() is None:
             return [Problem((*at, "from" if dt is start else "to"),
                             f"naive datetime {dt.isoformat()} has no time zone "
                             "(aware UTC expected)")]
     if end <= start:
-        tz = tz if timezones.is_valid_zone(tz) else "UTC"
+        a, b = parsers.format_local(start, tz), parsers.format_local(end, tz)
         return [Problem((*at, "to"),
-                        f"to ({parsers.format_local(end, tz)}) must be after from "
-                        f"({parsers.format_local(start, tz)}) in {tz} (it ends at "
-                        f"{end.isoformat()}, not after its start {start.isoformat()}); {rule}")]
+                        f"to ({b}) must be after from ({a}) in {tz} (it ends at "
+                        f"{end.isoformat()}, not after its start {start.isoformat()}); {rule}",
+                        reply=f"'to' must be after 'from' ({span}; it ends at {b}, not "
+                              f"after its start {a}, in {tz})")]
     return []
 
 
@@ -390,94 +412,3 @@ def _repeats(values: Iterable[str]) -> list[tuple[int, int]]:
         else:
             first[v] = i
     return out
-
-
-# -- what an edit does --------------------------------------------------------------------------
-
-
-def coverage_loss(before: Roster, after: Roster, start: datetime, end: datetime
-                  ) -> list[tuple[str, datetime, datetime]]:
-    """(language, from, to), sorted by time: parts of [start, end) where `before` had an
-    on-call reader of the language and `after` has none. Languages of either team."""
-    langs = list(dict.fromkeys((*before.team.languages, *after.team.languages)))
-    gaps_before = before.coverage_gaps(start, end, langs)
-    gaps_after = after.coverage_gaps(start, end, langs)
-    out = []
-    for lang in langs:
-        for s, e in intervals.subtract(gaps_after[lang], gaps_before[lang]):
-            out.append((lang, s, e))
-    out.sort(key=lambda x: (x[1], x[0]))
-    return out
-
-
-def changed_shifts(before: Roster, after: Roster, start: datetime, end: datetime
-                   ) -> dict[str, list[str]]:
-    """Per person, what changed in their on-call time in [start, end), as lines such as
-    'now on call for emea: Tue 2026-03-10 07:00-15:00 GMT' and 'no longer on call for ...'
-    (times in the person's own zone, else UTC). People with no change are left out."""
-    was = _stints(before, start, end)
-    now = _stints(after, start, end)
-    zones = {s.id: s.timezone for s in before.team.specialists}
-    zones.update({s.id: s.timezone for s in after.team.specialists})
-    events: dict[str, list[tuple[datetime, int, str]]] = {}
-    for key in sorted(set(was) | set(now)):
-        user, rotation = key
-        tz = zones.get(user) or "UTC"
-        if not timezones.is_valid_zone(tz):
-            tz = "UTC"
-        old, new = was.get(key, []), now.get(key, [])
-        for at, span in _describe(intervals.subtract(new, old), tz):
-            events.setdefault(user, []).append((at, 0, f"now on call for {rotation}: {span}"))
-        for at, span in _describe(intervals.subtract(old, new), tz):
-            events.setdefault(user, []).append(
-                (at, 1, f"no longer on call for {rotation}: {span}"))
-    return {user: [text for _, _, text in sorted(evs)] for user, evs in events.items()}
-
-
-def _stints(roster: Roster, start: datetime, end: datetime
-            ) -> dict[tuple[str, str], list[Interval]]:
-    """(user, rotation) -> merged on-call intervals clipped to [start, end)."""
-    out: dict[tuple[str, str], list[Interval]] = {}
-    for a in roster.assignments(start, end, include_uncovered=False):
-        if a.user is None:
-            continue
-        out.setdefault((a.user, a.rotation), []).append((max(a.start, start), min(a.end, end)))
-    return {k: intervals.merge(v) for k, v in out.items()}
-
-
-def _describe(spans: list[Interval], tz: str) -> list[tuple[datetime, str]]:
-    """Spans as text; runs of the same local window on consecutive days become one line
-    ('Mon 2026-02-02 to Sun 2026-02-08, 08:00-16:00 CET each day')."""
-    runs: list[list[Any]] = []  # [key, first start, last local date, count, first span]
-    for s, e in spans:
-        a, b = timezones.to_local(s, tz), timezones.to_local(e, tz)
-        key = (a.time(), b.time(), a.tzname(), b.tzname(), (b.date() - a.date()).days)
-        if (runs and runs[-1][0] == key and (a.date() - runs[-1][2]).days == 1
-                and key[4] <= 1):
-            runs[-1][2] = a.date()
-            runs[-1][3] += 1
-        else:
-            runs.append([key, s, a.date(), 1, (s, e)])
-    out = []
-    for key, first, last, count, (s, e) in runs:
-        if count == 1:
-            out.append((first, format_span(s, e, tz)))
-            continue
-        a = timezones.to_local(first, tz)
-        window = format_span(s, e, tz).split(" ", 2)[2]  # '08:00-16:00 CET'
-        if key[4] == 1 and key[1] != time(0, 0):
-            window = f"{key[0]:%H:%M}-{key[1]:%H:%M} (ending the next day) {key[2]}"
-        out.append((first, f"{a:%a %Y-%m-%d} to {last:%a %Y-%m-%d}, {window} each day"))
-    return out
-
-
-def format_span(start: datetime, end: datetime, tz: str) -> str:
-    """'Tue 2026-03-10 07:00-15:00 GMT', or with both dates when it crosses midnight:
-    'Tue 2026-03-10 23:00 GMT - Wed 2026-03-11 07:00 GMT'."""
-    a, b = timezones.to_local(start, tz), timezones.to_local(end, tz)
-    midnight_end = (b.hour, b.minute, b.second) == (0, 0, 0) and (b.date() - a.date()).days == 1
-    if a.date() == b.date() or midnight_end:
-        end_text = "24:00" if midnight_end else f"{b:%H:%M}"
-        zone = a.tzname() if a.tzname() == b.tzname() else f"{a.tzname()}/{b.tzname()}"
-        return f"{a:%a %Y-%m-%d %H:%M}-{end_text} {zone}"
-    return f"{a:%a %Y-%m-%d %H:%M} {a.tzname()} - {b:%a %Y-%m-%d %H:%M} {b.tzname()}"

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
-from bot.core import parsers
-from bot.core.edits import EXAMPLES, ROTATION_KEYS, EditError, did_you_mean
-from bot.core.model import TIERS, WEEKDAYS
+from bot.core import parsers, refs
+from bot.core.checks import did_you_mean
+from bot.core.edits import EXAMPLES, ROTATION_KEYS, EditError
+from bot.core.model import WEEKDAYS
 from bot.core.parsers import ParseError
 
 __all__ = [
@@ -61,10 +62,9 @@ def parse_handoff(text: str) -> int:
 
 
 def parse_tier(text: str) -> str:
-    v = text.strip().lower()
-    if v not in TIERS:
-        raise EditError(f"unknown tier '{text}'; allowed: {', '.join(TIERS)}; e.g. tier=primary")
-    return v
+    """'Primary ' -> 'primary'. Whether it is a tier is a team rule, which the edit
+    checks (`bot.core.checks`)."""
+    return text.strip().lower()
 
 
 def parse_date(text: str, example: str = "2026-01-05") -> date:
@@ -104,8 +104,8 @@ def parse_rotation_options(options: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in options.items():
         if key == "members":
-            raise EditError("change members with `/oncall rotation add|remove|move <name> "
-                            "@user [position]`")
+            raise EditError("change members with " + refs.command(
+                "oncall rotation add|remove|move <name> @user [position]"))
         if key not in ROTATION_KEYS:
             raise EditError(f"unknown key '{key}'; keys: {', '.join(ROTATION_KEYS)}"
                             f"{did_you_mean(key, ROTATION_KEYS)}; e.g. {EXAMPLES['set']}")

@@ -1,17 +1,19 @@
 """Schedules as code, write side: `Team` -> YAML text in the schema the reader reads,
-fields in the documented order, times converted from UTC to the rotation's (overrides)
-or the person's (time off) zone."""
+fields in the documented order. Each entry's fields and values (times in the rotation's
+zone for overrides, the person's for time off) are `bot.core.team_file`'s, the same the
+audit trail records; here they only get their YAML styles."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bot.core import parsers, timezones
-from bot.core.model import WEEKDAYS, Team
+from bot.core import parsers
+from bot.core.model import Team
+from bot.core.team_file import override_dict, rotation_dict, specialist_dict, time_off_dict
 from bot.schedules.schema import INT, MAP, SEQ, STR, TIMESTAMP
 
 __all__ = ["dump_team"]
@@ -40,12 +42,21 @@ def _flow_list(values: Iterable[str]) -> SequenceNode:
     return _seq([_s(v) for v in values], flow=True)
 
 
-def _date_node(d: date) -> ScalarNode:
-    return ScalarNode(TIMESTAMP, d.isoformat())
+def _entry(fields: dict[str, Any], *, dates: Iterable[str] = (), quoted: Iterable[str] = (),
+           flow: bool = False) -> MappingNode:
+    """An entry's fields as `bot.core.team_file` gives them: lists in flow style, `dates`
+    as YAML dates, `quoted` in double quotes (so a shift or a local date-time reads back
+    as text, never as a number or a timestamp)."""
+    dates, quoted = set(dates), set(quoted)
 
+    def node(key: str, value: Any) -> Node:
+        if isinstance(value, list):
+            return _flow_list(value)
+        if key in dates:
+            return ScalarNode(TIMESTAMP, value)
+        return _s(value, style='"' if key in quoted else None)
 
-def _zone_or_utc(tz: str | None) -> str:
-    return tz if tz and timezones.is_valid_zone(tz) else "UTC"
+    return _map([(k, node(k, v)) for k, v in fields.items()], flow=flow)
 
 
 def dump_team(team: Team) -> str:
@@ -61,77 +72,21 @@ def dump_team(team: Team) -> str:
     if team.manager_group is not None:
         head.append(("manager_group", _s(team.manager_group)))
     sections.append(head)
-
-    specialists = []
-    for sp in team.specialists:
-        fields: list[tuple[str, Node]] = [
-            ("id", _s(sp.id)),
-            ("name", _s(sp.name)),
-            ("timezone", _s(sp.timezone)),
-            ("languages", _flow_list(sp.languages)),
-        ]
-        if sp.backup:
-            fields.append(("backup", _flow_list(sp.backup)))
-        if sp.holidays is not None:
-            fields.append(("holidays", _s(sp.holidays)))
-        specialists.append(_map(fields))
-    sections.append([("specialists", _seq(specialists))])
-
-    rotations = []
-    for r in team.rotations:
-        rotations.append(
-            _map(
-                [
-                    ("name", _s(r.name)),
-                    ("timezone", _s(r.timezone)),
-                    ("shift", _s(r.shift_label, style='"')),
-                    ("days", _flow_list(WEEKDAYS[d] for d in sorted(r.days))),
-                    ("handoff", _s(r.handoff_label)),
-                    ("start", _date_node(r.start)),
-                    ("tier", _s(r.tier)),
-                    ("members", _flow_list(r.members)),
-                ]
-            )
-        )
-    sections.append([("rotations", _seq(rotations))])
-
+    sections.append([("specialists", _seq([_entry(specialist_dict(sp))
+                                           for sp in team.specialists]))])
+    sections.append([("rotations", _seq([_entry(rotation_dict(r), dates=("start",),
+                                                quoted=("shift",))
+                                         for r in team.rotations]))])
     if team.overrides:
-        zones = {r.name: r.timezone for r in team.rotations}
-        rows = []
-        for o in team.overrides:
-            tz = _zone_or_utc(zones.get(o.rotation))
-            rows.append(
-                _map(
-                    [
-                        ("rotation", _s(o.rotation)),
-                        ("user", _s(o.user)),
-                        ("from", _s(parsers.format_local(o.start, tz), style='"')),
-                        ("to", _s(parsers.format_local(o.end, tz), style='"')),
-                    ],
-                    flow=True,
-                )
-            )
-        sections.append([("overrides", _seq(rows))])
-
+        sections.append([("overrides", _seq([
+            _entry(override_dict(o, team), quoted=("from", "to"), flow=True)
+            for o in team.overrides]))])
     if team.time_off:
-        zones = {s.id: s.timezone for s in team.specialists}
-        rows = []
-        for t in team.time_off:
-            tz = _zone_or_utc(zones.get(t.user))
-            if t.all_day:
-                first = timezones.local_date(t.start, tz)
-                last = timezones.local_date(t.end, tz) - timedelta(days=1)
-                span: list[tuple[str, Node]] = [
-                    ("from", _date_node(first)),
-                    ("to", _date_node(last)),
-                ]
-            else:
-                span = [
-                    ("from", _s(parsers.format_local(t.start, tz), style='"')),
-                    ("to", _s(parsers.format_local(t.end, tz), style='"')),
-                ]
-            rows.append(_map([("user", _s(t.user)), *span], flow=True))
-        sections.append([("time_off", _seq(rows))])
+        # Whole days are written as dates, part days as local date-times.
+        sections.append([("time_off", _seq([
+            _entry(time_off_dict(t, team), flow=True,
+                   **{"dates" if t.all_day else "quoted": ("from", "to")})
+            for t in team.time_off]))])
 
     if team.policies or team.default_severity != "sev2":
         policies = []

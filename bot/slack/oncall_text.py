@@ -10,6 +10,7 @@ from bot.core import parsers
 
 __all__ = ["decode", "did_you_mean", "escape", "quote"]
 
+
 def escape(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -23,9 +24,12 @@ def quote(s: str, limit: int = 40) -> str:
 
 
 def did_you_mean(word: str, allowed: list[str] | tuple[str, ...]) -> str:
+    """' Did you mean `x`?': the grammar's wording, a sentence of its own after a
+    sentence, with the word to type in backticks. Which word is close is
+    `parsers.closest`, as for the rules' clause ('... (did you mean 'x'?)') in
+    `checks.did_you_mean`."""
     hit = parsers.closest(word, allowed)
     return f" Did you mean `{hit}`?" if hit else ""
-
 
 
 _ENTITY = re.compile(r"&(amp|lt|gt);")

@@ -16,6 +16,7 @@ from bot.core.roster import Roster
 from bot.core.timezones import UTC
 from bot.schedules.reader import load_team_file, parse_team
 from bot.schedules.writer import dump_team
+from bot.slack.text import from_neutral
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schedules" / "safety-escalations.yaml"
 T0 = datetime(2026, 2, 2, tzinfo=UTC)
@@ -47,9 +48,10 @@ def yaml_round_trip(t: Team) -> Team:
 
 
 def err(fn, *args, **kwargs) -> str:
+    """The refusal as Slack shows it (core names people and commands with refs)."""
     with pytest.raises(EditError) as info:
         fn(*args, **kwargs)
-    return str(info.value)
+    return from_neutral(str(info.value))
 
 
 # -- validate_team ----------------------------------------------------------------------------
