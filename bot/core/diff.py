@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from bot.core import parsers, timezones
+from bot.core import parsers, team_file, timezones
 from bot.core.model import (
     WEEKDAYS,
     EscalationPolicy,
@@ -266,24 +266,18 @@ def _rotation_summary(r: Rotation) -> str:
     )
 
 
-def _zone(tz: str | None) -> str:
-    return tz if tz and timezones.is_valid_zone(tz) else "UTC"
-
-
 def _local(instant: datetime, tz: str) -> str:
     loc = timezones.to_local(instant, tz)
     return loc.strftime("%Y-%m-%d %H:%M:%S" if loc.second else "%Y-%m-%d %H:%M")
 
 
 def _override(o: Override, team: Team) -> str:
-    rot = team.rotation(o.rotation)
-    tz = _zone(rot.timezone if rot else None)
+    tz = team_file.override_zone(team, o)
     return f"{o.rotation}: {o.user} {_local(o.start, tz)} -> {_local(o.end, tz)} ({tz})"
 
 
 def _time_off(t: TimeOff, team: Team) -> str:
-    spec = team.specialist(t.user)
-    tz = _zone(spec.timezone if spec else None)
+    tz = team_file.time_off_zone(team, t)
     if t.all_day:
         first = timezones.local_date(t.start, tz)
         last = timezones.local_date(t.end, tz) - timedelta(days=1)
