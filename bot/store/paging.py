@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
 
 NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in place
+
+# Core tables for the writes of every delivery: no ORM unit of work to set up for
+# statements that touch no loaded object (the ORM path cost more CPU than SQLite did).
+OUTBOX, REQUESTS, PAGES = OutboxRow.__table__, RequestRow.__table__, PageRow.__table__
+# Where a card / page DM was posted, by primary key, as one executemany each.
+_CARD_POSTED = (update(REQUESTS).where(REQUESTS.c.id == bindparam("key_id"))
+                .values(card_channel=bindparam("channel"), card_ts=bindparam("ts")))
+_DM_POSTED = (update(PAGES).where(PAGES.c.id == bindparam("key_id"))
+              .values(dm_channel=bindparam("channel"), dm_ts=bindparam("ts")))
 
 
 def _skip_locked(session: Session) -> bool:
@@ -144,7 +153,7 @@ def claim_outbox_rows(session: Session, row_ids: list[int], now: datetime) -> se
 
 def mark_outbox_sent(session: Session, row_ids: list[int], now: datetime) -> None:
     if row_ids:
-        session.execute(update(OutboxRow).where(OutboxRow.id.in_(row_ids))
+        session.execute(update(OUTBOX).where(OUTBOX.c.id.in_(row_ids))
                         .values(state="sent", sent_utc=now, error=None))
 
 
@@ -187,11 +196,11 @@ def record_posted(session: Session, cards: dict[int, tuple[str, str]],
     """Where cards and page DMs were posted ((channel, ts) by request id / page id), so
     updates and thread lines can find them: one statement per table."""
     if cards:
-        session.execute(update(RequestRow), [
-            {"id": rid, "card_channel": ch, "card_ts": ts} for rid, (ch, ts) in cards.items()])
+        session.execute(_CARD_POSTED, [{"key_id": rid, "channel": ch, "ts": ts}
+                                       for rid, (ch, ts) in cards.items()])
     if pages:
-        session.execute(update(PageRow), [
-            {"id": pid, "dm_channel": ch, "dm_ts": ts} for pid, (ch, ts) in pages.items()])
+        session.execute(_DM_POSTED, [{"key_id": pid, "channel": ch, "ts": ts}
+                                     for pid, (ch, ts) in pages.items()])
 
 
 def release_stuck_outbox(session: Session, older_than: datetime) -> int:
