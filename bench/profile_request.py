@@ -53,7 +53,8 @@ def wsgi_post(app, body: bytes) -> tuple[str, bytes]:
         "REQUEST_METHOD": "POST", "PATH_INFO": EVENTS_PATH, "QUERY_STRING": "",
         "CONTENT_TYPE": "application/x-www-form-urlencoded",
         "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-        "SERVER_NAME": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_PORT": "80", "wsgi.url_scheme": "http",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
         "HTTP_X_SLACK_REQUEST_TIMESTAMP": headers["X-Slack-Request-Timestamp"],
         "HTTP_X_SLACK_SIGNATURE": headers["X-Slack-Signature"],
     }
@@ -83,6 +84,25 @@ def build_runtime(tmp: Path, standin: SlackStandIn, database_url: str | None):
     return runtime
 
 
+def profile(runtime, bodies: list[bytes], args: argparse.Namespace) -> None:
+    """The requests under cProfile (this thread's CPU time), the top functions printed."""
+    prof = cProfile.Profile(time.thread_time)
+    t0 = time.thread_time()
+    prof.enable()
+    for b in bodies:
+        status, _ = wsgi_post(runtime.wsgi, b)
+        if not status.startswith("200"):
+            raise SystemExit(f"answer {status}")
+    prof.disable()
+    cpu = time.thread_time() - t0
+    print(f"{len(bodies)} requests: {cpu / len(bodies) * 1000:.2f} ms of this "
+          "thread's CPU per request (profiled, so inflated)")
+    stats = pstats.Stats(prof, stream=sys.stdout)
+    stats.sort_stats(args.sort).print_stats(args.top)
+    if args.out:
+        stats.dump_stats(args.out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.profile_request", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sort", default="tottime")
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--out", default=None, help="also write the raw profile here")
+    ap.add_argument("--no-cprofile", action="store_true",
+                    help="only the unprofiled rounds (to sample them with py-spy)")
     ap.add_argument("--sql", action="store_true",
                     help="print the SQL one request runs, then profile")
     args = ap.parse_args(argv)
@@ -116,22 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 wsgi_post(runtime.wsgi, body(10**6))
             print("\n".join(counted.sql))
             print(f"{counted.statements} statements, {counted.transactions} transactions")
-        bodies = [body(n) for n in range(args.warmup, args.warmup + args.requests)]
-        prof = cProfile.Profile(time.thread_time)
-        t0 = time.thread_time()
-        prof.enable()
-        for b in bodies:
-            status, _ = wsgi_post(runtime.wsgi, b)
-            if not status.startswith("200"):
-                raise SystemExit(f"answer {status}")
-        prof.disable()
-        cpu = time.thread_time() - t0
-        print(f"{args.requests} requests: {cpu / args.requests * 1000:.2f} ms of this "
-              "thread's CPU per request (profiled, so inflated)")
-        stats = pstats.Stats(prof, stream=sys.stdout)
-        stats.sort_stats(args.sort).print_stats(args.top)
-        if args.out:
-            stats.dump_stats(args.out)
+        if not args.no_cprofile:
+            profile(runtime, [body(n) for n in range(args.warmup, args.warmup + args.requests)],
+                    args)
         # The same loop unprofiled, best of three rounds (the machine may be shared):
         # the CPU the profile's overhead hides.
         best, n = float("inf"), args.warmup + args.requests
