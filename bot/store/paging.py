@@ -15,9 +15,13 @@ NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in plac
 # Core tables for the writes of every delivery: no ORM unit of work to set up for
 # statements that touch no loaded object (the ORM path cost more CPU than SQLite did).
 OUTBOX, REQUESTS, PAGES = OutboxRow.__table__, RequestRow.__table__, PageRow.__table__
+# Statements of every request built once: SQLAlchemy's compiled cache still has to key
+# a statement built anew on each call, which cost more than running it on SQLite.
 # Where a card / page DM was posted, by primary key, as one executemany each.
 _CARD_POSTED = (update(REQUESTS).where(REQUESTS.c.id == bindparam("key_id"))
                 .values(card_channel=bindparam("channel"), card_ts=bindparam("ts")))
+_SENT = (update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+         .values(state="sent", sent_utc=bindparam("now"), error=None))
 _DM_POSTED = (update(PAGES).where(PAGES.c.id == bindparam("key_id"))
               .values(dm_channel=bindparam("channel"), dm_ts=bindparam("ts")))
 
@@ -38,8 +42,11 @@ def lock_request(session: Session, request_id: int) -> RequestRow | None:
     return session.get(RequestRow, request_id, with_for_update=True, populate_existing=True)
 
 
+_BY_KEY = select(RequestRow).where(RequestRow.key == bindparam("key"))
+
+
 def request_by_key(session: Session, key: str) -> RequestRow | None:
-    return session.scalars(select(RequestRow).where(RequestRow.key == key)).one_or_none()
+    return session.scalars(_BY_KEY, {"key": key}).one_or_none()
 
 
 def pages_of(session: Session, request_id: int) -> list[PageRow]:
@@ -57,11 +64,12 @@ def pages_of_requests(session: Session, request_ids: list[int]) -> dict[int, lis
     return found
 
 
+_RECENT_PAGES = (select(PAGES.c.user, func.count()).where(PAGES.c.sent_utc >= bindparam("since"))
+                 .group_by(PAGES.c.user))
+
+
 def recent_page_counts(session: Session, since: datetime) -> dict[str, int]:
-    rows = session.execute(
-        select(PageRow.user, func.count()).where(PageRow.sent_utc >= since)
-        .group_by(PageRow.user))
-    return {user: n for user, n in rows}
+    return {user: n for user, n in session.execute(_RECENT_PAGES, {"since": since})}
 
 
 def claim_due_deadline(session: Session, now: datetime) -> DeadlineRow | None:
@@ -153,8 +161,7 @@ def claim_outbox_rows(session: Session, row_ids: list[int], now: datetime) -> se
 
 def mark_outbox_sent(session: Session, row_ids: list[int], now: datetime) -> None:
     if row_ids:
-        session.execute(update(OUTBOX).where(OUTBOX.c.id.in_(row_ids))
-                        .values(state="sent", sent_utc=now, error=None))
+        session.execute(_SENT, {"ids": row_ids, "now": now})
 
 
 def insert_outbox_rows(session: Session, values: list[dict]) -> None:

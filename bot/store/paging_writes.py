@@ -23,6 +23,14 @@ from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, R
 PAGES, OUTBOX = PageRow.__table__, OutboxRow.__table__
 AUDIT, DEADLINES = AuditRow.__table__, DeadlineRow.__table__
 
+# Built once (keying a statement built anew cost more than running it on SQLite).
+_INSERT_OUTBOX = insert(OUTBOX).returning(
+    OUTBOX.c.id, OUTBOX.c.request_id, OUTBOX.c.page_id, OUTBOX.c.kind, OUTBOX.c.target,
+    OUTBOX.c.payload, OUTBOX.c.priority)
+_INSERT_PAGES = insert(PAGES).returning(
+    PAGES.c.id, PAGES.c.user, PAGES.c.round, PAGES.c.step, PAGES.c.source,
+    PAGES.c.needs_translation)
+
 # Delivery order inside a request's batch: what someone waits for goes first.
 PRIORITY = {PAGE: 0, CARD: 1, PAGE_UPDATE: 2, REQUESTER_NOTE: 3, DIRECT: 4}
 DEFAULT_PRIORITY = 5
@@ -76,9 +84,7 @@ def insert_outbox(session: Session, values: list[dict]) -> list[OutboxEntry]:
     per row on SQLite."""
     if not values:
         return []
-    c = OUTBOX.c
-    rows = session.execute(insert(OUTBOX).returning(
-        c.id, c.request_id, c.page_id, c.kind, c.target, c.payload, c.priority), values)
+    rows = session.execute(_INSERT_OUTBOX, values)
     return sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
 
 
@@ -106,9 +112,7 @@ class RequestWrites:
         rid = self.request_id()
         values = [{**p, "request_id": rid, "state": "pending", "sent_utc": self.now}
                   for p in pages]
-        c = PAGES.c
-        rows = self.session.execute(insert(PAGES).returning(
-            c.id, c.user, c.round, c.step, c.source, c.needs_translation), values)
+        rows = self.session.execute(_INSERT_PAGES, values)
         written = sorted((NewPage(*row) for row in rows), key=lambda p: p.id)
         self.pages.extend(written)
         return written
