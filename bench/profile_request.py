@@ -1,7 +1,8 @@
 """Where a filed `/emergency` spends the worker's CPU: a cProfile of the wired app.
 
     python -m bench.profile_request [--requests 300] [--top 40] [--sort tottime]
-                                    [--database-url URL] [--out FILE.prof]
+                                    [--database-url URL] [--out FILE.prof] [--sql]
+                                    [--no-cprofile]
 
 The app is the real `Runtime` (the bench's 300-specialist team, a SQLite file unless
 `--database-url` says otherwise, the Web API pointed at a Slack stand-in in this
@@ -9,7 +10,11 @@ process), but every thread hand-off is made inline (Bolt's listener executor, th
 delivery pool), so one thread does all of a request's work and the profile, timed with
 `time.thread_time`, is its CPU only: not the stand-in's, not waiting on sockets. The
 requests are signed form bodies handed to the WSGI app directly (no HTTP server: the
-part gunicorn does is the same for the bare Bolt baseline).
+part gunicorn does is the same for the bare Bolt baseline). After the profile, the
+same loop runs unprofiled three times and the best CPU per request is printed: the
+figure to compare before and after a change, in the same conditions. `--sql` prints
+the statements of one request; `--no-cprofile` leaves only the unprofiled rounds, for
+a sampling profiler (`py-spy record -- python -m bench.profile_request --no-cprofile`).
 """
 
 from __future__ import annotations
@@ -26,12 +31,10 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
-from bench.paging_latency import bench_team, write_schedules
+from bench.paging.server import BOT_TOKEN, SECRET
+from bench.paging.team import bench_team, write_schedules
 from bot.demo.simulate import EVENTS_PATH, SlackSimulator, sign
 from bot.demo.slack_standin import SlackStandIn
-
-SECRET = "bench-signing-secret-not-a-real-one"
-BOT_TOKEN = "xoxb-bench"
 
 
 class InlineExecutor(Executor):
@@ -75,12 +78,10 @@ def build_runtime(tmp: Path, standin: SlackStandIn, database_url: str | None):
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SECRET,
                         slack_api_url=standin.url,
                         database_url=database_url or f"sqlite:///{tmp / 'profile.db'}")
-    runtime = Runtime(settings)
+    # Every hand-off inline: the request's whole cost lands on this thread.
+    runtime = Runtime(settings, executor=InlineExecutor())
     runtime.bootstrap(tmp / "schedules")
     runtime.warm_up()
-    # Every hand-off inline: the request's whole cost lands on this thread.
-    runtime.bolt.listener_runner.listener_executor = InlineExecutor()
-    runtime._delivery = InlineExecutor()
     return runtime
 
 
