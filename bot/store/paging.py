@@ -44,11 +44,15 @@ def lock_request(session: Session, request_id: int) -> RequestRow | None:
     return session.get(RequestRow, request_id, with_for_update=True, populate_existing=True)
 
 
-_BY_KEY = select(RequestRow).where(RequestRow.key == bindparam("key"))
+_ID_BY_KEY = select(REQUESTS.c.id).where(REQUESTS.c.key == bindparam("key"))
 
 
 def request_by_key(session: Session, key: str) -> RequestRow | None:
-    return session.scalars(_BY_KEY, {"key": key}).one_or_none()
+    """The request filed with this idempotency key. Every new request asks, and the
+    answer is almost always "none": a Core query answers that without the ORM's
+    loading machinery; only a duplicate loads its row."""
+    found = session.connection().execute(_ID_BY_KEY, {"key": key}).scalar()
+    return None if found is None else session.get(RequestRow, found)
 
 
 def pages_of(session: Session, request_id: int) -> list[PageRow]:
