@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, DIRECT, PAGE, PAGE_UPDATE, REQUESTER_NOTE
@@ -20,7 +20,7 @@ from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, R
 
 # Core inserts on the tables: one statement for many rows whatever values are None (the
 # ORM's bulk insert splits rows by the columns they set), and no ORM bookkeeping.
-PAGES, OUTBOX = PageRow.__table__, OutboxRow.__table__
+REQUESTS, PAGES, OUTBOX = RequestRow.__table__, PageRow.__table__, OutboxRow.__table__
 AUDIT, DEADLINES = AuditRow.__table__, DeadlineRow.__table__
 
 # Built once (keying a statement built anew cost more than running it on SQLite), and
@@ -31,6 +31,7 @@ _INSERT_OUTBOX = insert(OUTBOX).returning(
     OUTBOX.c.payload, OUTBOX.c.priority)
 _INSERT_OUTBOX_ROWS, _INSERT_AUDIT, _INSERT_DEADLINES = (
     insert(OUTBOX), insert(AUDIT), insert(DEADLINES))
+_INSERT_REQUEST = insert(REQUESTS).returning(REQUESTS.c.id)
 _INSERT_PAGES = insert(PAGES).returning(
     PAGES.c.id, PAGES.c.user, PAGES.c.round, PAGES.c.step, PAGES.c.source,
     PAGES.c.needs_translation)
@@ -42,10 +43,15 @@ PENDING, SENDING = "pending", "sending"
 
 
 def add_request(session: Session, **fields) -> RequestRow:
-    """A new request row in the session; it is inserted when its id is first needed."""
-    row = RequestRow(exhausted=False, esc_token=0, **fields)
-    session.add(row)
-    return row
+    """A new request row, inserted (one Core statement, by `RequestWrites.request_id`)
+    when its id is first needed. It stays out of the session: the ORM's unit of work
+    cost twice the insert itself, and a new request is written once, complete."""
+    return RequestRow(exhausted=False, esc_token=0, **fields)
+
+
+def _request_values(row: RequestRow) -> dict:
+    """Every column of a request row but its id, as the row holds them now."""
+    return {c.key: getattr(row, c.key) for c in REQUESTS.columns if c.key != "id"}
 
 
 @dataclass(frozen=True)
@@ -103,11 +109,30 @@ class RequestWrites:
         self._outbox: list[dict] = []
         self._audit: list[dict] = []
         self._deadlines: list[dict] = []
+        # A new request (from `add_request`): its columns as this writer inserted them,
+        # to write what changed afterwards. None for a row the session loaded (the ORM
+        # writes its changes).
+        self._inserted: dict | None = None
 
     def request_id(self) -> int:
-        if self.request.id is None:
-            self.session.flush()  # the request row goes in now: its id keys the others
+        if self.request.id is None:  # a new request goes in now: its id keys the others
+            values = _request_values(self.request)
+            self.request.id = self.session.connection().execute(
+                _INSERT_REQUEST, values).scalar_one()
+            self._inserted = values
         return self.request.id
+
+    def _write_request_changes(self) -> None:
+        """What a use case changed on a new request after inserting it (rare: the
+        filing sets the row up before the first page needs its id)."""
+        if self._inserted is None:
+            return
+        now = _request_values(self.request)
+        changed = {k: v for k, v in now.items() if v != self._inserted[k]}
+        if changed:
+            self.session.connection().execute(
+                update(REQUESTS).where(REQUESTS.c.id == self.request.id).values(**changed))
+            self._inserted = now
 
     def add_pages(self, pages: list[dict]) -> list[NewPage]:
         """Pages ({user, round, step, source, needs_translation}), inserted now."""
@@ -139,6 +164,7 @@ class RequestWrites:
         """Write the buffered rows. Outbox rows of the kinds in `claim` are written
         already claimed (`sending`) for the caller to deliver: no second transaction
         to claim them; what this returns is those rows."""
+        self._write_request_changes()
         if not (self._outbox or self._audit or self._deadlines):
             return []
         rid = self.request_id()
