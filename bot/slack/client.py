@@ -122,10 +122,13 @@ class KeepAliveWebClient(WebClient):
         if not 200 <= resp.status < 300:  # as urllib's HTTPErrorProcessor
             raise urllib.error.HTTPError(url, resp.status, resp.reason, resp.headers,
                                          io.BytesIO(body))
-        if resp.headers.get_content_type() == "application/gzip":
-            return {"status": resp.status, "headers": resp.headers, "body": body}
-        charset = resp.headers.get_content_charset() or "utf-8"
-        return {"status": resp.status, "headers": resp.headers, "body": body.decode(charset)}
+        # The headers once as a plain dict (slack_sdk copies them into one anyway; each
+        # look-up in the parsed message costs a header policy pass).
+        headers = dict(resp.headers.items())
+        media, charset = _content_type(resp.getheader("Content-Type") or "")
+        if media == "application/gzip":
+            return {"status": resp.status, "headers": headers, "body": body}
+        return {"status": resp.status, "headers": headers, "body": body.decode(charset)}
 
     def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
         """This thread's connection to `netloc`, opened anew when the server closed it."""
@@ -143,6 +146,17 @@ class KeepAliveWebClient(WebClient):
         elif conn.sock is not None and _closed_by_peer(conn.sock):
             conn.close()  # reopened by the next request
         return conn
+
+
+def _content_type(value: str) -> tuple[str, str]:
+    """(media type, charset) of a Content-Type header; charset utf-8 unless named."""
+    media, *params = value.split(";")
+    charset = "utf-8"
+    for param in params:
+        name, _, val = param.strip().partition("=")
+        if name.lower() == "charset" and val.strip('"'):
+            charset = val.strip('"')
+    return media.strip().lower(), charset
 
 
 def _closed_by_peer(sock) -> bool:
