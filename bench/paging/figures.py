@@ -25,6 +25,9 @@ def verdict(ok: bool) -> str:
 
 
 class Table:
+    """Rows of (figure, measured, baseline or target, PASS/MISS) under section titles,
+    printed in aligned columns (every bench's report)."""
+
     def __init__(self) -> None:
         self.rows: list[tuple[str, str, str, str]] = []
 
