@@ -36,25 +36,18 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.paging_latency import (
+from bench.paging.figures import Table, ms, pct, verdict
+from bench.paging.load import Client, PageWatch, load_texts, make_shots
+from bench.paging.server import (
     BOT_TOKEN,
     SECRET,
     BotServer,
-    Client,
     FreshPostgres,
-    PageWatch,
-    Table,
-    bench_team,
     code_version,
     drain,
     free_port,
-    load_texts,
-    make_shots,
-    ms,
-    pct,
-    verdict,
-    write_schedules,
 )
+from bench.paging.team import bench_team, write_schedules
 from bot.demo.slack_standin import SlackStandIn
 
 

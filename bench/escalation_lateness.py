@@ -52,20 +52,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.paging_latency import (
-    HOST,
-    TICKET,
-    USER_ID,
-    FreshPostgres,
-    Table,
-    bench_team,
-    code_version,
-    load_texts,
-    ms,
-    pct,
-    verdict,
-    write_schedules,
-)
+from bench.paging.figures import Table, ms, pct, verdict
+from bench.paging.load import TICKET, USER_ID, load_texts
+from bench.paging.server import HOST, FreshPostgres, code_version
+from bench.paging.team import bench_team, write_schedules
 from bot.app.runtime import Runtime
 from bot.config import Settings
 from bot.core.model import EscalationPolicy, EscalationStep

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
+from bench.paging.figures import Table, verdict
 from bench.team_gen import generate_team
 from bot.core.model import Team
 from bot.core.roster import TIER_RANK, Roster
@@ -431,39 +432,11 @@ def time_direct(roster: Roster, instants: Sequence[datetime]) -> list[int]:
 # -- the report -------------------------------------------------------------------------
 
 
-class Table:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str]] = []
-
-    def add(self, figure: str, measured: str, target: str = "", verdict: str = "") -> None:
-        self.rows.append((figure, measured, target, verdict))
-
-    def section(self, title: str) -> None:
-        self.rows.append((title, "", "", "#"))
-
-    def print(self) -> None:
-        heads = ("figure", "measured", "baseline / target", "")
-        rows = [r for r in self.rows if r[3] != "#"]
-        w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
-        line = "  ".join("-" * x for x in w)
-        print("  ".join(h.ljust(x) for h, x in zip(heads, w, strict=True)).rstrip())
-        print(line)
-        for r in self.rows:
-            if r[3] == "#":
-                print(f"[{r[0]}]")
-                continue
-            print("  ".join(c.ljust(x) for c, x in zip(r, w, strict=True)).rstrip())
-
-
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "?"
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

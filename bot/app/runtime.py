@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -52,7 +52,9 @@ class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None,
                  client: WebClient | None = None, tick_interval: float = 0.25,
                  listener_threads: int = 8, inline_limit: int = INLINE_LIMIT,
-                 migrate_schema: bool = True):
+                 migrate_schema: bool = True, executor: Executor | None = None):
+        """`executor`: runs the listeners and the deliveries instead of the two thread
+        pools (a profile passes one that runs each task at once, on the caller's thread)."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url)
@@ -74,8 +76,8 @@ class Runtime:
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
             token_verification_enabled=False,
-            listener_executor=ThreadPoolExecutor(max_workers=listener_threads,
-                                                 thread_name_prefix="bolt"),
+            listener_executor=executor or ThreadPoolExecutor(max_workers=listener_threads,
+                                                             thread_name_prefix="bolt"),
         )
         self.handoffs = HandoffService(self.sessions, self.rosters, self.clock)
         self.feeds = FeedService(self.sessions, self.rosters, self.clock, settings.public_url)
@@ -88,7 +90,8 @@ class Runtime:
             clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct))
-        self._delivery = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deliver")
+        self._delivery = executor or ThreadPoolExecutor(max_workers=2,
+                                                        thread_name_prefix="deliver")
         self.router = Router(self.intake, self.deliver_filed, inline_limit)
         self.listeners = Listeners(Deps(
             intake=self.intake, escalation=self.escalation, requests=self.requests,

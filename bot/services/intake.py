@@ -124,15 +124,15 @@ class IntakeService:
         """The one rule that says which team a request belongs to: the team named, else
         the team whose intake channel it came from, else the first team. Front ends
         ask it once and pass the roster on to `file`/`receive`."""
-        names = self.rosters.team_names()
-        if not names:
+        rosters = self.rosters.all()  # one read: the names and whether any changed
+        if not rosters:
             raise ServiceError("no team is set up yet; import one with "
                                "`oncall-bot schedules import schedules/`")
         if team:
-            if team not in names:
-                raise NotFound(f"no team named '{team}'")
-            return self.rosters.get(team)
-        rosters = [self.rosters.get(n) for n in names]
+            for r in rosters:
+                if r.team.name == team:
+                    return r
+            raise NotFound(f"no team named '{team}'")
         for r in rosters:
             if origin_channel and origin_channel == r.team.intake_channel:
                 return r

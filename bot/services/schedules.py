@@ -86,10 +86,23 @@ class RosterCache:
             revision = team_store.team_revision(session, team_name)
             if revision is None:
                 raise NotFound(f"no team named '{team_name}'")
-            hit = self._cache.get(team_name)
-            if hit is not None and hit[0] == revision:
-                return hit[1]
-            team = team_store.load_team(session, team_name)
+            return self._current(session, team_name, revision)
+
+    def all(self) -> list[Roster]:
+        """Every stored team's roster, by name, current: one query when none changed
+        (what a request reads to choose its team)."""
+        with self._sf() as session:
+            return [self._current(session, name, revision)
+                    for name, revision in team_store.team_revisions(session)]
+
+    def _current(self, session: Session, team_name: str, revision: int) -> Roster:
+        """The cached roster when it is at `revision`, else loaded through `session`."""
+        hit = self._cache.get(team_name)
+        if hit is not None and hit[0] == revision:
+            return hit[1]
+        team = team_store.load_team(session, team_name)
+        if team is None:  # deleted since the revision was read
+            raise NotFound(f"no team named '{team_name}'")
         roster = Roster(team, self.holiday_dates)
         with self._lock:
             self._cache[team_name] = (revision, roster)

@@ -26,9 +26,26 @@ urllib-based ``WebClient``):
 
 Retries of non-idempotent calls (``chat.postMessage``) after a 5xx can duplicate a
 message if Slack did act before failing; the 429 path cannot (Slack rejected it).
+
+Connections are kept open (``KeepAliveWebClient``): slack_sdk's urllib path opens a new
+TCP (and TLS) connection for every call, and a filed request makes three calls; each
+thread keeps one connection per host instead. Each attempt is still one request, and it
+fails the way urllib fails (``URLError`` when the request could not be sent,
+``RemoteDisconnected``/``ConnectionResetError``/``TimeoutError`` while waiting for the
+answer, ``HTTPError`` for a status outside 2xx), so the retry rules above are unchanged.
+A connection the server has closed while idle is noticed before it is reused.
 """
 
 from __future__ import annotations
+
+import http.client
+import io
+import select
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -38,7 +55,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.handler import RetryHandler
 
-__all__ = ["make_web_client", "retry_handlers"]
+__all__ = ["KeepAliveWebClient", "make_web_client", "retry_handlers"]
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -62,9 +79,91 @@ def make_web_client(
     url = base_url or WebClient.BASE_URL
     if not url.endswith("/"):
         url += "/"
-    return WebClient(
+    return KeepAliveWebClient(
         token=token,
         base_url=url,
         timeout=timeout,  # type: ignore[arg-type]  # slack_sdk annotates int; floats work
         retry_handlers=retry_handlers(),
     )
+
+
+class KeepAliveWebClient(WebClient):
+    """A ``WebClient`` whose calls reuse one open connection per thread and host.
+
+    It replaces only the step of slack_sdk's urllib path that sends one prepared request
+    and reads its answer (``_perform_urllib_http_request_internal``); building the
+    request, the retry handlers and parsing the answer stay slack_sdk's. With a proxy it
+    leaves everything to slack_sdk."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._local = threading.local()
+
+    def _perform_urllib_http_request_internal(  # slack_sdk's transport step
+        self, url: str, req: urllib.request.Request
+    ) -> dict[str, Any]:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme not in ("http", "https"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        conn = self._connection(parts.scheme, parts.netloc)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            conn.request(req.get_method(), path, body=req.data,
+                         headers=dict(req.header_items()))
+        except OSError as err:  # as urllib: a request that could not be sent
+            conn.close()
+            raise urllib.error.URLError(err) from err
+        try:
+            resp = conn.getresponse()
+            body = resp.read()
+        except BaseException:  # the answer is lost: the next call starts afresh
+            conn.close()
+            raise
+        if not 200 <= resp.status < 300:  # as urllib's HTTPErrorProcessor
+            raise urllib.error.HTTPError(url, resp.status, resp.reason, resp.headers,
+                                         io.BytesIO(body))
+        # The headers once as a plain dict (slack_sdk copies them into one anyway; each
+        # look-up in the parsed message costs a header policy pass).
+        headers = dict(resp.headers.items())
+        media, charset = _content_type(resp.getheader("Content-Type") or "")
+        if media == "application/gzip":
+            return {"status": resp.status, "headers": headers, "body": body}
+        return {"status": resp.status, "headers": headers, "body": body.decode(charset)}
+
+    def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+        """This thread's connection to `netloc`, opened anew when the server closed it."""
+        conns: dict[tuple[str, str], http.client.HTTPConnection] | None = getattr(
+            self._local, "conns", None)
+        if conns is None:
+            conns = self._local.conns = {}
+        conn = conns.get((scheme, netloc))
+        if conn is None:
+            timeout = self.timeout
+            conn = (http.client.HTTPSConnection(netloc, timeout=timeout, context=self.ssl)
+                    if scheme == "https" else http.client.HTTPConnection(netloc,
+                                                                         timeout=timeout))
+            conns[(scheme, netloc)] = conn
+        elif conn.sock is not None and _closed_by_peer(conn.sock):
+            conn.close()  # reopened by the next request
+        return conn
+
+
+def _content_type(value: str) -> tuple[str, str]:
+    """(media type, charset) of a Content-Type header; charset utf-8 unless named."""
+    media, *params = value.split(";")
+    charset = "utf-8"
+    for param in params:
+        name, _, val = param.strip().partition("=")
+        if name.lower() == "charset" and val.strip('"'):
+            charset = val.strip('"')
+    return media.strip().lower(), charset
+
+
+def _closed_by_peer(sock) -> bool:
+    """An idle connection with something to read has been closed (or is broken): a
+    server sends nothing unasked on a connection waiting for its next request."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)

@@ -55,6 +55,15 @@ def list_team_names(session: Session) -> list[str]:
     return list(session.scalars(select(TeamRow.name).order_by(TeamRow.name)))
 
 
+# Read for every request (bot/services/intake.py): built once, run on the connection.
+_REVISIONS = select(TeamRow.name, TeamRow.revision).order_by(TeamRow.name)
+
+
+def team_revisions(session: Session) -> list[tuple[str, int]]:
+    """(name, revision) of every stored team, by name: one query for all of them."""
+    return [(name, rev) for name, rev in session.connection().execute(_REVISIONS)]
+
+
 def team_revision(session: Session, name: str) -> int | None:
     """The team's revision (1 once created, +1 per changing save); None if unknown."""
     return session.scalar(select(TeamRow.revision).where(TeamRow.name == name))

@@ -1,0 +1,242 @@
+"""The bot as a subprocess (`oncall-bot serve`, or the bare Bolt baseline), a fresh
+PostgreSQL database, and what the bench reads of a server: /healthz, the outbox, the
+requests table, /proc (memory, CPU) and the log."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+SECRET = "bench-signing-secret-not-a-real-one"
+BOT_TOKEN = "xoxb-bench"
+HOST = "127.0.0.1"
+PG_PORT = 5432
+REPO = Path(__file__).resolve().parents[2]  # the repository: bench/paging/server.py
+
+
+# -- PostgreSQL -----------------------------------------------------------------------
+
+
+class FreshPostgres:
+    """A new, empty database on 127.0.0.1:5432 (user postgres), dropped on exit."""
+
+    def __init__(self, prefix: str = "oncall_bench"):
+        self.name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        self.url = f"postgresql+psycopg://postgres@{HOST}:{PG_PORT}/{self.name}"
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(host=HOST, port=PG_PORT, user="postgres", dbname="postgres",
+                               autocommit=True, connect_timeout=5)
+
+    def __enter__(self) -> FreshPostgres:
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            with self._admin() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        except Exception as err:  # noqa: BLE001 - report, do not mask the run's outcome
+            print(f"could not drop database {self.name}: {err}", file=sys.stderr)
+
+
+# -- the bot as a subprocess -------------------------------------------------------------
+
+
+def code_version() -> str:
+    """The commit the bot's code is at, for the record (`+ changes` when the tree differs)."""
+    root = REPO
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, timeout=10,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "bot"],
+                               cwd=root, timeout=10, capture_output=True, text=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + (" + uncommitted changes in bot/" if dirty.strip() else "")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def oncall_bot_command() -> list[str]:
+    script = Path(sys.executable).with_name("oncall-bot")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("oncall-bot")
+    return [found] if found else [sys.executable, "-m", "bot"]
+
+
+def http_get_json(port: int, path: str, timeout: float = 5) -> dict | None:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        body = r.read()
+        return json.loads(body) if r.status == 200 else None
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+class BotServer:
+    """`oncall-bot serve` in a subprocess, stopped with SIGTERM (then SIGKILL) on exit."""
+
+    def __init__(self, port: int, env: dict[str, str], cwd: Path, log_path: Path,
+                 cmd: list[str] | None = None):
+        self.cmd = cmd or [*oncall_bot_command(), "serve", "--host", HOST, "--port", str(port)]
+        self.port = port
+        self.env = env
+        self.cwd = cwd
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self, timeout: float = 120) -> float:
+        """Start and wait for /healthz (at most `timeout` s); returns seconds to healthy."""
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=self.cwd, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(int(timeout / 0.1)):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"oncall-bot serve exited with {self.proc.returncode}:\n"
+                                   + self.log_tail())
+            health = http_get_json(self.port, "/healthz", timeout=2)
+            if health and health.get("ok") and health.get("teams"):
+                return time.monotonic() - t0
+            time.sleep(0.1)
+        raise RuntimeError(f"/healthz not ready after {timeout:.0f} s:\n" + self.log_tail())
+
+    def worker_pid(self) -> int | None:
+        """The gunicorn worker: the master's child."""
+        if self.proc is None:
+            return None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        try:
+            pids = [int(p) for p in children.read_text().split()]
+        except OSError:
+            pids = []
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    fields = stat.read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.proc.pid:
+                    pids.append(int(stat.parent.name))
+        return pids[0] if pids else None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def memory(pid: int | None) -> dict[str, int]:
+    """VmRSS and VmHWM of a process in kB (empty when it is gone)."""
+    if pid is None:
+        return {}
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    except OSError:
+        return {}
+    return out
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds a process has used (NaN when it is gone)."""
+    if pid is None:
+        return math.nan
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def drain(port: int, timeout: float) -> tuple[float, int | None]:
+    """Wait until the bot's outbox is empty (/healthz outbox_pending == 0)."""
+    t0 = time.monotonic()
+    pending = None
+    for _ in range(int(timeout / 0.25) + 1):
+        health = http_get_json(port, "/healthz")
+        pending = None if health is None else health.get("outbox_pending")
+        if pending == 0 or time.monotonic() - t0 > timeout:
+            break
+        time.sleep(0.25)
+    return time.monotonic() - t0, pending
+
+
+def filed_requests(db_url: str) -> dict[str, int]:
+    """key -> request id of every request in the bot's database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT key, id FROM requests")).all())
+    finally:
+        engine.dispose()
+
+
+LOG_PATTERNS = {
+    "database is locked": "database is locked",
+    "didn't call ack()": "Bolt: listener didn't call ack() within 3 s",
+    "Failed to run listener function": "Bolt: listener raised",
+    "reconcile tick failed": "jobs: reconcile tick failed",
+    "Error handling request": "gunicorn: error handling request",
+    "WORKER TIMEOUT": "gunicorn: worker timeout",
+}
+
+
+def scan_log(text: str) -> tuple[Counter[str], list[str]]:
+    counts: Counter[str] = Counter()
+    samples: list[str] = []
+    for line in text.splitlines():
+        for needle, label in LOG_PATTERNS.items():
+            if needle in line:
+                counts[label] += 1
+        if (" ERROR " in line or "[ERROR]" in line) and len(samples) < 5:
+            samples.append(line[:200])
+    return counts, samples
