@@ -12,7 +12,7 @@ real Slack client pointed at a local Slack stand-in (127.0.0.1), and the jobs
 1. The 300-specialist team of `bench.team_gen` is imported from YAML (`dump_team`,
    then `Runtime.bootstrap`), with a sev2 policy `language_oncall` (wait 1 h) ->
    `language_oncall_all` (wait 5 m) -> `managers` -> `channel`.
-2. `--pages` requests are filed through `PagingService.file` (sev2, lang:ar), each
+2. `--pages` requests are filed through `IntakeService.file` (sev2, lang:ar), each
    paging its first specialist; the outbox is delivered (cards, pages, threads) before
    anything is timed, so the jobs start with an empty outbox.
 3. The pending first-step deadline of every request is moved (`deadlines.due_utc`) so

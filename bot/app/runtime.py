@@ -34,8 +34,9 @@ from bot.services.requests import RequestService
 from bot.services.rotations import RotationService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
-from bot.slack.listeners import Deps, Listeners, register
+from bot.slack.listeners import Deps, Listeners
 from bot.slack.permissions import ManagerDirectory
+from bot.slack.routes import register
 from bot.slack.sender import SlackSender
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.paging_tables import SeenEventRow
@@ -98,8 +99,7 @@ class Runtime:
             deliver=self.deliver_soon, deliver_filed=self.deliver_filed,
             seen_event=self.seen_event, take=self.router.take,
             publish_home=lambda user: self.oncall.publish_home(self.client, user)))
-        register(self.bolt, self.listeners)
-        oncall.register(self.bolt, self.oncall)
+        register(self.bolt, self.listeners, self.oncall)
         self.wsgi = create_wsgi(self.bolt, self.health, feeds=self._calendar)
         self.jobs = Jobs(self.tick, tick_interval)
         self._last_recover = float("-inf")

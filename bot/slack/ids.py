@@ -23,6 +23,10 @@ HANDOVER = "request_handover"  # value: request id; opens HANDOVER_MODAL
 
 BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER)
 
+SWAP_ACCEPT = "swap_accept"  # value: the swap's id; on the DM asking someone to swap
+SWAP_DECLINE = "swap_decline"  # value: the swap's id
+COVER_ACCEPT = "cover_accept"  # value: the cover request's id; on the cover ask
+
 # Modals (view callback_id) and the message shortcut (shortcut callback_id) -------
 EMERGENCY_MODAL = "emergency_modal"  # private_metadata: whatever the opener passes
 RESOLVE_MODAL = "resolve_modal"  # private_metadata: request id

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.core.roster import Roster
@@ -239,17 +238,3 @@ def _json(text: str | None) -> dict:
 def _label(roster, user: str) -> str:
     spec = roster.specialist(user)
     return f"{spec.name} ({', '.join(spec.languages)})" if spec else user
-
-
-def register(app: App, listeners: Listeners) -> None:
-    """Every listener, in one place."""
-    app.command("/emergency")(listeners.emergency)
-    app.view(ids.EMERGENCY_MODAL)(listeners.emergency_submitted)
-    app.shortcut(ids.SHORTCUT)(listeners.escalate_message)
-    app.action(ids.ACK)(listeners.acknowledge)
-    app.action(ids.DECLINE)(listeners.decline)
-    app.action(ids.RESOLVE)(listeners.open_resolve)
-    app.action(ids.HANDOVER)(listeners.open_handover)
-    app.view(ids.RESOLVE_MODAL)(listeners.resolve_submitted)
-    app.view(ids.HANDOVER_MODAL)(listeners.handover_submitted)
-    app.event("app_home_opened")(listeners.app_home_opened)

@@ -39,9 +39,7 @@ from bot.slack.text import from_neutral
 
 log = logging.getLogger(__name__)
 
-SWAP_ACCEPT = "swap_accept"
-SWAP_DECLINE = "swap_decline"
-COVER_ACCEPT = "cover_accept"
+
 
 
 @dataclass
@@ -224,9 +222,9 @@ class OncallCommands:
             blocks=[kit.section(from_neutral(f":arrows_counterclockwise: <@{user}> asks to "
                                              f"swap shifts with you.\n{proposal.text}")),
                     {"type": "actions", "block_id": "swap_actions", "elements": [
-                        {"type": "button", "action_id": SWAP_ACCEPT, "style": "primary",
+                        {"type": "button", "action_id": ids.SWAP_ACCEPT, "style": "primary",
                          "text": {"type": "plain_text", "text": "Accept"}, "value": value},
-                        {"type": "button", "action_id": SWAP_DECLINE,
+                        {"type": "button", "action_id": ids.SWAP_DECLINE,
                          "text": {"type": "plain_text", "text": "Decline"}, "value": value}]}])))
         return f"Asked {refs.person(cmd.user)}: {proposal.text}"
 
@@ -248,7 +246,7 @@ class OncallCommands:
                 blocks=[kit.section(from_neutral(f":raising_hand: <@{user}> asks for cover.\n"
                                                  f"{proposal.text}")),
                         {"type": "actions", "block_id": "cover_actions", "elements": [
-                            {"type": "button", "action_id": COVER_ACCEPT, "style": "primary",
+                            {"type": "button", "action_id": ids.COVER_ACCEPT, "style": "primary",
                              "text": {"type": "plain_text", "text": "I'll cover it"},
                              "value": proposal.to_value()}]}])))
         lang = render.language_name(first) if first else "your languages"
@@ -410,11 +408,3 @@ def _field_block(message: str, editing: str | None) -> str:
             return block
     # The create form has a name field; the edit form shows whole-form errors on the zone.
     return ids.ROTATION_TIMEZONE_BLOCK if editing else ids.ROTATION_NAME_BLOCK
-
-
-def register(app, commands: OncallCommands) -> None:
-    app.command("/oncall")(commands.handle)
-    app.view(ids.ROTATION_MODAL)(commands.rotation_submitted)
-    app.action(SWAP_ACCEPT)(commands.swap_accept)
-    app.action(SWAP_DECLINE)(commands.swap_decline)
-    app.action(COVER_ACCEPT)(commands.cover_accept)

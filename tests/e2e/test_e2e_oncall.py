@@ -26,7 +26,7 @@ from bot.core.roster import Roster
 from bot.schedules.holidays import holiday_dates
 from bot.schedules.reader import load_schedules
 from bot.slack import ids
-from bot.slack.oncall import COVER_ACCEPT, SWAP_ACCEPT, SWAP_DECLINE
+from bot.slack.ids import COVER_ACCEPT, SWAP_ACCEPT, SWAP_DECLINE
 from bot.store.paging_tables import OutboxRow
 from tests.slack_harness import FIXTURE_TEAMS, SCHEDULES, ToolHarness, blocks_text, utc
 

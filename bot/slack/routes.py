@@ -1,0 +1,34 @@
+"""Every Slack listener of the app, registered in one place.
+
+What Slack sends (a command, a button's action_id, a form's callback_id, an event) and
+the plain method that answers it: `listeners.py` holds the paging flow, `oncall.py` the
+/oncall commands. Each callback is a plain method a test can call directly.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack import ids
+from bot.slack.listeners import Listeners
+from bot.slack.oncall import OncallCommands
+
+
+def register(app: App, paging: Listeners, oncall: OncallCommands) -> None:
+    # Requests and pages
+    app.command("/emergency")(paging.emergency)
+    app.view(ids.EMERGENCY_MODAL)(paging.emergency_submitted)
+    app.shortcut(ids.SHORTCUT)(paging.escalate_message)
+    app.action(ids.ACK)(paging.acknowledge)
+    app.action(ids.DECLINE)(paging.decline)
+    app.action(ids.RESOLVE)(paging.open_resolve)
+    app.action(ids.HANDOVER)(paging.open_handover)
+    app.view(ids.RESOLVE_MODAL)(paging.resolve_submitted)
+    app.view(ids.HANDOVER_MODAL)(paging.handover_submitted)
+    app.event("app_home_opened")(paging.app_home_opened)
+    # Rotations: /oncall, its form, and the answers to swap and cover asks
+    app.command("/oncall")(oncall.handle)
+    app.view(ids.ROTATION_MODAL)(oncall.rotation_submitted)
+    app.action(ids.SWAP_ACCEPT)(oncall.swap_accept)
+    app.action(ids.SWAP_DECLINE)(oncall.swap_decline)
+    app.action(ids.COVER_ACCEPT)(oncall.cover_accept)
