@@ -3,7 +3,7 @@
 A tiny generated team is exported as recurring iCalendar events, expanded with
 `recurring_ical_events`, and every answer to "who reads <lang> on call at T" must
 equal the engine's (and, as sets, the brute-force model's). No timing here: the
-figures are bench/schedule_lookup.py's job.
+figures are `python -m bench.schedule_lookup`'s job (bench/lookup/).
 """
 
 from __future__ import annotations
@@ -14,15 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import icalendar
 import pytest
 
-from bench.schedule_lookup import (
-    WINDOW_END,
-    WINDOW_START,
-    compare,
-    edge_instants,
-    engine_answer,
-    export_ics,
-    random_instants,
-)
+from bench.lookup.answers import compare, engine_answer
+from bench.lookup.ical import export_ics
+from bench.lookup.instants import WINDOW_END, WINDOW_START, edge_instants, random_instants
 from bench.team_gen import generate_team
 from bot.core.model import Override, Rotation, Specialist, Team, TimeOff
 from bot.core.roster import Roster
