@@ -4,7 +4,8 @@ the benchmarks and the tests, which have no Slack workspace to send them.
 ``SlackSimulator`` builds each kind of request the bot answers: slash commands
 (``command``), button clicks (``click``, a ``block_actions`` payload), modal submissions
 (``submit_view``), message shortcuts (``message_shortcut``) and Events API callbacks
-(``event``). Each has a ``*_body`` twin that only builds the body, for callers that
+(``event``). Each has a ``*_body`` twin (and ``url_verification_body`` builds Slack's
+check of the events URL) that only builds the body, for callers that
 send it themselves (``post`` signs and sends; ``post_raw`` sends with the headers given,
 to try bad signatures). ``sign`` gives Slack's two signature headers for any body.
 
@@ -183,6 +184,11 @@ class SlackSimulator:
             "event": event, "type": "event_callback", "event_id": event_id,
             "event_time": int(time.time()),
         }).encode()
+
+    def url_verification_body(self, challenge: str) -> bytes:
+        """The ``url_verification`` request Slack sends when the events URL is set."""
+        return json.dumps({"token": "legacy", "challenge": challenge,
+                           "type": "url_verification"}).encode()
 
     def _interaction(self, kind: str, user: str, trigger_id: str) -> dict[str, Any]:
         """The fields every interaction payload starts with."""

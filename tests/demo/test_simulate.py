@@ -66,3 +66,9 @@ def test_post_raw_sends_the_headers_given_and_no_signature():
         body = sim.command_body("/oncall", "help", "U1", "C1", trigger_id="9.9")
         assert sim.post_raw(body, "application/x-www-form-urlencoded", {}).status == 200
     assert seen[0]["signature"] is None and seen[0]["body"] == body
+
+
+def test_url_verification_body_is_slacks_check_of_the_events_url():
+    body = SlackSimulator("http://127.0.0.1:9", SECRET).url_verification_body("c0ffee")
+    assert json.loads(body) == {"token": "legacy", "challenge": "c0ffee",
+                                "type": "url_verification"}

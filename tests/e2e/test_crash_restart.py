@@ -22,6 +22,7 @@ once: the row was claimed twice), and the DM C died on is exactly such a case.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import selectors
@@ -29,9 +30,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -45,10 +43,11 @@ from bot.app.runtime import Runtime
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.core.messages import PAGE
+from bot.demo.simulate import FORM, SlackSimulator
 from bot.demo.slack_standin import Call, SlackStandIn
 from bot.store.db import make_engine
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
-from tests.slack_harness import ROOT, SECRET, TOKEN, sign, utc
+from tests.slack_harness import ROOT, SECRET, TOKEN, utc
 
 T0 = utc(2026, 7, 1, 12, 0)  # a Wednesday; sev1 step 1 waits 2 minutes
 DUE = T0 + timedelta(minutes=2, seconds=1)
@@ -73,6 +72,7 @@ class Child:
             cmd += ["--inline-limit", str(inline_limit)]
         self.log = log
         self.url: str | None = None
+        self.slack: SlackSimulator | None = None  # signs and sends to this child, once ready
         with log.open("ab") as err:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err,
                                          stdin=subprocess.PIPE)
@@ -82,6 +82,8 @@ class Child:
         if self.url is None:
             word, self.url = self._line().split()[:2]
             assert word == "READY", word
+            self.slack = SlackSimulator(self.url, SECRET, team_domain="safety",
+                                        channel_name="safety-desk")
         return self
 
     def go(self) -> Child:
@@ -157,23 +159,14 @@ class Story:
         """POST a signed `/emergency`; (trigger id, HTTP status or None, body)."""
         self._triggers += 1
         trigger = f"{self._triggers}.1111.crash{self._triggers:06d}"
-        body = urllib.parse.urlencode({
-            "token": "legacy", "team_id": "T0STANDIN", "team_domain": "safety",
-            "channel_id": "C0SAFETY1", "channel_name": "safety-desk",
-            "user_id": "U0REQ0001", "user_name": "u0req0001", "command": "/emergency",
-            "text": text, "api_app_id": "A0ONCALL01", "is_enterprise_install": "false",
-            "response_url": "https://hooks.slack.test/commands/T0/1/x",
-            "trigger_id": trigger}).encode()
-        req = urllib.request.Request(
-            child.url + "/slack/events", data=body, method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)})
+        assert child.slack is not None, "the child is not ready"
+        body = child.slack.command_body("/emergency", text, "U0REQ0001", "C0SAFETY1",
+                                        trigger, "https://hooks.slack.test/commands/T0/1/x")
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return trigger, r.status, r.read().decode()
-        except urllib.error.HTTPError as err:
-            return trigger, err.code, err.read().decode()
-        except OSError as err:  # the child died under this request
+            r = child.slack.post(body, FORM)
+        except (OSError, http.client.HTTPException) as err:  # the child died under it
             return trigger, None, repr(err)
+        return trigger, r.status, r.text
 
     def session(self) -> Session:
         return Session(self.engine)

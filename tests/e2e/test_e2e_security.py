@@ -9,18 +9,16 @@ replayed later.
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.parse
 
 import pytest
 
+from bot.demo.simulate import FORM
 from bot.slack import ids
 from bot.store.paging_tables import AuditRow, OutboxRow, RequestRow, SeenEventRow
 from tests.slack_harness import SECRET, ToolHarness, sign, utc
 
 OMAR = "U0EU00009"
-FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
@@ -95,18 +93,8 @@ def test_forged_button_click_does_not_acknowledge(slack, headers_for):
     slack.settle()
     before = len(slack.standin.calls)
 
-    payload = {
-        "type": "block_actions", "team": {"id": "T0STANDIN"},
-        "user": {"id": OMAR, "username": "omar", "team_id": "T0STANDIN"},
-        "api_app_id": "A0ONCALL01", "token": "legacy", "trigger_id": "14.1414.forged",
-        "container": {"type": "message", "message_ts": "1767225600.000100",
-                      "channel_id": "DU0EU00009", "is_ephemeral": False},
-        "channel": {"id": "DU0EU00009", "name": "directmessage"},
-        "response_url": f"{slack.standin.origin}/response/forged",
-        "actions": [{"type": "button", "action_id": ids.ACK, "block_id": "page_actions",
-                     "value": "1", "action_ts": f"{time.time():.6f}"}],
-    }
-    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    # Omar's Acknowledge click on the page DM in his DM with the bot, as Slack sends it.
+    body = slack.sim.click_body(ids.ACK, "1", OMAR)
     r = slack.post_raw(body, FORM, headers_for(body))
 
     assert r.status == 401
@@ -121,12 +109,9 @@ def test_forged_button_click_does_not_acknowledge(slack, headers_for):
 def test_forged_event_is_refused(slack, headers_for):
     handled: list[str] = []
     slack.runtime.listeners.d.publish_home = handled.append
-    body = json.dumps({
-        "token": "legacy", "team_id": "T0STANDIN", "api_app_id": "A0ONCALL01",
-        "event": {"type": "app_home_opened", "user": OMAR, "channel": "DU0EU00009",
-                  "tab": "home", "event_ts": "1782907200.000100"},
-        "type": "event_callback", "event_id": "Ev0FORGED001", "event_time": int(time.time()),
-    }).encode()
+    body = slack.sim.event_body({"type": "app_home_opened", "user": OMAR,
+                                 "channel": "DU0EU00009", "tab": "home",
+                                 "event_ts": "1782907200.000100"}, "Ev0FORGED001")
     r = slack.post_raw(body, "application/json", headers_for(body))
     assert r.status == 401
     assert handled == []
@@ -134,8 +119,7 @@ def test_forged_event_is_refused(slack, headers_for):
 
 
 def test_url_verification_needs_a_signature_too(slack):
-    body = json.dumps({"token": "legacy", "challenge": "c0ffee",
-                       "type": "url_verification"}).encode()
+    body = slack.sim.url_verification_body("c0ffee")
     assert slack.post_raw(body, "application/json", _forged(body)).status == 401
     r = slack.post(body, "application/json")
     assert r.status == 200 and r.json() == {"challenge": "c0ffee"}
