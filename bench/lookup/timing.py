@@ -48,31 +48,16 @@ class Lookups:
 
 
 def time_lookups(roster: Roster, lang: str, instants: Sequence[datetime]) -> Lookups:
-    """Time each `on_call_for`; count index builds by wrapping this Roster's own
-    `_build_day` (the wrapper only runs when a day is built).
-
-    The Roster keeps no count of its builds, and the bench must not change what it
-    measures, so the count is taken from outside, on this one instance only.
-    """
-    builds = [0]
-    real_build = roster._build_day
-
-    def counting_build(key):
-        builds[0] += 1
-        return real_build(key)
-
-    roster._build_day = counting_build
+    """Time each `on_call_for`; a lookup that raised `roster.day_builds` built its
+    day's index (the first lookup in that UTC day)."""
     ns, built = [], []
     perf = clock.perf_counter_ns
-    try:
-        for t in instants:
-            before = builds[0]
-            t0 = perf()
-            roster.on_call_for(lang, t)
-            ns.append(perf() - t0)
-            built.append(builds[0] != before)
-    finally:
-        del roster._build_day
+    for t in instants:
+        before = roster.day_builds
+        t0 = perf()
+        roster.on_call_for(lang, t)
+        ns.append(perf() - t0)
+        built.append(roster.day_builds != before)
     return Lookups(list(instants), ns, built)
 
 

@@ -71,6 +71,7 @@ class Roster:
         self._override_pieces = {r.name: self._effective_overrides(r) for r in team.rotations}
         self._index: OrderedDict[int, _DayIndex] = OrderedDict()
         self._index_days = index_days
+        self.day_builds = 0  # day indexes built so far (benchmarks count first lookups)
         self._lock = threading.Lock()
 
     # -- people ---------------------------------------------------------------
@@ -261,6 +262,7 @@ class Roster:
         if idx is not None:
             return idx
         idx = self._build_day(key)
+        self.day_builds += 1
         with self._lock:
             self._index[key] = idx
             while len(self._index) > self._index_days:
