@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -26,11 +25,11 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from bot.cli import main
 from bot.core import timezones
 from bot.core.roster import Roster
 from bot.schedules.holidays import holiday_dates
 from bot.schedules.reader import load_team_file
+from tests.cli.runner import run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "schedules" / "safety-escalations.yaml"
@@ -54,24 +53,6 @@ ASSIGNMENT_KEYS = {
     "user", "name", "languages", "rotation", "tier", "kind", "scheduled", "start", "end",
     "rotation_timezone",
 }  # fmt: skip
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
-    """`oncall-bot argv...` in-process; argparse's SystemExit becomes the exit code."""
-    capsys.readouterr()
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # usage errors (2) and --help (0) exit from argparse
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return Result(code, out, err)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.schedules.reader import load_team_file, parse_team
 from bot.store import teams as team_store
 from bot.store.db import make_engine, migrate, session_factory
+from tests.cli.runner import run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "schedules" / "safety-escalations.yaml"
@@ -36,24 +35,6 @@ EDIT_CHANGES = [
     "~ rotation emea-es-pt: members U0EU00004, U0EU00005 -> U0EU00005, U0EU00004",
     "~ rotation amer-ar-fr: shift 09:00-17:00 -> 08:00-17:00",
 ]
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
-    """`oncall-bot argv...` in-process; argparse's SystemExit becomes the exit code."""
-    capsys.readouterr()
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return Result(code, out, err)
 
 
 def edited_example() -> str:
