@@ -10,11 +10,12 @@ import contextlib
 import logging
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.app.web import create_wsgi
@@ -38,7 +39,7 @@ from bot.slack.listeners import Deps, Listeners
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.routes import register
 from bot.slack.sender import SlackSender
-from bot.store.db import make_engine, migrate, session_factory
+from bot.store.db import make_engine, migrate, session_factory, startup_lock
 from bot.store.paging_tables import SeenEventRow
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ class Runtime:
             seen_event=self.seen_event, take=self.router.take,
             publish_home=lambda user: self.oncall.publish_home(self.client, user)))
         register(self.bolt, self.listeners, self.oncall)
-        self.wsgi = create_wsgi(self.bolt, self.health, feeds=self._calendar)
+        self.wsgi = create_wsgi(self.bolt, self.alive, settings.slack_signing_secret or "",
+                                feeds=self._calendar)
         self.jobs = Jobs(self.tick, tick_interval)
         self._last_recover = float("-inf")
 
@@ -196,13 +198,20 @@ class Runtime:
             return True
         return False
 
-    def health(self) -> dict:
-        return {"ok": True, "teams": self.requests.teams(), "outbox_pending": self.outbox.pending(),
-                "now": self.clock.now().astimezone(UTC).isoformat()}
+    def alive(self) -> bool:
+        """Whether this process can reach its database (what /healthz answers)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as err:  # noqa: BLE001 - unreachable, refused, timed out: all "no"
+            log.warning("health check: the database cannot be reached (%s)",
+                        type(err).__name__)
+            return False
+        return True
 
     def bootstrap(self, path: Path) -> list[str]:
         """Import the schedules when the database holds no team yet."""
-        return bootstrap(self.sessions, self.reads, path)
+        return bootstrap(self.engine, self.sessions, self.reads, path)
 
     def warm_up(self) -> None:
         """Load the language model now, not during someone's first emergency (about a
@@ -222,13 +231,17 @@ class Runtime:
         self.engine.dispose()
 
 
-def bootstrap(sessions, reads, path: Path) -> list[str]:
+def bootstrap(engine, sessions, reads, path: Path) -> list[str]:
     """Import the schedules at `path` when the database holds no team yet; the names
-    of the teams imported."""
+    of the teams imported. Processes started together take turns (`startup_lock`),
+    and the one that comes second finds the teams the first imported."""
     from bot.schedules.reader import load_schedules
 
     if schedule_svc.team_names(reads):
-        return []
-    teams = load_schedules(path)
-    schedule_svc.import_teams(sessions, teams)
-    return [t.name for t in teams]
+        return []  # the usual start: no need to wait for the lock
+    with startup_lock(engine):
+        if schedule_svc.team_names(reads):
+            return []
+        teams = load_schedules(path)
+        schedule_svc.import_teams(sessions, teams)
+        return [t.name for t in teams]

@@ -75,7 +75,7 @@ def prepare(settings: Settings) -> None:
     try:
         migrate(engine)
         if settings.schedules_path.exists():
-            imported = bootstrap(session_factory(engine, immediate=True),
+            imported = bootstrap(engine, session_factory(engine, immediate=True),
                                  session_factory(engine), settings.schedules_path)
             if imported:
                 log.info("imported %s from %s", ", ".join(imported), settings.schedules_path)

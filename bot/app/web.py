@@ -1,27 +1,38 @@
-"""The WSGI app: /slack/events (Bolt), /healthz, and calendar feeds."""
+"""The WSGI app: /slack/events (Bolt, behind `bot.app.inbound`), /healthz, and calendar
+feeds."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.app.inbound import MAX_BODY, guarded, plain
+
 EVENTS_PATH = "/slack/events"
+log = logging.getLogger(__name__)
 
 
-def create_wsgi(bolt: App, health: Callable[[], dict],
-                feeds: Callable[[str], tuple[int, bytes] | None] | None = None):
-    slack = SlackRequestHandler(bolt, path=EVENTS_PATH)
+def create_wsgi(bolt: App, alive: Callable[[], bool], signing_secret: str,
+                feeds: Callable[[str], tuple[int, bytes] | None] | None = None,
+                max_body: int = MAX_BODY):
+    """`alive()`: whether this process can reach its database; /healthz says that and
+    nothing else (no team names, no queue sizes: anyone can ask it)."""
+    bolt_wsgi = SlackRequestHandler(bolt, path=EVENTS_PATH)
+    slack = guarded(bolt_wsgi, signing_secret, max_body)
 
-    def app(environ, start_response) -> Iterable[bytes]:
+    def route(environ, start_response) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
-            body = json.dumps(health()).encode()
-            start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(body)))])
+            ok = alive()
+            body = json.dumps({"ok": ok}).encode()
+            start_response("200 OK" if ok else "503 Service Unavailable",
+                           [("Content-Type", "application/json"),
+                            ("Content-Length", str(len(body)))])
             return [body]
         if feeds is not None and path.startswith("/calendar/") and method in ("GET", "HEAD"):
             found = feeds(path[len("/calendar/"):])
@@ -35,6 +46,19 @@ def create_wsgi(bolt: App, health: Callable[[], dict],
                                       ("Content-Length", str(len(ics))),
                                       ("Cache-Control", "private, max-age=300")])
             return [ics]
-        return slack(environ, start_response)
+        if path == EVENTS_PATH:
+            return slack(environ, start_response)
+        return bolt_wsgi(environ, start_response)  # Bolt's 404 for any other path
+
+    def app(environ, start_response) -> Iterable[bytes]:
+        # Whatever fails below (the database gone while a feed is read), the answer is a
+        # short plain one, never the server's HTML error page or a Python error text.
+        try:
+            return route(environ, start_response)
+        except Exception:
+            log.exception("answering %s %s failed", environ.get("REQUEST_METHOD"),
+                          environ.get("PATH_INFO"))
+            return plain(start_response, "503 Service Unavailable",
+                         "Something went wrong on our side; try again in a minute.")
 
     return app

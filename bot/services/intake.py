@@ -138,6 +138,16 @@ class IntakeService:
                 return r
         return rosters[0]
 
+    def known_intake_channel(self, origin_channel: str | None = None) -> str | None:
+        """The intake channel `team_for` would choose, from the rosters this process
+        already holds, without the database: what a requester is told to post in when
+        their request cannot be filed. None when no team is known yet."""
+        rosters = self.rosters.cached()
+        for r in rosters:
+            if origin_channel and origin_channel == r.team.intake_channel:
+                return r.team.intake_channel
+        return rosters[0].team.intake_channel if rosters else None
+
     def file(self, intake: Intake, roster: Roster | None = None, claim: bool = False
              ) -> Filed:
         """File and route the request in one transaction: when this returns, the

@@ -95,6 +95,12 @@ class RosterCache:
             return [self._current(session, name, revision)
                     for name, revision in team_store.team_revisions(session)]
 
+    def cached(self) -> list[Roster]:
+        """The rosters this process has loaded, by team name, without touching the
+        database (for answering while it cannot be reached)."""
+        with self._lock:
+            return [self._cache[name][1] for name in sorted(self._cache)]
+
     def _current(self, session: Session, team_name: str, revision: int) -> Roster:
         """The cached roster when it is at `revision`, else loaded through `session`."""
         hit = self._cache.get(team_name)

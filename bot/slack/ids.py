@@ -82,3 +82,18 @@ ROTATION_TIER_ACTION = "tier"
 ROTATION_MEMBERS_BLOCK = "rotation_members"  # multi_users_select, in rotation order
 ROTATION_MEMBERS_ACTION = "members"
 HANDOFF_EVERY = "every"  # the handoff option meaning "every N days"
+
+
+# The largest id a row can have (PostgreSQL `integer`): a larger number in a button
+# value or a form's metadata names nothing we stored, and would fail in the database.
+MAX_ID = 2**31 - 1
+
+
+def record_id(value: object) -> int:
+    """The database id a button value or a modal's private_metadata carries; a
+    ValueError whose text a person can read when it is not one of ours."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+        raise ValueError("That button or form is not one this app sent, or it is out of "
+                         "date; open the request from its card in the intake channel.")
+    return int(text)

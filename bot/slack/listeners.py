@@ -151,7 +151,7 @@ class Listeners:
         # Slack saw succeed is never lost. The transaction takes milliseconds.
         action = body["actions"][0]
         try:
-            outcome = fn(int(action["value"]), body["user"]["id"])
+            outcome = fn(ids.record_id(action.get("value")), body["user"]["id"])
         except (ServiceError, ValueError) as err:
             ack()
             respond(text=_warning(err), response_type="ephemeral", replace_original=False)
@@ -171,7 +171,7 @@ class Listeners:
     def open_resolve(self, ack, body, client, respond) -> None:
         ack()
         try:
-            req = self.d.requests.request_view(int(body["actions"][0]["value"]))
+            req = self.d.requests.request_view(ids.record_id(body["actions"][0].get("value")))
         except (ServiceError, ValueError) as err:
             respond(text=_warning(err), response_type="ephemeral", replace_original=False)
             return
@@ -181,7 +181,7 @@ class Listeners:
         ack()
         user = body["user"]["id"]
         try:
-            req = self.d.requests.request_view(int(body["actions"][0]["value"]))
+            req = self.d.requests.request_view(ids.record_id(body["actions"][0].get("value")))
             users = self.d.escalation.handover_candidates(req.id, user)
         except (ServiceError, ValueError) as err:
             respond(text=_warning(err), response_type="ephemeral", replace_original=False)
@@ -194,8 +194,8 @@ class Listeners:
     def resolve_submitted(self, ack, body, view) -> None:
         note = _state_value(view["state"]["values"], ids.OUTCOME_BLOCK, ids.OUTCOME_ACTION)
         try:
-            outcome = self.d.escalation.resolve(int(view["private_metadata"]), body["user"]["id"],
-                                            note or "")
+            outcome = self.d.escalation.resolve(ids.record_id(view.get("private_metadata")),
+                                                body["user"]["id"], note or "")
         except (ServiceError, ValueError) as err:
             ack(response_action="errors", errors={ids.OUTCOME_BLOCK: _form_error(err)})
             return
@@ -210,8 +210,8 @@ class Listeners:
                 errors={ids.HANDOVER_TARGET_BLOCK: "Pick who takes it over"})
             return
         try:
-            outcome = self.d.escalation.hand_over(int(view["private_metadata"]),
-                                              body["user"]["id"], target)
+            outcome = self.d.escalation.hand_over(ids.record_id(view.get("private_metadata")),
+                                                  body["user"]["id"], target)
         except (ServiceError, ValueError) as err:
             ack(response_action="errors", errors={ids.HANDOVER_TARGET_BLOCK: _form_error(err)})
             return

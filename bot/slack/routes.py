@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack import ids
+from bot.slack import failures, ids
 from bot.slack.listeners import Listeners
 from bot.slack.oncall import OncallCommands
 
 
 def register(app: App, paging: Listeners, oncall: OncallCommands) -> None:
+    # A listener that fails before acknowledging (the database unreachable) answers a
+    # plain sentence instead of Bolt's empty 500.
+    app.error(failures.error_handler(paging.d.intake.known_intake_channel))
     # Requests and pages
     app.command("/emergency")(paging.emergency)
     app.view(ids.EMERGENCY_MODAL)(paging.emergency_submitted)

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +33,10 @@ if TYPE_CHECKING:  # Alembic is imported only to migrate: a serving process neve
     from alembic.config import Config
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL: seconds to wait for a new connection (libpq's minimum is 2) and for a free
+# one from the pool, before the caller is told the database cannot be reached.
+PG_CONNECT_TIMEOUT_S = 2
+PG_POOL_TIMEOUT_S = 2.0
 # Execution option naming the SQLite BEGIN mode for one connection/transaction:
 # `session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})` before the first
 # statement makes a read-then-write transaction take the write lock up front.
@@ -45,6 +51,10 @@ _ALEMBIC_INI = _PACKAGE_DIR / "alembic.ini"
 # Key of the PostgreSQL advisory lock that serialises concurrent migrations
 # (web and worker processes both migrate on start).
 _MIGRATION_LOCK_KEY = 0x0C0A11_0001
+# Key of the session-level advisory lock held around a process's start-up steps (the
+# migration, then "import the schedules when no team exists"); distinct from the key
+# above, which the migration takes inside it.
+_STARTUP_LOCK_KEY = 0x0C0A11_0002
 
 
 class NaiveDatetimeError(ValueError):
@@ -101,6 +111,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
+        # Someone filing an emergency waits on Slack's 3 seconds: when the database is
+        # unreachable, a connection attempt or a wait for a pooled connection gives up
+        # in time for the listener to say so (bot.slack.failures) instead of hanging.
+        if "connect_timeout" not in sa_url.query:
+            kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S,
+                                      **kwargs.get("connect_args", {})}
+        kwargs.setdefault("pool_timeout", PG_POOL_TIMEOUT_S)
     return create_engine(sa_url, **kwargs)
 
 
@@ -234,9 +251,48 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to `revision` (idempotent; safe from several processes)."""
     from alembic import command
     cfg = alembic_config()
-    with migration_connection(engine) as conn:
+    with startup_lock(engine), migration_connection(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+@contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """Held by one process at a time, across processes: for the start-up steps that
+    must not interleave (web and worker processes started together on an empty
+    database each migrate and then import the schedules if no team exists; both
+    importing failed on the unique team name). PostgreSQL: an advisory lock on its
+    own connection; a SQLite file: an exclusive `flock` on a file beside it; an
+    in-memory SQLite database belongs to one process and needs none. Not re-entrant:
+    take it around one step at a time."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _STARTUP_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _STARTUP_LOCK_KEY})
+        return
+    path = sqlite_file(engine)
+    if path is None:
+        yield
+        return
+    fd = os.open(f"{path}.start-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process dies
+        yield
+    finally:
+        os.close(fd)
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a file-backed SQLite database; None for anything else."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.query.get("mode") == "memory":
+        return None
+    if url.database in (None, "", ":memory:") or url.database.startswith("file:"):
+        return None
+    return Path(url.database)
 
 
 @contextmanager
