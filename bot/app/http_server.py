@@ -1,5 +1,6 @@
-"""The HTTP server: a gunicorn master that imports little, and one gthread worker that
-builds the `Runtime` and serves `/slack/events`, `/healthz` and the calendar feeds.
+"""The HTTP server: a gunicorn master that imports little, and one worker that builds the
+`Runtime` and serves `/slack/events`, `/healthz` and the calendar feeds with waitress
+(`bot.app.waitress_worker`: slow or stalled clients hold no thread).
 
 `oncall-bot serve` starts it with `exec` once it has migrated the database, imported
 the schedules and built the language tables (`bot.app.serve.prepare`): the worker is
@@ -7,6 +8,10 @@ forked from the master, so whatever the master had loaded would stay resident in
 serving process too, and Alembic and the language model's loader are not needed there.
 
     python -m bot.app.http_server --host 0.0.0.0 --port 3000 [--threads 16] [--no-jobs]
+        [--worker waitress|gthread]
+
+`--worker gthread` (gunicorn's own threaded worker, what served before) is kept only as
+the baseline `bench.stalled_clients` measures against.
 """
 
 from __future__ import annotations
@@ -22,19 +27,21 @@ from gunicorn.app.base import BaseApplication
 from bot.config import Settings
 
 log = logging.getLogger("oncall-bot")
+WORKERS = {"waitress": "bot.app.waitress_worker.WaitressWorker", "gthread": "gthread"}
 
 
 class OncallApplication(BaseApplication):
-    def __init__(self, settings: Settings, host: str, port: int, jobs: bool, threads: int):
+    def __init__(self, settings: Settings, host: str, port: int, jobs: bool, threads: int,
+                 worker: str = "waitress"):
         self._settings, self._bind = settings, f"{host}:{port}"
-        self._jobs, self._threads = jobs, threads
+        self._jobs, self._threads, self._worker = jobs, threads, WORKERS[worker]
         self.runtime = None
         super().__init__()
 
     def load_config(self) -> None:
         jobs = self._jobs
         for key, value in {
-            "bind": self._bind, "workers": 1, "worker_class": "gthread",
+            "bind": self._bind, "workers": 1, "worker_class": self._worker,
             "threads": self._threads, "timeout": 60, "graceful_timeout": 10,
             "accesslog": None, "errorlog": "-", "loglevel": "info",
             # One worker owns the jobs; they start once it has loaded the app.
@@ -63,13 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--no-jobs", action="store_true")
+    ap.add_argument("--worker", choices=sorted(WORKERS), default="waitress")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     log.info("HTTP mode: Slack posts to http://%s:%s/slack/events (jobs %s)", args.host,
              args.port, "off: run `oncall-bot worker`" if args.no_jobs else "on")
-    OncallApplication(settings, args.host, args.port, not args.no_jobs, args.threads).run()
+    OncallApplication(settings, args.host, args.port, not args.no_jobs, args.threads,
+                      args.worker).run()
     return 0
 
 

@@ -1,0 +1,75 @@
+"""The gunicorn worker that serves: waitress inside gunicorn's process model.
+
+Why not gunicorn's own gthread worker: it hands each accepted connection to a thread,
+which then blocks reading the request. A client that sends headers with
+`Content-Length: 100000` and holds back the body (or connects and sends nothing) keeps
+a thread until it gives up; sixteen such connections held all sixteen threads, and
+signed requests from Slack and /healthz timed out (docs/design.md has the figures).
+waitress reads every connection on one event loop and gives a request to a thread only
+once it has arrived whole, so a slow or silent client costs a socket, not a thread, and
+is closed after `CHANNEL_TIMEOUT` seconds without a byte.
+
+Why inside gunicorn rather than waitress alone: the master stays what the Procfile and
+operators know (one process Slack talks to, `post_worker_init` starting the jobs,
+`worker_exit` closing the runtime, the worker restarted if it dies, its heartbeat).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import threading
+
+from gunicorn.workers.base import Worker
+
+from bot.app.inbound import MAX_BODY
+
+# A connection that has sent nothing for this long is closed (waitress checks every
+# `CLEANUP_INTERVAL` s); Slack sends a request in one go, so only stalled clients notice.
+CHANNEL_TIMEOUT = 10
+CLEANUP_INTERVAL = 1
+# Open connections at once; above it new ones wait in the listen backlog. Each idle one
+# costs a socket and a few kilobytes, so it can be generous.
+CONNECTION_LIMIT = 1000
+
+
+class WaitressWorker(Worker):
+    def run(self) -> None:
+        from waitress.server import create_server
+
+        _raise_open_files_limit(CONNECTION_LIMIT + 200)
+        server = create_server(
+            self.wsgi, sockets=[s.sock for s in self.sockets], threads=self.cfg.threads,
+            channel_timeout=CHANNEL_TIMEOUT, cleanup_interval=CLEANUP_INTERVAL,
+            connection_limit=CONNECTION_LIMIT,
+            # Bodies over the limit are refused before they are read (413), as in
+            # bot.app.inbound, which also covers servers without this setting.
+            max_request_body_size=MAX_BODY, max_request_header_size=64 * 1024,
+            # select() cannot watch descriptors above 1024.
+            asyncore_use_poll=True, ident="oncall-bot", expose_tracebacks=False)
+        threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+        server.run()  # until SystemExit (handle_exit); then waits for requests in flight
+
+    def _heartbeat(self) -> None:
+        """Tell the master this worker lives; stop when the master is gone."""
+        while self.alive:
+            self.notify()
+            if self.ppid != os.getppid():
+                self.log.info("Parent changed, shutting down: %s", self)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            threading.Event().wait(1.0)
+
+    def handle_exit(self, sig, frame) -> None:
+        # SIGTERM from the master: leave waitress's loop (it catches SystemExit and
+        # lets the requests in flight finish) so gunicorn runs `worker_exit`.
+        super().handle_exit(sig, frame)
+        raise SystemExit(0)
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
