@@ -5,6 +5,7 @@ tests serve the same WSGI app in-process."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo.simulate import SlackSimulator
+from bot.demo.simulate import FORM, SlackSimulator
 from bot.demo.slack_standin import SlackStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,3 +121,126 @@ def test_serve_with_a_bad_signature_is_refused(served, tmp_path):
     with sqlite3.connect(tmp_path / "serve.db") as db:
         assert db.execute("SELECT count(*) FROM requests").fetchone() == (0,)
     assert not [c for c in standin.calls if c.method == "chat.postMessage"]
+
+
+# -- strangers at the endpoint: stalled, oversized -------------------------------------------
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def _sockets(pid: int) -> int:
+    fds = Path(f"/proc/{pid}/fd")
+    count = 0
+    for fd in fds.iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            count += os.readlink(fd).startswith("socket:")
+    return count
+
+
+def _stall(port: int, n: int) -> list[socket.socket]:
+    """N connections that never finish a request: even ones send a POST's headers with
+    `Content-Length: 100000` and hold back the body, odd ones send nothing."""
+    held = []
+    for i in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if i % 2 == 0:
+            s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n"
+                      b"Content-Type: application/x-www-form-urlencoded\r\n"
+                      b"Content-Length: 100000\r\n\r\n")
+        held.append(s)
+    return held
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """What the server sent back on a raw connection (until it closes or 5 s pass)."""
+    sock.settimeout(5)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+            if b"\r\n\r\n" in data and data.endswith(b"\n"):
+                break
+    except (TimeoutError, ConnectionResetError):
+        pass
+    return data
+
+
+def test_stalled_clients_do_not_keep_slack_out(served):
+    """Before (gunicorn's gthread worker), 16 such connections held all 16 threads and
+    signed requests waited or timed out (`python -m bench.stalled_clients`). Now they
+    cost a socket each; Slack's requests and /healthz answer at once."""
+    proc, port, _standin = served
+    (worker,) = _children(proc.pid)
+    before = _sockets(worker)
+    held = _stall(port, 64)
+    try:
+        # The server has accepted all of them (they are its sockets now), so any thread
+        # they could hold, they hold.
+        deadline = time.monotonic() + 10
+        while _sockets(worker) < before + 64:
+            assert time.monotonic() < deadline, "the server did not accept the connections"
+            time.sleep(0.05)
+        sim = SlackSimulator(f"http://127.0.0.1:{port}", SECRET)
+        t0 = time.monotonic()
+        body = sim.command_body("/emergency", "sev2 lang:en a stalled-clients check",
+                                "U0REQ0001", "C0INTAKE01")
+        r = sim.post(body, FORM, timeout=5)
+        acked = time.monotonic() - t0
+        assert r.status == 200 and "Filed" in r.text, r.text
+        assert acked < 3.0, f"acknowledged after {acked:.2f} s"
+        t0 = time.monotonic()
+        assert _health(port) == {"ok": True}
+        assert time.monotonic() - t0 < 3.0
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_declared_oversized_body_is_refused_before_it_is_sent(served):
+    proc, port, _standin = served
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n"
+                  b"Content-Type: application/x-www-form-urlencoded\r\n"
+                  b"Content-Length: 104857600\r\n\r\n")
+        answer = _answer(s)  # nothing of the 100 MB was sent: the refusal needs none of it
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"Traceback" not in answer
+
+
+def test_big_unsigned_chunked_body_is_cut_off_and_memory_stays_flat(served):
+    """An unsigned 50 MB body of unknown length (chunked): read up to the limit, then
+    refused; the serving process does not grow by the body's size."""
+    proc, port, _standin = served
+    (worker,) = _children(proc.pid)
+    rss_before = _rss_kb(worker)
+    chunk = b"x" * 65536
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n"
+                  b"Content-Type: application/x-www-form-urlencoded\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n")
+        try:
+            for _ in range(50 * 1024 * 1024 // len(chunk)):
+                s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            s.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused part-way: what we want
+        answer = _answer(s)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    grew_mb = (_rss_kb(worker) - rss_before) / 1024
+    assert grew_mb < 10, f"the serving process grew by {grew_mb:.1f} MB"
+    assert _health(port) == {"ok": True}
+
+
+def test_unsigned_body_under_the_limit_is_refused_unread_by_bolt(served):
+    _proc, port, _standin = served
+    body = b"payload=" + b"x" * (900 * 1024)
+    sim = SlackSimulator(f"http://127.0.0.1:{port}", SECRET)
+    r = sim.post_raw(body, FORM, {})
+    assert r.status == 401
+    assert r.text.strip() == ("This request is not signed by Slack, or was signed more than "
+                              "5 minutes ago.")
