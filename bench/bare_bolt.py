@@ -55,8 +55,9 @@ class BareApplication(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        # The bot's settings (bot/app/http_server.py): one gthread worker.
-        for key, value in {"bind": self._bind, "workers": 1, "worker_class": "gthread",
+        # The bot's settings (bot/app/http_server.py): one waitress worker.
+        for key, value in {"bind": self._bind, "workers": 1,
+                           "worker_class": "bot.app.waitress_worker.WaitressWorker",
                            "threads": self._threads, "timeout": 60, "accesslog": None,
                            "errorlog": "-", "loglevel": "warning"}.items():
             self.cfg.set(key, value)

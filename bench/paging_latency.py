@@ -9,7 +9,7 @@ Everything runs on this machine and talks to 127.0.0.1 only:
   process, so the arrival of each Web API call is stamped with `time.monotonic()` on
   the same clock as the POSTs;
 - the bot is the real thing: `oncall-bot serve --host 127.0.0.1 --port <free>` as a
-  subprocess (gunicorn, one gthread worker, the APScheduler jobs inside it), with
+  subprocess (gunicorn, one waitress worker, the APScheduler jobs inside it), with
   SLACK_API_URL pointing at the stand-in, a fresh database (a SQLite file in a
   temporary folder, or with `--database postgres` a fresh PostgreSQL database on
   127.0.0.1:5432 as user postgres, dropped afterwards) and ONCALL_SCHEDULES holding

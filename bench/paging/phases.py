@@ -118,7 +118,7 @@ class Bench:
             self.n += len(warm)
             client.sequential(warm)
             self.watch.wait_for({s.ticket for s in warm if s.ticket is not None}, 30)
-            drain(port, 30)
+            drain(db_url, 30)
             worker = server.worker_pid()
             mem_idle = (memory(server.proc.pid), memory(worker))
 
@@ -131,7 +131,7 @@ class Bench:
             wall = client.open_loop(shots, phase.rate)
             tickets = {s.ticket for s in shots if s.ticket is not None}
             waited = self.watch.wait_for(tickets, args.page_timeout)
-            drain_s, left = drain(port, args.drain_timeout)
+            drain_s, left = drain(db_url, args.drain_timeout)
             cpu = (cpu_seconds(worker) - cpu0, own_cpu_seconds() - own0, time.monotonic() - t0)
             mem_after = (memory(server.proc.pid), memory(worker))
             restarted = server.worker_pid() != worker

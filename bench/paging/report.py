@@ -94,7 +94,7 @@ def report(table: Table, res: PhaseResult) -> None:
     table.add("sending took / outbox drained after / rows left",
               f"{res.wall:.1f} s / {res.drain_s:.1f} s / "
               f"{'no answer' if res.outbox_left is None else res.outbox_left}",
-              "(/healthz outbox_pending)")
+              "(outbox rows pending or sending)")
     lags = res.lags()
     table.add("client: POST start behind schedule, p99 / max",
               f"{ms(pct(lags, 99))} / {ms(max(lags, default=math.nan))} ms",
@@ -128,7 +128,7 @@ def print_run(table: Table, run: RunInfo, results: list[PhaseResult],
     steady = next((r for r in results if r.phase.name == "steady lang:ar"), None)
     print(f"python {platform.python_version()} on {platform.machine()}, "
           f"{os.cpu_count()} CPUs; database {run.database}; bot code at {run.version}; "
-          "oncall-bot serve (gunicorn, 1 gthread worker, jobs in it) in a subprocess, "
+          "oncall-bot serve (gunicorn, 1 waitress worker, jobs in it) in a subprocess, "
           "Slack stand-in in this process")
     print(f"team: {len(run.team.specialists)} specialists, {len(run.team.rotations)} rotations, "
           f"{len(run.team.overrides)} overrides, {len(run.team.time_off)} time-off entries, "

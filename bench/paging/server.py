@@ -1,6 +1,6 @@
 """The bot as a subprocess (`oncall-bot serve`, or the bare Bolt baseline), a fresh
-PostgreSQL database, and what the bench reads of a server: /healthz, the outbox, the
-requests table, /proc (memory, CPU) and the log."""
+PostgreSQL database, and what the bench reads of a server: /healthz, the outbox and the
+requests table (from its database), /proc (memory, CPU) and the log."""
 
 from __future__ import annotations
 
@@ -120,8 +120,10 @@ class BotServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"oncall-bot serve exited with {self.proc.returncode}:\n"
                                    + self.log_tail())
+            # `serve` migrates and imports the schedules before it listens, so a live
+            # /healthz (which tells only that) means ready.
             health = http_get_json(self.port, "/healthz", timeout=2)
-            if health and health.get("ok") and health.get("teams"):
+            if health and health.get("ok"):
                 return time.monotonic() - t0
             time.sleep(0.1)
         raise RuntimeError(f"/healthz not ready after {timeout:.0f} s:\n" + self.log_tail())
@@ -195,16 +197,28 @@ def own_cpu_seconds() -> float:
     return t.user + t.system
 
 
-def drain(port: int, timeout: float) -> tuple[float, int | None]:
-    """Wait until the bot's outbox is empty (/healthz outbox_pending == 0)."""
+def drain(db_url: str, timeout: float) -> tuple[float, int | None]:
+    """Wait until the bot's outbox is empty (no row pending or sending), read from its
+    database (/healthz tells only whether the bot is alive)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
     t0 = time.monotonic()
     pending = None
-    for _ in range(int(timeout / 0.25) + 1):
-        health = http_get_json(port, "/healthz")
-        pending = None if health is None else health.get("outbox_pending")
-        if pending == 0 or time.monotonic() - t0 > timeout:
-            break
-        time.sleep(0.25)
+    try:
+        for _ in range(int(timeout / 0.25) + 1):
+            try:
+                with engine.connect() as conn:
+                    pending = conn.execute(text(
+                        "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')"
+                    )).scalar_one()
+            except Exception:  # noqa: BLE001 - the database busy or away: look again
+                pending = None
+            if pending == 0 or time.monotonic() - t0 > timeout:
+                break
+            time.sleep(0.25)
+    finally:
+        engine.dispose()
     return time.monotonic() - t0, pending
 
 
