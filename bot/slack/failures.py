@@ -15,11 +15,17 @@ from collections.abc import Callable
 
 from slack_bolt import BoltResponse
 
+from bot.slack import ids
 from bot.slack.render import mrkdwn as md
 
 log = logging.getLogger(__name__)
 
-NOT_SAVED = "Could not do that just now (nothing was changed); please try again in a minute."
+# Not "nothing was changed": a command may fail after its transaction (rare), and a
+# person who trusts a false "nothing changed" would not look.
+NOT_SAVED = "Could not finish that just now; please check and try again in a minute."
+# Under a form field Slack shows plain text (no channel links) and 150 characters.
+FORM_NOT_FILED = ("Could not file this request right now. Please try again in a minute, or "
+                  "post it in your team’s intake channel.")
 
 
 def emergency_not_filed(intake_channel: str | None) -> str:
@@ -47,10 +53,15 @@ def error_handler(intake_channel_for: Callable[[str | None], str | None]):
         if body.get("type") == "view_submission":
             # Keep the form open with the reason under its first field, so nothing
             # typed is lost.
-            values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+            view = body.get("view") or {}
+            values = (view.get("state") or {}).get("values") or {}
             first = next(iter(values), None)
+            text = NOT_SAVED
+            if view.get("callback_id") == ids.EMERGENCY_MODAL:
+                text = FORM_NOT_FILED
+                first = ids.TEXT_BLOCK if ids.TEXT_BLOCK in values else first
             if first is not None:
-                return _json({"response_action": "errors", "errors": {first: NOT_SAVED[:150]}})
+                return _json({"response_action": "errors", "errors": {first: text[:150]}})
         return BoltResponse(status=200, body="")
 
     return handle

@@ -131,7 +131,8 @@ def test_a_form_submitted_during_an_outage_stays_open_with_the_reason(app):
     assert r.status == 200
     doc = r.json()
     assert doc["response_action"] == "errors"
-    assert "try again" in next(iter(doc["errors"].values()))
+    assert doc["errors"] == {ids.TEXT_BLOCK: "Could not file this request right now. Please "
+                             "try again in a minute, or post it in your team’s intake channel."}
 
 
 def test_connecting_to_a_server_that_never_answers_gives_up_in_time():
