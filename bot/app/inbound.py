@@ -16,6 +16,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qs
 
 from slack_sdk.signature import SignatureVerifier
 
@@ -104,6 +105,12 @@ def _signed(verifier: SignatureVerifier | None, body: bytes, environ: dict) -> b
         return hmac.compare_digest("v0=" + mac.hexdigest(), signature)
 
 
+def _ssl_check(body: bytes) -> bool:
+    """Slack's check of a slash command's HTTPS URL (`ssl_check=1`), which Bolt answers
+    200 with no effect; let it through signed or not, as Bolt does."""
+    return len(body) < 1024 and parse_qs(body.decode("latin-1")).get("ssl_check") == ["1"]
+
+
 def guarded(slack: Wsgi, signing_secret: str, limit: int = MAX_BODY) -> Wsgi:
     """`slack` (Bolt's WSGI handler) behind the limit, the signature and the shape check."""
     # No secret, no way to tell Slack from anyone: every post is refused.
@@ -114,7 +121,7 @@ def guarded(slack: Wsgi, signing_secret: str, limit: int = MAX_BODY) -> Wsgi:
             return slack(environ, start_response)  # Bolt answers 404 (OAuth is off)
         try:
             body = read_body(environ, limit)
-            if not _signed(verifier, body, environ):
+            if not _signed(verifier, body, environ) and not _ssl_check(body):
                 raise Refusal("401 Unauthorized",
                               "This request is not signed by Slack, or was signed more than "
                               "5 minutes ago.")

@@ -20,6 +20,7 @@ import os
 import resource
 import signal
 import threading
+import time
 
 from gunicorn.workers.base import Worker
 
@@ -59,7 +60,7 @@ class WaitressWorker(Worker):
                 self.log.info("Parent changed, shutting down: %s", self)
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
-            threading.Event().wait(1.0)
+            time.sleep(1.0)
 
     def handle_exit(self, sig, frame) -> None:
         # SIGTERM from the master: leave waitress's loop (it catches SystemExit and

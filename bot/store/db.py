@@ -117,7 +117,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if "connect_timeout" not in sa_url.query:
             kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S,
                                       **kwargs.get("connect_args", {})}
-        kwargs.setdefault("pool_timeout", PG_POOL_TIMEOUT_S)
+        if kwargs.get("poolclass") is None:  # (NullPool has no wait to bound)
+            kwargs.setdefault("pool_timeout", PG_POOL_TIMEOUT_S)
     return create_engine(sa_url, **kwargs)
 
 

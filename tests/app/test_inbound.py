@@ -85,3 +85,14 @@ def test_body_of_unknown_length_without_an_end_marker_is_not_read():
     stream = io.BytesIO(b"payload=1")
     assert read_body({"wsgi.input": stream}) == b""
     assert stream.tell() == 0
+
+
+def test_slacks_ssl_check_is_answered_and_changes_nothing(slack):
+    """Slack checks a slash command's HTTPS URL with `ssl_check=1`; Bolt answers it 200
+    with no effect, so it passes the signature check like it passes Bolt's."""
+    r = slack.post_raw(b"ssl_check=1&token=legacy", FORM, {})
+    assert r.status == 200
+    assert slack.count_rows(RequestRow) == 0
+    r = slack.post_raw(b"ssl_check=1&command=%2Femergency&text=sev1+x&user_id=U1", FORM, {})
+    assert r.status == 200 and r.body == b""  # Bolt's ssl_check answer: nothing filed
+    assert slack.count_rows(RequestRow) == 0
