@@ -8,6 +8,7 @@ channels are `bot.core.refs` references that each front end renders its own way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -144,9 +145,12 @@ class EscalationService:
         self.rosters = rosters
         self.clock = clock
 
-    def reconcile(self, limit: int = 500) -> int:
-        """Fire every due deadline once. Returns how many steps fired."""
-        fired = 0
+    def reconcile(self, limit: int = 500, fired: Callable[[int], None] | None = None
+                  ) -> int:
+        """Fire every due deadline once. Returns how many steps fired; `fired` hears
+        each request whose step fired, once its transaction committed (to send its
+        pages at once rather than at the next sweep)."""
+        count = 0
         for _ in range(limit):
             now = self.clock.now()
             with self._sf() as session, session.begin():
@@ -167,8 +171,11 @@ class EscalationService:
                 w = RequestWrites(session, row, now)
                 decide(w, roster, due.reason)
                 w.flush()
-                fired += 1
-        return fired
+                request_id = row.id
+            count += 1
+            if fired is not None:
+                fired(request_id)
+        return count
 
     # -- answers to a page ---------------------------------------------------------------
 
