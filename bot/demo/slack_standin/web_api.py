@@ -10,21 +10,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.demo.slack_standin.api_errors import ApiError
+from bot.demo.slack_standin.api_errors import require as _require
+from bot.demo.slack_standin.conversations import ConversationReads
+
 UPLOAD_PREFIX = "/upload/"
 DEFAULT_TS_START = 1767225600  # 2026-01-01T00:00:00Z
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 
-class ApiError(Exception):
-    """A Web API error answer: ``{"ok": false, "error": error, **extra}``."""
-
-    def __init__(self, error: str, **extra: Any) -> None:
-        super().__init__(error)
-        self.error = error
-        self.extra = extra
-
-
-class Workspace:
+class Workspace(ConversationReads):
     """The state behind the Web API methods, and the methods themselves.
 
     Not thread-safe: the stand-in calls it under its lock. ``origin`` gives the
@@ -305,44 +300,6 @@ class Workspace:
         self._opened.add(channel["id"])
         return {"ok": True, "no_op": already_open, "already_open": already_open, "channel": channel}
 
-    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
-        """A channel's messages (not thread replies), newest first, paged by cursor.
-
-        The stand-in's timestamps count calls rather than time, so ``oldest`` and
-        ``latest`` are accepted and not applied. Metadata is included only with
-        ``include_all_metadata``, as on Slack."""
-        channel = self._resolve_channel(_require(params, "channel", "channel_not_found"))
-        found = [m for m in self._messages.values() if m["channel"] == channel
-                 and m.get("thread_ts") in (None, m["ts"])]
-        found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
-        return self._page_of(found, params)
-
-    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
-        """A thread: its parent, then its replies, oldest first (``oldest`` as above)."""
-        channel = self._resolve_channel(_require(params, "channel", "channel_not_found"))
-        ts = str(_require(params, "ts", "thread_not_found"))
-        parent = self._messages.get(ts)
-        if parent is None or parent["channel"] != channel:
-            raise ApiError("thread_not_found")
-        replies = [m for m in self._messages.values() if m["channel"] == channel
-                   and m.get("thread_ts") == ts and m["ts"] != ts]
-        replies.sort(key=lambda m: _ts_key(m["ts"]))
-        return self._page_of([parent, *replies], params)
-
-    def _page_of(self, found: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        start = int(params.get("cursor") or 0)
-        limit = max(1, min(int(params.get("limit") or 100), 1000))
-        metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
-        messages = []
-        for stored in found[start:start + limit]:
-            message = self._message_payload(stored)
-            if not metadata:
-                message.pop("metadata", None)
-            messages.append(message)
-        more = start + limit < len(found)
-        return {"ok": True, "messages": messages, "has_more": more,
-                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
-
     def _new_view(
         self, view: Any, *, view_id: str | None = None, previous: str | None = None
     ) -> dict[str, Any]:
@@ -494,18 +451,6 @@ class Workspace:
 
 
 # ---------------------------------------------------------------------- params
-
-
-def _ts_key(ts: str) -> tuple[int, int]:
-    whole, _, frac = ts.partition(".")
-    return int(whole), int(frac or 0)
-
-
-def _require(params: dict[str, Any], key: str, error: str) -> Any:
-    value = params.get(key)
-    if value is None or value == "":
-        raise ApiError(error)
-    return value
 
 
 def _require_content(params: dict[str, Any]) -> None:
