@@ -109,7 +109,8 @@ class Runtime:
             deliver=self.deliver_soon, deliver_filed=self.deliver_filed,
             seen_event=self.seen_event, take=self.router.take, later=self.call_later,
             publish_home=lambda user: self.oncall.publish_home(self.client, user)))
-        register(self.bolt, self.listeners, self.oncall)
+        self._urgent = session_factory(self.engine, immediate=True, urgent=True)
+        register(self.bolt, self.listeners, self.oncall, seen_request=self.seen_request)
         self.wsgi = create_wsgi(self.bolt, self.health, feeds=self._calendar)
         self.jobs = Jobs(lambda: self.tick(wait=False), tick_interval)
         self._last_lease = float("-inf")
@@ -183,14 +184,13 @@ class Runtime:
         self.router.wake()
 
     def seen_event(self, event_id: str) -> bool:
-        if not event_id:
-            return False
-        try:
-            with self.sessions() as session, session.begin():
-                session.add(SeenEventRow(event_id=event_id, at_utc=self.clock.now()))
-        except IntegrityError:
-            return True
-        return False
+        return _seen(self.sessions, event_id, self.clock.now())
+
+    def seen_request(self, key: str) -> bool:
+        """A signed Slack request's key recorded (False), or recorded before (True: a
+        replay). It runs before the listener someone waits on, so on SQLite it goes
+        ahead of background writers, like intake."""
+        return _seen(self._urgent, key, self.clock.now())
 
     def health(self) -> dict:
         return {"ok": True, "teams": self.requests.teams(), "outbox_pending": self.outbox.pending(),
@@ -217,6 +217,19 @@ class Runtime:
         self.dispatch.close()
         self._calls.shutdown(wait=True)
         self.engine.dispose()
+
+
+def _seen(sessions, key: str, now) -> bool:
+    """Record `key` in seen_events; True when it was there already (the unique key
+    decides, so two processes racing on the same key see one False)."""
+    if not key:
+        return False
+    try:
+        with sessions() as session, session.begin():
+            session.add(SeenEventRow(event_id=key, at_utc=now))
+    except IntegrityError:
+        return True
+    return False
 
 
 def bootstrap(sessions, reads, path: Path) -> list[str]:
