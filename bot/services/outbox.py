@@ -71,10 +71,18 @@ class Claimed:
 Later = Callable[[Callable[[], None]], None]  # runs a task later (e.g. a pool's submit)
 
 
+Refused = Callable[[int, str], None]  # (page id, Slack's error code)
+
+
 class Outbox:
-    def __init__(self, session_factory: Callable[[], Session], clock: Clock):
+    def __init__(self, session_factory: Callable[[], Session], clock: Clock,
+                 on_refused: Refused | None = None):
+        """`on_refused`: called for each page DM Slack refused for good, once its row
+        is marked failed, so the escalation can move on at once instead of waiting out
+        the step (it runs on the delivering thread, under that request's lock)."""
         self._sf = session_factory
         self._clock = clock
+        self._on_refused = on_refused
         self._locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -237,7 +245,9 @@ class Outbox:
                 result = sender.send(d)
             except PermanentError as err:
                 outcomes.append(_Outcome(item.ids, item.kind, "failed", error=f"permanent: "
-                                                                              f"{err}"))
+                                                                              f"{err}",
+                                         page_id=d.page.id if d.page else None,
+                                         code=str(err)))
             except Exception as err:  # noqa: BLE001 - any transport failure is retried later
                 log.warning("outbox rows %s (%s) failed: %s", item.ids, item.kind, err)
                 outcomes.append(_Outcome(item.ids, item.kind, "retry",
@@ -273,6 +283,14 @@ class Outbox:
                        and o.result is not None and o.kind == CARD and o.request_id},
                 pages={o.page_id: o.result for o in outcomes if o.action == "sent"
                        and o.result is not None and o.kind == PAGE and o.page_id})
+        # Pages Slack refused for good, now that their rows are failed (committed).
+        for o in outcomes:
+            if (self._on_refused is not None and o.action == "failed" and o.kind == PAGE
+                    and o.page_id is not None):
+                try:
+                    self._on_refused(o.page_id, o.code or "")
+                except Exception:  # the step's deadline still moves the request on
+                    log.exception("moving on from refused page %s failed", o.page_id)
 
     def enqueue_direct(self, messages: list[tuple[str, dict]]) -> int:
         """Plain DMs ({"text", "blocks"}) that must survive a crash, like swap and cover
@@ -315,6 +333,7 @@ class _Outcome:
     error: str | None = None
     page_id: int | None = None
     request_id: int | None = None
+    code: str | None = None  # Slack's error code, when it refused the message for good
 
 
 def _fold(rows: list, view: RequestView | None,
