@@ -26,11 +26,12 @@ class Cause:
     key: str  # what the managers' notice is deduplicated on (the same fix, one message)
     short: str  # "(deactivated account)"
     words: str  # "their Slack account is deactivated or missing"
-    fix: str  # what a manager can do about it
+    fix: str  # what a manager can do about it, a sentence
 
 
-_FIX_ENTRY = (f"fix their entry in the schedule ({refs.command('oncall rotation remove')}, "
-              f"{refs.command('oncall away')}, or the team's schedule file)")
+_FIX_ENTRY = (f"To stop this, fix their entry in the schedule "
+              f"({refs.command('oncall rotation remove')}, {refs.command('oncall away')}, "
+              "or the team's schedule file).")
 _ACCOUNT = Cause("account", "deactivated account",
                  "their Slack account is deactivated or missing", _FIX_ENTRY)
 _BOT = Cause("bot", "a bot account", "the schedule names a bot account, which cannot be "
@@ -40,8 +41,8 @@ _CHANNEL = Cause("channel", "conversation unavailable",
                  "not in it)", _FIX_ENTRY)
 _MESSAGE = Cause("message", "message refused",
                  "Slack refused the message itself (too long or malformed)",
-                 "nothing in the schedule causes this: tell whoever runs the bot, with the "
-                 "ticket number")
+                 "Nothing in the schedule causes this: tell whoever runs the bot, with the "
+                 "ticket number.")
 CAUSES: dict[str, Cause] = {
     "user_not_found": _ACCOUNT, "account_inactive": _ACCOUNT,
     "cannot_dm_bot": _BOT,
@@ -50,8 +51,8 @@ CAUSES: dict[str, Cause] = {
 }  # fmt: skip
 # Any other error the sender calls permanent: the page still never arrives.
 OTHER = Cause("other", "refused by Slack", "Slack refused the message for good",
-              "check their entry in the schedule; if it looks right, tell whoever runs the "
-              "bot, with the ticket number")
+              "Check their entry in the schedule; if it looks right, tell whoever runs the "
+              "bot, with the ticket number.")
 
 
 def cause(code: str) -> Cause:
@@ -115,6 +116,6 @@ def timeline_text(user: str, code: str, next_words: str) -> str:
 def manager_text(user: str, code: str, ticket: str) -> str:
     """The managers' notice: who could not be reached, why, and what to do about it."""
     c = cause(code)
-    return (f"Slack refused a page to {refs.person(user)} ({ticket}): {c.words}. Their "
-            f"pages go to the next person at once meanwhile; {c.fix}. Refusals for the "
-            "same reason in the next hour show only on the requests' timelines.")
+    return (f"Slack refused a page to {refs.person(user)} ({ticket}): {c.words}. The "
+            f"request moved on to the next person at once. {c.fix} Refusals for the same "
+            "reason in the next hour show only on the requests' timelines.")

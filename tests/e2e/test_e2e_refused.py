@@ -16,6 +16,7 @@ sev1: language_oncall 2m, language_oncall_all 2m, language_backup 3m, managers 3
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.slack import ids
 from bot.store.paging_tables import AuditRow
@@ -108,9 +109,7 @@ def test_user_not_found_pages_the_next_reader_within_one_tick_and_a_burst_of_ten
         text = notice.params["text"]
         assert f"<@{KARIM}> (T-1): their Slack account is deactivated or missing" in text
         assert "/oncall rotation remove" in text
-    assert h.count_rows(AuditRow.__table__) > 0
     with h.runtime.sessions() as session:
-        from sqlalchemy import func, select
         assert session.scalar(select(func.count()).select_from(AuditRow).where(
             AuditRow.action == "refusal_notice")) == 1
     # Omar can take it as usual; the escalation goes on from his page.
