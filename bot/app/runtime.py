@@ -72,7 +72,7 @@ class Runtime:
             intake_session_factory=session_factory(self.engine, immediate=True, urgent=True))
         self.escalation = EscalationService(self.sessions, self.rosters, self.clock)
         self.requests = RequestService(self.reads, self.rosters)
-        self.outbox = Outbox(self.sessions, self.clock)
+        self.outbox = Outbox(self.sessions, self.clock, on_refused=self._page_refused)
         self.client = client or make_web_client(settings.slack_bot_token or "",
                                                 settings.slack_api_url)
         # The outbox's own client: one attempt per call and no sleeping through a
@@ -128,6 +128,13 @@ class Runtime:
             return self.rosters.get(team).team.manager_group
         except Exception:  # noqa: BLE001 - a missing team just means no mention
             return None
+
+    def _page_refused(self, page_id: int, code: str) -> None:
+        """Slack refused a page DM for good: the escalation moves on now (the next
+        candidate, else the next step), and what that wrote goes to the sending threads."""
+        moved = self.escalation.page_undeliverable(page_id, code)
+        if moved.changed:
+            self.deliver_soon(moved.request_id)
 
     def deliver(self, request_id: int | None = None) -> None:
         """Send what is due now, on this thread (tests and tools; the app hands it to

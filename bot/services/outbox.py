@@ -144,9 +144,10 @@ class Outbox:
         def finish() -> None:
             try:
                 with self._lock_for(rid, REST):
-                    self._settle(first + self._send_batch(sender, rest, first))
+                    refused = self._settle(first + self._send_batch(sender, rest, first))
             finally:
                 self._let_go(r.id for r in claimed.rows)
+            self._tell_refused(refused)
 
         if later is None:
             finish()
@@ -160,13 +161,17 @@ class Outbox:
         """Only the page DMs of a request: what someone is waiting for, sent ahead of the
         card and the thread lines. Returns rows settled."""
         with self._lock_for(request_id, PAGES):
-            return self._deliver(sender, request_id, (PAGE,))
+            settled, refused = self._deliver(sender, request_id, (PAGE,))
+        self._tell_refused(refused)
+        return settled
 
     def deliver_rest(self, sender: Sender, request_id: int | None) -> int:
         """Everything but the page DMs of a request (or of no request, with None: swap
         asks and other plain DMs). Returns rows settled."""
         with self._lock_for(request_id, REST):
-            return self._deliver(sender, request_id, None)
+            settled, refused = self._deliver(sender, request_id, None)
+        self._tell_refused(refused)
+        return settled
 
     def deliver(self, sender: Sender, request_id: int | None = None, limit: int = 500) -> int:
         """Send what is due, on this thread, pages first. Returns rows settled.
@@ -194,23 +199,25 @@ class Outbox:
         return list(found.items())
 
     def _deliver(self, sender: Sender, request_id: int | None,
-                 kinds: tuple[str, ...] | None) -> int:
-        settled = 0
+                 kinds: tuple[str, ...] | None) -> tuple[int, list[tuple[int, str]]]:
+        """Claim, send and settle batches until nothing more can go; the rows settled
+        and the pages refused for good."""
+        settled, refused = 0, []
         while settled < 500:
             items, more = self._claim_batch(request_id, kinds)
             if items:
                 ids = [i for item in items for i in item.ids]
                 try:
                     outcomes = self._send_batch(sender, items)
-                    self._settle(outcomes)
+                    refused += self._settle(outcomes)
                 finally:
                     self._let_go(ids)
                 settled += sum(len(o.ids) for o in outcomes if o.action in ("sent", "failed"))
                 if any(o.action != "sent" and o.action != "failed" for o in outcomes):
-                    return settled  # the rest waits for its lane or its retry
+                    break  # the rest waits for its lane or its retry
             if not more:
-                return settled
-        return settled
+                break
+        return settled, refused
 
     def _claim_batch(self, request_id: int | None, kinds: tuple[str, ...] | None
                      ) -> tuple[list[Item], bool]:
@@ -323,26 +330,31 @@ class Outbox:
 
     # -- settling ------------------------------------------------------------------------
 
-    def _settle(self, outcomes: list[Outcome]) -> None:
+    def _settle(self, outcomes: list[Outcome]) -> list[tuple[int, str]]:
         """Record what happened, retrying the transaction for a few seconds: the
-        messages went out already, so giving up here would send them again."""
+        messages went out already, so giving up here would send them again. Returns
+        the pages Slack refused for good, (page id, cause)."""
         if not outcomes:
-            return
+            return []
         for attempt in Retrying(stop=stop_after_delay(SETTLE_FOR), reraise=True,
                                 wait=wait_exponential(multiplier=0.05, max=1.0),
                                 before_sleep=before_sleep_log(log, logging.WARNING)):
             with attempt:
                 self._finish_batch(outcomes)
-        if self._on_refused is not None:
-            for o in outcomes:
-                if o.action == "failed" and o.kind == PAGE and o.page_id is not None:
-                    self._refused(o.page_id, (o.error or "").removeprefix("permanent: "))
+        return [(o.page_id, (o.error or "").removeprefix("permanent: "))
+                for o in outcomes
+                if o.action == "failed" and o.kind == PAGE and o.page_id is not None]
 
-    def _refused(self, page_id: int, cause: str) -> None:
-        try:
-            self._on_refused(page_id, cause)
-        except Exception:  # the page's own deadline still moves the request on
-            log.exception("moving refused page %s on failed", page_id)
+    def _tell_refused(self, refused: list[tuple[int, str]]) -> None:
+        """Once the rows are settled and the request's lock is let go: each refused
+        page moves on to someone else (the hook may send at once, on this thread)."""
+        if self._on_refused is None:
+            return
+        for page_id, cause in refused:
+            try:
+                self._on_refused(page_id, cause)
+            except Exception:  # the page's own deadline still moves the request on
+                log.exception("moving refused page %s on failed", page_id)
 
     def _finish_batch(self, outcomes: list[Outcome]) -> None:
         now = self._clock.now()

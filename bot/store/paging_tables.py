@@ -64,7 +64,8 @@ class PageRow(Base):
     step: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(CODE)  # on_call | backup | translation | handover
     needs_translation: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(STATE)  # pending | acknowledged | declined | closed
+    # pending | acknowledged | declined | closed | undeliverable (Slack refused it for good)
+    state: Mapped[str] = mapped_column(STATE)
     sent_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     answered_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     dm_channel: Mapped[str | None] = mapped_column(SLACK_ID)
