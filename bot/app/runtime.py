@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from slack_bolt import App
@@ -40,13 +40,16 @@ from bot.slack.permissions import ManagerDirectory
 from bot.slack.routes import register
 from bot.slack.sender import SlackSender
 from bot.store.db import make_engine, migrate, session_factory
-from bot.store.paging import LEASE
+from bot.store.paging import LEASE, forget_seen_before
 from bot.store.paging_tables import SeenEventRow
 
 log = logging.getLogger(__name__)
 # Leases on outbox rows being sent are renewed, and expired ones taken over, this often
 # (a third of the lease: a dead holder's rows move within about 8 s).
 LEASE_EVERY = LEASE.total_seconds() / 3
+# Seen event ids and signed-request keys are kept a day: Slack retries an event within
+# the hour and a signature is good for 5 minutes.
+SEEN_KEPT, PRUNE_EVERY = timedelta(days=1), timedelta(minutes=10)
 # Requests filed inline at once before the next ones are only committed and left to the
 # router thread (bot/jobs/router.py), so acknowledgements never queue behind routing.
 INLINE_LIMIT = 2
@@ -114,6 +117,7 @@ class Runtime:
         self.wsgi = create_wsgi(self.bolt, self.health, feeds=self._calendar)
         self.jobs = Jobs(lambda: self.tick(wait=False), tick_interval)
         self._last_lease = float("-inf")
+        self._next_prune = self.clock.now()
 
     # -- wiring helpers ------------------------------------------------------------------
 
@@ -180,6 +184,11 @@ class Runtime:
             self._last_lease = time.monotonic()
             self.outbox.renew()
             self.outbox.take_over()
+        now = self.clock.now()
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY
+            with self.sessions() as session, session.begin():
+                forget_seen_before(session, now - SEEN_KEPT)
         self.dispatch.sweep()
         if wait:
             self.dispatch.wait_idle()

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
-from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
+from bot.store.paging_tables import (
+    AuditRow,
+    DeadlineRow,
+    OutboxRow,
+    PageRow,
+    RequestRow,
+    SeenEventRow,
+)
 
 NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in place
 # How long a claim on an outbox row holds unless its holder renews it (every
@@ -258,3 +265,8 @@ def pending_outbox_count(session: Session) -> int:
 
 def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, 300))
+
+
+def forget_seen_before(session: Session, before: datetime) -> int:
+    """Event ids and signed-request keys older than any retry or replay Slack allows."""
+    return session.execute(delete(SeenEventRow).where(SeenEventRow.at_utc < before)).rowcount

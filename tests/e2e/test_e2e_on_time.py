@@ -188,3 +188,10 @@ def test_no_listener_thread_makes_a_slack_call(tmp_path, monkeypatch):
     assert {"chat.postMessage", "views.open", "chat.getPermalink", "views.publish"} <= methods
     on_listeners = [(m, t) for m, t in seen if t.startswith("bolt")]
     assert not on_listeners, on_listeners
+
+
+def test_seen_event_ids_are_forgotten_after_a_day(slack):
+    assert slack.runtime.seen_event("Ev0OLD") is False
+    assert slack.runtime.seen_event("Ev0OLD") is True  # a retry within the day: seen
+    slack.advance(timedelta(days=1, minutes=11).total_seconds())
+    assert slack.runtime.seen_event("Ev0OLD") is False  # pruned by the reconciler
