@@ -334,6 +334,7 @@ class HarnessTools:
                     (OutboxRow.state == "pending")
                     & (OutboxRow.next_attempt_utc <= self.clock.now()))))
 
+        self.runtime.dispatch.wait_idle(timeout)
         deadline = time.monotonic() + timeout
         while busy():
             if time.monotonic() > deadline:

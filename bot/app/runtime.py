@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.app.web import create_wsgi
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.jobs.dispatch import Dispatcher
 from bot.jobs.router import Router
 from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
@@ -40,11 +41,16 @@ from bot.slack.permissions import ManagerDirectory
 from bot.slack.routes import register
 from bot.slack.sender import SlackSender
 from bot.store.db import make_engine, migrate, session_factory, startup_lock
+from bot.store.paging import LEASE, forget_seen_before
 from bot.store.paging_tables import SeenEventRow
 
 log = logging.getLogger(__name__)
-STALE_SENDING = timedelta(seconds=60)
-RECOVER_EVERY = 10.0  # seconds between looks for rows a dead process left `sending`
+# Leases on outbox rows being sent are renewed, and expired ones taken over, this often
+# (a third of the lease: a dead holder's rows move within about 8 s).
+LEASE_EVERY = LEASE.total_seconds() / 3
+# Seen event ids and signed-request keys are kept a day: Slack retries an event within
+# the hour and a signature is good for 5 minutes.
+SEEN_KEPT, PRUNE_EVERY = timedelta(days=1), timedelta(minutes=10)
 # Requests filed inline at once before the next ones are only committed and left to the
 # router thread (bot/jobs/router.py), so acknowledgements never queue behind routing.
 INLINE_LIMIT = 2
@@ -70,10 +76,15 @@ class Runtime:
             intake_session_factory=session_factory(self.engine, immediate=True, urgent=True))
         self.escalation = EscalationService(self.sessions, self.rosters, self.clock)
         self.requests = RequestService(self.reads, self.rosters)
-        self.outbox = Outbox(self.sessions, self.clock)
+        self.outbox = Outbox(self.sessions, self.clock, on_refused=self._page_refused)
         self.client = client or make_web_client(settings.slack_bot_token or "",
                                                 settings.slack_api_url)
-        self.sender = SlackSender(self.client, self._manager_group)
+        # The outbox's own client: one attempt per call and no sleeping through a
+        # Retry-After on a sending thread (the outbox retries, and looks up first).
+        self.sender = SlackSender(client or make_web_client(
+            settings.slack_bot_token or "", settings.slack_api_url, retries=False),
+            self._manager_group)
+        self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor)
         self.bolt = App(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -92,19 +103,23 @@ class Runtime:
             clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct))
-        self._delivery = executor or ThreadPoolExecutor(max_workers=2,
-                                                        thread_name_prefix="deliver")
+        # Slack calls a listener would otherwise make after acknowledging (opening a
+        # form, an ephemeral answer): on their own threads, so a slow or rate-limited
+        # Slack never holds the threads that acknowledge.
+        self._calls = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack")
         self.router = Router(self.intake, self.deliver_filed, inline_limit)
         self.listeners = Listeners(Deps(
             intake=self.intake, escalation=self.escalation, requests=self.requests,
             deliver=self.deliver_soon, deliver_filed=self.deliver_filed,
-            seen_event=self.seen_event, take=self.router.take,
+            seen_event=self.seen_event, take=self.router.take, later=self.call_later,
             publish_home=lambda user: self.oncall.publish_home(self.client, user)))
-        register(self.bolt, self.listeners, self.oncall)
+        self._urgent = session_factory(self.engine, immediate=True, urgent=True)
+        register(self.bolt, self.listeners, self.oncall, seen_request=self.seen_request)
         self.wsgi = create_wsgi(self.bolt, self.alive, settings.slack_signing_secret or "",
                                 feeds=self._calendar)
-        self.jobs = Jobs(self.tick, tick_interval)
-        self._last_recover = float("-inf")
+        self.jobs = Jobs(lambda: self.tick(wait=False), tick_interval)
+        self._last_lease = float("-inf")
+        self._next_prune = self.clock.now()
 
     # -- wiring helpers ------------------------------------------------------------------
 
@@ -120,83 +135,80 @@ class Runtime:
         except Exception:  # noqa: BLE001 - a missing team just means no mention
             return None
 
+    def _page_refused(self, page_id: int, code: str) -> None:
+        """Slack refused a page DM for good: the escalation moves on now (the next
+        candidate, else the next step), and what that wrote goes to the sending threads."""
+        moved = self.escalation.page_undeliverable(page_id, code)
+        if moved.changed:
+            self.deliver_soon(moved.request_id)
+
     def deliver(self, request_id: int | None = None) -> None:
+        """Send what is due now, on this thread (tests and tools; the app hands it to
+        the sending threads with `deliver_soon`)."""
         self.outbox.deliver(self.sender, request_id)
 
     def deliver_soon(self, request_id: int | None = None) -> None:
-        """The page DMs now, on this (listener) thread, since someone is waiting for them;
-        the rest on the delivery threads, so a listener that has acknowledged Slack goes
-        back to taking requests instead of waiting on Slack's Web API."""
-        if request_id is not None:
-            try:
-                self.outbox.deliver_pages(self.sender, request_id)
-            except Exception:  # the rows stay pending; the delivery threads retry them
-                log.exception("sending the pages of request %s failed", request_id)
-        # Shutting down: the rows stay pending and the next process's sweep sends them.
-        with contextlib.suppress(RuntimeError):
-            self._delivery.submit(self._deliver_logged, request_id)
+        """Hand a request's messages to the sending threads; returns at once."""
+        self.dispatch.request(request_id)
 
     def deliver_filed(self, filed: Filed) -> None:
         """A request just filed or routed: its messages were written already claimed;
-        the page DMs go now, on this thread, the rest on the delivery threads, and all
-        of them are settled in one transaction there."""
+        the sending threads send its pages, then the rest, and settle them."""
         if filed.claimed is None:
             # A duplicate (its first filing delivers it) or a request only received
             # (the router delivers it once routed).
             if filed.request.status != "received":
                 self.deliver_soon(filed.request.id)
             return
-        try:
-            self.outbox.deliver_claimed(self.sender, filed.claimed, self._later)
-        except Exception:  # left `sending`: recovered and sent again (at least once)
-            log.exception("sending the messages of request %s failed", filed.request.id)
+        self.dispatch.filed(filed.claimed)
 
-    def _later(self, task) -> None:
+    def call_later(self, task) -> None:
+        """A Slack call a listener needs made, made on another thread (see _calls)."""
         def run() -> None:
             try:
                 task()
-            except Exception:  # left `sending`: recovered and sent again (at least once)
-                log.exception("delivering a filed request's messages failed")
-        self._delivery.submit(run)
+            except Exception:  # a form that did not open: the person can try again
+                log.exception("a Slack call after acknowledging failed")
+        with contextlib.suppress(RuntimeError):  # shutting down
+            self._calls.submit(run)
 
-    def _deliver_logged(self, request_id: int | None) -> None:
-        try:
-            self.outbox.deliver(self.sender, request_id)
-        except Exception:  # the rows stay pending; the reconciler's sweep retries them
-            log.exception("delivering the outbox of request %s failed", request_id)
-
-    def tick(self) -> None:
-        """One reconciler pass: fire due deadlines, then send what is waiting."""
-        self.escalation.reconcile()
+    def tick(self, wait: bool = True) -> None:
+        """One reconciler pass: fire due deadlines, run handoffs, keep leases, and hand
+        what is due to the sending threads. The scheduled job never waits for Slack
+        (`wait=False`); tests and tools wait until the sends are done."""
+        self.escalation.reconcile(fired=self.deliver_soon)
         # Handoff/reminder DMs and channel notes; open requests whose pages went to
         # someone now off shift are paged to the incoming reader.
         handed = self.handoffs.run()
         if handed.repage:
             self.escalation.repage(handed.pairs())
-        # A row stuck in `sending` this long belongs to a process that died; looking
-        # for them is a write, so not on every tick.
-        if time.monotonic() - self._last_recover >= RECOVER_EVERY:
-            self._last_recover = time.monotonic()
-            self.outbox.recover(STALE_SENDING)
-        self.outbox.deliver(self.sender)
+        if time.monotonic() - self._last_lease >= LEASE_EVERY:
+            self._last_lease = time.monotonic()
+            self.outbox.renew()
+            self.outbox.take_over()
+        now = self.clock.now()
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY
+            with self.sessions() as session, session.begin():
+                forget_seen_before(session, now - SEEN_KEPT)
+        self.dispatch.sweep()
+        if wait:
+            self.dispatch.wait_idle()
 
     def recover(self) -> None:
-        """At start-up of the only process: what a dead one was sending goes out again."""
-        released = self.outbox.recover()
-        if released:
-            log.warning("re-queued %d message(s) a previous process was sending", released)
-        # Requests a dead process committed but did not route yet.
+        """At start-up: what a dead process was sending (once its leases ran out) and
+        what it committed but did not route yet."""
+        self.outbox.recover()
         self.router.wake()
 
     def seen_event(self, event_id: str) -> bool:
-        if not event_id:
-            return False
-        try:
-            with self.sessions() as session, session.begin():
-                session.add(SeenEventRow(event_id=event_id, at_utc=self.clock.now()))
-        except IntegrityError:
-            return True
-        return False
+        return _seen(self.sessions, event_id, self.clock.now())
+
+    def seen_request(self, key: str) -> bool:
+        """A signed Slack request's key recorded (False), or recorded before (True: a
+        replay). It runs before the listener someone waits on, so on SQLite it goes
+        ahead of background writers, like intake."""
+        return _seen(self._urgent, key, self.clock.now())
 
     def alive(self) -> bool:
         """Whether this process can reach its database (what /healthz answers)."""
@@ -227,8 +239,22 @@ class Runtime:
     def close(self) -> None:
         self.jobs.stop()
         self.router.stop()
-        self._delivery.shutdown(wait=True)
+        self.dispatch.close()
+        self._calls.shutdown(wait=True)
         self.engine.dispose()
+
+
+def _seen(sessions, key: str, now) -> bool:
+    """Record `key` in seen_events; True when it was there already (the unique key
+    decides, so two processes racing on the same key see one False)."""
+    if not key:
+        return False
+    try:
+        with sessions() as session, session.begin():
+            session.add(SeenEventRow(event_id=key, at_utc=now))
+    except IntegrityError:
+        return True
+    return False
 
 
 def bootstrap(engine, sessions, reads, path: Path) -> list[str]:

@@ -3,7 +3,8 @@ progress, the roster and `now`. Services load the inputs and write the outputs.
 
 Progress is the position of the step that fired last, (round, step). A deadline
 fires the step after it; a decline re-runs `language_oncall` with the next
-candidate when there is one, else moves on at once. A step that finds nobody to
+candidate when there is one, else moves on at once; so does a page Slack refused for
+good (REFUSED: the person cannot be reached there). A step that finds nobody to
 notify is skipped at once (noted in the timeline). After the last step of a round
 the chain starts again, `repeat` more times; then the request stays open, with
 nothing left to fire.
@@ -20,6 +21,7 @@ from bot.core.model import EscalationPolicy
 from bot.core.roster import Roster
 
 DEADLINE, DECLINE, START = "deadline", "decline", "start"
+REFUSED = "refused"  # Slack refused a page for good (deactivated account, bad channel...)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,14 @@ class Context:
     recent_pages: Mapping[str, int] = field(default_factory=dict)
     declined: frozenset[str] = frozenset()  # users who declined this request
     paged_this_step: frozenset[str] = frozenset()  # users paged at the current position
+    # Users whose page Slack refused for good on this request: like those who declined,
+    # never paged again for it (their next page would be refused the same way).
+    unreachable: frozenset[str] = frozenset()
+
+    @property
+    def passed(self) -> frozenset[str]:
+        """Who is out of this request's escalation: declined, or unreachable."""
+        return self.declined | self.unreachable
 
 
 def _next(policy: EscalationPolicy, pos: Position | None) -> Position | None:
@@ -89,13 +99,13 @@ def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
         return Fired(pos, kind, note="nobody left to page")
     if kind == "language_oncall_all":
         found = [c for c in routing.chain(ctx.roster, lang, now, ctx.recent_pages)
-                 if c.user not in ctx.declined]
+                 if c.user not in ctx.passed]
         pages = tuple(Page(c.user, c.source, c.needs_translation) for c in found)
         return Fired(pos, kind, pages, note=_source_note(found[0].source, lang) if found
                      else "nobody left to page")
     if kind == "language_backup":
         found = [c for c in routing.backups(ctx.roster, lang, now, ctx.recent_pages)
-                 if c.user not in ctx.declined]
+                 if c.user not in ctx.passed]
         pages = tuple(Page(c.user, c.source) for c in found)
         return Fired(pos, kind, pages, note="" if pages else f"no opted-in backup for {lang}")
     if kind == "managers":
@@ -124,21 +134,23 @@ def decide(policy: EscalationPolicy, last: Position | None, reason: str, ctx: Co
     """What fires now and when the next deadline falls.
 
     `last` is the step that fired last (None before the first); `reason` is START,
-    DEADLINE (the wait after `last` ran out) or DECLINE (someone declined a page).
+    DEADLINE (the wait after `last` ran out), DECLINE (someone declined a page) or
+    REFUSED (Slack refused a page at `last` for good): a page that will never be
+    answered, like a declined one.
     """
     fired: list[Fired] = []
-    if reason == DECLINE and last is not None:
+    if reason in (DECLINE, REFUSED) and last is not None:
         step = policy.steps[last.step]
         if step.notify == "language_oncall":
-            again = _fire(policy, last, ctx, now, ctx.declined | ctx.paged_this_step)
+            again = _fire(policy, last, ctx, now, ctx.passed | ctx.paged_this_step)
             if _did_something(again):
                 return Decision((again,), last, _due(policy, last, now))
-        elif ctx.paged_this_step - ctx.declined:
+        elif ctx.paged_this_step - ctx.passed:
             # Others paged at this step may still answer: keep waiting for them.
             return Decision((), last, None)
     pos = _next(policy, last)
     while pos is not None:
-        f = _fire(policy, pos, ctx, now, ctx.declined)
+        f = _fire(policy, pos, ctx, now, ctx.passed)
         fired.append(f)
         if _did_something(f):
             due = _due(policy, pos, now)

@@ -52,7 +52,7 @@ class RequestView:
 class PageView:
     id: int
     user: str
-    state: str  # pending | acknowledged | declined | closed
+    state: str  # pending | acknowledged | declined | closed | undeliverable
     source: str  # on_call | backup | translation | handover
     needs_translation: bool
     request: RequestView

@@ -8,26 +8,30 @@ channels are `bot.core.refs` references that each front end renders its own way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core import escalation, refs, routing
+from bot.core import escalation, refs, refusals, routing
 from bot.core.messages import (
     CARD_UPDATE,
     CHANNEL_ALERT,
+    DIRECT,
     MANAGER_ALERT,
     PAGE,
     PAGE_UPDATE,
     REQUESTER_NOTE,
     TIMELINE,
 )
+from bot.core.model import Team
 from bot.core.roster import Roster
 from bot.services.errors import NotFound, ServiceError
 from bot.services.requests import SessionFactory, ticket
 from bot.services.schedules import RosterCache
+from bot.store import notices, team_audit
 from bot.store import paging as q
 from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
@@ -59,6 +63,15 @@ def decide(w: RequestWrites, roster: Roster, reason: str,
     """Apply `core.escalation.decide` to the request `w` writes for: the pages it
     fires, the deadline of the next step, the records. `pages`: the request's pages
     when the caller holds them (None: read them)."""
+    total, decision = plan(w, roster, reason, pages)
+    _apply(w, total, decision)
+    return decision
+
+
+def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = None
+         ) -> tuple[int, escalation.Decision]:
+    """`core.escalation.decide` for the request `w` writes for, not applied yet: the
+    number of steps of its policy, and the decision."""
     row, team = w.request, roster.team
     policy = escalation.policy_from_json(row.policy)
     last = (escalation.Position(row.esc_round, row.esc_step)
@@ -76,10 +89,9 @@ def decide(w: RequestWrites, roster: Roster, reason: str,
         escalation_channel=team.escalation_channel, recent_pages=recent,
         declined=frozenset(p.user for p in pages if p.state == "declined"),
         paged_this_step=frozenset(p.user for p in pages
-                                  if (p.round, p.step) == (row.esc_round, row.esc_step)))
-    decision = escalation.decide(policy, last, reason, ctx, w.now)
-    _apply(w, len(policy.steps), decision)
-    return decision
+                                  if (p.round, p.step) == (row.esc_round, row.esc_step)),
+        unreachable=frozenset(p.user for p in pages if p.state == refusals.UNDELIVERABLE))
+    return len(policy.steps), escalation.decide(policy, last, reason, ctx, w.now)
 
 
 def _apply(w: RequestWrites, total: int, decision: escalation.Decision) -> None:
@@ -144,9 +156,12 @@ class EscalationService:
         self.rosters = rosters
         self.clock = clock
 
-    def reconcile(self, limit: int = 500) -> int:
-        """Fire every due deadline once. Returns how many steps fired."""
-        fired = 0
+    def reconcile(self, limit: int = 500, fired: Callable[[int], None] | None = None
+                  ) -> int:
+        """Fire every due deadline once. Returns how many steps fired; `fired` hears
+        each request whose step fired, once its transaction committed (to send its
+        pages at once rather than at the next sweep)."""
+        count = 0
         for _ in range(limit):
             now = self.clock.now()
             with self._sf() as session, session.begin():
@@ -167,8 +182,11 @@ class EscalationService:
                 w = RequestWrites(session, row, now)
                 decide(w, roster, due.reason)
                 w.flush()
-                fired += 1
-        return fired
+                request_id = row.id
+            count += 1
+            if fired is not None:
+                fired(request_id)
+        return count
 
     # -- answers to a page ---------------------------------------------------------------
 
@@ -252,6 +270,65 @@ class EscalationService:
                 w.outbox(CARD_UPDATE, row.card_channel)
             w.flush()
             return Outcome(f"Declined {name}; it has been passed on.", row.id)
+
+    def page_undeliverable(self, page_id: int, cause: str) -> Outcome:
+        """Slack refused this page for good (`cause`: its error code). In one
+        transaction: the page is marked undeliverable, the timeline says why, the
+        escalation moves on at once (the step's next candidate, else the next step) and
+        the managers are told, once an hour per cause. Nothing happens for a page
+        already answered, closed or marked, or a request no longer open: a repeated
+        call, or an acknowledgement that came first."""
+        now = self.clock.now()
+        with self._sf() as session, session.begin():
+            page = q.get_page(session, page_id)
+            if page is None:
+                raise NotFound(f"page {page_id} does not exist")
+            row = q.lock_request(session, page.request_id)
+            session.refresh(page)  # as it is now that the request is locked
+            name = ticket(row)
+            if page.state != "pending" or row.status != "open":
+                return Outcome(f"The page of {name} needs nothing more ({page.state}).",
+                               row.id, changed=False)
+            roster = self.rosters.get(row.team)
+            w = RequestWrites(session, row, now)
+            page.state, page.answered_utc = refusals.UNDELIVERABLE, now
+            last = (escalation.Position(row.esc_round, row.esc_step)
+                    if row.esc_round is not None else None)
+            total, decision = len(row.policy["steps"]), None
+            # A page of an earlier step (its Slack call was retried while the
+            # escalation moved on) changes nothing but itself.
+            if last is not None and (page.round, page.step) == (last.round, last.step):
+                total, decision = plan(w, roster, escalation.REFUSED,
+                                       q.pages_of(session, row.id))
+            text = refusals.timeline_text(
+                page.user, cause, refusals.what_next(decision, last, row.language, total))
+            record(w, "bot", "undeliverable", text,
+                   {"page": page.id, "user": page.user, "cause": cause})
+            if decision is not None:
+                _apply(w, total, decision)
+            else:
+                w.outbox(CARD_UPDATE, row.card_channel)
+            self._tell_managers(w, roster.team, page.user, cause, name)
+            w.flush()
+            return Outcome(text, row.id)
+
+    @staticmethod
+    def _tell_managers(w: RequestWrites, team: Team, user: str, cause: str,
+                       name: str) -> None:
+        """One message per cause an hour for the team: a burst of refusals (every
+        request of a night paging the same deactivated account) must not bury the
+        managers in DMs. The team's managers by DM, else its escalation channel."""
+        if not notices.claim_periodic(w.session, team.name, refusals.notice_kind(cause),
+                                      w.now, refusals.NOTICE_EVERY):
+            return
+        text = refusals.manager_text(user, cause, name)
+        targets = team.managers or ((team.escalation_channel,)
+                                    if team.escalation_channel else ())
+        for target in targets:
+            w.outbox(DIRECT, target, {"text": text})
+        team_audit.add_entry(w.session, team.name, "bot", "refusal_notice",
+                             {"text": text, "cause": cause, "user": user,
+                              "to": list(targets)}, w.now)
 
     # -- resolution and handovers ----------------------------------------------------------
 
@@ -338,7 +415,9 @@ class EscalationService:
                 if row is None or row.status != "open":
                     continue
                 pages = q.pages_of(session, row.id)
-                if any(p.user == user and p.state in ("pending", "declined") for p in pages):
+                # Not who declined it, nor whom Slack refused a page of it for good.
+                if any(p.user == user and p.state in ("pending", "declined",
+                                                      refusals.UNDELIVERABLE) for p in pages):
                     continue
                 w = RequestWrites(session, row, now)
                 page = self._page_again(w, user, "handoff")

@@ -1,9 +1,23 @@
-"""Delivering the outbox: claim a row, hand it to the sender, record what happened.
+"""Delivering the outbox: claim rows under a lease, hand them to the sender, settle.
 
-Delivery is at least once: a row is marked `sending` before the Slack call and
-`sent` after it. If the process dies between the two, the row goes back to
-`pending` when a worker starts (`recover`) and is sent again: a rare duplicate
-message is better than a page that never arrives.
+Exactly once, as far as anything can be:
+
+- A claimed row (`sending`) holds a lease that its holder renews (`renew`) while the
+  send is under way. A holder that died stops renewing; once the lease runs out any
+  process takes the row over (`take_over`), marked `unsure`.
+- Every message carries the ids of its rows (Slack message metadata). An `unsure` row
+  (taken over, or its last attempt ended without a clear answer: a timeout, a reset, a
+  5xx) is looked up by the sender before it is sent again, so a message that reached
+  Slack before its holder died or before its commit failed is not posted twice.
+- Settling retries its transaction for a few seconds (a database blip after a
+  successful post must not leave the row to be sent again); if it still fails, the
+  rows are let go and their lease runs out, so the lookup decides.
+
+Lanes: a sender names the lane of each message (one API method to one channel). A
+`Busy` answer (Slack's 429) pauses that lane until its Retry-After and turns away the
+lane's other messages meanwhile, without a retry counted; other lanes go on. A
+request's page DMs and the rest of its messages are claimed and sent apart (their own
+locks), so a page never waits behind a card or a thread line of the same request.
 """
 
 from __future__ import annotations
@@ -12,21 +26,22 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
+from tenacity import Retrying, before_sleep_log, stop_after_delay, wait_exponential
 
 from bot.clock import Clock
-from bot.core.messages import (
-    CARD,
-    CARD_UPDATE,
-    DIRECT,
-    PAGE,
-    PAGE_UPDATE,
-    TIMELINE,
-    PageView,
-    RequestView,
+from bot.core.messages import CARD, DIRECT, PAGE, PAGE_UPDATE, PageView, RequestView
+from bot.services.outbox_items import (
+    Busy,
+    Item,
+    NotSent,
+    Outcome,
+    PermanentError,
+    Sender,
+    Unsure,
+    fold,
 )
 from bot.services.requests import page_view, request_view
 from bot.store import paging as q
@@ -35,27 +50,8 @@ from bot.store.paging_writes import OutboxEntry, outbox_values
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BATCH = 100  # rows of one request claimed at once
-
-
-class PermanentError(Exception):
-    """The message can never be delivered (channel gone, bot not in channel...)."""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    kind: str
-    target: str | None
-    payload: dict
-    request: RequestView | None
-    page: PageView | None
-    card: tuple[str, str] | None  # (channel, ts) of the ticket card, once posted
-    page_message: tuple[str, str] | None  # (channel, ts) of the page DM, once posted
-
-
-class Sender(Protocol):
-    def send(self, delivery: Delivery) -> tuple[str, str] | None:
-        """Deliver; return (channel, ts) of a posted message, if any. Raise
-        PermanentError for errors that retrying cannot fix; anything else is retried."""
+SETTLE_FOR = 5.0  # seconds a settling transaction is retried before the lease decides
+PAGES, REST = "pages", "rest"  # the two sides of a request, each with its own lock
 
 
 @dataclass(frozen=True)
@@ -72,22 +68,59 @@ Later = Callable[[Callable[[], None]], None]  # runs a task later (e.g. a pool's
 
 
 class Outbox:
-    def __init__(self, session_factory: Callable[[], Session], clock: Clock):
+    def __init__(self, session_factory: Callable[[], Session], clock: Clock,
+                 on_refused: Callable[[int, str], None] | None = None):
+        """`on_refused(page_id, cause)`: called once a page DM failed for good (after
+        its rows are settled), so the page can move on to someone else."""
         self._sf = session_factory
         self._clock = clock
-        self._locks: dict[int, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self._on_refused = on_refused
+        self._locks: dict[tuple[int, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._held: set[int] = set()  # rows this process claimed and has not settled
+        self._paused: dict[str, datetime] = {}  # lane -> turned away until
 
-    def _lock_for(self, request_id: int | None) -> threading.Lock:
-        with self._locks_guard:
+    # -- claims held by this process ----------------------------------------------------
+
+    def _lock_for(self, request_id: int | None, side: str) -> threading.Lock:
+        with self._guard:
             if len(self._locks) > 10_000:
                 self._locks = {k: v for k, v in self._locks.items() if v.locked()}
-            return self._locks.setdefault(request_id or 0, threading.Lock())
+            return self._locks.setdefault((request_id or 0, side), threading.Lock())
 
-    def recover(self, stale_after: timedelta = timedelta(seconds=0)) -> int:
-        """Put rows a dead process left in `sending` back to `pending`."""
+    def _hold(self, ids) -> None:
+        with self._guard:
+            self._held.update(ids)
+
+    def _let_go(self, ids) -> None:
+        with self._guard:
+            self._held.difference_update(ids)
+
+    def renew(self) -> int:
+        """Renew the lease of every row this process is sending (the reconciler calls
+        this every `LEASE / 3`)."""
+        with self._guard:
+            held = sorted(self._held)
+        if held:
+            with self._sf() as session, session.begin():
+                q.renew_leases(session, held, self._clock.now())
+        return len(held)
+
+    def take_over(self) -> int:
+        """Rows whose holder stopped renewing go back to pending, to be looked up in
+        Slack before they are sent again. Returns how many."""
         with self._sf() as session, session.begin():
-            return q.release_stuck_outbox(session, self._clock.now() - stale_after)
+            taken = q.take_over_expired(session, self._clock.now())
+        if taken:
+            log.warning("took over %d message(s) whose sender stopped (its lease ran out); "
+                        "each is looked up in Slack before it is sent again", taken)
+        return taken
+
+    def recover(self) -> int:
+        """At start-up: what a dead process was sending, once its leases ran out."""
+        return self.take_over()
+
+    # -- delivering ----------------------------------------------------------------------
 
     def deliver_claimed(self, sender: Sender, claimed: Claimed, later: Later | None = None
                         ) -> None:
@@ -95,21 +128,26 @@ class Outbox:
         waiting for them), the card, its thread and the notes through `later` (inline
         when None), then settle every row in one transaction."""
         rid = claimed.request.id
+        self._hold(r.id for r in claimed.rows)
         pages_here = {p.id for p in claimed.pages}
-        items = _fold(list(claimed.rows), claimed.request,
-                      {p.id: (p, None) for p in claimed.pages}, None,
-                      any(r.kind == CARD for r in claimed.rows), pages_here)
-        with self._lock_for(rid):
-            first, stopped = self._send_batch(sender, [i for i in items if i.kind == PAGE])
+        items = fold(list(claimed.rows), claimed.request,
+                     {p.id: (p, None) for p in claimed.pages}, None,
+                     any(r.kind == CARD for r in claimed.rows), pages_here)
+        try:
+            with self._lock_for(rid, PAGES):
+                first = self._send_batch(sender, [i for i in items if i.kind == PAGE])
+        except BaseException:
+            self._let_go(r.id for r in claimed.rows)  # the lease decides
+            raise
         rest = [i for i in items if i.kind != PAGE]
 
         def finish() -> None:
-            with self._lock_for(rid):
-                if stopped:  # Slack failed us: the rest waits for the retry too
-                    outcomes = [_Outcome(i.ids, i.kind, "release") for i in rest]
-                else:
-                    outcomes, _ = self._send_batch(sender, rest)
-                self._finish_batch(first + outcomes)
+            try:
+                with self._lock_for(rid, REST):
+                    refused = self._settle(first + self._send_batch(sender, rest, first))
+            finally:
+                self._let_go(r.id for r in claimed.rows)
+            self._tell_refused(refused)
 
         if later is None:
             finish()
@@ -121,150 +159,216 @@ class Outbox:
 
     def deliver_pages(self, sender: Sender, request_id: int) -> int:
         """Only the page DMs of a request: what someone is waiting for, sent ahead of the
-        card and the thread lines."""
-        with self._lock_for(request_id):
-            items, _ = self._claim_batch(request_id, kinds=(PAGE,))
-            if not items:
-                return 0
-            outcomes, _ = self._send_batch(sender, items)
-            self._finish_batch(outcomes)
-            return sum(len(o.ids) for o in outcomes if o.action == "sent")
-
-    def deliver(self, sender: Sender, request_id: int | None = None, limit: int = 500) -> int:
-        """Send what is due, pages first, in order per request. Returns rows settled.
-
-        With `request_id`, only that request's messages; without, a sweep of everything
-        due (rows with no request, such as swap asks, included)."""
-        if request_id is not None:
-            with self._lock_for(request_id):
-                return self._deliver(sender, request_id, limit)
-        with self._sf() as session:
-            ids = sorted({r.request_id for r in q.outbox_candidates(
-                session, self._clock.now(), q.ANY_REQUEST, limit)}, key=lambda x: x or 0)
-        sent = 0
-        for rid in ids:
-            with self._lock_for(rid):
-                sent += self._deliver(sender, rid, limit)
-        return sent
-
-    def _deliver(self, sender: Sender, request_id: int | None, limit: int) -> int:
-        settled = 0
-        while settled < limit:
-            items, more = self._claim_batch(request_id)
-            if items:
-                outcomes, stopped = self._send_batch(sender, items)
-                self._finish_batch(outcomes)
-                settled += sum(len(o.ids) for o in outcomes
-                               if o.action in ("sent", "failed"))
-                if stopped:
-                    return settled
-            if not more:
-                return settled
+        card and the thread lines. Returns rows settled."""
+        with self._lock_for(request_id, PAGES):
+            settled, refused = self._deliver(sender, request_id, (PAGE,))
+        self._tell_refused(refused)
         return settled
 
-    def _claim_batch(self, request_id: int | None, kinds: tuple[str, ...] | None = None
-                     ) -> tuple[list[_Item], bool]:
-        """Claim every message of one request that can go now, in one transaction, and
-        fold the redundant ones: a card posted in this batch needs no update, several
-        updates of one message are one, and thread lines go out as one post. Also says
-        whether more may be waiting (a full batch, or rows held back this time)."""
+    def deliver_rest(self, sender: Sender, request_id: int | None) -> int:
+        """Everything but the page DMs of a request (or of no request, with None: swap
+        asks and other plain DMs). Returns rows settled."""
+        with self._lock_for(request_id, REST):
+            settled, refused = self._deliver(sender, request_id, None)
+        self._tell_refused(refused)
+        return settled
+
+    def deliver(self, sender: Sender, request_id: int | None = None, limit: int = 500) -> int:
+        """Send what is due, on this thread, pages first. Returns rows settled.
+
+        With `request_id`, only that request's messages; without, everything due (rows
+        with no request, such as swap asks, included)."""
+        if request_id is not None:
+            return (self.deliver_pages(sender, request_id)
+                    + self.deliver_rest(sender, request_id))
+        settled = 0
+        for rid, has_pages in self.due(limit):
+            if has_pages and rid is not None:
+                settled += self.deliver_pages(sender, rid)
+            settled += self.deliver_rest(sender, rid)
+        return settled
+
+    def due(self, limit: int = 500) -> list[tuple[int | None, bool]]:
+        """The requests with messages due now (None: rows of no request), pages first,
+        each with whether page DMs are among them."""
+        with self._sf() as session:
+            rows = q.outbox_candidates(session, self._clock.now(), q.ANY_REQUEST, limit)
+        found: dict[int | None, bool] = {}
+        for r in rows:
+            found[r.request_id] = found.get(r.request_id, False) or r.kind == PAGE
+        return list(found.items())
+
+    def _deliver(self, sender: Sender, request_id: int | None,
+                 kinds: tuple[str, ...] | None) -> tuple[int, list[tuple[int, str]]]:
+        """Claim, send and settle batches until nothing more can go; the rows settled
+        and the pages refused for good."""
+        settled, refused = 0, []
+        while settled < 500:
+            items, more = self._claim_batch(request_id, kinds)
+            if items:
+                ids = [i for item in items for i in item.ids]
+                try:
+                    outcomes = self._send_batch(sender, items)
+                    refused += self._settle(outcomes)
+                finally:
+                    self._let_go(ids)
+                settled += sum(len(o.ids) for o in outcomes if o.action in ("sent", "failed"))
+                if any(o.action != "sent" and o.action != "failed" for o in outcomes):
+                    break  # the rest waits for its lane or its retry
+            if not more:
+                break
+        return settled, refused
+
+    def _claim_batch(self, request_id: int | None, kinds: tuple[str, ...] | None
+                     ) -> tuple[list[Item], bool]:
+        """Claim the messages of one request that can go now (its pages with
+        kinds=(PAGE,), the rest with None), in one transaction, folded into sends. Also
+        says whether more may be waiting (a full batch, or rows held back this time)."""
         now = self._clock.now()
         with self._sf() as session, session.begin():
             rows = q.outbox_candidates(session, now, request_id, BATCH)
             more = len(rows) == BATCH
-            if kinds is not None:
-                rows = [r for r in rows if r.kind in kinds]
+            rows = [r for r in rows if (r.kind in kinds if kinds else r.kind != PAGE)]
             if not rows:
-                return [], False
+                return [], more
             # A fresh session: the request and its pages as committed now, read once.
             req = q.get_request(session, request_id) if request_id is not None else None
             pages = {p.id: p for p in q.pages_of(session, req.id)} if req is not None else {}
-            wanted = self._ready(session, rows, req, pages)
+            wanted = _ready(session, rows, req, pages)
             more = more or len(wanted) < len(rows)
             got = q.claim_outbox_rows(session, [r.id for r in wanted], now)
             claimed = [r for r in wanted if r.id in got]
             if not claimed:
                 return [], False
+            self._hold(r.id for r in claimed)
             view = request_view(req, pages.values()) if req is not None else None
             page_views = {
                 p.id: (page_view(p, view), (p.dm_channel, p.dm_ts) if p.dm_ts else None)
                 for p in (pages[r.page_id] for r in claimed if r.page_id in pages)}
             card = (req.card_channel, req.card_ts) if req is not None and req.card_ts else None
-            return _fold(claimed, view, page_views, card, any(r.kind == CARD for r in rows),
-                         {r.page_id for r in rows if r.kind == PAGE}), more
+            return fold(claimed, view, page_views, card, any(r.kind == CARD for r in rows),
+                        {r.page_id for r in rows if r.kind == PAGE}), more
 
-    @staticmethod
-    def _ready(session: Session, rows: list, req, pages: dict) -> list:
-        """The rows that can go now: thread lines and card updates wait for the card,
-        updates of a page DM for the page DM (when another process is sending them)."""
-        card_here = any(r.kind == CARD for r in rows)
-        pages_here = {r.page_id for r in rows if r.kind == PAGE}
-        wanted = []
-        card_waits: bool | None = None
-        for row in rows:
-            if (row.kind in q.NEEDS_CARD and req is not None and req.card_ts is None
-                    and not card_here):
-                if card_waits is None:
-                    card_waits = q.card_unsettled(session, req.id)
-                if card_waits:
-                    continue  # wait for the card: thread lines and updates go under it
-            if row.kind == PAGE_UPDATE and row.page_id not in pages_here:
-                page = pages.get(row.page_id)
-                if page is not None and page.dm_ts is None and q.page_unsettled(
-                        session, page.id):
-                    continue  # the page is still on its way in another process
-            wanted.append(row)
-        return wanted
+    # -- sending -------------------------------------------------------------------------
 
-    def _send_batch(self, sender: Sender, items: list[_Item]) -> tuple[list[_Outcome], bool]:
-        outcomes: list[_Outcome] = []
+    def _paused_until(self, lane: str) -> datetime | None:
+        with self._guard:
+            until = self._paused.get(lane)
+            if until is not None and until <= self._clock.now():
+                del self._paused[lane]
+                return None
+            return until
+
+    def _pause(self, lane: str, seconds: float) -> datetime:
+        until = self._clock.now() + timedelta(seconds=seconds)
+        with self._guard:
+            if len(self._paused) > 10_000:
+                self._paused.clear()
+            self._paused[lane] = max(until, self._paused.get(lane, until))
+            return self._paused[lane]
+
+    def _send_batch(self, sender: Sender, items: list[Item],
+                    before: list[Outcome] = ()) -> list[Outcome]:
+        """Send in order. A failure holds back only what depends on it: later messages
+        of its lane, and the thread lines and updates of a card that did not go out."""
+        outcomes: list[Outcome] = []
         card = next((i.delivery.card for i in items if i.delivery.card), None)
-        posted_pages: dict[int, tuple[str, str]] = {}
-        stopped = False
+        card = card or next((o.result for o in before if o.kind == CARD and o.result), None)
+        posted = {o.page_id: o.result for o in before if o.kind == PAGE and o.result}
+        stopped: dict[str, datetime | None] = {}  # lane -> held back (until)
+        card_failed = False
         for item in items:
-            if stopped:
-                outcomes.append(_Outcome(item.ids, item.kind, "release"))
-                continue
             if item.noop:
-                outcomes.append(_Outcome(item.ids, item.kind, "sent"))
+                outcomes.append(Outcome(item.ids, item.kind, "sent"))
                 continue
-            d = item.delivery
+            d = item.ready()
             if d.kind in q.NEEDS_CARD and d.card is None and card is not None:
                 d = replace(d, card=card)
             if d.kind == PAGE_UPDATE and d.page_message is None and d.page is not None:
-                d = replace(d, page_message=posted_pages.get(d.page.id))
-            try:
-                result = sender.send(d)
-            except PermanentError as err:
-                outcomes.append(_Outcome(item.ids, item.kind, "failed", error=f"permanent: "
-                                                                              f"{err}"))
-            except Exception as err:  # noqa: BLE001 - any transport failure is retried later
-                log.warning("outbox rows %s (%s) failed: %s", item.ids, item.kind, err)
-                outcomes.append(_Outcome(item.ids, item.kind, "retry",
-                                         error=str(err) or type(err).__name__))
-                stopped = True
-            else:
-                outcomes.append(_Outcome(item.ids, item.kind, "sent", result=result,
-                                         page_id=d.page.id if d.page else None,
-                                         request_id=d.request.id if d.request else None))
-                if result is not None and d.kind == CARD:
-                    card = result
-                if result is not None and d.kind == PAGE and d.page is not None:
-                    posted_pages[d.page.id] = result
-        return outcomes, stopped
+                d = replace(d, page_message=posted.get(d.page.id))
+            lane = sender.lane(d)
+            if lane in stopped or (card_failed and d.kind in q.NEEDS_CARD):
+                outcomes.append(Outcome(item.ids, item.kind, "release",
+                                        until=stopped.get(lane)))
+                continue
+            until = self._paused_until(lane)
+            if until is not None:  # turned away a moment ago: no call until then
+                stopped[lane] = until
+                outcomes.append(Outcome(item.ids, item.kind, "release", until=until))
+                continue
+            outcome = self._send_one(sender, item, d, lane)
+            outcomes.append(outcome)
+            if outcome.action == "sent":
+                if outcome.result is not None and d.kind == CARD:
+                    card = outcome.result
+                if outcome.result is not None and d.kind == PAGE and d.page is not None:
+                    posted[d.page.id] = outcome.result
+            elif outcome.action != "failed":
+                stopped[lane] = outcome.until
+                card_failed = card_failed or d.kind == CARD
+        return outcomes
 
-    def _finish_batch(self, outcomes: list[_Outcome]) -> None:
+    def _send_one(self, sender: Sender, item: Item, d, lane: str) -> Outcome:
+        try:
+            result = sender.send(d)
+        except PermanentError as err:
+            return Outcome(item.ids, item.kind, "failed", error=f"permanent: {err}",
+                           page_id=d.page.id if d.page else None)
+        except Busy as err:
+            log.warning("Slack turned away %s (%s) for %g s: %s", lane, item.kind,
+                        err.seconds, err)
+            return Outcome(item.ids, item.kind, "release", error=str(err),
+                           until=self._pause(lane, err.seconds))
+        except Exception as err:  # noqa: BLE001 - retried; unless surely not sent, looked up
+            log.warning("outbox rows %s (%s) failed: %s", item.ids, item.kind,
+                        err if isinstance(err, Unsure | NotSent) else repr(err))
+            return Outcome(item.ids, item.kind, "retry", error=str(err) or type(err).__name__,
+                           unsure=not isinstance(err, NotSent))
+        return Outcome(item.ids, item.kind, "sent", result=result,
+                       page_id=d.page.id if d.page else None,
+                       request_id=d.request.id if d.request else None)
+
+    # -- settling ------------------------------------------------------------------------
+
+    def _settle(self, outcomes: list[Outcome]) -> list[tuple[int, str]]:
+        """Record what happened, retrying the transaction for a few seconds: the
+        messages went out already, so giving up here would send them again. Returns
+        the pages Slack refused for good, (page id, cause)."""
+        if not outcomes:
+            return []
+        for attempt in Retrying(stop=stop_after_delay(SETTLE_FOR), reraise=True,
+                                wait=wait_exponential(multiplier=0.05, max=1.0),
+                                before_sleep=before_sleep_log(log, logging.WARNING)):
+            with attempt:
+                self._finish_batch(outcomes)
+        return [(o.page_id, (o.error or "").removeprefix("permanent: "))
+                for o in outcomes
+                if o.action == "failed" and o.kind == PAGE and o.page_id is not None]
+
+    def _tell_refused(self, refused: list[tuple[int, str]]) -> None:
+        """Once the rows are settled and the request's lock is let go: each refused
+        page moves on to someone else (the hook may send at once, on this thread)."""
+        if self._on_refused is None:
+            return
+        for page_id, cause in refused:
+            try:
+                self._on_refused(page_id, cause)
+            except Exception:  # the page's own deadline still moves the request on
+                log.exception("moving refused page %s on failed", page_id)
+
+    def _finish_batch(self, outcomes: list[Outcome]) -> None:
         now = self._clock.now()
         with self._sf() as session, session.begin():
             q.mark_outbox_sent(session, [i for o in outcomes if o.action == "sent"
                                          for i in o.ids], now)
             for o in outcomes:
                 if o.action == "release":
-                    q.release_outbox_rows(session, o.ids)
+                    q.release_outbox_rows(session, o.ids, o.until)
                 elif o.action != "sent":
                     for row in q.retry_or_fail_outbox_rows(session, o.ids, o.error or "",
                                                           now, MAX_ATTEMPTS,
-                                                          permanent=o.action == "failed"):
+                                                          permanent=o.action == "failed",
+                                                          unsure=o.unsure):
                         log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
                                   row.target, o.error)
             q.record_posted(
@@ -273,6 +377,8 @@ class Outbox:
                        and o.result is not None and o.kind == CARD and o.request_id},
                 pages={o.page_id: o.result for o in outcomes if o.action == "sent"
                        and o.result is not None and o.kind == PAGE and o.page_id})
+
+    # -- writing and counting ------------------------------------------------------------
 
     def enqueue_direct(self, messages: list[tuple[str, dict]]) -> int:
         """Plain DMs ({"text", "blocks"}) that must survive a crash, like swap and cover
@@ -295,61 +401,25 @@ class Outbox:
             return q.pending_outbox_count(session)
 
 
-@dataclass
-class _Item:
-    """One send, covering one or more outbox rows."""
-
-    ids: list[int]
-    kind: str
-    delivery: Delivery
-    order: tuple[int, int]
-    noop: bool = False  # folded away: nothing to send, the rows count as sent
-
-
-@dataclass
-class _Outcome:
-    ids: list[int]
-    kind: str
-    action: str  # sent | failed | retry | release (not attempted)
-    result: tuple[str, str] | None = None
-    error: str | None = None
-    page_id: int | None = None
-    request_id: int | None = None
-
-
-def _fold(rows: list, view: RequestView | None,
-          page_views: dict[int, tuple[PageView, tuple[str, str] | None]],
-          card: tuple[str, str] | None, card_here: bool, pages_here: set[int]
-          ) -> list[_Item]:
-    items: list[_Item] = []
-    updates: dict[tuple[str, int | None], _Item] = {}
-    timeline: _Item | None = None
+def _ready(session: Session, rows: list, req, pages: dict) -> list:
+    """The rows that can go now: thread lines and card updates wait for the card,
+    updates of a page DM for the page DM (when another thread or process is sending
+    them)."""
+    card_here = any(r.kind == CARD for r in rows)
+    pages_here = {r.page_id for r in rows if r.kind == PAGE}
+    wanted = []
+    card_waits: bool | None = None
     for row in rows:
-        page, page_msg = page_views.get(row.page_id, (None, None)) if row.page_id else (
-            None, None)
-        d = Delivery(kind=row.kind, target=row.target, payload=dict(row.payload),
-                     request=view, page=page, card=card, page_message=page_msg)
-        order = (row.priority, row.id)
-        if row.kind == TIMELINE:
-            if timeline is None:
-                timeline = _Item([row.id], TIMELINE,
-                                 replace(d, payload={"lines": [dict(row.payload)]}), order)
-                items.append(timeline)
-            else:
-                timeline.ids.append(row.id)
-                timeline.delivery.payload["lines"].append(dict(row.payload))
-            continue
-        if row.kind in (CARD_UPDATE, PAGE_UPDATE):
-            # The card or page posted in this batch already shows the current state.
-            noop = (row.kind == CARD_UPDATE and card_here) or (
-                row.kind == PAGE_UPDATE and row.page_id in pages_here)
-            key = (row.kind, row.page_id)
-            if key in updates:
-                updates[key].ids.append(row.id)
-                continue
-            updates[key] = _Item([row.id], row.kind, d, order, noop=noop)
-            items.append(updates[key])
-            continue
-        items.append(_Item([row.id], row.kind, d, order))
-    items.sort(key=lambda i: i.order)
-    return items
+        if (row.kind in q.NEEDS_CARD and req is not None and req.card_ts is None
+                and not card_here):
+            if card_waits is None:
+                card_waits = q.card_unsettled(session, req.id)
+            if card_waits:
+                continue  # wait for the card: thread lines and updates go under it
+        if row.kind == PAGE_UPDATE and row.page_id not in pages_here:
+            page = pages.get(row.page_id)
+            if page is not None and page.dm_ts is None and q.page_unsettled(
+                    session, page.id):
+                continue  # the page is still on its way
+        wanted.append(row)
+    return wanted

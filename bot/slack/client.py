@@ -68,13 +68,16 @@ def retry_handlers() -> list[RetryHandler]:
 
 
 def make_web_client(
-    token: str | None, base_url: str | None = None, timeout: float = 10
+    token: str | None, base_url: str | None = None, timeout: float = 10,
+    retries: bool = True,
 ) -> WebClient:
     """A ``WebClient`` for ``token`` with the bot's retry policy (see module docstring).
 
     ``base_url`` None means Slack's own API; otherwise it gets a trailing slash
     (e.g. a stand-in's ``.url`` or a GovSlack base URL). ``timeout`` is seconds to
-    wait for each attempt's answer.
+    wait for each attempt's answer. ``retries=False``: no retry and no sleep inside
+    the client (the outbox's sender: it must not hold a thread through a Retry-After,
+    and it retries itself, looking a message up before it posts it again).
     """
     url = base_url or WebClient.BASE_URL
     if not url.endswith("/"):
@@ -83,7 +86,7 @@ def make_web_client(
         token=token,
         base_url=url,
         timeout=timeout,  # type: ignore[arg-type]  # slack_sdk annotates int; floats work
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers() if retries else [],
     )
 
 

@@ -1,8 +1,10 @@
-"""Bolt listeners: parse what Slack sent, call one service, acknowledge, then deliver.
+"""Bolt listeners: parse what Slack sent, call one service, acknowledge, hand off.
 
 The order matters: the service commits before `ack()`, so a request Slack saw
-acknowledged is in the database; the outbox is delivered after `ack()`, so Slack's
-3-second limit never waits for our own Web API calls.
+acknowledged is in the database. A listener makes no Slack call itself: the outbox is
+sent by the sending threads (`deliver`, `deliver_filed`), and a form to open or an
+ephemeral answer goes through `later`. A slow or rate-limited Slack then never holds
+the threads that acknowledge.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Deps:
     # it may only commit it (status `received`) and leave the routing to the router
     # thread. Default: intake.file.
     take: Callable[[Intake, Roster | None], Filed] | None = None
+    # Runs a Slack call (views.open, respond, a DM) on another thread. Default: inline.
+    later: Callable[[Callable[[], object]], None] | None = None
 
 
 def _warning(err: Exception) -> str:
@@ -62,6 +66,7 @@ class Listeners:
     def __init__(self, deps: Deps):
         self.d = deps
         self._take = deps.take or deps.intake.file
+        self._later = deps.later or (lambda task: task())
 
     # -- /emergency ------------------------------------------------------------------------
 
@@ -79,9 +84,9 @@ class Listeners:
         team = roster.team
         if not text.strip():
             ack()
-            client.views_open(trigger_id=body["trigger_id"], view=render.emergency_modal(
-                list(team.languages), team.default_severity,
-                json.dumps({"channel": channel})))
+            view = render.emergency_modal(list(team.languages), team.default_severity,
+                                          json.dumps({"channel": channel}))
+            self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
             return
         try:
             sev, lang, rest = parse_emergency_text(text, team.languages)
@@ -121,6 +126,10 @@ class Listeners:
 
     def escalate_message(self, ack, body, client, shortcut) -> None:
         ack()
+        # Everything after the acknowledgement asks Slack (a permalink, DMs): elsewhere.
+        self._later(lambda: self._escalate(body, client, shortcut))
+
+    def _escalate(self, body, client, shortcut) -> None:
         msg = shortcut.get("message", {})
         channel = shortcut.get("channel", {}).get("id")
         ts = msg.get("ts") or shortcut.get("message_ts")
@@ -154,13 +163,17 @@ class Listeners:
             outcome = fn(ids.record_id(action.get("value")), body["user"]["id"])
         except (ServiceError, ValueError) as err:
             ack()
-            respond(text=_warning(err), response_type="ephemeral", replace_original=False)
+            self._tell(respond, _warning(err))
             return
         ack()
         if not outcome.changed:
-            respond(text=from_neutral(outcome.message), response_type="ephemeral",
-                    replace_original=False)
+            self._tell(respond, from_neutral(outcome.message))
         self.d.deliver(outcome.request_id)
+
+    def _tell(self, respond, text: str) -> None:
+        """An ephemeral answer to the person who clicked (through response_url)."""
+        self._later(lambda: respond(text=text, response_type="ephemeral",
+                                    replace_original=False))
 
     def acknowledge(self, ack, body, respond) -> None:
         self._answer(ack, body, respond, self.d.escalation.acknowledge)
@@ -173,9 +186,10 @@ class Listeners:
         try:
             req = self.d.requests.request_view(ids.record_id(body["actions"][0].get("value")))
         except (ServiceError, ValueError) as err:
-            respond(text=_warning(err), response_type="ephemeral", replace_original=False)
+            self._tell(respond, _warning(err))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=render.resolve_modal(req))
+        view = render.resolve_modal(req)
+        self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
     def open_handover(self, ack, body, client, respond) -> None:
         ack()
@@ -184,12 +198,11 @@ class Listeners:
             req = self.d.requests.request_view(ids.record_id(body["actions"][0].get("value")))
             users = self.d.escalation.handover_candidates(req.id, user)
         except (ServiceError, ValueError) as err:
-            respond(text=_warning(err), response_type="ephemeral", replace_original=False)
+            self._tell(respond, _warning(err))
             return
         roster = self.d.requests.rosters.get(req.team)
-        labels = [(u, _label(roster, u)) for u in users]
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=render.handover_modal(req, labels))
+        view = render.handover_modal(req, [(u, _label(roster, u)) for u in users])
+        self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
     def resolve_submitted(self, ack, body, view) -> None:
         note = _state_value(view["state"]["values"], ids.OUTCOME_BLOCK, ids.OUTCOME_ACTION)
@@ -224,7 +237,8 @@ class Listeners:
         if self.d.seen_event(body.get("event_id", "")):
             return  # a Slack retry of an event we already handled
         if event.get("tab", "home") == "home" and self.d.publish_home is not None:
-            self.d.publish_home(event["user"])
+            user, publish = event["user"], self.d.publish_home
+            self._later(lambda: publish(user))
 
 
 def _json(text: str | None) -> dict:

@@ -260,6 +260,11 @@ class OncallCommands:
         if cmd.rotation:
             if roster.team.rotation(cmd.rotation) is None:
                 raise ServiceError(f"no rotation named '{cmd.rotation}'")
+            # Issuing a rotation's feed revokes the link everyone subscribed to, so it is
+            # a manager's decision, like editing the rotation.
+            self._require_manager(roster, user, "export a rotation's calendar (that "
+                                  "replaces the link everyone subscribed to). You can "
+                                  f"export your own with {refs.command('oncall export')}.")
             scope, subject = "rotation", cmd.rotation
         else:
             subject = cmd.user or user

@@ -188,9 +188,10 @@ HELP: dict[str, Usage] = {
         "/oncall export [rotation|@user]",
         "Gives a private calendar feed URL (iCalendar) for a rotation, a person, or you.",
         "/oncall export emea",
-        EVERYONE,
-        "Subscribe to the URL in Google Calendar or Outlook. Managers may export anyone's "
-        "feed; others their own or a rotation's.",
+        SELF_OR_MANAGERS,
+        "Subscribe to the URL in Google Calendar or Outlook. Everyone may export their own "
+        "feed; managers also a rotation's or anyone's (exporting again replaces the old "
+        "link, for everyone subscribed to it).",
     ),
 }
 

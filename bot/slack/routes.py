@@ -7,17 +7,36 @@ the plain method that answers it: `listeners.py` holds the paging flow, `oncall.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import App
 
 from bot.slack import failures, ids
 from bot.slack.listeners import Listeners
 from bot.slack.oncall import OncallCommands
+from bot.slack.replay import ReplayGuard
 
 
-def register(app: App, paging: Listeners, oncall: OncallCommands) -> None:
+def files_a_request(body: dict) -> bool:
+    """/emergency and its form file a request keyed by the interaction (the command's
+    trigger id, the form's view id) in the same transaction that files it, so a replay
+    already acts once and gets the same answer (the ticket); they are spared a second
+    write on the path a surge takes."""
+    if body.get("command") == "/emergency":
+        return True
+    view = body.get("view")
+    return (body.get("type") == "view_submission" and isinstance(view, dict)
+            and view.get("callback_id") == ids.EMERGENCY_MODAL)
+
+
+def register(app: App, paging: Listeners, oncall: OncallCommands,
+             seen_request: Callable[[str], bool]) -> None:
+    """`seen_request(key)`: records a signed request's key; True when it was recorded
+    before."""
     # A listener that fails before acknowledging (the database unreachable) answers a
     # plain sentence instead of Bolt's empty 500.
     app.error(failures.error_handler(paging.d.intake.known_intake_channel))
+    app.use(ReplayGuard(seen_request, exempt=files_a_request))
     # Requests and pages
     app.command("/emergency")(paging.emergency)
     app.view(ids.EMERGENCY_MODAL)(paging.emergency_submitted)

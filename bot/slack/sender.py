@@ -1,9 +1,25 @@
-"""Delivers outbox rows through the Slack Web API, rendering from current state."""
+"""Delivers outbox rows through the Slack Web API, rendering from current state.
+
+Every post carries the ids of its outbox rows as message metadata. A delivery marked
+`unsure` (an earlier attempt may have reached Slack) is first looked up in the
+conversation by that metadata; a message found is reported as sent, not posted again.
+
+How Slack's answers map onto what the outbox does next:
+- 429: `Busy` for its Retry-After: nothing was posted, the lane waits.
+- an error no retry can fix (`PERMANENT`): `PermanentError`.
+- any other `{"ok": false}`: `NotSent`: nothing was posted; retried later.
+- a 5xx, a timeout or a reset connection: `Unsure`; retried, looked up first.
+The client this sender uses makes one attempt per call and never sleeps (see
+`bot.slack.client.make_web_client(retries=False)`).
+"""
 
 from __future__ import annotations
 
+import http.client
+import urllib.error
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -20,7 +36,7 @@ from bot.core.messages import (
     TIMELINE,
     TimelineEntry,
 )
-from bot.services.outbox import Delivery, PermanentError
+from bot.services.outbox_items import Busy, Delivery, NotSent, PermanentError, Unsure
 from bot.slack import render
 
 # Errors that no retry can fix: the message is dropped and the failure recorded.
@@ -29,6 +45,9 @@ PERMANENT = {
     "user_not_found", "cannot_dm_bot", "account_inactive", "no_text", "invalid_arguments",
     "message_not_found", "cant_update_message", "edit_window_closed", "restricted_action",
 }
+EVENT_TYPE = "oncall_outbox"  # the metadata event type of every message the outbox posts
+LOOKBACK = timedelta(minutes=10)  # how far before a row's creation a look-up reads back
+THREAD_CHUNK = 40  # thread lines a post (Block Kit allows 50 blocks a message)
 
 
 class SlackSender:
@@ -36,25 +55,45 @@ class SlackSender:
         self.client = client
         self._manager_group = manager_group
 
+    def lane(self, d: Delivery) -> str:
+        """Slack's rate limits are per method (and per channel for posts)."""
+        if d.kind == PAGE_UPDATE:
+            return f"chat.update:{d.page_message[0] if d.page_message else d.target}"
+        if d.kind == CARD_UPDATE:
+            return f"chat.update:{d.card[0] if d.card else d.target}"
+        if d.kind == TIMELINE:
+            return f"chat.postMessage:{d.card[0] if d.card else d.target}"
+        return f"chat.postMessage:{d.target}"
+
     def send(self, d: Delivery) -> tuple[str, str] | None:
         try:
+            if d.unsure and d.kind not in (PAGE_UPDATE, CARD_UPDATE, TIMELINE):
+                found = self._look_up(d.target, None, d)
+                if found is not None:
+                    return found if d.kind in (PAGE, CARD) else None
             return self._send(d)
         except SlackApiError as err:
-            code = err.response.get("error", "") if err.response is not None else ""
-            if code in PERMANENT:
-                raise PermanentError(code) from err
-            raise
+            raise _translated(err) from err
+        except (TimeoutError, ConnectionError, http.client.HTTPException) as err:
+            raise Unsure(f"no answer from Slack ({type(err).__name__})") from err
+        except urllib.error.URLError as err:  # could not be sent: nothing reached Slack
+            raise NotSent(f"could not reach Slack: {err.reason}") from err
 
-    def _post(self, channel: str, text: str, blocks: list | None = None,
+    # -- posting -------------------------------------------------------------------------
+
+    def _post(self, channel: str, text: str, blocks: list | None, ids,
               thread_ts: str | None = None) -> tuple[str, str]:
-        r = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                         thread_ts=thread_ts, unfurl_links=False)
+        r = self.client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
+            unfurl_links=False,
+            metadata={"event_type": EVENT_TYPE,
+                      "event_payload": {"rows": ",".join(str(i) for i in ids)}})
         return r["channel"], r["ts"]
 
     def _send(self, d: Delivery) -> tuple[str, str] | None:
         if d.kind == PAGE:
             text, blocks = render.page_message(d.page)
-            return self._post(d.target, text, blocks)
+            return self._post(d.target, text, blocks, d.ids)
         if d.kind == PAGE_UPDATE:
             if d.page_message is None:
                 return None  # the page itself never went out; nothing to update
@@ -64,7 +103,7 @@ class SlackSender:
             return None
         if d.kind == CARD:
             text, blocks = render.ticket_card(d.request)
-            return self._post(d.target, text, blocks)
+            return self._post(d.target, text, blocks, d.ids)
         if d.kind == CARD_UPDATE:
             if d.card is None:
                 return None
@@ -72,36 +111,108 @@ class SlackSender:
             self.client.chat_update(channel=d.card[0], ts=d.card[1], text=text, blocks=blocks)
             return None
         if d.kind == TIMELINE:
-            if d.card is None:
-                return None  # no card to thread under (its post failed for good)
-            # Lines that came due together go out as one thread post (one Slack call).
+            self._thread_lines(d)
+            return None
+        if d.kind == REQUESTER_NOTE:
+            text, blocks = render.requester_note(d.request, d.payload.get("note", "filed"),
+                                                 d.card[0] if d.card else None)
+        elif d.kind == MANAGER_ALERT:
+            text, blocks = render.manager_alert(d.request)
+        elif d.kind == CHANNEL_ALERT:
+            text, blocks = render.channel_alert(d.request, self._manager_group(d.request.team))
+        elif d.kind == DIRECT:
+            text, blocks = render.direct_message(d.payload)
+        else:
+            raise PermanentError(f"unknown outbox kind {d.kind!r}")
+        self._post(d.target, text, blocks, d.ids)
+        return None
+
+    def _thread_lines(self, d: Delivery) -> None:
+        """Lines that came due together go out as one thread post (one Slack call); an
+        unsure delivery skips the lines whose rows are in the thread already."""
+        if d.card is None:
+            return  # no card to thread under (its post failed for good)
+        lines = d.payload.get("lines") or [d.payload]
+        ids = list(d.ids) or [0] * len(lines)
+        there = self._rows_in_thread(d) if d.unsure else set()
+        todo = [(i, p) for i, p in zip(ids, lines, strict=False) if i not in there]
+        for start in range(0, len(todo), THREAD_CHUNK):
+            chunk = todo[start:start + THREAD_CHUNK]
             texts, blocks = [], []
-            for p in d.payload.get("lines") or [d.payload]:
+            for _, p in chunk:
                 # The text is the service's, neutral: render.timeline_line renders it.
                 entry = TimelineEntry(datetime.fromisoformat(p["at"]), p["actor"],
                                       p["action"], p["text"])
                 text, line_blocks = render.timeline_line(entry)
                 texts.append(text)
                 blocks.extend(line_blocks)
-            for i in range(0, len(blocks), 40):  # Block Kit allows 50 blocks a message
-                self._post(d.card[0], "\n".join(texts[i:i + 40]), blocks[i:i + 40],
-                           thread_ts=d.card[1])
-            return None
-        if d.kind == REQUESTER_NOTE:
-            text, blocks = render.requester_note(d.request, d.payload.get("note", "filed"),
-                                                 d.card[0] if d.card else None)
-            self._post(d.target, text, blocks)
-            return None
-        if d.kind == MANAGER_ALERT:
-            text, blocks = render.manager_alert(d.request)
-            self._post(d.target, text, blocks)
-            return None
-        if d.kind == CHANNEL_ALERT:
-            text, blocks = render.channel_alert(d.request, self._manager_group(d.request.team))
-            self._post(d.target, text, blocks)
-            return None
-        if d.kind == DIRECT:
-            text, blocks = render.direct_message(d.payload)
-            self._post(d.target, text, blocks)
-            return None
-        raise PermanentError(f"unknown outbox kind {d.kind!r}")
+            self._post(d.card[0], "\n".join(texts), blocks, [i for i, _ in chunk],
+                       thread_ts=d.card[1])
+
+    # -- looking a message up ------------------------------------------------------------
+
+    def _look_up(self, target: str | None, thread: tuple[str, str] | None, d: Delivery
+                 ) -> tuple[str, str] | None:
+        """The message posted for any of `d.ids` in `target` (or in `thread`), if any."""
+        wanted = {str(i) for i in d.ids}
+        for message, channel in self._recent(target, thread, d):
+            if wanted & _rows_of(message):
+                return channel, message["ts"]
+        return None
+
+    def _rows_in_thread(self, d: Delivery) -> set[int]:
+        found: set[int] = set()
+        for message, _ in self._recent(None, d.card, d):
+            found.update(int(r) for r in _rows_of(message) if r.isdigit())
+        return found
+
+    def _recent(self, target: str | None, thread: tuple[str, str] | None, d: Delivery):
+        """Messages in the conversation since shortly before the rows were written."""
+        since = (d.since or datetime.now(UTC)) - LOOKBACK
+        if thread is not None:
+            channel = thread[0]
+            call = partial(self.client.conversations_replies, channel=channel, ts=thread[1])
+        else:
+            channel = self._conversation(target)
+            call = partial(self.client.conversations_history, channel=channel)
+        cursor = None
+        for _ in range(10):  # at most 2,000 messages back
+            answer = call(oldest=f"{since.timestamp():.6f}", include_all_metadata=True,
+                          limit=200, cursor=cursor)
+            for message in answer.get("messages") or []:
+                yield message, channel
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
+
+    def _conversation(self, target: str | None) -> str:
+        """A channel id as is; a user id becomes the bot's DM channel with them."""
+        if target and target[:1] in ("U", "W"):
+            return self.client.conversations_open(users=target)["channel"]["id"]
+        return target or ""
+
+
+def _rows_of(message: dict) -> set[str]:
+    meta = message.get("metadata") or {}
+    if meta.get("event_type") != EVENT_TYPE:
+        return set()
+    return {r for r in str((meta.get("event_payload") or {}).get("rows", "")).split(",") if r}
+
+
+def _translated(err: SlackApiError) -> Exception:
+    """Slack's error answer as the outbox's kind of failure."""
+    response = err.response
+    status = getattr(response, "status_code", 200) if response is not None else 200
+    code = response.get("error", "") if response is not None else ""
+    if status == 429 or code == "ratelimited":
+        headers = getattr(response, "headers", None) or {}
+        retry_after = headers.get("Retry-After") or headers.get("retry-after") or 1
+        try:
+            return Busy(float(retry_after), f"Slack rate limit ({code or 429})")
+        except ValueError:
+            return Busy(1.0, f"Slack rate limit ({code or 429})")
+    if code in PERMANENT:
+        return PermanentError(code)
+    if status >= 500:
+        return Unsure(f"Slack answered {status} ({code or 'server error'})")
+    return NotSent(f"Slack refused it: {code or status}")

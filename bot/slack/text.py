@@ -44,12 +44,15 @@ _SLACK_REFS: refs.Renderers = {
     "/": lambda v: f"`/{v}`",
     # Slack shows a date token in the reader's own zone; the fallback is UTC.
     "^": lambda v: f"<!date^{v}^{{date_short_pretty}} {{time}}|{refs.utc_text(v)}>",
+    # What a person typed shows as written: Slack's three control characters escaped,
+    # so a typed "<@U123>", "<!channel>" or "<https://x|y>" is text, not markup.
+    refs.TYPED: lambda v: v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
 }
 
 
 def from_neutral(text: str) -> str:
     """A service's text (bot/core/refs.py references) as Slack mrkdwn: people as <@U..>
     mentions, channels as <#C..> links, groups as <!subteam^S..>, commands as `/cmd`,
-    instants as date tokens.
+    instants as date tokens; typed spans (`refs.typed`) as escaped, inert text.
     Apply it only to text the bot wrote, never to what a person typed."""
     return refs.render(text, _SLACK_REFS)

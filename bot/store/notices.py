@@ -1,9 +1,10 @@
-"""Handoff and reminder bookkeeping: the per-team cursors and the once-only notices."""
+"""Handoff and reminder bookkeeping: the per-team cursors and the once-only notices;
+and the time of a team's last periodic notice (what Slack refused, told to managers)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -48,4 +49,28 @@ def claim_notice(session: Session, team: str, user: str, rotation: str, kind: st
                                        sent=sent))
     except IntegrityError:
         return False
+    return True
+
+
+def claim_periodic(session: Session, team: str, kind: str, now: datetime,
+                   every: timedelta) -> bool:
+    """May a `kind` notice of `team` go out now, none having gone out in the last
+    `every`? True records `now` as the last one, in the caller's transaction.
+
+    The (team, kind) cursor row holds the time of the last notice, locked FOR UPDATE,
+    so two transactions deciding at once take turns and only the first says yes; one
+    that creates the row at the same time as another gets the unique violation and
+    says no (the other is sending it)."""
+    row = session.get(NoticeCursorRow, (team, kind), with_for_update=True,
+                      populate_existing=True)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(NoticeCursorRow(team=team, kind=kind, through_utc=now))
+        except IntegrityError:
+            return False
+        return True
+    if row.through_utc > now - every:
+        return False
+    row.through_utc = now
     return True

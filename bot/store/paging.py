@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
-from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
+from bot.store.paging_tables import (
+    AuditRow,
+    DeadlineRow,
+    OutboxRow,
+    PageRow,
+    RequestRow,
+    SeenEventRow,
+)
 
 NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in place
+# How long a claim on an outbox row holds unless its holder renews it (every
+# LEASE / 3); a dead holder's rows are taken over once it runs out.
+LEASE = timedelta(seconds=6)
 
 # Core tables for the writes of every delivery: no ORM unit of work to set up for
 # statements that touch no loaded object (the ORM path cost more CPU than SQLite did).
@@ -23,7 +33,10 @@ OUTBOX, REQUESTS, PAGES = OutboxRow.__table__, RequestRow.__table__, PageRow.__t
 _CARD_POSTED = (update(REQUESTS).where(REQUESTS.c.id == bindparam("key_id"))
                 .values(card_channel=bindparam("channel"), card_ts=bindparam("ts")))
 _SENT = (update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
-         .values(state="sent", sent_utc=bindparam("now"), error=None))
+         .values(state="sent", sent_utc=bindparam("now"), error=None, unsure=False))
+_RENEW = (update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+                               OUTBOX.c.state == "sending")
+          .values(next_attempt_utc=bindparam("until")))
 _DM_POSTED = (update(PAGES).where(PAGES.c.id == bindparam("key_id"))
               .values(dm_channel=bindparam("channel"), dm_ts=bindparam("ts")))
 
@@ -155,15 +168,32 @@ def page_unsettled(session: Session, page_id: int) -> bool:
 
 
 def claim_outbox_rows(session: Session, row_ids: list[int], now: datetime) -> set[int]:
-    """Mark rows as being sent, in one statement; returns the ids this caller got (rows
-    another worker claimed first are left out)."""
+    """Mark rows as being sent, under a lease, in one statement; returns the ids this
+    caller got (rows another worker claimed first are left out)."""
     if not row_ids:
         return set()
     result = session.execute(
         update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.state == "pending")
-        .values(state="sending", attempts=OutboxRow.attempts + 1, next_attempt_utc=now)
+        .values(state="sending", attempts=OutboxRow.attempts + 1,
+                next_attempt_utc=now + LEASE)
         .returning(OutboxRow.id))
     return {row_id for (row_id,) in result}
+
+
+def renew_leases(session: Session, row_ids: list[int], now: datetime) -> None:
+    """The holder of these rows is alive and still sending them."""
+    if row_ids:
+        session.connection().execute(_RENEW, {"ids": row_ids, "until": now + LEASE})
+
+
+def take_over_expired(session: Session, now: datetime) -> int:
+    """Rows whose holder stopped renewing their lease (it died, or its send outlived
+    it) go back to `pending`, marked unsure: their message may be in Slack already."""
+    result = session.execute(
+        update(OutboxRow).where(OutboxRow.state == "sending",
+                                OutboxRow.next_attempt_utc < now)
+        .values(state="pending", unsure=True, next_attempt_utc=now))
+    return result.rowcount
 
 
 def mark_outbox_sent(session: Session, row_ids: list[int], now: datetime) -> None:
@@ -176,20 +206,26 @@ def insert_outbox_rows(session: Session, values: list[dict]) -> None:
         session.execute(insert(OutboxRow.__table__), values)
 
 
-def release_outbox_rows(session: Session, row_ids: list[int]) -> None:
-    """Claimed rows that were not attempted go back to pending, the attempt uncounted."""
+def release_outbox_rows(session: Session, row_ids: list[int],
+                        until: datetime | None = None) -> None:
+    """Claimed rows that were not attempted (or that Slack turned away, as with a 429)
+    go back to pending, the attempt uncounted; not before `until` when given."""
     for row in _outbox_rows(session, row_ids):
         row.state, row.attempts = "pending", max(row.attempts - 1, 0)
+        if until is not None:
+            row.next_attempt_utc = until
 
 
 def retry_or_fail_outbox_rows(session: Session, row_ids: list[int], error: str,
-                              now: datetime, max_attempts: int, permanent: bool
-                              ) -> list[OutboxRow]:
+                              now: datetime, max_attempts: int, permanent: bool,
+                              unsure: bool = False) -> list[OutboxRow]:
     """Rows whose send failed: back to pending with a growing delay, or failed for good
-    (permanent errors, too many attempts); returns the rows given up."""
+    (permanent errors, too many attempts); returns the rows given up. `unsure`: the
+    send may have reached Slack, so the next attempt looks it up first."""
     given_up = []
     for row in _outbox_rows(session, row_ids):
         row.error = error[:2000]
+        row.unsure = row.unsure or unsure
         if permanent or row.attempts >= max_attempts:
             row.state = "failed"
             given_up.append(row)
@@ -217,15 +253,6 @@ def record_posted(session: Session, cards: dict[int, tuple[str, str]],
                                                   for pid, (ch, ts) in pages.items()])
 
 
-def release_stuck_outbox(session: Session, older_than: datetime) -> int:
-    """Rows left 'sending' by a process that died go back to 'pending' (at least once)."""
-    result = session.execute(
-        update(OutboxRow).where(OutboxRow.state == "sending",
-                                OutboxRow.next_attempt_utc < older_than)
-        .values(state="pending"))
-    return result.rowcount
-
-
 def sending_outbox_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(OutboxRow)
                           .where(OutboxRow.state == "sending"))
@@ -238,3 +265,8 @@ def pending_outbox_count(session: Session) -> int:
 
 def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, 300))
+
+
+def forget_seen_before(session: Session, before: datetime) -> int:
+    """Event ids and signed-request keys older than any retry or replay Slack allows."""
+    return session.execute(delete(SeenEventRow).where(SeenEventRow.at_utc < before)).rowcount

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.db import UTCDateTime
@@ -64,7 +64,8 @@ class PageRow(Base):
     step: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(CODE)  # on_call | backup | translation | handover
     needs_translation: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(STATE)  # pending | acknowledged | declined | closed
+    # pending | acknowledged | declined | closed | undeliverable (Slack refused it for good)
+    state: Mapped[str] = mapped_column(STATE)
     sent_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     answered_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     dm_channel: Mapped[str | None] = mapped_column(SLACK_ID)
@@ -103,6 +104,9 @@ class OutboxRow(Base):
     next_attempt_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    # The last attempt may have reached Slack (its holder died, or Slack's answer was
+    # lost): look the message up by its metadata before sending it again.
+    unsure: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index(None, "state", "next_attempt_utc"), Index(None, "request_id"))
 

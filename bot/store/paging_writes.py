@@ -16,6 +16,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, DIRECT, PAGE, PAGE_UPDATE, REQUESTER_NOTE
+from bot.store.paging import LEASE
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
 
 # Core inserts on the tables: one statement for many rows whatever values are None (the
@@ -85,7 +86,8 @@ def outbox_values(request_id: int | None, kind: str, target: str | None, payload
     return {"request_id": request_id, "page_id": page_id, "kind": kind, "target": target,
             "payload": payload, "priority": PRIORITY.get(kind, DEFAULT_PRIORITY),
             "state": state, "attempts": 1 if state == SENDING else 0, "created_utc": now,
-            "next_attempt_utc": now}
+            # A row written claimed holds a lease, as `claim_outbox_rows` gives one.
+            "next_attempt_utc": now + LEASE if state == SENDING else now}
 
 
 def insert_outbox(session: Session, values: list[dict]) -> list[OutboxEntry]:

@@ -3,7 +3,8 @@
 - `shift_notices`: one row per (team, user, rotation, kind, shift start) ever noticed.
   The UNIQUE constraint is what makes a notice once-only, even with two workers.
 - `notice_cursors`: per (team, kind), "every notice due up to `through_utc` has been
-  written". The handoff pass locks this row for its transaction.
+  written". The handoff pass locks this row for its transaction. A periodic notice
+  (kind "refused:<cause>") keeps the time it last went out here instead.
 - `calendar_feeds`: secret, revocable iCalendar feed tokens.
 """
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.core import refs
 from bot.slack.text import from_neutral
 
@@ -38,3 +41,23 @@ def test_typed_text_never_becomes_a_reference() -> None:
 def test_text_without_references_is_unchanged() -> None:
     text = "T-12 was already resolved (see the card) {not a ref}"
     assert from_neutral(text) == text
+
+
+def test_typed_markup_shows_as_written_and_is_never_markup() -> None:
+    note = "told <@U123> & <!channel> in <#C1>, see <https://x|y>"
+    text = f"{refs.person('U1')} resolved: {refs.typed(note)}"
+    assert from_neutral(text) == ("<@U1> resolved: told &lt;@U123&gt; &amp; &lt;!channel&gt; "
+                                  "in &lt;#C1&gt;, see &lt;https://x|y&gt;")
+    assert refs.plain(text) == f"@U1 resolved: {note}"
+
+
+@given(st.text(), st.text(alphabet="{}[]@#x "), st.text(alphabet="{}[]@#x "))
+def test_a_typed_span_comes_back_whole_whatever_was_typed(typed, before, after) -> None:
+    """Whatever a person types (braces, the span's own delimiters, anything), the span
+    renders as exactly that text and ends where it was meant to end."""
+    service = refs.typed(before)  # the service's own text around it: only references
+    text = f"{refs.person('U1')} {service}{refs.typed(typed)}{refs.typed(after)}"
+    assert refs.plain(text) == f"@U1 {before}{typed}{after}"
+    assert [p for p in refs.split_typed(text) if p[0]] == [(True, before), (True, typed),
+                                                           (True, after)]
+    assert refs.split_typed(text)[0] == (False, "{@U1} ")

@@ -16,6 +16,8 @@ import icalendar
 import pytest
 
 from bot.slack import ids
+from bot.store.paging_tables import AuditRow
+from bot.store.shift_tables import CalendarFeedRow
 from tests.slack_harness import ToolHarness, blocks_text, has_action, page_id_of, utc
 
 MGR = "U0MGR0001"
@@ -167,7 +169,7 @@ def test_export_feed_is_icalendar_of_that_person_and_follows_overrides(feeds):
     assert thu in starts(evs)
     assert starts(evs)[thu] == OMAR
     assert utc(2026, 7, 7, 6) not in starts(evs)  # Yasmine's week
-    whole = export(feeds, "emea-ar-fr")  # the rotation's feed
+    whole = export(feeds, "emea-ar-fr", user=MGR)  # the rotation's feed (a manager's)
     assert starts(events(feeds, whole))[utc(2026, 7, 7, 6)] == YASMINE
 
     text = oncall(feeds, f"override emea-ar-fr <@{YASMINE}|yasmine> 2026-07-02T07:00 "
@@ -216,3 +218,30 @@ def test_export_refusals(feeds, tmp_path):
             ":warning: calendar feeds need ONCALL_PUBLIC_URL (the bot's public URL)")
     finally:
         plain.quiet_close()
+
+
+def test_only_managers_export_a_rotation_and_a_refusal_changes_nothing(feeds):
+    """Exporting a rotation's feed revokes the link everyone subscribed to: a specialist
+    who is no manager, or someone outside the team, is refused and told what they can
+    do instead; the manager's link keeps working."""
+    managers = export(feeds, "emea-ar-fr", user=MGR)
+    assert feeds.get(managers).status == 200
+    before = (feeds.count_rows(CalendarFeedRow), feeds.count_rows(AuditRow))
+
+    for user in (OMAR, STRANGER):
+        refused = oncall(feeds, "export emea-ar-fr", user=user)
+        assert refused.startswith(f":warning: only managers (<@{MGR}>, <@U0MGR0002> or "
+                                  "members of <!subteam^S0MGRGRP1>) can export a "
+                                  "rotation's calendar"), refused
+        assert refused.endswith("You can export your own with `/oncall export`.")
+        assert not URL.search(refused)
+    assert (feeds.count_rows(CalendarFeedRow), feeds.count_rows(AuditRow)) == before
+    assert starts(events(feeds, managers))[utc(2026, 7, 7, 6)] == YASMINE
+
+    # What the refusal suggests works: Omar's own feed, beside the rotation's.
+    own = export(feeds, user=OMAR)
+    assert set(starts(events(feeds, own)).values()) == {OMAR}
+    assert feeds.get(managers).status == 200
+    # A manager's new rotation export replaces the old link, as before.
+    again = export(feeds, "emea-ar-fr", user=MGR)
+    assert feeds.get(managers).status == 404 and feeds.get(again).status == 200

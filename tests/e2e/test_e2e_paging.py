@@ -478,8 +478,12 @@ def test_retried_event_is_handled_once(slack):
 
 @pytest.mark.parametrize("status", [429, 500])
 def test_page_arrives_through_rate_limits_and_server_errors(slack, status):
+    """The outbox retries, not the client on a sending thread: after the Retry-After
+    (a 429) or a short delay with a look-up first (a 500, which may have posted)."""
     slack.standin.fail_next("chat.postMessage", status=status, retry_after=0)
     file(slack)
+    slack.runtime.dispatch.wait_idle()  # the first attempt, refused
+    slack.advance(2)
     wait_page(slack, OMAR)
     first = slack.standin.calls_to("chat.postMessage")[0]
     assert (first.params["channel"], first.status) == (OMAR, status)  # the page, refused

@@ -193,6 +193,11 @@ class SlackStandIn:
         ``method`` ("*" = any); the client sees RemoteDisconnected. No side effect."""
         self._add_fault(method, drop_fault(count))
 
+    def clear_faults(self) -> None:
+        """Drop every fault still queued: Slack is well again."""
+        with self._lock:
+            self._faults.clear()
+
     def _add_fault(self, method: str, fault: Fault) -> None:
         with self._lock:
             self._faults.add(method, fault)

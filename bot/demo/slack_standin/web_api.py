@@ -10,21 +10,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.demo.slack_standin.api_errors import ApiError
+from bot.demo.slack_standin.api_errors import require as _require
+from bot.demo.slack_standin.conversations import ConversationReads
+
 UPLOAD_PREFIX = "/upload/"
 DEFAULT_TS_START = 1767225600  # 2026-01-01T00:00:00Z
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 
-class ApiError(Exception):
-    """A Web API error answer: ``{"ok": false, "error": error, **extra}``."""
-
-    def __init__(self, error: str, **extra: Any) -> None:
-        super().__init__(error)
-        self.error = error
-        self.extra = extra
-
-
-class Workspace:
+class Workspace(ConversationReads):
     """The state behind the Web API methods, and the methods themselves.
 
     Not thread-safe: the stand-in calls it under its lock. ``origin`` gives the
@@ -68,6 +63,8 @@ class Workspace:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,
@@ -454,13 +451,6 @@ class Workspace:
 
 
 # ---------------------------------------------------------------------- params
-
-
-def _require(params: dict[str, Any], key: str, error: str) -> Any:
-    value = params.get(key)
-    if value is None or value == "":
-        raise ApiError(error)
-    return value
 
 
 def _require_content(params: dict[str, Any]) -> None:

@@ -213,6 +213,7 @@ _ACTION_EMOJI = {
     "paged": ":pager:",
     "acknowledged": ":eyes:",
     "declined": ":no_entry_sign:",
+    "undeliverable": ":warning:",
     "escalated": ":arrow_double_up:",
     "handover": ":handshake:",
     "handed_over": ":handshake:",

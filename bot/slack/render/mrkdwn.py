@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from bot.core import timezones
+from bot.core import refs, timezones
 from bot.core.messages import RequestView
 from bot.slack.text import from_neutral
 
@@ -186,15 +186,20 @@ def quote(value: object, budget: int = TEXT_BUDGET) -> str:
 def bot_text(value: object, budget: int) -> str:
     """Text a service wrote (a timeline line, an audit note): its references rendered as
     mentions (`from_neutral`, applied here and nowhere else on the way), bare user IDs
-    mentioned, the rest escaped."""
-    text = from_neutral(as_text(value).strip())
+    mentioned, the rest escaped. What a person typed in it (`refs.typed`: a resolve
+    note) is only escaped: no mention, channel link or URL is made of it."""
     parts: list[str] = []
-    pos = 0
-    for m in _MARKUP_OR_ID.finditer(text):
-        parts.append(escape(text[pos : m.start()]))
-        parts.append(f"<{m.group('mk')}>" if m.group("mk") else f"<@{m.group('id')}>")
-        pos = m.end()
-    parts.append(escape(text[pos:]))
+    for was_typed, piece in refs.split_typed(as_text(value).strip()):
+        if was_typed:
+            parts.append(escape(piece))
+            continue
+        text = from_neutral(piece)
+        pos = 0
+        for m in _MARKUP_OR_ID.finditer(text):
+            parts.append(escape(text[pos : m.start()]))
+            parts.append(f"<{m.group('mk')}>" if m.group("mk") else f"<@{m.group('id')}>")
+            pos = m.end()
+        parts.append(escape(text[pos:]))
     return clip_mrkdwn("".join(parts), budget)
 
 

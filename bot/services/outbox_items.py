@@ -1,0 +1,142 @@
+"""What the outbox hands a sender, what a sender may answer, and how rows fold into sends.
+
+The sender is transport-specific (Slack's Web API); this module is the contract between
+it and the outbox, in plain values:
+
+- `Delivery`: one message to send, rendered by the sender from the current views, with
+  the outbox row ids it covers (they travel with the message, so an unsure send can be
+  looked up before it is sent again).
+- `PermanentError`: no retry can deliver it (the user is gone, the channel archived).
+- `Busy`: the transport turned the call away for now (Slack's 429); nothing was sent,
+  and the lane (method and channel) waits `seconds` before its next call.
+- `Unsure`: the call may or may not have reached its destination (a timeout, a reset
+  connection, a 5xx); the next attempt looks the message up first. Any exception a
+  sender does not classify counts as unsure.
+- `NotSent`: it failed and nothing was delivered (refused, or never sent): retried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.messages import CARD_UPDATE, PAGE_UPDATE, TIMELINE, PageView, RequestView
+
+
+class PermanentError(Exception):
+    """The message can never be delivered (channel gone, bot not in channel...)."""
+
+
+class Busy(Exception):
+    """Turned away for now (rate limited): nothing was sent; try again after `seconds`."""
+
+    def __init__(self, seconds: float, detail: str = "rate limited"):
+        super().__init__(f"{detail}; retry after {seconds:g} s")
+        self.seconds = max(float(seconds), 0.0)
+
+
+class Unsure(Exception):
+    """The send may have gone through: look it up before sending it again."""
+
+
+class NotSent(Exception):
+    """The send failed and certainly delivered nothing: try again later."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    kind: str
+    target: str | None
+    payload: dict
+    request: RequestView | None
+    page: PageView | None
+    card: tuple[str, str] | None  # (channel, ts) of the ticket card, once posted
+    page_message: tuple[str, str] | None  # (channel, ts) of the page DM, once posted
+    ids: tuple[int, ...] = ()  # the outbox rows this message covers, in order
+    unsure: bool = False  # an earlier attempt may have reached Slack: look it up first
+    since: datetime | None = None  # when the oldest of those rows was written
+
+
+class Sender(Protocol):
+    def send(self, delivery: Delivery) -> tuple[str, str] | None:
+        """Deliver; return (channel, ts) of a posted message, if any. Raise
+        PermanentError for errors that retrying cannot fix, Busy when turned away for
+        a while, Unsure when the outcome is unknown; anything else counts as Unsure."""
+
+    def lane(self, delivery: Delivery) -> str:
+        """The queue this message waits in when the transport pushes back (e.g. one
+        API method to one channel): a Busy answer pauses that lane only."""
+
+
+@dataclass
+class Item:
+    """One send, covering one or more outbox rows."""
+
+    ids: list[int]
+    kind: str
+    delivery: Delivery
+    order: tuple[int, int]
+    noop: bool = False  # folded away: nothing to send, the rows count as sent
+    unsure: bool = False
+    since: datetime | None = None
+
+    def add(self, row) -> None:
+        self.ids.append(row.id)
+        self.unsure = self.unsure or bool(getattr(row, "unsure", False))
+
+    def ready(self) -> Delivery:
+        """The delivery as the sender gets it: with every row id it covers."""
+        return replace(self.delivery, ids=tuple(self.ids), unsure=self.unsure,
+                       since=self.since)
+
+
+@dataclass
+class Outcome:
+    ids: list[int]
+    kind: str
+    action: str  # sent | failed | retry | release (not attempted, or turned away)
+    result: tuple[str, str] | None = None
+    error: str | None = None
+    page_id: int | None = None
+    request_id: int | None = None
+    unsure: bool = False  # retry: the attempt may have reached Slack
+    until: datetime | None = None  # release: not before then
+
+
+def fold(rows: list, view: RequestView | None,
+         page_views: dict[int, tuple[PageView, tuple[str, str] | None]],
+         card: tuple[str, str] | None, card_here: bool, pages_here: set[int]) -> list[Item]:
+    """The sends for claimed rows, in delivery order: thread lines that came due together
+    go out as one post, several updates of one message are one, and an update of a card
+    or page posted in this batch is folded away (the post shows the current state)."""
+    items: list[Item] = []
+    updates: dict[tuple[str, int | None], Item] = {}
+    timeline: Item | None = None
+    for row in rows:
+        page, page_msg = page_views.get(row.page_id, (None, None)) if row.page_id else (
+            None, None)
+        d = Delivery(kind=row.kind, target=row.target, payload=dict(row.payload),
+                     request=view, page=page, card=card, page_message=page_msg)
+        item = Item([], row.kind, d, (row.priority, row.id),
+                    since=getattr(row, "created_utc", None))
+        if row.kind == TIMELINE:
+            if timeline is None:
+                timeline = item
+                timeline.delivery = replace(d, payload={"lines": []})
+                items.append(timeline)
+            timeline.add(row)
+            timeline.delivery.payload["lines"].append(dict(row.payload))
+            continue
+        if row.kind in (CARD_UPDATE, PAGE_UPDATE):
+            key = (row.kind, row.page_id)
+            if key in updates:
+                updates[key].add(row)
+                continue
+            item.noop = (row.kind == CARD_UPDATE and card_here) or (
+                row.kind == PAGE_UPDATE and row.page_id in pages_here)
+            updates[key] = item
+        item.add(row)
+        items.append(item)
+    items.sort(key=lambda i: i.order)
+    return items
