@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core import escalation, refs, refusals, routing
+from bot.core import escalation, refs, refusals
 from bot.core.messages import (
     CARD_UPDATE,
     CHANNEL_ALERT,
@@ -28,6 +28,7 @@ from bot.core.messages import (
 )
 from bot.core.model import Team
 from bot.core.roster import Roster
+from bot.services.alert_actions import AlertActions
 from bot.services.errors import NotFound, ServiceError
 from bot.services.requests import SessionFactory, ticket
 from bot.services.schedules import RosterCache
@@ -150,7 +151,10 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-class EscalationService:
+class EscalationService(AlertActions):
+    """Deadlines, answers to pages, resolution and handovers; what alerts let people do
+    (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`."""
+
     def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock):
         self._sf = session_factory
         self.rosters = rosters
@@ -363,17 +367,6 @@ class EscalationService:
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "resolved"})
             w.flush()
             return Outcome(f"{name} resolved.", row.id)
-
-    def handover_candidates(self, request_id: int, user: str) -> list[str]:
-        with self._sf() as session:
-            row = q.get_request(session, request_id)
-            if row is None:
-                raise NotFound(f"request {request_id} does not exist")
-            roster = self.rosters.get(row.team)
-        now = self.clock.now()
-        found = routing.on_call_readers(roster, row.language, now, {}) or \
-            routing.translators(roster, now, {})
-        return [c.user for c in found if c.user != user]
 
     def hand_over(self, request_id: int, user: str, to_user: str) -> Outcome:
         now = self.clock.now()

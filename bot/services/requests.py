@@ -16,6 +16,7 @@ from bot.core.messages import PageView, RequestView, TimelineEntry
 from bot.core.model import Team
 from bot.services.errors import NotFound, ServiceError
 from bot.services.schedules import RosterCache
+from bot.store import home_reads
 from bot.store import paging as q
 
 SessionFactory = Callable[[], Session]
@@ -112,3 +113,19 @@ class RequestService:
 
     def teams(self) -> list[str]:
         return self.rosters.team_names()
+
+    # -- what needs a person now (the Home tab; issue 10) ---------------------------------
+
+    def waiting_for(self, user: str) -> tuple[list[PageView], list[RequestView]]:
+        """The pages waiting for `user`'s answer (with their requests), and the open
+        requests nobody has yet that `user` was alerted about as a manager."""
+        with self._sf() as session:
+            pages = home_reads.pending_pages_of(session, user)
+            alerted = home_reads.alerted_requests(session, user)
+            rows = {p.request_id: None for p in pages} | {r.id: r for r in alerted}
+            for p in pages:
+                rows[p.request_id] = rows[p.request_id] or q.get_request(session, p.request_id)
+            all_pages = q.pages_of_requests(session, list(rows))
+            views = {rid: request_view(row, all_pages.get(rid, ())) for rid, row in rows.items()}
+            return ([page_view(p, views[p.request_id]) for p in pages],
+                    [views[r.id] for r in alerted])

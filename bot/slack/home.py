@@ -1,19 +1,20 @@
 """The App Home tab (`views.publish`): a person's on-call status at a glance.
 
-`home_view(user, roster, now, open_requests, is_manager)` shows, top to bottom:
+`home_view(user, roster, now, open_requests, is_manager, waiting=, alerts=)` shows, top
+to bottom:
 
+0. what needs you now: the pages waiting for your answer, with Acknowledge and Decline
+   (`ids.ACK`, `ids.DECLINE`, value: the page id), the open requests you were alerted
+   about as a manager, with Take it and Page someone (`ids.TAKE`, `ids.PAGE_SOMEONE`,
+   value: the request id), then the requests you have, with Resolve and Hand over
+   (a request paging you without its page in `waiting` points to the page DM);
 1. whether `user` is on call now, for which rotation(s), and until when (the end of the
    unbroken stretch, back-to-back pieces joined), with their next shift when they are
    off; wall-clock times in the specialist's own zone from the roster, and the hand-off
    also as a Slack date token (which Slack shows in the viewer's Slack zone);
 2. their next shifts over `horizon_days` (10 at most), in their zone;
-3. the open requests assigned to them or paging them. Acknowledged ones assigned to
-   them get Resolve and Hand over buttons (`ids.RESOLVE`, `ids.HANDOVER`, value: the
-   request id, the same listeners as on the page DM). Ones still paging them get no
-   Acknowledge/Decline buttons: those need the page id, which `RequestView` does not
-   carry, so the line points to the page DM, where the buttons are;
-4. who covers each team language right now, best first (primary tier first);
-5. for managers, the coverage gaps of the next `horizon_days`, daily repeats folded
+3. who covers each team language right now, best first (primary tier first);
+4. for managers, the coverage gaps of the next `horizon_days`, daily repeats folded
    ("daily 22:00-23:00 UTC, 8-28 Mar", `chart.gap_list_text`), in the manager's roster
    zone when they are a specialist, else UTC.
 
@@ -28,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core import timezones
-from bot.core.messages import RequestView
+from bot.core.messages import PageView, RequestView
 from bot.core.roster import OVERRIDE, SUBSTITUTE, Assignment, Roster
 from bot.slack import ids
 from bot.slack.chart import describe_span, gap_list_text, zone_label
@@ -183,40 +184,83 @@ def _request_order(user: str):
     return key
 
 
-def _requests(user: str, requests: list[RequestView]) -> kit.Blocks:
+_DECLINE_CONFIRM = {
+    "title": {"type": "plain_text", "text": "Decline this page?"},
+    "text": {"type": "plain_text", "text": "It goes to the next person right away."},
+    "confirm": {"type": "plain_text", "text": "Decline"},
+    "deny": {"type": "plain_text", "text": "Keep it"},
+}
+
+
+def _request_head(req: RequestView) -> str:
+    ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
+    emoji = md.SEVERITY_EMOJI.get(md.as_text(req.severity).lower(), ":rotating_light:")
+    lang = md.escape(md.language_name(req.language))
+    head = (f"{emoji} *{ticket}* · {md.severity_mrkdwn(req.severity)} · {lang} · filed "
+            f"{md.slack_date(req.created)} by {md.user_mention(req.requester)}")
+    excerpt = md.escape_clip(req.text, 300, one_line=True) or "_(no text)_"
+    return f"{head}\n{excerpt}"
+
+
+def _actions(block_id: str, *buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "actions", "block_id": block_id, "elements": list(buttons)}
+
+
+def _needs_you(user: str, requests: list[RequestView], waiting: list[PageView],
+               alerts: list[RequestView]) -> kit.Blocks:
+    """What needs `user` now, in this order: pages waiting for their answer (Acknowledge,
+    Decline), alerts they received as a manager (Take it, Page someone), then the
+    requests they have (Resolve, Hand over)."""
+    pages = sorted((p for p in waiting or () if md.as_text(p.request.status) == "open"),
+                   key=lambda p: _request_order(user)(p.request))
+    paged_ids = {p.request.id for p in pages}
+    alerted = [r for r in alerts or ()
+               if md.as_text(r.status) == "open" and r.id not in paged_ids]
+    shown = paged_ids | {r.id for r in alerted}
     mine = [r for r in requests or ()
-            if md.as_text(r.status) != "resolved"
+            if md.as_text(r.status) != "resolved" and r.id not in shown
             and (r.assignee == user or user in (r.paged or ()))]
     mine.sort(key=_request_order(user))
-    if not mine:
-        return [kit.section("*Open requests for you*\nNone: nothing is assigned to you or paging "
-                            "you.")]
-    blocks: kit.Blocks = [kit.section(f"*Open requests for you* ({len(mine)})")]
-    for req in mine[:REQUESTS_SHOWN]:
-        ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-        emoji = md.SEVERITY_EMOJI.get(md.as_text(req.severity).lower(), ":rotating_light:")
-        lang = md.escape(md.language_name(req.language))
-        head = (f"{emoji} *{ticket}* · {md.severity_mrkdwn(req.severity)} · {lang} · filed "
-                f"{md.slack_date(req.created)} by {md.user_mention(req.requester)}")
-        excerpt = md.escape_clip(req.text, 300, one_line=True) or "_(no text)_"
-        blocks.append(kit.section(f"{head}\n{excerpt}"))
-        status = md.as_text(req.status)
-        if req.assignee == user and status == "acknowledged":
-            blocks.append({
-                "type": "actions",
-                "block_id": f"{ids.HOME_REQUEST_BLOCK}:{req.id}",
-                "elements": [kit.button("Resolve", ids.RESOLVE, req.id, style="primary"),
-                             kit.button("Hand over", ids.HANDOVER, req.id)],
-            })
-        elif status == "open" and user in (req.paged or ()):
-            warn = " · :warning: needs translation" if req.needs_translation else ""
-            blocks.append(kit.context(":pager: Paging you: acknowledge or decline it from the page "
-                                      f"in your DMs with me{warn}."))
-        else:
-            blocks.append(kit.context(f"Status: {md.escape_clip(status or 'unknown', 40)}"))
-    if len(mine) > REQUESTS_SHOWN:
-        blocks.append(kit.context(f"…and {len(mine) - REQUESTS_SHOWN} more open requests."))
+    items: list[tuple[str, kit.Blocks]] = []
+    for page in pages:
+        warn = " · :warning: needs translation" if page.needs_translation else ""
+        items.append((_request_head(page.request), [
+            _actions(f"{ids.HOME_PAGE_BLOCK}:{page.id}",
+                     kit.button("Acknowledge", ids.ACK, page.id, style="primary"),
+                     kit.button("Decline", ids.DECLINE, page.id, confirm=_DECLINE_CONFIRM)),
+            kit.context(f":pager: Paging you: acknowledge it, or decline to pass it on{warn}.")]))
+    for req in alerted:
+        items.append((_request_head(req), [
+            _actions(f"{ids.HOME_ALERT_BLOCK}:{req.id}",
+                     kit.button("Take it", ids.TAKE, req.id, style="primary"),
+                     kit.button("Page someone", ids.PAGE_SOMEONE, req.id)),
+            kit.context(":bell: Nobody has acknowledged it: you were alerted as a manager.")]))
+    for req in mine:
+        items.append((_request_head(req), _mine(user, req)))
+    if not items:
+        return [kit.section("*What needs you now*\nNothing: no pages are waiting for you and "
+                            "nothing is assigned to you.")]
+    blocks: kit.Blocks = [kit.section(f"*What needs you now* ({len(items)})")]
+    for head, tail in items[:REQUESTS_SHOWN]:
+        blocks.append(kit.section(head))
+        blocks += tail
+    if len(items) > REQUESTS_SHOWN:
+        blocks.append(kit.context(f"…and {len(items) - REQUESTS_SHOWN} more open requests."))
     return blocks
+
+
+def _mine(user: str, req: RequestView) -> kit.Blocks:
+    status = md.as_text(req.status)
+    if req.assignee == user and status == "acknowledged":
+        return [_actions(f"{ids.HOME_REQUEST_BLOCK}:{req.id}",
+                         kit.button("Resolve", ids.RESOLVE, req.id, style="primary"),
+                         kit.button("Hand over", ids.HANDOVER, req.id)),
+                kit.context(":eyes: Yours: resolve it when done, or hand it over.")]
+    if status == "open" and user in (req.paged or ()):
+        warn = " · :warning: needs translation" if req.needs_translation else ""
+        return [kit.context(":pager: Paging you: acknowledge or decline it from the page "
+                            f"in your DMs with me{warn}.")]
+    return [kit.context(f"Status: {md.escape_clip(status or 'unknown', 40)}")]
 
 
 def _coverage_now(roster: Roster, now: datetime) -> kit.Blocks:
@@ -248,8 +292,10 @@ def _gaps(roster: Roster, now: datetime, horizon_days: int, tz: str | None) -> k
 
 
 def home_view(user: str, roster: Roster, now: datetime, open_requests: list[RequestView],
-              is_manager: bool, horizon_days: int = 14) -> dict[str, Any]:
-    """The Home tab of `user` (see the module docstring)."""
+              is_manager: bool, horizon_days: int = 14, waiting: list[PageView] = (),
+              alerts: list[RequestView] = ()) -> dict[str, Any]:
+    """The Home tab of `user` (see the module docstring). `waiting`: the pages waiting
+    for their answer; `alerts`: open requests they were alerted about as a manager."""
     now = timezones.utc(now)
     horizon_days = max(1, int(horizon_days))
     team = roster.team
@@ -262,6 +308,9 @@ def home_view(user: str, roster: Roster, now: datetime, open_requests: list[Requ
     tz = spec.timezone if spec is not None else "UTC"
     horizon_end = now + timedelta(days=horizon_days)
     blocks: kit.Blocks = [kit.header(f"On call · {team.name}")]
+    # What needs you now comes first (issue 10): at 3 a.m. that is what the tab is for.
+    blocks += _needs_you(user, open_requests, list(waiting or ()), list(alerts or ()))
+    blocks.append(_DIVIDER)
     if on_team:
         mine = roster.assignments(now, horizon_end, user=user, include_uncovered=False)
         blocks += _status(user, roster, now, tz, mine, horizon_end)
@@ -269,8 +318,6 @@ def home_view(user: str, roster: Roster, now: datetime, open_requests: list[Requ
     else:
         blocks.append(kit.section(f":clipboard: You manage *{md.escape(team.name)}*. You're "
                                   "not on a rotation, so there are no shifts of your own to show."))
-    blocks.append(_DIVIDER)
-    blocks += _requests(user, open_requests)
     blocks.append(_DIVIDER)
     blocks += _coverage_now(roster, now)
     if is_manager:

@@ -21,7 +21,12 @@ DECLINE = "page_decline"  # value: page id
 RESOLVE = "request_resolve"  # value: request id; opens RESOLVE_MODAL
 HANDOVER = "request_handover"  # value: request id; opens HANDOVER_MODAL
 
-BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER)
+# On the manager DM and the escalation-channel post (and the Home tab of whoever got
+# them): acknowledge as the person who clicks; open PAGE_SOMEONE_MODAL.
+TAKE = "request_take"  # value: request id
+PAGE_SOMEONE = "request_page_someone"  # value: request id; opens PAGE_SOMEONE_MODAL
+
+BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER, TAKE, PAGE_SOMEONE)
 
 SWAP_ACCEPT = "swap_accept"  # value: the swap's id; on the DM asking someone to swap
 SWAP_DECLINE = "swap_decline"  # value: the swap's id
@@ -31,10 +36,12 @@ COVER_ACCEPT = "cover_accept"  # value: the cover request's id; on the cover ask
 EMERGENCY_MODAL = "emergency_modal"  # private_metadata: whatever the opener passes
 RESOLVE_MODAL = "resolve_modal"  # private_metadata: request id
 HANDOVER_MODAL = "handover_modal"  # private_metadata: request id
+PAGE_SOMEONE_MODAL = "page_someone_modal"  # private_metadata: request id
 SHORTCUT = "escalate_message"  # message shortcut "Escalate to on-call" (manifest.yml)
 
 # Message blocks (block_id) -------------------------------------------------------
 PAGE_ACTIONS_BLOCK = "page_actions"  # the buttons of a page DM
+ALERT_ACTIONS_BLOCK = "alert_actions"  # Take it / Page someone on an alert
 
 # Modal fields: (block_id, action_id) ---------------------------------------------
 TEXT_BLOCK = "emergency_text"  # emergency modal: what is happening (plain_text_input)
@@ -49,6 +56,8 @@ OUTCOME_BLOCK = "resolve_outcome"  # resolve modal: required outcome note
 OUTCOME_ACTION = "outcome"
 HANDOVER_TARGET_BLOCK = "handover_target"  # hand-over modal: static_select of user ids
 HANDOVER_TARGET_ACTION = "target"
+PAGE_SOMEONE_TARGET_BLOCK = "page_someone_target"  # page-someone modal: static_select
+PAGE_SOMEONE_TARGET_ACTION = "someone"  # of the team's specialists (user ids)
 
 # The language option meaning "detect it from the text".
 DETECT = "detect"
@@ -57,6 +66,11 @@ DETECT = "detect"
 # The buttons of an open request on the Home tab reuse RESOLVE and HANDOVER (value:
 # request id); each request's actions block is f"{HOME_REQUEST_BLOCK}:{request id}".
 HOME_REQUEST_BLOCK = "home_request"
+# A page waiting for you (ACK, DECLINE; value: page id): f"{HOME_PAGE_BLOCK}:{page id}";
+# an alert you received (TAKE, PAGE_SOMEONE; value: request id):
+# f"{HOME_ALERT_BLOCK}:{request id}".
+HOME_PAGE_BLOCK = "home_page"
+HOME_ALERT_BLOCK = "home_alert"
 
 # Rotation modal (/oncall rotation create | edit <name>) ---------------------------
 # private_metadata: JSON {"team": <team name>, "rotation": <name being edited, or null>}

@@ -196,12 +196,13 @@ class Listeners:
         user = body["user"]["id"]
         try:
             req = self.d.requests.request_view(ids.record_id(body["actions"][0].get("value")))
-            users = self.d.escalation.handover_candidates(req.id, user)
+            # Readers on call, then off-shift backups; non-readers only as "needs
+            # translation" (issue 10): the modal groups and labels them.
+            picks = self.d.escalation.handover_candidates(req.id, user)
         except (ServiceError, ValueError) as err:
             self._tell(respond, _warning(err))
             return
-        roster = self.d.requests.rosters.get(req.team)
-        view = render.handover_modal(req, [(u, _label(roster, u)) for u in users])
+        view = render.handover_modal(req, picks)
         self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
     def resolve_submitted(self, ack, body, view) -> None:
@@ -248,7 +249,3 @@ def _json(text: str | None) -> dict:
         return {}
     return doc if isinstance(doc, dict) else {}
 
-
-def _label(roster, user: str) -> str:
-    spec = roster.specialist(user)
-    return f"{spec.name} ({', '.join(spec.languages)})" if spec else user

@@ -392,8 +392,10 @@ class OncallCommands:
             return
         mine = [r for r in self.d.paging.open_requests()
                 if r.assignee == user or user in r.paged]
+        waiting, alerts = self.d.paging.waiting_for(user)
         view = home.home_view(user, roster, self.d.clock.now(), mine,
-                              self.d.managers.is_manager(roster.team, user))
+                              self.d.managers.is_manager(roster.team, user),
+                              waiting=waiting, alerts=alerts)
         client.views_publish(user_id=user, view=view)
 
 

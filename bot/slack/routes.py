@@ -12,6 +12,7 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.slack import failures, ids
+from bot.slack.alert_listeners import AlertListeners
 from bot.slack.listeners import Listeners
 from bot.slack.oncall import OncallCommands
 from bot.slack.replay import ReplayGuard
@@ -48,6 +49,12 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.view(ids.RESOLVE_MODAL)(paging.resolve_submitted)
     app.view(ids.HANDOVER_MODAL)(paging.handover_submitted)
     app.event("app_home_opened")(paging.app_home_opened)
+    # Alerts: Take it, Page someone and its form (on the manager DM, the channel post and
+    # the Home tab)
+    alerts = AlertListeners(paging.d)
+    app.action(ids.TAKE)(alerts.take)
+    app.action(ids.PAGE_SOMEONE)(alerts.open_page_someone)
+    app.view(ids.PAGE_SOMEONE_MODAL)(alerts.page_someone_submitted)
     # Rotations: /oncall, its form, and the answers to swap and cover asks
     app.command("/oncall")(oncall.handle)
     app.view(ids.ROTATION_MODAL)(oncall.rotation_submitted)

@@ -224,7 +224,7 @@ def test_open_requests_buttons_and_page_pointer():
     ]
     blocks = check_home(home_view(AMIRA, Roster(make_team()), NOW, requests, False))
     text = text_of(blocks)
-    assert "*Open requests for you* (2)" in text
+    assert "*What needs you now* (2)" in text  # was "Open requests for you" (issue 10)
     assert "T-1" in text and "T-2" in text
     assert "T-3" not in text and "T-4" not in text and "T-5" not in text
     assert "Someone &lt;is&gt; in danger &amp; needs help" in text  # escaped
@@ -274,3 +274,35 @@ def test_every_view_is_valid(user, hour):
     now = NOW.replace(hour=hour, minute=59)
     check_home(home_view(user, Roster(make_team()), now, [make_request(9, paged=(user,))],
                          is_manager=user in (MANAGER, CELINE)))
+
+
+def test_what_needs_you_comes_first_pages_then_alerts_then_yours():
+    """Issue 10: pages waiting for you (Acknowledge, Decline), alerts you got as a
+    manager (Take it, Page someone), then what you have (Resolve, Hand over); then
+    whether you are on call, then your next shifts."""
+    from bot.core.messages import PageView
+
+    paging = make_request(2, paged=(AMIRA,))
+    alerted = make_request(3)
+    taken = make_request(1, status="acknowledged", assignee=AMIRA, acknowledged=NOW)
+    page = PageView(77, AMIRA, "pending", "on_call", False, paging)
+    blocks = check_home(home_view(AMIRA, Roster(make_team()), NOW, [taken, paging], False,
+                                  waiting=[page], alerts=[alerted, paging]))
+    text = text_of(blocks)
+    assert "*What needs you now* (3)" in text
+    assert text.index("T-2") < text.index("T-3") < text.index("T-1")
+    assert text.index("T-1") < text.index("You're on call now") < text.index("Your next shifts")
+    rows = [(b["block_id"], [(e["action_id"], e["value"]) for e in b["elements"]])
+            for b in actions(blocks)]
+    assert rows == [
+        (f"{ids.HOME_PAGE_BLOCK}:77", [(ids.ACK, "77"), (ids.DECLINE, "77")]),
+        (f"{ids.HOME_ALERT_BLOCK}:3", [(ids.TAKE, "3"), (ids.PAGE_SOMEONE, "3")]),
+        (f"{ids.HOME_REQUEST_BLOCK}:1", [(ids.RESOLVE, "1"), (ids.HANDOVER, "1")]),
+    ]
+    assert "Paging you: acknowledge or decline it from the page" not in text
+
+
+def test_nothing_needs_you():
+    text = text_of(check_home(home_view(BRUNO, Roster(make_team()), NOW, [], False)))
+    assert "*What needs you now*\nNothing" in text
+    assert text.index("What needs you now") < text.index("You're not on call right now")

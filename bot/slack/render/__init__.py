@@ -12,6 +12,7 @@ Block Kit limits are enforced by the builders.
 
 from bot.slack.render.messages import (
     NOTE_KINDS,
+    alert_actions,
     channel_alert,
     direct_message,
     ephemeral_confirmation,
@@ -21,11 +22,17 @@ from bot.slack.render.messages import (
     ticket_card,
     timeline_line,
 )
-from bot.slack.render.modals import emergency_modal, handover_modal, resolve_modal
+from bot.slack.render.modals import (
+    emergency_modal,
+    handover_modal,
+    page_someone_modal,
+    resolve_modal,
+)
 from bot.slack.render.mrkdwn import language_name, slack_date
 
 __all__ = [
     "NOTE_KINDS",
+    "alert_actions",
     "channel_alert",
     "direct_message",
     "emergency_modal",
@@ -34,6 +41,7 @@ __all__ = [
     "language_name",
     "manager_alert",
     "page_message",
+    "page_someone_modal",
     "requester_note",
     "resolve_modal",
     "slack_date",

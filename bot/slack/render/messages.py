@@ -267,13 +267,12 @@ def requester_note(
         blocks = [kit.section(line), kit.section(md.quote(req.text, 1000))]
     elif kind == "acknowledged":
         who = md.user_mention(req.assignee) if req.assignee else "A specialist"
-        when = f" at {md.slack_date(req.acknowledged)}" if req.acknowledged else ""
-        line = f":eyes: {who} acknowledged *{ticket}*{when} and is on it."
+        line = f":eyes: {who} acknowledged *{ticket}*{_your_time(req.acknowledged)} and is on it."
         blocks = [kit.section(line)]
     elif kind == "resolved":
         who = md.user_mention(req.assignee) if req.assignee else "a specialist"
         outcome = md.as_text(req.outcome).strip()
-        line = f":white_check_mark: *{ticket}* was resolved by {who}."
+        line = f":white_check_mark: *{ticket}* was resolved by {who}{_your_time(req.resolved)}."
         blocks = [kit.section(line)]
         if outcome:
             line += " Outcome: " + md.escape_clip(outcome, 300, one_line=True)
@@ -308,7 +307,34 @@ def _alert_blocks(req: RequestView, lead: str) -> kit.Blocks:
                           kit.section(md.quote(req.text, 1500))]
     if req.needs_translation:
         blocks.append(kit.context(":warning: NEEDS TRANSLATION"))
+    blocks += alert_actions(req)
     return blocks
+
+
+# --- what an alert lets its reader do (issue 10) -------------------------------------
+
+
+def _your_time(at) -> str:
+    """" at today 03:14 your time": a Slack date token, so each reader sees their own
+    zone (the fallback inside the token is UTC)."""
+    if at is None:
+        return ""
+    return f" at {md.slack_date(at)} your time"
+
+
+def alert_actions(req: RequestView, block_id: str = ids.ALERT_ACTIONS_BLOCK) -> kit.Blocks:
+    """"Take it" (acknowledge as whoever clicks) and "Page someone" (pick a specialist)
+    for a request nobody has yet; nothing once someone has it or it is resolved."""
+    if md.as_text(req.status) != "open":
+        return []
+    return [
+        {"type": "actions", "block_id": block_id, "elements": [
+            kit.button("Take it", ids.TAKE, req.id, style="primary"),
+            kit.button("Page someone", ids.PAGE_SOMEONE, req.id),
+        ]},
+        kit.context("*Take it*: you acknowledge it and become the assignee; its pages stop. "
+                    "*Page someone*: pick any specialist to page now."),
+    ]
 
 
 def manager_alert(req: RequestView) -> tuple[str, kit.Blocks]:

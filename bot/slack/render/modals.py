@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.core.messages import RequestView
@@ -124,22 +125,17 @@ def resolve_modal(request: RequestView) -> dict[str, Any]:
                      private_metadata=str(request.id))
 
 
-def handover_modal(request: RequestView, candidates: list[tuple[str, str]]) -> dict[str, Any]:
-    """Pick who takes the request over: (user id, label) options. With no candidates,
-    a message that nobody else is on call for the language, and no submit button."""
+def handover_modal(request: RequestView, candidates: Sequence[Any]) -> dict[str, Any]:
+    """Pick who takes the request over. `candidates`: `Pick`s (bot.services.alert_actions)
+    in the service's order, shown in two option groups, "Reads <language>" (each labelled
+    "on call" or "off-shift backup") and "Needs translation"; or plain (user id, label)
+    pairs, shown as one list. With nobody to offer, a message that nobody else is on call
+    for the language, and no submit button."""
     ticket = md.as_text(request.ticket).strip() or f"#{request.id}"
     lang = md.language_name(request.language)
-    options: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for user, label in candidates or ():
-        value = md.as_text(user).strip()
-        if not value or value in seen or len(value) > kit.OPTION_VALUE_MAX:
-            continue
-        seen.add(value)
-        options.append(kit.option(md.as_text(label).strip() or value, value))
-    options = options[:kit.SELECT_OPTIONS_MAX]
+    groups = _option_groups(candidates, f"Reads {lang}", "Needs translation", _handover_label)
     title = f"Hand over {ticket}"
-    if not options:
+    if not any(opts for _, opts in groups):
         blocks: kit.Blocks = [
             kit.section(_summary(request, 800)),
             kit.section(
@@ -158,12 +154,94 @@ def handover_modal(request: RequestView, candidates: list[tuple[str, str]]) -> d
             "element": {
                 "type": "static_select",
                 "action_id": ids.HANDOVER_TARGET_ACTION,
-                "placeholder": kit.plain_text(f"Someone on call who reads {lang}", 150),
-                "options": options,
+                "placeholder": kit.plain_text(f"Someone who reads {lang}", 150),
+                **_select_options(groups),
             },
-            "hint": kit.plain_text("They get a page and must acknowledge it.",
-                        2000),
+            "hint": kit.plain_text("They get a page and must acknowledge it. Someone under "
+                                   "'Needs translation' does not read "
+                                   f"{lang}.", 2000),
         },
     ]
     return kit.modal(ids.HANDOVER_MODAL, title, blocks, submit="Hand over",
                      private_metadata=str(request.id))
+
+
+# --- Page someone (from an alert; issue 10) ----------------------------------------------
+
+
+def page_someone_modal(request: RequestView, picks: Sequence[Any]) -> dict[str, Any]:
+    """Pick any specialist of the team to page now: `Pick`s (bot.services.alert_actions),
+    readers of the request's language first, each labelled with their languages and
+    whether they are on call."""
+    ticket = md.as_text(request.ticket).strip() or f"#{request.id}"
+    lang = md.language_name(request.language)
+    groups = _option_groups(picks, f"Read {lang}", f"Do not read {lang}", _page_label)
+    title = f"Page for {ticket}"
+    if not any(opts for _, opts in groups):
+        blocks: kit.Blocks = [kit.section(_summary(request, 800)),
+                              kit.section("This team lists no specialists to page.")]
+        return kit.modal(ids.PAGE_SOMEONE_MODAL, title, blocks, submit=None, close="Close",
+                         private_metadata=str(request.id))
+    blocks = [
+        kit.section(_summary(request, 800)),
+        {
+            "type": "input",
+            "block_id": ids.PAGE_SOMEONE_TARGET_BLOCK,
+            "label": kit.plain_text("Page", 2000),
+            "element": {
+                "type": "static_select",
+                "action_id": ids.PAGE_SOMEONE_TARGET_ACTION,
+                "placeholder": kit.plain_text("Pick a specialist", 150),
+                **_select_options(groups),
+            },
+            "hint": kit.plain_text("They are paged now and must acknowledge it; the "
+                                   "escalation goes on until someone does.", 2000),
+        },
+    ]
+    return kit.modal(ids.PAGE_SOMEONE_MODAL, title, blocks, submit="Page now",
+                     private_metadata=str(request.id))
+
+
+def _handover_label(pick: Any) -> str:
+    if not pick.reads:
+        return f"{pick.name} · on call · needs translation"
+    return f"{pick.name} · {pick.group}"
+
+
+def _page_label(pick: Any) -> str:
+    langs = ", ".join(md.language_name(code) for code in pick.languages)
+    return f"{pick.name} · {pick.group}" + (f" · {langs}" if langs else "")
+
+
+def _option_groups(candidates: Sequence[Any], readers: str, others: str,
+                   label: Callable[[Any], str]) -> list[tuple[str | None, list[dict[str, Any]]]]:
+    """(group label, options): `Pick`s split into readers and the others; plain
+    (user, label) pairs as one group without a label."""
+    first: list[dict[str, Any]] = []
+    second: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    plain = False
+    for item in candidates or ():
+        if isinstance(item, tuple):
+            plain = True
+            user, text, reads = item[0], item[1], True
+        else:
+            user, text, reads = item.user, label(item), item.reads
+        value = md.as_text(user).strip()
+        if not value or value in seen or len(value) > kit.OPTION_VALUE_MAX:
+            continue
+        seen.add(value)
+        (first if reads else second).append(kit.option(md.as_text(text).strip() or value,
+                                                       value))
+    if plain:
+        return [(None, (first + second)[:kit.SELECT_OPTIONS_MAX])]
+    second = second[:max(0, kit.SELECT_OPTIONS_MAX - len(first))]
+    return [(readers, first[:kit.SELECT_OPTIONS_MAX]), (others, second)]
+
+
+def _select_options(groups: list[tuple[str | None, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """A static_select's `options`, or `option_groups` (empty groups left out)."""
+    if len(groups) == 1 and groups[0][0] is None:
+        return {"options": groups[0][1]}
+    return {"option_groups": [{"label": kit.plain_text(name or "", 75), "options": opts}
+                              for name, opts in groups if opts]}
