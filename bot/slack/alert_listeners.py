@@ -12,14 +12,8 @@ from bot.core import refs
 from bot.services.errors import ServiceError
 from bot.services.escalation import Outcome
 from bot.slack import ids, render
-from bot.slack.listeners import Deps
+from bot.slack.listeners import Deps, from_home
 from bot.slack.text import from_neutral
-
-
-def from_home(body: dict) -> bool:
-    """Was this click on the Home tab? (Slack sends no response_url for those.)"""
-    view = body.get("view")
-    return isinstance(view, dict) and view.get("type") == "home"
 
 
 class AlertListeners:
@@ -93,8 +87,9 @@ class AlertListeners:
         if not outcome.changed:
             self._tell(body, client, respond, from_neutral(outcome.message))
         self.d.deliver(outcome.request_id)
-        if outcome.changed and self.d.publish_home is not None:
-            # The request is theirs now: their Home tab lists it with Resolve.
+        if (outcome.changed or from_home(body)) and self.d.publish_home is not None:
+            # The request is theirs now: their Home tab lists it with Resolve (and a
+            # click on the tab itself shows it again as things stand).
             publish = self.d.publish_home
             self._later(lambda: publish(user))
 

@@ -169,9 +169,16 @@ class Listeners:
         if not outcome.changed:
             self._tell(respond, from_neutral(outcome.message))
         self.d.deliver(outcome.request_id)
+        if from_home(body) and self.d.publish_home is not None:
+            # Clicked on the Home tab: publish it again, so it shows where things stand.
+            user, publish = body["user"]["id"], self.d.publish_home
+            self._later(lambda: publish(user))
 
     def _tell(self, respond, text: str) -> None:
-        """An ephemeral answer to the person who clicked (through response_url)."""
+        """An ephemeral answer to the person who clicked (through response_url). A click
+        on the Home tab has none; the tab, published again, shows the new state."""
+        if respond is None:
+            return
         self._later(lambda: respond(text=text, response_type="ephemeral",
                                     replace_original=False))
 
@@ -240,6 +247,12 @@ class Listeners:
         if event.get("tab", "home") == "home" and self.d.publish_home is not None:
             user, publish = event["user"], self.d.publish_home
             self._later(lambda: publish(user))
+
+
+def from_home(body: dict) -> bool:
+    """Was this click on the Home tab? (Slack sends no response_url for those.)"""
+    view = body.get("view")
+    return isinstance(view, dict) and view.get("type") == "home"
 
 
 def _json(text: str | None) -> dict:

@@ -76,13 +76,18 @@ def test_app_home_shows_status_shifts_requests_and_coverage(tmp_path):
         # Next shifts: the rest of his week, then his next week.
         assert "*Your next shifts* (next 14 days, Africa/Cairo time)" in shown
         assert "Thu 2 Jul" in shown and "Mon 6 Jul" in shown and "Tue 14 Jul" in shown
-        # Open requests assigned to him (buttons) or still paging him (a pointer to the DM).
-        assert "*Open requests for you* (2)" in shown
+        # What needs him now (issue 10), first: the page still waiting for him, with its
+        # buttons, then the request he has.
+        assert "*What needs you now* (2)" in shown
         actions = [b for b in view["blocks"] if b["type"] == "actions"]
-        assert [b["block_id"] for b in actions] == [f"{ids.HOME_REQUEST_BLOCK}:1"]
+        second = page_id_of(h.page_posts(OMAR)[-1].params)
+        assert [b["block_id"] for b in actions] == [f"{ids.HOME_PAGE_BLOCK}:{second}",
+                                                    f"{ids.HOME_REQUEST_BLOCK}:1"]
         assert [(e["action_id"], e["value"]) for e in actions[0]["elements"]] == [
+            (ids.ACK, second), (ids.DECLINE, second)]
+        assert [(e["action_id"], e["value"]) for e in actions[1]["elements"]] == [
             (ids.RESOLVE, "1"), (ids.HANDOVER, "1")]
-        assert "Paging you: acknowledge or decline it from the page in your DMs" in shown
+        assert shown.index("What needs you now") < shown.index("You're on call now")
         # Who covers each language now.
         assert "*Who's on call now*, by language" in shown
         assert f"• *Arabic*: <@{OMAR}> (emea-ar-fr)" in shown

@@ -40,6 +40,7 @@ def _why_you(page: PageView, lang: str) -> str:
         "backup": f"You're an off-shift backup for {lang}",
         "translation": f"Nobody on call reads {lang}; you're on call",
         "handover": "Handed over to you",
+        "picked": "Picked from an alert to help",  # Page someone (issue 10)
     }.get(md.as_text(page.source), md.clip(md.as_text(page.source).strip() or "—", 100))
 
 
