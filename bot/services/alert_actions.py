@@ -29,6 +29,7 @@ from bot.store.paging_writes import RequestWrites
 ON_CALL = "on call"
 BACKUP = "off-shift backup"
 OFF_SHIFT = "off shift"
+AWAY = "away"  # off shift and marked away (time off, a holiday): pageable, but say so
 NEEDS_TRANSLATION = "needs translation"
 PICKED = "picked"  # the source of a page someone chose from an alert
 
@@ -37,7 +38,7 @@ PICKED = "picked"  # the source of a page someone chose from an alert
 class Pick:
     """Someone a person may pick in a form: who, their languages (strongest first),
     whether they read the request's language, and their group (ON_CALL, BACKUP,
-    OFF_SHIFT, NEEDS_TRANSLATION)."""
+    OFF_SHIFT, AWAY, NEEDS_TRANSLATION)."""
 
     user: str
     name: str
@@ -87,9 +88,14 @@ class AlertActions:
         now = self.clock.now()
         lang = row.language
         on_now = {a.user for a in roster.on_call(now)}
-        picks = [_pick(roster, s.id, lang, ON_CALL if s.id in on_now else OFF_SHIFT)
-                 for s in roster.team.specialists]
-        picks.sort(key=lambda p: (not p.reads, p.group != ON_CALL,
+
+        def group(user: str) -> str:
+            if user in on_now:
+                return ON_CALL
+            return AWAY if roster.is_away(user, now) else OFF_SHIFT
+
+        picks = [_pick(roster, s.id, lang, group(s.id)) for s in roster.team.specialists]
+        picks.sort(key=lambda p: (not p.reads, [ON_CALL, OFF_SHIFT, AWAY].index(p.group),
                                   p.languages.index(lang) if p.reads else 0, p.name))
         return picks
 

@@ -84,7 +84,9 @@ class AlertListeners:
     # -- answers -------------------------------------------------------------------------------
 
     def _answered(self, body, client, respond, user: str, outcome: Outcome) -> None:
-        if not outcome.changed:
+        if not outcome.changed or not from_home(body):
+            # Also when it worked: whoever took it from a post or a DM hears it is theirs
+            # (on the Home tab the tab itself, published again, shows it).
             self._tell(body, client, respond, from_neutral(outcome.message))
         self.d.deliver(outcome.request_id)
         if (outcome.changed or from_home(body)) and self.d.publish_home is not None:

@@ -114,7 +114,9 @@ def test_take_it_from_the_channel_post(h):
     to_channel(h)
     karim_first = h.page_posts(KARIM)[0].response["ts"]
 
+    h.capture_responses()
     click(h, ids.TAKE, "1", OMAR, channel=ESCALATION)
+    assert h.wait_response("You have T-1")["response_type"] == "ephemeral"
     # The requester hears who has it and when, in their own time.
     [note] = h.wait_posted(REQUESTER, "acknowledged")
     assert f"<@{OMAR}> acknowledged *T-1* at <!date^" in note.params["text"]
@@ -211,7 +213,7 @@ def test_page_someone_from_a_manager_dm_pages_the_picked_specialist(h):
     r = h.submit_view(ids.PAGE_SOMEONE_MODAL, values, MGR, "1", view["id"])
     assert r.status == 200 and r.body == b"", r.text
     [page] = h.wait_for_page("U0SG00013")
-    assert "T-1" in page["text"]
+    assert "T-1" in page["text"] and "Picked from an alert" in blocks_text(page)
     h.settle()
     assert any(f"<@{MGR}> paged <@U0SG00013>" in blocks_text(m) for m in h.thread(card))
     assert ("U0SG00013", "picked", "pending") in [(u, s, st) for u, _, _, s, st, _
