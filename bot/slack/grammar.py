@@ -6,7 +6,8 @@ ephemeral reply: what was wrong, the usage line and a correct example. `help_tex
 renders the help from `HELP`, the one table of usage lines, descriptions, examples and
 who may use each command, so the help, the errors and the parser cannot drift apart.
 
-This module is pure: no Slack SDK, no database, no clock and no time zone arithmetic.
+This module is pure: no Slack SDK, no database, no clock of its own (the handler passes
+the asker's instant and zone in) and no time zone arithmetic.
 
 Conventions (PRODUCT.md, "Slash commands" and "Time semantics"):
 
@@ -44,6 +45,7 @@ from bot.slack.oncall_args import (
     ROTATION_VALUES,
     SPECIALIST_VALUES,
     Args,
+    Clockface,
     CommandError,
     count_arg,
     date_arg,
@@ -110,6 +112,7 @@ __all__ = [
     "SPECIALIST_KEYS",
     "Away",
     "Command",
+    "Clockface",
     "CommandError",
     "Cover",
     "Coverage",
@@ -211,8 +214,8 @@ def _p_export(args: list[str]) -> Export:
     return Export(rotation, user)
 
 
-def _p_override(args: list[str]) -> OverrideCmd:
-    c = Args("override", args)
+def _p_override(args: list[str], now: Clockface | None = None) -> OverrideCmd:
+    c = Args("override", args, now=now)
     c.arity(["<rotation>", "@user", "<from>", "<to>"])
     name = name_arg(c, args[0])
     user = user_arg(c, args[1])
@@ -220,8 +223,8 @@ def _p_override(args: list[str]) -> OverrideCmd:
     return OverrideCmd(name, user, start, end)
 
 
-def _p_away(args: list[str]) -> Away:
-    c = Args("away", args)
+def _p_away(args: list[str], now: Clockface | None = None) -> Away:
+    c = Args("away", args, now=now)
     if args and is_person(args[0]):
         c.arity(["[@user]", "<from>", "<to>"])
         user: str | None = user_arg(c, args[0])
@@ -233,14 +236,14 @@ def _p_away(args: list[str]) -> Away:
     return Away(user, start, end)
 
 
-def _p_swap(args: list[str]) -> Swap:
-    c = Args("swap", args)
+def _p_swap(args: list[str], now: Clockface | None = None) -> Swap:
+    c = Args("swap", args, now=now)
     c.arity(["@user", "<date>"])
     return Swap(user_arg(c, args[0]), date_arg(c, decode(args[1]), "<date>"))
 
 
-def _p_cover(args: list[str]) -> Cover:
-    c = Args("cover", args)
+def _p_cover(args: list[str], now: Clockface | None = None) -> Cover:
+    c = Args("cover", args, now=now)
     c.arity(["<from>", "<to>"])
     start, end = span_arg(c, args[0], args[1])
     return Cover(start, end)
@@ -342,14 +345,23 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
 assert tuple(_PARSERS) == TOP_LEVEL
 
 
-def parse(text: str) -> Command:
+# The commands that take dates or times: given a Clockface, they read what people type.
+_DATED = frozenset({"override", "away", "swap", "cover"})
+
+
+def parse(text: str, now: Clockface | None = None) -> Command:
     """The text after `/oncall` (as Slack sends it, escaped) -> one Command.
 
+    With `now` (the asker's instant and the zone their times are read in), `<from>`,
+    `<to>` and `<date>` also take today, tomorrow, weekday names, +2h and 18:00
+    (`parsers.parse_when_typed`); without it, the ISO forms only.
     Empty text is `Help(None)`. Raises CommandError (and nothing else) on bad input."""
     tokens = split_tokens(text)
     if not tokens:
         return Help(None)
     word = decode(tokens[0]).lower()
+    if word in _DATED:
+        return _PARSERS[word](tokens[1:], now)  # type: ignore[call-arg]
     if word in _PARSERS:
         return _PARSERS[word](tokens[1:])
     guess = did_you_mean(word, TOP_LEVEL)

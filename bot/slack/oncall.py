@@ -85,12 +85,35 @@ class OncallCommands:
         return (f"• {render.slack_date(a.start)} → {render.slack_date(a.end)}  "
                 f"`{a.rotation}` {who}{langs}{mark}")
 
+    def _parse(self, text: str, user: str) -> g.Command:
+        """Parse, reading typed dates and times (today, mon, +2h, 18:00) in the zone the
+        command's times are in: the rotation's for `override`, the person's for `away`
+        (someone else's when a manager marks them away), the asker's otherwise. That
+        zone is known only once the command is parsed, so a command in another zone is
+        parsed again in it (parsing is pure and cheap)."""
+        now = self.d.clock.now()
+        try:
+            roster = self._roster(user)
+        except ServiceError:
+            return g.parse(text, g.Clockface(now, "UTC"))
+        own = roster.specialist(user)
+        mine = own.timezone if own else "UTC"
+        cmd = g.parse(text, g.Clockface(now, mine))
+        zone = mine
+        if isinstance(cmd, g.OverrideCmd):
+            rot = roster.team.rotation(cmd.rotation)
+            zone = rot.timezone if rot else mine
+        elif isinstance(cmd, g.Away) and cmd.user:
+            other = roster.specialist(cmd.user)
+            zone = other.timezone if other else mine
+        return cmd if zone == mine else g.parse(text, g.Clockface(now, zone))
+
     # -- the command -----------------------------------------------------------------------
 
     def handle(self, ack, body, client, command, respond) -> None:
         user = command["user_id"]
         try:
-            cmd = g.parse(command.get("text") or "")
+            cmd = self._parse(command.get("text") or "", user)
         except g.CommandError as err:
             ack(response_type="ephemeral", text=str(err))
             return
