@@ -27,6 +27,7 @@ from bot.services.requests import RequestService
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
+from bot.slack.oncall_examples import personal_error
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.render import blocks as kit
 from bot.slack.reports import format_report
@@ -85,6 +86,13 @@ class OncallCommands:
         return (f"• {render.slack_date(a.start)} → {render.slack_date(a.end)}  "
                 f"`{a.rotation}` {who}{langs}{mark}")
 
+    def _personal(self, err: g.CommandError, user: str) -> g.CommandError:
+        try:
+            roster = self._roster(user)
+        except ServiceError:
+            return err
+        return personal_error(err, roster, user, self.d.clock.now())
+
     def _parse(self, text: str, user: str) -> g.Command:
         """Parse, reading typed dates and times (today, mon, +2h, 18:00) in the zone the
         command's times are in: the rotation's for `override`, the person's for `away`
@@ -115,7 +123,7 @@ class OncallCommands:
         try:
             cmd = self._parse(command.get("text") or "", user)
         except g.CommandError as err:
-            ack(response_type="ephemeral", text=str(err))
+            ack(response_type="ephemeral", text=str(self._personal(err, user)))
             return
         try:
             if isinstance(cmd, (g.RotationCreateModal, g.RotationEdit)):
@@ -140,7 +148,7 @@ class OncallCommands:
     def _run(self, cmd, user: str, later: list) -> str:  # noqa: C901 - one branch per command
         r = self.d.rotations
         if isinstance(cmd, g.Help):
-            return g.help_text(cmd.topic)
+            return self._help(user, cmd.topic)
         if isinstance(cmd, g.Who):
             return self._who(user, cmd.language)
         if isinstance(cmd, g.Me):
@@ -187,6 +195,14 @@ class OncallCommands:
         if isinstance(cmd, g.Export):
             return self._export(user, cmd)
         raise ServiceError(f"`{cmd.command}` is not available yet")
+
+    def _help(self, user: str, topic: str | None) -> str:
+        try:
+            roster = self._roster(user)
+        except ServiceError:
+            return g.help_text(topic)
+        return g.help_text(topic, specialist=roster.specialist(user) is not None,
+                           manager=self.d.managers.is_manager(roster.team, user))
 
     def _who(self, user: str, language: str | None) -> str:
         roster = self._roster(user)
