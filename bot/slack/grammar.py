@@ -17,7 +17,9 @@ Conventions (PRODUCT.md, "Slash commands" and "Time semantics"):
 - `&amp; &lt; &gt;` are decoded once in every argument. `str(CommandError)` and
   `help_text()` are Slack mrkdwn with `& < >` escaped again; echoed input is shortened.
 - `<from>`/`<to>` are ISO dates (`2026-12-24`) or local date-times (`2026-12-24T08:00`,
-  seconds optional, no UTC offset) and become `LocalTime`: a naive wall-clock `at` and
+  seconds optional, no UTC offset), or, given the asker's `Clockface`, what people type:
+  `today`, `tomorrow`, `fri`/`friday` (the next one), `18:00` (today, or tomorrow if it
+  has passed), `+2h`/`+30m`/`+3d` (`parsers.parse_when_typed`). They become `LocalTime`: a naive wall-clock `at` and
   `date_only`. `at` is always the half-open boundary: a bare date as `<from>` is 00:00
   of that day; a bare date as `<to>` is inclusive, so `at` is 00:00 of the *next* day
   (`away 2026-12-24 2026-12-24` is the whole of the 24th). The service converts `at` to
