@@ -19,16 +19,17 @@ Conventions (PRODUCT.md, "Slash commands" and "Time semantics"):
 - `<from>`/`<to>` are ISO dates (`2026-12-24`) or local date-times (`2026-12-24T08:00`,
   seconds optional, no UTC offset), or, given the asker's `Clockface`, what people type:
   `today`, `tomorrow`, `fri`/`friday` (the next one), `18:00` (today, or tomorrow if it
-  has passed), `+2h`/`+30m`/`+3d` (`parsers.parse_when_typed`). They become `LocalTime`: a naive wall-clock `at` and
-  `date_only`. `at` is always the half-open boundary: a bare date as `<from>` is 00:00
-  of that day; a bare date as `<to>` is inclusive, so `at` is 00:00 of the *next* day
-  (`away 2026-12-24 2026-12-24` is the whole of the 24th). The service converts `at` to
-  UTC in the right zone (the rotation's for `override`, the person's for `away` and
-  `cover`) with `bot.core.timezones.to_utc`, which applies the gap/fold policy.
-  `to` after `from` is checked on the wall clock only: the service checks again after
-  converting (a span inside a spring-forward gap becomes empty). Unlike a YAML override,
-  whose bare-date `to` means midnight at its start, a bare-date `<to>` here is inclusive
-  in every command. Years are 2000..2100 (no overflow when converting).
+  has passed), `+2h`/`+30m`/`+3d` (`parsers.parse_when_typed`). They become `LocalTime`:
+  a naive wall-clock `at` and `date_only`. `at` is always the half-open boundary: a bare
+  date as `<from>` is 00:00 of that day; a bare date as `<to>` is inclusive, so `at` is
+  00:00 of the *next* day (`away 2026-12-24 2026-12-24` is the whole of the 24th). The
+  service converts `at` to UTC in the right zone (the rotation's for `override`, the
+  person's for `away` and `cover`) with `bot.core.timezones.to_utc`, which applies the
+  gap/fold policy. `to` after `from` is checked on the wall clock only: the service
+  checks again after converting (a span inside a spring-forward gap becomes empty).
+  Unlike a YAML override, whose bare-date `to` means midnight at its start, a bare-date
+  `<to>` here is inclusive in every command. Years are 2000..2100 (no overflow when
+  converting).
 - Counts of days are whole numbers 1..90 (defaults in `DEFAULT_DAYS`); positions are
   whole numbers >= 1. In `shifts [rotation|@user] [days]` a lone number is the days; in
   the `[rotation|@user]` slot a mention, `@text` or a token shaped like a member ID

@@ -27,7 +27,7 @@ from bot.services.requests import RequestService
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
-from bot.slack.oncall_examples import personal_error
+from bot.slack.oncall_examples import personal_error, personal_examples
 from bot.slack.oncall_replies import Reply, me_reply, report_reply, shifts_reply, who_reply
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.render import blocks as kit
@@ -206,7 +206,8 @@ class OncallCommands:
         except ServiceError:
             return g.help_text(topic)
         return g.help_text(topic, specialist=roster.specialist(user) is not None,
-                           manager=self.d.managers.is_manager(roster.team, user))
+                           manager=self.d.managers.is_manager(roster.team, user),
+                           examples=personal_examples(roster, user, self.d.clock.now()))
 
     def _who(self, user: str, language: str | None) -> Reply:
         roster = self._roster(user)

@@ -242,8 +242,8 @@ SPECIALIST_FIRST = ("me", "away", "swap", "cover", "pause", "export")
 READING = ("who", "shifts", "coverage", "rotation list", "rotation show", "help")
 
 
-def _listed(u: Usage) -> str:
-    return f"`{u.usage}`\n{u.description} Example: `{u.example}`"
+def _listed(u: Usage, example: str | None = None) -> str:
+    return f"`{u.usage}`\n{u.description} Example: `{example or u.example}`"
 
 
 def _sections(specialist: bool, manager: bool) -> list[tuple[str, list[str]]]:
@@ -261,19 +261,20 @@ def _sections(specialist: bool, manager: bool) -> list[tuple[str, list[str]]]:
 
 
 def help_text(topic: str | None = None, *, specialist: bool = False,
-              manager: bool = False) -> str:
+              manager: bool = False, examples: dict[str, str] | None = None) -> str:
     """The full help (topic None or empty), one command's, or all `rotation` commands'.
 
     The full help is ordered for the asker (`_sections`): a specialist's own commands
-    first, a manager's commands after them. Slack mrkdwn (`&`, `<`, `>` escaped), usage
-    lines in monospace. An unknown topic says so, suggests the closest and lists the
-    topics."""
+    first, a manager's commands after them; `examples` (command -> example) replaces
+    the general example with one that works for the asker. Slack mrkdwn (`&`, `<`,
+    `>` escaped), usage lines in monospace. An unknown topic says so, suggests the
+    closest and lists the topics."""
     key = normalize_topic(topic or "")
     if not key:
         parts = ["*/oncall commands*"]
         for title, keys in _sections(specialist, manager):
             parts.append(f"*{title}*")
-            parts += [_listed(HELP[k]) for k in keys]
+            parts += [_listed(HELP[k], (examples or {}).get(k)) for k in keys]
         parts.append(
             "Mention people with @ and pick them from Slack's list. Dates and times: "
             "today, tomorrow, a weekday (fri), +2h, 18:00 (in your zone), or 2026-12-24 "

@@ -102,7 +102,11 @@ def test_help_puts_a_specialists_own_commands_first_each_with_an_example(slack):
     assert own == sorted(own)
     assert own[-1] < text.index("*For everyone*") < text.index("*Manager commands")
     assert text.index("`/oncall export") < text.index("`/oncall rotation create")
-    assert "Example: `/oncall cover 2026-12-24T08:00 2026-12-24T12:00`" in text
+    # His own commands' examples work for him: his next shift, a colleague, his feed.
+    assert "Example: `/oncall cover 2026-07-02T09:00 2026-07-02T17:00`" in text
+    assert "Example: `/oncall swap @yasmine 2026-07-02`" in text
+    assert "Example: `/oncall away 2026-07-02 2026-07-02`" in text
+    assert "Example: `/oncall export`\n" in text
     assert "Example: `/oncall rotation add emea @layla 2`" in text
     assert "(managers only)" in text  # he is not one
 
@@ -112,3 +116,5 @@ def test_help_for_a_manager_lists_the_manager_commands_too_after_the_rest(slack)
     assert "*Manager commands*" in text and "(managers only)" not in text
     assert text.index("*For everyone*") < text.index("*Manager commands*")
     assert text.index("`/oncall who") < text.index("`/oncall rotation create")
+    # A manager with no shifts gets the general examples.
+    assert "Example: `/oncall cover 2026-12-24T08:00 2026-12-24T12:00`" in text
