@@ -118,3 +118,13 @@ def test_help_for_a_manager_lists_the_manager_commands_too_after_the_rest(slack)
     assert text.index("`/oncall who") < text.index("`/oncall rotation create")
     # A manager with no shifts gets the general examples.
     assert "Example: `/oncall cover 2026-12-24T08:00 2026-12-24T12:00`" in text
+
+
+def test_override_reads_typed_times_in_the_rotations_zone(slack):
+    # The manager has no zone of his own here; emea-ar-fr runs on Dublin time (IST,
+    # UTC+1): 14:00-15:00 there is 13:00-14:00 UTC, inside Omar's shift.
+    oncall(slack, f"override emea-ar-fr {M_YASMINE} 14:00 15:00", user=MGR)
+    at = utc(2026, 7, 1, 13, 30)
+    [a] = [a for a in roster(slack).on_call(at) if a.rotation == "emea-ar-fr"]
+    assert (a.user, a.kind, a.start, a.end) == (YASMINE, "override", utc(2026, 7, 1, 13),
+                                                utc(2026, 7, 1, 14))
