@@ -43,6 +43,7 @@ __all__ = [
     "is_language",
     "is_printable_line",
     "parse_date",
+    "parse_date_shaped",
     "parse_day_range",
     "parse_days",
     "parse_duration",
@@ -51,6 +52,7 @@ __all__ = [
     "parse_local_time",
     "parse_shift",
     "parse_when",
+    "parse_when_typed",
     "parse_zone",
 ]
 
@@ -239,6 +241,12 @@ LOCAL_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 SHIFT_EXAMPLE = '"08:00-16:00", or "22:00-06:00" for one that ends the next day'
 
 
+def parse_date_shaped(text: str) -> bool:
+    """Written as an ISO date or date-time (valid or not): `parse_date` words its error."""
+    s = text.strip()
+    return bool(_DATE.fullmatch(s) or _DATETIME.fullmatch(s))
+
+
 def parse_date(text: str, example: str = "2026-01-05") -> date:
     """'2026-01-05' -> date. Kinds: form, invalid (shaped like a date but no such day),
     has_time (a date-time where only a date will do)."""
@@ -276,6 +284,58 @@ def parse_when(text: str, example: str = "2026-12-24 or 2026-12-24T08:00") -> da
         f"{hint}, e.g. {example}",
         kind,
     )
+
+
+# -- what people type: today, tomorrow, weekdays, +2h, 18:00 ---------------------------------
+
+_RELATIVE = re.compile(r"\+([0-9]{1,4})([mhd])")
+_RELATIVE_UNITS = {"m": 60, "h": 3600, "d": 86400}
+_DAY_NAMES = {name: i for i, name in enumerate(WEEKDAYS)} | {
+    name: i for i, name in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+}
+WHEN_FORMS = "today, tomorrow, a weekday (mon), +2h, +30m, 18:00, 2026-12-24 or 2026-12-24T08:00"
+
+
+def parse_when_typed(text: str, now: datetime, tz: str) -> date | datetime:
+    """What a person types for a date or a time, read in their zone `tz` at the aware
+    instant `now`: a date (a whole day) or a naive local date-time, like `parse_when`.
+
+    - `today`, `tomorrow`: that local date.
+    - `mon` .. `sun`, `monday` .. `sunday`: the next such day after today (today's own
+      name means a week ahead; `today` is today), so a day never silently lies behind.
+    - `+30m`, `+2h`, `+3d`: that long after `now` (real elapsed time, so a clock change
+      in between is counted), as the local wall clock then, to the minute.
+    - `18:00` (or `8:00`): that time today, or tomorrow if it has passed.
+    - Anything else goes to `parse_when` (ISO date, local date-time) and fails as it does.
+    Case is ignored. Pure: the caller gives `now` and the zone."""
+    s = text.strip().lower()
+    local = timezones.to_local(now, tz).replace(tzinfo=None, second=0, microsecond=0)
+    today = local.date()
+    if s == "today":
+        return today
+    if s == "tomorrow":
+        return today + timedelta(days=1)
+    if s in _DAY_NAMES:
+        ahead = (_DAY_NAMES[s] - today.weekday() - 1) % 7 + 1
+        return today + timedelta(days=ahead)
+    m = _RELATIVE.fullmatch(s)
+    if m:
+        if int(m.group(1)) == 0:
+            raise ParseError(f"'{text}' is no time from now; use e.g. +30m, +2h or +3d", "zero")
+        later = now + timedelta(seconds=int(m.group(1)) * _RELATIVE_UNITS[m.group(2)])
+        return timezones.to_local(later, tz).replace(tzinfo=None, second=0, microsecond=0)
+    if LOCAL_TIME.fullmatch(s) or LOCAL_TIME.fullmatch("0" + s):
+        at = datetime.combine(today, parse_local_time(s.zfill(5)))
+        return at if at > local else at + timedelta(days=1)
+    try:
+        return parse_when(text)
+    except ParseError as e:
+        if e.kind in ("form", "time_only"):
+            raise ParseError(
+                f"'{text}' is not a date or time; use {WHEN_FORMS}", e.kind
+            ) from None
+        raise
 
 
 def format_local(instant: datetime, tz: str) -> str:

@@ -109,6 +109,23 @@ def parse_emergency_text(text: str, languages: tuple[str, ...] = ()
     return severity, language, " ".join(words)
 
 
+# A text too short to be an emergency (`/emergency ok`, `/emergency test`): fewer than
+# SHORT_WORDS words *and* fewer than SHORT_CHARS characters, after the severity and
+# language tokens. Both, so a pasted link or one long word ("sextortion-livestream")
+# still pages at once; what is caught is a slip of the keyboard or a test, and the
+# requester is asked to confirm instead of waking someone for it.
+SHORT_WORDS = 3
+SHORT_CHARS = 12
+
+
+def too_short(text: str) -> bool:
+    """True for what is left after `parse_emergency_text` when it is too short to page
+    on without asking (see SHORT_WORDS and SHORT_CHARS)."""
+    stripped = " ".join(text.split())
+    # No text at all is not "short": filing refuses it with its own example.
+    return 0 < len(stripped.split()) < SHORT_WORDS and len(stripped) < SHORT_CHARS
+
+
 class IntakeService:
     def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock,
                  detector: Detector | None = None,

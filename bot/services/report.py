@@ -1,11 +1,11 @@
-"""Response metrics for managers: how fast pages are answered, by language (the Slack
-adapter formats them)."""
+"""Response metrics for managers: how fast pages are answered, by language and by
+severity (the Slack adapter formats them)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
 
@@ -16,17 +16,26 @@ from bot.store.paging_tables import PageRow, RequestRow
 
 
 @dataclass(frozen=True)
-class LanguageStats:
-    language: str
+class GroupStats:
+    """How the requests of one language, or of one severity, were answered."""
+
+    key: str  # the language code, or the severity (sev1, sev2, sev3)
     requests: int
     acknowledged: int
     resolved: int
     open: int
     median_ack_s: float | None
     p90_ack_s: float | None
-    escalated: int  # needed more than the first step
+    escalated: int  # went past its first step (see `went_past_first_step`)
     fallback: int  # went to a backup or needed translation
     declines: int
+
+    @property
+    def language(self) -> str:  # the name a language's stats had first
+        return self.key
+
+
+LanguageStats = GroupStats
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,16 @@ class Report:
     team: str
     start: datetime
     end: datetime
-    languages: list[LanguageStats]
+    languages: list[GroupStats]
+    severities: list[GroupStats] = field(default_factory=list)  # sev1 first
 
     @property
     def total(self) -> int:
         return sum(s.requests for s in self.languages)
+
+    @property
+    def escalated(self) -> int:
+        return sum(s.escalated for s in self.languages)
 
 
 def _p90(values: list[float]) -> float | None:
@@ -46,6 +60,33 @@ def _p90(values: list[float]) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+
+
+def went_past_first_step(r: RequestRow, pages: list[PageRow]) -> bool:
+    """An escalation: the request's chain fired anything after its first step (the
+    position it last fired is past round 0, step 0: a later step, whether it paged
+    someone, alerted the managers or posted to a channel, or a second round), or a page
+    went out past it. A decline answered by the next reader at the same step is not."""
+    if (r.esc_round or 0, r.esc_step or 0) > (0, 0):
+        return True
+    return any(p.step > 0 or p.round > 0 for p in pages)
+
+
+def _stats(key: str, reqs: list[RequestRow], by_request: dict[int, list[PageRow]]
+           ) -> GroupStats:
+    acks = [(r.acknowledged_utc - r.created_utc).total_seconds()
+            for r in reqs if r.acknowledged_utc is not None]
+    return GroupStats(
+        key=key, requests=len(reqs),
+        acknowledged=sum(1 for r in reqs if r.acknowledged_utc is not None),
+        resolved=sum(1 for r in reqs if r.status == "resolved"),
+        open=sum(1 for r in reqs if r.status == "open"),
+        median_ack_s=median(acks) if acks else None, p90_ack_s=_p90(acks),
+        escalated=sum(1 for r in reqs if went_past_first_step(r, by_request[r.id])),
+        fallback=sum(1 for r in reqs if any(p.source in ("backup", "translation")
+                                            for p in by_request[r.id])),
+        declines=sum(1 for r in reqs for p in by_request[r.id] if p.state == "declined"),
+    )
 
 
 def response_report(session_factory: Callable[[], Session], team: str, now: datetime,
@@ -57,23 +98,13 @@ def response_report(session_factory: Callable[[], Session], team: str, now: date
     by_request: dict[int, list[PageRow]] = defaultdict(list)
     for p in pages:
         by_request[p.request_id].append(p)
-    grouped: dict[str, list[RequestRow]] = defaultdict(list)
+    by_language: dict[str, list[RequestRow]] = defaultdict(list)
+    by_severity: dict[str, list[RequestRow]] = defaultdict(list)
     for r in rows:
-        grouped[r.language].append(r)
-    stats = []
-    for lang, reqs in sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        acks = [(r.acknowledged_utc - r.created_utc).total_seconds()
-                for r in reqs if r.acknowledged_utc is not None]
-        stats.append(LanguageStats(
-            language=lang, requests=len(reqs),
-            acknowledged=sum(1 for r in reqs if r.acknowledged_utc is not None),
-            resolved=sum(1 for r in reqs if r.status == "resolved"),
-            open=sum(1 for r in reqs if r.status == "open"),
-            median_ack_s=median(acks) if acks else None, p90_ack_s=_p90(acks),
-            escalated=sum(1 for r in reqs if any(p.step > 0 or p.round > 0
-                                                 for p in by_request[r.id])),
-            fallback=sum(1 for r in reqs if any(p.source in ("backup", "translation")
-                                                for p in by_request[r.id])),
-            declines=sum(1 for r in reqs for p in by_request[r.id] if p.state == "declined"),
-        ))
-    return Report(team, start, now, stats)
+        by_language[r.language].append(r)
+        by_severity[r.severity].append(r)
+    languages = [_stats(lang, reqs, by_request) for lang, reqs
+                 in sorted(by_language.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+    # sev1 before sev2 before sev3: the order people read severities in.
+    severities = [_stats(sev, reqs, by_request) for sev, reqs in sorted(by_severity.items())]
+    return Report(team, start, now, languages, severities)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -9,11 +10,49 @@ from bot.core import edits, refs, timezones
 from bot.core.checks import format_span
 from bot.services.errors import NotFound
 from bot.services.rotation_edit import RotationBase, is_manager
-from bot.services.rotation_shifts import next_shifts_text
+from bot.services.rotation_shifts import next_shift_lines
 from bot.services.rotation_texts import no_rotation, rotation_line
 from bot.store import teams as team_store
 
 SHOW_DAYS = 7
+ME_DAYS = 14  # how far ahead `/oncall me` lists shifts
+
+
+@dataclass(frozen=True)
+class MeView:
+    """A person's own summary. `name` is None for someone who is not a specialist."""
+
+    user: str
+    team: str
+    manager: bool
+    name: str | None = None
+    timezone: str = ""
+    languages: tuple[str, ...] = ()
+    backup: tuple[str, ...] = ()
+    holidays: str | None = None
+    rotations: list[tuple[str, int, int]] = field(default_factory=list)  # name, pos, of
+    shifts: list[str] = field(default_factory=list)  # next shifts, in their own zone
+    time_off: list[tuple[str, str]] = field(default_factory=list)  # (from, to)
+    days: int = ME_DAYS
+
+
+def me_text(v: MeView) -> str:
+    """The summary as lines of neutral text: one line per shift."""
+    role = " You are a manager of this team." if v.manager else ""
+    if v.name is None:
+        return f"You are not a specialist of team {v.team}.{role}"
+    lines = [f"*{v.name}* ({refs.person(v.user)}), team {v.team}.{role}",
+             f"Zone {v.timezone}; reads {', '.join(v.languages)} (strongest first)"
+             + (f"; backup for {', '.join(v.backup)} off shift" if v.backup else "")
+             + (f"; holidays {v.holidays}" if v.holidays else "")]
+    rots = [f"{name} (position {pos} of {size})" for name, pos, size in v.rotations]
+    lines.append("Rotations: " + (", ".join(rots) if rots else "none"))
+    lines.append(f"Next shifts ({v.days} days, your time):"
+                 + ("".join(f"\n• {s}" for s in v.shifts) if v.shifts
+                    else f" none in the next {v.days} days"))
+    if v.time_off:
+        lines.append("Time off:" + "".join(f"\n• {a} to {b}" for a, b in v.time_off))
+    return "\n".join(lines)
 
 
 class RotationReads(RotationBase):
@@ -78,25 +117,23 @@ class RotationReads(RotationBase):
             lines.append("  - no shifts")
         return "\n".join(lines)
 
-    def me(self, user: str, team: str | None = None) -> str:
+    def me_view(self, user: str, team: str | None = None) -> MeView:
+        """What `/oncall me` shows, as values (the Slack adapter lays them out)."""
         roster = self.rosters.get(self.team_name(team, user))
         t = roster.team
         spec = t.specialist(user)
         manager = is_manager(t, user, self.manager_groups(t, user))
         now = timezones.utc(self.clock.now())
-        role = " You are a manager of this team." if manager else ""
         if spec is None:
-            return f"You are not a specialist of team {t.name}.{role}"
-        lines = [f"*{spec.name}* ({refs.person(user)}), team {t.name}.{role}",
-                 f"Zone {spec.timezone}; reads {', '.join(spec.languages)} (strongest first)"
-                 + (f"; backup for {', '.join(spec.backup)} off shift" if spec.backup else "")
-                 + (f"; holidays {spec.holidays}" if spec.holidays else "")]
-        rots = [f"{r.name} (position {r.members.index(user) + 1} of {len(r.members)})"
+            return MeView(user, t.name, manager)
+        rots = [(r.name, r.members.index(user) + 1, len(r.members))
                 for r in t.rotations if user in r.members]
-        lines.append("Rotations: " + (", ".join(rots) if rots else "none"))
-        lines.append(f"Next shifts (14 days, your time): "
-                     f"{next_shifts_text(roster, user, now, spec.timezone, days=14, limit=10)}")
         away = [edits.time_off_dict(x, t) for x in t.time_off if x.user == user and x.end > now]
-        if away:
-            lines.append("Time off: " + "; ".join(f"{a['from']} to {a['to']}" for a in away))
-        return "\n".join(lines)
+        return MeView(user, t.name, manager, spec.name, spec.timezone, spec.languages,
+                      spec.backup, spec.holidays, rots,
+                      next_shift_lines(roster, user, now, spec.timezone, days=ME_DAYS,
+                                       limit=10),
+                      [(str(a["from"]), str(a["to"])) for a in away])
+
+    def me(self, user: str, team: str | None = None) -> str:
+        return me_text(self.me_view(user, team))

@@ -112,12 +112,17 @@ def next_stint(roster: Roster, user: str, after: Shift, now: datetime) -> list[S
     return same[:1]
 
 
+def next_shift_lines(roster: Roster, user: str, now: datetime, tz: str, days: int = 30,
+                     limit: int = 3) -> list[str]:
+    """The person's shifts going on or starting in `days`, one text each, in `tz`."""
+    found = [s for s in stints(roster, user, now, now + timedelta(days=days)) if s.end > now]
+    return [shift_text(s, tz) for s in found[:limit]]
+
+
 def next_shifts_text(roster: Roster, user: str, now: datetime, tz: str, days: int = 30,
                      limit: int = 3) -> str:
-    found = [s for s in stints(roster, user, now, now + timedelta(days=days)) if s.end > now]
-    if not found:
-        return f"none in the next {days} days"
-    return "; ".join(shift_text(s, tz) for s in found[:limit])
+    lines = next_shift_lines(roster, user, now, tz, days, limit)
+    return "; ".join(lines) if lines else f"none in the next {days} days"
 
 
 def shift_text(s: Shift, tz: str) -> str:

@@ -6,7 +6,8 @@ ephemeral reply: what was wrong, the usage line and a correct example. `help_tex
 renders the help from `HELP`, the one table of usage lines, descriptions, examples and
 who may use each command, so the help, the errors and the parser cannot drift apart.
 
-This module is pure: no Slack SDK, no database, no clock and no time zone arithmetic.
+This module is pure: no Slack SDK, no database, no clock of its own (the handler passes
+the asker's instant and zone in) and no time zone arithmetic.
 
 Conventions (PRODUCT.md, "Slash commands" and "Time semantics"):
 
@@ -16,16 +17,19 @@ Conventions (PRODUCT.md, "Slash commands" and "Time semantics"):
 - `&amp; &lt; &gt;` are decoded once in every argument. `str(CommandError)` and
   `help_text()` are Slack mrkdwn with `& < >` escaped again; echoed input is shortened.
 - `<from>`/`<to>` are ISO dates (`2026-12-24`) or local date-times (`2026-12-24T08:00`,
-  seconds optional, no UTC offset) and become `LocalTime`: a naive wall-clock `at` and
-  `date_only`. `at` is always the half-open boundary: a bare date as `<from>` is 00:00
-  of that day; a bare date as `<to>` is inclusive, so `at` is 00:00 of the *next* day
-  (`away 2026-12-24 2026-12-24` is the whole of the 24th). The service converts `at` to
-  UTC in the right zone (the rotation's for `override`, the person's for `away` and
-  `cover`) with `bot.core.timezones.to_utc`, which applies the gap/fold policy.
-  `to` after `from` is checked on the wall clock only: the service checks again after
-  converting (a span inside a spring-forward gap becomes empty). Unlike a YAML override,
-  whose bare-date `to` means midnight at its start, a bare-date `<to>` here is inclusive
-  in every command. Years are 2000..2100 (no overflow when converting).
+  seconds optional, no UTC offset), or, given the asker's `Clockface`, what people type:
+  `today`, `tomorrow`, `fri`/`friday` (the next one), `18:00` (today, or tomorrow if it
+  has passed), `+2h`/`+30m`/`+3d` (`parsers.parse_when_typed`). They become `LocalTime`:
+  a naive wall-clock `at` and `date_only`. `at` is always the half-open boundary: a bare
+  date as `<from>` is 00:00 of that day; a bare date as `<to>` is inclusive, so `at` is
+  00:00 of the *next* day (`away 2026-12-24 2026-12-24` is the whole of the 24th). The
+  service converts `at` to UTC in the right zone (the rotation's for `override`, the
+  person's for `away` and `cover`) with `bot.core.timezones.to_utc`, which applies the
+  gap/fold policy. `to` after `from` is checked on the wall clock only: the service
+  checks again after converting (a span inside a spring-forward gap becomes empty).
+  Unlike a YAML override, whose bare-date `to` means midnight at its start, a bare-date
+  `<to>` here is inclusive in every command. Years are 2000..2100 (no overflow when
+  converting).
 - Counts of days are whole numbers 1..90 (defaults in `DEFAULT_DAYS`); positions are
   whole numbers >= 1. In `shifts [rotation|@user] [days]` a lone number is the days; in
   the `[rotation|@user]` slot a mention, `@text` or a token shaped like a member ID
@@ -44,6 +48,7 @@ from bot.slack.oncall_args import (
     ROTATION_VALUES,
     SPECIALIST_VALUES,
     Args,
+    Clockface,
     CommandError,
     count_arg,
     date_arg,
@@ -110,6 +115,7 @@ __all__ = [
     "SPECIALIST_KEYS",
     "Away",
     "Command",
+    "Clockface",
     "CommandError",
     "Cover",
     "Coverage",
@@ -211,8 +217,8 @@ def _p_export(args: list[str]) -> Export:
     return Export(rotation, user)
 
 
-def _p_override(args: list[str]) -> OverrideCmd:
-    c = Args("override", args)
+def _p_override(args: list[str], now: Clockface | None = None) -> OverrideCmd:
+    c = Args("override", args, now=now)
     c.arity(["<rotation>", "@user", "<from>", "<to>"])
     name = name_arg(c, args[0])
     user = user_arg(c, args[1])
@@ -220,8 +226,8 @@ def _p_override(args: list[str]) -> OverrideCmd:
     return OverrideCmd(name, user, start, end)
 
 
-def _p_away(args: list[str]) -> Away:
-    c = Args("away", args)
+def _p_away(args: list[str], now: Clockface | None = None) -> Away:
+    c = Args("away", args, now=now)
     if args and is_person(args[0]):
         c.arity(["[@user]", "<from>", "<to>"])
         user: str | None = user_arg(c, args[0])
@@ -233,14 +239,14 @@ def _p_away(args: list[str]) -> Away:
     return Away(user, start, end)
 
 
-def _p_swap(args: list[str]) -> Swap:
-    c = Args("swap", args)
+def _p_swap(args: list[str], now: Clockface | None = None) -> Swap:
+    c = Args("swap", args, now=now)
     c.arity(["@user", "<date>"])
     return Swap(user_arg(c, args[0]), date_arg(c, decode(args[1]), "<date>"))
 
 
-def _p_cover(args: list[str]) -> Cover:
-    c = Args("cover", args)
+def _p_cover(args: list[str], now: Clockface | None = None) -> Cover:
+    c = Args("cover", args, now=now)
     c.arity(["<from>", "<to>"])
     start, end = span_arg(c, args[0], args[1])
     return Cover(start, end)
@@ -342,14 +348,23 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
 assert tuple(_PARSERS) == TOP_LEVEL
 
 
-def parse(text: str) -> Command:
+# The commands that take dates or times: given a Clockface, they read what people type.
+_DATED = frozenset({"override", "away", "swap", "cover"})
+
+
+def parse(text: str, now: Clockface | None = None) -> Command:
     """The text after `/oncall` (as Slack sends it, escaped) -> one Command.
 
+    With `now` (the asker's instant and the zone their times are read in), `<from>`,
+    `<to>` and `<date>` also take today, tomorrow, weekday names, +2h and 18:00
+    (`parsers.parse_when_typed`); without it, the ISO forms only.
     Empty text is `Help(None)`. Raises CommandError (and nothing else) on bad input."""
     tokens = split_tokens(text)
     if not tokens:
         return Help(None)
     word = decode(tokens[0]).lower()
+    if word in _DATED:
+        return _PARSERS[word](tokens[1:], now)  # type: ignore[call-arg]
     if word in _PARSERS:
         return _PARSERS[word](tokens[1:])
     guess = did_you_mean(word, TOP_LEVEL)

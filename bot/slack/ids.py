@@ -31,6 +31,10 @@ BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER, TAKE, PAGE_SOMEONE)
 SWAP_ACCEPT = "swap_accept"  # value: the swap's id; on the DM asking someone to swap
 SWAP_DECLINE = "swap_decline"  # value: the swap's id
 COVER_ACCEPT = "cover_accept"  # value: the cover request's id; on the cover ask
+# On the question a too-short /emergency gets; value: JSON {"key", "text", "channel"}
+# (the command's idempotency key, its text as typed, the channel it was typed in).
+EMERGENCY_FILE_SHORT = "emergency_file_short"  # "File it": files that text as it is
+EMERGENCY_WRITE_MORE = "emergency_write_more"  # opens the form with the text in it
 
 # Modals (view callback_id) and the message shortcut (shortcut callback_id) -------
 EMERGENCY_MODAL = "emergency_modal"  # private_metadata: whatever the opener passes

@@ -19,9 +19,16 @@ from slack_sdk.errors import SlackApiError
 from bot.core.roster import Roster
 from bot.services.errors import ServiceError
 from bot.services.escalation import EscalationService, Outcome
-from bot.services.intake import Filed, Intake, IntakeService, parse_emergency_text
+from bot.services.intake import (
+    Filed,
+    Intake,
+    IntakeService,
+    parse_emergency_text,
+    too_short,
+)
 from bot.services.requests import RequestService
 from bot.slack import ids, render
+from bot.slack.emergency_confirm import question as short_question
 from bot.slack.text import first_link, from_neutral, to_plain
 
 log = logging.getLogger(__name__)
@@ -88,10 +95,15 @@ class Listeners:
                                           json.dumps({"channel": channel}))
             self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
             return
+        key = f"cmd:{body.get('trigger_id') or command.get('trigger_id')}"
         try:
             sev, lang, rest = parse_emergency_text(text, team.languages)
+            if too_short(to_plain(rest)):
+                # `/emergency ok`: ask before paging anyone (bot/slack/emergency_confirm).
+                ack(response_type="ephemeral", **short_question(text, rest, key, channel))
+                return
             filed = self._take(Intake(
-                key=f"cmd:{body.get('trigger_id') or command.get('trigger_id')}",
+                key=key,
                 requester=user, text=to_plain(rest), via="command", severity=sev,
                 language=lang, link=first_link(rest), origin_channel=channel), roster)
         except ServiceError as err:

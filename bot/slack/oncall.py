@@ -27,6 +27,8 @@ from bot.services.requests import RequestService
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
+from bot.slack.oncall_examples import personal_error, personal_examples
+from bot.slack.oncall_replies import Reply, me_reply, report_reply, shifts_reply, who_reply
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.render import blocks as kit
 from bot.slack.reports import format_report
@@ -85,14 +87,44 @@ class OncallCommands:
         return (f"• {render.slack_date(a.start)} → {render.slack_date(a.end)}  "
                 f"`{a.rotation}` {who}{langs}{mark}")
 
+    def _personal(self, err: g.CommandError, user: str) -> g.CommandError:
+        try:
+            roster = self._roster(user)
+        except ServiceError:
+            return err
+        return personal_error(err, roster, user, self.d.clock.now())
+
+    def _parse(self, text: str, user: str) -> g.Command:
+        """Parse, reading typed dates and times (today, mon, +2h, 18:00) in the zone the
+        command's times are in: the rotation's for `override`, the person's for `away`
+        (someone else's when a manager marks them away), the asker's otherwise. That
+        zone is known only once the command is parsed, so a command in another zone is
+        parsed again in it (parsing is pure and cheap)."""
+        now = self.d.clock.now()
+        try:
+            roster = self._roster(user)
+        except ServiceError:
+            return g.parse(text, g.Clockface(now, "UTC"))
+        own = roster.specialist(user)
+        mine = own.timezone if own else "UTC"
+        cmd = g.parse(text, g.Clockface(now, mine))
+        zone = mine
+        if isinstance(cmd, g.OverrideCmd):
+            rot = roster.team.rotation(cmd.rotation)
+            zone = rot.timezone if rot else mine
+        elif isinstance(cmd, g.Away) and cmd.user:
+            other = roster.specialist(cmd.user)
+            zone = other.timezone if other else mine
+        return cmd if zone == mine else g.parse(text, g.Clockface(now, zone))
+
     # -- the command -----------------------------------------------------------------------
 
     def handle(self, ack, body, client, command, respond) -> None:
         user = command["user_id"]
         try:
-            cmd = g.parse(command.get("text") or "")
+            cmd = self._parse(command.get("text") or "", user)
         except g.CommandError as err:
-            ack(response_type="ephemeral", text=str(err))
+            ack(response_type="ephemeral", text=str(self._personal(err, user)))
             return
         try:
             if isinstance(cmd, (g.RotationCreateModal, g.RotationEdit)):
@@ -111,23 +143,26 @@ class OncallCommands:
             ack(response_type="ephemeral", text=from_neutral(f":warning: {err}"))
             return
         # The reply carries the services' references; rendered here, once.
-        ack(response_type="ephemeral", text=from_neutral(reply))
+        if isinstance(reply, Reply):  # me, who, shifts, report: blocks and their text
+            ack(response_type="ephemeral", text=from_neutral(reply.text), blocks=reply.blocks)
+        else:
+            ack(response_type="ephemeral", text=from_neutral(reply))
         self.d.deliver()
 
-    def _run(self, cmd, user: str, later: list) -> str:  # noqa: C901 - one branch per command
+    def _run(self, cmd, user: str, later: list) -> str | Reply:  # noqa: C901 - one branch per command
         r = self.d.rotations
         if isinstance(cmd, g.Help):
-            return g.help_text(cmd.topic)
+            return self._help(user, cmd.topic)
         if isinstance(cmd, g.Who):
             return self._who(user, cmd.language)
         if isinstance(cmd, g.Me):
-            return r.me(user)
+            return me_reply(r.me_view(user))
         if isinstance(cmd, g.Report):
             roster = self._roster(user)
             self._require_manager(roster, user, "see response reports")
-            return format_report(response_report(self.d.reports_session_factory,
-                                                 roster.team.name, self.d.clock.now(),
-                                                 cmd.days))
+            report = response_report(self.d.reports_session_factory, roster.team.name,
+                                     self.d.clock.now(), cmd.days)
+            return report_reply(report, cmd.days, format_report(report))
         if isinstance(cmd, g.Shifts):
             return self._shifts(user, cmd)
         if isinstance(cmd, g.RotationList):
@@ -165,7 +200,16 @@ class OncallCommands:
             return self._export(user, cmd)
         raise ServiceError(f"`{cmd.command}` is not available yet")
 
-    def _who(self, user: str, language: str | None) -> str:
+    def _help(self, user: str, topic: str | None) -> str:
+        try:
+            roster = self._roster(user)
+        except ServiceError:
+            return g.help_text(topic)
+        return g.help_text(topic, specialist=roster.specialist(user) is not None,
+                           manager=self.d.managers.is_manager(roster.team, user),
+                           examples=personal_examples(roster, user, self.d.clock.now()))
+
+    def _who(self, user: str, language: str | None) -> Reply:
         roster = self._roster(user)
         now = self.d.clock.now()
         ans = schedule_svc.who(roster, now, language)
@@ -173,17 +217,18 @@ class OncallCommands:
             if not ans.on_call:
                 extra = (" Off-shift backups: " + ", ".join(f"<@{u}>" for u in ans.backups)
                          if ans.backups else "")
-                return f"Nobody on call reads {render.language_name(language)} now.{extra}"
+                return who_reply(roster, ans, f"Nobody on call reads "
+                                 f"{render.language_name(language)} now.{extra}")
             lines = [f"*On call for {render.language_name(language)}*, best first:"]
             lines += [self._line(roster, a) for a in ans.on_call]
-            return "\n".join(lines)
+            return who_reply(roster, ans, "\n".join(lines))
         lines = ["*On call now*"] + [self._line(roster, a) for a in ans.on_call]
         for lang in roster.team.languages:
             on = roster.on_call_for(lang, now)
             lines.append(f"`{lang}` " + (", ".join(f"<@{a.user}>" for a in on) or "*nobody*"))
-        return "\n".join(lines)
+        return who_reply(roster, ans, "\n".join(lines))
 
-    def _shifts(self, user: str, cmd: g.Shifts) -> str:
+    def _shifts(self, user: str, cmd: g.Shifts) -> Reply:
         roster = self._roster(user)
         now = self.d.clock.now()
         subject = cmd.user
@@ -196,7 +241,7 @@ class OncallCommands:
         lines += [self._line(roster, a) for a in found[:40]] or ["(no shifts)"]
         if len(found) > 40:
             lines.append(f"...and {len(found) - 40} more; try a shorter span")
-        return "\n".join(lines)
+        return shifts_reply(roster, found, what, cmd.days, subject == user, "\n".join(lines))
 
     def _specialist(self, user: str, cmd: g.SpecialistCmd) -> str:
         if not cmd.fields:

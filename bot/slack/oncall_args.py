@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NoReturn
 
@@ -18,6 +19,16 @@ from bot.core.parsers import ParseError
 from bot.slack.oncall_commands import MAX_DAYS, MAX_YEAR, MIN_YEAR, LocalTime
 from bot.slack.oncall_help import HELP, Usage
 from bot.slack.oncall_text import decode, did_you_mean, escape, quote
+
+
+@dataclass(frozen=True)
+class Clockface:
+    """When and where a command is typed: the aware instant and the zone in which
+    `today`, `mon`, `+2h` and `18:00` are read."""
+
+    now: datetime
+    tz: str
+
 
 # -- errors -------------------------------------------------------------------------------
 
@@ -44,10 +55,14 @@ class CommandError(Exception):
 class Args:
     """The arguments of one command and how to complain about them."""
 
-    def __init__(self, key: str, args: list[str], usage: Usage | None = None):
+    def __init__(self, key: str, args: list[str], usage: Usage | None = None,
+                 now: Clockface | None = None):
         self.key = key
         self.args = args
         self.u = usage or HELP[key]
+        # The asker's instant and zone: with them, dates and times may be typed as
+        # people say them (today, mon, +2h, 18:00); without, ISO forms only.
+        self.now = now
 
     def fail(self, message: str) -> NoReturn:
         raise CommandError(message, self.u.usage, self.u.example)
@@ -225,6 +240,16 @@ def _handoff(c: Args, v: str) -> int:
 
 
 def date_arg(c: Args, v: str, what: str) -> date:
+    if c.now is not None and not parsers.parse_date_shaped(v):
+        try:
+            typed = parsers.parse_when_typed(v, c.now.now, c.now.tz)
+        except ParseError:
+            typed = None
+        if isinstance(typed, date) and not isinstance(typed, datetime):
+            return typed
+        if typed is not None:
+            c.fail(f"{what.capitalize()} must be a day, not a time: e.g. tomorrow, fri or "
+                   "2026-12-24.")
     try:
         d = parsers.parse_date(v)
     except ParseError as e:
@@ -258,8 +283,11 @@ def _when(c: Args, tok: str, what: str) -> LocalTime:
     """`<from>` or `<to>` -> LocalTime (see the grammar's docstring for date-only `to`)."""
     v = decode(tok)
     try:
-        when = parsers.parse_when(v)
+        when = (parsers.parse_when(v) if c.now is None
+                else parsers.parse_when_typed(v, c.now.now, c.now.tz))
     except ParseError as e:
+        if e.kind == "zero":
+            c.fail(f"{what} {quote(v)} is no time from now; e.g. +30m, +2h or +3d.")
         if e.kind == "invalid":
             c.fail(
                 f"{what} {quote(v)} is not a real date or time; use YYYY-MM-DD or "
@@ -269,10 +297,9 @@ def _when(c: Args, tok: str, what: str) -> LocalTime:
             "time_only": " To give a time, join it to the date with T, e.g. 2026-12-24T08:00.",
             "offset": " Leave out the UTC offset: the time zone is implied.",
         }.get(e.kind, "")
-        c.fail(
-            f"{what} {quote(v)} is not a date or date-time; use YYYY-MM-DD or "
-            f"YYYY-MM-DDTHH:MM, e.g. 2026-12-24 or 2026-12-24T08:00.{hint}"
-        )
+        forms = (f"{parsers.WHEN_FORMS}" if c.now is not None
+                 else "YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2026-12-24 or 2026-12-24T08:00")
+        c.fail(f"{what} {quote(v)} is not a date or date-time; use {forms}.{hint}")
     _year(c, when.year, v, what)
     if isinstance(when, datetime):
         return LocalTime(when, date_only=False)

@@ -30,8 +30,10 @@ class Usage:
 
 _ZONE_NOTE = "Time zones are IANA names such as Europe/Dublin, Asia/Singapore or America/Chicago."
 _WHEN_NOTE = (
-    "<from> and <to> are dates (2026-12-24) or date-times (2026-12-24T08:00). A date as "
-    "<to> includes that whole day; a date-time <to> is the first minute no longer covered."
+    "<from> and <to> are dates (2026-12-24, today, tomorrow, fri: the next Friday) or "
+    "times (2026-12-24T08:00; 18:00: today, or tomorrow if it has passed; +2h, +30m: from "
+    "now). A date as <to> includes that whole day; a time <to> is the first minute no "
+    "longer covered."
 )
 _ROTATION_KEYS_NOTE = (
     "Keys: timezone=<Area/City>, shift=<HH:MM-HH:MM> (local wall clock; 22:00-06:00 ends "
@@ -162,7 +164,8 @@ HELP: dict[str, Usage] = {
         "Asks someone to swap your shift on that day with theirs; they accept or decline.",
         "/oncall swap @ana 2026-12-24",
         SELF,
-        "The date is the day your shift starts, in your time zone (YYYY-MM-DD).",
+        "The date is the day your shift starts, in your time zone: 2026-12-24, tomorrow or a "
+        "weekday such as fri (the next one).",
     ),
     "cover": Usage(
         "/oncall cover <from> <to>",
@@ -232,19 +235,50 @@ def _entry(u: Usage, detailed: bool) -> str:
     return "\n".join(lines)
 
 
-def help_text(topic: str | None = None) -> str:
+# The full help puts the asker's own commands first: a specialist's day-to-day ones
+# (`pause` when this app has it), then what anyone may read, then the managers'. Each
+# entry carries one example, so the reply alone is enough to type the next command.
+SPECIALIST_FIRST = ("me", "away", "swap", "cover", "pause", "export")
+READING = ("who", "shifts", "coverage", "rotation list", "rotation show", "help")
+
+
+def _listed(u: Usage, example: str | None = None) -> str:
+    return f"`{u.usage}`\n{u.description} Example: `{example or u.example}`"
+
+
+def _sections(specialist: bool, manager: bool) -> list[tuple[str, list[str]]]:
+    own = [k for k in SPECIALIST_FIRST if k in HELP]
+    reading = [k for k in READING if k in HELP]
+    managers = [k for k, u in HELP.items() if u.access == MANAGERS]
+    rest = [k for k in HELP if k not in (*own, *reading, *managers)]
+    mine = ("Your commands", own) if specialist else ("For specialists", own)
+    theirs = ("Manager commands" + ("" if manager else " (managers only)"), managers)
+    everyone = ("For everyone", reading + rest)
+    order = [mine, everyone, theirs] if specialist else [everyone, mine, theirs]
+    if manager and not specialist:
+        order = [everyone, theirs, mine]
+    return order
+
+
+def help_text(topic: str | None = None, *, specialist: bool = False,
+              manager: bool = False, examples: dict[str, str] | None = None) -> str:
     """The full help (topic None or empty), one command's, or all `rotation` commands'.
 
-    Slack mrkdwn (`&`, `<`, `>` escaped), usage lines in monospace. An unknown topic says
-    so, suggests the closest and lists the topics."""
+    The full help is ordered for the asker (`_sections`): a specialist's own commands
+    first, a manager's commands after them; `examples` (command -> example) replaces
+    the general example with one that works for the asker. Slack mrkdwn (`&`, `<`,
+    `>` escaped), usage lines in monospace. An unknown topic says so, suggests the
+    closest and lists the topics."""
     key = normalize_topic(topic or "")
     if not key:
         parts = ["*/oncall commands*"]
-        parts += [_entry(u, detailed=False) for u in HELP.values()]
+        for title, keys in _sections(specialist, manager):
+            parts.append(f"*{title}*")
+            parts += [_listed(HELP[k], (examples or {}).get(k)) for k in keys]
         parts.append(
-            "Mention people with @ and pick them from Slack's list. "
-            + _WHEN_NOTE
-            + " `/oncall help <command>` shows the details and an example."
+            "Mention people with @ and pick them from Slack's list. Dates and times: "
+            "today, tomorrow, a weekday (fri), +2h, 18:00 (in your zone), or 2026-12-24 "
+            "and 2026-12-24T08:00. `/oncall help <command>` shows the details."
         )
         text = "\n\n".join(parts)
     elif key in HELP:

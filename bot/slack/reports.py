@@ -15,6 +15,14 @@ def format_report(report: Report) -> str:
              f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} (UTC)"]
     if not report.languages:
         lines.append("No requests in this period.")
+    if report.languages:
+        lines.append("By severity:")
+    for s in report.severities:
+        lines.append(
+            f"`{s.key}` {s.requests} filed, {s.acknowledged} acknowledged (median "
+            f"{dur(s.median_ack_s)}, p90 {dur(s.p90_ack_s)}), {s.escalated} escalated")
+    if report.languages:
+        lines.append("By language:")
     for s in report.languages:
         lines.append(
             f"`{s.language}` {s.requests} filed, {s.acknowledged} acknowledged "

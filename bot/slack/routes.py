@@ -13,6 +13,7 @@ from slack_bolt import App
 
 from bot.slack import failures, ids
 from bot.slack.alert_listeners import AlertListeners
+from bot.slack.emergency_confirm import ShortEmergency
 from bot.slack.listeners import Listeners
 from bot.slack.oncall import OncallCommands
 from bot.slack.replay import ReplayGuard
@@ -42,6 +43,9 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.command("/emergency")(paging.emergency)
     app.view(ids.EMERGENCY_MODAL)(paging.emergency_submitted)
     app.shortcut(ids.SHORTCUT)(paging.escalate_message)
+    short = ShortEmergency(paging.d)  # the question a too-short /emergency gets
+    app.action(ids.EMERGENCY_FILE_SHORT)(short.file_it)
+    app.action(ids.EMERGENCY_WRITE_MORE)(short.write_more)
     app.action(ids.ACK)(paging.acknowledge)
     app.action(ids.DECLINE)(paging.decline)
     app.action(ids.RESOLVE)(paging.open_resolve)

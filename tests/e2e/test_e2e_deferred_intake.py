@@ -82,8 +82,9 @@ def test_busy_intake_modal_routes_and_confirms_once(slack):
 
 def test_busy_intake_retried_delivery_files_once(slack):
     trigger = "77.1111.retried"
-    first = slack.command("/emergency", "sev1 lang:ar تهديد", user=REQUESTER, trigger_id=trigger)
-    again = slack.command("/emergency", "sev1 lang:ar تهديد", user=REQUESTER, trigger_id=trigger)
+    threat = "sev1 lang:ar تهديد بتفجير مدرسة"
+    first = slack.command("/emergency", threat, user=REQUESTER, trigger_id=trigger)
+    again = slack.command("/emergency", threat, user=REQUESTER, trigger_id=trigger)
     assert first.status == again.status == 200
     assert "T-1" in first.json()["text"] and "T-1" in again.json()["text"]
     slack.wait_for_page(OMAR)
@@ -99,7 +100,7 @@ def test_busy_intake_survives_a_restart_before_routing(tmp_path):
     try:
         router = h.runtime.router
         router.stop()  # this process will never route: as if it died after the 200
-        r = h.command("/emergency", "sev1 lang:ar تهديد مباشر", user=REQUESTER)
+        r = h.command("/emergency", "sev1 lang:ar تهديد مباشر لمدرسة", user=REQUESTER)
         assert r.status == 200 and "T-1" in r.json()["text"]
         [req] = h.requests()
         assert req.status == "received" and not h.standin.calls_to("chat.postMessage")
@@ -117,8 +118,8 @@ def test_busy_intake_survives_a_restart_before_routing(tmp_path):
 def test_routing_order_is_most_severe_then_oldest(slack):
     """Requests waiting to be routed go sev1 first, then in the order they came."""
     slack.runtime.router.stop()  # hold routing while they pile up
-    for text in ("sev3 lang:ar أولا", "sev2 lang:ar ثانيا", "sev1 lang:ar ثالثا",
-                 "sev1 lang:es cuarto"):
+    for text in ("sev3 lang:ar بث مباشر أولا", "sev2 lang:ar بث مباشر ثانيا",
+                 "sev1 lang:ar بث مباشر ثالثا", "sev1 lang:es amenaza en directo"):
         assert slack.command("/emergency", text, user=REQUESTER).status == 200
     order = []
     while (filed := slack.runtime.intake.route_next()) is not None:

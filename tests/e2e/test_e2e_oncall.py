@@ -380,7 +380,8 @@ BAD = [
      "already a rotation named 'emea-ar-fr'", "e.g. emea-ar-fr-2"),
     (f"override emea-ar-fr {M_YASMINE} 2026-07-02T15:00 2026-07-02T07:00",
      "must be after", "Example: `/oncall override emea @ana"),
-    (f"override emea-ar-fr {M_YASMINE} 2026-07-02 08:00", "is not a date",
+    # (`08:00` alone is a time people type now: today's, or tomorrow's if it has passed)
+    (f"override emea-ar-fr {M_YASMINE} 2026-07-02 soon", "is not a date",
      "2026-12-24T08:00"),
     ("swap", "Missing", "Example: `/oncall swap @ana 2026-12-24`"),
     ("specialist <@U0EU00077|nadia> languages=xx timezone=UTC",

@@ -44,7 +44,8 @@ def test_with_two_teams_the_reply_and_the_routing_agree(two_teams):
     request is that team's, although another team sorts first."""
     slack = two_teams
     assert slack.runtime.requests.teams()[0] == "a-second-desk"
-    r = slack.command("/emergency", "sev1 lang:ar مساعدة", user=REQUESTER, channel=INTAKE)
+    r = slack.command("/emergency", "sev1 lang:ar بث مباشر لتهديد مدرسة", user=REQUESTER,
+                      channel=INTAKE)
     assert r.status == 200, r.text
     assert f"<#{INTAKE}>" in r.json()["text"]
     slack.wait_posted(INTAKE, "T-1")
@@ -74,12 +75,12 @@ def _quiet(counted, still: float = 0.3, timeout: float = 5.0) -> None:
 
 def test_one_emergency_stays_within_its_sql_budget(slack):
     """File, route, page DM, card, thread: at most 15 statements in 4 transactions."""
-    slack.command("/emergency", "sev1 lang:ar أولا", user=REQUESTER)  # warm the caches
+    slack.command("/emergency", "sev1 lang:ar بث مباشر أولا", user=REQUESTER)  # warm the caches
     slack.wait_for_page(OMAR)
     slack.settle()  # the jobs are not started: nothing else runs SQL meanwhile
 
     with count_sql(slack.runtime.engine) as counted:
-        r = slack.command("/emergency", "sev1 lang:ar ثانيا", user=REQUESTER)
+        r = slack.command("/emergency", "sev1 lang:ar بث مباشر ثانيا", user=REQUESTER)
         assert r.status == 200, r.text
         slack.wait_for_page(OMAR, count=2)
         slack.wait_posted(INTAKE, "T-2")
