@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.core import escalation, refs, refusals, routing
+from bot.core import escalation_words as words
 from bot.core.messages import (
     CARD_UPDATE,
     CHANNEL_ALERT,
     DIRECT,
     MANAGER_ALERT,
     PAGE,
+    PAGE_AGAIN,
     PAGE_UPDATE,
     REQUESTER_NOTE,
     TIMELINE,
@@ -29,7 +31,7 @@ from bot.core.messages import (
 from bot.core.model import Team
 from bot.core.roster import Roster
 from bot.services.errors import NotFound, ServiceError
-from bot.services.requests import SessionFactory, ticket
+from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
 from bot.services.schedules import RosterCache
 from bot.store import notices, team_audit
 from bot.store import paging as q
@@ -37,7 +39,6 @@ from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
 
 RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
-HANDOVER_WAIT = timedelta(minutes=5)  # when the step handed over at sets no wait
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,11 @@ def decide(w: RequestWrites, roster: Roster, reason: str,
     """Apply `core.escalation.decide` to the request `w` writes for: the pages it
     fires, the deadline of the next step, the records. `pages`: the request's pages
     when the caller holds them (None: read them)."""
+    if pages is None and w.request.esc_round is not None:
+        with w.session.no_autoflush:
+            pages = q.pages_of(w.session, w.request.id)
     total, decision = plan(w, roster, reason, pages)
-    _apply(w, total, decision)
+    _apply(w, total, decision, pages or [])
     return decision
 
 
@@ -94,7 +98,10 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
     return len(policy.steps), escalation.decide(policy, last, reason, ctx, w.now)
 
 
-def _apply(w: RequestWrites, total: int, decision: escalation.Decision) -> None:
+def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
+           pages: list) -> None:
+    """`pages`: the request's pages before this decision (their page DMs are reused
+    when a later step pages the same person again)."""
     row = w.request
     if decision.position is not None:
         row.esc_round, row.esc_step = decision.position.round, decision.position.step
@@ -104,7 +111,7 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision) -> None:
     # changed, and the step's pending deadline must stay valid, or the escalation
     # would stop here for good.
     for f in decision.fired:
-        _fired(w, f, total)
+        _fired(w, f, pages)
     if decision.next_due is not None:
         w.deadline(decision.next_due, escalation.DEADLINE, row.esc_token)
     if decision.exhausted and not row.exhausted:
@@ -115,31 +122,57 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision) -> None:
     w.outbox(CARD_UPDATE, row.card_channel)
 
 
-def _fired(w: RequestWrites, f: escalation.Fired, total: int) -> None:
-    where = f"step {f.position.step + 1}/{total} ({f.kind})"
-    if f.position.round:
-        where += f", repeat {f.position.round}"
-    written = w.add_pages([{"user": p.user, "round": f.position.round,
-                            "step": f.position.step, "source": p.source,
-                            "needs_translation": p.needs_translation} for p in f.pages])
+def _page_dms(pages: list) -> dict:
+    """Each person's latest page of this request whose DM went out and may be reused:
+    not one they declined, nor one Slack refused."""
+    found = {}
+    for p in sorted(pages, key=lambda p: p.id):
+        if p.dm_ts and p.state not in ("declined", refusals.UNDELIVERABLE):
+            found[p.user] = p
+    return found
+
+
+def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
+    lang = w.request.language
+    lead = f"{words.round_name(f.position.round).capitalize()}: " if f.position.round else ""
+    dms = _page_dms(pages) if f.pages else {}
+    # One message per person per request: someone paged again (a wider step, a later
+    # round) gets their page DM updated in place and a short ping, not a second page.
+    written = w.add_pages([
+        {"user": p.user, "round": f.position.round, "step": f.position.step,
+         "source": p.source, "needs_translation": p.needs_translation,
+         "dm_channel": dms[p.user].dm_channel if p.user in dms else None,
+         "dm_ts": dms[p.user].dm_ts if p.user in dms else None} for p in f.pages])
     for page in written:
-        w.outbox(PAGE, page.user, page_id=page.id)
-        flag = " - needs translation" if page.needs_translation else ""
-        record(w, "bot", "paged", f"{where}: paged {refs.person(page.user)} "
-                                  f"({page.source}){flag}",
+        earlier = dms.get(page.user)
+        if earlier is None:
+            w.outbox(PAGE, page.user, page_id=page.id)
+        else:
+            if earlier.state == "pending":  # the new page takes over its DM and buttons
+                earlier.state, earlier.answered_utc = "closed", w.now
+            # The DM is the new page's now: updates of the earlier one change nothing.
+            earlier.dm_channel = earlier.dm_ts = None
+            w.outbox(PAGE_AGAIN, page.user, page_id=page.id)
+        again = " again" if earlier is not None else ""
+        record(w, "bot", "paged",
+               f"{lead}Paged{again} " + words.who_was_paged(page.user, page.source, lang),
                {"user": page.user, "source": page.source, "page": page.id,
                 "round": f.position.round, "step": f.position.step})
     for m in f.managers:
         w.outbox(MANAGER_ALERT, m)
     if f.managers:
         record(w, "bot", "managers_alerted",
-               f"{where}: alerted managers " + refs.people(f.managers), {})
+               f"{lead}Alerted the managers: " + refs.people(f.managers), {})
     if f.channel:
         w.outbox(CHANNEL_ALERT, f.channel)
-        record(w, "bot", "channel_alerted", f"{where}: posted in {refs.channel(f.channel)}",
+        record(w, "bot", "channel_alerted",
+               f"{lead}Posted to the escalation channel {refs.channel(f.channel)}",
                {"channel": f.channel})
     if f.note:
-        record(w, "bot", "note", f"{where}: {f.note}", {})
+        noun = words.step_noun(f.kind, lang)
+        acted = f.pages or f.managers or f.channel
+        text = f.note if acted else f"skipped {noun}: {f.note}"
+        record(w, "bot", "note", lead + text[:1].upper() + text[1:], {})
 
 
 def duration(seconds: float) -> str:
@@ -201,6 +234,13 @@ class EscalationService:
         if page.user != user:
             raise ServiceError(f"this page for {ticket(row)} was sent to "
                                f"{refs.person(page.user)}, not you")
+        if page.state == "closed" and page.dm_ts is None and row.status == "open":
+            # A page whose DM a later page of the same person took over (paged again):
+            # a click on its buttons, before the DM was re-rendered, answers the later.
+            later = [p for p in q.pages_of(session, row.id)
+                     if p.user == user and p.id > page.id and p.state == "pending"]
+            if later:
+                page = later[-1]
         return page, row
 
     def acknowledge(self, page_id: int, user: str) -> Outcome:
@@ -263,13 +303,23 @@ class EscalationService:
                 if other.user == user and other.id != page.id and other.state == "pending":
                     other.state, other.answered_utc = "closed", now
                     w.outbox(PAGE_UPDATE, user, page_id=other.id)
-            record(w, user, "declined", f"{refs.person(user)} declined", {"page": page.id})
-            if row.status == "open":
-                decide(w, self.rosters.get(row.team), escalation.DECLINE, pages)
-            else:
+            if row.status != "open":
+                record(w, user, "declined", f"{refs.person(user)} declined",
+                       {"page": page.id})
                 w.outbox(CARD_UPDATE, row.card_channel)
+                w.flush()
+                return Outcome(f"Declined {name}.", row.id)
+            # Where it goes next, said on the timeline and to whoever declined: the
+            # decision is planned first so the decline line can name who has it now.
+            total, decision = plan(w, self.rosters.get(row.team), escalation.DECLINE, pages)
+            waiting = tuple(p.user for p in pages if p.state == "pending"
+                            and (p.round, p.step) == (row.esc_round, row.esc_step))
+            next_words = words.decision_words(decision, row.language, waiting)
+            record(w, user, "declined", f"{refs.person(user)} declined; {next_words}",
+                   {"page": page.id})
+            _apply(w, total, decision, pages)
             w.flush()
-            return Outcome(f"Declined {name}; it has been passed on.", row.id)
+            return Outcome(f"Declined {name}; {next_words}.", row.id)
 
     def page_undeliverable(self, page_id: int, cause: str) -> Outcome:
         """Slack refused this page for good (`cause`: its error code). In one
@@ -305,7 +355,7 @@ class EscalationService:
             record(w, "bot", "undeliverable", text,
                    {"page": page.id, "user": page.user, "cause": cause})
             if decision is not None:
-                _apply(w, total, decision)
+                _apply(w, total, decision, q.pages_of(session, row.id))
             else:
                 w.outbox(CARD_UPDATE, row.card_channel)
             self._tell_managers(w, roster.team, page.user, cause, name)

@@ -21,6 +21,8 @@ DECLINE = "page_decline"  # value: page id
 RESOLVE = "request_resolve"  # value: request id; opens RESOLVE_MODAL
 HANDOVER = "request_handover"  # value: request id; opens HANDOVER_MODAL
 
+SHOW_TEXT = "request_show_text"  # value: request id; opens a modal with the whole text
+
 BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER)
 
 SWAP_ACCEPT = "swap_accept"  # value: the swap's id; on the DM asking someone to swap
@@ -35,6 +37,8 @@ SHORTCUT = "escalate_message"  # message shortcut "Escalate to on-call" (manifes
 
 # Message blocks (block_id) -------------------------------------------------------
 PAGE_ACTIONS_BLOCK = "page_actions"  # the buttons of a page DM
+FULL_TEXT_BLOCK = "request_full_text"  # "Show full text" under a request text cut short
+FULL_TEXT_MODAL = "request_full_text_modal"  # the modal it opens (callback_id; nothing to submit)
 
 # Modal fields: (block_id, action_id) ---------------------------------------------
 TEXT_BLOCK = "emergency_text"  # emergency modal: what is happening (plain_text_input)

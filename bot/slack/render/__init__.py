@@ -23,12 +23,14 @@ from bot.slack.render.messages import (
 )
 from bot.slack.render.modals import emergency_modal, handover_modal, resolve_modal
 from bot.slack.render.mrkdwn import language_name, slack_date
+from bot.slack.render.pages import full_text_modal
 
 __all__ = [
     "NOTE_KINDS",
     "channel_alert",
     "direct_message",
     "emergency_modal",
+    "full_text_modal",
     "ephemeral_confirmation",
     "handover_modal",
     "language_name",
