@@ -23,7 +23,7 @@ INTERNAL = re.compile(
     r"language_oncall|language_backup|\bon_call\b|filed via|\bround \d+ of \d+"
     r"|\(translation\)|\(on_call\)|\(backup\)|\bstep \d+/\d+")
 SAME_PERSON_TWICE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,]*(?:and\s+)?<@\1[|>]")
-PYTHON_REPR = re.compile(r"\bNone\b|\{'|\['|object at 0x")
+PYTHON_REPR = re.compile(r"(?m)(?<!^)\bNone\b(?!:)|\{'|\['|object at 0x")
 # Calls whose parameters are what a person reads (a response_url answer is recorded
 # under its path).
 READ_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open",
@@ -54,13 +54,13 @@ def problems(text: str) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def readable_messages(request: pytest.FixtureRequest) -> Iterator[None]:
-    before = {id(s): len(s.calls()) for s in _started}
+    before = {id(s): len(s.calls) for s in _started}
     yield
     if request.node.get_closest_marker("unreadable_ok"):
         return
     bad: list[str] = []
     for standin in list(_started):
-        for call in standin.calls()[before.get(id(standin), 0):]:
+        for call in standin.calls[before.get(id(standin), 0):]:
             if not call.method.startswith(READ_METHODS):
                 continue
             for text in texts(call.params):

@@ -99,14 +99,15 @@ def what_next(decision: escalation.Decision | None, last: escalation.Position | 
     if acted.position == last and acted.pages:
         return _paging(acted.pages, language)
     # In words, not "step 3/5 (language_backup)": people read this on the timeline.
-    where = escalation_words.fired_prefix(acted.kind, acted.position.round, language)
     if acted.pages:
-        return f"nobody else to page at this step: {where[:1].lower() + where[1:]}, " + \
-            _paging(acted.pages, language)
-    if acted.managers:
-        return f"nobody else to page at this step: {where[:1].lower() + where[1:]}"
-    return (f"nobody else to page at this step: {where[:1].lower() + where[1:]} "
-            f"{refs.channel(acted.channel or '')}")
+        doing = _paging(acted.pages, language)
+    elif acted.managers:
+        doing = "alerting the managers"
+    else:
+        doing = f"posting to the escalation channel {refs.channel(acted.channel or '')}"
+    if acted.position.round:
+        doing += f" ({escalation_words.round_name(acted.position.round)})"
+    return f"nobody else to page at this step: now {doing}"
 
 
 def timeline_text(user: str, code: str, next_words: str) -> str:

@@ -60,7 +60,8 @@ def progress(row) -> str:
     if row.esc_step is None:
         return "not started"
     kind = policy["steps"][row.esc_step]["notify"]
-    text = escalation_words.fired_prefix(kind, 0, row.language).lower()
+    text = escalation_words.fired_prefix(kind, 0, row.language)
+    text = text[:1].lower() + text[1:]
     if row.esc_round:
         text += f", {escalation_words.round_name(row.esc_round)}"
     return text
