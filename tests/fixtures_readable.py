@@ -22,7 +22,8 @@ from bot.demo.slack_standin import SlackStandIn
 INTERNAL = re.compile(
     r"language_oncall|language_backup|\bon_call\b|filed via|\bround \d+ of \d+"
     r"|\(translation\)|\(on_call\)|\(backup\)|\bstep \d+/\d+")
-SAME_PERSON_TWICE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,]*(?:and\s+)?<@\1[|>]")
+SAME_PERSON_TWICE = re.compile(
+    r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,*_]*(?:and\s+)?<@\1[|>]")
 PYTHON_REPR = re.compile(r"(?m)(?<!^)\bNone\b(?!:)|\{'|\['|object at 0x")
 # Calls whose parameters are what a person reads (a response_url answer is recorded
 # under its path).

@@ -15,6 +15,7 @@ from tests.fixtures_readable import problems, texts
     "filed via command: sev1",
     "<@U0EU00009> <@U0EU00009> acknowledged",
     "Paging <@U1>, <@U1>",
+    "12:00 · *<@U0EU00009>* <@U0EU00009> acknowledged (2 min after filing)",
     "Assignee: None",
     "details {'a': 1}",
 ])

@@ -238,8 +238,14 @@ def timeline_line(entry: TimelineEntry) -> tuple[str, kit.Blocks]:
     body = md.bot_text(entry.text, 2500) or md.escape_clip(entry.action, 100)
     emoji = _ACTION_EMOJI.get(md.as_text(entry.action).strip().lower(), "")
     lead = f"{emoji} " if emoji else ""
-    text = kit.fallback(f"{md.utc_text(entry.at)} {who}: {body}")
-    line = md.clip_mrkdwn(f"{lead}{md.slack_date(entry.at)} · *{who}* {body}", kit.FIELD_TEXT_MAX)
+    if who != "bot" and body.startswith(who):
+        # "<@U1> acknowledged": the line names its actor already; not "@U1 @U1 ...".
+        text = kit.fallback(f"{md.utc_text(entry.at)} {body}")
+        line = f"{lead}{md.slack_date(entry.at)} · {body}"
+    else:
+        text = kit.fallback(f"{md.utc_text(entry.at)} {who}: {body}")
+        line = f"{lead}{md.slack_date(entry.at)} · *{who}* {body}"
+    line = md.clip_mrkdwn(line, kit.FIELD_TEXT_MAX)
     return text, [kit.context(line)]
 
 
