@@ -203,22 +203,26 @@ def test_decline_moves_to_next_candidate_then_next_step_at_once(overlap):
 def test_decline_while_others_are_paged_keeps_the_escalation_going(overlap):
     file(overlap)
     wait_page(overlap, KARIM)
+    overlap.settle()
     overlap.advance(120)  # language_oncall_all: Karim again, and Omar
-    karim_all = wait_page(overlap, KARIM, count=2)
     wait_page(overlap, OMAR)
+    overlap.settle()
+    # Karim's one page DM now shows his step-2 page (updated in place, and pinged).
+    [dm] = (c.response["ts"] for c in overlap.page_posts(KARIM))
+    karim_all = page_id_of(overlap.standin.message(dm))
+    assert len(overlap.page_pings(KARIM)) == 1
     card = card_ts(overlap)
     click(overlap, ids.DECLINE, karim_all, KARIM)
-    first, second = (c.response["ts"] for c in overlap.page_posts(KARIM))
-    overlap.wait_updated(second, "You declined")
-    # He declined the request: his step-1 page stops waiting too, and the card says
-    # that only Omar is being paged now.
-    overlap.wait_updated(first, "No longer waiting for you")
+    overlap.wait_updated(dm, "You declined")
+    # The card says that only Omar is being paged now.
     overlap.wait_updated(card, '*Paging*\\n<@U0EU00009>"')
-    assert sorted(overlap.paged_users()) == [KARIM, KARIM, OMAR]  # Omar may still answer
+    assert sorted(overlap.paged_or_pinged()) == [KARIM, KARIM, OMAR]  # Omar may still answer
+    assert sorted((p[0], p[2], p[4]) for p in overlap.db_pages(1)) == sorted(
+        [(KARIM, 0, "closed"), (KARIM, 1, "declined"), (OMAR, 1, "pending")])
 
     overlap.advance(120)  # the step's wait runs out: language_backup
     wait_page(overlap, RAMI)
-    assert overlap.paged_users()[3:] == [RAMI]
+    assert overlap.paged_or_pinged()[3:] == [RAMI]
 
 
 def test_resolve_opens_a_modal_and_the_submission_closes_the_request(slack):
