@@ -22,8 +22,6 @@ from bot.core.messages import (
     CHANNEL_ALERT,
     DIRECT,
     MANAGER_ALERT,
-    PAGE,
-    PAGE_AGAIN,
     PAGE_UPDATE,
     REQUESTER_NOTE,
     TIMELINE,
@@ -31,6 +29,7 @@ from bot.core.messages import (
 from bot.core.model import Team
 from bot.core.roster import Roster
 from bot.services.errors import NotFound, ServiceError
+from bot.services.page_dms import add_pages
 from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
 from bot.services.schedules import RosterCache
 from bot.store import notices, team_audit
@@ -122,40 +121,16 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
     w.outbox(CARD_UPDATE, row.card_channel)
 
 
-def _page_dms(pages: list) -> dict:
-    """Each person's latest page of this request whose DM went out and may be reused:
-    not one they declined, nor one Slack refused."""
-    found = {}
-    for p in sorted(pages, key=lambda p: p.id):
-        if p.dm_ts and p.state not in ("declined", refusals.UNDELIVERABLE):
-            found[p.user] = p
-    return found
-
-
 def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
     lang = w.request.language
     lead = f"{words.round_name(f.position.round).capitalize()}: " if f.position.round else ""
-    dms = _page_dms(pages) if f.pages else {}
-    # One message per person per request: someone paged again (a wider step, a later
-    # round) gets their page DM updated in place and a short ping, not a second page.
-    written = w.add_pages([
-        {"user": p.user, "round": f.position.round, "step": f.position.step,
-         "source": p.source, "needs_translation": p.needs_translation,
-         "dm_channel": dms[p.user].dm_channel if p.user in dms else None,
-         "dm_ts": dms[p.user].dm_ts if p.user in dms else None} for p in f.pages])
-    for page in written:
-        earlier = dms.get(page.user)
-        if earlier is None:
-            w.outbox(PAGE, page.user, page_id=page.id)
-        else:
-            if earlier.state == "pending":  # the new page takes over its DM and buttons
-                earlier.state, earlier.answered_utc = "closed", w.now
-            # The DM is the new page's now: updates of the earlier one change nothing.
-            earlier.dm_channel = earlier.dm_ts = None
-            w.outbox(PAGE_AGAIN, page.user, page_id=page.id)
-        again = " again" if earlier is not None else ""
-        record(w, "bot", "paged",
-               f"{lead}Paged{again} " + words.who_was_paged(page.user, page.source, lang),
+    written = add_pages(w, [{"user": p.user, "round": f.position.round,
+                             "step": f.position.step, "source": p.source,
+                             "needs_translation": p.needs_translation} for p in f.pages],
+                        pages)
+    for page, again in written:
+        record(w, "bot", "paged", f"{lead}Paged{' again' if again else ''} "
+               + words.who_was_paged(page.user, page.source, lang),
                {"user": page.user, "source": page.source, "page": page.id,
                 "round": f.position.round, "step": f.position.step})
     for m in f.managers:
@@ -443,7 +418,7 @@ class EscalationService:
                     w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
             row.status, row.assignee, row.acknowledged_utc = "open", None, None
             row.esc_token += 1
-            page = self._page_again(w, to_user, "handover")
+            page = self._page_again(w, to_user, "handover", q.pages_of(session, row.id))
             wait = policy.steps[row.esc_step or 0].wait or HANDOVER_WAIT
             w.deadline(now + wait, escalation.DEADLINE, row.esc_token)
             record(w, user, "handed_over",
@@ -470,9 +445,9 @@ class EscalationService:
                                                       refusals.UNDELIVERABLE) for p in pages):
                     continue
                 w = RequestWrites(session, row, now)
-                page = self._page_again(w, user, "handoff")
-                record(w, "bot", "paged",
-                       f"shift handoff: paged {refs.person(user)}, the incoming reader",
+                page = self._page_again(w, user, "handoff", pages)
+                record(w, "bot", "paged", "Shift handoff: paged "
+                       + words.who_was_paged(user, "handoff", row.language),
                        {"user": user, "source": "handoff", "page": page})
                 w.outbox(CARD_UPDATE, row.card_channel)
                 w.flush()
@@ -480,14 +455,13 @@ class EscalationService:
         return paged
 
     @staticmethod
-    def _page_again(w: RequestWrites, user: str, source: str) -> int:
+    def _page_again(w: RequestWrites, user: str, source: str, pages: list) -> int:
         """A page outside the escalation steps (a handover, a shift handoff), at the
         request's current step; its id."""
         row = w.request
-        (page,) = w.add_pages([{"user": user, "round": row.esc_round or 0,
-                                "step": row.esc_step or 0, "source": source,
-                                "needs_translation": False}])
-        w.outbox(PAGE, user, page_id=page.id)
+        [(page, _)] = add_pages(w, [{"user": user, "round": row.esc_round or 0,
+                                     "step": row.esc_step or 0, "source": source,
+                                     "needs_translation": False}], pages)
         return page.id
 
     @staticmethod
