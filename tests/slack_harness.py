@@ -9,6 +9,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,6 +159,32 @@ def page_id_of(message: dict) -> str:
     raise AssertionError(f"no Acknowledge button in {message}")
 
 
+def is_page_ping(call) -> bool:
+    """A ping posted in a page DM's thread: its person was paged again for the request."""
+    return (call.method == "chat.postMessage" and bool(call.params.get("thread_ts"))
+            and (call.params.get("text") or "").startswith(":rotating_light: Paged again"))
+
+
+def page_deliveries(calls) -> Counter:
+    """Page ids by how often each reached its person: a page DM posted with its buttons,
+    or (paged again for the same request) the DM updated to its buttons and then a
+    ping in its thread, counted on the ping."""
+    shown: dict[str, str] = {}  # DM ts -> the page id its last update showed
+    sent: Counter = Counter()
+    for c in calls:
+        if not c.ok or c.method not in ("chat.postMessage", "chat.update"):
+            continue
+        buttons = [el.get("value") for b in c.params.get("blocks") or []
+                   for el in b.get("elements") or [] if el.get("action_id") == "page_ack"]
+        if c.method == "chat.update" and buttons:
+            shown[c.params.get("ts")] = buttons[0]
+        elif c.method == "chat.postMessage" and buttons:
+            sent[buttons[0]] += 1
+        elif is_page_ping(c) and c.params["thread_ts"] in shown:
+            sent[shown[c.params["thread_ts"]]] += 1
+    return sent
+
+
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
@@ -265,6 +292,26 @@ class HarnessTools:
 
     def paged_users(self) -> list[str]:
         return [c.params["channel"] for c in self.page_posts()]
+
+    def page_pings(self, user: str | None = None) -> list:
+        """The short pings posted in a page DM's thread when its person is paged again
+        for the same request (the page itself is updated in place)."""
+        dm = self.standin.dm_channel(user) if user else None
+        return [c for c in self.posts(dm) if c.params.get("thread_ts")
+                and (c.params.get("text") or "").startswith(":rotating_light: Paged again")]
+
+    def paged_or_pinged(self) -> list[str]:
+        """Who was paged, in order: a first page DM, or a ping on it when paged again."""
+        pings = {id(c) for c in self.page_pings()}
+        by_dm: dict[str, str] = {}
+        out = []
+        for c in self.posts():
+            if has_action(c.params.get("blocks"), "page_ack"):
+                by_dm[c.response["channel"]] = c.params["channel"]
+                out.append(c.params["channel"])
+            elif id(c) in pings:
+                out.append(by_dm.get(c.params["channel"], c.params["channel"]))
+        return out
 
     def updates(self, ts: str) -> list:
         """Successful chat.update calls on the message with this ts."""

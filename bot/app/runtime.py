@@ -83,7 +83,7 @@ class Runtime:
         # Retry-After on a sending thread (the outbox retries, and looks up first).
         self.sender = SlackSender(client or make_web_client(
             settings.slack_bot_token or "", settings.slack_api_url, retries=False),
-            self._manager_group)
+            self._manager_group, self._reader_zone)
         self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor)
         self.bolt = App(
             client=self.client,
@@ -134,6 +134,10 @@ class Runtime:
             return self.rosters.get(team).team.manager_group
         except Exception:  # noqa: BLE001 - a missing team just means no mention
             return None
+
+    def _reader_zone(self, team: str, user: str) -> str | None:
+        specialist = self.rosters.get(team).team.specialist(user)
+        return specialist.timezone if specialist is not None else None
 
     def _page_refused(self, page_id: int, code: str) -> None:
         """Slack refused a page DM for good: the escalation moves on now (the next

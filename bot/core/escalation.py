@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core import routing
+from bot.core.checks import LANGUAGE_NAMES
 from bot.core.model import EscalationPolicy
 from bot.core.roster import Roster
 
@@ -107,7 +108,8 @@ def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
         found = [c for c in routing.backups(ctx.roster, lang, now, ctx.recent_pages)
                  if c.user not in ctx.passed]
         pages = tuple(Page(c.user, c.source) for c in found)
-        return Fired(pos, kind, pages, note="" if pages else f"no opted-in backup for {lang}")
+        return Fired(pos, kind, pages, note="" if pages else
+                     f"no off-shift backup for {LANGUAGE_NAMES.get(lang, lang)}")
     if kind == "managers":
         return Fired(pos, kind, managers=ctx.managers,
                      note="" if ctx.managers else "the team lists no managers")
@@ -118,10 +120,12 @@ def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
 
 
 def _source_note(source: str, lang: str) -> str:
+    # Read by people on the timeline: the language's name, not its code.
+    name = LANGUAGE_NAMES.get(lang, lang)
     if source == routing.BACKUP:
-        return f"nobody on shift reads {lang}: paging an opted-in backup"
+        return f"nobody on shift reads {name}: paging an off-shift backup"
     if source == routing.TRANSLATION:
-        return f"nobody on shift or on backup reads {lang}: needs translation"
+        return f"nobody on shift or on backup reads {name}: needs translation"
     return ""
 
 

@@ -9,6 +9,9 @@ from datetime import datetime
 # Outbox message kinds (what to deliver; the adapter renders from current state).
 PAGE = "page"  # DM the page to its user
 PAGE_UPDATE = "page_update"  # re-render a page DM in place (buttons change)
+# A later step or round pages someone whose page DM for the request is already there:
+# that DM is re-rendered in place for the new page, and a short ping goes in its thread.
+PAGE_AGAIN = "page_again"
 CARD = "card"  # post the ticket card in the intake channel
 CARD_UPDATE = "card_update"  # re-render the ticket card in place
 TIMELINE = "timeline"  # a line in the card's thread
@@ -17,8 +20,9 @@ MANAGER_ALERT = "manager_alert"  # DM a manager about an unacknowledged request
 CHANNEL_ALERT = "channel_alert"  # post in the escalation channel, managers' group mentioned
 DIRECT = "direct"  # a plain DM (handoffs, reminders, notices)
 
-KINDS = (PAGE, PAGE_UPDATE, CARD, CARD_UPDATE, TIMELINE, REQUESTER_NOTE, MANAGER_ALERT,
+KINDS = (PAGE, PAGE_AGAIN, PAGE_UPDATE, CARD, CARD_UPDATE, TIMELINE, REQUESTER_NOTE, MANAGER_ALERT,
          CHANNEL_ALERT, DIRECT)
+PAGE_SIDE = (PAGE, PAGE_AGAIN)  # sent by the page pool, ahead of cards and thread lines
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class RequestView:
     resolved: datetime | None
     paged: tuple[str, ...]  # users with a page still waiting for an answer
     needs_translation: bool
-    escalation: str  # "step 2 of 5, round 1 of 2 (language_oncall_all)" or "finished"
+    escalation: str  # "paging every Arabic reader on call (second round)" or "finished"
     exhausted: bool
     origin_channel: str | None
     via: str
@@ -56,6 +60,11 @@ class PageView:
     source: str  # on_call | backup | translation | handover
     needs_translation: bool
     request: RequestView
+    # When the next step fires if nobody acknowledges (None: nothing more fires), and
+    # what it does, in words ("every Arabic reader on call is paged, then the managers").
+    deadline: datetime | None = None
+    if_nobody: str = ""
+    sent: datetime | None = None  # when this page went out (its wait starts then)
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ def person(user_id: str) -> str:
 
 
 def people(user_ids: Iterable[str], empty: str = "nobody") -> str:
-    """'{@A}, {@B}' or `empty` when there is nobody."""
-    refs = [person(u) for u in user_ids]
+    """'{@A}, {@B}' or `empty` when there is nobody; each person once."""
+    refs = [person(u) for u in dict.fromkeys(user_ids)]
     return ", ".join(refs) if refs else empty
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.core import escalation, refs, routing
+from bot.core import escalation, escalation_words, refs, routing
 from bot.core.checks import LANGUAGE_NAMES
 
 NOTICE_EVERY = timedelta(hours=1)  # managers hear of one cause once an hour at most
@@ -98,14 +98,16 @@ def what_next(decision: escalation.Decision | None, last: escalation.Position | 
         return "nobody is left to page; the request stays open"
     if acted.position == last and acted.pages:
         return _paging(acted.pages, language)
-    where = f"step {acted.position.step + 1}/{total} ({acted.kind})"
+    # In words, not "step 3/5 (language_backup)": people read this on the timeline.
     if acted.pages:
         doing = _paging(acted.pages, language)
     elif acted.managers:
         doing = "alerting the managers"
     else:
-        doing = f"posting in {refs.channel(acted.channel or '')}"
-    return f"nobody else to page at this step: {where} now, {doing}"
+        doing = f"posting to the escalation channel {refs.channel(acted.channel or '')}"
+    if acted.position.round:
+        doing += f" ({escalation_words.round_name(acted.position.round)})"
+    return f"nobody else to page at this step: now {doing}"
 
 
 def timeline_text(user: str, code: str, next_words: str) -> str:

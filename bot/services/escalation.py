@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.core import escalation, refs, refusals
+from bot.core import escalation_words as words
 from bot.core.messages import (
     CARD_UPDATE,
     CHANNEL_ALERT,
     DIRECT,
     MANAGER_ALERT,
-    PAGE,
     PAGE_UPDATE,
     REQUESTER_NOTE,
     TIMELINE,
@@ -30,7 +30,8 @@ from bot.core.model import Team
 from bot.core.roster import Roster
 from bot.services.alert_actions import AlertActions
 from bot.services.errors import NotFound, ServiceError
-from bot.services.requests import SessionFactory, ticket
+from bot.services.page_dms import add_pages
+from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
 from bot.services.schedules import RosterCache
 from bot.store import notices, team_audit
 from bot.store import paging as q
@@ -38,7 +39,6 @@ from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
 
 RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
-HANDOVER_WAIT = timedelta(minutes=5)  # when the step handed over at sets no wait
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,11 @@ def decide(w: RequestWrites, roster: Roster, reason: str,
     """Apply `core.escalation.decide` to the request `w` writes for: the pages it
     fires, the deadline of the next step, the records. `pages`: the request's pages
     when the caller holds them (None: read them)."""
+    if pages is None and w.request.esc_round is not None:
+        with w.session.no_autoflush:
+            pages = q.pages_of(w.session, w.request.id)
     total, decision = plan(w, roster, reason, pages)
-    _apply(w, total, decision)
+    _apply(w, total, decision, pages or [])
     return decision
 
 
@@ -95,7 +98,10 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
     return len(policy.steps), escalation.decide(policy, last, reason, ctx, w.now)
 
 
-def _apply(w: RequestWrites, total: int, decision: escalation.Decision) -> None:
+def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
+           pages: list) -> None:
+    """`pages`: the request's pages before this decision (their page DMs are reused
+    when a later step pages the same person again)."""
     row = w.request
     if decision.position is not None:
         row.esc_round, row.esc_step = decision.position.round, decision.position.step
@@ -105,7 +111,7 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision) -> None:
     # changed, and the step's pending deadline must stay valid, or the escalation
     # would stop here for good.
     for f in decision.fired:
-        _fired(w, f, total)
+        _fired(w, f, pages)
     if decision.next_due is not None:
         w.deadline(decision.next_due, escalation.DEADLINE, row.esc_token)
     if decision.exhausted and not row.exhausted:
@@ -116,31 +122,33 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision) -> None:
     w.outbox(CARD_UPDATE, row.card_channel)
 
 
-def _fired(w: RequestWrites, f: escalation.Fired, total: int) -> None:
-    where = f"step {f.position.step + 1}/{total} ({f.kind})"
-    if f.position.round:
-        where += f", repeat {f.position.round}"
-    written = w.add_pages([{"user": p.user, "round": f.position.round,
-                            "step": f.position.step, "source": p.source,
-                            "needs_translation": p.needs_translation} for p in f.pages])
-    for page in written:
-        w.outbox(PAGE, page.user, page_id=page.id)
-        flag = " - needs translation" if page.needs_translation else ""
-        record(w, "bot", "paged", f"{where}: paged {refs.person(page.user)} "
-                                  f"({page.source}){flag}",
+def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
+    lang = w.request.language
+    lead = f"{words.round_name(f.position.round).capitalize()}: " if f.position.round else ""
+    written = add_pages(w, [{"user": p.user, "round": f.position.round,
+                             "step": f.position.step, "source": p.source,
+                             "needs_translation": p.needs_translation} for p in f.pages],
+                        pages)
+    for page, again in written:
+        record(w, "bot", "paged", f"{lead}Paged{' again' if again else ''} "
+               + words.who_was_paged(page.user, page.source, lang),
                {"user": page.user, "source": page.source, "page": page.id,
                 "round": f.position.round, "step": f.position.step})
     for m in f.managers:
         w.outbox(MANAGER_ALERT, m)
     if f.managers:
         record(w, "bot", "managers_alerted",
-               f"{where}: alerted managers " + refs.people(f.managers), {})
+               f"{lead}Alerted the managers: " + refs.people(f.managers), {})
     if f.channel:
         w.outbox(CHANNEL_ALERT, f.channel)
-        record(w, "bot", "channel_alerted", f"{where}: posted in {refs.channel(f.channel)}",
+        record(w, "bot", "channel_alerted",
+               f"{lead}Posted to the escalation channel {refs.channel(f.channel)}",
                {"channel": f.channel})
     if f.note:
-        record(w, "bot", "note", f"{where}: {f.note}", {})
+        noun = words.step_noun(f.kind, lang)
+        acted = f.pages or f.managers or f.channel
+        text = f.note if acted else f"skipped {noun}: {f.note}"
+        record(w, "bot", "note", lead + text[:1].upper() + text[1:], {})
 
 
 def duration(seconds: float) -> str:
@@ -205,6 +213,13 @@ class EscalationService(AlertActions):
         if page.user != user:
             raise ServiceError(f"this page for {ticket(row)} was sent to "
                                f"{refs.person(page.user)}, not you")
+        if page.state == "closed" and page.dm_ts is None and row.status == "open":
+            # A page whose DM a later page of the same person took over (paged again):
+            # a click on its buttons, before the DM was re-rendered, answers the later.
+            later = [p for p in q.pages_of(session, row.id)
+                     if p.user == user and p.id > page.id and p.state == "pending"]
+            if later:
+                page = later[-1]
         return page, row
 
     def acknowledge(self, page_id: int, user: str) -> Outcome:
@@ -267,13 +282,23 @@ class EscalationService(AlertActions):
                 if other.user == user and other.id != page.id and other.state == "pending":
                     other.state, other.answered_utc = "closed", now
                     w.outbox(PAGE_UPDATE, user, page_id=other.id)
-            record(w, user, "declined", f"{refs.person(user)} declined", {"page": page.id})
-            if row.status == "open":
-                decide(w, self.rosters.get(row.team), escalation.DECLINE, pages)
-            else:
+            if row.status != "open":
+                record(w, user, "declined", f"{refs.person(user)} declined",
+                       {"page": page.id})
                 w.outbox(CARD_UPDATE, row.card_channel)
+                w.flush()
+                return Outcome(f"Declined {name}.", row.id)
+            # Where it goes next, said on the timeline and to whoever declined: the
+            # decision is planned first so the decline line can name who has it now.
+            total, decision = plan(w, self.rosters.get(row.team), escalation.DECLINE, pages)
+            waiting = tuple(p.user for p in pages if p.state == "pending"
+                            and (p.round, p.step) == (row.esc_round, row.esc_step))
+            next_words = words.decision_words(decision, row.language, waiting)
+            record(w, user, "declined", f"{refs.person(user)} declined; {next_words}",
+                   {"page": page.id})
+            _apply(w, total, decision, pages)
             w.flush()
-            return Outcome(f"Declined {name}; it has been passed on.", row.id)
+            return Outcome(f"Declined {name}; {next_words}.", row.id)
 
     def page_undeliverable(self, page_id: int, cause: str) -> Outcome:
         """Slack refused this page for good (`cause`: its error code). In one
@@ -309,7 +334,7 @@ class EscalationService(AlertActions):
             record(w, "bot", "undeliverable", text,
                    {"page": page.id, "user": page.user, "cause": cause})
             if decision is not None:
-                _apply(w, total, decision)
+                _apply(w, total, decision, q.pages_of(session, row.id))
             else:
                 w.outbox(CARD_UPDATE, row.card_channel)
             self._tell_managers(w, roster.team, page.user, cause, name)
@@ -386,7 +411,7 @@ class EscalationService(AlertActions):
                     w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
             row.status, row.assignee, row.acknowledged_utc = "open", None, None
             row.esc_token += 1
-            page = self._page_again(w, to_user, "handover")
+            page = self._page_again(w, to_user, "handover", q.pages_of(session, row.id))
             wait = policy.steps[row.esc_step or 0].wait or HANDOVER_WAIT
             w.deadline(now + wait, escalation.DEADLINE, row.esc_token)
             record(w, user, "handed_over",
@@ -413,9 +438,9 @@ class EscalationService(AlertActions):
                                                       refusals.UNDELIVERABLE) for p in pages):
                     continue
                 w = RequestWrites(session, row, now)
-                page = self._page_again(w, user, "handoff")
-                record(w, "bot", "paged",
-                       f"shift handoff: paged {refs.person(user)}, the incoming reader",
+                page = self._page_again(w, user, "handoff", pages)
+                record(w, "bot", "paged", "Shift handoff: paged "
+                       + words.who_was_paged(user, "handoff", row.language),
                        {"user": user, "source": "handoff", "page": page})
                 w.outbox(CARD_UPDATE, row.card_channel)
                 w.flush()
@@ -423,14 +448,13 @@ class EscalationService(AlertActions):
         return paged
 
     @staticmethod
-    def _page_again(w: RequestWrites, user: str, source: str) -> int:
+    def _page_again(w: RequestWrites, user: str, source: str, pages: list) -> int:
         """A page outside the escalation steps (a handover, a shift handoff), at the
         request's current step; its id."""
         row = w.request
-        (page,) = w.add_pages([{"user": user, "round": row.esc_round or 0,
-                                "step": row.esc_step or 0, "source": source,
-                                "needs_translation": False}])
-        w.outbox(PAGE, user, page_id=page.id)
+        [(page, _)] = add_pages(w, [{"user": user, "round": row.esc_round or 0,
+                                     "step": row.esc_step or 0, "source": source,
+                                     "needs_translation": False}], pages)
         return page.id
 
     @staticmethod

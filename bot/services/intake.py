@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.core import escalation, refs
+from bot.core import escalation, escalation_words, refs
 from bot.core.messages import CARD, KINDS, REQUESTER_NOTE, RequestView
 from bot.core.model import SEVERITIES
 from bot.core.roster import Roster
@@ -267,16 +267,24 @@ class IntakeService:
         elif row.language_source == "detected":
             how = f"detected ({row.confidence:.0%})"
         else:
-            how = f"not recognised ({row.confidence:.0%}); using the team's first language"
+            how = (f"language not recognised ({row.confidence:.0%}); using the team's "
+                   "first language")
         w.outbox(CARD, team.intake_channel)
         steps.record(w, row.requester, "filed",
-                     f"filed via {row.via}: {row.severity}, language {row.language} {how}",
+                     f"Filed with {_VIA.get(row.via, 'the ' + row.via)}: "
+                     f"{row.severity.upper()}, {escalation_words.language(row.language)}, "
+                     f"{how}",
                      {"severity": row.severity, "language": row.language,
                       "source": row.language_source, "confidence": row.confidence},
                      at=row.created_utc)
         if confirm_by_dm:
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "filed"})
         steps.decide(w, roster, escalation.START)
+
+
+# How a request was filed, as its timeline's first line says it.
+_VIA = {"command": "/emergency", "modal": "the /emergency form",
+        "shortcut": "the message shortcut", "demo": "the demo", "cli": "the command line"}
 
 
 def _filed(w: RequestWrites, claimed) -> Filed:
@@ -286,4 +294,4 @@ def _filed(w: RequestWrites, claimed) -> Filed:
     if not claimed:
         return Filed(view, duplicate=False)
     return Filed(view, duplicate=False, claimed=Claimed(
-        view, tuple(claimed), tuple(page_view(p, view) for p in w.pages)))
+        view, tuple(claimed), tuple(page_view(p, view, w.request.policy) for p in w.pages)))

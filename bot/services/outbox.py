@@ -32,7 +32,15 @@ from sqlalchemy.orm import Session
 from tenacity import Retrying, before_sleep_log, stop_after_delay, wait_exponential
 
 from bot.clock import Clock
-from bot.core.messages import CARD, DIRECT, PAGE, PAGE_UPDATE, PageView, RequestView
+from bot.core.messages import (
+    CARD,
+    DIRECT,
+    PAGE,
+    PAGE_SIDE,
+    PAGE_UPDATE,
+    PageView,
+    RequestView,
+)
 from bot.services.outbox_items import (
     Busy,
     Item,
@@ -135,11 +143,11 @@ class Outbox:
                      any(r.kind == CARD for r in claimed.rows), pages_here)
         try:
             with self._lock_for(rid, PAGES):
-                first = self._send_batch(sender, [i for i in items if i.kind == PAGE])
+                first = self._send_batch(sender, [i for i in items if i.kind in PAGE_SIDE])
         except BaseException:
             self._let_go(r.id for r in claimed.rows)  # the lease decides
             raise
-        rest = [i for i in items if i.kind != PAGE]
+        rest = [i for i in items if i.kind not in PAGE_SIDE]
 
         def finish() -> None:
             try:
@@ -161,7 +169,7 @@ class Outbox:
         """Only the page DMs of a request: what someone is waiting for, sent ahead of the
         card and the thread lines. Returns rows settled."""
         with self._lock_for(request_id, PAGES):
-            settled, refused = self._deliver(sender, request_id, (PAGE,))
+            settled, refused = self._deliver(sender, request_id, PAGE_SIDE)
         self._tell_refused(refused)
         return settled
 
@@ -195,7 +203,7 @@ class Outbox:
             rows = q.outbox_candidates(session, self._clock.now(), q.ANY_REQUEST, limit)
         found: dict[int | None, bool] = {}
         for r in rows:
-            found[r.request_id] = found.get(r.request_id, False) or r.kind == PAGE
+            found[r.request_id] = found.get(r.request_id, False) or r.kind in PAGE_SIDE
         return list(found.items())
 
     def _deliver(self, sender: Sender, request_id: int | None,
@@ -228,7 +236,7 @@ class Outbox:
         with self._sf() as session, session.begin():
             rows = q.outbox_candidates(session, now, request_id, BATCH)
             more = len(rows) == BATCH
-            rows = [r for r in rows if (r.kind in kinds if kinds else r.kind != PAGE)]
+            rows = [r for r in rows if (r.kind in kinds if kinds else r.kind not in PAGE_SIDE)]
             if not rows:
                 return [], more
             # A fresh session: the request and its pages as committed now, read once.
@@ -243,7 +251,8 @@ class Outbox:
             self._hold(r.id for r in claimed)
             view = request_view(req, pages.values()) if req is not None else None
             page_views = {
-                p.id: (page_view(p, view), (p.dm_channel, p.dm_ts) if p.dm_ts else None)
+                p.id: (page_view(p, view, req.policy),
+                       (p.dm_channel, p.dm_ts) if p.dm_ts else None)
                 for p in (pages[r.page_id] for r in claimed if r.page_id in pages)}
             card = (req.card_channel, req.card_ts) if req is not None and req.card_ts else None
             return fold(claimed, view, page_views, card, any(r.kind == CARD for r in rows),
@@ -343,7 +352,7 @@ class Outbox:
                 self._finish_batch(outcomes)
         return [(o.page_id, (o.error or "").removeprefix("permanent: "))
                 for o in outcomes
-                if o.action == "failed" and o.kind == PAGE and o.page_id is not None]
+                if o.action == "failed" and o.kind in PAGE_SIDE and o.page_id is not None]
 
     def _tell_refused(self, refused: list[tuple[int, str]]) -> None:
         """Once the rows are settled and the request's lock is let go: each refused

@@ -8,10 +8,12 @@ no use case selects again what it holds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from bot.core import escalation, escalation_words
 from bot.core.messages import PageView, RequestView, TimelineEntry
 from bot.core.model import Team
 from bot.services.errors import NotFound, ServiceError
@@ -21,6 +23,7 @@ from bot.store import paging as q
 
 SessionFactory = Callable[[], Session]
 RECEIVED = "received"  # committed and acknowledged, not routed yet
+HANDOVER_WAIT = timedelta(minutes=5)  # when the step handed over at sets no wait
 
 
 class PageLike(Protocol):
@@ -29,6 +32,8 @@ class PageLike(Protocol):
     state: str
     source: str
     needs_translation: bool
+    round: int
+    step: int
 
 
 def ticket(row) -> str:
@@ -44,20 +49,22 @@ def policy_for(team: Team, severity: str):
 
 
 def progress(row) -> str:
-    """Where the escalation stands, in words."""
+    """Where the escalation stands, in words ("paging every Arabic reader on call,
+    second round"): read by people on the card and in the alerts."""
     policy = row.policy
     if row.status == RECEIVED:
         return "finding an on-call reader"
     if row.status != "open":
         return "finished"
     if row.exhausted:
-        return "all steps done; nobody acknowledged"
+        return "every step has run; nobody has acknowledged"
     if row.esc_step is None:
         return "not started"
     kind = policy["steps"][row.esc_step]["notify"]
-    text = f"step {row.esc_step + 1} of {len(policy.get('steps', ()))} ({kind})"
-    if policy.get("repeat"):
-        text += f", round {row.esc_round + 1} of {policy['repeat'] + 1}"
+    text = escalation_words.fired_prefix(kind, 0, row.language)
+    text = text[:1].lower() + text[1:]
+    if row.esc_round:
+        text += f", {escalation_words.round_name(row.esc_round)}"
     return text
 
 
@@ -76,9 +83,23 @@ def request_view(row, pages: Iterable[PageLike]) -> RequestView:
         exhausted=row.exhausted, origin_channel=row.origin_channel, via=row.via)
 
 
-def page_view(page: PageLike, request: RequestView) -> PageView:
+def page_view(page: PageLike, request: RequestView, policy: dict | None = None) -> PageView:
+    """The view of a page; with the request's frozen `policy`, when its step's wait runs
+    out and what happens then (read by the person paged, under the page's title)."""
+    deadline, then = None, ""
+    if policy and policy.get("steps"):
+        frozen = escalation.policy_from_json(policy)
+        step = min(max(getattr(page, "step", 0) or 0, 0), len(frozen.steps) - 1)
+        wait = frozen.steps[step].wait
+        if wait is None and page.source == "handover":
+            wait = HANDOVER_WAIT  # a handover sets a deadline of its own
+        sent = getattr(page, "sent_utc", None) or request.created
+        if wait is not None:
+            deadline = sent + wait
+            then = escalation_words.if_nobody(frozen, getattr(page, "round", 0) or 0, step,
+                                              request.language)
     return PageView(page.id, page.user, page.state, page.source, page.needs_translation,
-                    request)
+                    request, deadline, then, getattr(page, "sent_utc", None))
 
 
 def read_view(session: Session, row) -> RequestView:

@@ -25,6 +25,7 @@ HANDOVER = "request_handover"  # value: request id; opens HANDOVER_MODAL
 # them): acknowledge as the person who clicks; open PAGE_SOMEONE_MODAL.
 TAKE = "request_take"  # value: request id
 PAGE_SOMEONE = "request_page_someone"  # value: request id; opens PAGE_SOMEONE_MODAL
+SHOW_TEXT = "request_show_text"  # value: request id; opens a modal with the whole text
 
 BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER, TAKE, PAGE_SOMEONE)
 
@@ -46,6 +47,8 @@ SHORTCUT = "escalate_message"  # message shortcut "Escalate to on-call" (manifes
 # Message blocks (block_id) -------------------------------------------------------
 PAGE_ACTIONS_BLOCK = "page_actions"  # the buttons of a page DM
 ALERT_ACTIONS_BLOCK = "alert_actions"  # Take it / Page someone on an alert
+FULL_TEXT_BLOCK = "request_full_text"  # "Show full text" under a request text cut short
+FULL_TEXT_MODAL = "request_full_text_modal"  # the modal it opens (callback_id; nothing to submit)
 
 # Modal fields: (block_id, action_id) ---------------------------------------------
 TEXT_BLOCK = "emergency_text"  # emergency modal: what is happening (plain_text_input)

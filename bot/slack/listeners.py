@@ -167,7 +167,8 @@ class Listeners:
 
     # -- page buttons ------------------------------------------------------------------------
 
-    def _answer(self, ack, body, respond, fn: Callable[[int, str], Outcome]) -> None:
+    def _answer(self, ack, body, respond, fn: Callable[[int, str], Outcome],
+                always_tell: bool = False) -> None:
         # The answer is committed before Slack hears back, like a new request: a click
         # Slack saw succeed is never lost. The transaction takes milliseconds.
         action = body["actions"][0]
@@ -178,7 +179,7 @@ class Listeners:
             self._tell(respond, _warning(err))
             return
         ack()
-        if not outcome.changed:
+        if always_tell or not outcome.changed:
             self._tell(respond, from_neutral(outcome.message))
         self.d.deliver(outcome.request_id)
         if from_home(body) and self.d.publish_home is not None:
@@ -198,7 +199,19 @@ class Listeners:
         self._answer(ack, body, respond, self.d.escalation.acknowledge)
 
     def decline(self, ack, body, respond) -> None:
-        self._answer(ack, body, respond, self.d.escalation.decline)
+        # Whoever declines is told where the request went next, by name.
+        self._answer(ack, body, respond, self.d.escalation.decline, always_tell=True)
+
+    def show_full_text(self, ack, body, client, respond) -> None:
+        """"Show full text" under a request text cut short: the whole of it in a modal."""
+        ack()
+        try:
+            req = self.d.requests.request_view(ids.record_id(body["actions"][0].get("value")))
+        except (ServiceError, ValueError) as err:
+            self._tell(respond, _warning(err))
+            return
+        view = render.full_text_modal(req)
+        self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
     def open_resolve(self, ack, body, client, respond) -> None:
         ack()

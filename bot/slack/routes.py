@@ -50,6 +50,7 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.action(ids.DECLINE)(paging.decline)
     app.action(ids.RESOLVE)(paging.open_resolve)
     app.action(ids.HANDOVER)(paging.open_handover)
+    app.action(ids.SHOW_TEXT)(paging.show_full_text)
     app.view(ids.RESOLVE_MODAL)(paging.resolve_submitted)
     app.view(ids.HANDOVER_MODAL)(paging.handover_submitted)
     app.event("app_home_opened")(paging.app_home_opened)

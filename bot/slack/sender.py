@@ -31,6 +31,7 @@ from bot.core.messages import (
     DIRECT,
     MANAGER_ALERT,
     PAGE,
+    PAGE_AGAIN,
     PAGE_UPDATE,
     REQUESTER_NOTE,
     TIMELINE,
@@ -38,6 +39,7 @@ from bot.core.messages import (
 )
 from bot.services.outbox_items import Busy, Delivery, NotSent, PermanentError, Unsure
 from bot.slack import render
+from bot.slack.render import pages as page_render
 
 # Errors that no retry can fix: the message is dropped and the failure recorded.
 PERMANENT = {
@@ -51,9 +53,21 @@ THREAD_CHUNK = 40  # thread lines a post (Block Kit allows 50 blocks a message)
 
 
 class SlackSender:
-    def __init__(self, client: WebClient, manager_group: Callable[[str], str | None]):
+    def __init__(self, client: WebClient, manager_group: Callable[[str], str | None],
+                 reader_zone: Callable[[str, str], str | None] | None = None):
+        """`reader_zone(team, user)`: the zone a page's reader keeps in the roster (the
+        page's times are shown in it), or None."""
         self.client = client
         self._manager_group = manager_group
+        self._reader_zone = reader_zone or (lambda team, user: None)
+
+    def _zone(self, d: Delivery) -> str | None:
+        if d.page is None:
+            return None
+        try:
+            return self._reader_zone(d.page.request.team, d.page.user)
+        except Exception:  # noqa: BLE001 - a zone we cannot find: Slack's own still shows
+            return None
 
     def lane(self, d: Delivery) -> str:
         """Slack's rate limits are per method (and per channel for posts)."""
@@ -67,7 +81,7 @@ class SlackSender:
 
     def send(self, d: Delivery) -> tuple[str, str] | None:
         try:
-            if d.unsure and d.kind not in (PAGE_UPDATE, CARD_UPDATE, TIMELINE):
+            if d.unsure and d.kind not in (PAGE_UPDATE, PAGE_AGAIN, CARD_UPDATE, TIMELINE):
                 found = self._look_up(d.target, None, d)
                 if found is not None:
                     return found if d.kind in (PAGE, CARD) else None
@@ -82,22 +96,25 @@ class SlackSender:
     # -- posting -------------------------------------------------------------------------
 
     def _post(self, channel: str, text: str, blocks: list | None, ids,
-              thread_ts: str | None = None) -> tuple[str, str]:
+              thread_ts: str | None = None, **extra) -> tuple[str, str]:
         r = self.client.chat_postMessage(
             channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
-            unfurl_links=False,
+            unfurl_links=False, **extra,
             metadata={"event_type": EVENT_TYPE,
                       "event_payload": {"rows": ",".join(str(i) for i in ids)}})
         return r["channel"], r["ts"]
 
     def _send(self, d: Delivery) -> tuple[str, str] | None:
         if d.kind == PAGE:
-            text, blocks = render.page_message(d.page)
+            text, blocks = render.page_message(d.page, self._zone(d))
             return self._post(d.target, text, blocks, d.ids)
+        if d.kind == PAGE_AGAIN:
+            self._page_again(d)
+            return None
         if d.kind == PAGE_UPDATE:
             if d.page_message is None:
                 return None  # the page itself never went out; nothing to update
-            text, blocks = render.page_message(d.page)
+            text, blocks = render.page_message(d.page, self._zone(d))
             self.client.chat_update(channel=d.page_message[0], ts=d.page_message[1],
                                     text=text, blocks=blocks)
             return None
@@ -126,6 +143,22 @@ class SlackSender:
             raise PermanentError(f"unknown outbox kind {d.kind!r}")
         self._post(d.target, text, blocks, d.ids)
         return None
+
+    def _page_again(self, d: Delivery) -> None:
+        """Someone paged again for a request whose page DM they have: that DM shows the
+        new page (its deadline, its buttons), and a short ping in its thread, also
+        shown in the conversation, notifies them. The update is idempotent; the ping is
+        looked up first when an earlier attempt may have posted it."""
+        if d.page_message is None:
+            raise PermanentError("message_not_found")  # nothing to update in place
+        channel, ts = d.page_message
+        zone = self._zone(d)
+        text, blocks = render.page_message(d.page, zone)
+        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        if d.unsure and self._look_up(None, d.page_message, d) is not None:
+            return
+        text, blocks = page_render.ping(d.page, zone)
+        self._post(channel, text, blocks, d.ids, thread_ts=ts, reply_broadcast=True)
 
     def _thread_lines(self, d: Delivery) -> None:
         """Lines that came due together go out as one thread post (one Slack call); an

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from bot.core.messages import CARD, DIRECT, PAGE, PAGE_UPDATE, REQUESTER_NOTE
+from bot.core.messages import CARD, DIRECT, PAGE, PAGE_AGAIN, PAGE_UPDATE, REQUESTER_NOTE
 from bot.store.paging import LEASE
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
 
@@ -38,7 +38,7 @@ _INSERT_PAGES = insert(PAGES).returning(
     PAGES.c.needs_translation)
 
 # Delivery order inside a request's batch: what someone waits for goes first.
-PRIORITY = {PAGE: 0, CARD: 1, PAGE_UPDATE: 2, REQUESTER_NOTE: 3, DIRECT: 4}
+PRIORITY = {PAGE: 0, PAGE_AGAIN: 0, CARD: 1, PAGE_UPDATE: 2, REQUESTER_NOTE: 3, DIRECT: 4}
 DEFAULT_PRIORITY = 5
 PENDING, SENDING = "pending", "sending"
 
@@ -66,6 +66,7 @@ class NewPage:
     source: str
     needs_translation: bool
     state: str = "pending"
+    sent_utc: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -137,14 +138,17 @@ class RequestWrites:
             self._inserted = now
 
     def add_pages(self, pages: list[dict]) -> list[NewPage]:
-        """Pages ({user, round, step, source, needs_translation}), inserted now."""
+        """Pages ({user, round, step, source, needs_translation}, optionally the
+        dm_channel and dm_ts of a page DM they take over), inserted now."""
         if not pages:
             return []
         rid = self.request_id()
-        values = [{**p, "request_id": rid, "state": "pending", "sent_utc": self.now}
-                  for p in pages]
+        # One statement for all: every row names the same columns.
+        values = [{"dm_channel": None, "dm_ts": None, **p, "request_id": rid,
+                   "state": "pending", "sent_utc": self.now} for p in pages]
         rows = self.session.connection().execute(_INSERT_PAGES, values)
-        written = sorted((NewPage(*row) for row in rows), key=lambda p: p.id)
+        written = sorted((NewPage(*row, sent_utc=self.now) for row in rows),
+                         key=lambda p: p.id)
         self.pages.extend(written)
         return written
 

@@ -91,20 +91,20 @@ def test_language_oncall_falls_back_to_a_backup_then_to_translation():
     d = decide(policy(("language_oncall", 5)), None, START, ctx(language="ar"))
     [page] = d.fired[0].pages
     assert (page.source, page.needs_translation) == (routing.TRANSLATION, True)
-    assert d.fired[0].note == "nobody on shift or on backup reads ar: needs translation"
+    assert d.fired[0].note == "nobody on shift or on backup reads Arabic: needs translation"
     team = roster([person("U_EN", "en"), person("U_AR", "ar", backup=("ar",))],
                   [always("c", "U_EN")])
     d = escalation.decide(policy(("language_oncall", 5)), None, START,
                           Context(team, "ar", (), None), NOW)
     assert d.fired[0].pages == (Page("U_AR", routing.BACKUP),)
-    assert d.fired[0].note == "nobody on shift reads ar: paging an opted-in backup"
+    assert d.fired[0].note == "nobody on shift reads Arabic: paging an off-shift backup"
 
 
 def test_steps_that_find_nobody_are_skipped_at_once_with_a_note():
     pol = policy(("language_backup", 5), ("managers", 5), ("channel", 5))
     d = decide(pol, None, START, ctx(language="en", managers=()))
     assert [(f.kind, f.note) for f in d.fired] == [
-        ("language_backup", "no opted-in backup for en"),
+        ("language_backup", "no off-shift backup for English"),
         ("managers", "the team lists no managers"),
         ("channel", "")]
     assert (d.position, d.next_due) == (Position(0, 2), NOW + 5 * MIN)

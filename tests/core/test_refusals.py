@@ -121,7 +121,7 @@ def test_the_timeline_says_when_the_next_step_fires_instead():
                           ctx(unreachable=frozenset({"U_ES1"}),
                               paged_this_step=frozenset({"U_ES1", "U_ES2"})), NOW)
     assert refusals.what_next(d, Position(0, 0), "es", 2) == (
-        "nobody else to page at this step: step 2/2 (managers) now, alerting the managers")
+        "nobody else to page at this step: now alerting the managers")
 
 
 def test_the_timeline_for_waiting_exhausted_and_an_earlier_step():

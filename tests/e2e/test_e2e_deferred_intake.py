@@ -52,7 +52,7 @@ def test_busy_intake_acknowledges_then_routes_and_pages(slack):
     assert (req.status, req.language, req.language_source) == ("open", "ar", "explicit")
     assert slack.paged_users() == [OMAR]
     lines = [m["text"] for m in slack.thread(slack.card("T-1")["ts"])]
-    assert any("filed via command" in line for line in lines), lines
+    assert any("Filed with /emergency" in line for line in lines), lines
 
 
 def test_busy_intake_detects_the_language_when_routing(slack):

@@ -49,7 +49,8 @@ def test_emergency_command_files_at_once(slack):
 
     [page] = slack.wait_for_page(OMAR)
     shown = blocks_text(page)
-    assert text in shown and "SEV1" in shown and "Arabic (set by requester)" in shown
+    # The title says the language; the field says how it was chosen.
+    assert text in shown and "SEV1 · T-1 · Arabic" in shown and "set by requester" in shown
     assert f"<@{REQUESTER}>" in shown
     assert has_action(page["blocks"], ids.ACK) and has_action(page["blocks"], ids.DECLINE)
 
@@ -59,8 +60,8 @@ def test_emergency_command_files_at_once(slack):
     assert f"<@{OMAR}>" in blocks_text(card)  # "Paging <@Omar>"
     slack.settle()
     lines = [m["text"] for m in slack.thread(card["ts"])]
-    assert any("filed via command" in line for line in lines), lines
-    assert any(f"paged <@{OMAR}>" in line for line in lines), lines
+    assert any("Filed with /emergency" in line for line in lines), lines
+    assert any(f"Paged <@{OMAR}>" in line for line in lines), lines
 
     [req] = slack.requests()
     assert (req.ticket, req.severity, req.language, req.language_source, req.via) == (
@@ -85,9 +86,12 @@ def test_language_is_detected_without_lang(slack, text, language, name, reader):
     assert re.search(rf"{name}, detected \d+%", r.json()["text"]), r.json()["text"]
 
     [page] = slack.wait_for_page(reader)
-    assert re.search(rf"{name} \(detected (\d+)%\)", blocks_text(page))
+    # The title names the language; the Language field says how it was chosen.
+    assert f"· {name}" in blocks_text(page)
+    assert re.search(r"detected \d+%", blocks_text(page))
     slack.wait_posted(INTAKE, "T-1")
-    assert re.search(rf"{name} \(detected \d+%\)", blocks_text(slack.card("T-1")))
+    card = blocks_text(slack.card("T-1"))
+    assert f"· {name}" in card and re.search(r"detected \d+%", card)
 
     [req] = slack.requests()
     assert (req.language, req.language_source, req.severity) == (language, "detected", "sev2")

@@ -26,7 +26,7 @@ from tests.slack_harness import (
     REQUESTER,
     TOKEN,
     ToolHarness,
-    has_action,
+    page_deliveries,
     page_id_of,
     utc,
 )
@@ -44,9 +44,9 @@ def slack(tmp_path, db_url):
 
 
 def page_dms(h: ToolHarness) -> Counter:
-    """Successful page DM posts by page id (a page posted twice counts 2)."""
-    return Counter(page_id_of(c.params) for c in h.posts()
-                   if has_action(c.params.get("blocks"), ids.ACK))
+    """Pages that reached their person, by page id (a page sent twice counts 2): a page
+    DM posted, or one updated in place with a ping (its person paged again)."""
+    return page_deliveries(h.standin.calls)
 
 
 class HeldSlack:

@@ -203,22 +203,26 @@ def test_decline_moves_to_next_candidate_then_next_step_at_once(overlap):
 def test_decline_while_others_are_paged_keeps_the_escalation_going(overlap):
     file(overlap)
     wait_page(overlap, KARIM)
+    overlap.settle()
     overlap.advance(120)  # language_oncall_all: Karim again, and Omar
-    karim_all = wait_page(overlap, KARIM, count=2)
     wait_page(overlap, OMAR)
+    overlap.settle()
+    # Karim's one page DM now shows his step-2 page (updated in place, and pinged).
+    [dm] = (c.response["ts"] for c in overlap.page_posts(KARIM))
+    karim_all = page_id_of(overlap.standin.message(dm))
+    assert len(overlap.page_pings(KARIM)) == 1
     card = card_ts(overlap)
     click(overlap, ids.DECLINE, karim_all, KARIM)
-    first, second = (c.response["ts"] for c in overlap.page_posts(KARIM))
-    overlap.wait_updated(second, "You declined")
-    # He declined the request: his step-1 page stops waiting too, and the card says
-    # that only Omar is being paged now.
-    overlap.wait_updated(first, "No longer waiting for you")
+    overlap.wait_updated(dm, "You declined")
+    # The card says that only Omar is being paged now.
     overlap.wait_updated(card, '*Paging*\\n<@U0EU00009>"')
-    assert sorted(overlap.paged_users()) == [KARIM, KARIM, OMAR]  # Omar may still answer
+    assert sorted(overlap.paged_or_pinged()) == [KARIM, KARIM, OMAR]  # Omar may still answer
+    assert sorted((p[0], p[2], p[4]) for p in overlap.db_pages(1)) == sorted(
+        [(KARIM, 0, "closed"), (KARIM, 1, "declined"), (OMAR, 1, "pending")])
 
     overlap.advance(120)  # the step's wait runs out: language_backup
     wait_page(overlap, RAMI)
-    assert overlap.paged_users()[3:] == [RAMI]
+    assert overlap.paged_or_pinged()[3:] == [RAMI]
 
 
 def test_resolve_opens_a_modal_and_the_submission_closes_the_request(slack):
@@ -309,8 +313,10 @@ def test_hand_over_nobody_takes_resumes_the_escalation(overlap):
     overlap.advance(119)
     assert overlap.paged_users() == [KARIM, OMAR]
     overlap.advance(1)  # the wait of the step it was at (2m) ran out: the next step
-    assert sorted(overlap.paged_users()[2:]) == [KARIM, OMAR]
-    assert "step 2 of 5 (language_oncall_all)" in overlap.requests()[0].escalation
+    # Both have a page DM for T-1 already: each is updated in place and pinged.
+    assert sorted(overlap.paged_or_pinged()[2:]) == [KARIM, OMAR]
+    assert overlap.paged_users() == [KARIM, OMAR]
+    assert "paging every Arabic reader on call" in overlap.requests()[0].escalation
 
 
 # -- escalation -------------------------------------------------------------------------
@@ -334,18 +340,18 @@ def test_sev1_policy_step_by_step_then_stops_and_tells_the_requester(overlap):
     for round_no in range(3):
         if round_no:
             # The channel step has no wait: the next round's first page went with it.
-            assert len(overlap.page_posts()) == 4 * round_no + 1
+            assert len(overlap.paged_or_pinged()) == 4 * round_no + 1
         else:
             assert overlap.paged_users() == [KARIM]
-        paged_before = len(overlap.page_posts())
+        paged_before = len(overlap.paged_or_pinged())
 
         overlap.advance(119)  # just before the deadline nothing happens
-        assert len(overlap.page_posts()) == paged_before
+        assert len(overlap.paged_or_pinged()) == paged_before
         overlap.advance(1)  # 2m: language_oncall_all, every on-call reader
-        assert sorted(overlap.paged_users()[paged_before:]) == [KARIM, OMAR]
+        assert sorted(overlap.paged_or_pinged()[paged_before:]) == [KARIM, OMAR]
 
         overlap.advance(120)  # 2m: language_backup
-        assert overlap.paged_users()[paged_before + 2:] == [RAMI]
+        assert overlap.paged_or_pinged()[paged_before + 2:] == [RAMI]
 
         seen = len(overlap.posts())
         overlap.advance(180)  # 3m: each manager gets a DM
@@ -368,7 +374,9 @@ def test_sev1_policy_step_by_step_then_stops_and_tells_the_requester(overlap):
     assert _new_posts(overlap, total) == []
     told = [c for c in overlap.posts(REQUESTER) if "Nobody has acknowledged" in c.params["text"]]
     assert len(told) == 1
-    assert len(overlap.page_posts()) == 12
+    assert len(overlap.paged_or_pinged()) == 12
+    # One page DM per person for the request; every later page was a ping on it.
+    assert sorted(overlap.paged_users()) == sorted([KARIM, OMAR, RAMI])
     assert len(overlap.posts(ESCALATION)) == 3
     assert all(len(overlap.posts(m)) == 3 for m in MANAGERS)
     [req] = overlap.requests()
@@ -406,10 +414,10 @@ def test_running_request_keeps_the_policy_it_started_with(overlap, tmp_path):
     assert result.applied and result.changes
 
     overlap.advance(120)  # T-1 still follows its own step 2: language_oncall_all
-    assert sorted(overlap.paged_users()[1:]) == [KARIM, OMAR]
+    assert sorted(overlap.paged_or_pinged()[1:]) == [KARIM, OMAR]
     assert all(overlap.posts(m) == [] for m in MANAGERS)
     overlap.advance(120)
-    assert overlap.paged_users()[3:] == [RAMI]
+    assert overlap.paged_or_pinged()[3:] == [RAMI]
 
     # A request filed now starts with the new policy: the managers at once.
     file(overlap, ARABIC.replace("الآن", "فورا"))
@@ -555,10 +563,10 @@ def test_restart_before_the_deadline_fires_the_next_step_once(overlap):
     overlap.advance(60)
     assert overlap.paged_users() == [KARIM]
     overlap.advance(61)  # past the 2-minute deadline: language_oncall_all
-    assert sorted(overlap.paged_users()) == [KARIM, KARIM, OMAR]
+    assert sorted(overlap.paged_or_pinged()) == [KARIM, KARIM, OMAR]
     overlap.advance(1)
     overlap.runtime.tick()
-    assert len(overlap.page_posts()) == 3 and _fired_deadlines(overlap) == 1
+    assert len(overlap.paged_or_pinged()) == 3 and _fired_deadlines(overlap) == 1
 
     # The restarted app answers the buttons of pages the old one sent.
     click(overlap, ids.ACK, wait_page(overlap, OMAR), OMAR)
@@ -573,7 +581,7 @@ def test_restart_between_the_deadline_coming_due_and_the_tick_fires_once(overlap
     overlap.restart()
     overlap.runtime.tick()
     overlap.runtime.tick()
-    assert sorted(overlap.paged_users()) == [KARIM, KARIM, OMAR]
+    assert sorted(overlap.paged_or_pinged()) == [KARIM, KARIM, OMAR]
     assert _fired_deadlines(overlap) == 1
 
 
@@ -593,5 +601,5 @@ def test_restart_after_firing_before_sending_sends_once(overlap):
     for w in workers:
         w.join()
     overlap.runtime.tick()
-    assert sorted(overlap.paged_users()) == [KARIM, KARIM, OMAR]
+    assert sorted(overlap.paged_or_pinged()) == [KARIM, KARIM, OMAR]
     assert _fired_deadlines(overlap) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from bot.demo.slack_standin.faults import (
@@ -34,6 +34,10 @@ PathHandler = Callable[[bytes], dict[str, Any]]
 
 class SlackStandIn:
     """Local Slack Web API stand-in. See the package docstring."""
+
+    on_start: ClassVar[list[Callable[[SlackStandIn], None]]] = []
+    """Called with each stand-in as it starts: a test suite can collect every stand-in
+    its tests start, wherever they start it, to check everything they recorded."""
 
     def __init__(
         self,
@@ -100,6 +104,8 @@ class SlackStandIn:
             daemon=True,
         )
         self._thread.start()
+        for hook in list(SlackStandIn.on_start):
+            hook(self)
         return self
 
     def stop(self) -> None:

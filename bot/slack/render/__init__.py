@@ -29,6 +29,7 @@ from bot.slack.render.modals import (
     resolve_modal,
 )
 from bot.slack.render.mrkdwn import language_name, slack_date
+from bot.slack.render.pages import full_text_modal
 
 __all__ = [
     "NOTE_KINDS",
@@ -36,6 +37,7 @@ __all__ = [
     "channel_alert",
     "direct_message",
     "emergency_modal",
+    "full_text_modal",
     "ephemeral_confirmation",
     "handover_modal",
     "language_name",

@@ -14,6 +14,7 @@ from bot.core.messages import PageView, RequestView, TimelineEntry
 from bot.slack import ids
 from bot.slack.render import blocks as kit
 from bot.slack.render import mrkdwn as md
+from bot.slack.render import pages
 from bot.slack.text import from_neutral
 
 _VIA = {
@@ -41,6 +42,7 @@ def _why_you(page: PageView, lang: str) -> str:
         "translation": f"Nobody on call reads {lang}; you're on call",
         "handover": "Handed over to you",
         "picked": "Picked from an alert to help",  # Page someone (issue 10)
+        "handoff": f"You're the incoming {lang} reader on call",
     }.get(md.as_text(page.source), md.clip(md.as_text(page.source).strip() or "—", 100))
 
 
@@ -79,12 +81,17 @@ def _page_state(page: PageView) -> tuple[list[dict[str, Any]] | None, list[str]]
     if taken:
         return None, [taken]
     if state in ("closed", "pending"):
+        others = [u for u in req.paged if u != page.user]
+        if others:
+            return None, ["No longer waiting for you · now paging "
+                          + md.mention_list(others, 5)]
         return None, ["No longer waiting for you"]
     return None, [md.escape_clip(state or "unknown state", 100)]
 
 
-def page_message(page: PageView) -> tuple[str, kit.Blocks]:
-    """The page DM: what happened, in which language, and the buttons for this state."""
+def page_message(page: PageView, tz: str | None = None) -> tuple[str, kit.Blocks]:
+    """The page DM: what happened, by when to answer and what happens then (times in
+    `tz`, the reader's zone), the request text, and the buttons for this state."""
     req = page.request
     lang = md.language_name(req.language)
     sev = md.severity_label(req.severity)
@@ -100,16 +107,19 @@ def page_message(page: PageView) -> tuple[str, kit.Blocks]:
     )
 
     blocks: kit.Blocks = [kit.header(f"{emoji} {sev} · {ticket} · {lang}")]
+    due = pages.deadline_line(page, tz)
+    if due:
+        blocks.append(kit.section(due))
     if page.needs_translation:
         blocks.append(kit.section(
             f":warning: *NEEDS TRANSLATION* — this request is in {md.escape(lang)}, which you "
             "may not read. Nobody on call who reads it could be reached: get a translation "
             "before acting on it."
         ))
-    blocks.append(kit.section(md.quote(req.text)))
+    blocks.extend(pages.text_blocks(req))
+    # The title names the severity and the language already: only what it does not say.
     pairs = [
-        ("Language", md.escape(md.language_label(req))),
-        ("Severity", md.escape(sev)),
+        ("Language", md.escape(md.how_chosen(req))),
         ("Requester", md.user_mention(req.requester)),
         ("Filed", md.slack_date(req.created)),
     ]
@@ -175,11 +185,9 @@ def ticket_card(req: RequestView) -> tuple[str, kit.Blocks]:
             ":sos: *Nobody has acknowledged this yet.* The managers have been alerted."
         ))
 
-    pairs = [
-        ("Status", f"{emoji} {md.escape(status_label)}"),
-        ("Severity", md.escape(sev)),
-        ("Language", md.escape(md.language_label(req))),
-    ]
+    # The request text first; then only what the title does not say already.
+    blocks.extend(pages.text_blocks(req))
+    pairs = [("Language", md.escape(md.how_chosen(req)))]
     if req.assignee:
         pairs.append(("Assignee", md.user_mention(req.assignee)))
     elif req.paged:
@@ -195,7 +203,6 @@ def ticket_card(req: RequestView) -> tuple[str, kit.Blocks]:
     if req.resolved:
         pairs.append(("Resolved", md.slack_date(req.resolved)))
     blocks.append(kit.fields(pairs))
-    blocks.append(kit.section(md.quote(req.text)))
     link = md.url_link(req.link)
     if link:
         blocks.append(kit.section(f"*Link:* {link}"))
@@ -232,8 +239,14 @@ def timeline_line(entry: TimelineEntry) -> tuple[str, kit.Blocks]:
     body = md.bot_text(entry.text, 2500) or md.escape_clip(entry.action, 100)
     emoji = _ACTION_EMOJI.get(md.as_text(entry.action).strip().lower(), "")
     lead = f"{emoji} " if emoji else ""
-    text = kit.fallback(f"{md.utc_text(entry.at)} {who}: {body}")
-    line = md.clip_mrkdwn(f"{lead}{md.slack_date(entry.at)} · *{who}* {body}", kit.FIELD_TEXT_MAX)
+    if who != "bot" and body.startswith(who):
+        # "<@U1> acknowledged": the line names its actor already; not "@U1 @U1 ...".
+        text = kit.fallback(f"{md.utc_text(entry.at)} {body}")
+        line = f"{lead}{md.slack_date(entry.at)} · {body}"
+    else:
+        text = kit.fallback(f"{md.utc_text(entry.at)} {who}: {body}")
+        line = f"{lead}{md.slack_date(entry.at)} · *{who}* {body}"
+    line = md.clip_mrkdwn(line, kit.FIELD_TEXT_MAX)
     return text, [kit.context(line)]
 
 

@@ -1,0 +1,121 @@
+"""What a page says first, and a request text too long for one block.
+
+- Under a page's title: the deadline and what happens then, in the reader's words and
+  zone ("Acknowledge within 2 min (by 03:14 your time), or every Arabic reader on call
+  is paged, then the managers.").
+- The short ping posted in a page DM's thread when the same person is paged again for
+  the same request (the page itself is updated in place).
+- A request text cut for Block Kit's limits says how much was cut and offers "Show full
+  text", which opens a modal with all of it.
+
+Times are Slack date tokens (each reader sees their own zone), with the fallback in the
+reader's roster zone when it is known, so a notification preview reads right too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.core import timezones
+from bot.core.messages import PageView, RequestView
+from bot.slack import ids
+from bot.slack.render import blocks as kit
+from bot.slack.render import mrkdwn as md
+
+MODAL_SECTION = 2900  # a modal's text sections, under Block Kit's 3000
+
+
+def _wait_words(seconds: float) -> str:
+    minutes = max(round(seconds / 60), 1)
+    if minutes < 90:
+        return f"{minutes} min"
+    hours = seconds / 3600
+    return f"{hours:.0f} h" if hours == int(hours) else f"{hours:.1f} h"
+
+
+def local_time(at: datetime, tz: str | None) -> str:
+    """'03:14' in `tz` (a date token: Slack shows each reader their own zone), with
+    '03:14 UTC' as the fallback when the reader's zone is unknown."""
+    stamp = int(timezones.utc(at).timestamp())
+    try:
+        shown = f"{timezones.to_local(at, tz):%H:%M}" if tz else f"{md.utc_text(at)}"
+    except Exception:  # noqa: BLE001 - an unknown zone name: UTC is still right
+        shown = md.utc_text(at)
+    return f"<!date^{stamp}^{{time}}|{shown}>"
+
+
+def deadline_line(page: PageView, tz: str | None = None) -> str:
+    """'*Acknowledge within 2 min* (by 03:14 your time), or every Arabic reader on call
+    is paged, then the managers.' '' when the page waits for nothing."""
+    req = page.request
+    if md.as_text(page.state) != "pending" or md.as_text(req.status) != "open":
+        return ""
+    if page.deadline is None:
+        return ""  # the last step: nothing fires after it
+    sent = page.deadline if page.sent is None else page.sent
+    within = _wait_words((page.deadline - sent).total_seconds())
+    line = f"*Acknowledge within {within}* (by {local_time(page.deadline, tz)} your time)"
+    then = md.bot_text(page.if_nobody, 400)
+    return f"{line}, or {then}." if then else f"{line}."
+
+
+def ping(page: PageView, tz: str | None = None) -> tuple[str, kit.Blocks]:
+    """The short re-notification in a page DM's thread: paged again, by when."""
+    req = page.request
+    ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
+    lang = md.escape(md.language_name(req.language))
+    lead = (f":rotating_light: *Paged again:* {ticket} ({md.severity_mrkdwn(req.severity)}, "
+            f"{lang}) is still waiting for someone to acknowledge.")
+    line = deadline_line(page, tz)
+    body = f"{lead} {line} The buttons are on the page above." if line else lead
+    return kit.fallback(body.replace("*", "")), [kit.section(body)]
+
+
+def _cut(text: str, budget: int) -> tuple[str, int]:
+    """The longest start of `text` whose quote fits `budget`, and how many characters
+    of it are left out (0: all of it fits)."""
+    whole = md.quote(text, budget + 1000)
+    if md.utf16_units(whole) <= budget:
+        return whole, 0
+    used, kept = 2, 0
+    for ch in text:
+        piece = "\n> " if ch == "\n" else md.escape(ch)
+        if used + md.utf16_units(piece) > budget - 2:
+            break
+        used += md.utf16_units(piece)
+        kept += 1
+    shown = text[:kept].rstrip()
+    return md.quote(shown, budget + 1000) + "…", len(text) - len(shown)
+
+
+def text_blocks(req: RequestView, budget: int = md.TEXT_BUDGET) -> kit.Blocks:
+    """The request text as a quote; cut to `budget`, it says how much more there is
+    and offers "Show full text"."""
+    text = md.as_text(req.text).strip()
+    quoted, more = _cut(text, budget)
+    if not more:
+        return [kit.section(md.quote(text, budget))]
+    return [
+        kit.section(quoted),
+        {"type": "actions", "block_id": ids.FULL_TEXT_BLOCK, "elements": [
+            kit.button("Show full text", ids.SHOW_TEXT, req.id)]},
+        kit.context(f"… {more:,} more characters"),
+    ]
+
+
+def full_text_modal(req: RequestView) -> dict[str, Any]:
+    """A modal with the whole request text, in as many sections as it needs."""
+    text = md.as_text(req.text).strip() or "(no text)"
+    ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
+    parts: kit.Blocks = []
+    rest = text
+    while rest and len(parts) < kit.MODAL_BLOCKS_MAX - 1:
+        piece = rest[:MODAL_SECTION // 2]  # escaping may double it: stays under 3000
+        rest = rest[len(piece):]
+        parts.append(kit.section(md.escape(piece)))
+    head = kit.context(f"{md.escape(ticket)} · from {md.user_mention(req.requester)} · "
+                       f"{md.utf16_units(text):,} characters")
+    return kit.modal(ids.FULL_TEXT_MODAL, f"{ticket}: full text", [head, *parts],
+                     submit=None, close="Close")
+
