@@ -204,7 +204,7 @@ class SlackStandIn:
         retry_after: int = 1,
         count: int = 1,
         error: str | None = None,
-        where: Mapping[str, Any] | None = None,
+        where: Where | None = None,
     ) -> None:
         """Answer the next ``count`` calls to ``method`` ("*" = any) with an error.
 
@@ -212,7 +212,8 @@ class SlackStandIn:
         sleeps that plus up to 1 s of jitter) and ``error`` defaults to "ratelimited";
         5xx answers default to "internal_error". ``status=200`` with ``error`` gives
         an ordinary ``{"ok": false}`` API error. ``where``: only calls whose params
-        hold these values count (e.g. ``{"channel": "C1"}``: posts to one channel).
+        hold these values count (e.g. ``{"channel": "C1"}``: posts to one channel), or
+        pass this test on the params (e.g. ``faults.channel_posts``).
         """
         self._add_fault(method, status_fault(status, retry_after, count, error, where))
 
@@ -225,6 +226,10 @@ class SlackStandIn:
         """Close the connection without answering the next ``count`` calls to
         ``method`` ("*" = any); the client sees RemoteDisconnected. No side effect."""
         self._add_fault(method, drop_fault(count))
+
+    def _add_fault(self, method: str, fault: Fault) -> None:
+        with self._lock:
+            self._faults.add(method, fault)
 
     def fault_window(
         self,
@@ -262,10 +267,6 @@ class SlackStandIn:
         """Close every fault window now, started or not."""
         with self._lock:
             self._faults.end_windows(self._clock())
-
-    def _add_fault(self, method: str, fault: Fault) -> None:
-        with self._lock:
-            self._faults.add(method, fault)
 
     # ---------------------------------------------------------------- inspection
 
