@@ -72,8 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.paging_latency", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rate", type=float, default=50, help="steady requests/s (default 50)")
-    ap.add_argument("--duration", type=float, default=20,
-                    help="seconds of each steady phase (default 20)")
+    ap.add_argument("--duration", type=float, default=None,
+                    help="seconds of each steady phase (default 20, with --quick 5)")
     ap.add_argument("--detect-duration", type=float, default=None,
                     help="seconds of the steady phase without lang: (default: --duration; "
                          "0 skips it)")
@@ -104,15 +104,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--fail-on-miss", action="store_true", help="exit 2 when a target is missed")
     ap.add_argument("--quick", action="store_true",
                     help="a short run: one steady lang:ar phase of 5 s, 5 warm-up requests "
-                         "(and no surge unless --surge-duration is given)")
+                         "(a --duration or --surge-duration given still applies)")
     add_options(ap)
     args = ap.parse_args(argv)
     slack = SlackConditions.from_args(ap, args)
     if args.surge_runs < 1:
         ap.error("--surge-runs must be at least 1")
     if args.quick:
-        args.duration, args.detect_duration = 5, 0
+        args.detect_duration = 0
         args.warmup = min(args.warmup, 5)
+    if args.duration is None:
+        args.duration = 5 if args.quick else 20
     if args.surge_duration is None:
         args.surge_duration = 0 if args.quick else 30
     detect_duration = args.duration if args.detect_duration is None else args.detect_duration
