@@ -45,7 +45,7 @@ class Fault:
     """One queued fault, good for ``remaining`` more calls.
 
     ``where``: the fault only hits calls whose params hold these values (e.g. one
-    channel); other calls to the method pass it by.
+    channel), or that pass this test; other calls to the method pass it by.
     """
 
     kind: str  # "status", "delay" or "drop"
