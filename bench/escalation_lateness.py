@@ -382,8 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # first deadline.
         moved, first_due, last_due = move_deadlines(rt, args.seed, args.lead, args.spread)
         standin.latency = slack.latency
-        window = slack.open_window(standin, args.seed,
-                                   starts_in=(first_due - datetime.now(UTC)).total_seconds())
+        until_first = (first_due - datetime.now(UTC)).total_seconds()
+        window = slack.open_window(standin, args.seed, starts_in=max(0.0, until_first))
         rt.start_jobs()
         print(f"{len(moved)} deadlines from {first_due:%H:%M:%S} to {last_due:%H:%M:%S} UTC; "
               "jobs started ...", file=sys.stderr, flush=True)
