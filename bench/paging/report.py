@@ -44,10 +44,9 @@ def report_acks(table: Table, res: PhaseResult) -> None:
     acks = res.acks()
     table.add("POST -> ack (HTTP 200), p50 / p99 / max",
               f"{ms(pct(acks, 50))} / {ms(pct(acks, 99))} / "
-              f"{ms(max(acks, default=math.nan))} ms", "p99 < 3 s",
-              verdict(pct(acks, 99) < 3.0) if acks else "MISS")
+              f"{ms(max(acks, default=math.nan))} ms", "(the 200s only; < 3 s)")
     slow = res.slow_acks()
-    table.add("acks over 3 s (HTTP 200 after Slack gave up)", f"{slow}", "0",
+    table.add("acks over 3 s (a 200 after 3 s, or no answer by then)", f"{slow}", "0",
               verdict(slow == 0))
     not_found, server_errors = res.error_answers()
     table.add("HTTP 404 (Bolt: unhandled request) / 5xx answers",

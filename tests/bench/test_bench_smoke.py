@@ -155,7 +155,7 @@ def test_paging_latency_quick_with_slack_latency_faults_and_surge_runs():
     assert "Slack answers in 50 ms; fault window 30% 429 + 10% 500 of every call" in out
     for phase in ("steady lang:ar", "surge run 1/2", "surge run 2/2"):
         assert f"[{phase}: " in out
-    for figure in ("acks over 3 s (HTTP 200 after Slack gave up)",
+    for figure in ("acks over 3 s (a 200 after 3 s, or no answer by then)",
                    "HTTP 404 (Bolt: unhandled request) / 5xx answers",
                    "Slack fault window", "tickets paged more than once, run by run"):
         assert figure in out, figure
