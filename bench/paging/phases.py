@@ -126,7 +126,6 @@ class Bench:
         port = free_port()
         server = BotServer(port, self.env(db_url), self.tmp, self.tmp / f"server-phase{index}.log")
         self.watch.reset()
-        window = None
         try:
             print(f"{phase.name}: starting oncall-bot serve on {HOST}:{port} "
                   f"({args.database}) ...", file=sys.stderr, flush=True)
