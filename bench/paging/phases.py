@@ -29,7 +29,8 @@ from bench.paging.server import (
     own_cpu_seconds,
     scan_log,
 )
-from bot.demo.slack_standin import SlackStandIn
+from bench.paging.slack import SlackConditions
+from bot.demo.slack_standin import FaultWindow, SlackStandIn
 
 
 @dataclasses.dataclass
@@ -61,6 +62,7 @@ class PhaseResult:
     log_counts: Counter[str]
     log_samples: list[str]
     cpu: tuple[float, float, float]  # worker CPU s, bench process CPU s, wall s
+    window: FaultWindow | None = None  # the Slack fault window of this phase, if any
 
     @property
     def ok(self) -> list[Shot]:
@@ -79,11 +81,26 @@ class PhaseResult:
         return Counter("200" if s.status == 200 and s.ticket else (s.error or "?")
                        for s in self.shots)
 
+    def slow_acks(self) -> int:
+        """Acknowledgements over Slack's 3 s: a 200 that came later, or no answer at all
+        within 3 s (the client waits up to --timeout). Error statuses are counted apart."""
+        return sum(1 for s in self.shots if s.status in (0, 200) and s.ack > 3.0)
+
+    def error_answers(self) -> tuple[int, int]:
+        """(HTTP 404 answers, HTTP 5xx answers): 404 is Bolt's "unhandled request" when a
+        listener has not acknowledged within 3 s."""
+        return (sum(1 for s in self.shots if s.status == 404),
+                sum(1 for s in self.shots if 500 <= s.status <= 599))
+
+    def paged_twice(self) -> int:
+        return sum(1 for s in self.ok if self.pages.get(s.ticket, 0) > 1)
+
 
 class Bench:
     def __init__(self, args: argparse.Namespace, tmp: Path, standin: SlackStandIn,
-                 watch: PageWatch):
+                 watch: PageWatch, slack: SlackConditions):
         self.args = args
+        self.slack = slack
         self.tmp = tmp
         self.standin = standin
         self.watch = watch
@@ -128,6 +145,8 @@ class Bench:
             print(f"{phase.name}: {len(shots)} requests at {phase.rate:g}/s ...",
                   file=sys.stderr, flush=True)
             cpu0, own0, t0 = cpu_seconds(worker), own_cpu_seconds(), time.monotonic()
+            # The window opens with the load (its own seed per phase), not in the warm-up.
+            window = self.slack.open_window(self.standin, args.seed * 1000 + index)
             wall = client.open_loop(shots, phase.rate)
             tickets = {s.ticket for s in shots if s.ticket is not None}
             waited = self.watch.wait_for(tickets, args.page_timeout)
@@ -140,8 +159,9 @@ class Bench:
             first, pages, users = self.watch.snapshot()
             return PhaseResult(phase, shots, warm, ready_s, wall, waited, drain_s, left,
                                mem_idle, mem_after, restarted, filed, first, pages, users,
-                               counts, samples, cpu)
+                               counts, samples, cpu, window)
         finally:
+            self.standin.end_fault_windows()
             server.stop()
             if pg is not None:
                 pg.__exit__(None, None, None)

@@ -2,7 +2,8 @@
 
 Retry tests use the real slack_sdk retry handlers, so they pay slack_sdk's real
 sleeps: a 429 with Retry-After 0 costs 0-1 s of jitter, a 500 or a dropped
-connection 0.5-1.5 s of backoff.
+connection 0.5-1.5 s of backoff. Fault windows run on a ManualClock and are read
+through a client without retries, so they cost no sleeps.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import json
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -23,7 +26,14 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.demo.slack_standin import UPLOAD_METHOD, Call, SlackStandIn
+from bot.clock import ManualClock
+from bot.demo.slack_standin import (
+    UPLOAD_METHOD,
+    Call,
+    SlackStandIn,
+    channel_posts,
+    direct_messages,
+)
 from bot.slack.client import make_web_client
 
 TOKEN = "xoxb-test-token"
@@ -443,3 +453,192 @@ def test_serve_path_answers_and_records_other_addresses(slack: SlackStandIn) -> 
     assert seen == [b'{"text": "hello"}']
     assert [(c.method, c.status) for c in slack.calls] == [
         ("/response/1", 404), ("/response/2", 200)]
+
+
+# -- answer latency ------------------------------------------------------------------------
+
+
+def test_latency_delays_every_answer_and_concurrent_calls_overlap() -> None:
+    with SlackStandIn(latency=0.25) as slack:
+        client = make_web_client(TOKEN, base_url=slack.url, timeout=5)
+
+        def post(i: int) -> float:
+            started = time.monotonic()
+            client.chat_postMessage(channel="C0OPS", text=f"page {i}")
+            return time.monotonic() - started
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(8) as pool:
+            each = list(pool.map(post, range(8)))
+        together = time.monotonic() - started
+
+        assert min(each) >= 0.25
+        # Eight calls one after another would take 2 s: the waits overlap.
+        assert together < 1.0
+        assert len(slack.messages_to("C0OPS")) == 8
+
+        # A call takes effect when it arrives; only its answer waits.
+        answered = threading.Event()
+        poster = threading.Thread(target=lambda: (
+            client.chat_postMessage(channel="C0LATE", text="late answer"), answered.set()))
+        poster.start()
+        slack.wait_for_calls("chat.postMessage", count=9)
+        assert [m["text"] for m in slack.messages_to("C0LATE")] == ["late answer"]
+        assert not answered.is_set()
+        poster.join()
+
+        slack.latency = 0  # at run time: the next call answers at once
+        started = time.monotonic()
+        client.auth_test()
+        assert time.monotonic() - started < 0.2
+        with pytest.raises(ValueError):
+            slack.latency = -1
+
+
+def test_latency_applies_to_errors_and_does_not_hold_up_stop() -> None:
+    slack = SlackStandIn(latency=30).start()
+    client = make_web_client(TOKEN, base_url=slack.url, timeout=0.3)
+    slack.fail_next("auth.test", status=500)
+    with pytest.raises(TimeoutError):
+        client.auth_test()
+    [call] = slack.calls
+    assert call.status == 500 and call.fault == "500"
+    started = time.monotonic()
+    slack.stop()  # the 30 s answer is given up, not waited out
+    assert time.monotonic() - started < 2
+
+
+# -- fault windows ---------------------------------------------------------------------------
+
+
+def manual_seconds() -> tuple[ManualClock, object]:
+    clock = ManualClock(datetime(2026, 3, 1, 9, tzinfo=UTC))
+    return clock, lambda: clock.now().timestamp()
+
+
+def bare_client(slack: SlackStandIn) -> WebClient:
+    """A client that does not retry: every answer the window gives is seen once."""
+    return WebClient(token=TOKEN, base_url=slack.url, timeout=5, retry_handlers=[])
+
+
+def outcomes(client: WebClient, count: int, channel: str = "C0OPS") -> list[int]:
+    """The HTTP status of each of `count` chat.postMessage calls."""
+    statuses = []
+    for i in range(count):
+        try:
+            statuses.append(client.chat_postMessage(channel=channel, text=f"#{i}").status_code)
+        except SlackApiError as e:
+            statuses.append(e.response.status_code)
+    return statuses
+
+
+def test_fault_window_mixes_429_and_500_for_its_duration_then_ends() -> None:
+    clock, seconds = manual_seconds()
+    with SlackStandIn(clock=seconds) as slack:
+        client = bare_client(slack)
+        window = slack.fault_window(30, ratelimited=0.30, server_error=0.15, retry_after=2,
+                                    methods=("chat.postMessage",), seed=7)
+        statuses = outcomes(client, 400)
+        assert client.auth_test()["ok"]  # another method passes the window by
+
+        limited, errored = statuses.count(429), statuses.count(500)
+        assert 0.22 * 400 < limited < 0.38 * 400 and 0.09 * 400 < errored < 0.21 * 400
+        assert statuses.count(200) == 400 - limited - errored
+        assert (window.matched, window.ratelimited_calls, window.server_error_calls) == (
+            400, limited, errored)
+        posts = slack.calls_to("chat.postMessage")
+        assert [c.status for c in posts] == statuses
+        assert {c.response["error"] for c in posts if c.status == 429} == {"ratelimited"}
+        assert {c.response["error"] for c in posts if c.status == 500} == {"internal_error"}
+        # A refused call has no side effect.
+        assert len(slack.messages_to("C0OPS")) == statuses.count(200)
+        retry_after = set()
+        for _ in range(20):
+            try:
+                client.chat_postMessage(channel="C0OPS", text="until a 429")
+            except SlackApiError as e:
+                if e.response.status_code == 429:
+                    retry_after.add(e.response.headers["Retry-After"])
+        assert retry_after == {"2"}
+
+        clock.advance(29.9)
+        assert {429, 500} <= set(outcomes(client, 60))  # still open
+        clock.advance(0.1)  # 30 s after it opened: the window is over
+        assert outcomes(client, 50) == [200] * 50
+
+
+def test_fault_window_draws_are_deterministic_with_a_seed() -> None:
+    def run(seed: int) -> list[int]:
+        _, seconds = manual_seconds()
+        with SlackStandIn(clock=seconds) as slack:
+            slack.fault_window(10, ratelimited=0.3, server_error=0.15, seed=seed)
+            return outcomes(bare_client(slack), 60)
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_fault_window_aims_at_channel_posts_or_dms_and_can_start_later() -> None:
+    clock, seconds = manual_seconds()
+    with SlackStandIn(clock=seconds) as slack:
+        client = bare_client(slack)
+        slack.fault_window(45, ratelimited=1.0, where=channel_posts, starts_in=10)
+        assert outcomes(client, 3) == [200] * 3  # not open yet
+        clock.advance(10)
+        assert outcomes(client, 3) == [429] * 3
+        assert outcomes(client, 3, channel="U0ADA") == [200] * 3
+        assert outcomes(client, 2, channel="DU0ADA") == [200] * 2
+        assert client.chat_update(channel="DU0ADA", ts=slack.messages_to("U0ADA")[0]["ts"],
+                                  text="edited")["ok"]
+        with pytest.raises(SlackApiError):  # any method aimed at a channel
+            client.chat_getPermalink(channel="C0OPS", message_ts="1.0")
+
+        slack.fault_window(45, server_error=1.0, where=direct_messages,
+                           methods="chat.postMessage")
+        assert outcomes(client, 2, channel="U0ADA") == [500] * 2
+        assert client.auth_test()["ok"]  # no channel: neither window
+
+        slack.end_fault_windows()
+        assert outcomes(client, 2) + outcomes(client, 2, channel="U0ADA") == [200] * 4
+
+
+def test_queued_faults_go_before_a_window_and_bad_windows_are_refused() -> None:
+    _, seconds = manual_seconds()
+    with SlackStandIn(clock=seconds) as slack:
+        client = bare_client(slack)
+        slack.fault_window(5, ratelimited=1.0)
+        slack.fail_next("chat.postMessage", status=500)
+        assert outcomes(client, 2) == [500, 429]
+        slack.clear()  # clears windows too
+        assert outcomes(client, 1) == [200]
+        for bad in ({"ratelimited": 0.7, "server_error": 0.5}, {"ratelimited": -0.1},
+                    {"retry_after": 1.5}):
+            with pytest.raises(ValueError):
+                slack.fault_window(5, **bad)
+        with pytest.raises(ValueError):
+            slack.fault_window(0, ratelimited=0.5)
+
+
+# -- when a message reached Slack ------------------------------------------------------------
+
+
+def test_each_message_and_call_records_its_wall_clock_arrival(
+    slack: SlackStandIn, client: WebClient
+) -> None:
+    before = time.time()
+    posted = client.chat_postMessage(channel="U0ADA", text="You are on call")
+    after = time.time()
+    slack.fail_next("chat.postMessage", status=200, error="channel_not_found")
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C0GONE", text="refused")
+
+    [message] = slack.messages_to("U0ADA")
+    assert before <= message["received"] <= after
+    assert slack.received_at(posted["ts"]) == message["received"]
+    assert slack.message(posted["ts"])["received"] == message["received"]
+    sent, refused = slack.calls_to("chat.postMessage")
+    assert sent.received == message["received"]
+    assert after <= refused.received <= time.time()  # refused calls are stamped too
+    assert slack.received_at("1.000000") is None
+    client.chat_update(channel=posted["channel"], ts=posted["ts"], text="edited")
+    assert slack.received_at(posted["ts"]) == message["received"]  # the post, not the edit

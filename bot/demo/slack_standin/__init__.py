@@ -20,7 +20,12 @@ Behaviour worth knowing:
 * Every request, including auth failures, unknown methods and injected faults, is
   recorded as a :class:`Call`. ``Call.thread_id`` is the ident of the stand-in's
   server thread that handled the request; ``Call.at`` is ``time.monotonic()`` at
-  arrival.
+  arrival and ``Call.received`` the wall clock (``time.time()``) then. Messages read
+  back (``messages_to``, ``message``) carry ``received`` too, and ``received_at(ts)``
+  says when a message's post arrived: when a step "reached Slack".
+* ``latency`` (an argument, and settable while running): every Web API call answers
+  that many seconds after it arrived (real Slack takes about 100-300 ms). The call
+  takes effect on arrival; the wait is outside the stand-in's lock, so calls overlap.
 * ``ts`` values come from a counter: ``1767225600.000100``, ``1767225600.000200``, ...
   (unique and increasing for the life of the instance, ``clear()`` included).
 * A message to a user id (``U...``/``W...``) lands in that user's DM channel,
@@ -32,7 +37,13 @@ Behaviour worth knowing:
   ``"*"`` for any method) and used in order. A failed call has no side effect. A
   delayed call takes effect on arrival and only its answer is late, like a Slack
   call whose response is lost to a client timeout. ``fail_next(..., where={...})``
-  aims a fault at the calls whose params hold those values (e.g. one channel).
+  aims a fault at the calls whose params hold those values (e.g. one channel), or
+  that pass a test (``channel_posts``, ``direct_messages``).
+* ``fault_window(seconds, ratelimited=0.3, server_error=0.15, retry_after=1,
+  methods=..., where=..., seed=...)``: a rate-limit storm or an outage. For that long
+  (on the stand-in's ``clock``, which a test can fake), each matching call answers
+  429 (with Retry-After) or 500 with those probabilities, from a seeded draw per call;
+  queued faults go first. The returned ``FaultWindow`` counts what it did.
 * ``serve_path(prefix, handler)`` answers other addresses Slack hosts (such as a
   ``response_url``) with ``handler(body)``; without it they get 404 ``unknown_path``.
   Either way they are recorded with the path as the method.
@@ -48,11 +59,17 @@ import argparse
 import threading
 from typing import Any
 
-from bot.demo.slack_standin.faults import ANY_METHOD
+from bot.demo.slack_standin.faults import (
+    ANY_METHOD,
+    FaultWindow,
+    channel_posts,
+    direct_messages,
+)
 from bot.demo.slack_standin.recording import Call
 from bot.demo.slack_standin.standin import UPLOAD_METHOD, SlackStandIn
 
-__all__ = ["ANY_METHOD", "Call", "SlackStandIn", "UPLOAD_METHOD", "main", "serve_forever"]
+__all__ = ["ANY_METHOD", "Call", "FaultWindow", "SlackStandIn", "UPLOAD_METHOD",
+           "channel_posts", "direct_messages", "main", "serve_forever"]
 
 
 def serve_forever(port: int = 0, **options: Any) -> None:
@@ -68,7 +85,10 @@ def serve_forever(port: int = 0, **options: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m bot.demo.slack_standin [--port N]``."""
+    """``python -m bot.demo.slack_standin [--port N] [--latency SECONDS]``."""
     parser = argparse.ArgumentParser(description="Run the local Slack Web API stand-in.")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0 = any free)")
-    serve_forever(parser.parse_args(argv).port)
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds each Web API call takes to answer (default 0)")
+    args = parser.parse_args(argv)
+    serve_forever(args.port, latency=args.latency)

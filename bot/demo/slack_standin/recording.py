@@ -17,7 +17,10 @@ class Call:
     JSON-valued fields sent as strings (``blocks``, ``view``, ``files``, ...) are decoded.
     ``status`` is the HTTP status answered (0 when the connection was dropped),
     ``response`` the JSON answered (``None`` when dropped), ``fault`` the injected
-    fault if any: ``"429"``, ``"500"``, ... , ``"delay"`` or ``"drop"``.
+    fault if any: ``"429"``, ``"500"``, ... , ``"delay"`` or ``"drop"``. ``at`` is
+    ``time.monotonic()`` at arrival (for intervals); ``received`` is the wall clock
+    (``time.time()``) at the same moment, for comparing with instants a bot stored,
+    such as a deadline.
     """
 
     method: str
@@ -28,6 +31,7 @@ class Call:
     status: int = 200
     response: dict[str, Any] | None = None
     fault: str | None = None
+    received: float = 0.0
 
     @property
     def injected(self) -> bool:

@@ -40,7 +40,8 @@ class RequestHandler(Protocol):
     errors: list[BaseException]
 
     def handle_request(
-        self, path: str, headers: Any, body: bytes, arrived: float, thread_id: int
+        self, path: str, headers: Any, body: bytes, arrived: float, thread_id: int,
+        received: float = 0.0,
     ) -> Outcome: ...
 
 
@@ -77,6 +78,16 @@ def json_outcome(
 ) -> Outcome:
     body = json.dumps(response, separators=(",", ":")).encode("utf-8")
     return Outcome(status, body, headers=headers)
+
+
+def request_token(headers: Any, body_token: Any) -> str | None:
+    """The call's token: ``Authorization: Bearer ...`` first, else a ``token`` field."""
+    auth = headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer ":
+        token = auth[7:].strip() or None
+        if token is not None:
+            return token
+    return body_token if isinstance(body_token, str) and body_token else None
 
 
 # ------------------------------------------------------------------------ server
@@ -142,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # no per-request logging
 
     def do_POST(self) -> None:
-        arrived = time.monotonic()
+        arrived, received = time.monotonic(), time.time()
         standin = self.server.standin
         try:
             body = self._read_body()
@@ -151,8 +162,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(400, "bad request body")
             return
         outcome = standin.handle_request(
-            self.path, self.headers, body, arrived, threading.get_ident()
+            self.path, self.headers, body, arrived, threading.get_ident(), received
         )
+        # The wait (a late answer, or the stand-in's answer latency) happens here, in
+        # this connection's own thread and outside the stand-in's lock, so that slow
+        # answers overlap as they do on Slack instead of queueing behind each other.
         if outcome.delay > 0 and standin.stopping.wait(outcome.delay):
             outcome.drop = True  # stopping: give up on the late answer
         if outcome.drop:

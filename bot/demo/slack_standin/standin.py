@@ -5,6 +5,7 @@ path a test serves itself."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -12,12 +13,22 @@ from urllib.parse import urlsplit
 from bot.demo.slack_standin.faults import (
     Fault,
     FaultQueue,
+    FaultWindow,
+    Where,
     delay_fault,
     drop_fault,
+    fault_window,
+    faulted_answer,
     status_fault,
 )
 from bot.demo.slack_standin.recording import Call, CallLog
-from bot.demo.slack_standin.server import Outcome, StandInServer, json_outcome, parse_params
+from bot.demo.slack_standin.server import (
+    Outcome,
+    StandInServer,
+    json_outcome,
+    parse_params,
+    request_token,
+)
 from bot.demo.slack_standin.web_api import (
     DEFAULT_TS_START,
     UPLOAD_PREFIX,
@@ -55,6 +66,8 @@ class SlackStandIn:
         host: str = "127.0.0.1",
         port: int = 0,
         on_call: Callable[[Call], None] | None = None,
+        latency: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tokens: frozenset[str] | None = None if tokens is None else frozenset(tokens)
         self.on_call = on_call
@@ -80,6 +93,10 @@ class SlackStandIn:
         self._lock = threading.RLock()
         self._log = CallLog(self._lock)
         self._faults = FaultQueue()
+        self._clock = clock  # when fault windows open and close (a test passes a fake)
+        self._latency = 0.0
+        self.latency = latency
+        self._received: dict[str, float] = {}  # message ts -> wall clock of its post
         self._paths: dict[str, PathHandler] = {}
         self._server: StandInServer | None = None
         self._thread: threading.Thread | None = None
@@ -156,6 +173,22 @@ class SlackStandIn:
         with self._lock:
             return self.workspace.add_user(user_id, **spec)
 
+    @property
+    def latency(self) -> float:
+        """Seconds every Web API call takes to answer (0 by default: at once).
+
+        Real Slack answers in about 100-300 ms. The call takes effect on arrival (its
+        ``Call.at`` / ``received``) and only the answer waits, in the connection's own
+        thread, so concurrent calls overlap. Settable while running; a call already
+        waiting keeps the latency it arrived with."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        if not seconds >= 0:  # also refuses NaN
+            raise ValueError("latency must be a number of seconds >= 0")
+        self._latency = float(seconds)
+
     def set_usergroup(self, usergroup_id: str, user_ids: Iterable[str]) -> None:
         """Set the members ``usergroups.users.list`` returns for a user group."""
         with self._lock:
@@ -177,7 +210,7 @@ class SlackStandIn:
         retry_after: int = 1,
         count: int = 1,
         error: str | None = None,
-        where: Mapping[str, Any] | None = None,
+        where: Where | None = None,
     ) -> None:
         """Answer the next ``count`` calls to ``method`` ("*" = any) with an error.
 
@@ -185,7 +218,8 @@ class SlackStandIn:
         sleeps that plus up to 1 s of jitter) and ``error`` defaults to "ratelimited";
         5xx answers default to "internal_error". ``status=200`` with ``error`` gives
         an ordinary ``{"ok": false}`` API error. ``where``: only calls whose params
-        hold these values count (e.g. ``{"channel": "C1"}``: posts to one channel).
+        hold these values count (e.g. ``{"channel": "C1"}``: posts to one channel), or
+        pass this test on the params (e.g. ``faults.channel_posts``).
         """
         self._add_fault(method, status_fault(status, retry_after, count, error, where))
 
@@ -207,6 +241,43 @@ class SlackStandIn:
     def _add_fault(self, method: str, fault: Fault) -> None:
         with self._lock:
             self._faults.add(method, fault)
+
+    def fault_window(
+        self,
+        seconds: float,
+        *,
+        ratelimited: float = 0.0,
+        server_error: float = 0.0,
+        retry_after: int = 1,
+        methods: Iterable[str] | None = None,
+        where: Where | None = None,
+        seed: int = 0,
+        starts_in: float = 0.0,
+    ) -> FaultWindow:
+        """For ``seconds`` from now (or from ``starts_in`` seconds from now, on the
+        stand-in's clock), answer a share of the matching calls with an error: 429 with
+        ``Retry-After: retry_after`` for ``ratelimited`` of them (0..1), 500 for
+        ``server_error`` of them, the rest as usual. ``methods``: the Web API methods hit
+        (None or "*": any); ``where``: param values the call must hold, or a test on its
+        params (``faults.channel_posts``, ``faults.direct_messages``). Each matching call
+        draws from ``random.Random(seed)`` in arrival order; a failed call has no side
+        effect. Faults queued with ``fail_next`` and the like go first.
+
+        Returns the window; its counters (``matched``, ``ratelimited_calls``,
+        ``server_error_calls``) say what it did.
+        """
+        with self._lock:
+            window = fault_window(self._clock(), seconds, ratelimited=ratelimited,
+                                  server_error=server_error, retry_after=retry_after,
+                                  methods=methods, where=where, seed=seed,
+                                  starts_in=starts_in)
+            self._faults.add_window(window)
+        return window
+
+    def end_fault_windows(self) -> None:
+        """Close every fault window now, started or not."""
+        with self._lock:
+            self._faults.end_windows(self._clock())
 
     # ---------------------------------------------------------------- inspection
 
@@ -248,14 +319,26 @@ class SlackStandIn:
         """Messages posted with chat.postMessage to a channel, or to a user id / its DM
         channel, oldest first. Each is a copy of the message's current state
         (``channel``, ``ts``, ``text``, ``blocks``, ``thread_ts``, ``attachments``,
-        ``edited`` after a chat.update)."""
+        ``edited`` after a chat.update) with ``received``: when its post reached the
+        stand-in (wall clock, ``time.time()``)."""
         with self._lock:
-            return self.workspace.messages_to(channel_or_user)
+            return [self._stamped(m) for m in self.workspace.messages_to(channel_or_user)]
 
     def message(self, ts: str) -> dict[str, Any] | None:
-        """The current state of the message with ``ts``, or None."""
+        """The current state of the message with ``ts`` (with ``received``), or None."""
         with self._lock:
-            return self.workspace.message(ts)
+            found = self.workspace.message(ts)
+            return None if found is None else self._stamped(found)
+
+    def received_at(self, ts: str) -> float | None:
+        """When the chat.postMessage that made the message ``ts`` reached the stand-in
+        (wall clock, ``time.time()``), or None for no such message."""
+        with self._lock:
+            return self._received.get(ts)
+
+    def _stamped(self, message: dict[str, Any]) -> dict[str, Any]:
+        message["received"] = self._received.get(message.get("ts", ""))
+        return message
 
     def view(self, view_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -278,28 +361,33 @@ class SlackStandIn:
             self._log.clear()
             self._faults.clear()
             self.workspace.clear()
+            self._received.clear()
             self.errors.clear()
 
     # ------------------------------------------------------------ request entry
 
     def handle_request(
-        self, path: str, headers: Any, body: bytes, arrived: float, thread_id: int
+        self, path: str, headers: Any, body: bytes, arrived: float, thread_id: int,
+        received: float = 0.0,
     ) -> Outcome:
-        """Answer one HTTP request (called by the server, in its thread) and record it."""
+        """Answer one HTTP request (called by the server, in its thread) and record it.
+        ``arrived``: time.monotonic() at arrival; ``received``: the wall clock then."""
         split = urlsplit(path)
         if split.path.startswith(API_PREFIX):
             method = split.path[len(API_PREFIX) :]
-            call, outcome = self._api_call(method, split.query, headers, body, arrived, thread_id)
+            call, outcome = self._api_call(method, split.query, headers, body,
+                                           arrived, thread_id, received)
         elif split.path.startswith(UPLOAD_PREFIX):
             file_id = split.path[len(UPLOAD_PREFIX) :]
-            call, outcome = self._upload(file_id, body, arrived, thread_id)
+            call, outcome = self._upload(file_id, body, arrived, thread_id, received)
         else:
-            call, outcome = self._other_path(split.path, body, arrived, thread_id)
+            call, outcome = self._other_path(split.path, body, arrived, thread_id, received)
         self._run_hook(call)
         return outcome
 
     def _api_call(
-        self, method: str, query: str, headers: Any, body: bytes, arrived: float, thread_id: int
+        self, method: str, query: str, headers: Any, body: bytes, arrived: float,
+        thread_id: int, received: float
     ) -> tuple[Call, Outcome]:
         params: dict[str, Any] = {}
         parse_error: str | None = None
@@ -307,11 +395,13 @@ class SlackStandIn:
             params = parse_params(headers.get("Content-Type", ""), body, query)
         except ApiError as e:
             parse_error = e.error
-        token = _token(headers, params.pop("token", None))
+        token = request_token(headers, params.pop("token", None))
+        latency = self._latency  # read once: a change applies to the calls after it
         with self._lock:
-            fault = self._faults.take(method, params)
+            fault = self._faults.take(method, params, self._clock())
             if fault is not None and fault.kind != "delay":
-                call, outcome = _faulted(Call(method, params, arrived, thread_id, token), fault)
+                arrival = Call(method, params, arrived, thread_id, token, received=received)
+                call, outcome = faulted_answer(arrival, fault)
             else:
                 response = (
                     {"ok": False, "error": parse_error}
@@ -319,37 +409,42 @@ class SlackStandIn:
                     else self._dispatch(method, params, token)
                 )
                 call = Call(method, params, arrived, thread_id, token, 200, response,
-                            "delay" if fault is not None else None)
+                            "delay" if fault is not None else None, received)
                 outcome = json_outcome(200, response)
                 outcome.delay = fault.seconds if fault is not None else 0.0
+                if method == "chat.postMessage" and response.get("ok"):
+                    self._received[str(response.get("ts"))] = received
+            outcome.delay += latency
             self._log.append(call)
         return call, outcome
 
     def _upload(
-        self, file_id: str, body: bytes, arrived: float, thread_id: int
+        self, file_id: str, body: bytes, arrived: float, thread_id: int, received: float
     ) -> tuple[Call, Outcome]:
         params = {"file_id": file_id, "length": len(body)}
         with self._lock:
-            fault = self._faults.take(UPLOAD_METHOD, params)
+            fault = self._faults.take(UPLOAD_METHOD, params, self._clock())
             if fault is not None and fault.kind != "delay":
-                call, outcome = _faulted(Call(UPLOAD_METHOD, params, arrived, thread_id), fault)
+                call, outcome = faulted_answer(
+                    Call(UPLOAD_METHOD, params, arrived, thread_id, received=received), fault)
                 if fault.kind == "status":  # the upload URL answers text, not JSON
                     outcome = Outcome(fault.status, f"{fault.error}".encode(), "text/plain")
             elif not self.workspace.receive_upload(file_id, body):
                 response = {"ok": False, "error": "file_not_found"}
-                call = Call(UPLOAD_METHOD, params, arrived, thread_id, None, 404, response)
+                call = Call(UPLOAD_METHOD, params, arrived, thread_id, None, 404, response,
+                            received=received)
                 outcome = Outcome(404, b"file_not_found", "text/plain")
             else:
                 fault_name = "delay" if fault is not None else None
                 call = Call(UPLOAD_METHOD, params, arrived, thread_id, None, 200, {"ok": True},
-                            fault_name)
+                            fault_name, received)
                 outcome = Outcome(200, f"OK - {len(body)}".encode(), "text/plain")
                 outcome.delay = fault.seconds if fault is not None else 0.0
             self._log.append(call)
         return call, outcome
 
     def _other_path(
-        self, path: str, body: bytes, arrived: float, thread_id: int
+        self, path: str, body: bytes, arrived: float, thread_id: int, received: float
     ) -> tuple[Call, Outcome]:
         with self._lock:
             handler = next((h for p, h in self._paths.items() if path.startswith(p)), None)
@@ -357,7 +452,7 @@ class SlackStandIn:
             status, response = 404, {"ok": False, "error": "unknown_path"}
         else:
             status, response = 200, handler(body)
-        call = Call(path, {}, arrived, thread_id, None, status, response)
+        call = Call(path, {}, arrived, thread_id, None, status, response, received=received)
         self._log.append(call)
         return call, json_outcome(status, response)
 
@@ -386,27 +481,3 @@ class SlackStandIn:
         except Exception as e:  # a stand-in bug: answer, and keep it for the test to see
             self.errors.append(e)
             return {"ok": False, "error": "internal_error", "standin_exception": repr(e)}
-
-
-def _token(headers: Any, body_token: Any) -> str | None:
-    """The call's token: ``Authorization: Bearer ...`` first, else a ``token`` field."""
-    auth = headers.get("Authorization", "")
-    if auth[:7].lower() == "bearer ":
-        token = auth[7:].strip() or None
-        if token is not None:
-            return token
-    return body_token if isinstance(body_token, str) and body_token else None
-
-
-def _faulted(arrival: Call, fault: Fault) -> tuple[Call, Outcome]:
-    """The record and the answer of a call hit by a drop or an error-status fault: no
-    side effect, and an answer as Slack gives it (a 429 says when to retry)."""
-    base = (arrival.method, arrival.params, arrival.at, arrival.thread_id, arrival.token)
-    if fault.kind == "drop":
-        return Call(*base, 0, None, "drop"), Outcome(0, b"", drop=True)
-    response = {"ok": False, "error": fault.error}
-    headers: tuple[tuple[str, str], ...] = ()
-    if fault.retry_after is not None:
-        headers = (("Retry-After", str(fault.retry_after)),)
-    call = Call(*base, status=fault.status, response=response, fault=str(fault.status))
-    return call, json_outcome(fault.status, response, headers)
