@@ -232,7 +232,7 @@ class Demo:
 def run_demo(schedules: Path, out=sys.stdout) -> int:
     if not schedules.exists():
         print(f"oncall-bot demo: {schedules} does not exist; run it from the repository "
-              "root or set ONCALL_SCHEDULES", file=sys.stderr)
+              "root, or give the example's folder with --schedules", file=sys.stderr)
         return 1
     demo = Demo(schedules, out)
     try:

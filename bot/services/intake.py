@@ -127,7 +127,7 @@ class IntakeService:
         rosters = self.rosters.all()  # one read: the names and whether any changed
         if not rosters:
             raise ServiceError("no team is set up yet; import one with "
-                               "`oncall-bot schedules import schedules/`")
+                               "`oncall-bot schedules import <your team.yaml>`")
         if team:
             for r in rosters:
                 if r.team.name == team:

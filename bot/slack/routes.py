@@ -12,6 +12,7 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.slack import failures, ids
+from bot.slack.direct_help import DirectHelp
 from bot.slack.listeners import Listeners
 from bot.slack.oncall import OncallCommands
 from bot.slack.replay import ReplayGuard
@@ -48,6 +49,8 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.view(ids.RESOLVE_MODAL)(paging.resolve_submitted)
     app.view(ids.HANDOVER_MODAL)(paging.handover_submitted)
     app.event("app_home_opened")(paging.app_home_opened)
+    # A person writing to the bot (the manifest's `message.im`): a short help reply.
+    app.event("message")(DirectHelp(paging.d.seen_event, paging.d.later).message)
     # Rotations: /oncall, its form, and the answers to swap and cover asks
     app.command("/oncall")(oncall.handle)
     app.view(ids.ROTATION_MODAL)(oncall.rotation_submitted)
