@@ -86,9 +86,11 @@ def time_emergency(sim: SlackSimulator, timeout: float) -> float | None:
 def server(worker: str, tmp: Path, standin_url: str):
     """`python -m bot.app.http_server --worker WORKER` on a prepared SQLite database."""
     port = free_port()
+    # A generated team: `serve` refuses the example team's made-up people.
+    schedules, _ = write_schedules(bench_team(), tmp / "schedules")
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": standin_url, "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
-           "ONCALL_SCHEDULES": str(write_schedules(bench_team(), tmp / "schedules")[0]), "ONCALL_CACHE_DIR": str(tmp),
+           "ONCALL_SCHEDULES": str(schedules), "ONCALL_CACHE_DIR": str(tmp),
            "PYTHONPATH": str(REPO)}
     env.pop("SLACK_APP_TOKEN", None)
     subprocess.run([sys.executable, "-c", "from bot.app.serve import prepare; "

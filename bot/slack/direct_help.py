@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 HELP = (
     ":wave: I don't read messages here, so nobody has seen this one. "
-    "For an emergency, type `/emergency sev1 <what is happening>` in any channel, in any "
+    # "<" and ">" escaped: Slack reads a raw "<...>" as markup, even inside backticks.
+    "For an emergency, type `/emergency sev1 &lt;what is happening&gt;` in any channel, in any "
     "language (or `/emergency` alone for a form). For who is on call, your shifts, "
     "swaps and time off: `/oncall help`. Pages and alerts for you arrive here with "
     "their buttons; the Home tab lists what needs you now."

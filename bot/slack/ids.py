@@ -50,6 +50,11 @@ OUTCOME_ACTION = "outcome"
 HANDOVER_TARGET_BLOCK = "handover_target"  # hand-over modal: static_select of user ids
 HANDOVER_TARGET_ACTION = "target"
 
+# Emergency form, when several teams take requests and the channel is none of theirs:
+# which team (static_select; value: the team's name). Absent otherwise.
+TEAM_BLOCK = "emergency_team"
+TEAM_ACTION = "team"
+
 # The language option meaning "detect it from the text".
 DETECT = "detect"
 

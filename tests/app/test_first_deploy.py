@@ -104,4 +104,4 @@ def test_the_refused_ids_are_the_example_files_ids():
     import yaml
 
     doc = yaml.safe_load((SCHEDULES / "safety-escalations.yaml").read_text())
-    assert EXAMPLE_USERS == {s["id"] for s in doc["specialists"]} | set(doc["managers"])
+    assert {s["id"] for s in doc["specialists"]} | set(doc["managers"]) == EXAMPLE_USERS

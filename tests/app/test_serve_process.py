@@ -58,7 +58,8 @@ def served(tmp_path):
     port = _free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": standin.url, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-           "ONCALL_SCHEDULES": str(own_team(tmp_path / "schedules")), "ONCALL_CACHE_DIR": str(tmp_path),
+           "ONCALL_SCHEDULES": str(own_team(tmp_path / "schedules")),
+           "ONCALL_CACHE_DIR": str(tmp_path),
            "PYTHONPATH": str(ROOT)}
     env.pop("SLACK_APP_TOKEN", None)
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
