@@ -150,6 +150,14 @@ class SlackStandIn:
         with self._lock:
             return self.workspace.add_user(user_id, **spec)
 
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """The user ``users.info`` answers for ``user_id`` (a copy), or None."""
+        with self._lock:
+            try:
+                return self.workspace.methods["users.info"]({"user": user_id})["user"]
+            except ApiError:
+                return None
+
     def set_usergroup(self, usergroup_id: str, user_ids: Iterable[str]) -> None:
         """Set the members ``usergroups.users.list`` returns for a user group."""
         with self._lock:
