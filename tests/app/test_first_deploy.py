@@ -105,3 +105,23 @@ def test_the_refused_ids_are_the_example_files_ids():
 
     doc = yaml.safe_load((SCHEDULES / "safety-escalations.yaml").read_text())
     assert {s["id"] for s in doc["specialists"]} | set(doc["managers"]) == EXAMPLE_USERS
+
+
+def test_a_fresh_checkout_says_where_the_example_is(tmp_path, monkeypatch, capsys):
+    # ./schedules holds only the example's folder: the schedule commands say how to try
+    # it instead of starting with no team.
+    import shutil
+
+    from bot import cli
+
+    shutil.copytree(SCHEDULES, tmp_path / "schedules" / "example")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ONCALL_SCHEDULES", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    assert cli.main(["who", "--lang", "ar"]) == 1
+    err = capsys.readouterr().err
+    assert "the database holds no team and schedules has no team file" in err
+    assert "`oncall-bot schedules import schedules/example`" in err
+    assert cli.main(["schedules", "import", "schedules/example"]) == 0
+    assert cli.main(["who", "--lang", "ar", "--at", "2026-07-01T12:00Z"]) == 0
+    assert "Omar Farouk" in capsys.readouterr().out
