@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from bot import __version__
-from bot.config import ConfigError, Settings
+from bot.config import EXAMPLE_SCHEDULES, ConfigError, Settings
 from bot.core import refs, timezones
 from bot.core.coverage import group_gaps
 from bot.core.roster import Assignment, Roster
@@ -34,10 +34,6 @@ Environment: DATABASE_URL (default: SQLite file oncall.db here), ONCALL_SCHEDULE
 names). When the database holds no team yet, the schedule commands import it first.
 The example team is in schedules/example/.
 """
-
-
-# The example team: the demo's, and the format to copy. `serve` never imports it.
-EXAMPLE_SCHEDULES = Path("schedules") / "example"
 
 
 class UsageError(Exception):
@@ -223,8 +219,7 @@ def _bootstrap(sf, path: Path) -> None:
         teams = load_schedules(path)
     except ScheduleError as err:
         raise UsageError(f"cannot bootstrap from {path}:\n{err}") from None
-    if not teams:
-        # A fresh checkout: ./schedules holds only the example's folder.
+    if not teams:  # a fresh checkout: ./schedules holds only the example's folder
         raise UsageError(f"the database holds no team and {path} has no team file; set "
                          "ONCALL_SCHEDULES to your team's .yaml, or try the example with "
                          f"`oncall-bot schedules import {EXAMPLE_SCHEDULES}`")

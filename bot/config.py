@@ -16,6 +16,8 @@ from pathlib import Path
 DEFAULT_PORT = 3000
 DEFAULT_DATABASE_FILE = "oncall.db"
 DEFAULT_SCHEDULES = "schedules"
+# The example team: the demo's, and the format to copy. `serve` never imports it.
+EXAMPLE_SCHEDULES = Path(DEFAULT_SCHEDULES) / "example"
 
 # The Slack app manifest operators create the app from (named in credential errors).
 MANIFEST = "manifest.yml"
