@@ -115,10 +115,13 @@ class Listeners:
     def _ask_team(self, ack, body, client, choice: TeamChoiceNeeded, channel, text) -> None:
         """Several teams and a channel none of theirs: the form, with a team select and
         what was typed kept in it."""
-        ack(response_type="ephemeral", text=(
-            "Several teams take requests and this channel is none of theirs: pick the team "
-            "in the form that opens (what you typed is in it). Nothing is filed until you "
-            "send it." if text.strip() else ""))
+        if text.strip():
+            ack(response_type="ephemeral", text=(
+                "Several teams take requests and this channel is none of theirs: pick the "
+                "team in the form that opens (what you typed is in it). Nothing is filed "
+                "until you send it."))
+        else:
+            ack()
         view = team_choice.team_form(choice.rosters, channel, text)
         self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
