@@ -27,6 +27,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from bench.paging.team import bench_team, write_schedules
 from bot.demo.simulate import FORM, SlackSimulator
 from bot.demo.slack_standin import SlackStandIn
 
@@ -85,9 +86,11 @@ def time_emergency(sim: SlackSimulator, timeout: float) -> float | None:
 def server(worker: str, tmp: Path, standin_url: str):
     """`python -m bot.app.http_server --worker WORKER` on a prepared SQLite database."""
     port = free_port()
+    # A generated team: `serve` refuses the example team's made-up people.
+    schedules, _ = write_schedules(bench_team(), tmp / "schedules")
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": standin_url, "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
-           "ONCALL_SCHEDULES": str(REPO / "schedules"), "ONCALL_CACHE_DIR": str(tmp),
+           "ONCALL_SCHEDULES": str(schedules), "ONCALL_CACHE_DIR": str(tmp),
            "PYTHONPATH": str(REPO)}
     env.pop("SLACK_APP_TOKEN", None)
     subprocess.run([sys.executable, "-c", "from bot.app.serve import prepare; "

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from bot import __version__
-from bot.config import ConfigError, Settings
+from bot.config import EXAMPLE_SCHEDULES, ConfigError, Settings
 from bot.core import refs, timezones
 from bot.core.coverage import group_gaps
 from bot.core.roster import Assignment, Roster
@@ -26,12 +26,13 @@ Examples:
   oncall-bot shifts --rotation emea --days 14   the next two weeks of one rotation
   oncall-bot coverage --days 30                 hours when a language has no reader
   oncall-bot export-ics --user U0AR00001 > me.ics
-  oncall-bot schedules validate schedules/
+  oncall-bot schedules validate schedules/example/
   oncall-bot schedules import --dry-run
 
 Environment: DATABASE_URL (default: SQLite file oncall.db here), ONCALL_SCHEDULES
-(default ./schedules). When the database holds no team yet, the schedule commands
-import ONCALL_SCHEDULES first.
+(default ./schedules for these commands; `serve` and `worker` import only what it
+names). When the database holds no team yet, the schedule commands import it first.
+The example team is in schedules/example/.
 """
 
 
@@ -151,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     dm = sub.add_parser("demo", help="the whole flow on this machine with no Slack workspace")
     dm.add_argument("--schedules", type=Path,
-                    help="schedules to load (default: ONCALL_SCHEDULES or ./schedules)")
+                    help="schedules to load (default: the example team, "
+                         f"./{EXAMPLE_SCHEDULES})")
 
     sc = sub.add_parser("schedules", help="schedules as code: validate, import, export YAML")
     ssub = sc.add_subparsers(dest="action", metavar="ACTION")
@@ -202,7 +204,7 @@ def _roster(args, settings: Settings) -> Roster:
 
     sf = _session_factory(settings)
     if not svc.team_names(sf):
-        _bootstrap(sf, settings.schedules_path)
+        _bootstrap(sf, settings.command_schedules)
     name = svc.pick_team_name(sf, getattr(args, "team", None))
     return Roster(svc.load_team(sf, name), holiday_dates)
 
@@ -217,6 +219,10 @@ def _bootstrap(sf, path: Path) -> None:
         teams = load_schedules(path)
     except ScheduleError as err:
         raise UsageError(f"cannot bootstrap from {path}:\n{err}") from None
+    if not teams:  # a fresh checkout: ./schedules holds only the example's folder
+        raise UsageError(f"the database holds no team and {path} has no team file; set "
+                         "ONCALL_SCHEDULES to your team's .yaml, or try the example with "
+                         f"`oncall-bot schedules import {EXAMPLE_SCHEDULES}`")
     svc.import_teams(sf, teams)
     print(f"(first run: imported {', '.join(t.name for t in teams)} from {path})",
           file=sys.stderr)
@@ -430,7 +436,7 @@ def cmd_schedules(args, settings: Settings) -> int:
             else:
                 sys.stdout.write(text)
         return 0
-    path = args.path or settings.schedules_path
+    path = args.path or settings.command_schedules
     if not path.exists():
         raise UsageError(f"{path} does not exist; give a .yaml file or a folder of them")
     try:
@@ -477,7 +483,7 @@ def cmd_worker(args, settings: Settings) -> int:
 def cmd_demo(args, settings: Settings) -> int:
     from bot.demo.run import run_demo
 
-    return run_demo(args.schedules or settings.schedules_path)
+    return run_demo(args.schedules or EXAMPLE_SCHEDULES)
 
 
 COMMANDS = {

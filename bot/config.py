@@ -16,6 +16,8 @@ from pathlib import Path
 DEFAULT_PORT = 3000
 DEFAULT_DATABASE_FILE = "oncall.db"
 DEFAULT_SCHEDULES = "schedules"
+# The example team: the demo's, and the format to copy. `serve` never imports it.
+EXAMPLE_SCHEDULES = Path(DEFAULT_SCHEDULES) / "example"
 
 # The Slack app manifest operators create the app from (named in credential errors).
 MANIFEST = "manifest.yml"
@@ -55,7 +57,10 @@ class Settings:
     slack_app_token: str | None = None  # SLACK_APP_TOKEN: set means Socket Mode
     slack_api_url: str | None = None  # SLACK_API_URL: Web API base (GovSlack, a stand-in)
     database_url: str = field(default_factory=default_database_url)  # DATABASE_URL
-    schedules_path: Path = Path(DEFAULT_SCHEDULES)  # ONCALL_SCHEDULES
+    # ONCALL_SCHEDULES; None when unset: `serve` and `worker` then import nothing, so a
+    # first deploy never pages the example team. The command line's schedule commands
+    # fall back to ./schedules (`command_schedules`).
+    schedules_path: Path | None = None
     public_url: str | None = None  # ONCALL_PUBLIC_URL: base URL for calendar feed links
     port: int = DEFAULT_PORT  # PORT
 
@@ -86,10 +91,16 @@ class Settings:
             database_url=(
                 normalize_database_url(database_url) if database_url else default_database_url()
             ),
-            schedules_path=Path(get("ONCALL_SCHEDULES") or DEFAULT_SCHEDULES),
+            schedules_path=Path(schedules) if (schedules := get("ONCALL_SCHEDULES")) else None,
             public_url=public_url.rstrip("/") if public_url else None,
             port=port,
         )
+
+    @property
+    def command_schedules(self) -> Path:
+        """What the command line's schedule commands read: ONCALL_SCHEDULES, else
+        ./schedules."""
+        return self.schedules_path or Path(DEFAULT_SCHEDULES)
 
     @property
     def socket_mode(self) -> bool:

@@ -24,11 +24,24 @@ from bot.demo.slack_standin import SlackStandIn
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
 ROOT = Path(__file__).resolve().parents[1]
-SCHEDULES = ROOT / "schedules"
+SCHEDULES = ROOT / "schedules" / "example"
 REQUESTER = "U0REQ0001"
 SAFETY_DESK = "C0SAFETY1"
 # A slash command's default response_url: an address that answers nothing.
 NOWHERE = "https://hooks.slack.test/commands/T0/1/x"
+
+
+def own_team(folder: Path) -> Path:
+    """The example team as an operator's own copy: every user id rewritten (U0... ->
+    U9...), so `serve` accepts it (it refuses the example's made-up people). The folder
+    holding the copy is returned, for ONCALL_SCHEDULES."""
+    import re
+
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (SCHEDULES / "safety-escalations.yaml").read_text(encoding="utf-8")
+    (folder / "safety-escalations.yaml").write_text(
+        re.sub(r"\bU0([A-Z]{2,3}\d{4,5})\b", r"U9\1", text), encoding="utf-8")
+    return folder
 
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:

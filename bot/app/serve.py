@@ -22,10 +22,13 @@ def _runtime(settings: Settings):
     from bot.app.runtime import Runtime
 
     runtime = Runtime(settings)
-    if settings.schedules_path.exists():
-        imported = runtime.bootstrap(settings.schedules_path)
-        if imported:
-            log.info("imported %s from %s", ", ".join(imported), settings.schedules_path)
+    try:
+        imported = runtime.import_configured()
+    except BaseException:
+        runtime.close()
+        raise
+    if imported:
+        log.info("imported %s from %s", ", ".join(imported), settings.schedules_path)
     runtime.warm_up()
     return runtime
 
@@ -66,19 +69,19 @@ def _socket_mode(settings: Settings, jobs: bool) -> int:
 
 def prepare(settings: Settings) -> None:
     """What the server needs done once before it starts: the schema migrated, the
-    schedules imported into an empty database, the language tables built."""
-    from bot.app.runtime import bootstrap
+    schedules ONCALL_SCHEDULES names imported into an empty database (nothing when it
+    is unset; never the example team), the language tables built."""
+    from bot.app.runtime import import_configured
     from bot.language.detector import ensure_cache
     from bot.store.db import make_engine, migrate, session_factory
 
     engine = make_engine(settings.database_url)
     try:
         migrate(engine)
-        if settings.schedules_path.exists():
-            imported = bootstrap(engine, session_factory(engine, immediate=True),
-                                 session_factory(engine), settings.schedules_path)
-            if imported:
-                log.info("imported %s from %s", ", ".join(imported), settings.schedules_path)
+        imported = import_configured(settings, engine, session_factory(engine, immediate=True),
+                                     session_factory(engine))
+        if imported:
+            log.info("imported %s from %s", ", ".join(imported), settings.schedules_path)
     finally:
         engine.dispose()
     ensure_cache()

@@ -8,7 +8,7 @@ from bot.config import Settings
 
 _settings = Settings.from_env()
 _runtime = Runtime(_settings)
-if _settings.schedules_path.exists():
-    _runtime.bootstrap(_settings.schedules_path)
+# Only what ONCALL_SCHEDULES names, never the example team (as `serve` does).
+_runtime.import_configured()
 _runtime.warm_up()
 application = _runtime.wsgi

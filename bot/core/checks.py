@@ -231,6 +231,11 @@ def _team_header(team: Team) -> list[Problem]:
         if not parsers.CHANNEL_ID.fullmatch(value or ""):
             out.append(Problem((label,), f"{label} '{value}' is not a Slack channel ID "
                                          "(e.g. C0INTAKE01)"))
+    for j, c in enumerate(team.intake_channels):
+        if not parsers.CHANNEL_ID.fullmatch(c or ""):
+            out.append(Problem(("intake_channels", j), f"intake channel '{c}' is not a Slack "
+                                                       "channel ID (e.g. C0INTAKE02)"))
+    out += _listed_twice(("intake_channels",), team.intake_channels, "intake channel")
     for j, m in enumerate(team.managers):
         if not parsers.USER_ID.fullmatch(m):
             out.append(Problem(("managers", j),

@@ -36,7 +36,8 @@ def diff_teams(old: Team | None, new: Team) -> list[str]:
     out: list[str] = []
     if old is None:
         out.append(
-            f"+ team {new.name} (languages {_list(new.languages)}; intake {new.intake_channel}; "
+            f"+ team {new.name} (languages {_list(new.languages)}; intake {new.intake_channel}"
+            + (f", also {_list(new.intake_channels)}" if new.intake_channels else "") + "; "
             f"escalation channel {new.escalation_channel}; managers {_list(new.managers)}"
             + (f"; manager group {new.manager_group}" if new.manager_group else "")
             + f"; default severity {new.default_severity})"
@@ -64,6 +65,7 @@ def _diff_header(old: Team, new: Team) -> list[str]:
         ("name", old.name, new.name),
         ("languages", _list(old.languages), _list(new.languages)),
         ("intake_channel", old.intake_channel, new.intake_channel),
+        ("intake_channels", _list(old.intake_channels), _list(new.intake_channels)),
         ("escalation_channel", old.escalation_channel, new.escalation_channel),
         ("managers", _list(old.managers), _list(new.managers)),
         ("manager_group", old.manager_group or "none", new.manager_group or "none"),

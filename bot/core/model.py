@@ -109,6 +109,14 @@ class Team:
     time_off: tuple[TimeOff, ...] = ()
     default_severity: str = "sev2"
     policies: tuple[tuple[str, EscalationPolicy], ...] = field(default_factory=tuple)
+    # More channels whose /emergency requests are this team's (besides intake_channel,
+    # where its cards are posted): how several teams share one workspace.
+    intake_channels: tuple[str, ...] = ()
+
+    def takes_from(self, channel: str | None) -> bool:
+        """Whether a request filed in `channel` is this team's."""
+        return bool(channel) and (channel == self.intake_channel
+                                  or channel in self.intake_channels)
 
     def specialist(self, user_id: str) -> Specialist | None:
         for s in self.specialists:

@@ -4,10 +4,16 @@ The real app (Bolt behind a WSGI server), real signed HTTP requests, the real Sl
 client pointed at a local Slack stand-in, a temporary SQLite database, the example
 schedules and the real APScheduler job. The clock is simulated so the escalation
 minutes pass in moments; everything else is as in production.
+
+Each story shows what the people saw, as the stand-in recorded it: the page, the
+ticket card and an alert (the requester's note, or the managers' alert and the
+escalation channel's post), with names for mentions and times in the reader's own
+zone (`readable.py`), and ends with its outcome.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -20,6 +26,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.core import refs, timezones
 from bot.demo.local_server import LocalServer
+from bot.demo.readable import Readable
 from bot.demo.simulate import SlackSimulator
 from bot.demo.slack_standin import SlackStandIn
 from bot.slack import ids
@@ -28,6 +35,12 @@ SECRET = "demo-signing-secret"
 TOKEN = "xoxb-demo-token"
 START = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)  # a Wednesday: Dublin's day shift is on
 REQUESTER = "U0REQ0001"
+# People the example file names only by id, as the stand-in's users (name, zone).
+EXTRA_PEOPLE = {
+    REQUESTER: ("Alex Kim", "Europe/London"),
+    "U0MGR0001": ("Ines Duarte", "Europe/Dublin"),
+    "U0MGR0002": ("Tom Becker", "America/Chicago"),
+}
 
 SPANISH = ("Hay un video en vivo de un chico amenazando con quitarse la vida esta noche, "
            "necesito ayuda urgente")
@@ -59,6 +72,24 @@ class Demo:
         self.runtime.start_jobs()
         team = self.runtime.rosters.get(self.teams[0]).team
         self.team = team
+        self._add_people()
+        self.read = Readable(
+            lambda user: (self.standin.user(user) or {}).get("real_name"),
+            channels={team.intake_channel: "intake", team.escalation_channel: "escalations"},
+            groups={team.manager_group: "managers"} if team.manager_group else None)
+        self.first_pages: dict[tuple[str, int], dict] = {}
+
+    def _add_people(self) -> None:
+        """The team's people as the stand-in's users: Slack shows a mention as the
+        person's name, and a date token in the reader's own zone."""
+        for spec in self.team.specialists:
+            self.standin.add_user(spec.id, real_name=spec.name, tz=spec.timezone)
+        for n, user in enumerate(self.team.managers, 1):
+            if self.team.specialist(user) is None:
+                name, zone = EXTRA_PEOPLE.get(user, (f"Manager {n}", "UTC"))
+                self.standin.add_user(user, real_name=name, tz=zone)
+        self.standin.add_user(REQUESTER, real_name=EXTRA_PEOPLE[REQUESTER][0],
+                              tz=EXTRA_PEOPLE[REQUESTER][1])
 
     def close(self) -> None:
         self.runtime.close()
@@ -73,7 +104,58 @@ class Demo:
 
     def name(self, user: str | None) -> str:
         spec = self.runtime.rosters.get(self.team.name).specialist(user or "")
+        if spec is None and user:
+            known = (self.standin.user(user) or {}).get("real_name")
+            return f"{known} ({user})" if known else user
         return f"{spec.name} ({user})" if spec else (user or "nobody")
+
+    def zone(self, user: str) -> str:
+        return (self.standin.user(user) or {}).get("tz") or "UTC"
+
+    def show(self, title: str, message: dict | None, reader: str) -> None:
+        """A message as `reader` saw it (their zone), indented under `title`."""
+        if message is None:
+            return
+        zone = self.zone(reader)
+        self.say(f"  {title} (times in {zone}):")
+        for line in self.read.message(message, zone):
+            self.say(f"    | {line}" if line.strip() else "    |")
+
+    def posted(self, channel: str, ticket: str, top: bool = True) -> list[dict]:
+        """Messages in a channel or DM naming `ticket` (thread replies left out)."""
+        mark = re.compile(rf"\b{re.escape(ticket)}\b")
+        return [m for m in self.standin.messages_to(channel)
+                if mark.search(m.get("text") or "") and not (top and m.get("thread_ts"))]
+
+    def story_end(self, request_id: int, reader: str, alerts: list[tuple[str, str]]) -> None:
+        """What the people saw in this story, then its outcome. `alerts`: (whose DM or
+        which channel, the person whose view is shown)."""
+        view = self.runtime.requests.request_view(request_id)
+        self.show(f"The page {self.name(reader).split(' (')[0]} got",
+                  self.first_pages.get((reader, request_id)), reader)
+        cards = self.posted(self.team.intake_channel, view.ticket)
+        self.show("The ticket card in #intake, as it stands, as the requester reads it",
+                  cards[0] if cards else None, REQUESTER)
+        for where, reader_of in alerts:
+            found = self.posted(where, view.ticket)
+            label = ("#escalations" if where == self.team.escalation_channel
+                     else self.name(where).split(" (")[0] + "'s DM")
+            self.show(f"The last alert in {label}", found[-1] if found else None, reader_of)
+        self.say(f"  Outcome: {self._outcome(view)}")
+
+    def _outcome(self, view) -> str:
+        who = self.name(view.assignee).split(" (")[0] if view.assignee else "nobody"
+        if view.status == "resolved":
+            took = _span(view.resolved - view.created)
+            note = f": {view.outcome}" if view.outcome else ""
+            return f"{view.ticket} resolved by {who}, {took} after it was filed{note}"
+        if view.status == "acknowledged":
+            took = _span(view.acknowledged - view.created)
+            return f"{view.ticket} acknowledged by {who}, {took} after it was filed"
+        if view.exhausted:
+            return (f"{view.ticket} is still open: every escalation step ran and nobody "
+                    "acknowledged; the managers were alerted and #escalations was asked")
+        return f"{view.ticket} is {view.status}"
 
     def file(self, text: str, sev: str) -> int:
         before = len(self.runtime.requests.open_requests())
@@ -81,7 +163,8 @@ class Demo:
                                self.team.intake_channel)
         if r.status != 200:
             raise DemoFailed(f"/emergency answered HTTP {r.status}: {r.text}")
-        self.say(f"  Slack shows the requester (privately): {r.json().get('text')}")
+        said = self.read.text(r.json().get("text") or "", self.zone(REQUESTER))
+        self.say(f"  Slack shows the requester (privately): {said}")
         reqs = self.runtime.requests.open_requests()
         if len(reqs) != before + 1:
             raise DemoFailed("the request was not stored")
@@ -105,7 +188,9 @@ class Demo:
                                           timeout=timeout, description=f"a page DM to {user}")
         except AssertionError as err:  # the stand-in says what it recorded instead
             raise DemoFailed(f"no page for T-{request_id} reached {self.name(user)}") from err
-        return next(v for v in map(page_of, reversed(calls)) if v is not None)
+        call = next(c for c in reversed(calls) if page_of(c) is not None)
+        self.first_pages.setdefault((user, request_id), call.params)
+        return page_of(call)
 
     def _page_request(self, page_id: int) -> int:
         from bot.store.paging_tables import PageRow
@@ -172,6 +257,7 @@ class Demo:
         if r.status != 200:
             raise DemoFailed(f"resolve answered HTTP {r.status}")
         self.settle()
+        self.story_end(t1, reader, [(REQUESTER, REQUESTER)])
 
         self.say("\n2. An Arabic request; the on-call reader declines, an opted-in backup "
                  "takes it")
@@ -188,12 +274,16 @@ class Demo:
         self.clock.advance(timedelta(seconds=50))
         self.click(ids.ACK, page, nxt[0])
         self.settle()
+        self.story_end(t2, first, [(REQUESTER, REQUESTER)])
 
         self.say("\n3. A Portuguese sev1 request that nobody acknowledges: the full escalation")
         t3 = self.file(PORTUGUESE, "sev1")
         self.page_for(self.paged_users(t3)[0], t3)
         self.minutes(40)
         self.settle()
+        manager = self.team.managers[0] if self.team.managers else REQUESTER
+        self.story_end(t3, self.paged_users(t3)[0],
+                       [(manager, manager), (self.team.escalation_channel, manager)])
 
         self.say("\nTimeline (simulated time, UTC)")
         for rid in (t1, t2, t3):
@@ -211,7 +301,8 @@ class Demo:
     def _plain(self, text: str) -> str:
         """A service's text for the console: people by name, the rest as plain text."""
         return refs.render(text, {
-            "@": lambda user: self.name(user).split(" (")[0], "#": lambda c: "#" + c,
+            "@": lambda user: self.name(user).split(" (")[0],
+            "#": lambda c: "#" + self.read.channel_name(c),
             "!": lambda g: "@" + g, "/": lambda c: "/" + c})
 
     def _check(self, t1: int, t2: int, t3: int) -> None:
@@ -229,10 +320,17 @@ class Demo:
             raise DemoFailed("; ".join(problems))
 
 
+def _span(delta: timedelta) -> str:
+    minutes, seconds = divmod(int(delta.total_seconds()), 60)
+    if not minutes:
+        return f"{seconds} s"
+    return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+
+
 def run_demo(schedules: Path, out=sys.stdout) -> int:
     if not schedules.exists():
         print(f"oncall-bot demo: {schedules} does not exist; run it from the repository "
-              "root or set ONCALL_SCHEDULES", file=sys.stderr)
+              "root, or give the example's folder with --schedules", file=sys.stderr)
         return 1
     demo = Demo(schedules, out)
     try:

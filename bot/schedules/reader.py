@@ -129,7 +129,25 @@ def load_schedules(path: str | Path) -> list[Team]:
             continue
         seen[team.name] = shown
         teams.append(team)
+    problems += _shared_channels(teams, seen)
     if problems:
         raise ScheduleError(problems)
     return teams
 
+
+
+def _shared_channels(teams: list[Team], files: dict[str, str]) -> list[Problem]:
+    """A channel whose requests two teams claim: /emergency there could not tell which
+    team is meant. Reported on the second team's file."""
+    owner: dict[str, str] = {}
+    problems = []
+    for team in teams:
+        for channel in dict.fromkeys((team.intake_channel, *team.intake_channels)):
+            if channel in owner and owner[channel] != team.name:
+                problems.append(Problem(
+                    files[team.name], None, "intake_channels",
+                    f"channel {channel} already takes requests for team {owner[channel]} "
+                    f"({files[owner[channel]]}); a channel's requests go to one team, so "
+                    "list it in one team's file only"))
+            owner.setdefault(channel, team.name)
+    return problems

@@ -18,8 +18,8 @@ __all__ = [
 ]
 
 TEAM_FIELDS = (
-    "team", "languages", "intake_channel", "escalation_channel", "managers", "manager_group",
-    "specialists", "rotations", "overrides", "time_off", "escalation",
+    "team", "languages", "intake_channel", "intake_channels", "escalation_channel", "managers",
+    "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
 )  # fmt: skip
 OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
@@ -31,6 +31,7 @@ EXAMPLES = {
     "team": "safety-escalations",
     "languages": "[en, es, ar, pt, fr]",
     "intake_channel": "C0INTAKE01",
+    "intake_channels": "[C0INTAKE02, C0INTAKE03]",
     "escalation_channel": "C0ESCAL01",
     "id": "U0AR00001",
     "name": "Layla Haddad",

@@ -74,6 +74,7 @@ class TeamParser(EntryReader):
             ),
         )
         intake = get("intake_channel", self.channel_id)
+        intake_more = get("intake_channels", self.channel_list, ())
         escal = get("escalation_channel", self.channel_id)
         managers = get("managers", self.managers, ())
         group = get("manager_group", lambda n, p: None if self.optional(n) else self.group_id(n, p))
@@ -82,12 +83,13 @@ class TeamParser(EntryReader):
         overrides = get("overrides", self.overrides, ())
         time_off = get("time_off", self.time_off, ())
         escalation = get("escalation", self.escalation, ("sev2", ()))
-        if None in (name, languages, intake, escal, managers, escalation):
+        if None in (name, languages, intake, intake_more, escal, managers, escalation):
             return None
         return Team(
             name=name,
             languages=languages,
             intake_channel=intake,
+            intake_channels=intake_more,
             escalation_channel=escal,
             managers=managers,
             manager_group=group,
@@ -98,6 +100,14 @@ class TeamParser(EntryReader):
             default_severity=escalation[0],
             policies=escalation[1],
         )
+
+    def channel_list(self, node: Node, path: str) -> tuple[str, ...] | None:
+        """`intake_channels`: more channel ids; empty or absent means none."""
+        items = self.seq(node, path, "[C0INTAKE02, C0INTAKE03]")
+        if items is None:
+            return None
+        found = [self.channel_id(n, f"{path}[{i}]") for i, n in enumerate(items)]
+        return None if None in found else tuple(found)
 
     def managers(self, node: Node, path: str) -> tuple[str, ...] | None:
         items = self.seq(node, path, "[U0MGR0001]")

@@ -66,6 +66,10 @@ def dump_team(team: Team) -> str:
         ("team", _s(team.name)),
         ("languages", _flow_list(team.languages)),
         ("intake_channel", _s(team.intake_channel)),
+    ]
+    if team.intake_channels:
+        head.append(("intake_channels", _flow_list(team.intake_channels)))
+    head += [
         ("escalation_channel", _s(team.escalation_channel)),
         ("managers", _flow_list(team.managers)),
     ]

@@ -124,6 +124,16 @@ def too_short(text: str) -> bool:
     stripped = " ".join(text.split())
     # No text at all is not "short": filing refuses it with its own example.
     return 0 < len(stripped.split()) < SHORT_WORDS and len(stripped) < SHORT_CHARS
+class TeamChoiceNeeded(ServiceError):
+    """Several teams take requests and the channel is none of theirs: the requester
+    says which (`rosters`, every team, by name)."""
+
+    def __init__(self, rosters: list[Roster]):
+        self.rosters = rosters
+        names = ", ".join(r.team.name for r in rosters)
+        super().__init__(f"several teams take requests ({names}) and this channel is none "
+                         "of theirs; pick the team in the form, or file from the team's "
+                         "intake channel")
 
 
 class IntakeService:
@@ -139,21 +149,31 @@ class IntakeService:
 
     def team_for(self, origin_channel: str | None = None, team: str | None = None) -> Roster:
         """The one rule that says which team a request belongs to: the team named, else
-        the team whose intake channel it came from, else the first team. Front ends
-        ask it once and pass the roster on to `file`/`receive`."""
+        the team whose intake channel (or one of its `intake_channels`) it came from,
+        else the only team. With several teams and a channel that is none of theirs it
+        raises `TeamChoiceNeeded`: the requester picks (a guess would page the wrong
+        desk). Front ends ask it once and pass the roster on to `file`/`receive`, so the
+        confirmation and the routing name the same team."""
         rosters = self.rosters.all()  # one read: the names and whether any changed
         if not rosters:
             raise ServiceError("no team is set up yet; import one with "
-                               "`oncall-bot schedules import schedules/`")
+                               "`oncall-bot schedules import <your team.yaml>`")
         if team:
             for r in rosters:
                 if r.team.name == team:
                     return r
             raise NotFound(f"no team named '{team}'")
         for r in rosters:
-            if origin_channel and origin_channel == r.team.intake_channel:
+            if r.team.takes_from(origin_channel):
                 return r
-        return rosters[0]
+        if len(rosters) == 1:
+            return rosters[0]
+        raise TeamChoiceNeeded(rosters)
+
+    def several_teams(self) -> bool:
+        """Whether more than one team takes requests (then replies name the team), from
+        the rosters this process holds (`team_for` has just read them)."""
+        return len(self.rosters.cached()) > 1
 
     def known_intake_channel(self, origin_channel: str | None = None) -> str | None:
         """The intake channel `team_for` would choose, from the rosters this process
@@ -161,7 +181,7 @@ class IntakeService:
         their request cannot be filed. None when no team is known yet."""
         rosters = self.rosters.cached()
         for r in rosters:
-            if origin_channel and origin_channel == r.team.intake_channel:
+            if r.team.takes_from(origin_channel):
                 return r.team.intake_channel
         return rosters[0].team.intake_channel if rosters else None
 

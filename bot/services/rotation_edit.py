@@ -241,7 +241,7 @@ class RotationBase:
             return team
         if not names:
             raise NotFound("no team is set up yet; import one with "
-                           "`oncall-bot schedules import schedules/`")
+                           "`oncall-bot schedules import <your team.yaml>`")
         if len(names) == 1 or actor is None:
             return names[0]
         for n in names:

@@ -66,6 +66,11 @@ HANDOVER_TARGET_ACTION = "target"
 PAGE_SOMEONE_TARGET_BLOCK = "page_someone_target"  # page-someone modal: static_select
 PAGE_SOMEONE_TARGET_ACTION = "someone"  # of the team's specialists (user ids)
 
+# Emergency form, when several teams take requests and the channel is none of theirs:
+# which team (static_select; value: the team's name). Absent otherwise.
+TEAM_BLOCK = "emergency_team"
+TEAM_ACTION = "team"
+
 # The language option meaning "detect it from the text".
 DETECT = "detect"
 

@@ -23,11 +23,12 @@ from bot.services.intake import (
     Filed,
     Intake,
     IntakeService,
+    TeamChoiceNeeded,
     parse_emergency_text,
     too_short,
 )
 from bot.services.requests import RequestService
-from bot.slack import ids, render
+from bot.slack import ids, render, team_choice
 from bot.slack.emergency_confirm import question as short_question
 from bot.slack.text import first_link, from_neutral, to_plain
 
@@ -85,6 +86,9 @@ class Listeners:
             # The team, chosen once and by the same rule as the routing: the reply,
             # the form and the request all belong to it.
             roster = self.d.intake.team_for(channel)
+        except TeamChoiceNeeded as choice:
+            self._ask_team(ack, body, client, choice, channel, text)
+            return
         except ServiceError as err:
             ack(response_type="ephemeral", text=_warning(err))
             return
@@ -110,8 +114,23 @@ class Listeners:
             ack(response_type="ephemeral", text=_warning(err))
             return
         ack(response_type="ephemeral",
-            text=render.ephemeral_confirmation(filed.request, team.intake_channel))
+            text=render.ephemeral_confirmation(
+                filed.request, team.intake_channel,
+                team.name if self.d.intake.several_teams() else None))
         self.d.deliver_filed(filed)
+
+    def _ask_team(self, ack, body, client, choice: TeamChoiceNeeded, channel, text) -> None:
+        """Several teams and a channel none of theirs: the form, with a team select and
+        what was typed kept in it."""
+        if text.strip():
+            ack(response_type="ephemeral", text=(
+                "Several teams take requests and this channel is none of theirs: pick the "
+                "team in the form that opens (what you typed is in it). Nothing is filed "
+                "until you send it."))
+        else:
+            ack()
+        view = team_choice.team_form(choice.rosters, channel, text)
+        self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
     def emergency_submitted(self, ack, body, view) -> None:
         values = view["state"]["values"]
@@ -126,10 +145,18 @@ class Listeners:
                                         "threat to a school, link below'"})
             return
         try:
+            # The team picked in the form, when it asked (several teams, no team's
+            # channel); otherwise the channel decides, as for the command.
+            roster = team_choice.chosen_team(self.d.intake, values, meta.get("channel"),
+                                             None if lang in (None, ids.DETECT) else lang)
+        except team_choice.FormProblem as err:
+            ack(response_action="errors", errors={err.block: _form_error(err)})
+            return
+        try:
             filed = self._take(Intake(
                 key=f"view:{view['id']}", requester=body["user"]["id"], text=text,
                 via="modal", severity=sev, language=None if lang in (None, ids.DETECT) else lang,
-                link=link, origin_channel=meta.get("channel"), confirm_by_dm=True), None)
+                link=link, origin_channel=meta.get("channel"), confirm_by_dm=True), roster)
         except ServiceError as err:
             ack(response_action="errors", errors={ids.TEXT_BLOCK: _form_error(err)})
             return
@@ -155,6 +182,12 @@ class Listeners:
             filed = self._take(Intake(
                 key=f"shortcut:{channel}:{ts}", requester=body["user"]["id"], text=text,
                 via="shortcut", link=link, origin_channel=channel, confirm_by_dm=True), None)
+        except TeamChoiceNeeded as choice:
+            # Several teams, and the message's channel is none of theirs: the form, with
+            # the message's text and link, and a team select.
+            client.views_open(trigger_id=body["trigger_id"], view=team_choice.team_form(
+                choice.rosters, channel, text, link))
+            return
         except ServiceError as err:
             client.chat_postMessage(channel=body["user"]["id"], text=_warning(err))
             return

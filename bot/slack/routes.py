@@ -13,6 +13,7 @@ from slack_bolt import App
 
 from bot.slack import failures, ids
 from bot.slack.alert_listeners import AlertListeners
+from bot.slack.direct_help import DirectHelp
 from bot.slack.emergency_confirm import ShortEmergency
 from bot.slack.listeners import Listeners
 from bot.slack.oncall import OncallCommands
@@ -60,6 +61,8 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.action(ids.TAKE)(alerts.take)
     app.action(ids.PAGE_SOMEONE)(alerts.open_page_someone)
     app.view(ids.PAGE_SOMEONE_MODAL)(alerts.page_someone_submitted)
+    # A person writing to the bot (the manifest's `message.im`): a short help reply.
+    app.event("message")(DirectHelp(paging.d.seen_event, paging.d.later).message)
     # Rotations: /oncall, its form, and the answers to swap and cover asks
     app.command("/oncall")(oncall.handle)
     app.view(ids.ROTATION_MODAL)(oncall.rotation_submitted)

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -71,6 +72,9 @@ class TeamRow(Base):
     name: Mapped[str] = mapped_column(NAME, unique=True)
     languages: Mapped[list[str]] = mapped_column(JSON)  # ISO 639-1 codes, in order
     intake_channel: Mapped[str] = mapped_column(SLACK_ID)
+    # More channels whose requests are this team's (ids, in the file's order).
+    intake_channels: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False,
+                                                       server_default=text("'[]'"))
     escalation_channel: Mapped[str] = mapped_column(SLACK_ID)
     manager_group: Mapped[str | None] = mapped_column(SLACK_ID)
     default_severity: Mapped[str] = mapped_column(CODE)

@@ -142,6 +142,7 @@ def _to_team(row: TeamRow) -> Team:
         name=row.name,
         languages=tuple(row.languages),
         intake_channel=row.intake_channel,
+        intake_channels=tuple(row.intake_channels or ()),
         escalation_channel=row.escalation_channel,
         managers=tuple(m.user_id for m in row.managers),
         manager_group=row.manager_group,
@@ -228,6 +229,7 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
     twice and no row is deleted behind the ORM's back by a database cascade."""
     row.languages = list(new.languages)
     row.intake_channel = new.intake_channel
+    row.intake_channels = list(new.intake_channels)
     row.escalation_channel = new.escalation_channel
     row.manager_group = new.manager_group
     row.default_severity = new.default_severity

@@ -21,6 +21,7 @@ import pytest
 
 from bot.demo.simulate import FORM, SlackSimulator
 from bot.demo.slack_standin import SlackStandIn
+from tests.slack_harness import own_team
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "serve-process-secret"
@@ -57,7 +58,8 @@ def served(tmp_path):
     port = _free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": standin.url, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-           "ONCALL_SCHEDULES": str(ROOT / "schedules"), "ONCALL_CACHE_DIR": str(tmp_path),
+           "ONCALL_SCHEDULES": str(own_team(tmp_path / "schedules")),
+           "ONCALL_CACHE_DIR": str(tmp_path),
            "PYTHONPATH": str(ROOT)}
     env.pop("SLACK_APP_TOKEN", None)
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below

@@ -5,7 +5,7 @@ Commands run in-process through `bot.cli.main` with DATABASE_URL and ONCALL_SCHE
 set in the environment and the working folder a fresh temporary one; a few run the
 installed console script in a subprocess to prove it works.
 
-The expected people come from reading schedules/safety-escalations.yaml with the
+The expected people come from reading schedules/example/safety-escalations.yaml with the
 handoff arithmetic of docs/schedules.md ("member i covers the shifts that start in
 period (d - start) // handoff_days, modulo the member count"); every answer is also
 cross-checked with `bot.core.roster.Roster` built straight from the YAML file.
@@ -32,7 +32,7 @@ from bot.schedules.reader import load_team_file
 from tests.cli.runner import run
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "schedules" / "safety-escalations.yaml"
+EXAMPLE = ROOT / "schedules" / "example" / "safety-escalations.yaml"
 TEAM = "safety-escalations"
 SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL")
 

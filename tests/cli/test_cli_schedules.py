@@ -21,7 +21,7 @@ from bot.store.db import make_engine, migrate, session_factory
 from tests.cli.runner import run
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "schedules" / "safety-escalations.yaml"
+EXAMPLE = ROOT / "schedules" / "example" / "safety-escalations.yaml"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "schedules"
 BAD = sorted(FIXTURES.glob("bad_*.yaml"))
 TEAM = "safety-escalations"

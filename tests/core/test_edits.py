@@ -18,7 +18,7 @@ from bot.schedules.reader import load_team_file, parse_team
 from bot.schedules.writer import dump_team
 from bot.slack.text import from_neutral
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "schedules" / "safety-escalations.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "schedules" / "example" / "safety-escalations.yaml"
 T0 = datetime(2026, 2, 2, tzinfo=UTC)
 
 

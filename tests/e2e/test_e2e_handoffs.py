@@ -3,7 +3,7 @@ reminders, and re-paging at a handoff, driven by the manual clock (`advance` run
 reconciler tick, as the scheduled job would) on the wired app with the Slack stand-in.
 Nothing sleeps for a deadline.
 
-Team: schedules/safety-escalations.yaml on Wed 2026-07-01 (summer: Dublin IST, Chicago
+Team: schedules/example/safety-escalations.yaml on Wed 2026-07-01 (summer: Dublin IST, Chicago
 CDT). At 14:00 UTC Omar (U0EU00009, emea-ar-fr 06:00-14:00 UTC) hands the ar/fr queue
 to Karim (U0AM00011, amer-ar-fr 14:00-22:00 UTC, America/Chicago), and João
 (emea-es-pt) hands es/pt to Rafael (U0AM00007, amer-es-pt). The team channel is the

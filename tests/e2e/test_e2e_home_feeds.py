@@ -2,7 +2,7 @@
 `/oncall export` as Slack sends them to /slack/events of the running app; feed URLs
 fetched over HTTP from the same server, as Google Calendar or Outlook would.
 
-Team: schedules/safety-escalations.yaml. At Wed 2026-07-01 12:00 UTC Omar (U0EU00009,
+Team: schedules/example/safety-escalations.yaml. At Wed 2026-07-01 12:00 UTC Omar (U0EU00009,
 Africa/Cairo) is the only Arabic reader on call (emea-ar-fr, 06:00-14:00 UTC every day
 through Mon 07-06); at 2026-03-10 the ar/fr queue has its daily 22:00-23:00 UTC gap.
 """

@@ -1,7 +1,7 @@
 """End to end, flow 1 (intake): signed requests to /slack/events of the running app, the
 Web API answered by the local Slack stand-in, a manual clock.
 
-Team: schedules/safety-escalations.yaml. At 2026-07-01 12:00 UTC (summer, a Wednesday)
+Team: schedules/example/safety-escalations.yaml. At 2026-07-01 12:00 UTC (summer, a Wednesday)
 Omar (U0EU00009) is the one on-call reader of Arabic and French and João (U0EU00005) the
 one on-call reader of Spanish and Portuguese.
 """

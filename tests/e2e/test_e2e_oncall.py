@@ -3,7 +3,7 @@ escaped as `<@U…|name>`) to /slack/events of the running app, the Web API answ
 local Slack stand-in, a manual clock. Nothing is called in-process except reads of the
 database and the roster for the assertions.
 
-The team is schedules/safety-escalations.yaml at Wed 2026-07-01 12:00 UTC (Dublin on
+The team is schedules/example/safety-escalations.yaml at Wed 2026-07-01 12:00 UTC (Dublin on
 IST, Chicago on CDT) unless a test says otherwise:
 - emea-ar-fr (Dublin 07:00-15:00 = 06:00-14:00 UTC, weeks from Tuesdays): Omar on call
   through Mon 07-06, Yasmine from Tue 07-07; nobody else reads Arabic then.
@@ -768,7 +768,7 @@ def test_cover_request_is_offered_and_accepting_it_covers_the_shift(slack):
 # -- the example team, rebuilt from nothing with slash commands ----------------------------
 
 REBUILT = ("ar-fr-overnight", "emea-ar-fr", "amer-ar-fr")
-SPECIALISTS = [  # as in schedules/safety-escalations.yaml
+SPECIALISTS = [  # as in schedules/example/safety-escalations.yaml
     (SAMI, "sami", "ar,fr,en", "Asia/Kuala_Lumpur", None, "Sami Bouzid"),
     (HANA, "hana", "fr,ar,en", "Asia/Singapore", "fr", "Hana Idrissi"),
     (YASMINE, "yasmine", "fr,ar,en", "Europe/Paris", None, "Yasmine Benali"),

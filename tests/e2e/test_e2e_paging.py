@@ -4,7 +4,7 @@ answered by the local Slack stand-in, a manual clock moved with `advance` (which
 one reconciler tick, as the scheduled job would). Nothing here sleeps for a deadline.
 
 Teams:
-- schedules/safety-escalations.yaml. On 2026-03-10 (US on summer time, Dublin not yet)
+- schedules/example/safety-escalations.yaml. On 2026-03-10 (US on summer time, Dublin not yet)
   amer-ar-fr and emea-ar-fr overlap from 14:00 to 15:00 UTC: at 14:05 Karim (U0AM00011)
   and Omar (U0EU00009) both read Arabic on call, both primary, both with Arabic first;
   Rami (U0AM00010) is the off-shift Arabic backup. At 2026-07-01 12:00 Omar alone.

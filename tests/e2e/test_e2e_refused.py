@@ -6,7 +6,7 @@ does for a deactivated account. The clock never moves: whatever happens next com
 the refusal itself, within one reconciler tick, never from a step's deadline. On SQLite
 and PostgreSQL.
 
-Team: schedules/safety-escalations.yaml.
+Team: schedules/example/safety-escalations.yaml.
 - 2026-03-10 14:05 UTC: Karim and Omar both read Arabic on call (Karim sorts first),
   Rami is the off-shift Arabic backup.
 - 2026-07-01 12:00 UTC: Omar is the only Arabic reader on call; Rami the backup.

@@ -3,7 +3,7 @@ what people type in a resolve note never becomes a mention.
 
 A replay is the same body with the same signature headers, sent again (Slack signs
 `v0:{timestamp}:{body}`; anyone who captured a request can resend it until the
-timestamp is 5 minutes old). Team: schedules/safety-escalations.yaml; at 2026-07-01
+timestamp is 5 minutes old). Team: schedules/example/safety-escalations.yaml; at 2026-07-01
 12:00 UTC Omar (U0EU00009) is the one on-call reader of Arabic.
 """
 

@@ -1,6 +1,6 @@
 """End to end, the request's path: one team chosen one way, and what one /emergency costs.
 
-Team: schedules/safety-escalations.yaml (intake channel C0INTAKE01). At 2026-07-01
+Team: schedules/example/safety-escalations.yaml (intake channel C0INTAKE01). At 2026-07-01
 12:00 UTC Omar (U0EU00009) is the one on-call reader of Arabic.
 """
 

@@ -41,7 +41,7 @@ from bot.schedules.writer import dump_team
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "schedules"
-EXAMPLE = ROOT / "schedules" / "safety-escalations.yaml"
+EXAMPLE = ROOT / "schedules" / "example" / "safety-escalations.yaml"
 UTC = timezones.UTC
 
 
@@ -144,7 +144,7 @@ def test_good_minimal_fixture_parses():
 
 
 def test_load_schedules_reads_the_example_folder():
-    teams = load_schedules(ROOT / "schedules")
+    teams = load_schedules(ROOT / "schedules" / "example")
     assert [t.name for t in teams] == ["safety-escalations"]
 
 

@@ -34,7 +34,7 @@ from bot.store import teams as team_store
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.paging_tables import AuditRow, OutboxRow
 
-SCHEDULES = Path(__file__).resolve().parents[2] / "schedules"
+SCHEDULES = Path(__file__).resolve().parents[2] / "schedules" / "example"
 TEAM = "safety-escalations"
 NOW = datetime(2026, 2, 2, tzinfo=UTC)
 

@@ -148,7 +148,7 @@ def test_the_example_teams_march_gap():
     from pathlib import Path
 
     from bot.schedules.reader import load_team_file
-    path = Path(__file__).resolve().parents[2] / "schedules" / "safety-escalations.yaml"
+    path = Path(__file__).resolve().parents[2] / "schedules" / "example" / "safety-escalations.yaml"
     if not path.exists():
         pytest.skip("example schedule not present")
     roster = Roster(load_team_file(path))

@@ -546,7 +546,9 @@ def test_database_url_defaults_to_oncall_db_in_the_working_folder(tmp_path, monk
     assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'oncall.db'}"
     assert settings.database_url == default_database_url()
     assert settings.port == 3000
-    assert settings.schedules_path == Path("schedules")
+    # Unset: `serve` imports nothing; the schedule commands read ./schedules.
+    assert settings.schedules_path is None
+    assert settings.command_schedules == Path("schedules")
 
 
 @pytest.mark.parametrize(

@@ -188,6 +188,13 @@ class SlackStandIn:
         if not seconds >= 0:  # also refuses NaN
             raise ValueError("latency must be a number of seconds >= 0")
         self._latency = float(seconds)
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """The user ``users.info`` answers for ``user_id`` (a copy), or None."""
+        with self._lock:
+            try:
+                return self.workspace.methods["users.info"]({"user": user_id})["user"]
+            except ApiError:
+                return None
 
     def set_usergroup(self, usergroup_id: str, user_ids: Iterable[str]) -> None:
         """Set the members ``usergroups.users.list`` returns for a user group."""

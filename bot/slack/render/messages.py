@@ -385,11 +385,16 @@ def channel_alert(req: RequestView, manager_group: str | None) -> tuple[str, kit
     return kit.fallback(text), kit.cap(_alert_blocks(req, lead))
 
 
-def ephemeral_confirmation(req: RequestView, channel: str | None = None) -> str:
+def ephemeral_confirmation(req: RequestView, channel: str | None = None,
+                           team: str | None = None) -> str:
     """The one-line private reply to /emergency:
     "Filed T-42 (sev1, Arabic, detected 93%) — paging <@U1>. Updates in <#C1>."
-    `channel` is the intake channel whose thread carries the updates."""
+    `channel` is the intake channel whose thread carries the updates; `team`, given when
+    several teams take requests, is named ("Filed T-42 for *emea-desk* (sev1, ...").
+    """
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
+    if team:
+        ticket += f" for *{md.escape(md.as_text(team))}*"
     sev = md.escape(md.as_text(req.severity).strip().lower() or "sev?")
     if md.as_text(req.status) == "received":
         # Committed, not routed yet (the bot is busy): the language may still be unknown.
