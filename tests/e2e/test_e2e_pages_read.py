@@ -147,7 +147,7 @@ def test_decline_says_who_is_paged_next_by_name(overlap):
 def test_decline_when_only_the_managers_are_left_names_them(tmp_path):
     h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0))  # Omar alone reads Arabic on call
     try:
-        h.command("/emergency", "sev1 lang:ar " + "x" * 10)
+        h.command("/emergency", "sev1 lang:ar " + "x" * 20)  # one long word: not too short to page
         omar = first_page(h, OMAR)
         h.settle()
         h.capture_responses()
