@@ -23,11 +23,15 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from bot.services.outbox import PAGES, REST, Claimed, Outbox, Sender
 
 log = logging.getLogger(__name__)
+# Sending threads wait on Slack, not on the CPU: with Slack answering in 300 ms, 20
+# escalation steps a second (an update and a ping each) keep about 12 page threads
+# busy. Each thread keeps one connection to Slack open.
+PAGE_THREADS, POST_THREADS = 24, 12
 
 
 class Dispatcher:
-    def __init__(self, outbox: Outbox, sender: Sender, page_threads: int = 4,
-                 post_threads: int = 6, executor: Executor | None = None):
+    def __init__(self, outbox: Outbox, sender: Sender, page_threads: int = PAGE_THREADS,
+                 post_threads: int = POST_THREADS, executor: Executor | None = None):
         """`executor`: runs every task instead of the two pools (a profile passes one
         that runs each task at once, on the caller's thread)."""
         self._outbox = outbox

@@ -60,6 +60,7 @@ MAX_ATTEMPTS = 8
 BATCH = 100  # rows of one request claimed at once
 SETTLE_FOR = 5.0  # seconds a settling transaction is retried before the lease decides
 PAGES, REST = "pages", "rest"  # the two sides of a request, each with its own lock
+PROBE_WAIT = timedelta(seconds=1)  # a lane's others wait this long for its probe's answer
 
 
 @dataclass(frozen=True)
@@ -261,12 +262,23 @@ class Outbox:
     # -- sending -------------------------------------------------------------------------
 
     def _paused_until(self, lane: str) -> datetime | None:
+        """When the lane may be called again (None: now). The first caller after a
+        pause ends makes one call to find out whether Slack takes it again; until its
+        answer, the lane's other messages wait (one probe per Retry-After, not one per
+        sending thread)."""
         with self._guard:
             until = self._paused.get(lane)
-            if until is not None and until <= self._clock.now():
-                del self._paused[lane]
+            if until is None:
                 return None
-            return until
+            now = self._clock.now()
+            if until > now:
+                return until
+            self._paused[lane] = now + PROBE_WAIT  # held for the others while it probes
+            return None
+
+    def _resume(self, lane: str) -> None:
+        with self._guard:
+            self._paused.pop(lane, None)
 
     def _pause(self, lane: str, seconds: float) -> datetime:
         until = self._clock.now() + timedelta(seconds=seconds)
@@ -307,6 +319,8 @@ class Outbox:
                 continue
             outcome = self._send_one(sender, item, d, lane)
             outcomes.append(outcome)
+            if outcome.until is None:  # answered (not turned away): the lane is open
+                self._resume(lane)
             if outcome.action == "sent":
                 if outcome.result is not None and d.kind == CARD:
                     card = outcome.result

@@ -8,8 +8,9 @@ A  (12:00:00) serves signed `/emergency` commands; SIGKILL right after the last 
    came back, while their outbox is being delivered.
 B  (12:02:01, every first deadline due) recovers and runs the reconciler; SIGKILL as
    soon as the first deadline has been committed as fired, mid-reconcile.
-C  (12:02:02) goes on; SIGKILL from inside the stand-in the moment it receives the
-   first page DM of step 2, before it answers: Slack has the DM, the bot never hears.
+C  (once B's leases ran out) goes on; SIGKILL from inside the stand-in the moment it
+   receives the first page DM of step 2, before it answers: Slack has the DM, the bot
+   never hears.
 D  (once C's leases ran out, a Runtime in this process) takes over what C was sending
    and ticks until nothing is due and the outbox is empty.
 
@@ -223,7 +224,9 @@ def test_sigkill_after_200_and_mid_escalation_loses_and_doubles_nothing(story: S
     a = story.start(T0, jobs=False, inline_limit=TOGETHER + 4).ready()
     # B and C load meanwhile (a second or two each); each waits for its `go`.
     b = story.start(DUE, jobs=True)
-    c = story.start(DUE + timedelta(seconds=1), jobs=True)
+    # C's clock is past B's leases: what B claimed before it died is C's to take over.
+    c_now = DUE + LEASE + timedelta(seconds=1)
+    c = story.start(c_now, jobs=True)
     answered: list[str] = []
     for text in texts[:SEQUENTIAL]:
         trigger, status, body = story.emergency(a, text)
@@ -285,7 +288,7 @@ def test_sigkill_after_200_and_mid_escalation_loses_and_doubles_nothing(story: S
 
     # D, in this process, once C's leases ran out: take over, and tick until nothing is
     # due and nothing is unsent.
-    d_now = DUE + timedelta(seconds=2) + LEASE
+    d_now = c_now + LEASE + timedelta(seconds=1)
     settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET,
                         slack_api_url=standin.url, database_url=story.database_url)
     d = Runtime(settings, clock=ManualClock(d_now))
