@@ -61,6 +61,10 @@ BATCH = 100  # rows of one request claimed at once
 SETTLE_FOR = 5.0  # seconds a settling transaction is retried before the lease decides
 PAGES, REST = "pages", "rest"  # the two sides of a request, each with its own lock
 PROBE_WAIT = timedelta(seconds=1)  # a lane's others wait this long for its probe's answer
+# A page DM that failed is tried again within this (other messages back off further),
+# and for longer: about 2.5 minutes of a failing Slack before it is given up (its
+# step's deadline moves the request on meanwhile).
+PAGE_RETRY_MAX, PAGE_MAX_ATTEMPTS = timedelta(seconds=4), 40
 
 
 @dataclass(frozen=True)
@@ -142,18 +146,28 @@ class Outbox:
         items = fold(list(claimed.rows), claimed.request,
                      {p.id: (p, None) for p in claimed.pages}, None,
                      any(r.kind == CARD for r in claimed.rows), pages_here)
+        early: list[tuple[int, str]] = []
         try:
             with self._lock_for(rid, PAGES):
                 first = self._send_batch(sender, [i for i in items if i.kind in PAGE_SIDE])
+                if any(o.action != "sent" for o in first):
+                    # A page that did not go is retried (or moved on) now, not once the
+                    # card and the thread are through, which may take a while.
+                    early = self._settle(first)
+                    self._let_go(i for o in first for i in o.ids)
+                    first = []
         except BaseException:
             self._let_go(r.id for r in claimed.rows)  # the lease decides
             raise
+        self._tell_refused(early)
         rest = [i for i in items if i.kind not in PAGE_SIDE]
 
         def finish() -> None:
             try:
                 with self._lock_for(rid, REST):
                     refused = self._settle(first + self._send_batch(sender, rest, first))
+                    if early:  # what moving on wrote may have waited for this card
+                        refused += self._deliver(sender, rid, None)[1]
             finally:
                 self._let_go(r.id for r in claimed.rows)
             self._tell_refused(refused)
@@ -389,9 +403,13 @@ class Outbox:
                     q.release_outbox_rows(session, o.ids, o.until)
                 elif o.action != "sent":
                     for row in q.retry_or_fail_outbox_rows(session, o.ids, o.error or "",
-                                                          now, MAX_ATTEMPTS,
+                                                          now, PAGE_MAX_ATTEMPTS
+                                                          if o.kind in PAGE_SIDE
+                                                          else MAX_ATTEMPTS,
                                                           permanent=o.action == "failed",
-                                                          unsure=o.unsure):
+                                                          unsure=o.unsure,
+                                                          max_delay=PAGE_RETRY_MAX
+                                                          if o.kind in PAGE_SIDE else None):
                         log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
                                   row.target, o.error)
             q.record_posted(

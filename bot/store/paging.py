@@ -218,10 +218,12 @@ def release_outbox_rows(session: Session, row_ids: list[int],
 
 def retry_or_fail_outbox_rows(session: Session, row_ids: list[int], error: str,
                               now: datetime, max_attempts: int, permanent: bool,
-                              unsure: bool = False) -> list[OutboxRow]:
+                              unsure: bool = False, max_delay: timedelta | None = None
+                              ) -> list[OutboxRow]:
     """Rows whose send failed: back to pending with a growing delay, or failed for good
     (permanent errors, too many attempts); returns the rows given up. `unsure`: the
-    send may have reached Slack, so the next attempt looks it up first."""
+    send may have reached Slack, so the next attempt looks it up first. `max_delay`:
+    the longest wait before the next attempt (pages: someone's life may be waiting)."""
     given_up = []
     for row in _outbox_rows(session, row_ids):
         row.error = error[:2000]
@@ -230,7 +232,9 @@ def retry_or_fail_outbox_rows(session: Session, row_ids: list[int], error: str,
             row.state = "failed"
             given_up.append(row)
         else:
-            row.state, row.next_attempt_utc = "pending", now + retry_delay(row.attempts)
+            delay = retry_delay(row.attempts)
+            row.state = "pending"
+            row.next_attempt_utc = now + (min(delay, max_delay) if max_delay else delay)
     return given_up
 
 
