@@ -237,23 +237,20 @@ class Listeners:
 
     def show_full_text(self, ack, body, client, respond) -> None:
         """"Show full text" under a request text cut short: the whole of it in a modal."""
-        ack()
-        try:
-            req = self.d.requests.request_view(ids.record_id(body["actions"][0].get("value")))
-        except (ServiceError, ValueError) as err:
-            self._tell(respond, _warning(err))
-            return
-        view = render.full_text_modal(req)
-        self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
+        self._request_modal(ack, body, client, respond, render.full_text_modal)
 
     def open_resolve(self, ack, body, client, respond) -> None:
+        self._request_modal(ack, body, client, respond, render.resolve_modal)
+
+    def _request_modal(self, ack, body, client, respond, build) -> None:
+        """A button whose value is a request id, opening a modal built from its view."""
         ack()
         try:
             req = self.d.requests.request_view(ids.record_id(body["actions"][0].get("value")))
         except (ServiceError, ValueError) as err:
             self._tell(respond, _warning(err))
             return
-        view = render.resolve_modal(req)
+        view = build(req)
         self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
     def open_handover(self, ack, body, client, respond) -> None:
