@@ -14,7 +14,14 @@ SEVERITIES = ("sev1", "sev2", "sev3")
 
 # The field names of a specialist and of a rotation in the schedule YAML; the `/oncall`
 # keys and the rotation modal use the same names.
-SPECIALIST_FIELDS = ("id", "name", "timezone", "languages", "backup", "holidays")
+SPECIALIST_FIELDS = ("id", "name", "timezone", "languages", "backup", "holidays", "skills")
+CATEGORY_FIELDS = ("name", "label", "severity", "policy", "skills", "due", "sensitive",
+                   "exposure_weight", "verification", "fields")
+VERIFICATIONS = ("two_person",)
+# How a two-person request can end (`disclosed` only once a second person verified).
+OUTCOMES = ("disclosed", "declined", "not_emergency", "duplicate", "referred")
+DEFAULT_CATEGORY = "other"  # every request's category when the team lists none
+DEFAULT_MAX_OPEN = 3  # routing.max_open_per_person when the team does not say
 ROTATION_FIELDS = ("name", "timezone", "shift", "days", "handoff", "start", "tier", "members")
 
 
@@ -26,6 +33,11 @@ class Specialist:
     languages: tuple[str, ...]  # strongest first
     backup: tuple[str, ...] = ()  # may be paged off shift for these
     holidays: str | None = None  # "MX", "US-TX": public holidays taken as time off
+    skills: tuple[str, ...] = ()  # trained for categories that require these
+
+    def holds(self, skills: tuple[str, ...] | frozenset[str]) -> bool:
+        """Whether this person holds every one of `skills` (all of none: yes)."""
+        return all(k in self.skills for k in skills)
 
     def reads(self, lang: str) -> bool:
         return lang in self.languages
@@ -96,6 +108,37 @@ class EscalationPolicy:
 
 
 @dataclass(frozen=True)
+class Category:
+    """A kind of request with its own urgency, people and steps (PRODUCT.md
+    "Categories (workflows)")."""
+
+    name: str  # slug: `/emergency cat:<name>`
+    label: str
+    severity: str | None = None  # default severity; an explicit sevN wins
+    policy: str | None = None  # escalation policy name; None: the severity's
+    skills: tuple[str, ...] = ()  # only specialists holding all of these are paged
+    due: timedelta | None = None  # response target, counted down on the ticket
+    sensitive: bool = False  # graphic: redacted, counts toward exposure
+    exposure_weight: int | None = None  # None: 1 when sensitive, else 0
+    verification: str | None = None  # "two_person" or None
+    fields: tuple[str, ...] = ()  # asked in the modal: agency, officer, ...
+
+    @property
+    def weight(self) -> int:
+        if self.exposure_weight is not None:
+            return self.exposure_weight
+        return 1 if self.sensitive else 0
+
+    @property
+    def two_person(self) -> bool:
+        return self.verification == "two_person"
+
+
+# The category of every request when the team lists none (and the implicit default).
+OTHER = Category(DEFAULT_CATEGORY, "Other")
+
+
+@dataclass(frozen=True)
 class Team:
     name: str
     languages: tuple[str, ...]
@@ -112,6 +155,9 @@ class Team:
     # More channels whose /emergency requests are this team's (besides intake_channel,
     # where its cards are posted): how several teams share one workspace.
     intake_channels: tuple[str, ...] = ()
+    categories: tuple[Category, ...] = ()
+    default_category: str | None = None  # None: the first of `categories`' "other", or OTHER
+    max_open_per_person: int = DEFAULT_MAX_OPEN  # routing.max_open_per_person
 
     def takes_from(self, channel: str | None) -> bool:
         """Whether a request filed in `channel` is this team's."""
@@ -130,5 +176,39 @@ class Team:
                 return r
         return None
 
-    def policy(self, severity: str) -> EscalationPolicy | None:
-        return dict(self.policies).get(severity)
+    def policy(self, name: str) -> EscalationPolicy | None:
+        """The escalation policy called `name` (a severity's, or any named one)."""
+        return dict(self.policies).get(name)
+
+    def category(self, name: str | None) -> Category | None:
+        """The category called `name`; None (no name) is the team's default category.
+        A team without categories knows only OTHER."""
+        if name is None:
+            name = self.default_category_name
+        for c in self.categories:
+            if c.name == name:
+                return c
+        if name == DEFAULT_CATEGORY and not any(c.name == name for c in self.categories):
+            return OTHER
+        return None
+
+    @property
+    def default_category_name(self) -> str:
+        return self.default_category or DEFAULT_CATEGORY
+
+    @property
+    def category_names(self) -> tuple[str, ...]:
+        """What `cat:` accepts: the listed categories, and `other` when the default."""
+        names = tuple(c.name for c in self.categories)
+        if self.category(self.default_category_name) is OTHER:
+            names += (DEFAULT_CATEGORY,)
+        return names
+
+    def policy_for(self, category: Category, severity: str) -> EscalationPolicy | None:
+        """The policy a request of `category` at `severity` runs: the category's named
+        policy when it names one, else the severity's, else the default severity's."""
+        if category.policy is not None:
+            named = self.policy(category.policy)
+            if named is not None:
+                return named
+        return self.policy(severity) or self.policy(self.default_severity)

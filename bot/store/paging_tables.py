@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.db import UTCDateTime
@@ -38,6 +39,15 @@ class RequestRow(Base):
     status: Mapped[str] = mapped_column(STATE)  # open | acknowledged | resolved
     assignee: Mapped[str | None] = mapped_column(SLACK_ID)
     outcome: Mapped[str | None] = mapped_column(Text)
+    # The category (core.model.Category.name) and what its fields were filled with.
+    category: Mapped[str] = mapped_column(String(64), default="other", server_default="other")
+    fields: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False,
+                                         server_default=sql_text("'{}'"))
+    due_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # response target
+    # Two-person verification: who verified (not the assignee), and when.
+    verified_by: Mapped[str | None] = mapped_column(SLACK_ID)
+    verified_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(CODE)  # core.model.OUTCOMES
     policy: Mapped[dict] = mapped_column(JSON)  # frozen when the request starts
     esc_round: Mapped[int | None] = mapped_column(Integer)  # the step that fired last
     esc_step: Mapped[int | None] = mapped_column(Integer)

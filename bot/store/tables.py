@@ -49,6 +49,7 @@ SLACK_ID = String(64)  # user, channel and user-group IDs
 CODE = String(16)  # severities, tiers, language and holiday codes
 ZONE = String(64)  # IANA time zone names
 NAME = String(200)
+POLICY_NAME = String(64)  # escalation policy and category names ("le-emergency")
 
 
 class Base(DeclarativeBase):
@@ -78,6 +79,13 @@ class TeamRow(Base):
     escalation_channel: Mapped[str] = mapped_column(SLACK_ID)
     manager_group: Mapped[str | None] = mapped_column(SLACK_ID)
     default_severity: Mapped[str] = mapped_column(CODE)
+    # Kinds of request (core.model.Category as JSON objects, in the file's order); the
+    # default category's name (None: "other"); routing.max_open_per_person.
+    categories: Mapped[list[dict]] = mapped_column(JSON, default=list, nullable=False,
+                                                   server_default=text("'[]'"))
+    default_category: Mapped[str | None] = mapped_column(POLICY_NAME)
+    max_open_per_person: Mapped[int] = mapped_column(Integer, default=3, nullable=False,
+                                                     server_default=text("3"))
     # Bumped by every save that changes anything of the team's schedule.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -118,6 +126,8 @@ class SpecialistRow(Base):
     languages: Mapped[list[str]] = mapped_column(JSON)  # strongest first
     backup: Mapped[list[str]] = mapped_column(JSON)  # may be paged off shift for these
     holidays: Mapped[str | None] = mapped_column(CODE)  # "MX", "US-TX"
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False,
+                                              server_default=text("'[]'"))
 
     team: Mapped[TeamRow] = relationship(back_populates="specialists")
     time_off: Mapped[list[TimeOffRow]] = _children("specialist", "TimeOffRow")
@@ -218,7 +228,8 @@ class EscalationPolicyRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = _parent("teams.id")
     position: Mapped[int] = mapped_column(Integer)
-    severity: Mapped[str] = mapped_column(CODE)
+    # The policy's name: a severity ("sev1") or any name a category refers to.
+    severity: Mapped[str] = mapped_column(POLICY_NAME)
     repeat: Mapped[int] = mapped_column(Integer, default=0)  # extra runs of the chain
 
     team: Mapped[TeamRow] = relationship(back_populates="policies")

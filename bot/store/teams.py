@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.core.checks import integrity_problems
 from bot.core.model import (
     WEEKDAYS,
+    Category,
     EscalationPolicy,
     EscalationStep,
     Override,
@@ -154,6 +155,7 @@ def _to_team(row: TeamRow) -> Team:
                 languages=tuple(s.languages),
                 backup=tuple(s.backup),
                 holidays=s.holidays,
+                skills=tuple(s.skills or ()),
             )
             for s in row.specialists
         ),
@@ -199,7 +201,26 @@ def _to_team(row: TeamRow) -> Team:
             )
             for p in row.policies
         ),
+        categories=tuple(category_from_json(c) for c in row.categories or ()),
+        default_category=row.default_category,
+        max_open_per_person=row.max_open_per_person,
     )
+
+
+def category_to_json(c: Category) -> dict:
+    return {"name": c.name, "label": c.label, "severity": c.severity, "policy": c.policy,
+            "skills": list(c.skills), "due": _seconds(c.due), "sensitive": c.sensitive,
+            "exposure_weight": c.exposure_weight, "verification": c.verification,
+            "fields": list(c.fields)}
+
+
+def category_from_json(doc: dict) -> Category:
+    return Category(name=doc["name"], label=doc["label"], severity=doc.get("severity"),
+                    policy=doc.get("policy"), skills=tuple(doc.get("skills") or ()),
+                    due=_wait(doc.get("due")), sensitive=bool(doc.get("sensitive")),
+                    exposure_weight=doc.get("exposure_weight"),
+                    verification=doc.get("verification"),
+                    fields=tuple(doc.get("fields") or ()))
 
 
 def _wait(seconds: int | None) -> timedelta | None:
@@ -233,6 +254,9 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
     row.escalation_channel = new.escalation_channel
     row.manager_group = new.manager_group
     row.default_severity = new.default_severity
+    row.categories = [category_to_json(c) for c in new.categories]
+    row.default_category = new.default_category
+    row.max_open_per_person = new.max_open_per_person
     _drop_changed_children(row, old, new)
     session.flush()
     _sync_keyed_rows(row, new)
@@ -326,6 +350,7 @@ def _specialist_row(row: SpecialistRow | None, position: int, s: Specialist) -> 
     row.languages = list(s.languages)
     row.backup = list(s.backup)
     row.holidays = s.holidays
+    row.skills = list(s.skills)
     return row
 
 
