@@ -50,6 +50,17 @@ class RequestView:
     exhausted: bool
     origin_channel: str | None
     via: str
+    # The request's kind (core.model.Category, as it was when filed) and what it asks.
+    category: str = "other"
+    category_label: str = "Other"
+    fields: tuple[tuple[str, str], ...] = ()  # (field name, value) in the category's order
+    due: datetime | None = None  # the response target
+    two_person: bool = False  # `disclosed` needs a second person's "Verified"
+    verified_by: str | None = None
+    verified: datetime | None = None
+    resolution: str | None = None  # one of core.model.OUTCOMES, for a two-person request
+    skills: tuple[str, ...] = ()  # what a person must hold to be paged for it
+    sensitive: bool = False
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,25 @@ class Category:
         return self.verification == "two_person"
 
 
+def category_to_json(c: Category) -> dict:
+    """A category as stored: on the team row, and frozen on each request filed in it."""
+    due = int(c.due.total_seconds()) if c.due is not None else None
+    return {"name": c.name, "label": c.label, "severity": c.severity, "policy": c.policy,
+            "skills": list(c.skills), "due": due, "sensitive": c.sensitive,
+            "exposure_weight": c.exposure_weight, "verification": c.verification,
+            "fields": list(c.fields)}
+
+
+def category_from_json(doc: dict) -> Category:
+    due = timedelta(seconds=doc["due"]) if doc.get("due") is not None else None
+    return Category(name=doc["name"], label=doc["label"], severity=doc.get("severity"),
+                    policy=doc.get("policy"), skills=tuple(doc.get("skills") or ()),
+                    due=due, sensitive=bool(doc.get("sensitive")),
+                    exposure_weight=doc.get("exposure_weight"),
+                    verification=doc.get("verification"),
+                    fields=tuple(doc.get("fields") or ()))
+
+
 # The category of every request when the team lists none (and the implicit default).
 OTHER = Category(DEFAULT_CATEGORY, "Other")
 

@@ -9,14 +9,15 @@ received (committed, not routed) and `route_next` routes it later.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.core import escalation, escalation_words, refs
 from bot.core.messages import CARD, KINDS, REQUESTER_NOTE, RequestView
-from bot.core.model import SEVERITIES
+from bot.core.model import SEVERITIES, category_from_json, category_to_json
 from bot.core.roster import Roster
 from bot.services import escalation as steps
 from bot.services.errors import NotFound, ServiceError
@@ -53,6 +54,8 @@ class Intake:
     origin_channel: str | None = None
     team: str | None = None
     confirm_by_dm: bool = False  # the slash command confirms in its ephemeral reply
+    category: str | None = None  # a category's name; None: the team's default category
+    fields: dict[str, str] = field(default_factory=dict)  # the category's fields, filled
 
 
 @dataclass(frozen=True)
@@ -81,13 +84,23 @@ class Detector:
         return det.detect(text)
 
 
-def parse_emergency_text(text: str, languages: tuple[str, ...] = ()
-                         ) -> tuple[str | None, str | None, str]:
-    """`[sev1|sev2|sev3] [lang:xx] <text>` in any order at the front -> (sev, lang, text).
+class Typed(NamedTuple):
+    """What `/emergency` was typed with: its front tokens, and the rest (the text)."""
 
-    Raises ServiceError with an example when a `lang:` or `sevN` token is malformed."""
+    severity: str | None
+    language: str | None
+    text: str
+    category: str | None = None
+
+
+def parse_emergency_text(text: str, languages: tuple[str, ...] = (),
+                         categories: tuple[str, ...] | None = None) -> Typed:
+    """`[sev1|sev2|sev3] [lang:xx] [cat:<name>] <text>`, tokens in any order at the front.
+
+    Raises ServiceError with an example when a `lang:`, `cat:` or `sevN` token is
+    malformed, or (given the team's `categories`) names no category of the team."""
     words = text.strip().split()
-    severity = language = None
+    severity = language = category = None
     while words:
         w = words[0].lower()
         if w in SEVERITIES:
@@ -99,6 +112,9 @@ def parse_emergency_text(text: str, languages: tuple[str, ...] = ()
                     f"'{refs.typed(words[0])}' is not a language; use a two-letter ISO 639-1 code, "
                     f"e.g. {refs.command('emergency sev1 lang:ar <what is happening>')}")
             language = code
+        elif w.startswith("cat:") or w.startswith("category:"):
+            category = w.split(":", 1)[1]
+            check_category(category, categories)
         elif re.fullmatch(r"sev\d+", w):
             raise ServiceError(
                 f"'{refs.typed(words[0])}' is not a severity; use sev1, sev2 or sev3, "
@@ -106,7 +122,19 @@ def parse_emergency_text(text: str, languages: tuple[str, ...] = ()
         else:
             break
         words.pop(0)
-    return severity, language, " ".join(words)
+    return Typed(severity, language, " ".join(words), category)
+
+
+def check_category(name: str | None, categories: tuple[str, ...] | None) -> None:
+    """Refuse a category the team does not have, naming the ones it has (None: the
+    team is not known yet, nothing to check against)."""
+    if name is None or categories is None or name in categories:
+        return
+    listed = ", ".join(f"`cat:{c}`" for c in categories)
+    example = refs.command(f"emergency cat:{categories[0]} <what is happening>")
+    shown = refs.typed(f"cat:{name}") if name else refs.typed("cat:")
+    raise ServiceError(f"'{shown}' is not one of this team's categories; use one of "
+                       f"{listed}, e.g. {example}")
 
 
 # A text too short to be an emergency (`/emergency ok`, `/emergency test`): fewer than
@@ -215,9 +243,15 @@ class IntakeService:
         # its own connection, which a writer must not wait for while holding the lock.
         roster = roster or self.team_for(intake.origin_channel, intake.team)
         team = roster.team
+        check_category(intake.category or team.default_category_name, team.category_names)
+        category = team.category(intake.category)
+        # An explicit severity wins over the category's; then the team's default.
+        severity = intake.severity or category.severity or team.default_severity
         # Checked before the commit: a request that could not be routed must not be
         # acknowledged and left for the router.
-        policy_for(team, intake.severity or team.default_severity)
+        policy_for(team, severity, category)
+        fields = {k: str(v).strip()[:500] for k, v in intake.fields.items()
+                  if k in category.fields and str(v).strip()}
         try:
             with self._intake_sf() as session, session.begin():
                 existing = q.request_by_key(session, intake.key)
@@ -226,7 +260,9 @@ class IntakeService:
                 row = add_request(
                     session, key=intake.key, team=team.name, requester=intake.requester,
                     origin_channel=intake.origin_channel, via=intake.via, text=text,
-                    link=intake.link, severity=intake.severity or team.default_severity,
+                    link=intake.link, severity=severity, category=category.name,
+                    category_info=category_to_json(category), fields=fields,
+                    due_utc=now + category.due if category.due is not None else None,
                     language=intake.language or team.languages[0],
                     language_source="explicit" if intake.language else "pending",
                     detected=None, confidence=None, status=RECEIVED, policy={},
@@ -280,7 +316,9 @@ class IntakeService:
                 row.language, row.language_source = found.language, "detected"
             else:
                 row.language, row.language_source = team.languages[0], "fallback"
-        row.policy = escalation.policy_to_json(policy_for(team, row.severity))
+        row.policy = escalation.policy_to_json(
+            policy_for(team, row.severity, category_from_json(row.category_info)
+                       if row.category_info else None))
         row.status = "open"
         if row.language_source == "explicit":
             how = "set by the requester"

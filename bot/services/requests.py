@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import escalation, escalation_words
 from bot.core.messages import PageView, RequestView, TimelineEntry
-from bot.core.model import Team
+from bot.core.model import OTHER, Category, Team, category_from_json
 from bot.services.errors import NotFound, ServiceError
 from bot.services.schedules import RosterCache
 from bot.store import home_reads
@@ -40,9 +40,10 @@ def ticket(row) -> str:
     return f"T-{row.id}"
 
 
-def policy_for(team: Team, severity: str):
-    """The policy a request of `severity` starts with (the default severity's if none)."""
-    policy = team.policy(severity) or team.policy(team.default_severity)
+def policy_for(team: Team, severity: str, category: Category | None = None):
+    """The policy a request of `category` at `severity` starts with: the category's
+    named policy, else the severity's, else the default severity's."""
+    policy = team.policy_for(category or OTHER, severity)
     if policy is None:
         raise ServiceError(f"team {team.name} has no escalation policy for {severity}")
     return policy
@@ -80,7 +81,23 @@ def request_view(row, pages: Iterable[PageLike]) -> RequestView:
         resolved=row.resolved_utc,
         paged=tuple(dict.fromkeys(p.user for p in pages if p.state == "pending")),
         needs_translation=any(p.needs_translation for p in pages), escalation=progress(row),
-        exhausted=row.exhausted, origin_channel=row.origin_channel, via=row.via)
+        exhausted=row.exhausted, origin_channel=row.origin_channel, via=row.via,
+        **_category_view(row))
+
+
+def _category_view(row) -> dict:
+    """The category fields of a request's view, from what was frozen when it was filed."""
+    info = row.category_info or {}
+    if not info:  # filed before categories existed
+        return {}
+    category = category_from_json(info)
+    values = row.fields or {}
+    return dict(
+        category=category.name, category_label=category.label,
+        fields=tuple((f, values[f]) for f in category.fields if values.get(f)),
+        due=row.due_utc, two_person=category.two_person, verified_by=row.verified_by,
+        verified=row.verified_utc, resolution=row.resolution, skills=category.skills,
+        sensitive=category.sensitive)
 
 
 def page_view(page: PageLike, request: RequestView, policy: dict | None = None) -> PageView:

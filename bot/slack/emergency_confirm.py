@@ -15,7 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.services.errors import ServiceError
-from bot.services.intake import Intake, parse_emergency_text
+from bot.services.intake import Intake, Typed, parse_emergency_text
 from bot.slack import ids, render
 from bot.slack.render import blocks as kit
 from bot.slack.render.mrkdwn import escape
@@ -83,12 +83,14 @@ class ShortEmergency:
         channel = doc.get("channel") if isinstance(doc.get("channel"), str) else None
         try:
             roster = self.d.intake.team_for(channel)
-            sev, lang, rest = parse_emergency_text(doc["text"], roster.team.languages)
+            typed = parse_emergency_text(doc["text"], roster.team.languages,
+                                         roster.team.category_names)
             # The original command's key: a second click finds the request it filed.
             filed = self._take(Intake(
-                key=doc["key"], requester=body["user"]["id"], text=to_plain(rest),
-                via="command", severity=sev, language=lang, link=first_link(rest),
-                origin_channel=channel), roster)
+                key=doc["key"], requester=body["user"]["id"], text=to_plain(typed.text),
+                via="command", severity=typed.severity, language=typed.language,
+                link=first_link(typed.text), origin_channel=channel,
+                category=typed.category), roster)
         except ServiceError as err:
             ack()
             self._reply(respond, from_neutral(f":warning: {err}"))
@@ -112,7 +114,7 @@ class ShortEmergency:
             return
         view = render.emergency_modal(list(team.languages), team.default_severity,
                                       json.dumps({"channel": channel}))
-        _, _, rest = _split(doc["text"], team.languages)
+        rest = _split(doc["text"], team.languages).text
         for block in view["blocks"]:
             if block.get("block_id") == ids.TEXT_BLOCK and rest:
                 block["element"]["initial_value"] = to_plain(rest)[:3000]
@@ -121,8 +123,8 @@ class ShortEmergency:
         self._reply(respond, "Write it in the form that opened; nothing has been filed yet.")
 
 
-def _split(text: str, languages) -> tuple[str | None, str | None, str]:
+def _split(text: str, languages) -> Typed:
     try:
         return parse_emergency_text(text, languages)
     except ServiceError:
-        return None, None, text
+        return Typed(None, None, text)

@@ -101,15 +101,17 @@ class Listeners:
             return
         key = f"cmd:{body.get('trigger_id') or command.get('trigger_id')}"
         try:
-            sev, lang, rest = parse_emergency_text(text, team.languages)
+            typed = parse_emergency_text(text, team.languages, team.category_names)
+            rest = typed.text
             if too_short(to_plain(rest)):
                 # `/emergency ok`: ask before paging anyone (bot/slack/emergency_confirm).
                 ack(response_type="ephemeral", **short_question(text, rest, key, channel))
                 return
             filed = self._take(Intake(
                 key=key,
-                requester=user, text=to_plain(rest), via="command", severity=sev,
-                language=lang, link=first_link(rest), origin_channel=channel), roster)
+                requester=user, text=to_plain(rest), via="command", severity=typed.severity,
+                language=typed.language, link=first_link(rest), origin_channel=channel,
+                category=typed.category), roster)
         except ServiceError as err:
             ack(response_type="ephemeral", text=_warning(err))
             return

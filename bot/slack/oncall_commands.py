@@ -24,7 +24,8 @@ ROTATION_REQUIRED = ("timezone", "shift")
 # The keys of `specialist`: languages tuple[str, ...] (strongest first), timezone str,
 # backup tuple[str, ...] (() clears), name str, holidays str | None (None clears).
 SPECIALIST_KEYS = ("languages", "timezone", "backup", "name", "holidays")
-assert set(SPECIALIST_KEYS) == set(SPECIALIST_FIELDS) - {"id"}
+# Skills have a command of their own (`/oncall skills @user add|remove <skill>`).
+assert set(SPECIALIST_KEYS) == set(SPECIALIST_FIELDS) - {"id", "skills"}
 
 
 # -- commands -----------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def team_form(rosters: list[Roster], channel: str | None, typed: str = "",
     for r in rosters:
         languages += [code for code in r.team.languages if code not in languages]
     try:
-        severity, language, text = parse_emergency_text(typed, tuple(languages))
+        severity, language, text, _ = parse_emergency_text(typed, tuple(languages))
     except ServiceError:  # a token that does not read: keep every word as text
         severity, language, text = None, None, typed
     default = severity or rosters[0].team.default_severity

@@ -39,8 +39,11 @@ class RequestRow(Base):
     status: Mapped[str] = mapped_column(STATE)  # open | acknowledged | resolved
     assignee: Mapped[str | None] = mapped_column(SLACK_ID)
     outcome: Mapped[str | None] = mapped_column(Text)
-    # The category (core.model.Category.name) and what its fields were filled with.
+    # The category's name, the category as it was when the request was filed (frozen
+    # like the policy: core.model.category_to_json), and what its fields were filled with.
     category: Mapped[str] = mapped_column(String(64), default="other", server_default="other")
+    category_info: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False,
+                                                server_default=sql_text("'{}'"))
     fields: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False,
                                          server_default=sql_text("'{}'"))
     due_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # response target

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 from bot.core.checks import integrity_problems
 from bot.core.model import (
     WEEKDAYS,
-    Category,
     EscalationPolicy,
     EscalationStep,
     Override,
@@ -26,6 +25,8 @@ from bot.core.model import (
     Specialist,
     Team,
     TimeOff,
+    category_from_json,
+    category_to_json,
 )
 from bot.store.tables import (
     EscalationPolicyRow,
@@ -205,22 +206,6 @@ def _to_team(row: TeamRow) -> Team:
         default_category=row.default_category,
         max_open_per_person=row.max_open_per_person,
     )
-
-
-def category_to_json(c: Category) -> dict:
-    return {"name": c.name, "label": c.label, "severity": c.severity, "policy": c.policy,
-            "skills": list(c.skills), "due": _seconds(c.due), "sensitive": c.sensitive,
-            "exposure_weight": c.exposure_weight, "verification": c.verification,
-            "fields": list(c.fields)}
-
-
-def category_from_json(doc: dict) -> Category:
-    return Category(name=doc["name"], label=doc["label"], severity=doc.get("severity"),
-                    policy=doc.get("policy"), skills=tuple(doc.get("skills") or ()),
-                    due=_wait(doc.get("due")), sensitive=bool(doc.get("sensitive")),
-                    exposure_weight=doc.get("exposure_weight"),
-                    verification=doc.get("verification"),
-                    fields=tuple(doc.get("fields") or ()))
 
 
 def _wait(seconds: int | None) -> timedelta | None:

@@ -8,7 +8,7 @@ Teams gain their categories (a JSON list), the default category's name and
 `routing.max_open_per_person`; specialists their skills; a policy's name may be any
 name a category refers to (not only sev1-3), so the column widens. Requests gain
 their category (every existing request is "other"), the category's fields, the
-response target, who verified them and the coded outcome.
+category as it was when filed, the response target, who verified them and the coded outcome.
 
 Must run on SQLite and PostgreSQL: alter tables inside `op.batch_alter_table(...)`.
 """
@@ -40,6 +40,8 @@ def upgrade() -> None:
     with op.batch_alter_table("requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("category", sa.String(64), nullable=False,
                                       server_default="other"))
+        batch_op.add_column(sa.Column("category_info", sa.JSON(), nullable=False,
+                                      server_default=sa.text("'{}'")))
         batch_op.add_column(sa.Column("fields", sa.JSON(), nullable=False,
                                       server_default=sa.text("'{}'")))
         batch_op.add_column(sa.Column("due_utc", sa.DateTime(timezone=True), nullable=True))
@@ -51,7 +53,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("requests", schema=None) as batch_op:
         for column in ("resolution", "verified_utc", "verified_by", "due_utc", "fields",
-                       "category"):
+                       "category_info", "category"):
             batch_op.drop_column(column)
     with op.batch_alter_table("escalation_policies", schema=None) as batch_op:
         batch_op.alter_column("severity", existing_type=sa.String(64),
