@@ -114,6 +114,12 @@ class Harness:
                     private_metadata: str = "", view_id: str = "V0VIEW0001") -> Response:
         return self.sim.submit_view(callback_id, values, user, private_metadata, view_id)
 
+    def view_select(self, view: dict, block_id: str, action_id: str, value: str, user: str,
+                    values: dict | None = None) -> Response:
+        """Pick `value` in a select of an open modal (`view` as the stand-in holds it),
+        as Slack sends it for an input block with dispatch_action."""
+        return self.sim.view_select(view, block_id, action_id, value, user, values)
+
     def message_shortcut(self, user: str, channel: str, message_ts: str, text: str
                          ) -> Response:
         return self.sim.message_shortcut("escalate_message", user, channel, message_ts, text)
@@ -222,17 +228,31 @@ def blocks_text(message: dict) -> str:
 
 
 def emergency_values(text: str, language: str = "detect", severity: str = "sev1",
-                     link: str | None = None) -> dict:
-    """view.state.values of the /emergency modal (render.emergency_modal's blocks)."""
+                     link: str | None = None, category: str | None = None,
+                     fields: dict[str, str] | None = None,
+                     severity_block: str | None = None) -> dict:
+    """view.state.values of the /emergency modal (render.emergency_modal's blocks);
+    `category` and `fields` (name -> value) when the form has them."""
     from bot.slack import ids
 
+    extra: dict = {}
+    if category is not None:
+        extra[ids.CATEGORY_BLOCK] = {ids.CATEGORY_ACTION: {
+            "type": "static_select",
+            "selected_option": {"text": {"type": "plain_text", "text": category},
+                                "value": category}}}
+    for name, value in (fields or {}).items():
+        extra[f"{ids.FIELD_BLOCK}:{name}"] = {ids.FIELD_ACTION: {
+            "type": "plain_text_input", "value": value}}
+    sev_block = severity_block or ids.SEVERITY_BLOCK
     return {
+        **extra,
         ids.TEXT_BLOCK: {ids.TEXT_ACTION: {"type": "plain_text_input", "value": text}},
         ids.LANGUAGE_BLOCK: {ids.LANGUAGE_ACTION: {
             "type": "static_select",
             "selected_option": {"text": {"type": "plain_text", "text": language},
                                 "value": language}}},
-        ids.SEVERITY_BLOCK: {ids.SEVERITY_ACTION: {
+        sev_block: {ids.SEVERITY_ACTION: {
             "type": "radio_buttons",
             "selected_option": {"text": {"type": "plain_text", "text": severity.upper()},
                                 "value": severity}}},

@@ -165,6 +165,25 @@ class SlackSimulator:
             "response_urls": [],
         })
 
+    def view_select_body(self, view: dict[str, Any], block_id: str, action_id: str,
+                         value: str, user: str, values: dict | None = None) -> bytes:
+        """A ``block_actions`` payload from a modal: ``user`` picks ``value`` in the
+        static_select ``action_id`` of the input block ``block_id`` (one with
+        ``dispatch_action``) of ``view`` (as the stand-in holds it: id, hash, blocks,
+        private_metadata); ``values`` is the rest of what the form holds."""
+        option = {"text": {"type": "plain_text", "text": value, "emoji": True},
+                  "value": value}
+        state = {**(values or {}),
+                 block_id: {action_id: {"type": "static_select", "selected_option": option}}}
+        return interactive_body({
+            **self._interaction("block_actions", user, self.trigger_id()),
+            "container": {"type": "view", "view_id": view["id"]},
+            "view": {**view, "state": {"values": state}},
+            "actions": [{"type": "static_select", "action_id": action_id,
+                         "block_id": block_id, "selected_option": option,
+                         "action_ts": f"{time.time():.6f}"}],
+        })
+
     def message_shortcut_body(self, callback_id: str, user: str, channel: str,
                               message_ts: str, text: str, author: str = "U0OTHER01") -> bytes:
         """A ``message_action`` payload: ``user`` runs a message shortcut on a message
@@ -216,6 +235,11 @@ class SlackSimulator:
     def submit_view(self, callback_id: str, values: dict, user: str,
                     private_metadata: str = "", view_id: str | None = None) -> Response:
         body = self.view_submission_body(callback_id, values, user, private_metadata, view_id)
+        return self.post(body, FORM)
+
+    def view_select(self, view: dict[str, Any], block_id: str, action_id: str, value: str,
+                    user: str, values: dict | None = None) -> Response:
+        body = self.view_select_body(view, block_id, action_id, value, user, values)
         return self.post(body, FORM)
 
     def message_shortcut(self, callback_id: str, user: str, channel: str, message_ts: str,

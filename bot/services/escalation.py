@@ -28,6 +28,7 @@ from bot.core.messages import (
 )
 from bot.core.model import Team
 from bot.core.roster import Roster
+from bot.services import due as response_due
 from bot.services.alert_actions import AlertActions
 from bot.services.errors import NotFound, ServiceError
 from bot.services.page_dms import add_pages
@@ -174,6 +175,7 @@ class EscalationService(AlertActions):
         each request whose step fired, once its transaction committed (to send its
         pages at once rather than at the next sweep)."""
         count = 0
+        overdue: list[int] = []  # requests whose response target passed (bot.services.due)
         for _ in range(limit):
             now = self.clock.now()
             with self._sf() as session, session.begin():
@@ -181,6 +183,12 @@ class EscalationService(AlertActions):
                 if due is None:
                     break
                 due.state, due.fired_utc = "fired", now
+                if due.reason == response_due.DUE:
+                    if response_due.target_passed(session, due, now):
+                        overdue.append(due.request_id)
+                    else:
+                        due.state = "cancelled"
+                    continue
                 row = q.lock_request(session, due.request_id)
                 if row is None or row.status != "open" or row.esc_token != due.token:
                     due.state = "cancelled"
@@ -197,6 +205,9 @@ class EscalationService(AlertActions):
                 request_id = row.id
             count += 1
             if fired is not None:
+                fired(request_id)
+        if fired is not None:
+            for request_id in overdue:
                 fired(request_id)
         return count
 

@@ -15,10 +15,11 @@ from typing import NamedTuple
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.core import escalation, escalation_words, refs
+from bot.core import escalation, escalation_words, intake_fields, refs
 from bot.core.messages import CARD, KINDS, REQUESTER_NOTE, RequestView
 from bot.core.model import SEVERITIES, category_from_json, category_to_json
 from bot.core.roster import Roster
+from bot.services import due as response_due
 from bot.services import escalation as steps
 from bot.services.errors import NotFound, ServiceError
 from bot.services.outbox import Claimed
@@ -213,6 +214,13 @@ class IntakeService:
                 return r.team.intake_channel
         return rosters[0].team.intake_channel if rosters else None
 
+    def filed_with(self, key: str) -> RequestView | None:
+        """The request an interaction already filed (its idempotency key), if any: the
+        message shortcut asks before opening its form."""
+        with self._sf() as session:
+            row = q.request_by_key(session, key)
+            return read_view(session, row) if row is not None else None
+
     def file(self, intake: Intake, roster: Roster | None = None, claim: bool = False
              ) -> Filed:
         """File and route the request in one transaction: when this returns, the
@@ -250,8 +258,11 @@ class IntakeService:
         # Checked before the commit: a request that could not be routed must not be
         # acknowledged and left for the router.
         policy_for(team, severity, category)
-        fields = {k: str(v).strip()[:500] for k, v in intake.fields.items()
+        fields = {k: str(v).strip() for k, v in intake.fields.items()
                   if k in category.fields and str(v).strip()}
+        wrong = intake_fields.problems(category.fields, fields)
+        if wrong:  # the forms check first, under each field; any other front end here
+            raise ServiceError("; ".join(wrong.values()))
         try:
             with self._intake_sf() as session, session.begin():
                 existing = q.request_by_key(session, intake.key)
@@ -268,6 +279,10 @@ class IntakeService:
                     detected=None, confidence=None, status=RECEIVED, policy={},
                     card_channel=team.intake_channel, created_utc=now)
                 w = RequestWrites(session, row, now)
+                if row.due_utc is not None:
+                    # The card says "overdue" once the response target passes: a
+                    # durable deadline, fired once by the reconciler (`steps.DUE`).
+                    w.deadline(row.due_utc, response_due.DUE, 0)
                 if route:
                     self._start(w, roster, intake.confirm_by_dm)
                 filed = _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))

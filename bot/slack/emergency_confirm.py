@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.services.errors import ServiceError
 from bot.services.intake import Intake, Typed, parse_emergency_text
-from bot.slack import ids, render
+from bot.slack import ids, intake_form, render
 from bot.slack.render import blocks as kit
 from bot.slack.render.mrkdwn import escape
 from bot.slack.text import first_link, from_neutral, to_plain
@@ -108,16 +108,16 @@ class ShortEmergency:
             return
         channel = doc.get("channel") if isinstance(doc.get("channel"), str) else None
         try:
-            team = self.d.intake.team_for(channel).team
+            roster = self.d.intake.team_for(channel)
         except ServiceError as err:
             self._reply(respond, from_neutral(f":warning: {err}"))
             return
-        view = render.emergency_modal(list(team.languages), team.default_severity,
-                                      json.dumps({"channel": channel}))
-        rest = _split(doc["text"], team.languages).text
-        for block in view["blocks"]:
-            if block.get("block_id") == ids.TEXT_BLOCK and rest:
-                block["element"]["initial_value"] = to_plain(rest)[:3000]
+        team = roster.team
+        typed = _split(doc["text"], team.languages)
+        # What was typed stays chosen: the severity, the language, the category.
+        view = intake_form.form([roster], roster, intake_form.Typed(
+            text=to_plain(typed.text)[:3000], language=typed.language,
+            severity=typed.severity, category=typed.category), {"channel": channel})
         trigger = body.get("trigger_id")
         self._later(lambda: client.views_open(trigger_id=trigger, view=view))
         self._reply(respond, "Write it in the form that opened; nothing has been filed yet.")

@@ -59,6 +59,18 @@ SEVERITY_BLOCK = "emergency_severity"  # radio_buttons; sev1 | sev2 | sev3
 SEVERITY_ACTION = "severity"
 LINK_BLOCK = "emergency_link"  # optional url_text_input
 LINK_ACTION = "link"
+# The request's category (static_select, dispatch_action: picking one sends a
+# block_actions payload and the form is updated with its fields). Absent when the team
+# lists no categories. A form for several teams suffixes the block id with the team
+# picked (":<team>"), so Slack drops a choice the new options do not hold.
+CATEGORY_BLOCK = "emergency_category"
+CATEGORY_ACTION = "category"
+# The severity block id gets a suffix (":sev1") when the form itself changes the
+# preselected severity (a category was picked): Slack keeps what a block id shows
+# across views.update, so only a new id shows the new choice.
+# A category's fields: plain_text_input, block id f"{FIELD_BLOCK}:{field name}".
+FIELD_BLOCK = "emergency_field"
+FIELD_ACTION = "field"
 OUTCOME_BLOCK = "resolve_outcome"  # resolve modal: required outcome note
 OUTCOME_ACTION = "outcome"
 HANDOVER_TARGET_BLOCK = "handover_target"  # hand-over modal: static_select of user ids
@@ -67,7 +79,8 @@ PAGE_SOMEONE_TARGET_BLOCK = "page_someone_target"  # page-someone modal: static_
 PAGE_SOMEONE_TARGET_ACTION = "someone"  # of the team's specialists (user ids)
 
 # Emergency form, when several teams take requests and the channel is none of theirs:
-# which team (static_select; value: the team's name). Absent otherwise.
+# which team (static_select, dispatch_action: picking one updates the form with that
+# team's categories; value: the team's name). Absent otherwise.
 TEAM_BLOCK = "emergency_team"
 TEAM_ACTION = "team"
 

@@ -28,7 +28,7 @@ from bot.services.intake import (
     too_short,
 )
 from bot.services.requests import RequestService
-from bot.slack import ids, render, team_choice
+from bot.slack import ids, intake_form, render, team_choice
 from bot.slack.emergency_confirm import question as short_question
 from bot.slack.text import first_link, from_neutral, to_plain
 
@@ -95,8 +95,8 @@ class Listeners:
         team = roster.team
         if not text.strip():
             ack()
-            view = render.emergency_modal(list(team.languages), team.default_severity,
-                                          json.dumps({"channel": channel}))
+            view = intake_form.form([roster], roster, intake_form.Typed(),
+                                    {"channel": channel})
             self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
             return
         key = f"cmd:{body.get('trigger_id') or command.get('trigger_id')}"
@@ -136,69 +136,138 @@ class Listeners:
 
     def emergency_submitted(self, ack, body, view) -> None:
         values = view["state"]["values"]
-        text = _state_value(values, ids.TEXT_BLOCK, ids.TEXT_ACTION) or ""
-        lang = _state_value(values, ids.LANGUAGE_BLOCK, ids.LANGUAGE_ACTION)
-        sev = _state_value(values, ids.SEVERITY_BLOCK, ids.SEVERITY_ACTION)
-        link = _state_value(values, ids.LINK_BLOCK, ids.LINK_ACTION)
-        meta = _json(view.get("private_metadata"))
-        if not text.strip():
+        typed = intake_form.read(values)
+        meta = intake_form.meta_of(view)
+        user = body["user"]["id"]
+        if not typed.text.strip():
             ack(response_action="errors",
                 errors={ids.TEXT_BLOCK: "Say what is happening, e.g. 'live stream of a "
                                         "threat to a school, link below'"})
             return
+        channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
         try:
             # The team picked in the form, when it asked (several teams, no team's
             # channel); otherwise the channel decides, as for the command.
-            roster = team_choice.chosen_team(self.d.intake, values, meta.get("channel"),
-                                             None if lang in (None, ids.DETECT) else lang)
+            roster = team_choice.chosen_team(self.d.intake, values, channel, typed.language)
+            if roster is None:
+                roster = self.d.intake.team_for(channel)
         except team_choice.FormProblem as err:
             ack(response_action="errors", errors={err.block: _form_error(err)})
             return
-        try:
-            filed = self._take(Intake(
-                key=f"view:{view['id']}", requester=body["user"]["id"], text=text,
-                via="modal", severity=sev, language=None if lang in (None, ids.DETECT) else lang,
-                link=link, origin_channel=meta.get("channel"), confirm_by_dm=True), roster)
         except ServiceError as err:
             ack(response_action="errors", errors={ids.TEXT_BLOCK: _form_error(err)})
+            return
+        team = roster.team
+        category_block = intake_form.block_of(values, ids.CATEGORY_BLOCK)
+        category = team.category(typed.category)
+        if category is None or (typed.category and typed.category not in team.category_names):
+            ack(response_action="errors", errors={category_block or ids.TEXT_BLOCK: (
+                f"{team.name} does not take this kind of request; pick one of the list")[:150]})
+            return
+        wrong = intake_form.field_errors(category, typed)
+        if wrong:  # nothing is filed until every field reads
+            ack(response_action="errors", errors=wrong)
+            return
+        message = _message_of(meta)
+        key = f"shortcut:{message[0]}:{message[1]}" if message else f"view:{view['id']}"
+        try:
+            filed = self._take(Intake(
+                key=key, requester=user, text=typed.text, via="shortcut" if message else "modal",
+                severity=typed.severity, language=typed.language, link=typed.link,
+                origin_channel=message[0] if message else channel, confirm_by_dm=True,
+                category=category.name if category_block else None,
+                fields={k: v for k, v in typed.fields.items() if k in category.fields}),
+                roster)
+        except ServiceError as err:
+            ack(response_action="errors", errors={ids.TEXT_BLOCK: _form_error(err)})
+            return
+        if filed.duplicate and message and filed.request.requester != user:
+            # Someone else escalated the message while this form was open.
+            ack(response_action="errors", errors={ids.TEXT_BLOCK: (
+                f"This message was already escalated as {filed.request.ticket}; nothing "
+                "new was filed. Close the form and follow that ticket.")})
             return
         ack()
         self.d.deliver_filed(filed)
 
+    def form_changed(self, ack, body, client) -> None:
+        """A category or a team picked in the /emergency form: the form is updated
+        (views.update, with the view's id and hash) to show what that choice asks."""
+        ack()
+        view = body.get("view")
+        if not isinstance(view, dict) or view.get("callback_id") != ids.EMERGENCY_MODAL:
+            return
+        meta = intake_form.meta_of(view)
+        values = (view.get("state") or {}).get("values") or {}
+        channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
+        ask = bool(meta.get("ask"))
+        try:
+            if ask:
+                rosters = self.d.intake.rosters.all()
+                picked = intake_form.read(values).team
+                chosen = self.d.intake.team_for(channel, picked) if picked else None
+            else:
+                chosen = self.d.intake.team_for(channel)
+                rosters = [chosen]
+        except ServiceError as err:
+            # The form stays as it is; submitting it says what is wrong.
+            log.info("form not updated: %s", err)
+            return
+        new = intake_form.updated(rosters, chosen, view, ask)
+        view_id, digest = view.get("id"), view.get("hash")
+        self._later(lambda: self._update_view(client, view_id, digest, new))
+
+    @staticmethod
+    def _update_view(client, view_id, digest, new) -> None:
+        try:
+            client.views_update(view_id=view_id, hash=digest, view=new)
+        except SlackApiError as err:
+            # hash_conflict: the requester changed the form again meanwhile; the update
+            # for that change carries the newer state.
+            log.info("views.update of the emergency form: %s",
+                     err.response.get("error") if err.response is not None else err)
+
     def escalate_message(self, ack, body, client, shortcut) -> None:
         ack()
-        # Everything after the acknowledgement asks Slack (a permalink, DMs): elsewhere.
+        # Everything after the acknowledgement asks Slack (a permalink, the form): elsewhere.
         self._later(lambda: self._escalate(body, client, shortcut))
 
     def _escalate(self, body, client, shortcut) -> None:
+        """"Escalate to on-call" on a message: the form, with the message's text and a
+        link to it, and the category to pick; nothing is filed until it is sent."""
         msg = shortcut.get("message", {})
         channel = shortcut.get("channel", {}).get("id")
         ts = msg.get("ts") or shortcut.get("message_ts")
+        user = body["user"]["id"]
+        try:
+            before = self.d.intake.filed_with(f"shortcut:{channel}:{ts}")
+        except ServiceError as err:
+            client.chat_postMessage(channel=user, text=_warning(err))
+            return
+        if before is not None:
+            client.chat_postMessage(
+                channel=user, text=f"That message was already escalated as {before.ticket}.")
+            return
         link = None
         try:
             link = client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
         except SlackApiError as err:
             log.warning("no permalink for %s/%s: %s", channel, ts, err)
-        text = to_plain(msg.get("text") or "").strip() or "(the message has no text; see the link)"
+        text = to_plain(msg.get("text") or "").strip()
+        meta = {"msg": [channel, ts]}
         try:
-            filed = self._take(Intake(
-                key=f"shortcut:{channel}:{ts}", requester=body["user"]["id"], text=text,
-                via="shortcut", link=link, origin_channel=channel, confirm_by_dm=True), None)
+            roster = self.d.intake.team_for(channel)
         except TeamChoiceNeeded as choice:
-            # Several teams, and the message's channel is none of theirs: the form, with
-            # the message's text and link, and a team select.
-            client.views_open(trigger_id=body["trigger_id"], view=team_choice.team_form(
-                choice.rosters, channel, text, link))
-            return
+            # Several teams, and the message's channel is none of theirs: the form asks
+            # the team too.
+            view = team_choice.team_form(choice.rosters, channel, text, link, meta)
         except ServiceError as err:
-            client.chat_postMessage(channel=body["user"]["id"], text=_warning(err))
+            client.chat_postMessage(channel=user, text=_warning(err))
             return
-        if filed.duplicate:
-            client.chat_postMessage(
-                channel=body["user"]["id"],
-                text=f"That message was already escalated as {filed.request.ticket}.")
-            return
-        self.d.deliver_filed(filed)
+        else:
+            view = intake_form.form([roster], roster, intake_form.Typed(
+                text=text[:3000], link=link), {"channel": channel, **meta})
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     # -- page buttons ------------------------------------------------------------------------
 
@@ -310,6 +379,15 @@ def from_home(body: dict) -> bool:
     """Was this click on the Home tab? (Slack sends no response_url for those.)"""
     view = body.get("view")
     return isinstance(view, dict) and view.get("type") == "home"
+
+
+def _message_of(meta: dict) -> tuple[str, str] | None:
+    """The (channel, ts) of the message a shortcut's form escalates, or None."""
+    msg = meta.get("msg")
+    if (isinstance(msg, list) and len(msg) == 2
+            and all(isinstance(x, str) and 0 < len(x) <= 64 for x in msg)):
+        return msg[0], msg[1]
+    return None
 
 
 def _json(text: str | None) -> dict:

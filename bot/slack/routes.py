@@ -44,6 +44,9 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.command("/emergency")(paging.emergency)
     app.view(ids.EMERGENCY_MODAL)(paging.emergency_submitted)
     app.shortcut(ids.SHORTCUT)(paging.escalate_message)
+    # A category or a team picked in that form: the form is updated to match.
+    app.action(ids.CATEGORY_ACTION)(paging.form_changed)
+    app.action(ids.TEAM_ACTION)(paging.form_changed)
     short = ShortEmergency(paging.d)  # the question a too-short /emergency gets
     app.action(ids.EMERGENCY_FILE_SHORT)(short.file_it)
     app.action(ids.EMERGENCY_WRITE_MORE)(short.write_more)

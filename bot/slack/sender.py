@@ -54,10 +54,13 @@ THREAD_CHUNK = 40  # thread lines a post (Block Kit allows 50 blocks a message)
 
 class SlackSender:
     def __init__(self, client: WebClient, manager_group: Callable[[str], str | None],
-                 reader_zone: Callable[[str, str], str | None] | None = None):
+                 reader_zone: Callable[[str, str], str | None] | None = None,
+                 now: Callable[[], datetime] | None = None):
         """`reader_zone(team, user)`: the zone a page's reader keeps in the roster (the
-        page's times are shown in it), or None."""
+        page's times are shown in it), or None. `now`: the clock a message's response
+        target is counted down from ("due in 24 min") when it is rendered."""
         self.client = client
+        self._now = now or (lambda: datetime.now(UTC))
         self._manager_group = manager_group
         self._reader_zone = reader_zone or (lambda team, user: None)
 
@@ -106,7 +109,7 @@ class SlackSender:
 
     def _send(self, d: Delivery) -> tuple[str, str] | None:
         if d.kind == PAGE:
-            text, blocks = render.page_message(d.page, self._zone(d))
+            text, blocks = render.page_message(d.page, self._zone(d), self._now())
             return self._post(d.target, text, blocks, d.ids)
         if d.kind == PAGE_AGAIN:
             self._page_again(d)
@@ -114,17 +117,17 @@ class SlackSender:
         if d.kind == PAGE_UPDATE:
             if d.page_message is None:
                 return None  # the page itself never went out; nothing to update
-            text, blocks = render.page_message(d.page, self._zone(d))
+            text, blocks = render.page_message(d.page, self._zone(d), self._now())
             self.client.chat_update(channel=d.page_message[0], ts=d.page_message[1],
                                     text=text, blocks=blocks)
             return None
         if d.kind == CARD:
-            text, blocks = render.ticket_card(d.request)
+            text, blocks = render.ticket_card(d.request, self._now())
             return self._post(d.target, text, blocks, d.ids)
         if d.kind == CARD_UPDATE:
             if d.card is None:
                 return None
-            text, blocks = render.ticket_card(d.request)
+            text, blocks = render.ticket_card(d.request, self._now())
             self.client.chat_update(channel=d.card[0], ts=d.card[1], text=text, blocks=blocks)
             return None
         if d.kind == TIMELINE:
@@ -134,9 +137,10 @@ class SlackSender:
             text, blocks = render.requester_note(d.request, d.payload.get("note", "filed"),
                                                  d.card[0] if d.card else None)
         elif d.kind == MANAGER_ALERT:
-            text, blocks = render.manager_alert(d.request)
+            text, blocks = render.manager_alert(d.request, self._now())
         elif d.kind == CHANNEL_ALERT:
-            text, blocks = render.channel_alert(d.request, self._manager_group(d.request.team))
+            text, blocks = render.channel_alert(d.request, self._manager_group(d.request.team),
+                                               self._now())
         elif d.kind == DIRECT:
             text, blocks = render.direct_message(d.payload)
         else:
@@ -153,7 +157,7 @@ class SlackSender:
             raise PermanentError("message_not_found")  # nothing to update in place
         channel, ts = d.page_message
         zone = self._zone(d)
-        text, blocks = render.page_message(d.page, zone)
+        text, blocks = render.page_message(d.page, zone, self._now())
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         if d.unsure and self._look_up(None, d.page_message, d) is not None:
             return

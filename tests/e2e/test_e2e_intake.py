@@ -159,29 +159,46 @@ def test_modal_with_empty_text_gets_a_field_error(slack):
     assert slack.count_rows(OutboxRow) == 0 and slack.posts() == []
 
 
-def test_message_shortcut_files_with_a_permalink_and_only_once(slack):
+def test_message_shortcut_opens_the_form_and_files_once_on_submit(slack):
+    """Issue 11: the shortcut no longer files at once; it opens the form with the
+    message's text and a link to it, and files when the form is sent (its key is the
+    message, so escalating the same message again points at the first request)."""
     text = "Alguien amenaza con hacer daño a su familia en un directo ahora mismo"
     ts = slack.post_as_someone("C0GENERAL1", text)
     r = slack.message_shortcut("U0REQ0003", "C0GENERAL1", ts, text)
     assert r.status == 200 and r.body == b"", r.text
 
-    slack.wait_for_page(JOAO)
+    [opened] = slack.wait_view_opened(ids.EMERGENCY_MODAL)
     [lookup] = slack.standin.calls_to("chat.getPermalink")
     assert lookup.ok
     assert (lookup.params["channel"], lookup.params["message_ts"]) == ("C0GENERAL1", ts)
     permalink = lookup.response["permalink"]
+    view = opened.response["view"]
+    by_block = {b.get("block_id"): b for b in view["blocks"]}
+    assert by_block[ids.TEXT_BLOCK]["element"]["initial_value"] == text
+    assert by_block[ids.LINK_BLOCK]["element"]["initial_value"] == permalink
+    slack.settle()
+    assert slack.requests() == [] and slack.posts("U0REQ0003") == []  # nothing filed yet
+
+    r = slack.submit_view(ids.EMERGENCY_MODAL, emergency_values(text, link=permalink),
+                          "U0REQ0003", private_metadata=view["private_metadata"],
+                          view_id=view["id"])
+    assert r.status == 200 and r.body == b"", r.text
+    slack.wait_for_page(JOAO)
     [req] = slack.requests()
     assert (req.via, req.link, req.text, req.language) == ("shortcut", permalink, text, "es")
     assert req.origin_channel == "C0GENERAL1" and req.requester == "U0REQ0003"
     assert permalink in blocks_text(slack.pages_to(JOAO)[0])  # the page links back
     slack.wait_posted("U0REQ0003", "is filed")
 
-    # Escalating the same message again, by anyone, points at the first request.
+    # Escalating the same message again, by anyone, points at the first request, and
+    # opens no second form.
     r = slack.message_shortcut("U0REQ0004", "C0GENERAL1", ts, text)
     assert r.status == 200
     [dup] = slack.wait_posted("U0REQ0004", "already escalated")
     assert "T-1" in dup.params["text"]
     slack.settle()
+    assert len(slack.views_opened()) == 1
     assert len(slack.requests()) == 1
     assert len(slack.page_posts()) == 1 and len(slack.cards()) == 1
 

@@ -8,6 +8,7 @@ the fallback inside the token (and in `text`) is UTC.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.core.messages import PageView, RequestView, TimelineEntry
@@ -89,9 +90,12 @@ def _page_state(page: PageView) -> tuple[list[dict[str, Any]] | None, list[str]]
     return None, [md.escape_clip(state or "unknown state", 100)]
 
 
-def page_message(page: PageView, tz: str | None = None) -> tuple[str, kit.Blocks]:
+def page_message(page: PageView, tz: str | None = None, now: datetime | None = None
+                 ) -> tuple[str, kit.Blocks]:
     """The page DM: what happened, by when to answer and what happens then (times in
-    `tz`, the reader's zone), the request text, and the buttons for this state."""
+    `tz`, the reader's zone), the response target counted from `now` (when it is
+    rendered), the request text and what its category asked, and the buttons for this
+    state."""
     req = page.request
     lang = md.language_name(req.language)
     sev = md.severity_label(req.severity)
@@ -110,6 +114,9 @@ def page_message(page: PageView, tz: str | None = None) -> tuple[str, kit.Blocks
     due = pages.deadline_line(page, tz)
     if due:
         blocks.append(kit.section(due))
+    target = pages.due_line(req, now, tz, your_time=True)
+    if target:
+        blocks.append(kit.section(target))
     if page.needs_translation:
         blocks.append(kit.section(
             f":warning: *NEEDS TRANSLATION* — this request is in {md.escape(lang)}, which you "
@@ -117,8 +124,11 @@ def page_message(page: PageView, tz: str | None = None) -> tuple[str, kit.Blocks
             "before acting on it."
         ))
     blocks.extend(pages.text_blocks(req))
+    blocks.extend(pages.request_fields(req))
     # The title names the severity and the language already: only what it does not say.
+    kind = pages.category_label(req)
     pairs = [
+        *([("Category", md.escape(kind))] if kind else []),
         ("Language", md.escape(md.how_chosen(req))),
         ("Requester", md.user_mention(req.requester)),
         ("Filed", md.slack_date(req.created)),
@@ -155,9 +165,11 @@ def _origin(req: RequestView) -> str:
 # --- the ticket card ----------------------------------------------------------------
 
 
-def ticket_card(req: RequestView) -> tuple[str, kit.Blocks]:
-    """The card in the intake channel, re-rendered in place as the request moves."""
+def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit.Blocks]:
+    """The card in the intake channel, re-rendered in place as the request moves; its
+    response target counted from `now` (when it is rendered), "OVERDUE" once passed."""
     emoji, status_label = md.status_badge(req)
+    late = " · OVERDUE" if pages.overdue(req, now) else ""
     lang = md.language_name(req.language)
     sev = md.severity_label(req.severity)
     ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
@@ -169,12 +181,16 @@ def ticket_card(req: RequestView) -> tuple[str, kit.Blocks]:
     elif req.paged:
         who = f" · paging {md.mention_list(req.paged, 3)}"
     text = kit.fallback(
-        f"{emoji} {md.escape(ticket)} {md.escape(status_label)} · {md.escape(sev)} · "
+        f"{emoji} {md.escape(ticket)} {md.escape(status_label)}{late} · {md.escape(sev)} · "
         f"{md.escape(lang)}{who}: "
         f"{md.escape_clip(req.text, md.FALLBACK_EXCERPT, one_line=True) or '(no text)'}"
     )
 
-    blocks: kit.Blocks = [kit.header(f"{emoji} {ticket} · {status_label} · {sev} · {lang}")]
+    blocks: kit.Blocks = [
+        kit.header(f"{emoji} {ticket} · {status_label}{late} · {sev} · {lang}")]
+    target = pages.due_line(req, now)
+    if target:
+        blocks.append(kit.section(target))
     if req.needs_translation and not resolved:
         blocks.append(kit.section(
             f":warning: *NEEDS TRANSLATION* — nobody on call who reads {md.escape(lang)} could "
@@ -187,7 +203,10 @@ def ticket_card(req: RequestView) -> tuple[str, kit.Blocks]:
 
     # The request text first; then only what the title does not say already.
     blocks.extend(pages.text_blocks(req))
-    pairs = [("Language", md.escape(md.how_chosen(req)))]
+    blocks.extend(pages.request_fields(req))
+    kind = pages.category_label(req)
+    pairs = [*([("Category", md.escape(kind))] if kind else []),
+             ("Language", md.escape(md.how_chosen(req)))]
     if req.assignee:
         pairs.append(("Assignee", md.user_mention(req.assignee)))
     elif req.paged:
@@ -305,8 +324,10 @@ def requester_note(
     return kit.fallback(line), kit.cap(blocks)
 
 
-def _alert_blocks(req: RequestView, lead: str) -> kit.Blocks:
+def _alert_blocks(req: RequestView, lead: str, now: datetime | None = None) -> kit.Blocks:
+    kind = pages.category_label(req)
     pairs = [
+        *([("Category", md.escape(kind))] if kind else []),
         ("Severity", md.severity_mrkdwn(req.severity)),
         ("Language", md.escape(md.language_label(req))),
         ("Requester", md.user_mention(req.requester)),
@@ -317,8 +338,11 @@ def _alert_blocks(req: RequestView, lead: str) -> kit.Blocks:
     link = md.url_link(req.link)
     if link:
         pairs.append(("Link", link))
-    blocks: kit.Blocks = [kit.section(lead), kit.fields(pairs),
-                          kit.section(md.quote(req.text, 1500))]
+    blocks: kit.Blocks = [kit.section(lead)]
+    target = pages.due_line(req, now)
+    if target:
+        blocks.append(kit.section(target))
+    blocks += [kit.fields(pairs), kit.section(md.quote(req.text, 1500))]
     if req.needs_translation:
         blocks.append(kit.context(":warning: NEEDS TRANSLATION"))
     blocks += alert_actions(req)
@@ -351,10 +375,12 @@ def alert_actions(req: RequestView, block_id: str = ids.ALERT_ACTIONS_BLOCK) -> 
     ]
 
 
-def manager_alert(req: RequestView) -> tuple[str, kit.Blocks]:
-    """A DM to a manager: a request nobody has acknowledged."""
+def manager_alert(req: RequestView, now: datetime | None = None) -> tuple[str, kit.Blocks]:
+    """A DM to a manager: a request nobody has acknowledged; flagged when its response
+    target has passed at `now`."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
     lang = md.escape(md.language_name(req.language))
+    late = pages.overdue(req, now)
     lead = (
         f":bell: *{ticket}* ({md.severity_mrkdwn(req.severity)}, {lang}) has not been "
         "acknowledged — "
@@ -364,10 +390,15 @@ def manager_alert(req: RequestView) -> tuple[str, kit.Blocks]:
         f"Unacknowledged: {ticket} ({md.severity_mrkdwn(req.severity)}, {lang}) filed "
         f"{md.utc_text(req.created)} by {md.user_mention(req.requester)}"
     )
-    return kit.fallback(text), kit.cap(_alert_blocks(req, lead))
+    if late and req.due is not None and now is not None:
+        words = pages.due_words(req.due, now)
+        lead = f":alarm_clock: *OVERDUE* ({words}) · " + lead
+        text = f"OVERDUE ({words}) · " + text
+    return kit.fallback(text), kit.cap(_alert_blocks(req, lead, now))
 
 
-def channel_alert(req: RequestView, manager_group: str | None) -> tuple[str, kit.Blocks]:
+def channel_alert(req: RequestView, manager_group: str | None,
+                  now: datetime | None = None) -> tuple[str, kit.Blocks]:
     """A post in the escalation channel, mentioning the managers' user group if given."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
     lang = md.escape(md.language_name(req.language))
@@ -382,7 +413,7 @@ def channel_alert(req: RequestView, manager_group: str | None) -> tuple[str, kit
         f"{prefix}Unacknowledged: {ticket} ({md.severity_mrkdwn(req.severity)}, {lang}) filed "
         f"{md.utc_text(req.created)} — can anyone take it?"
     )
-    return kit.fallback(text), kit.cap(_alert_blocks(req, lead))
+    return kit.fallback(text), kit.cap(_alert_blocks(req, lead, now))
 
 
 def ephemeral_confirmation(req: RequestView, channel: str | None = None,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bot.core import intake_fields
 from bot.core.messages import RequestView
-from bot.core.model import SEVERITIES
+from bot.core.model import SEVERITIES, Category
 from bot.slack import ids
 from bot.slack.render import blocks as kit
 from bot.slack.render import mrkdwn as md
@@ -19,10 +20,17 @@ _SEVERITY_HELP = {
 
 
 def emergency_modal(
-    languages: list[str], default_severity: str, private_metadata: str = ""
+    languages: list[str], default_severity: str, private_metadata: str = "",
+    categories: Sequence[Category] = (), category: str | None = None,
+    fields: Sequence[str] = (), values: dict[str, str] | None = None,
+    severity_block: str = ids.SEVERITY_BLOCK, category_block: str = ids.CATEGORY_BLOCK,
 ) -> dict[str, Any]:
-    """The /emergency form: text, language ("Detect automatically" preselected), severity
-    (the team's default preselected), optional link."""
+    """The /emergency form: text, category (when the team lists categories; `category`
+    preselected, picking another updates the form), the category's `fields`, language
+    ("Detect automatically" preselected), severity (`default_severity` preselected),
+    optional link. `values`: what the requester typed so far (text, link, each field's
+    value by name), kept in the form."""
+    values = values or {}
     detect = kit.option("Detect automatically", ids.DETECT)
     options = [detect]
     seen = {ids.DETECT}
@@ -45,20 +53,31 @@ def emergency_modal(
         if opt["value"] == default:
             severity["initial_option"] = opt
 
-    blocks: kit.Blocks = [
-        {
-            "type": "input",
-            "block_id": ids.TEXT_BLOCK,
-            "label": kit.plain_text("What is happening?", 2000),
-            "element": {
-                "type": "plain_text_input",
-                "action_id": ids.TEXT_ACTION,
-                "multiline": True,
-                "max_length": 3000,
-                "placeholder": kit.plain_text(
-                    "Who is at risk, where, what you have seen. Any language.", 150),
-            },
-        },
+    text_element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.TEXT_ACTION,
+        "multiline": True,
+        "max_length": 3000,
+        "placeholder": kit.plain_text(
+            "Who is at risk, where, what you have seen. Any language.", 150),
+    }
+    if values.get("text"):
+        text_element["initial_value"] = md.as_text(values["text"])[:3000]
+    blocks: kit.Blocks = [{
+        "type": "input",
+        "block_id": ids.TEXT_BLOCK,
+        "label": kit.plain_text("What is happening?", 2000),
+        "element": text_element,
+    }]
+    blocks += _category_blocks(categories, category, fields, values, category_block)
+    link_element: dict[str, Any] = {
+        "type": "url_text_input",
+        "action_id": ids.LINK_ACTION,
+        "placeholder": kit.plain_text("https://…", 150),
+    }
+    if values.get("link"):
+        link_element["initial_value"] = md.as_text(values["link"])[:3000]
+    blocks += [
         {
             "type": "input",
             "block_id": ids.LANGUAGE_BLOCK,
@@ -67,13 +86,14 @@ def emergency_modal(
                 "type": "static_select",
                 "action_id": ids.LANGUAGE_ACTION,
                 "options": options,
-                "initial_option": detect,
+                "initial_option": next((o for o in options
+                                        if o["value"] == values.get("language")), detect),
             },
             "hint": kit.plain_text("Detected from the text unless you pick one.", 2000),
         },
         {
             "type": "input",
-            "block_id": ids.SEVERITY_BLOCK,
+            "block_id": severity_block,
             "label": kit.plain_text("Severity", 2000),
             "element": severity,
         },
@@ -82,16 +102,83 @@ def emergency_modal(
             "block_id": ids.LINK_BLOCK,
             "optional": True,
             "label": kit.plain_text("Link", 2000),
-            "element": {
-                "type": "url_text_input",
-                "action_id": ids.LINK_ACTION,
-                "placeholder": kit.plain_text("https://…", 150),
-            },
+            "element": link_element,
             "hint": kit.plain_text("The post, profile or message this is about (optional).", 2000),
         },
     ]
     return kit.modal(ids.EMERGENCY_MODAL, "Emergency request", blocks, submit="File and page",
                      private_metadata=md.as_text(private_metadata))
+
+
+def _category_blocks(categories: Sequence[Category], chosen: str | None,
+                     fields: Sequence[str], values: dict[str, str],
+                     block_id: str) -> kit.Blocks:
+    """The category select (none without categories) and the chosen category's fields."""
+    options = [kit.option(c.label or c.name, c.name, _category_help(c))
+               for c in categories if 0 < len(c.name) <= kit.OPTION_VALUE_MAX
+               ][:kit.SELECT_OPTIONS_MAX]
+    if not options:
+        return []
+    select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.CATEGORY_ACTION,
+        "placeholder": kit.plain_text("Pick what kind of request it is", 150),
+        "options": options,
+    }
+    for opt in options:
+        if opt["value"] == chosen:
+            select["initial_option"] = opt
+    blocks: kit.Blocks = [{
+        "type": "input",
+        "block_id": block_id,
+        "dispatch_action": True,
+        "label": kit.plain_text("What kind of request is it?", 2000),
+        "element": select,
+        "hint": kit.plain_text("It decides who is paged, how fast an answer is due and "
+                               "what the form asks below.", 2000),
+    }]
+    for name in fields:
+        spec = intake_fields.spec(name)
+        element: dict[str, Any] = {
+            "type": "plain_text_input",
+            "action_id": ids.FIELD_ACTION,
+            "max_length": spec.max_length,
+        }
+        if spec.placeholder:
+            element["placeholder"] = kit.plain_text(spec.placeholder, 150)
+        typed = md.as_text(values.get(f"field:{name}")).strip()
+        if typed:
+            element["initial_value"] = typed[:spec.max_length]
+        block: dict[str, Any] = {
+            "type": "input",
+            "block_id": f"{ids.FIELD_BLOCK}:{name}",
+            "optional": True,
+            "label": kit.plain_text(spec.label, 2000),
+            "element": element,
+        }
+        if spec.hint:
+            block["hint"] = kit.plain_text(spec.hint, 2000)
+        blocks.append(block)
+    return blocks
+
+
+def _category_help(c: Category) -> str | None:
+    """Under a category's option: its severity and response target ("SEV1, answer
+    within 30 min")."""
+    parts = []
+    if c.severity:
+        parts.append(c.severity.upper())
+    if c.due is not None:
+        parts.append("answer within " + _duration_words(c.due.total_seconds()))
+    return ", ".join(parts) or None
+
+
+def _duration_words(seconds: float) -> str:
+    minutes = max(round(seconds / 60), 1)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = seconds / 3600
+    return f"{hours:.0f} h" if hours == int(hours) else f"{hours:.1f} h"
 
 
 def _summary(req: RequestView, budget: int = 1200) -> str:

@@ -17,8 +17,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.core import timezones
+from bot.core import intake_fields, timezones
 from bot.core.messages import PageView, RequestView
+from bot.core.model import DEFAULT_CATEGORY
 from bot.slack import ids
 from bot.slack.render import blocks as kit
 from bot.slack.render import mrkdwn as md
@@ -43,6 +44,56 @@ def local_time(at: datetime, tz: str | None) -> str:
     except Exception:  # noqa: BLE001 - an unknown zone name: UTC is still right
         shown = md.utc_text(at)
     return f"<!date^{stamp}^{{time}}|{shown}>"
+
+
+def overdue(req: RequestView, now: datetime | None) -> bool:
+    """Whether the request's response target has passed at `now` (never once resolved,
+    nor when the message is rendered without a clock)."""
+    return (req.due is not None and now is not None and md.as_text(req.status) != "resolved"
+            and timezones.utc(now) >= timezones.utc(req.due))
+
+
+def due_words(due: datetime, now: datetime) -> str:
+    """'due in 24 min' / 'overdue by 3 min', counted from `now` (when the message is
+    rendered)."""
+    seconds = (timezones.utc(due) - timezones.utc(now)).total_seconds()
+    if seconds > 0:
+        return f"due in {_wait_words(seconds)}"
+    return f"overdue by {_wait_words(-seconds)}"
+
+
+def due_line(req: RequestView, now: datetime | None, tz: str | None = None,
+             your_time: bool = False) -> str:
+    """The response target of an unresolved request, as a line: ':hourglass: *Response
+    due in 24 min* (by 03:14 your time)' or ':alarm_clock: *Overdue by 3 min*: the
+    response target was 03:14.' '' without a target, or once resolved."""
+    if req.due is None or md.as_text(req.status) == "resolved":
+        return ""
+    by = local_time(req.due, tz) + (" your time" if your_time else "")
+    if now is None:
+        return f":hourglass_flowing_sand: *Response due* by {by}"
+    if overdue(req, now):
+        words = due_words(req.due, now)
+        return (f":alarm_clock: *{words[:1].upper() + words[1:]}*: the response target "
+                f"was {by}.")
+    return f":hourglass_flowing_sand: *Response {due_words(req.due, now)}* (by {by})"
+
+
+def request_fields(req: RequestView) -> kit.Blocks:
+    """What the category asked (agency, officer, callback number...), labelled in words,
+    as one fields section per ten; nothing when the request has none."""
+    pairs = [(md.clip(intake_fields.label(md.as_text(name)), 60),
+              md.escape_clip(value, 500, one_line=True))
+             for name, value in req.fields if md.as_text(value).strip()]
+    return [kit.fields(pairs[i:i + kit.FIELDS_MAX])
+            for i in range(0, len(pairs), kit.FIELDS_MAX)]
+
+
+def category_label(req: RequestView) -> str:
+    """The request's category in words, '' for the plain default ("Other")."""
+    if md.as_text(req.category) in ("", DEFAULT_CATEGORY):
+        return ""
+    return md.clip(md.as_text(req.category_label).strip() or md.as_text(req.category), 100)
 
 
 def deadline_line(page: PageView, tz: str | None = None) -> str:
