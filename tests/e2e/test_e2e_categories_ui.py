@@ -257,3 +257,62 @@ def test_a_request_resolved_in_time_is_not_flagged(desk):
         states = session.scalars(select(DeadlineRow.state)
                                  .where(DeadlineRow.reason == "due")).all()
     assert states == ["cancelled"]
+
+
+def test_write_more_keeps_the_typed_category(desk):
+    r = desk.command("/emergency", "cat:le-emergency help")
+    reply = r.json()
+    [value] = [el["value"] for b in reply["blocks"] for el in b.get("elements", [])
+               if isinstance(el, dict) and el.get("action_id") == ids.EMERGENCY_WRITE_MORE]
+    assert desk.click(ids.EMERGENCY_WRITE_MORE, value, REQUESTER).status == 200
+    [opened] = desk.wait_view_opened(ids.EMERGENCY_MODAL)
+    blocks = _blocks(opened.params["view"])
+    assert blocks[ids.CATEGORY_BLOCK]["element"]["initial_option"]["value"] == "le-emergency"
+    assert blocks[ids.SEVERITY_BLOCK]["element"]["initial_option"]["value"] == "sev1"
+    assert f"{ids.FIELD_BLOCK}:callback_number" in blocks
+    assert blocks[ids.TEXT_BLOCK]["element"]["initial_value"] == "help"
+    desk.settle()
+    assert desk.requests() == []
+
+
+def test_several_teams_the_typed_category_is_preselected_and_the_team_pick_updates(
+        tmp_path):
+    import shutil
+
+    from tests.e2e.test_e2e_teams import DESK_TWO
+    from tests.slack_harness import SCHEDULES
+
+    folder = tmp_path / "schedules"
+    folder.mkdir()
+    shutil.copy(SCHEDULES / "safety-escalations.yaml", folder)
+    (folder / "desk-two.yaml").write_text(DESK_TWO)
+    h = ToolHarness(tmp_path, START, schedules=folder)
+    try:
+        rosters = {r.team.name: r for r in h.runtime.rosters.all()}
+        first = rosters["safety-escalations"].team
+        with h.runtime.sessions() as session, session.begin():
+            save_team(session, dataclasses.replace(first, categories=(LE,)))
+        assert h.command("/emergency", "cat:le-emergency " + ARABIC,
+                         channel="C0ELSEWHERE").status == 200
+        [opened] = h.wait_view_opened(ids.EMERGENCY_MODAL)
+        view = opened.response["view"]
+        blocks = _blocks(view)
+        assert blocks[ids.TEAM_BLOCK]["dispatch_action"] is True
+        assert blocks[ids.CATEGORY_BLOCK]["element"]["initial_option"]["value"] == (
+            "le-emergency")
+        assert f"{ids.FIELD_BLOCK}:agency" in blocks
+        # Picking the team without the category: its own categories (none listed: no
+        # select), what was typed kept.
+        [other] = [name for name in rosters if name != first.name]
+        values = emergency_values(ARABIC, category="le-emergency")
+        r = h.sim.view_select(view, ids.TEAM_BLOCK, ids.TEAM_ACTION, other, REQUESTER,
+                              values)
+        assert r.status == 200
+        [update] = h.standin.wait_for(lambda c: c.method == "views.update",
+                                      description="views.update of the form")
+        new = _blocks(update.params["view"])
+        assert new[ids.TEAM_BLOCK]["element"]["initial_option"]["value"] == other
+        assert not any(k.startswith(ids.CATEGORY_BLOCK) for k in new)
+        assert new[ids.TEXT_BLOCK]["element"]["initial_value"] == ARABIC
+    finally:
+        h.quiet_close()
