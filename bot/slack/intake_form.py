@@ -156,9 +156,8 @@ def block_of(values: dict, prefix: str) -> str | None:
 
 
 def _value(values: dict, block: str | None, action: str) -> str | None:
-    if block is None:
-        return None
-    el = values.get(block, {}).get(action, {})
+    held = values.get(block) if block is not None else None
+    el = held.get(action) if isinstance(held, dict) else None
     if not isinstance(el, dict):
         return None
     if el.get("type") in ("static_select", "radio_buttons") or "selected_option" in el:
@@ -197,7 +196,7 @@ def updated(rosters: list[Roster], chosen: Roster | None, view: dict, ask_team: 
     """The form after the requester picked a category or a team in `view` (the
     block_actions payload's view): what was typed kept; the picked category's severity
     preselected unless the requester chose a severity themselves."""
-    values = (view.get("state") or {}).get("values") or {}
+    values = form_values(view)
     meta = meta_of(view)
     typed = read(values)
     block = block_of(values, ids.SEVERITY_BLOCK) or ids.SEVERITY_BLOCK
@@ -211,6 +210,13 @@ def updated(rosters: list[Roster], chosen: Roster | None, view: dict, ask_team: 
         meta["sev"] = preset
     # else: the requester's choice stays, and "sev" stays what the form had set.
     return form(rosters, chosen, typed, meta, ask_team, severity_block=block)
+
+
+def form_values(view: dict) -> dict:
+    """view.state.values, or {} for anything else."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    return values if isinstance(values, dict) else {}
 
 
 def meta_of(view: dict) -> dict:

@@ -9,7 +9,6 @@ the threads that acknowledge.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -198,7 +197,7 @@ class Listeners:
         if not isinstance(view, dict) or view.get("callback_id") != ids.EMERGENCY_MODAL:
             return
         meta = intake_form.meta_of(view)
-        values = (view.get("state") or {}).get("values") or {}
+        values = intake_form.form_values(view)
         channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
         ask = bool(meta.get("ask"))
         try:
@@ -388,12 +387,3 @@ def _message_of(meta: dict) -> tuple[str, str] | None:
             and all(isinstance(x, str) and 0 < len(x) <= 64 for x in msg)):
         return msg[0], msg[1]
     return None
-
-
-def _json(text: str | None) -> dict:
-    try:
-        doc = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return doc if isinstance(doc, dict) else {}
-

@@ -316,3 +316,20 @@ def test_several_teams_the_typed_category_is_preselected_and_the_team_pick_updat
         assert new[ids.TEXT_BLOCK]["element"]["initial_value"] == ARABIC
     finally:
         h.quiet_close()
+
+
+def test_a_form_pick_with_odd_state_changes_nothing_and_crashes_nothing(desk):
+    view = _open_form(desk)
+    odd = {**view, "state": {"values": {ids.TEXT_BLOCK: "not a dict"}},
+           "private_metadata": "not json"}
+    r = desk.view_select(odd, ids.CATEGORY_BLOCK, ids.CATEGORY_ACTION, "nope", REQUESTER,
+                         {ids.TEXT_BLOCK: ["odd"]})
+    assert r.status == 200
+    desk.settle()
+    # An unknown category picked: the form still updates to something sensible (the
+    # team's default), and submitting that unknown category files nothing.
+    r = desk.submit_view(ids.EMERGENCY_MODAL, emergency_values(ARABIC, category="nope"),
+                         REQUESTER, private_metadata="{}", view_id=view["id"])
+    answer = r.json()
+    assert answer["response_action"] == "errors" and ids.CATEGORY_BLOCK in answer["errors"]
+    assert desk.requests() == []
