@@ -72,6 +72,7 @@ EXAMPLES = {
     "specialist": _cmd("oncall specialist @layla languages=ar,fr,en timezone=Asia/Dubai "
                        "backup=ar"),
     "skills": _cmd("oncall skills @layla add le_requests child_safety"),
+    "skills remove": _cmd("oncall skills @layla remove child_safety"),
     "swap": _cmd("oncall swap @omar 2026-03-10"),
     "cover": _cmd("oncall cover 2026-03-10 2026-03-12"),
 }  # fmt: skip
@@ -326,7 +327,8 @@ def change_skills(team: Team, user: str, add: Iterable[str] = (),
     if absent:
         held = ", ".join(spec.skills) or "no skills"
         raise EditError(f"{refs.person(user)} does not hold {', '.join(absent)}, so there is "
-                        f"nothing to remove (they hold: {held}); nothing was changed")
+                        f"nothing to remove (they hold: {held}); nothing was changed. To "
+                        f"remove one they hold: e.g. {EXAMPLES['skills remove']}")
     skills = (*(k for k in spec.skills if k not in remove),
               *(k for k in add if k not in spec.skills))
     new = replace(spec, skills=skills)
