@@ -28,6 +28,7 @@ from bot.services.intake import (
     too_short,
 )
 from bot.services.requests import RequestService
+from bot.services.verification import OutcomeRefused
 from bot.slack import ids, render, team_choice
 from bot.slack.emergency_confirm import question as short_question
 from bot.slack.text import first_link, from_neutral, to_plain
@@ -237,6 +238,18 @@ class Listeners:
         # Whoever declines is told where the request went next, by name.
         self._answer(ack, body, respond, self.d.escalation.decline, always_tell=True)
 
+    def ask_verification(self, ack, body, respond) -> None:
+        """"Ask for verification" on the assignee's page of a two-person request: the
+        answer says who was asked, or who to ask when nobody skilled is free."""
+        self._answer(ack, body, respond, self.d.escalation.ask_verification,
+                     always_tell=True)
+
+    def verified(self, ack, body, respond) -> None:
+        """"Verified" on the DM asking a second person: a refusal (the assignee, someone
+        without the skills) is a private answer saying why; a success says who can
+        resolve it now."""
+        self._answer(ack, body, respond, self.d.escalation.verify, always_tell=True)
+
     def show_full_text(self, ack, body, client, respond) -> None:
         """"Show full text" under a request text cut short: the whole of it in a modal."""
         self._request_modal(ack, body, client, respond, render.full_text_modal)
@@ -270,10 +283,16 @@ class Listeners:
         self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
     def resolve_submitted(self, ack, body, view) -> None:
-        note = _state_value(view["state"]["values"], ids.OUTCOME_BLOCK, ids.OUTCOME_ACTION)
+        values = view["state"]["values"]
+        note = _state_value(values, ids.OUTCOME_BLOCK, ids.OUTCOME_ACTION)
+        # How it ended: asked of two-person requests only (the form has the select).
+        resolution = _state_value(values, ids.RESOLUTION_BLOCK, ids.RESOLUTION_ACTION)
         try:
             outcome = self.d.escalation.resolve(ids.record_id(view.get("private_metadata")),
-                                                body["user"]["id"], note or "")
+                                                body["user"]["id"], note or "", resolution)
+        except OutcomeRefused as err:  # nothing changed: say why under the select
+            ack(response_action="errors", errors={ids.RESOLUTION_BLOCK: _form_error(err)})
+            return
         except (ServiceError, ValueError) as err:
             ack(response_action="errors", errors={ids.OUTCOME_BLOCK: _form_error(err)})
             return
