@@ -159,14 +159,14 @@ class Verification:
             if user == row.assignee:
                 raise ServiceError(f"you have {name} yourself, and the second person must be "
                                    f"someone else holding {skills}. Nothing was recorded; use "
-                                   "Ask for verification on your page")
+                                   "Ask for verification on your page.")
             roster = self.rosters.get(row.team)
             spec = roster.specialist(user)
             if spec is None or not spec.holds(category.skills):
                 whose = ("you are not a specialist of team " + row.team if spec is None
                          else f"your profile in team {row.team} does not list {skills}")
                 raise ServiceError(f"verifying {name} needs a specialist holding {skills}, "
-                                   f"and {whose}. Nothing was recorded")
+                                   f"and {whose}. Nothing was recorded.")
             w = RequestWrites(session, row, now)
             row.verified_by, row.verified_utc = user, now
             record(w, user, VERIFIED, f"{refs.person(user)} verified it as the second person "

@@ -204,7 +204,7 @@ class Listeners:
     # -- page buttons ------------------------------------------------------------------------
 
     def _answer(self, ack, body, respond, fn: Callable[[int, str], Outcome],
-                always_tell: bool = False) -> None:
+                always_tell: bool = False) -> Outcome | None:
         # The answer is committed before Slack hears back, like a new request: a click
         # Slack saw succeed is never lost. The transaction takes milliseconds.
         action = body["actions"][0]
@@ -213,7 +213,7 @@ class Listeners:
         except (ServiceError, ValueError) as err:
             ack()
             self._tell(respond, _warning(err))
-            return
+            return None
         ack()
         if always_tell or not outcome.changed:
             self._tell(respond, from_neutral(outcome.message))
@@ -222,6 +222,7 @@ class Listeners:
             # Clicked on the Home tab: publish it again, so it shows where things stand.
             user, publish = body["user"]["id"], self.d.publish_home
             self._later(lambda: publish(user))
+        return outcome
 
     def _tell(self, respond, text: str) -> None:
         """An ephemeral answer to the person who clicked (through response_url). A click
@@ -248,7 +249,14 @@ class Listeners:
         """"Verified" on the DM asking a second person: a refusal (the assignee, someone
         without the skills) is a private answer saying why; a success says who can
         resolve it now."""
-        self._answer(ack, body, respond, self.d.escalation.verify, always_tell=True)
+        outcome = self._answer(ack, body, respond, self.d.escalation.verify,
+                               always_tell=True)
+        if outcome is None or not outcome.changed or respond is None:
+            return
+        # The DM they clicked in shows it verified, without the button.
+        text, blocks = render.verify_ask(self.d.requests.request_view(outcome.request_id),
+                                         None)
+        self._later(lambda: respond(text=text, blocks=blocks, replace_original=True))
 
     def show_full_text(self, ack, body, client, respond) -> None:
         """"Show full text" under a request text cut short: the whole of it in a modal."""
