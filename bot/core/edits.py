@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
 
-from bot.core import checks, refs, timezones
+from bot.core import checks, parsers, refs, timezones
 from bot.core.checks import Problem, did_you_mean
 from bot.core.model import ROTATION_FIELDS, Override, Rotation, Specialist, Team, TimeOff
 from bot.core.team_file import override_dict, rotation_dict, specialist_dict, time_off_dict
@@ -38,6 +38,7 @@ __all__ = [
     "add_member",
     "add_override",
     "add_time_off",
+    "change_skills",
     "create_rotation",
     "delete_rotation",
     "move_member",
@@ -70,6 +71,8 @@ EXAMPLES = {
             f"{_cmd('oncall away 2026-12-24T08:00 2026-12-24T13:00')}",
     "specialist": _cmd("oncall specialist @layla languages=ar,fr,en timezone=Asia/Dubai "
                        "backup=ar"),
+    "skills": _cmd("oncall skills @layla add le_requests child_safety"),
+    "skills remove": _cmd("oncall skills @layla remove child_safety"),
     "swap": _cmd("oncall swap @omar 2026-03-10"),
     "cover": _cmd("oncall cover 2026-03-10 2026-03-12"),
 }  # fmt: skip
@@ -301,6 +304,36 @@ def set_specialist(team: Team, user: str, languages: Iterable[str] | None = None
         return None
 
     return _finish(team, replace(team, specialists=specialists), ex, hint)
+
+
+def change_skills(team: Team, user: str, add: Iterable[str] = (),
+                  remove: Iterable[str] = ()) -> Team:
+    """Give a specialist skills (`add`, kept in the order given, after those they hold)
+    or take skills away (`remove`). A skill they already hold is left as it is; removing
+    one they do not hold is refused, and then nothing changes."""
+    ex = EXAMPLES["skills"]
+    spec = require_specialist(team, user, ex)
+    add, remove = tuple(dict.fromkeys(add)), tuple(dict.fromkeys(remove))
+    if not add and not remove:
+        raise EditError(f"say which skills to add or remove; e.g. {ex}")
+    for k in (*add, *remove):
+        if not isinstance(k, str) or not parsers.SKILL.fullmatch(k):
+            raise EditError(f"{refs.typed(str(k)[:40])} is not a skill name: use "
+                            f"{parsers.SKILL_RULE}; e.g. {ex}")
+    both = [k for k in add if k in remove]
+    if both:
+        raise EditError(f"{both[0]} is both added and removed; do one at a time; e.g. {ex}")
+    absent = [k for k in remove if k not in spec.skills]
+    if absent:
+        held = ", ".join(spec.skills) or "no skills"
+        raise EditError(f"{refs.person(user)} does not hold {', '.join(absent)}, so there is "
+                        f"nothing to remove (they hold: {held}); nothing was changed. To "
+                        f"remove one they hold: e.g. {EXAMPLES['skills remove']}")
+    skills = (*(k for k in spec.skills if k not in remove),
+              *(k for k in add if k not in spec.skills))
+    new = replace(spec, skills=skills)
+    specialists = tuple(new if s.id == user else s for s in team.specialists)
+    return _finish(team, replace(team, specialists=specialists), ex)
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -19,9 +19,12 @@ REQUESTER_NOTE = "requester_note"  # a private note to the requester (DM)
 MANAGER_ALERT = "manager_alert"  # DM a manager about an unacknowledged request
 CHANNEL_ALERT = "channel_alert"  # post in the escalation channel, managers' group mentioned
 DIRECT = "direct"  # a plain DM (handoffs, reminders, notices)
+# Ask a second specialist to verify a two-person request: the request, the checklist and
+# a "Verified" button (payload: {"asked_by": the assignee who asked}).
+VERIFY_ASK = "verify_ask"
 
 KINDS = (PAGE, PAGE_AGAIN, PAGE_UPDATE, CARD, CARD_UPDATE, TIMELINE, REQUESTER_NOTE, MANAGER_ALERT,
-         CHANNEL_ALERT, DIRECT)
+         CHANNEL_ALERT, DIRECT, VERIFY_ASK)
 PAGE_SIDE = (PAGE, PAGE_AGAIN)  # sent by the page pool, ahead of cards and thread lines
 
 

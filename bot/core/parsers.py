@@ -34,6 +34,8 @@ __all__ = [
     "LOCAL_TIME",
     "NAME",
     "NAME_RULE",
+    "SKILL",
+    "SKILL_RULE",
     "THREE_LETTER",
     "USER_ID",
     "ParseError",
@@ -77,6 +79,9 @@ GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
 # Team and rotation names: safe in URLs, file names and slash-command tokens.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 NAME_RULE = "1-64 letters, digits, '-', '_' or '.', starting with a letter or digit (no spaces)"
+# A skill a specialist holds and a category may require: le_requests, child_safety.
+SKILL = re.compile(r"[a-z0-9_-]{1,64}")
+SKILL_RULE = "1-64 lowercase letters, digits, '_' or '-' (no spaces), e.g. le_requests"
 # A public-holiday calendar: a country code, optionally with a subdivision (US-TX).
 HOLIDAYS = re.compile(r"[A-Z]{2,3}(-[A-Za-z0-9]+)?")
 

@@ -57,6 +57,8 @@ def specialist_dict(s: Specialist) -> dict[str, Any]:
         out["backup"] = list(s.backup)
     if s.holidays is not None:
         out["holidays"] = s.holidays
+    if s.skills:
+        out["skills"] = list(s.skills)
     return out
 
 

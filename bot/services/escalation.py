@@ -28,12 +28,14 @@ from bot.core.messages import (
 )
 from bot.core.model import Team
 from bot.core.roster import Roster
+from bot.core.verification import outcome_words
 from bot.services import due as response_due
 from bot.services.alert_actions import AlertActions
 from bot.services.errors import NotFound, ServiceError
 from bot.services.page_dms import add_pages
 from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
 from bot.services.schedules import RosterCache
+from bot.services.verification import Verification, check_resolution
 from bot.store import notices, team_audit
 from bot.store import paging as q
 from bot.store.paging_tables import PageRow, RequestRow
@@ -160,9 +162,10 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-class EscalationService(AlertActions):
+class EscalationService(AlertActions, Verification):
     """Deadlines, answers to pages, resolution and handovers; what alerts let people do
-    (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`."""
+    (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`, and
+    two-person verification (ask, Verified) from `verification`."""
 
     def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock):
         self._sf = session_factory
@@ -372,7 +375,10 @@ class EscalationService(AlertActions):
 
     # -- resolution and handovers ----------------------------------------------------------
 
-    def resolve(self, request_id: int, user: str, note: str) -> Outcome:
+    def resolve(self, request_id: int, user: str, note: str,
+                resolution: str | None = None) -> Outcome:
+        """`resolution`: one of core.model.OUTCOMES; a two-person request needs one, and
+        `disclosed` only once verified (`verification.OutcomeRefused` otherwise)."""
         now = self.clock.now()
         note = note.strip()
         if not note:
@@ -389,16 +395,20 @@ class EscalationService(AlertActions):
                     f"only the assignee ({refs.person(row.assignee)}) or a manager may "
                     f"resolve {name}" if row.assignee else
                     f"acknowledge {name} before resolving it")
+            code = check_resolution(row, user, resolution)  # before anything changes
             w = RequestWrites(session, row, now)
             row.status, row.resolved_utc, row.outcome = "resolved", now, note
+            row.resolution = code
             row.esc_token += 1
             for p in q.pages_of(session, row.id):
                 if p.state in ("pending", "acknowledged"):
                     if p.state == "pending":
                         p.state, p.answered_utc = "closed", now
                     w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
-            record(w, user, "resolved", f"{refs.person(user)} resolved: {refs.typed(note)}",
-                   {"outcome": note})
+            shown = f" as {outcome_words(code)}" if code else ""
+            record(w, user, "resolved",
+                   f"{refs.person(user)} resolved{shown}: {refs.typed(note)}",
+                   {"outcome": note, **({"resolution": code} if code else {})})
             w.outbox(CARD_UPDATE, row.card_channel)
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "resolved"})
             w.flush()

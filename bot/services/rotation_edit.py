@@ -81,7 +81,7 @@ class EditResult:
     revision: int  # the team's revision after the edit
     changed: bool
     changes: tuple[str, ...] = ()  # diff lines
-    notified: tuple[str, ...] = ()  # users sent a DM about their shifts
+    notified: tuple[str, ...] = ()  # users sent a DM about the change
     warnings: tuple[str, ...] = ()  # coverage lost (managers' edits go through)
     audit_id: int | None = None
 
@@ -98,6 +98,9 @@ class EditPlan:
     compare_from: Team | None = None  # "before" for the comparisons (e.g. after a rename)
     extra: dict[str, Any] = field(default_factory=dict)
     check: Callable[[Roster], None] | None = None  # more checks on the roster after
+    notes: tuple[str, ...] = ()  # said in the reply and kept in the audit
+    warnings: tuple[str, ...] = ()  # likewise, as warnings (beside coverage losses)
+    tell: tuple[tuple[str, str], ...] = ()  # (user, DM text): people told of the change
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,9 @@ class RotationBase:
         actor_spec = c.team.specialist(c.actor)
         actor_tz = actor_spec.timezone if actor_spec else None
         until = plan.until or now
-        warnings = self.guard_coverage(before, after, now, until, edit_noun(plan.action),
-                                       actor_tz, c.team, refuse=plan.guard)
+        warnings = plan.warnings + self.guard_coverage(
+            before, after, now, until, edit_noun(plan.action), actor_tz, c.team,
+            refuse=plan.guard)
         team_store.save_team(session, plan.after, expected_revision=c.revision)
         revision = c.revision + 1
         changes = diff_teams(c.team, plan.after)
@@ -187,6 +191,8 @@ class RotationBase:
                   "changes": changes, "revision": revision, **plan.extra}
         if warnings:
             detail["warnings"] = list(warnings)
+        if plan.notes:
+            detail["notes"] = list(plan.notes)
         audit = team_audit.add_entry(session, name, c.actor, plan.action, detail, now)
         notified = []
         for user in sorted(moved):
@@ -195,13 +201,23 @@ class RotationBase:
             queue_direct(session, user, dm_text(plan.text, c.actor, moved[user]), DM_PRIORITY,
                          now)
             notified.append(user)
+        told = []
+        for user, text in plan.tell:
+            if user == c.actor or user in notified:
+                continue
+            queue_direct(session, user, text, DM_PRIORITY, now)
+            told.append(user)
         session.flush()
         reply = [f"Done: {plan.text}."]
         if c.actor in moved:
             reply.append("Your shifts:\n" + bullets(moved[c.actor]))
         if notified:
             reply.append("Told about their changed shifts: " + refs.people(notified))
+        if told:
+            reply.append("Told by DM: " + refs.people(told))
+        reply += [f"Note: {n}" for n in plan.notes]
         reply += [f"Warning: {w}" for w in warnings]
+        notified += told
         return EditResult("\n".join(reply), name, revision, True, tuple(changes),
                           tuple(notified), tuple(warnings), audit.id)
 

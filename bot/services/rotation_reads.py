@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot.core import edits, refs, timezones
+from bot.core import edits, refs, skills, timezones
 from bot.core.checks import format_span
 from bot.services.errors import NotFound
 from bot.services.rotation_edit import RotationBase, is_manager
 from bot.services.rotation_shifts import next_shift_lines
-from bot.services.rotation_texts import no_rotation, rotation_line
+from bot.services.rotation_texts import no_rotation, paged_for_text, rotation_line
 from bot.store import teams as team_store
 
 SHOW_DAYS = 7
@@ -30,6 +30,8 @@ class MeView:
     languages: tuple[str, ...] = ()
     backup: tuple[str, ...] = ()
     holidays: str | None = None
+    skills: tuple[str, ...] = ()
+    paged_for: str = ""  # "can be paged for ...; not for ..." ('' without categories)
     rotations: list[tuple[str, int, int]] = field(default_factory=list)  # name, pos, of
     shifts: list[str] = field(default_factory=list)  # next shifts, in their own zone
     time_off: list[tuple[str, str]] = field(default_factory=list)  # (from, to)
@@ -45,6 +47,8 @@ def me_text(v: MeView) -> str:
              f"Zone {v.timezone}; reads {', '.join(v.languages)} (strongest first)"
              + (f"; backup for {', '.join(v.backup)} off shift" if v.backup else "")
              + (f"; holidays {v.holidays}" if v.holidays else "")]
+    lines.append("Skills: " + (", ".join(v.skills) or "none")
+                 + (f"; you {v.paged_for}" if v.paged_for else ""))
     rots = [f"{name} (position {pos} of {size})" for name, pos, size in v.rotations]
     lines.append("Rotations: " + (", ".join(rots) if rots else "none"))
     lines.append(f"Next shifts ({v.days} days, your time):"
@@ -130,10 +134,51 @@ class RotationReads(RotationBase):
                 for r in t.rotations if user in r.members]
         away = [edits.time_off_dict(x, t) for x in t.time_off if x.user == user and x.end > now]
         return MeView(user, t.name, manager, spec.name, spec.timezone, spec.languages,
-                      spec.backup, spec.holidays, rots,
+                      spec.backup, spec.holidays, spec.skills, paged_for_text(t, spec), rots,
                       next_shift_lines(roster, user, now, spec.timezone, days=ME_DAYS,
                                        limit=10),
                       [(str(a["from"]), str(a["to"])) for a in away])
+
+    def skills_text(self, user: str | None = None, team: str | None = None,
+                    asker: str | None = None) -> str:
+        """`/oncall skills`: every skill the team's categories require with who holds
+        it (and a warning for one nobody holds), then skills held that no category
+        requires; with `user`, that person's skills and the categories they can be
+        paged for."""
+        t = self.rosters.get(self.team_name(team, asker or user)).team
+        if user is not None:
+            return self._person_skills(t, user)
+        need = skills.required(t)
+        lines = [f"*Skills of {t.name}*"]
+        lines += [f"Warning: {skills.unheld_warning(t, k)}" for k in skills.unheld(t)]
+        if not need:
+            lines.append("No category requires a skill (categories: "
+                         f"{skills.categories_line(t)}).")
+        for k, cats in need.items():
+            who = refs.people(skills.holders(t, k), "*nobody*")
+            lines.append(f"- {k}: needed by {', '.join(c.name for c in cats)}; held by {who}")
+        extra = {}
+        for s in t.specialists:
+            for k in s.skills:
+                if k not in need:
+                    extra.setdefault(k, []).append(s.id)
+        if extra:
+            lines.append("Held, but no category requires them yet:")
+            lines += [f"- {k}: {refs.people(ids)}" for k, ids in extra.items()]
+        lines.append(f"A manager changes them with {edits.EXAMPLES['skills']}")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _person_skills(t, user: str) -> str:
+        spec = t.specialist(user)
+        if spec is None:
+            raise NotFound(f"{refs.person(user)} is not a specialist of {t.name}, so they "
+                           f"hold no skills; add them first with "
+                           f"{edits.EXAMPLES['specialist']}")
+        held = ", ".join(spec.skills) or "no skills"
+        paged = paged_for_text(t, spec)
+        return (f"{refs.person(user)} ({spec.name}) holds: {held}."
+                + (f"\nThey {paged}." if paged else ""))
 
     def me(self, user: str, team: str | None = None) -> str:
         return me_text(self.me_view(user, team))

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.core import edits, refs
+from bot.core import edits, refs, skills
 from bot.core.checks import format_span, language_label
-from bot.core.model import WEEKDAYS, Rotation, Team
+from bot.core.model import WEEKDAYS, Rotation, Specialist, Team
 
 DM_LINES = 15
 
@@ -85,3 +85,41 @@ def _days(days: frozenset[int]) -> str:
 def no_rotation(team: Team, name: str) -> str:
     names = ", ".join(r.name for r in team.rotations) or "none yet"
     return f"no rotation named '{name}'; rotations: {names}"
+
+
+def skills_change_text(user: str, gained: list[str], lost: list[str], kept: list[str]) -> str:
+    """'gave {@U} le_requests, child_safety; took away legal_hold' (what the reply, the
+    audit and the DM say was done)."""
+    parts = []
+    if gained:
+        parts.append(f"gave {refs.person(user)} {', '.join(gained)}")
+    if lost:
+        parts.append(f"took {', '.join(lost)} away from {refs.person(user)}")
+    if kept:
+        parts.append(f"{refs.person(user)} already holds {', '.join(kept)}")
+    return "; ".join(parts)
+
+
+def paged_for_text(team: Team, spec: Specialist) -> str:
+    """'You can be paged for le-emergency and other; not for child-safety (needs
+    child_safety).' in the second person, or '' when the team lists no categories."""
+    yes, no = skills.paged_for(team, spec)
+    if not yes and not no:
+        return ""
+    can = (f"can be paged for {', '.join(c.name for c in yes)}" if yes
+           else "cannot be paged for any category")
+    cannot = "; not for " + ", ".join(f"{c.name} (needs {', '.join(m)})" for c, m in no) \
+        if no else ""
+    return f"{can}{cannot}"
+
+
+def skills_dm_text(team: Team, spec: Specialist, what: str, actor: str) -> str:
+    """The DM to the person whose skills changed."""
+    by = "" if refs.person(actor) in what else f" (by {refs.person(actor)})"
+    held = ", ".join(spec.skills) or "no skills"
+    lines = [f"Your skills changed: {what}{by}.", f"You hold: {held}."]
+    paged = paged_for_text(team, spec)
+    if paged:
+        lines.append(f"You {paged}.")
+    lines.append(f"See them any time with {refs.command('oncall me')}.")
+    return "\n".join(lines)

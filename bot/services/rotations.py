@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Any
 
-from bot.core import edits, refs, timezones
+from bot.core import edits, refs, skills, timezones
 from bot.core.checks import format_span
 from bot.core.model import Team
 from bot.services.errors import ServiceError
@@ -51,7 +51,13 @@ from bot.services.rotation_edit import (
 from bot.services.rotation_reads import RotationReads
 from bot.services.rotation_shifts import Shift, resolve_away, resolve_span
 from bot.services.rotation_swaps import Proposal, RotationSwaps
-from bot.services.rotation_texts import format_value, rotation_line, who_may
+from bot.services.rotation_texts import (
+    format_value,
+    rotation_line,
+    skills_change_text,
+    skills_dm_text,
+    who_may,
+)
 from bot.store import teams as team_store  # noqa: F401  (tests patch team_store.load_team here)
 
 __all__ = [
@@ -178,6 +184,29 @@ class RotationService(RotationSwaps, RotationReads):
                             None if before is None else edits.specialist_dict(before),
                             edits.specialist_dict(now))
         return self.apply_edit(actor, team, build, "edit specialists", expected_revision)
+
+    def change_skills(self, actor: str, user: str, add: Iterable[str] = (),
+                      remove: Iterable[str] = (), *, team: str | None = None,
+                      expected_revision: int | None = None) -> EditResult:
+        """Give `user` skills or take them away (`edits.change_skills`); managers only.
+        The reply notes a skill no category requires yet and warns when a category is
+        left with nobody holding its skill; the person is told by DM."""
+        add, remove = tuple(add), tuple(remove)
+
+        def build(c: EditContext) -> EditPlan:
+            after = edits.change_skills(c.team, user, add, remove)
+            was, now = c.team.specialist(user), after.specialist(user)
+            gained = [k for k in now.skills if k not in was.skills]
+            lost = [k for k in was.skills if k not in now.skills]
+            kept = [k for k in add if k in was.skills]
+            notes, warnings = skills.change_notes(c.team, after, gained, lost)
+            text = skills_change_text(user, gained, lost, kept)
+            return EditPlan(after, "specialist.skills", text, edits.specialist_dict(was),
+                            edits.specialist_dict(now), notes=tuple(notes),
+                            warnings=tuple(warnings),
+                            tell=((user, skills_dm_text(after, now, text, c.actor)),))
+        return self.apply_edit(actor, team, build, "change specialists' skills",
+                               expected_revision)
 
     # -- overrides and time off ------------------------------------------------------------
 

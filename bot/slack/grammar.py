@@ -58,6 +58,7 @@ from bot.slack.oncall_args import (
     looks_like_days,
     name_arg,
     settings,
+    skills_arg,
     span_arg,
     split_tokens,
     user_arg,
@@ -68,6 +69,7 @@ from bot.slack.oncall_commands import (
     MAX_DAYS,
     ROTATION_KEYS,
     ROTATION_REQUIRED,
+    SKILL_ACTIONS,
     SPECIALIST_KEYS,
     Away,
     Command,
@@ -90,6 +92,7 @@ from bot.slack.oncall_commands import (
     RotationSet,
     RotationShow,
     Shifts,
+    SkillsCmd,
     SpecialistCmd,
     Swap,
     Who,
@@ -136,6 +139,7 @@ __all__ = [
     "RotationSet",
     "RotationShow",
     "Shifts",
+    "SkillsCmd",
     "SpecialistCmd",
     "Swap",
     "Usage",
@@ -269,6 +273,24 @@ def _p_specialist(args: list[str]) -> SpecialistCmd:
     return SpecialistCmd(user, fields)
 
 
+def _p_skills(args: list[str]) -> SkillsCmd:
+    c = Args("skills", args)
+    if not args:
+        return SkillsCmd()
+    user = user_arg(c, args[0])
+    if len(args) == 1:
+        return SkillsCmd(user)
+    action = decode(args[1]).lower()
+    if action not in SKILL_ACTIONS:
+        c.fail(
+            f"After @user say add or remove, not {quote(decode(args[1]))}."
+            f"{did_you_mean(action, SKILL_ACTIONS)}"
+        )
+    if len(args) == 2:
+        c.fail(f"Missing <skill>: say which skill(s) to {action}, e.g. le_requests.")
+    return SkillsCmd(user, action, skills_arg(c, args[2:]))
+
+
 def _p_rotation(args: list[str]) -> Command:
     if not args:
         raise CommandError(
@@ -343,6 +365,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "swap": _p_swap,
     "cover": _p_cover,
     "specialist": _p_specialist,
+    "skills": _p_skills,
     "export": _p_export,
 }
 assert tuple(_PARSERS) == TOP_LEVEL

@@ -13,8 +13,10 @@ to bottom:
    off; wall-clock times in the specialist's own zone from the roster, and the hand-off
    also as a Slack date token (which Slack shows in the viewer's Slack zone);
 2. their next shifts over `horizon_days` (10 at most), in their zone;
-3. who covers each team language right now, best first (primary tier first);
-4. for managers, the coverage gaps of the next `horizon_days`, daily repeats folded
+3. their skills and the categories they can (and cannot) be paged for, when they hold a
+   skill or the team lists categories;
+4. who covers each team language right now, best first (primary tier first);
+5. for managers, the coverage gaps of the next `horizon_days`, daily repeats folded
    ("daily 22:00-23:00 UTC, 8-28 Mar", `chart.gap_list_text`), in the manager's roster
    zone when they are a specialist, else UTC.
 
@@ -28,8 +30,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core import timezones
+from bot.core import skills, timezones
 from bot.core.messages import PageView, RequestView
+from bot.core.model import Specialist, Team
 from bot.core.roster import OVERRIDE, SUBSTITUTE, Assignment, Roster
 from bot.slack import ids
 from bot.slack.chart import describe_span, gap_list_text, zone_label
@@ -263,6 +266,27 @@ def _mine(user: str, req: RequestView) -> kit.Blocks:
     return [kit.context(f"Status: {md.escape_clip(status or 'unknown', 40)}")]
 
 
+def _skills(team: Team, spec: Specialist) -> kit.Blocks:
+    """Their skills, and which categories they can be paged for (nothing for a team
+    without categories when they hold no skill: there is nothing to say)."""
+    if not team.categories and not spec.skills:
+        return []
+    held = ", ".join(f"`{md.escape(k)}`" for k in spec.skills) or "none"
+    lines = [f"*Your skills*: {held}"]
+    yes, no = skills.paged_for(team, spec)
+    if yes:
+        lines.append("You can be paged for: " + ", ".join(
+            f"{md.escape(c.label)} (`{md.escape(c.name)}`)" for c in yes))
+    if no:
+        lines.append("Not for: " + ", ".join(
+            f"{md.escape(c.label)} (needs {', '.join(md.escape(k) for k in m)})"
+            for c, m in no))
+    if team.categories and not yes:
+        lines.append("You cannot be paged for any category right now.")
+    return [kit.section(_lines(lines[0], lines[1:])),
+            kit.context("A manager gives skills with `/oncall skills @you add &lt;skill&gt;`")]
+
+
 def _coverage_now(roster: Roster, now: datetime) -> kit.Blocks:
     lines = []
     for lang in roster.team.languages:
@@ -315,6 +339,8 @@ def home_view(user: str, roster: Roster, now: datetime, open_requests: list[Requ
         mine = roster.assignments(now, horizon_end, user=user, include_uncovered=False)
         blocks += _status(user, roster, now, tz, mine, horizon_end)
         blocks += _shifts(mine, now, tz, horizon_days)
+        if spec is not None:
+            blocks += _skills(team, spec)
     else:
         blocks.append(kit.section(f":clipboard: You manage *{md.escape(team.name)}*. You're "
                                   "not on a rotation, so there are no shifts of your own to show."))

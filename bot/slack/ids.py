@@ -26,8 +26,12 @@ HANDOVER = "request_handover"  # value: request id; opens HANDOVER_MODAL
 TAKE = "request_take"  # value: request id
 PAGE_SOMEONE = "request_page_someone"  # value: request id; opens PAGE_SOMEONE_MODAL
 SHOW_TEXT = "request_show_text"  # value: request id; opens a modal with the whole text
+# Two-person verification (issue 11): on the assignee's page, ask the next skilled
+# specialist; on that person's DM, confirm the checklist. value: request id.
+ASK_VERIFY = "request_ask_verify"
+VERIFY = "request_verified"
 
-BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER, TAKE, PAGE_SOMEONE)
+BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER, TAKE, PAGE_SOMEONE, ASK_VERIFY, VERIFY)
 
 SWAP_ACCEPT = "swap_accept"  # value: the swap's id; on the DM asking someone to swap
 SWAP_DECLINE = "swap_decline"  # value: the swap's id
@@ -46,6 +50,7 @@ SHORTCUT = "escalate_message"  # message shortcut "Escalate to on-call" (manifes
 
 # Message blocks (block_id) -------------------------------------------------------
 PAGE_ACTIONS_BLOCK = "page_actions"  # the buttons of a page DM
+VERIFY_ACTIONS_BLOCK = "verify_actions"  # "Verified" on the DM asking to verify
 ALERT_ACTIONS_BLOCK = "alert_actions"  # Take it / Page someone on an alert
 FULL_TEXT_BLOCK = "request_full_text"  # "Show full text" under a request text cut short
 FULL_TEXT_MODAL = "request_full_text_modal"  # the modal it opens (callback_id; nothing to submit)
@@ -73,6 +78,10 @@ FIELD_BLOCK = "emergency_field"
 FIELD_ACTION = "field"
 OUTCOME_BLOCK = "resolve_outcome"  # resolve modal: required outcome note
 OUTCOME_ACTION = "outcome"
+# Resolve modal of a two-person request: how it ended (static_select of
+# core.model.OUTCOMES; required).
+RESOLUTION_BLOCK = "resolve_resolution"
+RESOLUTION_ACTION = "resolution"
 HANDOVER_TARGET_BLOCK = "handover_target"  # hand-over modal: static_select of user ids
 HANDOVER_TARGET_ACTION = "target"
 PAGE_SOMEONE_TARGET_BLOCK = "page_someone_target"  # page-someone modal: static_select

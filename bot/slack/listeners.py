@@ -27,6 +27,7 @@ from bot.services.intake import (
     too_short,
 )
 from bot.services.requests import RequestService
+from bot.services.verification import OutcomeRefused
 from bot.slack import ids, intake_form, render, team_choice
 from bot.slack.emergency_confirm import question as short_question
 from bot.slack.text import first_link, from_neutral, to_plain
@@ -271,7 +272,7 @@ class Listeners:
     # -- page buttons ------------------------------------------------------------------------
 
     def _answer(self, ack, body, respond, fn: Callable[[int, str], Outcome],
-                always_tell: bool = False) -> None:
+                always_tell: bool = False) -> Outcome | None:
         # The answer is committed before Slack hears back, like a new request: a click
         # Slack saw succeed is never lost. The transaction takes milliseconds.
         action = body["actions"][0]
@@ -280,7 +281,7 @@ class Listeners:
         except (ServiceError, ValueError) as err:
             ack()
             self._tell(respond, _warning(err))
-            return
+            return None
         ack()
         if always_tell or not outcome.changed:
             self._tell(respond, from_neutral(outcome.message))
@@ -289,6 +290,7 @@ class Listeners:
             # Clicked on the Home tab: publish it again, so it shows where things stand.
             user, publish = body["user"]["id"], self.d.publish_home
             self._later(lambda: publish(user))
+        return outcome
 
     def _tell(self, respond, text: str) -> None:
         """An ephemeral answer to the person who clicked (through response_url). A click
@@ -304,6 +306,25 @@ class Listeners:
     def decline(self, ack, body, respond) -> None:
         # Whoever declines is told where the request went next, by name.
         self._answer(ack, body, respond, self.d.escalation.decline, always_tell=True)
+
+    def ask_verification(self, ack, body, respond) -> None:
+        """"Ask for verification" on the assignee's page of a two-person request: the
+        answer says who was asked, or who to ask when nobody skilled is free."""
+        self._answer(ack, body, respond, self.d.escalation.ask_verification,
+                     always_tell=True)
+
+    def verified(self, ack, body, respond) -> None:
+        """"Verified" on the DM asking a second person: a refusal (the assignee, someone
+        without the skills) is a private answer saying why; a success says who can
+        resolve it now."""
+        outcome = self._answer(ack, body, respond, self.d.escalation.verify,
+                               always_tell=True)
+        if outcome is None or not outcome.changed or respond is None:
+            return
+        # The DM they clicked in shows it verified, without the button.
+        text, blocks = render.verify_ask(self.d.requests.request_view(outcome.request_id),
+                                         None)
+        self._later(lambda: respond(text=text, blocks=blocks, replace_original=True))
 
     def show_full_text(self, ack, body, client, respond) -> None:
         """"Show full text" under a request text cut short: the whole of it in a modal."""
@@ -338,10 +359,16 @@ class Listeners:
         self._later(lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
     def resolve_submitted(self, ack, body, view) -> None:
-        note = _state_value(view["state"]["values"], ids.OUTCOME_BLOCK, ids.OUTCOME_ACTION)
+        values = view["state"]["values"]
+        note = _state_value(values, ids.OUTCOME_BLOCK, ids.OUTCOME_ACTION)
+        # How it ended: asked of two-person requests only (the form has the select).
+        resolution = _state_value(values, ids.RESOLUTION_BLOCK, ids.RESOLUTION_ACTION)
         try:
             outcome = self.d.escalation.resolve(ids.record_id(view.get("private_metadata")),
-                                                body["user"]["id"], note or "")
+                                                body["user"]["id"], note or "", resolution)
+        except OutcomeRefused as err:  # nothing changed: say why under the select
+            ack(response_action="errors", errors={ids.RESOLUTION_BLOCK: _form_error(err)})
+            return
         except (ServiceError, ValueError) as err:
             ack(response_action="errors", errors={ids.OUTCOME_BLOCK: _form_error(err)})
             return

@@ -192,6 +192,11 @@ class OncallCommands:
             return r.away(user, _when(cmd.start), _when(cmd.end, end=True), cmd.user).text
         if isinstance(cmd, g.SpecialistCmd):
             return self._specialist(user, cmd)
+        if isinstance(cmd, g.SkillsCmd):
+            if cmd.action is None:
+                return r.skills_text(cmd.user, asker=user)
+            change = {"add" if cmd.action == "add" else "remove": cmd.skills}
+            return r.change_skills(user, cmd.user, **change).text
         if isinstance(cmd, g.Swap):
             return self._swap(user, cmd, later)
         if isinstance(cmd, g.Cover):
@@ -252,7 +257,8 @@ class OncallCommands:
             backup = ", ".join(spec.backup) or "none"
             return (f"<@{cmd.user}> ({spec.name}): languages {', '.join(spec.languages)}, "
                     f"time zone {spec.timezone}, backup {backup}"
-                    + (f", holidays {spec.holidays}" if spec.holidays else ""))
+                    + (f", holidays {spec.holidays}" if spec.holidays else "")
+                    + f", skills {', '.join(spec.skills) or 'none'}")
         f = cmd.fields
         return self.d.rotations.set_specialist(
             user, cmd.user, languages=f.get("languages"), timezone=f.get("timezone"),

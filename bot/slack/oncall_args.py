@@ -315,6 +315,29 @@ def span_arg(c: Args, a: str, b: str) -> tuple[LocalTime, LocalTime]:
     return start, end
 
 
+def skills_arg(c: Args, tokens: list[str]) -> tuple[str, ...]:
+    """One or more skill slugs (`parsers.SKILL`), separated by spaces or commas, each
+    once."""
+    out: list[str] = []
+    for tok in tokens:
+        for part in decode(tok).split(","):
+            if not part:
+                continue
+            if part.startswith("<") or part.startswith("@"):
+                c.fail(f"Unexpected {quote(part)}; only skill names may follow add or remove.")
+            if not parsers.SKILL.fullmatch(part):
+                hint = ""
+                if parsers.SKILL.fullmatch(part.lower()):
+                    hint = f" Skill names are lowercase: use '{part.lower()}'."
+                c.fail(f"{quote(part)} is not a skill name; use {parsers.SKILL_RULE}.{hint}")
+            if part in out:
+                c.fail(f"Skill '{part}' is listed twice; list each once.")
+            out.append(part)
+    if not out:
+        c.fail("Missing <skill>: say which skill(s), e.g. le_requests.")
+    return tuple(out)
+
+
 # -- key=value settings -------------------------------------------------------------------
 
 ROTATION_VALUES: dict[str, Callable[[Args, str], object]] = {

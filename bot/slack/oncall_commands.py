@@ -189,6 +189,17 @@ class SpecialistCmd:
 
 
 @dataclass(frozen=True)
+class SkillsCmd:
+    user: str | None = None  # None: every skill the team's categories require
+    action: str | None = None  # "add" | "remove"; None: show
+    skills: tuple[str, ...] = ()  # slugs (`parsers.SKILL`), each once; some when action
+    command: ClassVar[str] = "skills"
+
+
+SKILL_ACTIONS = ("add", "remove")
+
+
+@dataclass(frozen=True)
 class Export:
     rotation: str | None = None  # at most one of rotation and user; neither: the caller
     user: str | None = None
@@ -198,7 +209,8 @@ class Export:
 Command = (
     Help | Who | Me | Report | Shifts | Coverage | RotationList | RotationShow | RotationDelete
     | RotationEdit | RotationCreateModal | RotationCreate | RotationSet | RotationAdd
-    | RotationRemove | RotationMove | OverrideCmd | Away | Swap | Cover | SpecialistCmd | Export
+    | RotationRemove | RotationMove | OverrideCmd | Away | Swap | Cover | SpecialistCmd
+    | SkillsCmd | Export
 )  # fmt: skip
 COMMAND_TYPES: tuple[type, ...] = Command.__args__
 

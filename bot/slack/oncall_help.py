@@ -17,6 +17,7 @@ EVERYONE = "everyone"
 MANAGERS = "managers"
 SELF = "the person themself"
 SELF_OR_MANAGERS = "the person themself; managers for anyone"
+READ_EVERYONE_EDIT_MANAGERS = "everyone to look; managers to add or remove"
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,18 @@ HELP: dict[str, Usage] = {
         "such as MX or US-TX (their public holidays count as time off; holidays=none "
         "clears it). " + _ZONE_NOTE,
     ),
+    "skills": Usage(
+        "/oncall skills [@user [add|remove <skill> ...]]",
+        "Lists the skills the team's categories require and who holds each; with @user "
+        "shows that person's skills; with add or remove changes them.",
+        "/oncall skills @layla add le_requests child_safety",
+        READ_EVERYONE_EDIT_MANAGERS,
+        "A category pages only specialists holding all of its skills; when nobody holds "
+        "them, its requests go to the managers. A skill is lowercase letters, digits, '_' "
+        "or '-', such as le_requests or child_safety; give one or more, separated by "
+        "spaces. Examples: `/oncall skills` (every skill and who holds it), "
+        "`/oncall skills @layla` (hers), `/oncall skills @layla remove child_safety`.",
+    ),
     "export": Usage(
         "/oncall export [rotation|@user]",
         "Gives a private calendar feed URL (iCalendar) for a rotation, a person, or you.",
@@ -200,7 +213,7 @@ HELP: dict[str, Usage] = {
 
 TOP_LEVEL = (
     "help", "who", "me", "report", "shifts", "coverage", "rotation", "override", "away",
-    "swap", "cover", "specialist", "export",
+    "swap", "cover", "specialist", "skills", "export",
 )  # fmt: skip
 ROTATION_SUBCOMMANDS = ("list", "show", "create", "set", "edit", "delete", "add", "remove", "move")
 OVERVIEW = Usage(

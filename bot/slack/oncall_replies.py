@@ -133,8 +133,10 @@ def me_reply(v: MeView) -> Reply:
         kit.fields([("Time zone", escape(v.timezone)),
                     ("Reads (strongest first)", ", ".join(v.languages)),
                     ("Backup off shift", ", ".join(v.backup) or "no"),
-                    ("Rotations", escape(", ".join(rots)) or "none")]
+                    ("Rotations", escape(", ".join(rots)) or "none"),
+                    ("Skills", escape(", ".join(v.skills)) or "none")]
                    + ([("Public holidays", escape(v.holidays))] if v.holidays else [])),
+        *([kit.context(escape(f"You {v.paged_for}."))] if v.paged_for else []),
         *_lines(f"Next shifts (next {v.days} days, your time)",
                 [f"• {escape(s)}" for s in v.shifts] or [f"None in the next {v.days} days."]),
     ]

@@ -55,6 +55,8 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.action(ids.RESOLVE)(paging.open_resolve)
     app.action(ids.HANDOVER)(paging.open_handover)
     app.action(ids.SHOW_TEXT)(paging.show_full_text)
+    app.action(ids.ASK_VERIFY)(paging.ask_verification)
+    app.action(ids.VERIFY)(paging.verified)
     app.view(ids.RESOLVE_MODAL)(paging.resolve_submitted)
     app.view(ids.HANDOVER_MODAL)(paging.handover_submitted)
     app.event("app_home_opened")(paging.app_home_opened)

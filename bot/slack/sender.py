@@ -35,11 +35,13 @@ from bot.core.messages import (
     PAGE_UPDATE,
     REQUESTER_NOTE,
     TIMELINE,
+    VERIFY_ASK,
     TimelineEntry,
 )
 from bot.services.outbox_items import Busy, Delivery, NotSent, PermanentError, Unsure
 from bot.slack import render
 from bot.slack.render import pages as page_render
+from bot.slack.render import verify as verify_render
 
 # Errors that no retry can fix: the message is dropped and the failure recorded.
 PERMANENT = {
@@ -143,6 +145,8 @@ class SlackSender:
                                                self._now())
         elif d.kind == DIRECT:
             text, blocks = render.direct_message(d.payload)
+        elif d.kind == VERIFY_ASK:
+            text, blocks = verify_render.verify_ask(d.request, d.payload.get("asked_by"))
         else:
             raise PermanentError(f"unknown outbox kind {d.kind!r}")
         self._post(d.target, text, blocks, d.ids)

@@ -286,7 +286,7 @@ def test_override_away_and_specialist(slack):
                                                         ("ar",))
     shown = oncall(slack, "specialist <@U0EU00077|nadia>", user=OMAR)  # showing: anyone
     assert shown == ("<@U0EU00077> (Nadia Amrani): languages ar, fr, en, time zone "
-                     "Europe/Brussels, backup ar")
+                     "Europe/Brussels, backup ar, skills none")
     assert "updated specialist <@U0EU00077>" in oncall(
         slack, "specialist <@U0EU00077|nadia> timezone=Africa/Tunis")
     assert roster(slack).specialist("U0EU00077").timezone == "Africa/Tunis"

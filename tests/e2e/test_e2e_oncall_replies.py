@@ -54,7 +54,8 @@ def test_me_is_a_card_with_a_line_per_shift_in_their_zone(slack):
     fields = {f["text"].split("\n")[0]: f["text"].split("\n")[1]
               for f in doc["blocks"][2]["fields"]}
     assert fields == {"*Time zone*": "Africa/Cairo", "*Reads (strongest first)*": "ar, en, fr",
-                      "*Backup off shift*": "ar", "*Rotations*": "emea-ar-fr (2 of 2)"}
+                      "*Backup off shift*": "ar", "*Rotations*": "emea-ar-fr (2 of 2)",
+                      "*Skills*": "none"}
     shifts = [ln for ln in section_lines(doc) if ln.startswith("• ")]
     assert shifts[0] == "• emea-ar-fr Wed 2026-07-01 09:00-17:00 EEST"
     assert len(shifts) == 8 and not any(";" in ln for ln in shifts)

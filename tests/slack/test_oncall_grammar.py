@@ -41,6 +41,7 @@ from bot.slack.grammar import (
     RotationSet,
     RotationShow,
     Shifts,
+    SkillsCmd,
     SpecialistCmd,
     Swap,
     Usage,
@@ -183,6 +184,12 @@ GOOD = [
         SpecialistCmd("U0ES00002", {"name": "Ana María Ruiz", "holidays": "ES", "backup": ()}),
     ),
     (f"specialist {ANA} holidays=none", SpecialistCmd("U0ES00002", {"holidays": None})),
+    ("skills", SkillsCmd()),
+    (f"skills {LAYLA}", SkillsCmd("U0AR00001")),
+    (f"skills {LAYLA} add le_requests child_safety",
+     SkillsCmd("U0AR00001", "add", ("le_requests", "child_safety"))),
+    (f"skills {ANA} REMOVE child-safety,legal_hold",
+     SkillsCmd("U0ES00002", "remove", ("child-safety", "legal_hold"))),
     ("export", Export(None, None)),
     ("export emea", Export("emea", None)),
     (f"export {LAYLA}", Export(None, "U0AR00001")),
@@ -405,6 +412,14 @@ ERRORS = [
     (f"swap {ANA} 24/12/2026", "is not a date", "swap"),
     ("cover 2026-12-24T12:00 2026-12-24T08:00", "must be after", "cover"),
     ("cover", "Missing <from>, <to>", "cover"),
+    ("skills layla", "autocomplete", "skills"),
+    (f"skills {LAYLA} give le_requests", "say add or remove, not 'give'", "skills"),
+    (f"skills {LAYLA} add", "Missing <skill>", "skills"),
+    (f"skills {LAYLA} add Le_Requests", "lowercase: use 'le_requests'", "skills"),
+    (f"skills {LAYLA} add le.requests", "not a skill name", "skills"),
+    (f"skills {LAYLA} add a,a", "listed twice", "skills"),
+    (f"skills {LAYLA} remove {ANA}", "only skill names may follow", "skills"),
+    (f"skills {LAYLA} add ,", "Missing <skill>", "skills"),
     ("specialist", "Missing @user", "specialist"),
     ("specialist layla", "autocomplete", "specialist"),
     (f"specialist {LAYLA} languages=ar,,en", "empty item", "specialist"),
@@ -445,7 +460,7 @@ def test_unknown_command_lists_all_commands():
     with pytest.raises(CommandError) as e:
         parse("rotatoin show emea")
     for word in ("help", "who", "me", "report", "shifts", "coverage", "rotation", "override",
-                 "away", "swap", "cover", "specialist", "export"):  # fmt: skip
+                 "away", "swap", "cover", "specialist", "skills", "export"):  # fmt: skip
         assert word in e.value.message
 
 
@@ -465,7 +480,8 @@ def test_help_for_every_command(key):
     assert u.usage.startswith(f"/oncall {key}")
     assert u.description.endswith(".") and u.description.count(". ") == 0
     assert u.access in ("everyone", "managers", "the person themself",
-                        "the person themself; managers for anyone")  # fmt: skip
+                        "the person themself; managers for anyone",
+                        "everyone to look; managers to add or remove")  # fmt: skip
     text = help_text(key)
     assert f"`{esc(u.usage)}`" in text
     assert f"Example: `{esc(u.example)}`" in text

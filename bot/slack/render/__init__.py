@@ -30,6 +30,7 @@ from bot.slack.render.modals import (
 )
 from bot.slack.render.mrkdwn import language_name, slack_date
 from bot.slack.render.pages import full_text_modal
+from bot.slack.render.verify import verify_ask
 
 __all__ = [
     "NOTE_KINDS",
@@ -49,4 +50,5 @@ __all__ = [
     "slack_date",
     "ticket_card",
     "timeline_line",
+    "verify_ask",
 ]

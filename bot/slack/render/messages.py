@@ -15,7 +15,7 @@ from bot.core.messages import PageView, RequestView, TimelineEntry
 from bot.slack import ids
 from bot.slack.render import blocks as kit
 from bot.slack.render import mrkdwn as md
-from bot.slack.render import pages
+from bot.slack.render import pages, verify
 from bot.slack.text import from_neutral
 
 _VIA = {
@@ -50,6 +50,8 @@ def _why_you(page: PageView, lang: str) -> str:
 def _resolved_line(req: RequestView) -> str:
     who = md.user_mention(req.assignee) if req.assignee else "someone"
     outcome = md.escape_clip(req.outcome, 1500, one_line=True)
+    ended = verify.resolution_words(req)
+    who += f" as *{md.escape(ended)}*" if ended else ""
     return f"Resolved by {who}: {outcome}" if outcome else f"Resolved by {who}"
 
 
@@ -66,6 +68,7 @@ def _page_state(page: PageView) -> tuple[list[dict[str, Any]] | None, list[str]]
         return [
             kit.button("Resolve", ids.RESOLVE, req.id, style="primary"),
             kit.button("Hand over", ids.HANDOVER, req.id),
+            *verify.ask_button(req),
         ], ["You acknowledged this"]
     if state == "pending" and status == "open":
         return [
@@ -124,7 +127,9 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
             "before acting on it."
         ))
     blocks.extend(pages.text_blocks(req))
-    blocks.extend(pages.request_fields(req))
+    if not req.two_person:  # a two-person request's details come with its checklist
+        blocks.extend(pages.request_fields(req))
+    blocks.extend(verify.page_blocks(req))  # two-person requests: details, checklist
     # The title names the severity and the language already: only what it does not say.
     kind = pages.category_label(req)
     pairs = [
@@ -225,6 +230,9 @@ def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit
     link = md.url_link(req.link)
     if link:
         blocks.append(kit.section(f"*Link:* {link}"))
+    if req.two_person:
+        blocks.append(kit.context(verify.verified_line(req) or "Two-person check: not "
+                                  "verified yet"))
     if resolved:
         blocks.append(kit.section(":white_check_mark: " + _resolved_line(req)))
     origin = _origin(req)
@@ -307,6 +315,10 @@ def requester_note(
         outcome = md.as_text(req.outcome).strip()
         line = f":white_check_mark: *{ticket}* was resolved by {who}{_your_time(req.resolved)}."
         blocks = [kit.section(line)]
+        ended = verify.resolution_words(req)
+        if ended:
+            line += f" It ended as *{md.escape(ended)}*."
+            blocks = [kit.section(line)]
         if outcome:
             line += " Outcome: " + md.escape_clip(outcome, 300, one_line=True)
             blocks.append(kit.section("*Outcome*\n" + md.quote(outcome, 2500)))

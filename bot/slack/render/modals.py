@@ -11,6 +11,7 @@ from bot.core.model import SEVERITIES, Category
 from bot.slack import ids
 from bot.slack.render import blocks as kit
 from bot.slack.render import mrkdwn as md
+from bot.slack.render import verify
 
 _SEVERITY_HELP = {
     "sev1": "Most urgent: the fastest escalation",
@@ -192,6 +193,7 @@ def resolve_modal(request: RequestView) -> dict[str, Any]:
     ticket = md.as_text(request.ticket).strip() or f"#{request.id}"
     blocks: kit.Blocks = [
         kit.section(_summary(request)),
+        *verify.resolution_input(request),  # two-person requests: how it ended
         {
             "type": "input",
             "block_id": ids.OUTCOME_BLOCK,

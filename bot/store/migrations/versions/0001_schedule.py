@@ -78,6 +78,7 @@ def upgrade() -> None:
     op.create_table(
         "rotations",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rotations")),
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -86,11 +87,10 @@ def upgrade() -> None:
         sa.Column("shift_end", sa.Time(), nullable=False),
         sa.Column("days", sa.String(length=32), nullable=False),
         sa.Column("handoff_days", sa.Integer(), nullable=False),
+        sa.CheckConstraint("handoff_days >= 1", name=op.f("ck_rotations_handoff_days_positive")),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("tier", sa.String(length=16), nullable=False),
-        sa.CheckConstraint("handoff_days >= 1", name=op.f("ck_rotations_handoff_days_positive")),
         _cascade("team_id", "teams.id", "rotations"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_rotations")),
         sa.UniqueConstraint("team_id", "name", name=op.f("uq_rotations_team_id_name")),
     )
     op.create_table(
