@@ -326,7 +326,8 @@ def test_the_page_shows_the_request_details(h):
     h.settle()
     [page] = h.wait_for_page(ANA)
     seen = blocks_text(page)
-    for label, value in (("Agency", "Springfield PD"), ("Officer", "Sgt. Lee"),
+    for label, value in (("Requesting agency", "Springfield PD"),
+                         ("Requesting officer", "Sgt. Lee"),
                          ("Callback number", "+1 555 0100"), ("Case reference", "SPD-22")):
         assert f"*{label}*\\n{value}" in seen, seen
     assert "Do not verify by calling the callback number" in seen

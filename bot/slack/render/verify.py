@@ -10,21 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core import intake_fields
 from bot.core import verification as v
 from bot.core.messages import RequestView
 from bot.slack import ids
 from bot.slack.render import blocks as kit
 from bot.slack.render import mrkdwn as md
 from bot.slack.render import pages
-
-# How the usual fields read (any other field: its name with spaces, capitalised).
-FIELD_LABELS = {"agency": "Agency", "officer": "Officer", "callback_number": "Callback number",
-                "case_reference": "Case reference"}
-
-
-def field_label(name: str) -> str:
-    text = md.as_text(name).strip()
-    return FIELD_LABELS.get(text) or (text.replace("_", " ").capitalize() or "Detail")
 
 
 def _ticket(req: RequestView) -> str:
@@ -38,7 +30,8 @@ def _skills(req: RequestView) -> str:
 def details_blocks(req: RequestView) -> kit.Blocks:
     """The request's details (agency, officer, callback number, case reference), with
     a reminder that the callback number is not how to verify."""
-    pairs = [(md.escape(field_label(name)), md.escape_clip(value, 300, one_line=True))
+    pairs = [(md.escape(intake_fields.label(md.as_text(name).strip())),
+              md.escape_clip(value, 300, one_line=True))
              for name, value in req.fields if md.as_text(value).strip()]
     if not pairs:
         return []
