@@ -439,13 +439,16 @@ def cmd_schedules(args, settings: Settings) -> int:
     path = args.path or settings.command_schedules
     if not path.exists():
         raise UsageError(f"{path} does not exist; give a .yaml file or a folder of them")
+    warnings: list = []
     try:
-        teams = load_schedules(path)
+        teams = load_schedules(path, warnings)
     except ScheduleError as err:
+        _print_warnings(warnings)
         print(str(err), file=sys.stderr)
         n = len(err.problems)
         print(f"{n} problem{'s' if n != 1 else ''} found; nothing was written.", file=sys.stderr)
         return 1
+    _print_warnings(warnings)
     if args.action == "validate":
         for t in teams:
             print(f"ok: team {t.name}: {len(t.specialists)} specialists, "
@@ -465,6 +468,16 @@ def cmd_schedules(args, settings: Settings) -> int:
     if args.dry_run:
         print("dry run: nothing was written")
     return 0
+
+
+def _print_warnings(warnings: list) -> None:
+    """Warnings on stderr, each located like a problem; they never fail a command."""
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if warnings:
+        n = len(warnings)
+        print(f"{n} warning{'s' if n != 1 else ''} (allowed, but check "
+              f"{'them' if n != 1 else 'it'})", file=sys.stderr)
 
 
 def cmd_serve(args, settings: Settings) -> int:

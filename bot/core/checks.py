@@ -8,6 +8,8 @@
   inverted intervals, escalation policies that cannot run. The YAML reader
   (`bot.schedules`) maps the path to a file line; the edits made from Slack ask
   `introduced`, so a team edited there is one `schedules validate` would accept.
+- `warnings(team)`: what is allowed but probably not meant (a category needs a skill
+  nobody holds); reported, never refused.
 - `validate_team(team)`: the same problems as readable lines ("rotation emea: ...").
 - `integrity_problems(team)`: the subset the store relies on (unique keys, references
   that resolve, aware intervals); `save_team` refuses a team that breaks one.
@@ -27,7 +29,17 @@ from datetime import datetime, timedelta
 
 from bot.core import parsers
 from bot.core.edit_effects import changed_shifts, coverage_loss, format_span
-from bot.core.model import SEVERITIES, STEP_KINDS, TIERS, EscalationStep, Specialist, Team
+from bot.core.model import (
+    DEFAULT_CATEGORY,
+    SEVERITIES,
+    STEP_KINDS,
+    TIERS,
+    VERIFICATIONS,
+    Category,
+    EscalationStep,
+    Specialist,
+    Team,
+)
 from bot.core.team_file import override_zone, time_off_zone
 
 __all__ = [
@@ -44,6 +56,7 @@ __all__ = [
     "language_label",
     "problems",
     "validate_team",
+    "warnings",
 ]
 
 # English names for messages ("Arabic (ar)"); other codes are shown as they are.
@@ -87,7 +100,26 @@ class Problem:
 def problems(team: Team) -> list[Problem]:
     """Every rule the team breaks."""
     return [*_team_header(team), *_specialists(team), *_rotations(team),
-            *_integrity(team), *_escalation(team)]
+            *_integrity(team), *_escalation(team), *_categories(team)]
+
+
+def warnings(team: Team) -> list[Problem]:
+    """What the team allows but probably does not mean: a skill a category requires that
+    no specialist holds (its requests would page nobody but the managers)."""
+    held = {k for s in team.specialists for k in s.skills}
+    out = []
+    for i, c in enumerate(team.categories):
+        for j, skill in enumerate(c.skills):
+            if skill not in held and skill not in c.skills[:j]:
+                out.append(Problem(
+                    ("categories", i, "skills", j),
+                    f"no specialist holds skill '{skill}', which category '{c.name}' requires, "
+                    f"so its requests would page only the managers; add it to the people "
+                    f"trained for it, e.g. skills: [{skill}] on a specialist"
+                    + did_you_mean(skill, sorted(held)),
+                    reply=f"no specialist holds skill '{skill}', which category '{c.name}' "
+                          "requires"))
+    return out
 
 
 def validate_team(team: Team) -> list[str]:
@@ -134,6 +166,8 @@ def _label(team: Team, where: Where) -> str:
         return f"override {index + 1} ({o.rotation}, {o.user})"
     if head == "time_off" and isinstance(index, int):
         return f"time off {index + 1} ({team.time_off[index].user})"
+    if head == "categories" and isinstance(index, int):
+        return f"category {team.categories[index].name}"
     if where[:2] == ("escalation", "policies") and len(where) > 2:
         step = f" step {where[4] + 1}" if len(where) > 4 else ""
         return f"policy {where[2]}{step}"
@@ -210,6 +244,11 @@ def _unique(team: Team) -> list[Problem]:
     out += [Problem(("escalation", "policies", team.policies[i][0]),
                     f"policy {team.policies[i][0]} is defined twice")
             for i, _ in _repeats(s for s, _ in team.policies)]
+    out += [Problem(("categories", i, "name"),
+                    f"duplicate category name '{team.categories[i].name}'; give each "
+                    "category its own name", ("categories", first, "name"),
+                    reply=f"there is already a category named '{team.categories[i].name}'")
+            for i, first in _repeats(c.name for c in team.categories)]
     return out
 
 
@@ -243,6 +282,11 @@ def _team_header(team: Team) -> list[Problem]:
     if team.manager_group is not None and not parsers.GROUP_ID.fullmatch(team.manager_group):
         out.append(Problem(("manager_group",), f"manager_group '{team.manager_group}' is not "
                                                "a Slack user group ID (e.g. S0MGRGRP1)"))
+    if team.max_open_per_person < 1:
+        out.append(Problem(("routing", "max_open_per_person"),
+                           f"max_open_per_person {team.max_open_per_person} must be a whole "
+                           "number >= 1 (how many unresolved requests one person holds before "
+                           "the next reader is preferred), e.g. max_open_per_person: 3"))
     return out
 
 
@@ -269,7 +313,15 @@ def _specialists(team: Team) -> list[Problem]:
         if s.holidays is not None and not parsers.HOLIDAYS.fullmatch(s.holidays):
             out.append(Problem((*at, "holidays"), f"holidays '{s.holidays}' is not a country "
                                                   "code such as MX or US-TX"))
+        out += _keys((*at, "skills"), s.skills, "skill", "le_requests")
     return out
+
+
+def _keys(at: Where, values: tuple[str, ...], noun: str, example: str) -> list[Problem]:
+    """A list of skills or field names: each a key (`le_requests`), each once."""
+    out = [Problem((*at, j), f"{noun} '{v}' must be {parsers.KEY_RULE}, e.g. {example}")
+           for j, v in enumerate(values) if not parsers.KEY.fullmatch(v)]
+    return out + _listed_twice(at, values, noun)
 
 
 def _languages(team: Team, at: Where, s: Specialist) -> list[Problem]:
@@ -342,19 +394,79 @@ def _escalation(team: Team) -> list[Problem]:
                            f"default_severity '{default}' is an unknown severity; allowed: "
                            f"{', '.join(SEVERITIES)}"))
     elif named and default not in named:
-        have = ", ".join(s for s in SEVERITIES if s in named) or "none"
+        have = ", ".join(named) or "none"
         out.append(Problem(("escalation", "default_severity"),
                            f"default_severity '{default}' has no policy (policies given: "
                            f"{have}); add escalation.policies.{default} or set "
                            "default_severity to one of those"))
     for sev, policy in team.policies:
         at = ("escalation", "policies", sev)
-        if sev not in SEVERITIES:
+        if parsers.SEVERITY_LIKE.fullmatch(sev) and sev not in SEVERITIES:
             out.append(Problem(at, f"unknown severity '{sev}'; allowed: {', '.join(SEVERITIES)}"))
+        elif not parsers.SLUG.fullmatch(sev):
+            out.append(Problem(at, f"policy name '{sev}' must be {parsers.SLUG_RULE}: a "
+                                   "severity (sev1, sev2, sev3) or a name such as "
+                                   "le-emergency"))
         if not policy.steps:
             out.append(Problem((*at, "steps"), "needs at least one step"))
         for i, step in enumerate(policy.steps):
             out += _step(team, (*at, "steps", i), step, last=i == len(policy.steps) - 1)
+    return out
+
+
+def _categories(team: Team) -> list[Problem]:
+    out = []
+    names = [c.name for c in team.categories]
+    for i, c in enumerate(team.categories):
+        out += _category(team, ("categories", i), c)
+    default = team.default_category
+    if default is not None and default not in names and default != DEFAULT_CATEGORY:
+        listed = ", ".join(names) or "none"
+        out.append(Problem(("default_category",),
+                           f"default_category '{default}' is not a listed category (listed: "
+                           f"{listed}); name one under `categories`, or use "
+                           f"{DEFAULT_CATEGORY}" + did_you_mean(default, names),
+                           reply=f"default category '{default}' is not a category of the "
+                                 "team"))
+    return out
+
+
+def _category(team: Team, at: Where, c: Category) -> list[Problem]:
+    out = []
+    if not parsers.SLUG.fullmatch(c.name):
+        out.append(Problem((*at, "name"), f"category name '{c.name}' must be "
+                                          f"{parsers.SLUG_RULE}, e.g. le-emergency"))
+    if not c.label.strip() or not parsers.is_printable_line(c.label):
+        out.append(Problem((*at, "label"), "label must be printable text on one line, e.g. "
+                                           "Law-enforcement emergency request"))
+    if c.severity is not None and c.severity not in SEVERITIES:
+        out.append(Problem((*at, "severity"),
+                           f"unknown severity '{c.severity}'; allowed: {', '.join(SEVERITIES)}, "
+                           "e.g. severity: sev1" + did_you_mean(c.severity, SEVERITIES)))
+    policies = [name for name, _ in team.policies]
+    if c.policy is not None and c.policy not in policies:
+        have = ", ".join(policies) or "none yet"
+        out.append(Problem((*at, "policy"),
+                           f"unknown policy '{c.policy}'; a category's policy must be the name "
+                           f"of one under escalation.policies ({have}); define it there, "
+                           "e.g. le-emergency: {steps: [{notify: language_oncall, wait: 2m}, "
+                           "{notify: channel}]}, or leave policy out to run the severity's"
+                           + did_you_mean(c.policy, policies)))
+    out += _keys((*at, "skills"), c.skills, "skill", "le_requests")
+    if c.due is not None and c.due <= timedelta(0):
+        out.append(Problem((*at, "due"), "due must be a positive duration, e.g. due: 30m"))
+    if c.exposure_weight is not None and c.exposure_weight < 1:
+        out.append(Problem((*at, "exposure_weight"),
+                           f"exposure_weight {c.exposure_weight} must be a whole number >= 1 "
+                           "(how much one request counts toward a reader's exposure), e.g. "
+                           "exposure_weight: 3"))
+    if c.verification is not None and c.verification not in VERIFICATIONS:
+        out.append(Problem((*at, "verification"),
+                           f"unknown verification '{c.verification}'; allowed: "
+                           f"{', '.join(VERIFICATIONS)} (or leave it out for none), e.g. "
+                           "verification: two_person"
+                           + did_you_mean(c.verification, VERIFICATIONS)))
+    out += _keys((*at, "fields"), c.fields, "field", "callback_number")
     return out
 
 
