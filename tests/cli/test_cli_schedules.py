@@ -267,7 +267,8 @@ def test_import_dry_run_writes_nothing(any_db, work, capsys):
     r = run(capsys, "schedules", "import", "--dry-run", str(EXAMPLE))
     assert r.code == 0, r.err
     assert r.out.startswith(f"team {TEAM}: would change ")
-    assert "  + specialist U0EU00004 Lucía Martín (Europe/Madrid; reads es, pt, en)" in r.out
+    assert ("  + specialist U0EU00004 Lucía Martín (Europe/Madrid; reads es, pt, en; "
+            "skills le_requests, child_safety)") in r.out
     assert r.out.endswith("dry run: nothing was written\n")
     assert stored(any_db) == {}
 

@@ -102,7 +102,7 @@ def test_example_team_parses():
     assert any(s.backup for s in team.specialists)
     assert [o.start.year for o in team.overrides] == [2026]
     assert [t.start.date() >= date(2026, 12, 1) for t in team.time_off] == [True]
-    assert {sev for sev, _ in team.policies} == set(SEVERITIES)
+    assert {sev for sev, _ in team.policies} == {*SEVERITIES, "le-emergency"}
     assert all(r.start.year == 2026 and r.start.month == 1 for r in team.rotations)
     # every language has readers in all three regions
     region = {"Asia": "apac", "Australia": "apac", "Europe": "emea", "Africa": "emea"}
@@ -506,6 +506,7 @@ def test_dump_keeps_the_documented_key_order():
     assert tops == [
         "team", "languages", "intake_channel", "escalation_channel", "managers",
         "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
+        "categories", "default_category",
     ]  # fmt: skip
     assert '    shift: "06:00-15:00"' in text
     assert '  - {rotation: amer-es-pt, user: U0AM00007, from: "2026-12-24T09:00"' in text
