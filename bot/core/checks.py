@@ -442,7 +442,7 @@ def _category(team: Team, at: Where, c: Category) -> list[Problem]:
     if c.severity is not None and c.severity not in SEVERITIES:
         out.append(Problem((*at, "severity"),
                            f"unknown severity '{c.severity}'; allowed: {', '.join(SEVERITIES)}, "
-                           "e.g. severity: sev1" + did_you_mean(c.severity, SEVERITIES)))
+                           "e.g. severity: sev1"))
     policies = [name for name, _ in team.policies]
     if c.policy is not None and c.policy not in policies:
         have = ", ".join(policies) or "none yet"

@@ -250,8 +250,7 @@ class TeamParser(EntryReader):
             elif parsers.SEVERITY_LIKE.fullmatch(key) and key not in SEVERITIES:
                 self.err(key_node, f"{path}.{key}",
                          f"unknown field '{key}' in {path}: severities are {allowed}; a "
-                         "category's own policy takes another name, e.g. le-emergency"
-                         + checks.did_you_mean(key, SEVERITIES))
+                         "category's own policy takes another name, e.g. le-emergency")
             elif not parsers.SLUG.fullmatch(key):
                 self.err(key_node, f"{path}.{key}",
                          f"policy name '{key}' must be {parsers.SLUG_RULE}: a severity "

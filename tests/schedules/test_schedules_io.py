@@ -21,6 +21,8 @@ from bot.core.model import (
     SEVERITIES,
     STEP_KINDS,
     TIERS,
+    VERIFICATIONS,
+    Category,
     EscalationPolicy,
     EscalationStep,
     Override,
@@ -565,6 +567,7 @@ def teams(draw) -> Team:
                 tuple(langs),
                 tuple(backup),
                 draw(st.sampled_from(HOLIDAYS)),
+                tuple(draw(st.lists(st.sampled_from(SKILLS), unique=True, max_size=2))),
             )
         )
     ids = [s.id for s in specialists]
@@ -614,6 +617,14 @@ def teams(draw) -> Team:
         policies.append((sev, EscalationPolicy(tuple(steps), draw(st.integers(0, 5)))))
     policies.sort(key=lambda p: SEVERITIES.index(p[0]))
     default = draw(st.sampled_from([p[0] for p in policies])) if policies else "sev2"
+    if policies:  # policies a category names, after the severities' (the reader's order)
+        for name in draw(st.lists(slugs.filter(lambda n: not n.startswith("sev")),
+                                  max_size=2, unique=True)):
+            policies.append((name, EscalationPolicy(
+                (EscalationStep(draw(st.sampled_from(kinds))),), draw(st.integers(0, 3)))))
+    categories = [draw(category(name, [p[0] for p in policies]))
+                  for name in draw(st.lists(slugs, max_size=3, unique=True))]
+    category_names = [c.name for c in categories]
     return Team(
         name=draw(rotation_names),
         languages=languages,
@@ -627,6 +638,31 @@ def teams(draw) -> Team:
         time_off=tuple(time_off),
         default_severity=default,
         policies=tuple(policies),
+        categories=tuple(categories),
+        default_category=draw(st.none() | st.sampled_from([*category_names, "other"])),
+        max_open_per_person=draw(st.integers(1, 20)),
+    )
+
+
+SKILLS = ["le_requests", "self_harm", "child_safety", "x1"]
+slugs = st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True)
+keys = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+
+
+@st.composite
+def category(draw, name: str, policies: list[str]) -> Category:
+    weight = draw(st.none() | st.integers(1, 9))
+    return Category(
+        name=name,
+        label=draw(names),
+        severity=draw(st.none() | st.sampled_from(SEVERITIES)),
+        policy=draw(st.none() | st.sampled_from(policies)) if policies else None,
+        skills=tuple(draw(st.lists(st.sampled_from(SKILLS), unique=True, max_size=2))),
+        due=draw(st.none() | durations),
+        sensitive=draw(st.booleans()),
+        exposure_weight=weight,
+        verification=draw(st.none() | st.sampled_from(VERIFICATIONS)),
+        fields=tuple(draw(st.lists(keys, unique=True, max_size=3))),
     )
 
 
