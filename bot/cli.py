@@ -453,7 +453,8 @@ def cmd_schedules(args, settings: Settings) -> int:
         for t in teams:
             print(f"ok: team {t.name}: {len(t.specialists)} specialists, "
                   f"{len(t.rotations)} rotations, {len(t.overrides)} overrides, "
-                  f"{len(t.time_off)} time-off entries")
+                  f"{len(t.time_off)} time-off entries"
+                  + (f", {len(t.categories)} categories" if t.categories else ""))
         return 0
     sf = _session_factory(settings)
     results = svc.import_teams(sf, teams, dry_run=args.dry_run)
