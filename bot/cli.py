@@ -378,7 +378,8 @@ def cmd_coverage(args, settings: Settings) -> int:
         for t, z in sorted(changes):
             before = timezones.utc_offset(t - timedelta(seconds=1), z)
             after = timezones.utc_offset(t, z)
-            print(f"      {_iso(t)}  {z}: UTC{_offset(before)} -> UTC{_offset(after)}")
+            print(f"      {_iso(t)}  {z}: UTC{timezones.format_offset(before)} -> "
+                  f"UTC{timezones.format_offset(after)}")
     return 0
 
 
@@ -396,12 +397,6 @@ def _gap_lines(gaps: list[tuple[datetime, datetime]]) -> list[str]:
     return lines
 
 
-def _offset(td: timedelta) -> str:
-    minutes = int(td.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
 def cmd_export_ics(args, settings: Settings) -> int:
     from bot.schedules.ics import calendar
 
@@ -416,7 +411,7 @@ def cmd_export_ics(args, settings: Settings) -> int:
 
 
 def cmd_schedules(args, settings: Settings) -> int:
-    from bot.schedules.reader import ScheduleError, load_schedules
+    from bot.schedules.reader import ScheduleError, load_schedules, warning_text
     from bot.schedules.writer import dump_team
 
     if args.action is None:
@@ -443,12 +438,12 @@ def cmd_schedules(args, settings: Settings) -> int:
     try:
         teams = load_schedules(path, warnings)
     except ScheduleError as err:
-        _print_warnings(warnings)
+        print(warning_text(warnings), end="", file=sys.stderr)
         print(str(err), file=sys.stderr)
         n = len(err.problems)
         print(f"{n} problem{'s' if n != 1 else ''} found; nothing was written.", file=sys.stderr)
         return 1
-    _print_warnings(warnings)
+    print(warning_text(warnings), end="", file=sys.stderr)  # never fatal
     if args.action == "validate":
         for t in teams:
             print(f"ok: team {t.name}: {len(t.specialists)} specialists, "
@@ -469,16 +464,6 @@ def cmd_schedules(args, settings: Settings) -> int:
     if args.dry_run:
         print("dry run: nothing was written")
     return 0
-
-
-def _print_warnings(warnings: list) -> None:
-    """Warnings on stderr, each located like a problem; they never fail a command."""
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    if warnings:
-        n = len(warnings)
-        print(f"{n} warning{'s' if n != 1 else ''} (allowed, but check "
-              f"{'them' if n != 1 else 'it'})", file=sys.stderr)
 
 
 def cmd_serve(args, settings: Settings) -> int:

@@ -23,23 +23,12 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core import parsers
+from bot.core import category_checks, parsers
+from bot.core.check_base import Problem, Where, did_you_mean, keys, listed_twice, repeats
 from bot.core.edit_effects import changed_shifts, coverage_loss, format_span
-from bot.core.model import (
-    DEFAULT_CATEGORY,
-    SEVERITIES,
-    STEP_KINDS,
-    TIERS,
-    VERIFICATIONS,
-    Category,
-    EscalationStep,
-    Specialist,
-    Team,
-)
+from bot.core.model import SEVERITIES, STEP_KINDS, TIERS, EscalationStep, Specialist, Team
 from bot.core.team_file import override_zone, time_off_zone
 
 __all__ = [
@@ -78,48 +67,15 @@ def language_label(code: str) -> str:
 
 # -- the rules ---------------------------------------------------------------------------------
 
-# Where a value sits in a team, as a path in the team file's shape: ("specialists", 3,
-# "backup", 0), ("escalation", "policies", "sev2", "steps", 1, "wait"). The YAML reader
-# maps it back to a file line; `describe` turns it into "specialist U0..: ..." for replies.
-Where = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One rule a team breaks: where the offending value is, and the rule's wording after
-    "file:line: field:" in a schedule file. `reply` is the same rule worded for a reply
-    that names the entry instead ('specialist U1: backup language ...'), where the two
-    readers need different words; `first` is, for a repeated key, where it first stood."""
-
-    where: Where
-    message: str
-    first: Where | None = None
-    reply: str | None = None
-
-
 def problems(team: Team) -> list[Problem]:
     """Every rule the team breaks."""
     return [*_team_header(team), *_specialists(team), *_rotations(team),
-            *_integrity(team), *_escalation(team), *_categories(team)]
+            *_integrity(team), *_escalation(team), *category_checks.categories(team)]
 
 
 def warnings(team: Team) -> list[Problem]:
-    """What the team allows but probably does not mean: a skill a category requires that
-    no specialist holds (its requests would page nobody but the managers)."""
-    held = {k for s in team.specialists for k in s.skills}
-    out = []
-    for i, c in enumerate(team.categories):
-        for j, skill in enumerate(c.skills):
-            if skill not in held and skill not in c.skills[:j]:
-                out.append(Problem(
-                    ("categories", i, "skills", j),
-                    f"no specialist holds skill '{skill}', which category '{c.name}' requires, "
-                    f"so its requests would page only the managers; add it to the people "
-                    f"trained for it, e.g. skills: [{skill}] on a specialist"
-                    + did_you_mean(skill, sorted(held)),
-                    reply=f"no specialist holds skill '{skill}', which category '{c.name}' "
-                          "requires"))
-    return out
+    """What the team allows but probably does not mean (see `category_checks.warnings`)."""
+    return category_checks.warnings(team)
 
 
 def validate_team(team: Team) -> list[str]:
@@ -147,12 +103,6 @@ def describe(team: Team, problem: Problem) -> str:
     label = _label(team, problem.where)
     text = problem.reply or problem.message
     return f"{label}: {text}" if label else text
-
-
-def did_you_mean(word: str, allowed: Iterable[str], cutoff: float = 0.6) -> str:
-    """' (did you mean 'x'?)' for a near miss of an allowed word, else ''."""
-    hit = parsers.closest(word, allowed, cutoff)
-    return f" (did you mean '{hit}'?)" if hit else ""
 
 
 def _label(team: Team, where: Where) -> str:
@@ -232,23 +182,23 @@ def _unique(team: Team) -> list[Problem]:
                    f"duplicate specialist id '{team.specialists[i].id}' is listed twice; list "
                    "each specialist once and put them in several rotations instead",
                    ("specialists", first, "id"))
-           for i, first in _repeats(s.id for s in team.specialists)]
+           for i, first in repeats(s.id for s in team.specialists)]
     out += [Problem(("rotations", i, "name"),
                     f"duplicate rotation name '{n}'; give each rotation its own name, "
                     f"e.g. {n}-2", ("rotations", first, "name"),
                     reply=f"there is already a rotation named '{n}'; pick another name "
                           f"(e.g. {n}-2)")
-            for i, first in _repeats(r.name for r in team.rotations)
+            for i, first in repeats(r.name for r in team.rotations)
             for n in [team.rotations[i].name]]
-    out += _listed_twice(("managers",), team.managers, "manager")
+    out += listed_twice(("managers",), team.managers, "manager")
     out += [Problem(("escalation", "policies", team.policies[i][0]),
                     f"policy {team.policies[i][0]} is defined twice")
-            for i, _ in _repeats(s for s, _ in team.policies)]
+            for i, _ in repeats(s for s, _ in team.policies)]
     out += [Problem(("categories", i, "name"),
                     f"duplicate category name '{team.categories[i].name}'; give each "
                     "category its own name", ("categories", first, "name"),
                     reply=f"there is already a category named '{team.categories[i].name}'")
-            for i, first in _repeats(c.name for c in team.categories)]
+            for i, first in repeats(c.name for c in team.categories)]
     return out
 
 
@@ -264,7 +214,7 @@ def _team_header(team: Team) -> list[Problem]:
         if not parsers.is_language(code):
             out.append(Problem(("languages", j),
                                f"team language '{code}' is not a two-letter ISO 639-1 code"))
-    out += _listed_twice(("languages",), team.languages, "team language")
+    out += listed_twice(("languages",), team.languages, "team language")
     for label, value in (("intake_channel", team.intake_channel),
                          ("escalation_channel", team.escalation_channel)):
         if not parsers.CHANNEL_ID.fullmatch(value or ""):
@@ -274,7 +224,7 @@ def _team_header(team: Team) -> list[Problem]:
         if not parsers.CHANNEL_ID.fullmatch(c or ""):
             out.append(Problem(("intake_channels", j), f"intake channel '{c}' is not a Slack "
                                                        "channel ID (e.g. C0INTAKE02)"))
-    out += _listed_twice(("intake_channels",), team.intake_channels, "intake channel")
+    out += listed_twice(("intake_channels",), team.intake_channels, "intake channel")
     for j, m in enumerate(team.managers):
         if not parsers.USER_ID.fullmatch(m):
             out.append(Problem(("managers", j),
@@ -313,15 +263,8 @@ def _specialists(team: Team) -> list[Problem]:
         if s.holidays is not None and not parsers.HOLIDAYS.fullmatch(s.holidays):
             out.append(Problem((*at, "holidays"), f"holidays '{s.holidays}' is not a country "
                                                   "code such as MX or US-TX"))
-        out += _keys((*at, "skills"), s.skills, "skill", "le_requests")
+        out += keys((*at, "skills"), s.skills, "skill", "le_requests")
     return out
-
-
-def _keys(at: Where, values: tuple[str, ...], noun: str, example: str) -> list[Problem]:
-    """A list of skills or field names: each a key (`le_requests`), each once."""
-    out = [Problem((*at, j), f"{noun} '{v}' must be {parsers.KEY_RULE}, e.g. {example}")
-           for j, v in enumerate(values) if not parsers.KEY.fullmatch(v)]
-    return out + _listed_twice(at, values, noun)
 
 
 def _languages(team: Team, at: Where, s: Specialist) -> list[Problem]:
@@ -334,7 +277,7 @@ def _languages(team: Team, at: Where, s: Specialist) -> list[Problem]:
             out.append(Problem((*at, "languages", j),
                                f"{unknown}; add it to the team's `languages` or remove it from "
                                "this specialist's", reply=unknown))
-    out += _listed_twice((*at, "languages"), s.languages, "language")
+    out += listed_twice((*at, "languages"), s.languages, "language")
     read = ", ".join(s.languages)
     for j, code in enumerate(s.backup):
         if code not in s.languages:
@@ -344,7 +287,7 @@ def _languages(team: Team, at: Where, s: Specialist) -> list[Problem]:
                                f"[{read}]; {rule}",
                                reply=f"backup language '{code}' is not one they read [{read}]; "
                                      f"{rule}"))
-    out += _listed_twice((*at, "backup"), s.backup, "backup language")
+    out += listed_twice((*at, "backup"), s.backup, "backup language")
     return out
 
 
@@ -372,7 +315,7 @@ def _rotations(team: Team) -> list[Problem]:
                         f"member '{r.members[j]}' is listed twice in this rotation; list each "
                         "member once (order decides who is on call in which handoff period)",
                         (*at, "members", first))
-                for j, first in _repeats(r.members)]
+                for j, first in repeats(r.members)]
     return out
 
 
@@ -411,62 +354,6 @@ def _escalation(team: Team) -> list[Problem]:
             out.append(Problem((*at, "steps"), "needs at least one step"))
         for i, step in enumerate(policy.steps):
             out += _step(team, (*at, "steps", i), step, last=i == len(policy.steps) - 1)
-    return out
-
-
-def _categories(team: Team) -> list[Problem]:
-    out = []
-    names = [c.name for c in team.categories]
-    for i, c in enumerate(team.categories):
-        out += _category(team, ("categories", i), c)
-    default = team.default_category
-    if default is not None and default not in names and default != DEFAULT_CATEGORY:
-        listed = ", ".join(names) or "none"
-        out.append(Problem(("default_category",),
-                           f"default_category '{default}' is not a listed category (listed: "
-                           f"{listed}); name one under `categories`, or use "
-                           f"{DEFAULT_CATEGORY}" + did_you_mean(default, names),
-                           reply=f"default category '{default}' is not a category of the "
-                                 "team"))
-    return out
-
-
-def _category(team: Team, at: Where, c: Category) -> list[Problem]:
-    out = []
-    if not parsers.SLUG.fullmatch(c.name):
-        out.append(Problem((*at, "name"), f"category name '{c.name}' must be "
-                                          f"{parsers.SLUG_RULE}, e.g. le-emergency"))
-    if not c.label.strip() or not parsers.is_printable_line(c.label):
-        out.append(Problem((*at, "label"), "label must be printable text on one line, e.g. "
-                                           "Law-enforcement emergency request"))
-    if c.severity is not None and c.severity not in SEVERITIES:
-        out.append(Problem((*at, "severity"),
-                           f"unknown severity '{c.severity}'; allowed: {', '.join(SEVERITIES)}, "
-                           "e.g. severity: sev1"))
-    policies = [name for name, _ in team.policies]
-    if c.policy is not None and c.policy not in policies:
-        have = ", ".join(policies) or "none yet"
-        out.append(Problem((*at, "policy"),
-                           f"unknown policy '{c.policy}'; a category's policy must be the name "
-                           f"of one under escalation.policies ({have}); define it there, "
-                           "e.g. le-emergency: {steps: [{notify: language_oncall, wait: 2m}, "
-                           "{notify: channel}]}, or leave policy out to run the severity's"
-                           + did_you_mean(c.policy, policies)))
-    out += _keys((*at, "skills"), c.skills, "skill", "le_requests")
-    if c.due is not None and c.due <= timedelta(0):
-        out.append(Problem((*at, "due"), "due must be a positive duration, e.g. due: 30m"))
-    if c.exposure_weight is not None and c.exposure_weight < 1:
-        out.append(Problem((*at, "exposure_weight"),
-                           f"exposure_weight {c.exposure_weight} must be a whole number >= 1 "
-                           "(how much one request counts toward a reader's exposure), e.g. "
-                           "exposure_weight: 3"))
-    if c.verification is not None and c.verification not in VERIFICATIONS:
-        out.append(Problem((*at, "verification"),
-                           f"unknown verification '{c.verification}'; allowed: "
-                           f"{', '.join(VERIFICATIONS)} (or leave it out for none), e.g. "
-                           "verification: two_person"
-                           + did_you_mean(c.verification, VERIFICATIONS)))
-    out += _keys((*at, "fields"), c.fields, "field", "callback_number")
     return out
 
 
@@ -509,23 +396,3 @@ def _interval(at: Where, start: datetime, end: datetime, tz: str, span: str,
                         reply=f"'to' must be after 'from' ({span}; it ends at {b}, not "
                               f"after its start {a}, in {tz})")]
     return []
-
-
-def _listed_twice(at: Where, values: Iterable[str], noun: str) -> list[Problem]:
-    """Every repeat in a list of plain values, at its own index."""
-    values = list(values)
-    return [Problem((*at, i), f"{noun} '{values[i]}' is listed twice; list each once",
-                    (*at, first))
-            for i, first in _repeats(values)]
-
-
-def _repeats(values: Iterable[str]) -> list[tuple[int, int]]:
-    """(index, index of the first occurrence) for every value seen before."""
-    first: dict[str, int] = {}
-    out = []
-    for i, v in enumerate(values):
-        if v in first:
-            out.append((i, first[v]))
-        else:
-            first[v] = i
-    return out

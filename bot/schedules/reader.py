@@ -19,10 +19,11 @@ import yaml
 from yaml.nodes import MappingNode
 
 from bot.core.model import Team
-from bot.schedules.problems import Problem, ScheduleError, line_of
+from bot.schedules.problems import Problem, ScheduleError, line_of, warning_text
 from bot.schedules.team_parser import TeamParser
 
-__all__ = ["Problem", "ScheduleError", "load_schedules", "load_team_file", "parse_team"]
+__all__ = ["Problem", "ScheduleError", "load_schedules", "load_team_file", "parse_team",
+           "warning_text"]
 
 
 def _parse(text: str, filename: str,
