@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.core import checks, timezones
 from bot.core.diff import diff_teams
@@ -262,3 +264,30 @@ def test_diff_names_category_skill_and_capacity_changes():
     assert ('+ category child-safety ("Child safety"; sev2; due in 1h; sensitive; exposure '
             "weight 3)") in added
     assert "default category other; at most 2 open requests per person)" in added[0]
+
+
+TOKENS = ["", "~", "[]", "{}", "null", "- x", "[a, b]", "{a: 1}", "1", "0", "-1", "no",
+          "true", "sev9", "2m", ":", "*a"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 80), st.sampled_from(["del", "dup", "val"]),
+                          st.sampled_from(TOKENS)), max_size=4))
+def test_edited_category_files_parse_or_fail_with_problems(edits):
+    """Whatever a hand edit does to the categories fixture, the answer is a Team that
+    round-trips, or a ScheduleError with located problems; never a crash."""
+    lines = GOOD_TEXT.splitlines()
+    for i, op, token in edits:
+        i %= len(lines)
+        if op == "del":
+            del lines[i]
+        elif op == "dup":
+            lines.insert(i, lines[i])
+        elif ":" in lines[i]:
+            lines[i] = lines[i].split(":", 1)[0] + ": " + token
+    try:
+        team = parse_team("\n".join(lines), "edited.yaml", [])
+    except ScheduleError as e:
+        assert e.problems and all(p.message and p.file == "edited.yaml" for p in e.problems)
+    else:
+        assert parse_team(dump_team(team), "edited.yaml") == team
