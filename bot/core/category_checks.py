@@ -73,7 +73,7 @@ def category(team: Team, at: Where, c: Category) -> list[Problem]:
                            "e.g. le-emergency: {steps: [{notify: language_oncall, wait: 2m}, "
                            "{notify: channel}]}, or leave policy out to run the severity's"
                            + did_you_mean(c.policy, policies)))
-    out += keys((*at, "skills"), c.skills, "skill", "le_requests")
+    out += keys((*at, "skills"), c.skills, "skill")
     if c.due is not None and c.due <= timedelta(0):
         out.append(Problem((*at, "due"), "due must be a positive duration, e.g. due: 30m"))
     if c.exposure_weight is not None and c.exposure_weight < 1:
@@ -87,5 +87,5 @@ def category(team: Team, at: Where, c: Category) -> list[Problem]:
                            f"{', '.join(VERIFICATIONS)} (or leave it out for none), e.g. "
                            "verification: two_person"
                            + did_you_mean(c.verification, VERIFICATIONS)))
-    out += keys((*at, "fields"), c.fields, "field", "callback_number")
+    out += keys((*at, "fields"), c.fields, "field")
     return out

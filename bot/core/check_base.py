@@ -39,10 +39,15 @@ def did_you_mean(word: str, allowed: Iterable[str], cutoff: float = 0.6) -> str:
     return f" (did you mean '{hit}'?)" if hit else ""
 
 
-def keys(at: Where, values: tuple[str, ...], noun: str, example: str) -> list[Problem]:
-    """A list of skills or field names: each a key (`le_requests`), each once."""
-    out = [Problem((*at, j), f"{noun} '{v}' must be {parsers.KEY_RULE}, e.g. {example}")
-           for j, v in enumerate(values) if not parsers.KEY.fullmatch(v)]
+def keys(at: Where, values: tuple[str, ...], noun: str) -> list[Problem]:
+    """A list of skills (`le_requests`, as `/oncall skills` accepts them) or of a
+    category's field names (`callback_number`): each well formed, each once."""
+    if noun == "skill":
+        pattern, rule = parsers.SKILL, parsers.SKILL_RULE
+    else:
+        pattern, rule = parsers.KEY, f"{parsers.KEY_RULE}, e.g. callback_number"
+    out = [Problem((*at, j), f"{noun} '{v}' must be {rule}")
+           for j, v in enumerate(values) if not pattern.fullmatch(v)]
     return out + listed_twice(at, values, noun)
 
 

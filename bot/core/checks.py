@@ -263,7 +263,7 @@ def _specialists(team: Team) -> list[Problem]:
         if s.holidays is not None and not parsers.HOLIDAYS.fullmatch(s.holidays):
             out.append(Problem((*at, "holidays"), f"holidays '{s.holidays}' is not a country "
                                                   "code such as MX or US-TX"))
-        out += keys((*at, "skills"), s.skills, "skill", "le_requests")
+        out += keys((*at, "skills"), s.skills, "skill")
     return out
 
 
