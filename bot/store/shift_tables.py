@@ -97,9 +97,9 @@ class OncallGroupRow(Base):
     group_id: Mapped[str] = mapped_column(SLACK_ID, primary_key=True)
     key: Mapped[str] = mapped_column(CODE)  # the language code, or "all"
     # The members last applied in Slack, sorted (None: never applied by this bot).
-    applied: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    applied: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     # The members to apply (None: nothing to do); set by the pass, cleared once applied.
-    wanted: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    wanted: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # When `wanted` may be sent (again): a retry's backoff, or a sender's claim.
     next_try_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
