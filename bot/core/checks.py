@@ -260,7 +260,7 @@ def _oncall_groups(team: Team) -> list[Problem]:
     for key, group in team.oncall_groups:
         at = ("oncall_groups", key)
         if key != ALL_ON_CALL and key not in team.languages:
-            out.append(Problem(at, f"'{key}' is not one of the team's languages ({served}); "
+            out.append(Problem(at, f"'{key}' is not one of the team's languages [{served}]; "
                                    "a group follows the on-call readers of a language the "
                                    "team serves, or `all` for everyone on call, e.g. "
                                    "oncall_groups: {ar: S0ONCALLAR}"
