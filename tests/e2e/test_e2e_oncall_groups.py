@@ -31,8 +31,9 @@ def team_with_groups(folder, groups: str = f"  ar: {AR}\n  all: {ALL}\n"):
 
 
 @pytest.fixture
-def slack(tmp_path):
-    h = ToolHarness(tmp_path, utc(2026, 7, 1, 13, 0),
+def slack(tmp_path, db_url):
+    """On SQLite and PostgreSQL (row locks and SKIP LOCKED claims are PostgreSQL's)."""
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 13, 0), database_url=db_url,
                     schedules=team_with_groups(tmp_path / "schedules"))
     h.advance(0)  # the first pass
     yield h
