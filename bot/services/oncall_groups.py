@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], Session]
 IDLE_RECHECK = timedelta(minutes=10)  # a team is re-examined at least this often
+NO_GROUPS_RECHECK = timedelta(days=1)  # a team without groups (once its rows are gone)
 CLAIM = timedelta(minutes=2)  # a claimed row waits this long for its sender's answer
 TELL_EVERY = timedelta(hours=1)  # managers hear of one reason for one group once an hour
 LASTING_RETRY = timedelta(minutes=15)  # a refusal a retry cannot fix alone: tried again
@@ -121,7 +122,9 @@ class OncallGroupService:
                     session.add(row)
                 row.key = keys[group]
                 self._want(session, roster.team, row, users, now)
-        self._idle[team] = (roster, core.next_change(roster, now, now + IDLE_RECHECK))
+        # A team without groups is looked at again only when its schedule changes.
+        self._idle[team] = (roster, core.next_change(roster, now, now + IDLE_RECHECK)
+                            if wanted else now + NO_GROUPS_RECHECK)
 
     def _want(self, session: Session, team: Team, row: OncallGroupRow,
               users: tuple[str, ...], now: datetime) -> None:

@@ -171,3 +171,24 @@ def test_a_restart_loses_nothing_and_sends_nothing_twice(slack):
     slack.restart()
     slack.advance(60)
     assert len(updates(slack, ok=False)) == sent  # applied already: not sent again
+
+
+def test_time_off_taken_from_slack_moves_the_group_to_the_substitute(slack):
+    r = slack.command("/oncall", "away 2026-07-01 2026-07-01", user=OMAR)
+    assert r.status == 200 and r.json()["text"].startswith("Done:"), r.text
+    slack.advance(0)
+    now = slack.clock.now()
+    readers = sorted(a.user for a in slack.runtime.rosters.get("safety-escalations")
+                     .on_call_for("ar", now))
+    assert OMAR not in readers and readers
+    assert updates(slack, AR) == [[OMAR], readers]
+
+
+def test_a_team_without_groups_never_touches_user_groups(tmp_path):
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 13, 0))
+    try:
+        h.advance(0)
+        to_time(h, utc(2026, 7, 1, 14, 0))
+        assert h.standin.calls_to(UPDATE) == []
+    finally:
+        h.quiet_close()
