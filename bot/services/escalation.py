@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core import escalation, refs, refusals
+from bot.core import escalation, refs, refusals, routing
 from bot.core import escalation_words as words
 from bot.core.messages import (
     CARD_UPDATE,
@@ -26,7 +26,7 @@ from bot.core.messages import (
     REQUESTER_NOTE,
     TIMELINE,
 )
-from bot.core.model import Team
+from bot.core.model import Team, category_from_json
 from bot.core.roster import Roster
 from bot.services.alert_actions import AlertActions
 from bot.services.errors import NotFound, ServiceError
@@ -39,6 +39,9 @@ from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
 
 RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
+# "Longest since the last page" looks this far back; anyone not paged in it ties with
+# those never paged (then the order the team lists them decides).
+LAST_PAGE_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,21 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
             pages = []  # a request that has not fired a step yet has no pages to look at
         elif pages is None:
             pages = q.pages_of(w.session, row.id)
-        recent = q.recent_page_counts(w.session, w.now - RECENT)
+        recent, last_paged = q.page_history(w.session, w.now - LAST_PAGE_WINDOW,
+                                            w.now - RECENT)
+        opened = q.open_load(w.session)
+    if row.status == "open":
+        # This request's own waiting pages are not load against taking it.
+        for p in pages:
+            if p.state == "pending" and opened.get(p.user):
+                opened[p.user] -= 1
+    category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
         roster=roster, language=row.language, managers=team.managers,
-        escalation_channel=team.escalation_channel, recent_pages=recent,
+        escalation_channel=team.escalation_channel,
+        load=routing.Load(recent, opened, last_paged, team.max_open_per_person),
+        skills=category.skills if category else (),
+        category_label=category.label if category else "",
         declined=frozenset(p.user for p in pages if p.state == "declined"),
         paged_this_step=frozenset(p.user for p in pages
                                   if (p.round, p.step) == (row.esc_round, row.esc_step)),
@@ -112,6 +126,8 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
     # would stop here for good.
     for f in decision.fired:
         _fired(w, f, pages)
+        if f.pages:  # the card says so while everyone who could take it is busy
+            row.busy_note = f.busy or None
     if decision.next_due is not None:
         w.deadline(decision.next_due, escalation.DEADLINE, row.esc_token)
     if decision.exhausted and not row.exhausted:

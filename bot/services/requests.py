@@ -82,6 +82,7 @@ def request_view(row, pages: Iterable[PageLike]) -> RequestView:
         paged=tuple(dict.fromkeys(p.user for p in pages if p.state == "pending")),
         needs_translation=any(p.needs_translation for p in pages), escalation=progress(row),
         exhausted=row.exhausted, origin_channel=row.origin_channel, via=row.via,
+        busy=(getattr(row, "busy_note", None) or "") if row.status == "open" else "",
         **_category_view(row))
 
 
