@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core import escalation, refs, refusals, routing
+from bot.core import escalation, refs, refusals
 from bot.core import escalation_words as words
 from bot.core.messages import (
     CARD_UPDATE,
@@ -30,6 +30,7 @@ from bot.core.model import Team, category_from_json
 from bot.core.roster import Roster
 from bot.services.alert_actions import AlertActions
 from bot.services.errors import NotFound, ServiceError
+from bot.services.load import current_load
 from bot.services.page_dms import add_pages
 from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
 from bot.services.schedules import RosterCache
@@ -37,11 +38,6 @@ from bot.store import notices, team_audit
 from bot.store import paging as q
 from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
-
-RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
-# "Longest since the last page" looks this far back; anyone not paged in it ties with
-# those never paged (then the order the team lists them decides).
-LAST_PAGE_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -90,19 +86,14 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
             pages = []  # a request that has not fired a step yet has no pages to look at
         elif pages is None:
             pages = q.pages_of(w.session, row.id)
-        recent, last_paged = q.page_history(w.session, w.now - LAST_PAGE_WINDOW,
-                                            w.now - RECENT)
-        opened = q.open_load(w.session)
-    if row.status == "open":
-        # This request's own waiting pages are not load against taking it.
-        for p in pages:
-            if p.state == "pending" and opened.get(p.user):
-                opened[p.user] -= 1
+        load = current_load(w.session, w.now, team.max_open_per_person,
+                            own_pending=[p.user for p in pages if p.state == "pending"]
+                            if row.status == "open" else ())
     category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
         roster=roster, language=row.language, managers=team.managers,
         escalation_channel=team.escalation_channel,
-        load=routing.Load(recent, opened, last_paged, team.max_open_per_person),
+        load=load,
         skills=category.skills if category else (),
         category_label=category.label if category else "",
         declined=frozenset(p.user for p in pages if p.state == "declined"),
