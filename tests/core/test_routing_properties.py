@@ -10,7 +10,7 @@ import functools
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from bot.core import escalation, routing
@@ -179,6 +179,11 @@ def test_the_first_step_pages_the_models_first_else_the_managers(data, team, ins
         assert not any(f.pages for f in d.fired)
 
 
+# Stop at the first example found: no shrinking (it would cost a minute a search).
+FIRST_FOUND = settings(max_examples=3000, deadline=None, database=None,
+                       phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+
+
 @pytest.mark.parametrize("level,skills", [
     ("on_call", ()), ("backup", ()), ("translation", ()), ("on_call", ("child_safety",)),
     ("backup", ("child_safety",)), ("translation", ("child_safety",)),
@@ -188,8 +193,7 @@ def test_the_random_teams_reach_every_level(level, skills):
     chain, with and without skills."""
     find(st.tuples(teams(), instants, st.sampled_from(LANGS)),
          lambda x: model_chain(x[0], x[1], x[2], skills, routing.NO_LOAD)[0] == level,
-         settings=settings(max_examples=3000, deadline=None, database=None,
-                           suppress_health_check=list(HealthCheck)))
+         settings=FIRST_FOUND)
 
 
 def test_the_random_loads_mix_free_and_busy_readers():
@@ -199,5 +203,4 @@ def test_the_random_loads_mix_free_and_busy_readers():
         return len({load.busy(u) for u in order}) == 2 and load.busy(order[-1])
 
     find(instants.flatmap(lambda i: st.tuples(teams(), st.just(i), loads(i))), mixed,
-         settings=settings(max_examples=3000, deadline=None, database=None,
-                           suppress_health_check=list(HealthCheck)))
+         settings=FIRST_FOUND)
