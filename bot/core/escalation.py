@@ -144,10 +144,12 @@ def _who_handles(ctx: Context) -> str:
 
 
 def _nobody(ctx: Context, anyone: bool) -> str:
-    if anyone or not ctx.skills:
+    if not ctx.skills:
         return "nobody left to page"
     # Never an unskilled person for a skilled category: the policy moves on.
     what = ctx.category_label or ", ".join(ctx.skills)
+    if anyone:
+        return f"nobody left to page who is trained for {what}"
     return f"nobody on shift or on backup is trained for {what}"
 
 
