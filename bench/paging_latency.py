@@ -27,10 +27,11 @@ next) after `--warmup` sequential requests: `--rate` requests/s for `--duration`
 `/emergency sev2 lang:ar <text #n>` (the language is given: no detection); the same
 rate without `lang:` (texts in five languages from bench/data/emergency_texts.tsv,
 detected by the bot); a burst of `--rate` requests/s for `--categories-duration` s,
-all `lang:ar`, most carrying a category (`cat:child-safety`, `cat:le-emergency`), the
-team given categories, skills and `max_open_per_person` 3 once its server is up
-(bench/paging/categories.py: how the first pages spread per person, and the routing
-CPU per request with and without a category); a surge of `--surge-rate` requests/s for `--surge-duration` s
+all in the language with the most readers on call, most carrying a category
+(`cat:child-safety`, `cat:le-emergency`), the team given categories, skills and
+`max_open_per_person` 3 once its server is up (bench/paging/categories.py: how the
+first pages spread per person, and the routing CPU per request with and without a
+category); a surge of `--surge-rate` requests/s for `--surge-duration` s
 (half of each kind), `--surge-runs` times in a row. After sending, the bench waits
 (bounded) for the page DMs and for the bot's outbox to drain (/healthz), then reads
 the bot's `requests` table.
@@ -64,7 +65,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.paging.categories import routing_cpu
+from bench.paging.categories import busiest_language, routing_cpu
 from bench.paging.figures import Table
 from bench.paging.load import PageWatch
 from bench.paging.phases import Bench, Phase
@@ -151,9 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             phases.append(Phase("steady detected", args.rate, detect_duration, 1.0, "latency"))
         cat_duration = (args.duration if args.categories_duration is None
                         else args.categories_duration)
+        burst_lang, _ = busiest_language(parsed, datetime.now(UTC))
         if cat_duration > 0:
-            phases.append(Phase("categories lang:ar burst", args.rate, cat_duration, 0.0,
-                                "latency", categories=True))
+            phases.append(Phase(f"categories lang:{burst_lang} burst", args.rate,
+                                cat_duration, 0.0, "latency", categories=True,
+                                language=burst_lang))
         for run in range(1, args.surge_runs + 1) if args.surge_duration > 0 else ():
             name = "surge" if args.surge_runs == 1 else f"surge run {run}/{args.surge_runs}"
             phases.append(Phase(name, args.surge_rate, args.surge_duration,
@@ -167,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         standin.latency = 0
         sql = bench.sql_per_request(10 if args.quick else 20)
         bare = bench.bare_cpu_per_request(args.rate, args.duration or 5)
-        cpu = routing_cpu(parsed, datetime.now(UTC), 500 if args.quick else 2000)
+        cpu = routing_cpu(parsed, datetime.now(UTC), burst_lang, 500 if args.quick else 2000)
 
         print_run(table, RunInfo(args.database, slack, args.warmup, version, parsed, dump_s),
                   results, sql, bare, watch, standin, cpu)

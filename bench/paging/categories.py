@@ -1,6 +1,7 @@
 """The categories phase: the bench team gains categories, skills and a capacity in the
 running bot's database (what a schedule file's `categories`, `skills` and `routing`
-keys say), and the requests carry categories, all in one language (a burst of Arabic).
+keys say), and the requests carry categories, all in one language: the one with the
+most readers on call when the bench starts.
 
 Also the routing decision itself, in this process: CPU per request of the first
 escalation step (`core.escalation.decide`, which runs `core.routing`) on the bench team,
@@ -56,15 +57,25 @@ def store_categories(db_url: str, team_name: str) -> None:
         engine.dispose()
 
 
-def category_shots(shots: list[Shot]) -> list[Shot]:
-    """The same requests, all `lang:ar`, carrying categories in the MIX."""
+def category_shots(shots: list[Shot], lang: str) -> list[Shot]:
+    """The same requests, all `lang:<lang>`, carrying categories in the MIX."""
     out = []
     for i, s in enumerate(shots):
         cat = MIX[i % len(MIX)]
         text = s.text.replace("sev2 ", "", 1).replace("lang:ar ", "", 1)
         out.append(dataclasses.replace(
-            s, detect=False, text=f"sev2 lang:ar {f'cat:{cat} ' if cat else ''}{text}"))
+            s, detect=False, text=f"sev2 lang:{lang} {f'cat:{cat} ' if cat else ''}{text}"))
     return out
+
+
+def busiest_language(team: Team, at: datetime) -> tuple[str, int]:
+    """The language with the most readers on call at `at`, and how many: the burst is
+    in it, so capacity has several readers to spread over (the bench team may have a
+    single Arabic reader on call at a given hour)."""
+    roster = Roster(team)
+    counts = {lang: len(roster.on_call_for(lang, at)) for lang in team.languages}
+    lang = max(counts, key=lambda k: (counts[k], k == "ar"))
+    return lang, counts[lang]
 
 
 def spread(users: list[str]) -> tuple[int, int, int]:
@@ -73,11 +84,11 @@ def spread(users: list[str]) -> tuple[int, int, int]:
     return len(counts), max(counts.values(), default=0), min(counts.values(), default=0)
 
 
-def routing_cpu(team: Team, at: datetime, rounds: int = 2000, seed: int = 1
+def routing_cpu(team: Team, at: datetime, lang: str, rounds: int = 2000, seed: int = 1
                 ) -> tuple[float, float, int]:
-    """CPU seconds per first-step decision for an Arabic request, without a category
-    and with the child-safety skill; and the Arabic readers on call at `at`. The load:
-    open counts 0-4 and recent pages for everyone, capacity 3."""
+    """CPU seconds per first-step decision for a request in `lang`, without a category
+    and with the child-safety skill; and the readers of `lang` on call at `at`. The
+    load: open counts 0-4 and recent pages for everyone, capacity 3."""
     team = with_categories(team)
     roster = Roster(team)
     rng = random.Random(seed)
@@ -89,7 +100,7 @@ def routing_cpu(team: Team, at: datetime, rounds: int = 2000, seed: int = 1
     policy = dict(team.policies)["sev2"]
 
     def per_request(skills: tuple[str, ...]) -> float:
-        ctx = escalation.Context(roster, "ar", team.managers, team.escalation_channel,
+        ctx = escalation.Context(roster, lang, team.managers, team.escalation_channel,
                                  load=load, skills=skills, category_label="Child safety")
         escalation.decide(policy, None, escalation.START, ctx, at)  # the day index
         t0 = time.process_time()
@@ -97,5 +108,5 @@ def routing_cpu(team: Team, at: datetime, rounds: int = 2000, seed: int = 1
             escalation.decide(policy, None, escalation.START, ctx, at)
         return (time.process_time() - t0) / rounds
 
-    readers = len(roster.on_call_for("ar", at))
+    readers = len(roster.on_call_for(lang, at))
     return per_request(()), per_request(("child_safety",)), readers

@@ -44,6 +44,7 @@ class Phase:
     # The team gains categories, skills and a capacity; requests carry categories, all
     # in Arabic (bench/paging/categories.py).
     categories: bool = False
+    language: str = "ar"  # of the categories phase's requests
 
 
 @dataclasses.dataclass
@@ -149,7 +150,7 @@ class Bench:
             shots = make_shots(round(phase.rate * phase.duration), self.n, self.texts,
                                phase.detect_share)
             if phase.categories:
-                shots = category_shots(shots)
+                shots = category_shots(shots, phase.language)
             self.n += len(shots)
             print(f"{phase.name}: {len(shots)} requests at {phase.rate:g}/s ...",
                   file=sys.stderr, flush=True)

@@ -159,10 +159,11 @@ def report_categories(table: Table, results: list[PhaseResult],
                   "(same server, same rate)")
     if routing_cpu is not None:
         plain, skilled, readers = routing_cpu
+        lang = cats.phase.language if cats is not None else "ar"
         table.add("routing CPU per request (first step, in-process): cat:child-safety / "
                   "no category",
                   f"{skilled * 1e6:.1f} / {plain * 1e6:.1f} us",
-                  f"({readers} Arabic readers on call, 300-specialist team)")
+                  f"({readers} {lang} readers on call, 300-specialist team)")
 
 
 def print_run(table: Table, run: RunInfo, results: list[PhaseResult],
