@@ -232,7 +232,7 @@ def print_run(table: Table, run: RunInfo, results: list[PhaseResult],
     for res in results:
         paged = Counter(res.users[s.ticket] for s in res.ok
                         if not s.detect and s.ticket in res.users)
-        print(f"{res.phase.name}: lang:ar pages went to "
+        print(f"{res.phase.name}: first pages went to "
               + (", ".join(f"{u} x{c}" for u, c in paged.most_common(5)) or "-"))
         for line in res.log_samples[:3]:
             print("  server log: " + line)
