@@ -115,10 +115,15 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
     # else: a decline while others paged at this step may still answer: nothing
     # changed, and the step's pending deadline must stay valid, or the escalation
     # would stop here for good.
+    # The card says so while everyone who could take it is busy. Set before the pages
+    # are written (a new request is inserted with them: no UPDATE after), and only
+    # when it changes.
+    busy = next(((f.busy or None) for f in reversed(decision.fired) if f.pages),
+                row.busy_note)
+    if busy != row.busy_note:
+        row.busy_note = busy
     for f in decision.fired:
         _fired(w, f, pages)
-        if f.pages:  # the card says so while everyone who could take it is busy
-            row.busy_note = f.busy or None
     if decision.next_due is not None:
         w.deadline(decision.next_due, escalation.DEADLINE, row.esc_token)
     if decision.exhausted and not row.exhausted:
