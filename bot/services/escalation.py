@@ -86,6 +86,7 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
             pages = []  # a request that has not fired a step yet has no pages to look at
         elif pages is None:
             pages = q.pages_of(w.session, row.id)
+        q.serialize_routing(w.session, team.name)
         load = current_load(w.session, w.now, team.max_open_per_person,
                             own_pending=[p.user for p in pages if p.state == "pending"]
                             if row.status == "open" else ())

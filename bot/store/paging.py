@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, union, update
+from sqlalchemy import Integer, bindparam, case, delete, func, insert, select, union, update
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
@@ -113,6 +114,23 @@ def page_history(session: Session, since: datetime, recent: datetime
             counts[user] = n
         last[user] = _utc(at)
     return counts, last
+
+
+def serialize_routing(session: Session, team: str) -> None:
+    """Take the team's routing turn until this transaction ends, so two requests routed
+    at once cannot both read the same load and both page the one free person (which
+    would put them over capacity). SQLite needs nothing: its writers already take turns
+    (BEGIN IMMEDIATE). On PostgreSQL, a transaction-scoped advisory lock on the team."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_ROUTING_LOCK, {"key": routing_lock_key(team)})
+
+
+def routing_lock_key(team: str) -> int:
+    """The team's advisory lock key (a signed 32-bit number)."""
+    return zlib.crc32(f"routing:{team}".encode()) - 2 ** 31
+
+
+_ROUTING_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=Integer)))
 
 
 # A person's open load: pages waiting for their answer on open requests, and requests

@@ -12,6 +12,7 @@ Arabic backup, trained for law-enforcement requests.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import Counter
 
 import pytest
@@ -185,6 +186,25 @@ def test_a_burst_of_arabic_requests_is_spread_by_capacity(desk_any_db, burst):
             f"loaded: <@{AMAL}>")
     assert any(ln.endswith("bot: " + said) for ln in thread_lines(h, "T-13"))
     assert said in blocks_text(h.card("T-13"))
+
+
+def test_requests_filed_at_once_still_respect_capacity(desk_any_db):
+    """Twelve Arabic requests posted at the same moment, from twelve threads: however
+    their routing interleaves (inline, or on the router thread; on PostgreSQL in
+    concurrent transactions), nobody gets a fourth while another reader has fewer
+    than three."""
+    h = desk_any_db
+    answers: list = []
+    texts = [f"sev2 lang:ar طلب متزامن رقم {n}: شخص يهدد بإيذاء نفسه" for n in range(12)]
+    posts = [threading.Thread(target=lambda t=t: answers.append(
+        h.command("/emergency", t, user=REQUESTER))) for t in texts]
+    for t in posts:
+        t.start()
+    for t in posts:
+        t.join()
+    assert [a.status for a in answers] == [200] * 12
+    h.settle()
+    assert Counter(h.paged_users()) == {u: CAPACITY for u in ARABIC_READERS}
 
 
 def test_an_acknowledged_request_counts_until_it_is_resolved(desk):
