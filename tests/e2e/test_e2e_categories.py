@@ -248,6 +248,13 @@ def test_oncall_who_answers_what_routing_would_do(desk):
     lines = [ln for ln in everyone["text"].splitlines() if ln[:1].isdigit()]
     assert [ln.split()[1] for ln in lines] == [f"<@{u}>" for u in (AMAL, CHADI, DINA, BASMA)]
 
+    # Without a language: a line per language, only people trained for it.
+    per_language = oncall(desk, "who cat:child-safety")["text"].splitlines()
+    assert per_language[0] == "*On call for Child safety*"
+    assert f"• *Arabic* (ar): <@{BASMA}>" in per_language
+    assert f"• *English* (en): <@{BASMA}>" in per_language  # English first for her
+    assert f"• *French* (fr): <@{BASMA}> (needs translation)" in per_language
+
     trained = oncall(desk, "who ar cat:le-emergency")["text"]
     assert "off-shift backups" in trained and f"1. <@{FARAH}>" in trained
 
