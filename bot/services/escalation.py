@@ -30,7 +30,7 @@ from bot.core.model import Team, category_from_json
 from bot.core.roster import Roster
 from bot.core.verification import outcome_words
 from bot.services import due as response_due
-from bot.services.alert_actions import AlertActions
+from bot.services.alert_actions import AlertActions, refuse_untrained
 from bot.services.errors import NotFound, ServiceError
 from bot.services.load import current_load
 from bot.services.page_dms import add_pages
@@ -428,6 +428,10 @@ class EscalationService(AlertActions, Verification):
             return Outcome(f"{name} resolved.", row.id)
 
     def hand_over(self, request_id: int, user: str, to_user: str) -> Outcome:
+        # The team is read before the write transaction (its reads use a connection of
+        # their own, which a writer holding the lock must not wait for).
+        found, roster = self._request_and_roster(request_id)
+        refuse_untrained(found, roster.specialist(to_user))
         now = self.clock.now()
         with self._sf() as session, session.begin():
             row = self._locked(session, request_id)

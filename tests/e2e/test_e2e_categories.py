@@ -25,6 +25,7 @@ from tests.slack_harness import (
     INTAKE,
     ToolHarness,
     blocks_text,
+    handover_values,
     page_id_of,
     resolve_values,
     utc,
@@ -271,3 +272,33 @@ def test_oncall_who_answers_what_routing_would_do(desk):
     refused = oncall(desk, "who ar cat:bogus")["text"]
     assert "cat:bogus" in refused and "cat:child-safety" in refused
     assert "/oncall who ar cat:child-safety" in refused
+
+
+# -- people's picks keep the category's skills too ---------------------------------------
+
+
+def test_hand_over_and_page_someone_offer_only_trained_people(desk):
+    """Routing never pages an untrained specialist for a skilled category; neither do
+    the pickers, and a pick of an untrained person (a stale form) is refused."""
+    file(desk, "cat:child-safety lang:ar بث مباشر يعرض طفلا للخطر الآن")
+    [page] = desk.wait_for_page(BASMA)
+    desk.click(ids.ACK, page_id_of(page), BASMA)
+    desk.wait_posted(REQUESTER, "acknowledged")
+
+    desk.click(ids.HANDOVER, "1", BASMA)
+    [opened] = desk.wait_view_opened(ids.HANDOVER_MODAL)
+    view = opened.response["view"]
+    offered = {o["value"] for b in view["blocks"]
+               if b.get("block_id") == ids.HANDOVER_TARGET_BLOCK
+               for g in b["element"].get("option_groups", [b["element"]])
+               for o in g["options"]}
+    # Amal, Chadi and Dina read Arabic on call but are not trained for child safety.
+    assert not offered & {AMAL, CHADI, DINA, EMIL}, offered
+
+    r = desk.submit_view(ids.HANDOVER_MODAL, handover_values(AMAL), BASMA, "1", view["id"])
+    assert r.status == 200
+    assert "not trained for Child safety" in r.text, r.text
+    desk.settle()
+    [req] = desk.requests()
+    assert (req.status, req.assignee) == ("acknowledged", BASMA)  # nothing changed
+    assert desk.paged_users() == [BASMA]
