@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -26,12 +26,13 @@ from bot.core.messages import (
     REQUESTER_NOTE,
     TIMELINE,
 )
-from bot.core.model import Team
+from bot.core.model import Team, category_from_json
 from bot.core.roster import Roster
 from bot.core.verification import outcome_words
 from bot.services import due as response_due
-from bot.services.alert_actions import AlertActions
+from bot.services.alert_actions import AlertActions, refuse_untrained
 from bot.services.errors import NotFound, ServiceError
+from bot.services.load import current_load
 from bot.services.page_dms import add_pages
 from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
 from bot.services.schedules import RosterCache
@@ -40,8 +41,6 @@ from bot.store import notices, team_audit
 from bot.store import paging as q
 from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
-
-RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
 
 
 @dataclass(frozen=True)
@@ -90,10 +89,17 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
             pages = []  # a request that has not fired a step yet has no pages to look at
         elif pages is None:
             pages = q.pages_of(w.session, row.id)
-        recent = q.recent_page_counts(w.session, w.now - RECENT)
+        q.serialize_routing(w.session, team.name)
+        load = current_load(w.session, w.now, team.max_open_per_person,
+                            own_pending=[p.user for p in pages if p.state == "pending"]
+                            if row.status == "open" else ())
+    category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
         roster=roster, language=row.language, managers=team.managers,
-        escalation_channel=team.escalation_channel, recent_pages=recent,
+        escalation_channel=team.escalation_channel,
+        load=load,
+        skills=category.skills if category else (),
+        category_label=category.label if category else "",
         declined=frozenset(p.user for p in pages if p.state == "declined"),
         paged_this_step=frozenset(p.user for p in pages
                                   if (p.round, p.step) == (row.esc_round, row.esc_step)),
@@ -113,6 +119,13 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
     # else: a decline while others paged at this step may still answer: nothing
     # changed, and the step's pending deadline must stay valid, or the escalation
     # would stop here for good.
+    # The card says so while everyone who could take it is busy. Set before the pages
+    # are written (a new request is inserted with them: no UPDATE after), and only
+    # when it changes.
+    busy = next(((f.busy or None) for f in reversed(decision.fired) if f.pages),
+                row.busy_note)
+    if busy != row.busy_note:
+        row.busy_note = busy
     for f in decision.fired:
         _fired(w, f, pages)
     if decision.next_due is not None:
@@ -415,6 +428,10 @@ class EscalationService(AlertActions, Verification):
             return Outcome(f"{name} resolved.", row.id)
 
     def hand_over(self, request_id: int, user: str, to_user: str) -> Outcome:
+        # The team is read before the write transaction (its reads use a connection of
+        # their own, which a writer holding the lock must not wait for).
+        found, roster = self._request_and_roster(request_id)
+        refuse_untrained(found, roster.specialist(to_user))
         now = self.clock.now()
         with self._sf() as session, session.begin():
             row = self._locked(session, request_id)
