@@ -20,13 +20,12 @@ from bot.core import escalation_words as words
 from bot.core.messages import (
     CARD_UPDATE,
     CHANNEL_ALERT,
-    DIRECT,
     MANAGER_ALERT,
     PAGE_UPDATE,
     REQUESTER_NOTE,
     TIMELINE,
 )
-from bot.core.model import Team, category_from_json
+from bot.core.model import category_from_json
 from bot.core.roster import Roster
 from bot.core.verification import outcome_words
 from bot.services import due as response_due
@@ -34,10 +33,10 @@ from bot.services.alert_actions import AlertActions, refuse_untrained
 from bot.services.errors import NotFound, ServiceError
 from bot.services.load import current_load
 from bot.services.page_dms import add_pages
+from bot.services.refused_pages import RefusedPages
 from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
 from bot.services.schedules import RosterCache
 from bot.services.verification import Verification, check_resolution
-from bot.store import notices, team_audit
 from bot.store import paging as q
 from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
@@ -70,7 +69,7 @@ def decide(w: RequestWrites, roster: Roster, reason: str,
         with w.session.no_autoflush:
             pages = q.pages_of(w.session, w.request.id)
     total, decision = plan(w, roster, reason, pages)
-    _apply(w, total, decision, pages or [])
+    apply(w, total, decision, pages or [])
     return decision
 
 
@@ -107,7 +106,7 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
     return len(policy.steps), escalation.decide(policy, last, reason, ctx, w.now)
 
 
-def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
+def apply(w: RequestWrites, total: int, decision: escalation.Decision,
            pages: list) -> None:
     """`pages`: the request's pages before this decision (their page DMs are reused
     when a later step pages the same person again)."""
@@ -175,7 +174,7 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-class EscalationService(AlertActions, Verification):
+class EscalationService(AlertActions, Verification, RefusedPages):
     """Deadlines, answers to pages, resolution and handovers; what alerts let people do
     (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`, and
     two-person verification (ask, Verified) from `verification`."""
@@ -323,68 +322,9 @@ class EscalationService(AlertActions, Verification):
             next_words = words.decision_words(decision, row.language, waiting)
             record(w, user, "declined", f"{refs.person(user)} declined; {next_words}",
                    {"page": page.id})
-            _apply(w, total, decision, pages)
+            apply(w, total, decision, pages)
             w.flush()
             return Outcome(f"Declined {name}; {next_words}.", row.id)
-
-    def page_undeliverable(self, page_id: int, cause: str) -> Outcome:
-        """Slack refused this page for good (`cause`: its error code). In one
-        transaction: the page is marked undeliverable, the timeline says why, the
-        escalation moves on at once (the step's next candidate, else the next step) and
-        the managers are told, once an hour per cause. Nothing happens for a page
-        already answered, closed or marked, or a request no longer open: a repeated
-        call, or an acknowledgement that came first."""
-        now = self.clock.now()
-        with self._sf() as session, session.begin():
-            page = q.get_page(session, page_id)
-            if page is None:
-                raise NotFound(f"page {page_id} does not exist")
-            row = q.lock_request(session, page.request_id)
-            session.refresh(page)  # as it is now that the request is locked
-            name = ticket(row)
-            if page.state != "pending" or row.status != "open":
-                return Outcome(f"The page of {name} needs nothing more ({page.state}).",
-                               row.id, changed=False)
-            roster = self.rosters.get(row.team)
-            w = RequestWrites(session, row, now)
-            page.state, page.answered_utc = refusals.UNDELIVERABLE, now
-            last = (escalation.Position(row.esc_round, row.esc_step)
-                    if row.esc_round is not None else None)
-            total, decision = len(row.policy["steps"]), None
-            # A page of an earlier step (its Slack call was retried while the
-            # escalation moved on) changes nothing but itself.
-            if last is not None and (page.round, page.step) == (last.round, last.step):
-                total, decision = plan(w, roster, escalation.REFUSED,
-                                       q.pages_of(session, row.id))
-            text = refusals.timeline_text(
-                page.user, cause, refusals.what_next(decision, last, row.language, total))
-            record(w, "bot", "undeliverable", text,
-                   {"page": page.id, "user": page.user, "cause": cause})
-            if decision is not None:
-                _apply(w, total, decision, q.pages_of(session, row.id))
-            else:
-                w.outbox(CARD_UPDATE, row.card_channel)
-            self._tell_managers(w, roster.team, page.user, cause, name)
-            w.flush()
-            return Outcome(text, row.id)
-
-    @staticmethod
-    def _tell_managers(w: RequestWrites, team: Team, user: str, cause: str,
-                       name: str) -> None:
-        """One message per cause an hour for the team: a burst of refusals (every
-        request of a night paging the same deactivated account) must not bury the
-        managers in DMs. The team's managers by DM, else its escalation channel."""
-        if not notices.claim_periodic(w.session, team.name, refusals.notice_kind(cause),
-                                      w.now, refusals.NOTICE_EVERY):
-            return
-        text = refusals.manager_text(user, cause, name)
-        targets = team.managers or ((team.escalation_channel,)
-                                    if team.escalation_channel else ())
-        for target in targets:
-            w.outbox(DIRECT, target, {"text": text})
-        team_audit.add_entry(w.session, team.name, "bot", "refusal_notice",
-                             {"text": text, "cause": cause, "user": user,
-                              "to": list(targets)}, w.now)
 
     # -- resolution and handovers ----------------------------------------------------------
 
