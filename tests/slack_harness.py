@@ -99,6 +99,9 @@ class Harness:
     def restart(self) -> None:
         """Stop the app (not gracefully: nothing is flushed) and start a fresh one."""
         self.server.stop()
+        # A dead process's threads die with it: the old router must not keep sweeping
+        # (after the test it would sweep a dropped database and log into later tests).
+        self.runtime.router.stop(timeout=2.0)
         self.runtime.engine.dispose()
         self._boot()
         self.runtime.recover()
