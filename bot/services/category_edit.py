@@ -46,7 +46,7 @@ class CategoryEdits(RotationBase):
         lines += [f"Warning: {skills.unheld_warning(t, k)}" for k in skills.unheld(t)]
         lines.append(f"Each person holds at most {t.max_open_per_person} open request(s) "
                      "before the next free reader is preferred.")
-        lines.append(f"Details: {refs.command('oncall category show <name>')}. A manager "
+        lines.append(f"Details: {refs.command('oncall category show le-emergency')}. A manager "
                      f"changes one with {ce.EXAMPLES['set']}")
         return "\n".join(lines)
 

@@ -227,7 +227,7 @@ HELP: dict[str, Usage] = {
     ),
     "category create": Usage(
         '/oncall category create <name> label="<words>" [<key>=<value> ...]',
-        "Adds a category that requests can be filed in (/emergency cat:<name>).",
+        "Adds a category that requests can be filed in (with /emergency cat: and its name).",
         '/oncall category create legal-hold label="Legal hold request" severity=sev2 due=4h',
         MANAGERS,
         "The name is lowercase letters, digits and '-', such as legal-hold. label is "
