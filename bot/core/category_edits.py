@@ -69,6 +69,10 @@ def require_category(team: Team, name: str, example: str = EXAMPLES["set"]) -> C
             return c
     names = [c.name for c in team.categories]
     listed = ", ".join(names) or "none yet"
+    if name == DEFAULT_CATEGORY:  # built in, not listed: it has no settings to change
+        create = _cmd(f'oncall category create {name} label="Other" severity=sev2')
+        raise EditError(f"{name} is built in and not listed (categories: {listed}); to give "
+                        f"it settings, list it first: e.g. {create}")
     raise EditError(f"no category named '{name}'; categories: {listed}"
                     f"{did_you_mean(name, names)}; e.g. {example}")
 

@@ -169,6 +169,24 @@ def test_a_request_already_filed_keeps_its_category_as_it_was(slack):
                                                      NOW + timedelta(minutes=15), "sev1")
 
 
+def test_a_new_category_takes_requests_at_once(slack):
+    oncall(slack, 'category create legal-hold label="Legal hold request" severity=sev2 due=4h')
+    r = slack.command("/emergency", "cat:legal-hold lang:en preserve the account's data "
+                                    "for a court order")
+    assert r.status == 200, r.text
+    [req] = slack.requests()
+    assert (req.category, req.category_label, req.severity) == (
+        "legal-hold", "Legal hold request", "sev2")
+    assert req.due == NOW + timedelta(hours=4)
+
+
+def test_setting_what_a_category_already_has_changes_nothing(slack):
+    rev = revision(slack)
+    assert oncall(slack, "category set le-emergency due=30m severity=sev1") == (
+        "Nothing to change: category le-emergency already has those settings.")
+    assert revision(slack) == rev and audit_rows(slack, "") == []
+
+
 def test_the_default_category_is_not_deleted_until_another_is_the_default(slack):
     rev = revision(slack)
     text = oncall(slack, "category delete other")
