@@ -56,14 +56,18 @@ def category(team: Team, at: Where, c: Category) -> list[Problem]:
     out = []
     if not parsers.SLUG.fullmatch(c.name):
         out.append(Problem((*at, "name"), f"category name '{c.name}' must be "
-                                          f"{parsers.SLUG_RULE}, e.g. le-emergency"))
+                                          f"{parsers.SLUG_RULE}, e.g. le-emergency",
+                           reply=f"category name '{c.name}' must be {parsers.SLUG_RULE}"))
     if not c.label.strip() or not parsers.is_printable_line(c.label):
         out.append(Problem((*at, "label"), "label must be printable text on one line, e.g. "
-                                           "Law-enforcement emergency request"))
+                                           "Law-enforcement emergency request",
+                           reply="label must be printable text on one line"))
     if c.severity is not None and c.severity not in SEVERITIES:
         out.append(Problem((*at, "severity"),
                            f"unknown severity '{c.severity}'; allowed: {', '.join(SEVERITIES)}, "
-                           "e.g. severity: sev1"))
+                           "e.g. severity: sev1",
+                           reply=f"unknown severity '{c.severity}'; allowed: "
+                                 f"{', '.join(SEVERITIES)}"))
     policies = [name for name, _ in team.policies]
     if c.policy is not None and c.policy not in policies:
         have = ", ".join(policies) or "none yet"
@@ -72,20 +76,31 @@ def category(team: Team, at: Where, c: Category) -> list[Problem]:
                            f"of one under escalation.policies ({have}); define it there, "
                            "e.g. le-emergency: {steps: [{notify: language_oncall, wait: 2m}, "
                            "{notify: channel}]}, or leave policy out to run the severity's"
-                           + did_you_mean(c.policy, policies)))
+                           + did_you_mean(c.policy, policies),
+                           reply=f"unknown policy '{c.policy}'; the team's escalation policies "
+                                 f"are {have}" + did_you_mean(c.policy, policies)
+                                 + "; a new one is defined in the schedule file, or clear "
+                                 "policy to run the severity's"))
     out += keys((*at, "skills"), c.skills, "skill")
     if c.due is not None and c.due <= timedelta(0):
-        out.append(Problem((*at, "due"), "due must be a positive duration, e.g. due: 30m"))
+        out.append(Problem((*at, "due"), "due must be a positive duration, e.g. due: 30m",
+                           reply="due must be a positive duration"))
     if c.exposure_weight is not None and c.exposure_weight < 1:
         out.append(Problem((*at, "exposure_weight"),
                            f"exposure_weight {c.exposure_weight} must be a whole number >= 1 "
                            "(how much one request counts toward a reader's exposure), e.g. "
-                           "exposure_weight: 3"))
+                           "exposure_weight: 3",
+                           reply=f"exposure_weight {c.exposure_weight} must be a whole number "
+                                 ">= 1 (how much one request counts toward a reader's "
+                                 "exposure)"))
     if c.verification is not None and c.verification not in VERIFICATIONS:
         out.append(Problem((*at, "verification"),
                            f"unknown verification '{c.verification}'; allowed: "
                            f"{', '.join(VERIFICATIONS)} (or leave it out for none), e.g. "
                            "verification: two_person"
-                           + did_you_mean(c.verification, VERIFICATIONS)))
+                           + did_you_mean(c.verification, VERIFICATIONS),
+                           reply=f"unknown verification '{c.verification}'; allowed: "
+                                 f"{', '.join(VERIFICATIONS)} (or none)"
+                                 + did_you_mean(c.verification, VERIFICATIONS)))
     out += keys((*at, "fields"), c.fields, "field")
     return out

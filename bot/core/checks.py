@@ -247,7 +247,10 @@ def _team_header(team: Team) -> list[Problem]:
         out.append(Problem(("routing", "max_open_per_person"),
                            f"max_open_per_person {team.max_open_per_person} must be a whole "
                            "number >= 1 (how many unresolved requests one person holds before "
-                           "the next reader is preferred), e.g. max_open_per_person: 3"))
+                           "the next reader is preferred), e.g. max_open_per_person: 3",
+                           reply=f"max_open_per_person {team.max_open_per_person} must be a "
+                                 "whole number >= 1 (how many unresolved requests one person "
+                                 "holds before the next reader is preferred)"))
     return out
 
 

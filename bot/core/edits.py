@@ -41,6 +41,7 @@ __all__ = [
     "change_skills",
     "create_rotation",
     "delete_rotation",
+    "finish",
     "move_member",
     "override_dict",
     "remove_member",
@@ -349,6 +350,9 @@ def _finish(before: Team, after: Team, example: str, hint: Hint | None = None) -
     said = "; ".join(p.reply or p.message for p in broken)
     tail = hint(broken[0]) if hint else None
     raise EditError(said + (f"; e.g. {example}" if tail is None else tail))
+
+
+finish = _finish  # for the other edit modules (category_edits)
 
 
 def _with_rotation(team: Team, rot: Rotation) -> Team:

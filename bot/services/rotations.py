@@ -38,6 +38,7 @@ from typing import Any
 from bot.core import edits, refs, skills, timezones
 from bot.core.checks import format_span
 from bot.core.model import Team
+from bot.services.category_edit import CategoryEdits
 from bot.services.errors import ServiceError
 from bot.services.rotation_edit import (
     CoverageRefused,
@@ -73,8 +74,9 @@ __all__ = [
 ]
 
 
-class RotationService(RotationSwaps, RotationReads):
-    """Rotation management: the edits below, swaps and cover, read-outs."""
+class RotationService(RotationSwaps, RotationReads, CategoryEdits):
+    """Rotation management: the edits below, swaps and cover, read-outs; categories and
+    routing capacity (category_edit.py)."""
 
     # -- rotations ------------------------------------------------------------------------
 

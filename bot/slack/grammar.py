@@ -35,7 +35,8 @@ Conventions (PRODUCT.md, "Slash commands" and "Time semantics"):
   the `[rotation|@user]` slot a mention, `@text` or a token shaped like a member ID
   (U or W, then capitals and digits) is a person, anything else a rotation name.
 - Keys of `rotation create|set` are the YAML field names; values arrive parsed into the
-  model's types (see `ROTATION_KEYS`); those of `specialist` likewise (`SPECIALIST_KEYS`).
+  model's types (see `ROTATION_KEYS`); those of `specialist` likewise (`SPECIALIST_KEYS`),
+  and those of `category create|set` (`bot.slack.oncall_category`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from bot.slack.oncall_args import (
     split_tokens,
     user_arg,
 )
+from bot.slack.oncall_category import p_capacity, p_category
 from bot.slack.oncall_commands import (
     COMMAND_TYPES,
     DEFAULT_DAYS,
@@ -73,6 +75,13 @@ from bot.slack.oncall_commands import (
     SKILL_ACTIONS,
     SPECIALIST_KEYS,
     Away,
+    Capacity,
+    CategoryCreate,
+    CategoryDefault,
+    CategoryDelete,
+    CategoryList,
+    CategorySet,
+    CategoryShow,
     Command,
     Cover,
     Coverage,
@@ -120,6 +129,13 @@ __all__ = [
     "ROTATION_KEYS",
     "SPECIALIST_KEYS",
     "Away",
+    "Capacity",
+    "CategoryCreate",
+    "CategoryDefault",
+    "CategoryDelete",
+    "CategoryList",
+    "CategorySet",
+    "CategoryShow",
     "Command",
     "Clockface",
     "CommandError",
@@ -381,6 +397,8 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "cover": _p_cover,
     "specialist": _p_specialist,
     "skills": _p_skills,
+    "category": p_category,
+    "capacity": p_capacity,
     "export": _p_export,
 }
 assert tuple(_PARSERS) == TOP_LEVEL

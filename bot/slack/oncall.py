@@ -27,6 +27,8 @@ from bot.services.requests import RequestService
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
+from bot.slack.oncall_category import run_category
+from bot.slack.oncall_commands import CATEGORY_COMMANDS
 from bot.slack.oncall_examples import personal_error, personal_examples
 from bot.slack.oncall_replies import (
     Reply,
@@ -210,6 +212,8 @@ class OncallCommands:
             return self._cover(user, cmd, later)
         if isinstance(cmd, g.Export):
             return self._export(user, cmd)
+        if isinstance(cmd, CATEGORY_COMMANDS):
+            return run_category(r, user, cmd)
         raise ServiceError(f"`{cmd.command}` is not available yet")
 
     def _help(self, user: str, topic: str | None) -> str:

@@ -381,6 +381,10 @@ EXAMPLE_VALUE = {
     "timezone": "Europe/Dublin", "shift": "08:00-16:00", "days": "mon-fri",
     "handoff": "weekly", "start": "2026-01-05", "tier": "primary", "languages": "ar,fr,en",
     "backup": "ar", "name": "Layla Haddad", "holidays": "MX",
+    # category keys
+    "label": '"Legal hold request"', "severity": "sev1", "policy": "le-emergency",
+    "skills": "le_requests", "due": "30m", "sensitive": "true", "exposure_weight": "3",
+    "verification": "two_person", "fields": "agency,callback_number",
 }  # fmt: skip
 
 

@@ -201,6 +201,53 @@ SKILL_ACTIONS = ("add", "remove")
 
 
 @dataclass(frozen=True)
+class CategoryList:
+    command: ClassVar[str] = "category list"
+
+
+@dataclass(frozen=True)
+class CategoryShow:
+    name: str  # a slug (`parsers.SLUG`); the team may not list it
+    command: ClassVar[str] = "category show"
+
+
+@dataclass(frozen=True)
+class CategoryCreate:
+    name: str
+    fields: dict  # CATEGORY_KEYS -> parsed values (see oncall_category); has label
+    command: ClassVar[str] = "category create"
+
+
+@dataclass(frozen=True)
+class CategorySet:
+    name: str
+    fields: dict  # CATEGORY_KEYS -> parsed values, None or () clearing; at least one
+    command: ClassVar[str] = "category set"
+
+
+@dataclass(frozen=True)
+class CategoryDelete:
+    name: str
+    command: ClassVar[str] = "category delete"
+
+
+@dataclass(frozen=True)
+class CategoryDefault:
+    name: str
+    command: ClassVar[str] = "category default"
+
+
+@dataclass(frozen=True)
+class Capacity:
+    n: int | None = None  # routing.max_open_per_person; None: show it
+    command: ClassVar[str] = "capacity"
+
+
+CATEGORY_COMMANDS = (CategoryList, CategoryShow, CategoryCreate, CategorySet, CategoryDelete,
+                     CategoryDefault, Capacity)
+
+
+@dataclass(frozen=True)
 class Export:
     rotation: str | None = None  # at most one of rotation and user; neither: the caller
     user: str | None = None
@@ -211,7 +258,8 @@ Command = (
     Help | Who | Me | Report | Shifts | Coverage | RotationList | RotationShow | RotationDelete
     | RotationEdit | RotationCreateModal | RotationCreate | RotationSet | RotationAdd
     | RotationRemove | RotationMove | OverrideCmd | Away | Swap | Cover | SpecialistCmd
-    | SkillsCmd | Export
+    | SkillsCmd | CategoryList | CategoryShow | CategoryCreate | CategorySet | CategoryDelete
+    | CategoryDefault | Capacity | Export
 )  # fmt: skip
 COMMAND_TYPES: tuple[type, ...] = Command.__args__
 

@@ -42,6 +42,14 @@ _ROTATION_KEYS_NOTE = (
     "every day), handoff=daily|weekly|<N>d (default weekly), start=<YYYY-MM-DD> (first "
     "day of the first member's turn), tier=primary|secondary (default primary). " + _ZONE_NOTE
 )
+_CATEGORY_KEYS_NOTE = (
+    "Keys (the schedule file's names): label=\"<words>\", severity=sev1|sev2|sev3, "
+    "policy=<escalation policy name>, skills=le_requests,child_safety (only people holding "
+    "all of them are paged), due=30m|4h (response target), sensitive=true|false (graphic: "
+    "redacted, counts toward exposure), exposure_weight=<N>, verification=two_person, "
+    "fields=agency,callback_number (asked on the request). none clears a key, e.g. "
+    "policy=none. Requests already filed keep the category as it was when filed."
+)
 
 HELP: dict[str, Usage] = {
     "help": Usage(
@@ -204,6 +212,57 @@ HELP: dict[str, Usage] = {
         "spaces. Examples: `/oncall skills` (every skill and who holds it), "
         "`/oncall skills @layla` (hers), `/oncall skills @layla remove child_safety`.",
     ),
+    "category list": Usage(
+        "/oncall category list",
+        "Lists the team's categories with every setting, and which one is the default.",
+        "/oncall category list",
+        EVERYONE,
+    ),
+    "category show": Usage(
+        "/oncall category show <name>",
+        "Shows one category: label, severity, policy, skills and who holds them, due, "
+        "sensitivity, verification and the fields asked.",
+        "/oncall category show le-emergency",
+        EVERYONE,
+    ),
+    "category create": Usage(
+        '/oncall category create <name> label="<words>" [<key>=<value> ...]',
+        "Adds a category that requests can be filed in (with /emergency cat: and its name).",
+        '/oncall category create legal-hold label="Legal hold request" severity=sev2 due=4h',
+        MANAGERS,
+        "The name is lowercase letters, digits and '-', such as legal-hold. label is "
+        "required (quotes let it have spaces). " + _CATEGORY_KEYS_NOTE,
+    ),
+    "category set": Usage(
+        "/oncall category set <name> <key>=<value> ...",
+        "Changes settings of a category (the same keys as category create).",
+        "/oncall category set le-emergency due=20m skills=le_requests",
+        MANAGERS,
+        _CATEGORY_KEYS_NOTE,
+    ),
+    "category delete": Usage(
+        "/oncall category delete <name>",
+        "Deletes a category; requests already filed in it keep it.",
+        "/oncall category delete legal-hold",
+        MANAGERS,
+        "The default category cannot be deleted: make another one the default first "
+        "with /oncall category default <name>.",
+    ),
+    "category default": Usage(
+        "/oncall category default <name>",
+        "Makes a category the one requests get when they name none.",
+        "/oncall category default le-emergency",
+        MANAGERS,
+    ),
+    "capacity": Usage(
+        "/oncall capacity [N]",
+        "Shows or sets how many open requests one person holds before the next free "
+        "reader is preferred (routing.max_open_per_person).",
+        "/oncall capacity 3",
+        READ_EVERYONE_EDIT_MANAGERS,
+        "N is a whole number of at least 1 (default 3). Someone holding N open requests "
+        "is paged only when every other reader is that busy too.",
+    ),
     "export": Usage(
         "/oncall export [rotation|@user]",
         "Gives a private calendar feed URL (iCalendar) for a rotation, a person, or you.",
@@ -217,8 +276,15 @@ HELP: dict[str, Usage] = {
 
 TOP_LEVEL = (
     "help", "who", "me", "report", "shifts", "coverage", "rotation", "override", "away",
-    "swap", "cover", "specialist", "skills", "export",
+    "swap", "cover", "specialist", "skills", "category", "capacity", "export",
 )  # fmt: skip
+CATEGORY_SUBCOMMANDS = ("list", "show", "create", "set", "delete", "default")
+CATEGORY_OVERVIEW = Usage(
+    "/oncall category list|show|create|set|delete|default ...",
+    "",
+    "/oncall category show le-emergency",
+    EVERYONE,
+)
 ROTATION_SUBCOMMANDS = ("list", "show", "create", "set", "edit", "delete", "add", "remove", "move")
 OVERVIEW = Usage(
     "/oncall <command> [arguments]", "", "/oncall help", EVERYONE
@@ -233,7 +299,10 @@ ROTATION_OVERVIEW = Usage(
 
 def _topics() -> list[str]:
     keys = list(HELP)
-    return [*keys[: keys.index("rotation list")], "rotation", *keys[keys.index("rotation list") :]]
+    for group in ("rotation", "category"):
+        at = keys.index(f"{group} list")
+        keys = [*keys[:at], group, *keys[at:]]
+    return keys
 
 
 def normalize_topic(topic: str) -> str:
@@ -256,7 +325,8 @@ def _entry(u: Usage, detailed: bool) -> str:
 # (`pause` when this app has it), then what anyone may read, then the managers'. Each
 # entry carries one example, so the reply alone is enough to type the next command.
 SPECIALIST_FIRST = ("me", "away", "swap", "cover", "pause", "export")
-READING = ("who", "shifts", "coverage", "rotation list", "rotation show", "help")
+READING = ("who", "shifts", "coverage", "rotation list", "rotation show", "category list",
+           "category show", "help")
 
 
 def _listed(u: Usage, example: str | None = None) -> str:
@@ -300,9 +370,10 @@ def help_text(topic: str | None = None, *, specialist: bool = False,
         text = "\n\n".join(parts)
     elif key in HELP:
         text = f"*/oncall {key}*\n" + _entry(HELP[key], detailed=True)
-    elif key == "rotation":
-        parts = ["*/oncall rotation commands*"]
-        parts += [_entry(u, detailed=True) for k, u in HELP.items() if k.startswith("rotation ")]
+    elif key in ("rotation", "category"):
+        parts = [f"*/oncall {key} commands*"]
+        parts += [_entry(u, detailed=True) for k, u in HELP.items()
+                  if k.startswith(f"{key} ")]
         text = "\n\n".join(parts)
     else:
         hit = difflib.get_close_matches(key, _topics(), n=1, cutoff=0.6)

@@ -6,7 +6,7 @@ but CommandError."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -21,6 +21,13 @@ from bot.slack.grammar import (
     ROTATION_KEYS,
     SPECIALIST_KEYS,
     Away,
+    Capacity,
+    CategoryCreate,
+    CategoryDefault,
+    CategoryDelete,
+    CategoryList,
+    CategorySet,
+    CategoryShow,
     CommandError,
     Cover,
     Coverage,
@@ -190,6 +197,24 @@ GOOD = [
      SkillsCmd("U0AR00001", "add", ("le_requests", "child_safety"))),
     (f"skills {ANA} REMOVE child-safety,legal_hold",
      SkillsCmd("U0ES00002", "remove", ("child-safety", "legal_hold"))),
+    ("category list", CategoryList()),
+    ("Category SHOW le-emergency", CategoryShow("le-emergency")),
+    ('category create legal-hold label="Legal hold request" severity=SEV2 due=4h '
+     "skills=le_requests,child_safety fields=[agency,case_reference] sensitive=TRUE "
+     "exposure_weight=2 verification=none policy=none",
+     CategoryCreate("legal-hold", {
+         "label": "Legal hold request", "severity": "sev2", "due": timedelta(hours=4),
+         "skills": ("le_requests", "child_safety"), "fields": ("agency", "case_reference"),
+         "sensitive": True, "exposure_weight": 2, "verification": None, "policy": None})),
+    ("category create x label=\u201cSmart quotes\u201d",
+     CategoryCreate("x", {"label": "Smart quotes"})),
+    ("category set other due=none skills=none fields=none exposure_weight=none",
+     CategorySet("other", {"due": None, "skills": (), "fields": (), "exposure_weight": None})),
+    ("category delete legal-hold", CategoryDelete("legal-hold")),
+    ("category default le-emergency", CategoryDefault("le-emergency")),
+    ("capacity", Capacity()),
+    ("capacity 4", Capacity(4)),
+    ("capacity max_open_per_person=2", Capacity(2)),
     ("export", Export(None, None)),
     ("export emea", Export("emea", None)),
     (f"export {LAYLA}", Export(None, "U0AR00001")),
