@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from bot.core import escalation, refs, routing
 from bot.core.checks import LANGUAGE_NAMES
-from bot.core.model import EscalationPolicy
+from bot.core.model import UNKNOWN_LANGUAGE, EscalationPolicy
 
 _ROUNDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
            "ninth", "tenth")
 
 
 def language(code: str | None) -> str:
-    """'ar' -> 'Arabic'; an unnamed code stays as it is."""
+    """'ar' -> 'Arabic'; an unnamed code stays as it is; the unknown language (a text
+    whose language was not recognised) -> 'unknown language'."""
+    if code == UNKNOWN_LANGUAGE:
+        return "unknown language"
     return LANGUAGE_NAMES.get(code or "", code or "their language")
 
 
@@ -30,6 +33,8 @@ def round_name(index: int) -> str:
 def step_noun(kind: str, lang: str) -> str:
     """Who a step reaches, as a noun phrase ("every Arabic reader on call")."""
     name = language(lang)
+    if lang == UNKNOWN_LANGUAGE:
+        name = "available"
     return {
         "language_oncall": f"the next {name} reader on call",
         "language_oncall_all": f"every {name} reader on call",
@@ -90,7 +95,7 @@ def decision_words(decision: escalation.Decision, lang: str,
     if acted.pages:
         if len(acted.pages) == 1:
             p = acted.pages[0]
-            return "now paging " + who_was_paged(p.user, p.source, lang)
+            return "now paging " + who_was_paged(p.user, p.source, lang, p.read_as)
         return (f"now paging {step_noun(acted.kind, lang)}: "
                 + refs.people(p.user for p in acted.pages))
     if acted.managers:
@@ -110,9 +115,16 @@ def fired_prefix(kind: str, round_: int, lang: str) -> str:
     return doing[:1].upper() + doing[1:]
 
 
-def who_was_paged(user: str, source: str, lang: str) -> str:
-    """'{@U1}, Arabic reader on call' in a sentence: who, and why them."""
+def who_was_paged(user: str, source: str, lang: str, read_as: str | None = None) -> str:
+    """'{@U1}, Arabic reader on call' in a sentence: who, and why them. `read_as`: the
+    fallback language they were chosen as a reader of (the team does not serve `lang`)."""
     name = language(lang)
+    if read_as:
+        written = ("its language was not recognised" if lang == UNKNOWN_LANGUAGE
+                   else f"written in {name}")
+        role = "an off-shift backup" if source == routing.BACKUP else "on call"
+        return (f"{refs.person(user)}, {language(read_as)} reader {role} "
+                f"({written}; needs translation)")
     if source == routing.BACKUP:
         return f"{refs.person(user)}, an off-shift {name} backup"
     if source == routing.TRANSLATION:

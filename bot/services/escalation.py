@@ -34,7 +34,7 @@ from bot.services.alert_actions import AlertActions
 from bot.services.errors import NotFound, ServiceError
 from bot.services.load import current_load
 from bot.services.page_dms import add_pages
-from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
+from bot.services.requests import HANDOVER_WAIT, SessionFactory, duration, routing_language, ticket
 from bot.services.schedules import RosterCache
 from bot.services.verification import Verification, check_resolution
 from bot.store import notices, team_audit
@@ -95,7 +95,7 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
                             if row.status == "open" else ())
     category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
-        roster=roster, language=row.language, managers=team.managers,
+        roster=roster, language=routing_language(row, team), managers=team.managers,
         escalation_channel=team.escalation_channel,
         load=load,
         skills=category.skills if category else (),
@@ -143,11 +143,12 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
     lead = f"{words.round_name(f.position.round).capitalize()}: " if f.position.round else ""
     written = add_pages(w, [{"user": p.user, "round": f.position.round,
                              "step": f.position.step, "source": p.source,
-                             "needs_translation": p.needs_translation} for p in f.pages],
+                             "needs_translation": p.needs_translation,
+                             "read_as": p.read_as} for p in f.pages],
                         pages)
     for page, again in written:
         record(w, "bot", "paged", f"{lead}Paged{' again' if again else ''} "
-               + words.who_was_paged(page.user, page.source, lang),
+               + words.who_was_paged(page.user, page.source, lang, page.read_as),
                {"user": page.user, "source": page.source, "page": page.id,
                 "round": f.position.round, "step": f.position.step})
     for m in f.managers:
@@ -165,14 +166,6 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
         acted = f.pages or f.managers or f.channel
         text = f.note if acted else f"skipped {noun}: {f.note}"
         record(w, "bot", "note", lead + text[:1].upper() + text[1:], {})
-
-
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f}s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 class EscalationService(AlertActions, Verification):

@@ -86,6 +86,11 @@ class TeamRow(Base):
     default_category: Mapped[str | None] = mapped_column(POLICY_NAME)
     max_open_per_person: Mapped[int] = mapped_column(Integer, default=3, nullable=False,
                                                      server_default=text("3"))
+    # Where requests in languages the team does not serve go: [[code or "*", [team
+    # languages, in order]], ...] in the file's order (pairs: a JSON object's key order
+    # is not kept by every database).
+    language_fallbacks: Mapped[list] = mapped_column(JSON, default=list, nullable=False,
+                                                     server_default=text("'[]'"))
     # Bumped by every save that changes anything of the team's schedule.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
