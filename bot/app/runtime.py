@@ -86,7 +86,8 @@ class Runtime:
         # Retry-After on a sending thread (the outbox retries, and looks up first).
         self.sender = SlackSender(client or make_web_client(
             settings.slack_bot_token or "", settings.slack_api_url, retries=False),
-            self._manager_group, self._reader_zone, now=self.clock.now)
+            self._manager_group, self._reader_zone, now=self.clock.now,
+            team_languages=lambda team: self.rosters.get(team).team.languages)
         self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor)
         self.bolt = App(
             client=self.client,

@@ -22,6 +22,8 @@ from bot.core.roster import Roster
 
 DEADLINE, DECLINE, START = "deadline", "decline", "start"
 REFUSED = "refused"  # Slack refused a page for good (deactivated account, bad channel...)
+# The request's language was corrected: the step that fired last runs again for it.
+REROUTE = "reroute"
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,8 @@ def decide(policy: EscalationPolicy, last: Position | None, reason: str, ctx: Co
     `last` is the step that fired last (None before the first); `reason` is START,
     DEADLINE (the wait after `last` ran out), DECLINE (someone declined a page) or
     REFUSED (Slack refused a page at `last` for good): a page that will never be
-    answered, like a declined one.
+    answered, like a declined one; or REROUTE (the request's language was corrected):
+    `last` fires again, for the new language.
     """
     fired: list[Fired] = []
     if reason in (DECLINE, REFUSED) and last is not None:
@@ -242,7 +245,7 @@ def decide(policy: EscalationPolicy, last: Position | None, reason: str, ctx: Co
         elif ctx.paged_this_step - ctx.passed:
             # Others paged at this step may still answer: keep waiting for them.
             return Decision((), last, None)
-    pos = _next(policy, last)
+    pos = last if reason == REROUTE and last is not None else _next(policy, last)
     while pos is not None:
         f = _fire(policy, pos, ctx, now, ctx.passed)
         fired.append(f)

@@ -32,6 +32,7 @@ from bot.core.verification import outcome_words
 from bot.services import due as response_due
 from bot.services.alert_actions import AlertActions
 from bot.services.errors import NotFound, ServiceError
+from bot.services.language_fix import LanguageFix
 from bot.services.load import current_load
 from bot.services.page_dms import add_pages
 from bot.services.requests import HANDOVER_WAIT, SessionFactory, duration, routing_language, ticket
@@ -70,7 +71,7 @@ def decide(w: RequestWrites, roster: Roster, reason: str,
         with w.session.no_autoflush:
             pages = q.pages_of(w.session, w.request.id)
     total, decision = plan(w, roster, reason, pages)
-    _apply(w, total, decision, pages or [])
+    apply_decision(w, total, decision, pages or [])
     return decision
 
 
@@ -107,7 +108,7 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
     return len(policy.steps), escalation.decide(policy, last, reason, ctx, w.now)
 
 
-def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
+def apply_decision(w: RequestWrites, total: int, decision: escalation.Decision,
            pages: list) -> None:
     """`pages`: the request's pages before this decision (their page DMs are reused
     when a later step pages the same person again)."""
@@ -168,10 +169,11 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
         record(w, "bot", "note", lead + text[:1].upper() + text[1:], {})
 
 
-class EscalationService(AlertActions, Verification):
+class EscalationService(AlertActions, Verification, LanguageFix):
     """Deadlines, answers to pages, resolution and handovers; what alerts let people do
-    (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`, and
-    two-person verification (ask, Verified) from `verification`."""
+    (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`,
+    two-person verification (ask, Verified) from `verification`, and "Set language" from
+    `language_fix`."""
 
     def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock):
         self._sf = session_factory
@@ -316,7 +318,7 @@ class EscalationService(AlertActions, Verification):
             next_words = words.decision_words(decision, row.language, waiting)
             record(w, user, "declined", f"{refs.person(user)} declined; {next_words}",
                    {"page": page.id})
-            _apply(w, total, decision, pages)
+            apply_decision(w, total, decision, pages)
             w.flush()
             return Outcome(f"Declined {name}; {next_words}.", row.id)
 
@@ -354,7 +356,7 @@ class EscalationService(AlertActions, Verification):
             record(w, "bot", "undeliverable", text,
                    {"page": page.id, "user": page.user, "cause": cause})
             if decision is not None:
-                _apply(w, total, decision, q.pages_of(session, row.id))
+                apply_decision(w, total, decision, q.pages_of(session, row.id))
             else:
                 w.outbox(CARD_UPDATE, row.card_channel)
             self._tell_managers(w, roster.team, page.user, cause, name)

@@ -207,8 +207,10 @@ def dump(blocks: Any) -> str:
 
 
 def actions(blocks: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
+    """The buttons (not the "Set language" select every unresolved request has)."""
     return [(e["action_id"], e["value"], e.get("style"))
-            for b in blocks if b["type"] == "actions" for e in b["elements"]]
+            for b in blocks if b["type"] == "actions" for e in b["elements"]
+            if e["type"] == "button"]
 
 
 def contexts(blocks: list[dict[str, Any]]) -> str:
@@ -221,7 +223,8 @@ def contexts(blocks: list[dict[str, Any]]) -> str:
 def test_pending_page_offers_acknowledge_and_decline_with_confirm() -> None:
     text, blocks = check_message(render.page_message(make_page("pending")))
     assert actions(blocks) == [(ids.ACK, "7", "primary"), (ids.DECLINE, "7", None)]
-    decline = [e for b in blocks if b["type"] == "actions" for e in b["elements"]][1]
+    decline = [e for b in blocks if b["type"] == "actions" for e in b["elements"]
+               if e["type"] == "button"][1]
     assert decline["confirm"]["confirm"]["text"] == "Decline"
     header = blocks[0]
     assert header["type"] == "header"

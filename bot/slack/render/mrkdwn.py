@@ -296,6 +296,8 @@ def how_chosen(req: RequestView) -> str:
         return f"detected {pct}%" if pct is not None else "detected"
     if source == "explicit":
         return "set by requester"
+    if source == "corrected":
+        return "corrected by hand"
     if source == "fallback":
         guess = as_text(req.detected).strip()
         if guess and guess != req.language:
