@@ -318,7 +318,7 @@ def requester_note(
     """A private note to the requester. `kind`: filed | acknowledged | resolved | exhausted.
     `channel` (the intake channel) is named in the "filed" note when given."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(f"{md.language_name(req.language)}, {md.how_chosen(req)}")
+    lang = md.escape(f"{language.name(req)}, {md.how_chosen(req)}")
     summary = f"{md.severity_mrkdwn(req.severity)}, {lang}"
     updates = md.channel_link(channel)
     if kind == "filed":
@@ -411,7 +411,7 @@ def manager_alert(req: RequestView, now: datetime | None = None) -> tuple[str, k
     """A DM to a manager: a request nobody has acknowledged; flagged when its response
     target has passed at `now`."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(md.language_name(req.language))
+    lang = md.escape(language.name(req))
     late = pages.overdue(req, now)
     lead = (
         f":bell: *{ticket}* ({md.severity_mrkdwn(req.severity)}, {lang}) has not been "
@@ -433,7 +433,7 @@ def channel_alert(req: RequestView, manager_group: str | None,
                   now: datetime | None = None) -> tuple[str, kit.Blocks]:
     """A post in the escalation channel, mentioning the managers' user group if given."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(md.language_name(req.language))
+    lang = md.escape(language.name(req))
     group = md.group_mention(manager_group)
     prefix = f"{group} " if group else ""
     lead = (
@@ -461,11 +461,11 @@ def ephemeral_confirmation(req: RequestView, channel: str | None = None,
     sev = md.escape(md.as_text(req.severity).strip().lower() or "sev?")
     if md.as_text(req.status) == "received":
         # Committed, not routed yet (the bot is busy): the language may still be unknown.
-        lang = (f", {md.escape(md.language_name(req.language))}, set by requester"
+        lang = (f", {md.escape(language.name(req))}, set by requester"
                 if md.as_text(req.language_source) == "explicit" else "")
         return kit.fallback(f"Filed {ticket} ({sev}{lang}) — finding the on-call reader now; "
                             "I'll DM you who is paged.")
-    lang = md.escape(f"{md.language_name(req.language)}, {md.how_chosen(req)}")
+    lang = md.escape(f"{language.name(req)}, {md.how_chosen(req)}")
     extra = ", needs translation" if req.needs_translation else ""
     updates = md.channel_link(channel)
     tail = f" Updates in {updates}." if updates else " I'll DM you updates."

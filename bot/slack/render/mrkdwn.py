@@ -57,6 +57,8 @@ def language_name(code: str | None) -> str:
     raw = as_text(code).strip()
     if not raw:
         return "unknown"
+    if raw == "und":  # core.model.UNKNOWN_LANGUAGE: the text's language not recognised
+        return "Unknown language"
     base, _, region = raw.replace("_", "-").partition("-")
     name = _LANGUAGES.get(base.lower())
     if name is None:
