@@ -30,11 +30,19 @@ def round_name(index: int) -> str:
     return f"{_ROUNDS[index]} round" if 0 <= index < len(_ROUNDS) else f"round {index + 1}"
 
 
-def step_noun(kind: str, lang: str) -> str:
-    """Who a step reaches, as a noun phrase ("every Arabic reader on call")."""
+def step_noun(kind: str, lang: str, served: bool = True) -> str:
+    """Who a step reaches, as a noun phrase ("every Arabic reader on call"). `served`
+    False: the team does not serve `lang`, its readers are those of its fallbacks
+    ("every reader on call the team sends Italian to")."""
     name = language(lang)
-    if lang == UNKNOWN_LANGUAGE:
-        name = "available"
+    if not served or lang == UNKNOWN_LANGUAGE:
+        what = "unknown-language requests" if lang == UNKNOWN_LANGUAGE else name
+        to = f"the team sends {what} to"
+        return {
+            "language_oncall": f"the next reader on call {to}",
+            "language_oncall_all": f"every reader on call {to}",
+            "language_backup": f"the off-shift backups {to}",
+        }.get(kind) or step_noun(kind, "en")
     return {
         "language_oncall": f"the next {name} reader on call",
         "language_oncall_all": f"every {name} reader on call",
@@ -60,7 +68,8 @@ def upcoming(policy: EscalationPolicy, round_: int, step: int, count: int = 2
     return found
 
 
-def if_nobody(policy: EscalationPolicy, round_: int, step: int, lang: str) -> str:
+def if_nobody(policy: EscalationPolicy, round_: int, step: int, lang: str,
+              served: bool = True) -> str:
     """What happens when nobody acknowledges in time, after a page at (round_, step):
     'every Arabic reader on call is paged, then the managers'; '' when nothing follows."""
     nxt = upcoming(policy, round_, step)
@@ -68,7 +77,7 @@ def if_nobody(policy: EscalationPolicy, round_: int, step: int, lang: str) -> st
         return ""
     phrases = []
     for r, s in nxt:
-        noun = step_noun(policy.steps[s].notify, lang)
+        noun = step_noun(policy.steps[s].notify, lang, served)
         if r != round_ and not phrases:
             noun = f"{noun} ({round_name(r)})"
         phrases.append(noun)
@@ -103,13 +112,13 @@ def decision_words(decision: escalation.Decision, lang: str,
     return f"posted to the escalation channel {refs.channel(acted.channel or '')}"
 
 
-def fired_prefix(kind: str, round_: int, lang: str) -> str:
+def fired_prefix(kind: str, round_: int, lang: str, served: bool = True) -> str:
     """The start of a timeline line for a step that fired: 'Paging every Arabic reader
     on call' ('Second round: paging ...' after the first round)."""
     doing = {
         "managers": "alerting the managers",
         "channel": "posting to the escalation channel",
-    }.get(kind, f"paging {step_noun(kind, lang)}")
+    }.get(kind, f"paging {step_noun(kind, lang, served)}")
     if round_:
         return f"{round_name(round_).capitalize()}: {doing}"
     return doing[:1].upper() + doing[1:]

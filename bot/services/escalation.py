@@ -163,7 +163,7 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
                f"{lead}Posted to the escalation channel {refs.channel(f.channel)}",
                {"channel": f.channel})
     if f.note:
-        noun = words.step_noun(f.kind, lang)
+        noun = words.step_noun(f.kind, lang, w.request.language_served is not False)
         acted = f.pages or f.managers or f.channel
         text = f.note if acted else f"skipped {noun}: {f.note}"
         record(w, "bot", "note", lead + text[:1].upper() + text[1:], {})

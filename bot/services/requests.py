@@ -88,7 +88,8 @@ def progress(row) -> str:
     if row.esc_step is None:
         return "not started"
     kind = policy["steps"][row.esc_step]["notify"]
-    text = escalation_words.fired_prefix(kind, 0, row.language)
+    text = escalation_words.fired_prefix(kind, 0, row.language,
+                                         getattr(row, "language_served", None) is not False)
     text = text[:1].lower() + text[1:]
     if row.esc_round:
         text += f", {escalation_words.round_name(row.esc_round)}"
@@ -142,7 +143,7 @@ def page_view(page: PageLike, request: RequestView, policy: dict | None = None) 
         if wait is not None:
             deadline = sent + wait
             then = escalation_words.if_nobody(frozen, getattr(page, "round", 0) or 0, step,
-                                              request.language)
+                                              request.language, request.served)
     return PageView(page.id, page.user, page.state, page.source, page.needs_translation,
                     request, deadline, then, getattr(page, "sent_utc", None),
                     getattr(page, "read_as", None))

@@ -72,6 +72,8 @@ def test_an_italian_request_pages_a_spanish_reader_with_the_translation_banner(h
     assert "Italian (not served by this team)" in text
     assert "NEEDS TRANSLATION" in text
     assert "Written in Italian; you were chosen as a Spanish reader" in text
+    # What comes next, in words that fit a language the team does not serve.
+    assert "or every reader on call the team sends Italian to is paged" in text
     assert h.paged_users() == [JOAO]  # Omar reads no Spanish
     card = h.card("T-1")
     card_text = blocks_text(card)

@@ -123,7 +123,12 @@ def check_element(el: dict[str, Any], where: str) -> None:
             check_text(c["confirm"], 30, where + ".confirm.confirm")
             check_text(c["deny"], 30, where + ".confirm.deny")
     if kind in ("static_select", "radio_buttons"):
-        opts = el["options"]
+        groups = el.get("option_groups")
+        assert (groups is None) != ("options" not in el), f"{where}: options or groups"
+        if groups is not None:
+            for g in groups:
+                check_text(g["label"], 75, where + ".option_groups.label")
+        opts = el["options"] if groups is None else [o for g in groups for o in g["options"]]
         assert 1 <= len(opts) <= (100 if kind == "static_select" else 10), where
         for i, opt in enumerate(opts):
             check_option(opt, f"{'radio' if kind == 'radio_buttons' else 'select'}[{i}]")

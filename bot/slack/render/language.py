@@ -79,9 +79,9 @@ def page_banner(page: PageView) -> str:
         return ""
     req = page.request
     if md.as_text(req.language).strip() == UNKNOWN:
-        what = "This request's language was not recognised"
+        what = "this request's language was not recognised"
     else:
-        what = (f"This request is written in {md.escape(md.language_name(req.language))}, "
+        what = (f"this request is written in {md.escape(md.language_name(req.language))}, "
                 "which nobody on this team reads")
     chosen = (f" You were chosen as {md.escape(_a_reader(page.read_as))}."
               if page.read_as else "")

@@ -156,7 +156,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     else:
         blocks.append(kit.context(" · ".join(lines)))
     if md.as_text(req.status) != "resolved":
-        blocks.insert(len(blocks) - 1, language.set_language_block(req, languages))
+        blocks.append(language.set_language_block(req, languages))
     return text, kit.cap(blocks)
 
 
