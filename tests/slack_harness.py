@@ -132,6 +132,12 @@ class Harness:
               message_ts: str = "1767225600.000100") -> Response:
         return self.sim.click(action_id, value, user, channel, message_ts)
 
+    def select(self, action_id: str, block_id: str, value: str, user: str,
+               channel: str | None = None, message_ts: str = "1767225600.000100"
+               ) -> Response:
+        """Pick `value` in a static_select of a message (the card, a page DM)."""
+        return self.sim.message_select(action_id, block_id, value, user, channel, message_ts)
+
     def submit_view(self, callback_id: str, values: dict, user: str,
                     private_metadata: str = "", view_id: str = "V0VIEW0001") -> Response:
         return self.sim.submit_view(callback_id, values, user, private_metadata, view_id)

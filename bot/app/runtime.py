@@ -88,7 +88,8 @@ class Runtime:
         # Retry-After on a sending thread (the outbox retries, and looks up first).
         self.sender = SlackSender(client or make_web_client(
             settings.slack_bot_token or "", settings.slack_api_url, retries=False),
-            self._manager_group, self._reader_zone, now=self.clock.now)
+            self._manager_group, self._reader_zone, now=self.clock.now,
+            team_languages=self._team_languages)
         self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor)
         self.bolt = App(
             client=self.client,
@@ -143,6 +144,12 @@ class Runtime:
             return self.rosters.get(team).team.manager_group
         except Exception:  # noqa: BLE001 - a missing team just means no mention
             return None
+
+    def _team_languages(self, team: str) -> tuple[str, ...]:
+        """The team's languages as this process last loaded them (no database read on a
+        sending thread; () before it is loaded: "Set language" lists common ones)."""
+        return next((r.team.languages for r in self.rosters.cached() if r.team.name == team),
+                    ())
 
     def _reader_zone(self, team: str, user: str) -> str | None:
         specialist = self.rosters.get(team).team.specialist(user)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.core import category_checks, parsers
+from bot.core import category_checks, fallback_checks, parsers
 from bot.core.check_base import Problem, Where, did_you_mean, keys, listed_twice, repeats
 from bot.core.edit_effects import changed_shifts, coverage_loss, format_span
 from bot.core.model import (
@@ -79,7 +79,7 @@ def problems(team: Team) -> list[Problem]:
     """Every rule the team breaks."""
     return [*_team_header(team), *_specialists(team), *_rotations(team),
             *_integrity(team), *_escalation(team), *category_checks.categories(team),
-            *_oncall_groups(team)]
+            *_oncall_groups(team), *fallback_checks.fallbacks(team)]
 
 
 def warnings(team: Team) -> list[Problem]:
@@ -129,6 +129,8 @@ def _label(team: Team, where: Where) -> str:
         return f"on-call group {index}"
     if head == "categories" and isinstance(index, int):
         return f"category {team.categories[index].name}"
+    if head == "language_fallbacks" and index is not None:
+        return f"language fallbacks for {index}"
     if where[:2] == ("escalation", "policies") and len(where) > 2:
         step = f" step {where[4] + 1}" if len(where) > 4 else ""
         return f"policy {where[2]}{step}"

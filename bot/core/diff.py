@@ -177,6 +177,18 @@ def _diff_body(old: Team, new: Team) -> list[str]:
             fields=lambda g: [("user group", g[1])],
         )
     )
+    # `+ language fallback it (es, pt)`, `~ language fallback it: languages es, pt -> es`
+    out.extend(
+        _keyed(
+            old.language_fallbacks,
+            new.language_fallbacks,
+            key=lambda f: f[0],
+            what="language fallback",
+            label=lambda f: f[0],
+            summary=lambda f: _list(f[1]),
+            fields=lambda f: [("languages", _list(f[1]))],
+        )
+    )
     return out
 
 

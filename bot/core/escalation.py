@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 
 from bot.core import refs, routing
 from bot.core.checks import LANGUAGE_NAMES
-from bot.core.model import EscalationPolicy
+from bot.core.model import UNKNOWN_LANGUAGE, EscalationPolicy
 from bot.core.roster import Roster
 
 DEADLINE, DECLINE, START = "deadline", "decline", "start"
 REFUSED = "refused"  # Slack refused a page for good (deactivated account, bad channel...)
+# The request's language was corrected: the step that fired last runs again for it.
+REROUTE = "reroute"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,11 @@ class Page:
     user: str
     source: str  # routing.ON_CALL | BACKUP | TRANSLATION
     needs_translation: bool = False
+    read_as: str | None = None  # chosen as a reader of this fallback language
+
+
+def _page(c: routing.Candidate) -> Page:
+    return Page(c.user, c.source, c.needs_translation, c.read_as)
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ class Decision:
 @dataclass(frozen=True)
 class Context:
     roster: Roster
-    language: str
+    language: str  # the request's (model.UNKNOWN_LANGUAGE: not recognised)
     managers: tuple[str, ...]
     escalation_channel: str | None
     # How busy people are (open requests, recent pages, last page; the capacity).
@@ -106,23 +113,25 @@ def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
             c = left[0]
             busy = _busy_words(ctx, c.source, left, len(left) < len(found)) \
                 if load.busy(c.user) else ""
-            return Fired(pos, kind, (Page(c.user, c.source, c.needs_translation),),
-                         note=_join(_source_note(ctx, c.source), busy), busy=busy)
+            return Fired(pos, kind, (_page(c),),
+                         note=_join(_source_note(ctx, c), busy), busy=busy)
         return Fired(pos, kind, note=_nobody(ctx, bool(found)))
     if kind == "language_oncall_all":
         everyone = routing.chain(ctx.roster, lang, now, load, skills)
         found = [c for c in everyone if c.user not in ctx.passed]
-        pages = tuple(Page(c.user, c.source, c.needs_translation) for c in found)
+        pages = tuple(_page(c) for c in found)
         if not found:
             return Fired(pos, kind, note=_nobody(ctx, bool(everyone)))
-        return Fired(pos, kind, pages, note=_source_note(ctx, found[0].source))
+        return Fired(pos, kind, pages, note=_source_note(ctx, found[0]))
     if kind == "language_backup":
-        found = [c for c in routing.backups(ctx.roster, lang, now, load, skills)
+        found = [c for c in routing.step_backups(ctx.roster, lang, now, load, skills)
                  if c.user not in ctx.passed]
-        pages = tuple(Page(c.user, c.source) for c in found)
-        return Fired(pos, kind, pages, note="" if pages else
-                     f"no off-shift backup for {LANGUAGE_NAMES.get(lang, lang)}"
-                     + _who_handles(ctx))
+        pages = tuple(_page(c) for c in found)
+        if found:
+            served = ctx.roster.team.serves(lang)
+            return Fired(pos, kind, pages, note="" if served else _source_note(ctx, found[0]))
+        return Fired(pos, kind,
+                     note=f"no off-shift backup for {_reading_names(ctx)}" + _who_handles(ctx))
     if kind == "managers":
         return Fired(pos, kind, managers=ctx.managers,
                      note="" if ctx.managers else "the team lists no managers")
@@ -157,7 +166,8 @@ def _busy_words(ctx: Context, source: str, left: list[routing.Candidate],
                 others_passed: bool) -> str:
     """'every Arabic reader on call is busy (3 open each); paged the least loaded:
     @x': said when the person paged is at capacity, so everyone left is."""
-    name = LANGUAGE_NAMES.get(ctx.language, ctx.language)
+    name = (language_name(ctx.language) if ctx.roster.team.serves(ctx.language)
+            else _reading_names(ctx))
     who = {routing.BACKUP: f"every off-shift {name} backup",
            routing.TRANSLATION: "everyone on call"}.get(source, f"every {name} reader on call")
     if others_passed:
@@ -170,10 +180,40 @@ def _busy_words(ctx: Context, source: str, left: list[routing.Candidate],
             f"paged the least loaded: {refs.person(picked)}")
 
 
-def _source_note(ctx: Context, source: str) -> str:
+def language_name(code: str | None) -> str:
+    """'it' -> 'Italian'; the unknown language -> 'an unrecognised language'."""
+    if not code or code == UNKNOWN_LANGUAGE:
+        return "an unrecognised language"
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def a_reader(lang: str | None) -> str:
+    """'a Spanish reader', 'an English reader'."""
+    name = language_name(lang)
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name} reader"
+
+
+def _reading_names(ctx: Context) -> str:
+    """'Spanish or Portuguese': the languages whose readers take the request."""
+    names = [language_name(c) for c in ctx.roster.team.reading_languages(ctx.language)]
+    return " or ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _source_note(ctx: Context, c: routing.Candidate) -> str:
     # Read by people on the timeline: the language's name, not its code.
-    name = LANGUAGE_NAMES.get(ctx.language, ctx.language)
+    source = c.source
+    name = language_name(ctx.language)
     handles = _who_handles(ctx)
+    if not ctx.roster.team.serves(ctx.language):
+        written = ("its language was not recognised" if name.startswith("an ")
+                   else f"nobody on the team reads {name}")
+        if source == routing.TRANSLATION:
+            return (f"{written}, and nobody on shift or on backup{handles} reads "
+                    f"{_reading_names(ctx)}: needs translation")
+        if source == routing.BACKUP:
+            return (f"{written}: paging an off-shift {language_name(c.read_as)} backup; "
+                    "needs translation")
+        return f"{written}: paging {a_reader(c.read_as)}; needs translation"
     if source == routing.BACKUP:
         return f"nobody on shift{handles} reads {name}: paging an off-shift backup"
     if source == routing.TRANSLATION:
@@ -192,7 +232,8 @@ def decide(policy: EscalationPolicy, last: Position | None, reason: str, ctx: Co
     `last` is the step that fired last (None before the first); `reason` is START,
     DEADLINE (the wait after `last` ran out), DECLINE (someone declined a page) or
     REFUSED (Slack refused a page at `last` for good): a page that will never be
-    answered, like a declined one.
+    answered, like a declined one; or REROUTE (the request's language was corrected):
+    `last` fires again, for the new language.
     """
     fired: list[Fired] = []
     if reason in (DECLINE, REFUSED) and last is not None:
@@ -204,7 +245,7 @@ def decide(policy: EscalationPolicy, last: Position | None, reason: str, ctx: Co
         elif ctx.paged_this_step - ctx.passed:
             # Others paged at this step may still answer: keep waiting for them.
             return Decision((), last, None)
-    pos = _next(policy, last)
+    pos = last if reason == REROUTE and last is not None else _next(policy, last)
     while pos is not None:
         f = _fire(policy, pos, ctx, now, ctx.passed)
         fired.append(f)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from bot.core import escalation, refs, routing
 from bot.core.checks import LANGUAGE_NAMES
-from bot.core.model import EscalationPolicy
+from bot.core.model import UNKNOWN_LANGUAGE, EscalationPolicy
 
 _ROUNDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
            "ninth", "tenth")
 
 
 def language(code: str | None) -> str:
-    """'ar' -> 'Arabic'; an unnamed code stays as it is."""
+    """'ar' -> 'Arabic'; an unnamed code stays as it is; the unknown language (a text
+    whose language was not recognised) -> 'unknown language'."""
+    if code == UNKNOWN_LANGUAGE:
+        return "unknown language"
     return LANGUAGE_NAMES.get(code or "", code or "their language")
 
 
@@ -27,9 +30,19 @@ def round_name(index: int) -> str:
     return f"{_ROUNDS[index]} round" if 0 <= index < len(_ROUNDS) else f"round {index + 1}"
 
 
-def step_noun(kind: str, lang: str) -> str:
-    """Who a step reaches, as a noun phrase ("every Arabic reader on call")."""
+def step_noun(kind: str, lang: str, served: bool = True) -> str:
+    """Who a step reaches, as a noun phrase ("every Arabic reader on call"). `served`
+    False: the team does not serve `lang`, its readers are those of its fallbacks
+    ("every reader on call the team sends Italian to")."""
     name = language(lang)
+    if not served or lang == UNKNOWN_LANGUAGE:
+        what = "unknown-language requests" if lang == UNKNOWN_LANGUAGE else name
+        to = f"the team sends {what} to"
+        return {
+            "language_oncall": f"the next reader on call {to}",
+            "language_oncall_all": f"every reader on call {to}",
+            "language_backup": f"the off-shift backups {to}",
+        }.get(kind) or step_noun(kind, "en")
     return {
         "language_oncall": f"the next {name} reader on call",
         "language_oncall_all": f"every {name} reader on call",
@@ -55,7 +68,8 @@ def upcoming(policy: EscalationPolicy, round_: int, step: int, count: int = 2
     return found
 
 
-def if_nobody(policy: EscalationPolicy, round_: int, step: int, lang: str) -> str:
+def if_nobody(policy: EscalationPolicy, round_: int, step: int, lang: str,
+              served: bool = True) -> str:
     """What happens when nobody acknowledges in time, after a page at (round_, step):
     'every Arabic reader on call is paged, then the managers'; '' when nothing follows."""
     nxt = upcoming(policy, round_, step)
@@ -63,7 +77,7 @@ def if_nobody(policy: EscalationPolicy, round_: int, step: int, lang: str) -> st
         return ""
     phrases = []
     for r, s in nxt:
-        noun = step_noun(policy.steps[s].notify, lang)
+        noun = step_noun(policy.steps[s].notify, lang, served)
         if r != round_ and not phrases:
             noun = f"{noun} ({round_name(r)})"
         phrases.append(noun)
@@ -90,7 +104,7 @@ def decision_words(decision: escalation.Decision, lang: str,
     if acted.pages:
         if len(acted.pages) == 1:
             p = acted.pages[0]
-            return "now paging " + who_was_paged(p.user, p.source, lang)
+            return "now paging " + who_was_paged(p.user, p.source, lang, p.read_as)
         return (f"now paging {step_noun(acted.kind, lang)}: "
                 + refs.people(p.user for p in acted.pages))
     if acted.managers:
@@ -98,21 +112,28 @@ def decision_words(decision: escalation.Decision, lang: str,
     return f"posted to the escalation channel {refs.channel(acted.channel or '')}"
 
 
-def fired_prefix(kind: str, round_: int, lang: str) -> str:
+def fired_prefix(kind: str, round_: int, lang: str, served: bool = True) -> str:
     """The start of a timeline line for a step that fired: 'Paging every Arabic reader
     on call' ('Second round: paging ...' after the first round)."""
     doing = {
         "managers": "alerting the managers",
         "channel": "posting to the escalation channel",
-    }.get(kind, f"paging {step_noun(kind, lang)}")
+    }.get(kind, f"paging {step_noun(kind, lang, served)}")
     if round_:
         return f"{round_name(round_).capitalize()}: {doing}"
     return doing[:1].upper() + doing[1:]
 
 
-def who_was_paged(user: str, source: str, lang: str) -> str:
-    """'{@U1}, Arabic reader on call' in a sentence: who, and why them."""
+def who_was_paged(user: str, source: str, lang: str, read_as: str | None = None) -> str:
+    """'{@U1}, Arabic reader on call' in a sentence: who, and why them. `read_as`: the
+    fallback language they were chosen as a reader of (the team does not serve `lang`)."""
     name = language(lang)
+    if read_as:
+        written = ("its language was not recognised" if lang == UNKNOWN_LANGUAGE
+                   else f"written in {name}")
+        role = "an off-shift backup" if source == routing.BACKUP else "on call"
+        return (f"{refs.person(user)}, {language(read_as)} reader {role} "
+                f"({written}; needs translation)")
     if source == routing.BACKUP:
         return f"{refs.person(user)}, an off-shift {name} backup"
     if source == routing.TRANSLATION:

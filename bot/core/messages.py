@@ -68,6 +68,9 @@ class RequestView:
     # paged ("every Arabic reader on call is busy (3 open each); paged the least
     # loaded: ..."), as neutral text with references; "" otherwise.
     busy: str = ""
+    # False when the team does not serve the request's language (or it is unknown):
+    # it went to readers of a fallback language, flagged "needs translation".
+    served: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class PageView:
     deadline: datetime | None = None
     if_nobody: str = ""
     sent: datetime | None = None  # when this page went out (its wait starts then)
+    # The fallback language this person was chosen as a reader of, for a request in a
+    # language the team does not serve ("es" for an Italian request); None otherwise.
+    read_as: str | None = None
 
 
 @dataclass(frozen=True)

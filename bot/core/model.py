@@ -22,6 +22,10 @@ VERIFICATIONS = ("two_person",)
 OUTCOMES = ("disclosed", "declined", "not_emergency", "duplicate", "referred")
 DEFAULT_CATEGORY = "other"  # every request's category when the team lists none
 DEFAULT_MAX_OPEN = 3  # routing.max_open_per_person when the team does not say
+# The language of a request whose language could not be recognised (ISO 639-2's
+# "undetermined"): never a team language, so it routes by the `"*"` fallback.
+UNKNOWN_LANGUAGE = "und"
+ANY_LANGUAGE = "*"  # the `language_fallbacks` key of every language without its own
 ROTATION_FIELDS = ("name", "timezone", "shift", "days", "handoff", "start", "tier", "members")
 
 
@@ -184,6 +188,29 @@ class Team:
     # Slack user groups kept equal to who is on call: (language code or ALL_ON_CALL,
     # user group id), in the file's order (`oncall_groups`).
     oncall_groups: tuple[tuple[str, str], ...] = ()
+    # Where requests in languages the team does not serve go: (language code or "*",
+    # the team languages whose readers take them, in order), in the file's order.
+    language_fallbacks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def serves(self, lang: str | None) -> bool:
+        """Whether `lang` is one of the team's languages."""
+        return lang in self.languages
+
+    def fallbacks_for(self, lang: str | None) -> tuple[str, ...]:
+        """The team languages whose readers take a request in `lang`, which the team
+        does not serve (or whose language is unknown: UNKNOWN_LANGUAGE or None): its own
+        entry in `language_fallbacks`, else the `"*"` entry, else the team's first
+        language."""
+        table = dict(self.language_fallbacks)
+        found = table.get(lang or UNKNOWN_LANGUAGE) or table.get(ANY_LANGUAGE)
+        if found:
+            return found
+        return self.languages[:1]
+
+    def reading_languages(self, lang: str | None) -> tuple[str, ...]:
+        """Whose readers a request in `lang` goes to: (lang,) when the team serves it,
+        else its fallbacks."""
+        return (lang,) if self.serves(lang) else self.fallbacks_for(lang)
 
     def takes_from(self, channel: str | None) -> bool:
         """Whether a request filed in `channel` is this team's."""

@@ -12,6 +12,13 @@ then fewest open requests, fewest recent pages, longest since their last page (n
 paged first), and the order the team lists its specialists. When everyone of the level
 is at capacity, the fewest open comes first, then tier, language strength and longest
 since the last page.
+
+A request in a language the team does not serve (or whose language is unknown) goes
+by the team's `language_fallbacks` (`Team.fallbacks_for`): the on-call readers of its
+fallback languages as one level (the first fallback's readers before the second's,
+free before busy as above), then the off-shift backups of those languages, then anyone
+on call. Everyone it reaches is flagged "needs translation"; a candidate chosen as a
+reader of a fallback language says which (`read_as`).
 """
 
 from __future__ import annotations
@@ -32,10 +39,13 @@ class Candidate:
     source: str  # on_call | backup | translation
     rotation: str | None = None
     tier: str | None = None
+    # The fallback language they were chosen as a reader of, for a request in a
+    # language the team does not serve (None: they were chosen for the request's own).
+    read_as: str | None = None
 
     @property
     def needs_translation(self) -> bool:
-        return self.source == TRANSLATION
+        return self.source == TRANSLATION or self.read_as is not None
 
 
 @dataclass(frozen=True)
@@ -89,31 +99,84 @@ def _order(roster: Roster, load: Load,
     return [c for c, _, _ in sorted(found, key=key)]
 
 
+# A fallback language's place weighs more than any language strength: every reader
+# of the first fallback comes before the readers of the second (inside free or busy).
+_FALLBACK_PLACE = 10_000
+
+
+def _readers_found(roster: Roster, langs: tuple[str, ...], now: datetime,
+                   skills: tuple[str, ...], read_as: bool
+                   ) -> list[tuple[Candidate, int, int]]:
+    found, seen = [], set()
+    for place, lang in enumerate(langs):
+        for a in roster.on_call_for(lang, now):
+            spec = roster.specialist(a.user)
+            if spec is None or not spec.holds(skills) or a.user in seen:
+                continue
+            seen.add(a.user)
+            found.append((Candidate(a.user, ON_CALL, a.rotation, a.tier,
+                                    lang if read_as else None),
+                          TIER_RANK.get(a.tier, NO_TIER),
+                          place * _FALLBACK_PLACE + spec.rank(lang)))
+    return found
+
+
+def _backups_found(roster: Roster, langs: tuple[str, ...], now: datetime,
+                   skills: tuple[str, ...], read_as: bool
+                   ) -> list[tuple[Candidate, int, int]]:
+    on_now = {a.user for a in roster.on_call(now)}
+    found, seen = [], set()
+    for place, lang in enumerate(langs):
+        for s in roster.team.specialists:
+            if (lang in s.backup and s.id not in on_now and s.id not in seen
+                    and s.holds(skills) and not roster.is_away(s.id, now)):
+                seen.add(s.id)
+                found.append((Candidate(s.id, BACKUP, read_as=lang if read_as else None),
+                              NO_TIER, place * _FALLBACK_PLACE + s.rank(lang)))
+    return found
+
+
 def on_call_readers(roster: Roster, lang: str, now: datetime,
                     load: Load | Mapping[str, int] | None = None,
                     skills: tuple[str, ...] = ()) -> list[Candidate]:
-    load = as_load(load)
-    found = []
-    for a in roster.on_call_for(lang, now):
-        spec = roster.specialist(a.user)
-        if spec is None or not spec.holds(skills):
-            continue
-        found.append((Candidate(a.user, ON_CALL, a.rotation, a.tier),
-                      TIER_RANK.get(a.tier, NO_TIER), spec.rank(lang)))
-    return _order(roster, load, found)
+    """On-call readers of `lang` holding `skills`, in paging order."""
+    return _order(roster, as_load(load), _readers_found(roster, (lang,), now, skills, False))
 
 
 def backups(roster: Roster, lang: str, now: datetime,
             load: Load | Mapping[str, int] | None = None,
             skills: tuple[str, ...] = ()) -> list[Candidate]:
     """Off-shift specialists who opted in to be paged for `lang`, not away."""
-    load = as_load(load)
-    on_now = {a.user for a in roster.on_call(now)}
-    found = [(Candidate(s.id, BACKUP), NO_TIER, s.rank(lang))
-             for s in roster.team.specialists
-             if lang in s.backup and s.id not in on_now and s.holds(skills)
-             and not roster.is_away(s.id, now)]
-    return _order(roster, load, found)
+    return _order(roster, as_load(load), _backups_found(roster, (lang,), now, skills, False))
+
+
+def fallback_readers(roster: Roster, lang: str | None, now: datetime,
+                     load: Load | Mapping[str, int] | None = None,
+                     skills: tuple[str, ...] = ()) -> list[Candidate]:
+    """For a request in `lang`, which the team does not serve: the on-call readers of
+    its fallback languages as one level, each with the language they were chosen as a
+    reader of (`read_as`)."""
+    langs = roster.team.fallbacks_for(lang)
+    return _order(roster, as_load(load), _readers_found(roster, langs, now, skills, True))
+
+
+def fallback_backups(roster: Roster, lang: str | None, now: datetime,
+                     load: Load | Mapping[str, int] | None = None,
+                     skills: tuple[str, ...] = ()) -> list[Candidate]:
+    """For a request in `lang`, which the team does not serve: the off-shift backups of
+    its fallback languages."""
+    langs = roster.team.fallbacks_for(lang)
+    return _order(roster, as_load(load), _backups_found(roster, langs, now, skills, True))
+
+
+def step_backups(roster: Roster, lang: str | None, now: datetime,
+                 load: Load | Mapping[str, int] | None = None,
+                 skills: tuple[str, ...] = ()) -> list[Candidate]:
+    """The `language_backup` step's people: backups of `lang`, or of its fallbacks
+    when the team does not serve it."""
+    if roster.team.serves(lang):
+        return backups(roster, lang, now, load, skills)
+    return fallback_backups(roster, lang, now, load, skills)
 
 
 def translators(roster: Roster, now: datetime,
@@ -133,12 +196,17 @@ def translators(roster: Roster, now: datetime,
     return _order(roster, load, best.values())
 
 
-def chain(roster: Roster, lang: str, now: datetime,
+def chain(roster: Roster, lang: str | None, now: datetime,
           load: Load | Mapping[str, int] | None = None,
           skills: tuple[str, ...] = ()) -> list[Candidate]:
     """The first non-empty level of: on-call readers, backups, translators; each only
-    of people holding `skills`."""
+    of people holding `skills`. For a language the team does not serve (or an unknown
+    one): the readers of its fallbacks, their backups, translators."""
     load = as_load(load)
+    if not roster.team.serves(lang):
+        return (fallback_readers(roster, lang, now, load, skills)
+                or fallback_backups(roster, lang, now, load, skills)
+                or translators(roster, now, load, skills))
     return (on_call_readers(roster, lang, now, load, skills)
             or backups(roster, lang, now, load, skills)
             or translators(roster, now, load, skills))

@@ -151,6 +151,27 @@ class SlackSimulator:
                          "value": value, "action_ts": f"{time.time():.6f}"}],
         })
 
+    def message_select_body(self, action_id: str, block_id: str, value: str, user: str,
+                            channel: str | None = None,
+                            message_ts: str = "1767225600.000100") -> bytes:
+        """A ``block_actions`` payload: ``user`` picks ``value`` in a static_select of a
+        message (by default in their DM with the bot)."""
+        channel = channel or f"D{user}"
+        trigger = self.trigger_id()
+        option = {"text": {"type": "plain_text", "text": value, "emoji": True},
+                  "value": value}
+        return interactive_body({
+            **self._interaction("block_actions", user, trigger),
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                          "is_ephemeral": False},
+            "channel": {"id": channel, "name": "directmessage"},
+            "message": {"type": "message", "ts": message_ts, "text": "message"},
+            "response_url": f"{self.response_origin}/response/{self._last_trigger}",
+            "actions": [{"type": "static_select", "action_id": action_id,
+                         "block_id": block_id, "selected_option": option,
+                         "action_ts": f"{time.time():.6f}"}],
+        })
+
     def view_submission_body(self, callback_id: str, values: dict, user: str,
                              private_metadata: str = "", view_id: str | None = None) -> bytes:
         """A ``view_submission`` payload: ``user`` submits a modal with these
@@ -230,6 +251,12 @@ class SlackSimulator:
               message_ts: str = "1767225600.000100", block_id: str = "page_actions"
               ) -> Response:
         body = self.click_body(action_id, value, user, channel, message_ts, block_id)
+        return self.post(body, FORM)
+
+    def message_select(self, action_id: str, block_id: str, value: str, user: str,
+                       channel: str | None = None,
+                       message_ts: str = "1767225600.000100") -> Response:
+        body = self.message_select_body(action_id, block_id, value, user, channel, message_ts)
         return self.post(body, FORM)
 
     def submit_view(self, callback_id: str, values: dict, user: str,

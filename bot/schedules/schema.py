@@ -23,7 +23,7 @@ __all__ = [
 TEAM_FIELDS = (
     "team", "languages", "intake_channel", "intake_channels", "escalation_channel", "managers",
     "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
-    "categories", "default_category", "routing", "oncall_groups",
+    "categories", "default_category", "routing", "oncall_groups", "language_fallbacks",
 )  # fmt: skip
 OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
@@ -58,6 +58,7 @@ EXAMPLES = {
     "max_open_per_person": "3",
     "skills": "[le_requests]",
     "oncall_groups": "{ar: S0ONCALLAR, all: S0ONCALL1}",
+    "language_fallbacks": '{it: [es, pt], gl: [pt, es], "*": [en]}',
 }
 
 # A category's fields share names with other entries' (`name`): their own examples.

@@ -19,6 +19,7 @@ from bot.core import checks, parsers
 from bot.core.check_base import did_you_mean
 from bot.core.model import (
     ALL_ON_CALL,
+    ANY_LANGUAGE,
     DEFAULT_MAX_OPEN,
     SEVERITIES,
     Category,
@@ -110,8 +111,9 @@ class TeamParser(EntryReader):
             lambda n, p: None if self.optional(n) else self.scalar(n, p, "other"))
         max_open = get("routing", self.routing, DEFAULT_MAX_OPEN)
         groups = get("oncall_groups", self.oncall_groups, ())
+        fallbacks = get("language_fallbacks", self.language_fallbacks, ())
         if None in (name, languages, intake, intake_more, escal, managers, escalation,
-                    categories, max_open, groups):
+                    categories, max_open, groups, fallbacks):
             return None
         return Team(
             name=name,
@@ -131,6 +133,7 @@ class TeamParser(EntryReader):
             default_category=default_category,
             max_open_per_person=max_open,
             oncall_groups=groups,
+            language_fallbacks=fallbacks,
         )
 
     def channel_list(self, node: Node, path: str) -> tuple[str, ...] | None:
@@ -236,6 +239,42 @@ class TeamParser(EntryReader):
         return self.read(f, path, "max_open_per_person", lambda n, p: self.whole(
             n, p, "max_open_per_person: 3", "how many unresolved requests one person holds "
             "before the next free reader is preferred"), DEFAULT_MAX_OPEN)
+
+    def language_fallbacks(self, node: Node, path: str
+                           ) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+        """`language_fallbacks: {it: [es, pt], "*": [en]}`: each key an ISO 639-1 code
+        or "*", each value a list of codes (which codes, and repeats, are team rules);
+        an empty value means none."""
+        example = EXAMPLES["language_fallbacks"]
+        if self.optional(node):
+            return ()
+        if not isinstance(node, MappingNode):
+            self.err(node, path, f"must be a mapping of language code to the team languages "
+                                 f"whose readers take it, e.g. {example}")
+            return None
+        out: dict[str, tuple[str, ...] | None] = {}
+        first: dict[str, Node] = {}
+        for key_node, value in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            if key is None or key == "<<":
+                self.err(key_node, path, "each key is a language code such as it, or \"*\" "
+                                         f"for every other language, e.g. {example}")
+                continue
+            if key in first:
+                self.err(key_node, f"{path}.{key}",
+                         f"language '{key}' is listed twice (first on line "
+                         f"{line_of(first[key])}); give each language once, e.g. {example}")
+                continue
+            first[key] = key_node
+            if key != ANY_LANGUAGE and self.checked(
+                    key_node, f"{path}.{key}", parsers.parse_language, key) is None:
+                out[key] = None
+                continue
+            out[key] = self.language_list(value, f"{path}.{key}", iso=True, allow_empty=False,
+                                          example="[es, pt]")
+        if None in out.values() or len(out) < len(node.value):
+            return None
+        return tuple((k, v) for k, v in out.items() if v is not None)
 
     # escalation -----------------------------------------------------------------------------
 

@@ -137,6 +137,9 @@ def dump_team(team: Team) -> str:
     if team.max_open_per_person != DEFAULT_MAX_OPEN:
         tail.append(("routing", _map([("max_open_per_person",
                                        ScalarNode(INT, str(team.max_open_per_person)))])))
+    if team.language_fallbacks:
+        tail.append(("language_fallbacks", _map([(k, _flow_list(v))
+                                                 for k, v in team.language_fallbacks])))
     if tail:
         sections.append(tail)
     if team.oncall_groups:

@@ -31,10 +31,11 @@ from bot.core.verification import outcome_words
 from bot.services import due as response_due
 from bot.services.alert_actions import AlertActions, refuse_untrained
 from bot.services.errors import NotFound, ServiceError
+from bot.services.language_fix import LanguageFix
 from bot.services.load import current_load
 from bot.services.page_dms import add_pages
 from bot.services.refused_pages import RefusedPages
-from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
+from bot.services.requests import HANDOVER_WAIT, SessionFactory, duration, routing_language, ticket
 from bot.services.schedules import RosterCache
 from bot.services.verification import Verification, check_resolution
 from bot.store import paging as q
@@ -69,7 +70,7 @@ def decide(w: RequestWrites, roster: Roster, reason: str,
         with w.session.no_autoflush:
             pages = q.pages_of(w.session, w.request.id)
     total, decision = plan(w, roster, reason, pages)
-    apply(w, total, decision, pages or [])
+    apply_decision(w, total, decision, pages or [])
     return decision
 
 
@@ -94,7 +95,7 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
                             if row.status == "open" else ())
     category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
-        roster=roster, language=row.language, managers=team.managers,
+        roster=roster, language=routing_language(row, team), managers=team.managers,
         escalation_channel=team.escalation_channel,
         load=load,
         skills=category.skills if category else (),
@@ -106,7 +107,7 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
     return len(policy.steps), escalation.decide(policy, last, reason, ctx, w.now)
 
 
-def apply(w: RequestWrites, total: int, decision: escalation.Decision,
+def apply_decision(w: RequestWrites, total: int, decision: escalation.Decision,
            pages: list) -> None:
     """`pages`: the request's pages before this decision (their page DMs are reused
     when a later step pages the same person again)."""
@@ -142,11 +143,12 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
     lead = f"{words.round_name(f.position.round).capitalize()}: " if f.position.round else ""
     written = add_pages(w, [{"user": p.user, "round": f.position.round,
                              "step": f.position.step, "source": p.source,
-                             "needs_translation": p.needs_translation} for p in f.pages],
+                             "needs_translation": p.needs_translation,
+                             "read_as": p.read_as} for p in f.pages],
                         pages)
     for page, again in written:
         record(w, "bot", "paged", f"{lead}Paged{' again' if again else ''} "
-               + words.who_was_paged(page.user, page.source, lang),
+               + words.who_was_paged(page.user, page.source, lang, page.read_as),
                {"user": page.user, "source": page.source, "page": page.id,
                 "round": f.position.round, "step": f.position.step})
     for m in f.managers:
@@ -160,24 +162,17 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
                f"{lead}Posted to the escalation channel {refs.channel(f.channel)}",
                {"channel": f.channel})
     if f.note:
-        noun = words.step_noun(f.kind, lang)
+        noun = words.step_noun(f.kind, lang, w.request.language_served is not False)
         acted = f.pages or f.managers or f.channel
         text = f.note if acted else f"skipped {noun}: {f.note}"
         record(w, "bot", "note", lead + text[:1].upper() + text[1:], {})
 
 
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f}s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-class EscalationService(AlertActions, Verification, RefusedPages):
+class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
     """Deadlines, answers to pages, resolution and handovers; what alerts let people do
-    (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`, and
-    two-person verification (ask, Verified) from `verification`."""
+    (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`,
+    two-person verification (ask, Verified) from `verification`, and "Set language" from
+    `language_fix`."""
 
     def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock):
         self._sf = session_factory
@@ -322,7 +317,7 @@ class EscalationService(AlertActions, Verification, RefusedPages):
             next_words = words.decision_words(decision, row.language, waiting)
             record(w, user, "declined", f"{refs.person(user)} declined; {next_words}",
                    {"page": page.id})
-            apply(w, total, decision, pages)
+            apply_decision(w, total, decision, pages)
             w.flush()
             return Outcome(f"Declined {name}; {next_words}.", row.id)
 

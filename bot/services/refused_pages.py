@@ -33,7 +33,7 @@ class RefusedPages:
         the managers are told, once an hour per cause. Nothing happens for a page
         already answered, closed or marked, or a request no longer open: a repeated
         call, or an acknowledgement that came first."""
-        from bot.services.escalation import Outcome, apply, plan, record
+        from bot.services.escalation import Outcome, apply_decision, plan, record
 
         now = self.clock.now()
         with self._sf() as session, session.begin():
@@ -62,7 +62,7 @@ class RefusedPages:
             record(w, "bot", "undeliverable", text,
                    {"page": page.id, "user": page.user, "cause": cause})
             if decision is not None:
-                apply(w, total, decision, q.pages_of(session, row.id))
+                apply_decision(w, total, decision, q.pages_of(session, row.id))
             else:
                 w.outbox(CARD_UPDATE, row.card_channel)
             self._tell_managers(w, roster.team, page.user, cause, name)

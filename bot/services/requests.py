@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import escalation, escalation_words, refs, routing, timezones
 from bot.core.messages import PageView, RequestView, TimelineEntry
-from bot.core.model import OTHER, Category, Team, category_from_json
+from bot.core.model import OTHER, UNKNOWN_LANGUAGE, Category, Team, category_from_json
 from bot.services.errors import NotFound, ServiceError
 from bot.services.load import current_load
 from bot.services.schedules import RosterCache
@@ -34,8 +34,32 @@ class PageLike(Protocol):
     state: str
     source: str
     needs_translation: bool
+    read_as: str | None
     round: int
     step: int
+
+
+def routing_language(row, team: Team | None = None) -> str:
+    """The language a request routes by: its own, or UNKNOWN_LANGUAGE when intake could
+    not recognise it (`language_source` "unknown"), which goes by the team's `"*"`
+    fallback like any language the team does not serve. Given its `team`, it marks
+    the request served or not (`language_served`, shown on the card and pages)."""
+    lang = row.language
+    if row.language_source == "unknown" or not lang:
+        lang = UNKNOWN_LANGUAGE
+    if team is not None:
+        served = None if team.serves(lang) else False  # None: served (as older rows)
+        if row.language_served != served:
+            row.language_served = served
+    return lang
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def ticket(row) -> str:
@@ -64,7 +88,8 @@ def progress(row) -> str:
     if row.esc_step is None:
         return "not started"
     kind = policy["steps"][row.esc_step]["notify"]
-    text = escalation_words.fired_prefix(kind, 0, row.language)
+    text = escalation_words.fired_prefix(kind, 0, row.language,
+                                         getattr(row, "language_served", None) is not False)
     text = text[:1].lower() + text[1:]
     if row.esc_round:
         text += f", {escalation_words.round_name(row.esc_round)}"
@@ -85,6 +110,7 @@ def request_view(row, pages: Iterable[PageLike]) -> RequestView:
         needs_translation=any(p.needs_translation for p in pages), escalation=progress(row),
         exhausted=row.exhausted, origin_channel=row.origin_channel, via=row.via,
         busy=(getattr(row, "busy_note", None) or "") if row.status == "open" else "",
+        served=getattr(row, "language_served", None) is not False,
         **_category_view(row))
 
 
@@ -117,9 +143,10 @@ def page_view(page: PageLike, request: RequestView, policy: dict | None = None) 
         if wait is not None:
             deadline = sent + wait
             then = escalation_words.if_nobody(frozen, getattr(page, "round", 0) or 0, step,
-                                              request.language)
+                                              request.language, request.served)
     return PageView(page.id, page.user, page.state, page.source, page.needs_translation,
-                    request, deadline, then, getattr(page, "sent_utc", None))
+                    request, deadline, then, getattr(page, "sent_utc", None),
+                    getattr(page, "read_as", None))
 
 
 def read_view(session: Session, row) -> RequestView:

@@ -31,6 +31,12 @@ SHOW_TEXT = "request_show_text"  # value: request id; opens a modal with the who
 ASK_VERIFY = "request_ask_verify"
 VERIFY = "request_verified"
 
+# "Set language" on the ticket card and on a page DM: a static_select of language codes
+# (the team's, then other common ones) in an actions block whose block_id is
+# f"{SET_LANGUAGE_BLOCK}:{request id}"; the selected option's value is the code.
+SET_LANGUAGE = "request_set_language"
+SET_LANGUAGE_BLOCK = "request_language"
+
 BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER, TAKE, PAGE_SOMEONE, ASK_VERIFY, VERIFY)
 
 SWAP_ACCEPT = "swap_accept"  # value: the swap's id; on the DM asking someone to swap

@@ -326,6 +326,21 @@ class Listeners:
                                          None)
         self._later(lambda: respond(text=text, blocks=blocks, replace_original=True))
 
+    def set_language(self, ack, body, respond) -> None:
+        """"Set language" on the card or a page: the request's id is in the block id,
+        the language in the option picked. The answer (or the refusal) is private."""
+        action = body["actions"][0]
+        block = str(action.get("block_id") or "")
+        code = (action.get("selected_option") or {}).get("value") or ""
+
+        def correct(request_id: int, user: str) -> Outcome:
+            return self.d.escalation.set_language(request_id, user, code)
+
+        prefix = f"{ids.SET_LANGUAGE_BLOCK}:"
+        self._answer(ack, {**body, "actions": [{"value": block.removeprefix(prefix)
+                                                if block.startswith(prefix) else ""}]},
+                     respond, correct, always_tell=True)
+
     def show_full_text(self, ack, body, client, respond) -> None:
         """"Show full text" under a request text cut short: the whole of it in a modal."""
         self._request_modal(ack, body, client, respond, render.full_text_modal)

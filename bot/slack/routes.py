@@ -55,6 +55,7 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.action(ids.RESOLVE)(paging.open_resolve)
     app.action(ids.HANDOVER)(paging.open_handover)
     app.action(ids.SHOW_TEXT)(paging.show_full_text)
+    app.action(ids.SET_LANGUAGE)(paging.set_language)  # "Set language" (card and page)
     app.action(ids.ASK_VERIFY)(paging.ask_verification)
     app.action(ids.VERIFY)(paging.verified)
     app.view(ids.RESOLVE_MODAL)(paging.resolve_submitted)

@@ -57,14 +57,26 @@ THREAD_CHUNK = 40  # thread lines a post (Block Kit allows 50 blocks a message)
 class SlackSender:
     def __init__(self, client: WebClient, manager_group: Callable[[str], str | None],
                  reader_zone: Callable[[str, str], str | None] | None = None,
-                 now: Callable[[], datetime] | None = None):
+                 now: Callable[[], datetime] | None = None,
+                 team_languages: Callable[[str], tuple[str, ...]] | None = None):
         """`reader_zone(team, user)`: the zone a page's reader keeps in the roster (the
         page's times are shown in it), or None. `now`: the clock a message's response
-        target is counted down from ("due in 24 min") when it is rendered."""
+        target is counted down from ("due in 24 min") when it is rendered.
+        `team_languages(team)`: the team's languages, listed first in "Set language"."""
         self.client = client
         self._now = now or (lambda: datetime.now(UTC))
         self._manager_group = manager_group
         self._reader_zone = reader_zone or (lambda team, user: None)
+        self._team_languages = team_languages or (lambda team: ())
+
+    def _page(self, d: Delivery) -> tuple[str, list]:
+        return render.page_message(d.page, self._zone(d), self._now(), self._languages(d))
+
+    def _languages(self, d: Delivery) -> tuple[str, ...]:
+        try:
+            return tuple(self._team_languages(d.request.team)) if d.request else ()
+        except Exception:  # noqa: BLE001 - a team we cannot find: list the common ones
+            return ()
 
     def _zone(self, d: Delivery) -> str | None:
         if d.page is None:
@@ -111,7 +123,7 @@ class SlackSender:
 
     def _send(self, d: Delivery) -> tuple[str, str] | None:
         if d.kind == PAGE:
-            text, blocks = render.page_message(d.page, self._zone(d), self._now())
+            text, blocks = self._page(d)
             return self._post(d.target, text, blocks, d.ids)
         if d.kind == PAGE_AGAIN:
             self._page_again(d)
@@ -119,17 +131,17 @@ class SlackSender:
         if d.kind == PAGE_UPDATE:
             if d.page_message is None:
                 return None  # the page itself never went out; nothing to update
-            text, blocks = render.page_message(d.page, self._zone(d), self._now())
+            text, blocks = self._page(d)
             self.client.chat_update(channel=d.page_message[0], ts=d.page_message[1],
                                     text=text, blocks=blocks)
             return None
         if d.kind == CARD:
-            text, blocks = render.ticket_card(d.request, self._now())
+            text, blocks = render.ticket_card(d.request, self._now(), self._languages(d))
             return self._post(d.target, text, blocks, d.ids)
         if d.kind == CARD_UPDATE:
             if d.card is None:
                 return None
-            text, blocks = render.ticket_card(d.request, self._now())
+            text, blocks = render.ticket_card(d.request, self._now(), self._languages(d))
             self.client.chat_update(channel=d.card[0], ts=d.card[1], text=text, blocks=blocks)
             return None
         if d.kind == TIMELINE:
@@ -161,7 +173,7 @@ class SlackSender:
             raise PermanentError("message_not_found")  # nothing to update in place
         channel, ts = d.page_message
         zone = self._zone(d)
-        text, blocks = render.page_message(d.page, zone, self._now())
+        text, blocks = render.page_message(d.page, zone, self._now(), self._languages(d))
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         if d.unsure and self._look_up(None, d.page_message, d) is not None:
             return

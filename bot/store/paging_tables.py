@@ -53,6 +53,9 @@ class RequestRow(Base):
     # Everyone who could be paged was at capacity when the last person was paged: in
     # words, for the card (None: someone free was paged).
     busy_note: Mapped[str | None] = mapped_column(Text)
+    # False while the request's language is one the team does not serve (or unknown):
+    # it goes to readers of the team's `language_fallbacks`. None: served (older rows).
+    language_served: Mapped[bool | None] = mapped_column(Boolean)
     resolution: Mapped[str | None] = mapped_column(CODE)  # core.model.OUTCOMES
     policy: Mapped[dict] = mapped_column(JSON)  # frozen when the request starts
     esc_round: Mapped[int | None] = mapped_column(Integer)  # the step that fired last
@@ -80,6 +83,9 @@ class PageRow(Base):
     step: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(CODE)  # on_call | backup | translation | handover
     needs_translation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For a request in a language the team does not serve: the fallback language the
+    # person was chosen as a reader of ("es" for an Italian request); None otherwise.
+    read_as: Mapped[str | None] = mapped_column(CODE)
     # pending | acknowledged | declined | closed | undeliverable (Slack refused it for good)
     state: Mapped[str] = mapped_column(STATE)
     sent_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -89,6 +89,11 @@ class TeamRow(Base):
     # `oncall_groups`: [[language code or "all", user group id], ...] in the file's order.
     oncall_groups: Mapped[list[list[str]]] = mapped_column(JSON, default=list, nullable=False,
                                                            server_default=text("'[]'"))
+    # Where requests in languages the team does not serve go: [[code or "*", [team
+    # languages, in order]], ...] in the file's order (pairs: a JSON object's key order
+    # is not kept by every database).
+    language_fallbacks: Mapped[list] = mapped_column(JSON, default=list, nullable=False,
+                                                     server_default=text("'[]'"))
     # Bumped by every save that changes anything of the team's schedule.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -206,6 +206,7 @@ def _to_team(row: TeamRow) -> Team:
         categories=tuple(category_from_json(c) for c in row.categories or ()),
         default_category=row.default_category,
         max_open_per_person=row.max_open_per_person,
+        language_fallbacks=tuple((str(k), tuple(v)) for k, v in row.language_fallbacks or ()),
     )
 
 
@@ -244,6 +245,7 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
     row.categories = [category_to_json(c) for c in new.categories]
     row.default_category = new.default_category
     row.max_open_per_person = new.max_open_per_person
+    row.language_fallbacks = [[k, list(v)] for k, v in new.language_fallbacks]
     _drop_changed_children(row, old, new)
     session.flush()
     _sync_keyed_rows(row, new)

@@ -67,7 +67,7 @@ def to_channel(h) -> None:
 
 def buttons(message: dict) -> list[tuple[str, str]]:
     return [(e["action_id"], e["value"]) for b in message.get("blocks") or []
-            if b.get("type") == "actions" for e in b["elements"]]
+            if b.get("type") == "actions" for e in b["elements"] if e["type"] == "button"]
 
 
 def click(h, action: str, value: str, user: str, channel: str | None = None) -> None:

@@ -508,7 +508,7 @@ def test_dump_keeps_the_documented_key_order():
     assert tops == [
         "team", "languages", "intake_channel", "escalation_channel", "managers",
         "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
-        "categories", "default_category",
+        "categories", "default_category", "language_fallbacks",
     ]  # fmt: skip
     assert '    shift: "06:00-15:00"' in text
     assert '  - {rotation: amer-es-pt, user: U0AM00007, from: "2026-12-24T09:00"' in text

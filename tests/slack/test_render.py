@@ -123,7 +123,12 @@ def check_element(el: dict[str, Any], where: str) -> None:
             check_text(c["confirm"], 30, where + ".confirm.confirm")
             check_text(c["deny"], 30, where + ".confirm.deny")
     if kind in ("static_select", "radio_buttons"):
-        opts = el["options"]
+        groups = el.get("option_groups")
+        assert (groups is None) != ("options" not in el), f"{where}: options or groups"
+        if groups is not None:
+            for g in groups:
+                check_text(g["label"], 75, where + ".option_groups.label")
+        opts = el["options"] if groups is None else [o for g in groups for o in g["options"]]
         assert 1 <= len(opts) <= (100 if kind == "static_select" else 10), where
         for i, opt in enumerate(opts):
             check_option(opt, f"{'radio' if kind == 'radio_buttons' else 'select'}[{i}]")
@@ -207,8 +212,10 @@ def dump(blocks: Any) -> str:
 
 
 def actions(blocks: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
+    """The buttons (not the "Set language" select every unresolved request has)."""
     return [(e["action_id"], e["value"], e.get("style"))
-            for b in blocks if b["type"] == "actions" for e in b["elements"]]
+            for b in blocks if b["type"] == "actions" for e in b["elements"]
+            if e["type"] == "button"]
 
 
 def contexts(blocks: list[dict[str, Any]]) -> str:
@@ -221,7 +228,8 @@ def contexts(blocks: list[dict[str, Any]]) -> str:
 def test_pending_page_offers_acknowledge_and_decline_with_confirm() -> None:
     text, blocks = check_message(render.page_message(make_page("pending")))
     assert actions(blocks) == [(ids.ACK, "7", "primary"), (ids.DECLINE, "7", None)]
-    decline = [e for b in blocks if b["type"] == "actions" for e in b["elements"]][1]
+    decline = [e for b in blocks if b["type"] == "actions" for e in b["elements"]
+               if e["type"] == "button"][1]
     assert decline["confirm"]["confirm"]["text"] == "Decline"
     header = blocks[0]
     assert header["type"] == "header"

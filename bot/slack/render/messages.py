@@ -14,8 +14,8 @@ from typing import Any
 from bot.core.messages import PageView, RequestView, TimelineEntry
 from bot.slack import ids
 from bot.slack.render import blocks as kit
+from bot.slack.render import language, pages, verify
 from bot.slack.render import mrkdwn as md
-from bot.slack.render import pages, verify
 from bot.slack.text import from_neutral
 
 _VIA = {
@@ -93,14 +93,14 @@ def _page_state(page: PageView) -> tuple[list[dict[str, Any]] | None, list[str]]
     return None, [md.escape_clip(state or "unknown state", 100)]
 
 
-def page_message(page: PageView, tz: str | None = None, now: datetime | None = None
-                 ) -> tuple[str, kit.Blocks]:
+def page_message(page: PageView, tz: str | None = None, now: datetime | None = None,
+                 languages: tuple[str, ...] = ()) -> tuple[str, kit.Blocks]:
     """The page DM: what happened, by when to answer and what happens then (times in
     `tz`, the reader's zone), the response target counted from `now` (when it is
-    rendered), the request text and what its category asked, and the buttons for this
-    state."""
+    rendered), the request text and what its category asked, the buttons for this
+    state, and "Set language" (the team's `languages` first)."""
     req = page.request
-    lang = md.language_name(req.language)
+    lang = language.name(req)
     sev = md.severity_label(req.severity)
     ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
     emoji = md.SEVERITY_EMOJI.get(md.as_text(req.severity).lower(), ":rotating_light:")
@@ -120,7 +120,9 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     target = pages.due_line(req, now, tz, your_time=True)
     if target:
         blocks.append(kit.section(target))
-    if page.needs_translation:
+    if language.page_banner(page):
+        blocks.append(kit.section(language.page_banner(page)))
+    elif page.needs_translation:
         blocks.append(kit.section(
             f":warning: *NEEDS TRANSLATION* — this request is in {md.escape(lang)}, which you "
             "may not read. Nobody on call who reads it could be reached: get a translation "
@@ -141,7 +143,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     link = md.url_link(req.link)
     if link:
         pairs.append(("Link", link))
-    pairs.append(("Why you", md.escape(_why_you(page, lang))))
+    pairs.append(("Why you", md.escape(language.why_read_as(page) or _why_you(page, lang))))
     blocks.append(kit.fields(pairs))
     origin = _origin(req)
     if origin:
@@ -153,6 +155,8 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
             blocks.append(kit.context(*lines))
     else:
         blocks.append(kit.context(" · ".join(lines)))
+    if md.as_text(req.status) != "resolved":
+        blocks.append(language.set_language_block(req, languages))
     return text, kit.cap(blocks)
 
 
@@ -170,12 +174,14 @@ def _origin(req: RequestView) -> str:
 # --- the ticket card ----------------------------------------------------------------
 
 
-def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit.Blocks]:
+def ticket_card(req: RequestView, now: datetime | None = None,
+                languages: tuple[str, ...] = ()) -> tuple[str, kit.Blocks]:
     """The card in the intake channel, re-rendered in place as the request moves; its
-    response target counted from `now` (when it is rendered), "OVERDUE" once passed."""
+    response target counted from `now` (when it is rendered), "OVERDUE" once passed;
+    "Set language" while unresolved (the team's `languages` first)."""
     emoji, status_label = md.status_badge(req)
     late = " · OVERDUE" if pages.overdue(req, now) else ""
-    lang = md.language_name(req.language)
+    lang = language.name(req)
     sev = md.severity_label(req.severity)
     ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
     resolved = md.as_text(req.status) == "resolved"
@@ -196,11 +202,9 @@ def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit
     target = pages.due_line(req, now)
     if target:
         blocks.append(kit.section(target))
-    if req.needs_translation and not resolved:
-        blocks.append(kit.section(
-            f":warning: *NEEDS TRANSLATION* — nobody on call who reads {md.escape(lang)} could "
-            "be reached; the person paged may need a translation."
-        ))
+    banner = "" if resolved else _translation_banner(req, lang)
+    if banner:
+        blocks.append(kit.section(banner))
     if req.busy and md.as_text(req.status) == "open":
         blocks.append(kit.section(
             ":hourglass_flowing_sand: " + md.bot_text(req.busy[:1].upper() + req.busy[1:], 600)
@@ -239,10 +243,22 @@ def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit
                                   "verified yet"))
     if resolved:
         blocks.append(kit.section(":white_check_mark: " + _resolved_line(req)))
+    else:
+        blocks.append(language.set_language_block(req, languages))
     origin = _origin(req)
     blocks.append(kit.context(*(x for x in (md.escape(ticket), origin,
                                             "Timeline in the thread") if x)))
     return text, kit.cap(blocks)
+
+
+def _translation_banner(req: RequestView, lang: str) -> str:
+    """The card's needs-translation banner ('' when nobody paged needs one)."""
+    if not req.served:
+        return language.card_banner(req)
+    if req.needs_translation:
+        return (f":warning: *NEEDS TRANSLATION* — nobody on call who reads {md.escape(lang)} "
+                "could be reached; the person paged may need a translation.")
+    return ""
 
 
 # --- the timeline -------------------------------------------------------------------
@@ -302,7 +318,7 @@ def requester_note(
     """A private note to the requester. `kind`: filed | acknowledged | resolved | exhausted.
     `channel` (the intake channel) is named in the "filed" note when given."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(f"{md.language_name(req.language)}, {md.how_chosen(req)}")
+    lang = md.escape(f"{language.name(req)}, {md.how_chosen(req)}")
     summary = f"{md.severity_mrkdwn(req.severity)}, {lang}"
     updates = md.channel_link(channel)
     if kind == "filed":
@@ -395,7 +411,7 @@ def manager_alert(req: RequestView, now: datetime | None = None) -> tuple[str, k
     """A DM to a manager: a request nobody has acknowledged; flagged when its response
     target has passed at `now`."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(md.language_name(req.language))
+    lang = md.escape(language.name(req))
     late = pages.overdue(req, now)
     lead = (
         f":bell: *{ticket}* ({md.severity_mrkdwn(req.severity)}, {lang}) has not been "
@@ -417,7 +433,7 @@ def channel_alert(req: RequestView, manager_group: str | None,
                   now: datetime | None = None) -> tuple[str, kit.Blocks]:
     """A post in the escalation channel, mentioning the managers' user group if given."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(md.language_name(req.language))
+    lang = md.escape(language.name(req))
     group = md.group_mention(manager_group)
     prefix = f"{group} " if group else ""
     lead = (
@@ -445,11 +461,11 @@ def ephemeral_confirmation(req: RequestView, channel: str | None = None,
     sev = md.escape(md.as_text(req.severity).strip().lower() or "sev?")
     if md.as_text(req.status) == "received":
         # Committed, not routed yet (the bot is busy): the language may still be unknown.
-        lang = (f", {md.escape(md.language_name(req.language))}, set by requester"
+        lang = (f", {md.escape(language.name(req))}, set by requester"
                 if md.as_text(req.language_source) == "explicit" else "")
         return kit.fallback(f"Filed {ticket} ({sev}{lang}) — finding the on-call reader now; "
                             "I'll DM you who is paged.")
-    lang = md.escape(f"{md.language_name(req.language)}, {md.how_chosen(req)}")
+    lang = md.escape(f"{language.name(req)}, {md.how_chosen(req)}")
     extra = ", needs translation" if req.needs_translation else ""
     updates = md.channel_link(channel)
     tail = f" Updates in {updates}." if updates else " I'll DM you updates."

@@ -57,6 +57,8 @@ def language_name(code: str | None) -> str:
     raw = as_text(code).strip()
     if not raw:
         return "unknown"
+    if raw == "und":  # core.model.UNKNOWN_LANGUAGE: the text's language not recognised
+        return "Unknown language"
     base, _, region = raw.replace("_", "-").partition("-")
     name = _LANGUAGES.get(base.lower())
     if name is None:
@@ -296,6 +298,8 @@ def how_chosen(req: RequestView) -> str:
         return f"detected {pct}%" if pct is not None else "detected"
     if source == "explicit":
         return "set by requester"
+    if source == "corrected":
+        return "corrected by hand"
     if source == "fallback":
         guess = as_text(req.detected).strip()
         if guess and guess != req.language:
