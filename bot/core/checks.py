@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from bot.core import parsers
 from bot.core.edit_effects import changed_shifts, coverage_loss, format_span
+from bot.core.languages import LANGUAGE_NAMES
 from bot.core.model import SEVERITIES, STEP_KINDS, TIERS, EscalationStep, Specialist, Team
 from bot.core.team_file import override_zone, time_off_zone
 
@@ -45,16 +46,6 @@ __all__ = [
     "problems",
     "validate_team",
 ]
-
-# English names for messages ("Arabic (ar)"); other codes are shown as they are.
-LANGUAGE_NAMES = {
-    "ar": "Arabic", "bn": "Bengali", "de": "German", "el": "Greek", "en": "English",
-    "es": "Spanish", "fa": "Persian", "fr": "French", "he": "Hebrew", "hi": "Hindi",
-    "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean", "ms": "Malay",
-    "nl": "Dutch", "pl": "Polish", "pt": "Portuguese", "ru": "Russian", "sw": "Swahili",
-    "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu",
-    "vi": "Vietnamese", "zh": "Chinese",
-}  # fmt: skip
 
 
 def language_label(code: str) -> str:

@@ -29,14 +29,24 @@ from typing import Any
 #   out.i32       per state, the feature it emits, or -1 (py3langid's tk_output)
 #   ptc.f32       log P(feature | class) as float32, class-major: n_classes rows of
 #                 n_features, so a language set reads only its own columns (~57 MB)
+#   lanes.u32     the same weights feature-major and quantised for the all-language scorer:
+#                 per feature, one little-endian uint32 lane per class (~57 MB), read as
+#                 one Python int so a text's features are summed with a few big-int adds
 #   meta.json     classes (with py3langid's duplicate alias labels), pc (class priors),
 #                 the counts above, the format, py3langid's version and the model's stat.
 # meta.json is written last and every file's size is checked against it, so a partial or
 # truncated directory is rebuilt, not used.
 
-_FORMAT = 1
+_FORMAT = 2
 _MODEL_FILE = ("data", "model.npz.xz")  # py3langid.langid.MODEL_FILE, inside the package
-_FILES = {"nextmove.u32": "I", "rowbase.u32": "I", "out.i32": "i", "ptc.f32": "f"}  # name: type
+_FILES = {"nextmove.u32": "I", "rowbase.u32": "I", "out.i32": "i", "ptc.f32": "f",
+          "lanes.u32": "B"}  # name: type (lanes are read as bytes)
+# lanes.u32: each weight minus its feature's smallest (a constant per feature, which the
+# softmax cancels), times LANE_SCALE / span, rounded: LANE_BITS bits per value, so a lane
+# holds the weighted sum of up to LANE_CHUNK features without overflowing 32 bits.
+LANE_BITS = 12
+LANE_WEIGHT = 64  # feature counts weigh round(log1p(count) * LANE_WEIGHT)
+LANE_CHUNK = 2048
 _BUILD_TIMEOUT_S = 600
 
 
@@ -47,6 +57,7 @@ def _expected_sizes(meta: dict[str, Any]) -> dict[str, int]:
         "rowbase.u32": 4 * n_states,
         "out.i32": 4 * n_states,
         "ptc.f32": 4 * n_features * len(meta["classes"]),
+        "lanes.u32": 4 * n_features * len(meta["classes"]),
     }
 
 
@@ -300,6 +311,11 @@ def _write_tables(directory: Path) -> None:
         "out.i32": out,
         "ptc.f32": np.ascontiguousarray(ptc.T, dtype=np.float32),  # class-major
     }
+    shifted = np.asarray(ptc, dtype=np.float64)
+    shifted = shifted - shifted.min(axis=1, keepdims=True)
+    span = float(shifted.max()) or 1.0
+    lane_scale = ((1 << LANE_BITS) - 1) / span
+    arrays["lanes.u32"] = np.rint(shifted * lane_scale).astype("<u4")  # feature-major
     for name, values in arrays.items():
         with open(directory / name, "wb") as fh:
             fh.write(memoryview(np.ascontiguousarray(values)).cast("B"))
@@ -319,6 +335,7 @@ def _write_tables(directory: Path) -> None:
         "n_states": int(n_states),
         "n_nextmove": int(len(nextmove)),
         "ptc_layout": "class-major",
+        "lane_scale": lane_scale,
     }
     with open(directory / "meta.json", "w", encoding="utf-8") as fh:
         json.dump(meta, fh)
@@ -362,6 +379,9 @@ class MappedModel:
         self.rowbase = views["rowbase.u32"]
         self.out = views["out.i32"]
         self.ptc = views["ptc.f32"]
+        self.lanes = views["lanes.u32"]  # bytes: feature f is [f * lane_bytes, +lane_bytes)
+        self.lane_bytes = 4 * len(self.classes)
+        self.lane_scale = float(meta["lane_scale"]) * LANE_WEIGHT
 
     def features(self, data: bytes) -> dict[int, int]:
         """py3langid's `visit_counts`: the automaton's features in `data`, with counts."""

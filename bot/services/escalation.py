@@ -125,12 +125,20 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
     w.outbox(CARD_UPDATE, row.card_channel)
 
 
+# Language sources (intake) whose requests need a translation whoever is paged.
+TRANSLATED_SOURCES = ("unserved", "unknown")
+
+
 def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
     lang = w.request.language
     lead = f"{words.round_name(f.position.round).capitalize()}: " if f.position.round else ""
+    # A request written in a language the team does not serve, or in one nobody could
+    # recognise, reached readers of another language: every page says so.
+    foreign = w.request.language_source in TRANSLATED_SOURCES
     written = add_pages(w, [{"user": p.user, "round": f.position.round,
                              "step": f.position.step, "source": p.source,
-                             "needs_translation": p.needs_translation} for p in f.pages],
+                             "needs_translation": p.needs_translation or foreign}
+                            for p in f.pages],
                         pages)
     for page, again in written:
         record(w, "bot", "paged", f"{lead}Paged{' again' if again else ''} "
@@ -475,7 +483,8 @@ class EscalationService(AlertActions, Verification):
         row = w.request
         [(page, _)] = add_pages(w, [{"user": user, "round": row.esc_round or 0,
                                      "step": row.esc_step or 0, "source": source,
-                                     "needs_translation": False}], pages)
+                                     "needs_translation":
+                                         row.language_source in TRANSLATED_SOURCES}], pages)
         return page.id
 
     @staticmethod

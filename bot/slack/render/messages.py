@@ -93,6 +93,23 @@ def _page_state(page: PageView) -> tuple[list[dict[str, Any]] | None, list[str]]
     return None, [md.escape_clip(state or "unknown state", 100)]
 
 
+def _translation_why(req) -> str:
+    """Why a page or card carries the translation warning, in the reader's words."""
+    source = md.as_text(req.language_source)
+    routed = md.escape(md.language_name(req.language))
+    if source == "unserved":
+        return (f"this request is written in {md.escape(md.request_language(req))}, which "
+                f"this team does not serve; it was sent to {routed} readers. Get a "
+                "translation before acting on it.")
+    if source == "unknown":
+        return (f"the bot could not tell which language this request is in; it was sent to "
+                f"{routed} readers. Check it, and get a translation before acting on it if "
+                "you cannot read it.")
+    return (f"this request is in {md.escape(md.request_language(req))}, which you may not "
+            "read. Nobody on call who reads it could be reached: get a translation before "
+            "acting on it.")
+
+
 def page_message(page: PageView, tz: str | None = None, now: datetime | None = None
                  ) -> tuple[str, kit.Blocks]:
     """The page DM: what happened, by when to answer and what happens then (times in
@@ -100,7 +117,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     rendered), the request text and what its category asked, and the buttons for this
     state."""
     req = page.request
-    lang = md.language_name(req.language)
+    lang = md.request_language(req)
     sev = md.severity_label(req.severity)
     ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
     emoji = md.SEVERITY_EMOJI.get(md.as_text(req.severity).lower(), ":rotating_light:")
@@ -121,11 +138,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     if target:
         blocks.append(kit.section(target))
     if page.needs_translation:
-        blocks.append(kit.section(
-            f":warning: *NEEDS TRANSLATION* — this request is in {md.escape(lang)}, which you "
-            "may not read. Nobody on call who reads it could be reached: get a translation "
-            "before acting on it."
-        ))
+        blocks.append(kit.section(":warning: *NEEDS TRANSLATION* — " + _translation_why(req)))
     blocks.extend(pages.text_blocks(req))
     if not req.two_person:  # a two-person request's details come with its checklist
         blocks.extend(pages.request_fields(req))
@@ -175,7 +188,7 @@ def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit
     response target counted from `now` (when it is rendered), "OVERDUE" once passed."""
     emoji, status_label = md.status_badge(req)
     late = " · OVERDUE" if pages.overdue(req, now) else ""
-    lang = md.language_name(req.language)
+    lang = md.request_language(req)
     sev = md.severity_label(req.severity)
     ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
     resolved = md.as_text(req.status) == "resolved"
@@ -197,10 +210,11 @@ def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit
     if target:
         blocks.append(kit.section(target))
     if req.needs_translation and not resolved:
-        blocks.append(kit.section(
-            f":warning: *NEEDS TRANSLATION* — nobody on call who reads {md.escape(lang)} could "
-            "be reached; the person paged may need a translation."
-        ))
+        source = md.as_text(req.language_source)
+        why = (_translation_why(req) if source in ("unserved", "unknown") else
+               f"nobody on call who reads {md.escape(lang)} could be reached; the person "
+               "paged may need a translation.")
+        blocks.append(kit.section(":warning: *NEEDS TRANSLATION* — " + why))
     if req.exhausted and md.as_text(req.status) == "open":
         blocks.append(kit.section(
             ":sos: *Nobody has acknowledged this yet.* The managers have been alerted."
@@ -298,7 +312,7 @@ def requester_note(
     """A private note to the requester. `kind`: filed | acknowledged | resolved | exhausted.
     `channel` (the intake channel) is named in the "filed" note when given."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(f"{md.language_name(req.language)}, {md.how_chosen(req)}")
+    lang = md.escape(f"{md.request_language(req)}, {md.how_chosen(req)}")
     summary = f"{md.severity_mrkdwn(req.severity)}, {lang}"
     updates = md.channel_link(channel)
     if kind == "filed":
@@ -391,7 +405,7 @@ def manager_alert(req: RequestView, now: datetime | None = None) -> tuple[str, k
     """A DM to a manager: a request nobody has acknowledged; flagged when its response
     target has passed at `now`."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(md.language_name(req.language))
+    lang = md.escape(md.request_language(req))
     late = pages.overdue(req, now)
     lead = (
         f":bell: *{ticket}* ({md.severity_mrkdwn(req.severity)}, {lang}) has not been "
@@ -413,7 +427,7 @@ def channel_alert(req: RequestView, manager_group: str | None,
                   now: datetime | None = None) -> tuple[str, kit.Blocks]:
     """A post in the escalation channel, mentioning the managers' user group if given."""
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(md.language_name(req.language))
+    lang = md.escape(md.request_language(req))
     group = md.group_mention(manager_group)
     prefix = f"{group} " if group else ""
     lead = (
@@ -441,11 +455,11 @@ def ephemeral_confirmation(req: RequestView, channel: str | None = None,
     sev = md.escape(md.as_text(req.severity).strip().lower() or "sev?")
     if md.as_text(req.status) == "received":
         # Committed, not routed yet (the bot is busy): the language may still be unknown.
-        lang = (f", {md.escape(md.language_name(req.language))}, set by requester"
+        lang = (f", {md.escape(md.request_language(req))}, set by requester"
                 if md.as_text(req.language_source) == "explicit" else "")
         return kit.fallback(f"Filed {ticket} ({sev}{lang}) — finding the on-call reader now; "
                             "I'll DM you who is paged.")
-    lang = md.escape(f"{md.language_name(req.language)}, {md.how_chosen(req)}")
+    lang = md.escape(f"{md.request_language(req)}, {md.how_chosen(req)}")
     extra = ", needs translation" if req.needs_translation else ""
     updates = md.channel_link(channel)
     tail = f" Updates in {updates}." if updates else " I'll DM you updates."
