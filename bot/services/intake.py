@@ -364,9 +364,8 @@ class IntakeService:
             how = f"detected ({row.confidence:.0%})"
         elif row.language_source == "unserved":
             found_by = ("set by the requester" if row.confidence is None
-                        else f"detected {row.confidence:.0%}")
-            how = (f"written in {escalation_words.language(row.detected)} ({found_by}), "
-                   "which this team does not serve; routed to "
+                        else f"detected ({row.confidence:.0%})")
+            how = (f"{found_by}, not served by this team; routed to "
                    f"{escalation_words.language(row.language)} readers, needs translation")
         else:
             guess = (f"best guess {escalation_words.language(row.detected)} "
@@ -389,7 +388,7 @@ class IntakeService:
 def _language_head(row) -> str:
     """The language a request's first timeline line names: the one it is written in."""
     if row.language_source == "unserved" and row.detected:
-        return escalation_words.language(row.detected)
+        return "written in " + escalation_words.language(row.detected)
     if row.language_source == "unknown":
         return "language not recognised"
     return escalation_words.language(row.language)

@@ -147,14 +147,14 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     kind = pages.category_label(req)
     pairs = [
         *([("Category", md.escape(kind))] if kind else []),
-        ("Language", md.escape(md.how_chosen(req))),
+        ("Language", md.escape(md.language_field(req))),
         ("Requester", md.user_mention(req.requester)),
         ("Filed", md.slack_date(req.created)),
     ]
     link = md.url_link(req.link)
     if link:
         pairs.append(("Link", link))
-    pairs.append(("Why you", md.escape(_why_you(page, lang))))
+    pairs.append(("Why you", md.escape(_why_you(page, md.language_name(req.language)))))
     blocks.append(kit.fields(pairs))
     origin = _origin(req)
     if origin:
@@ -225,7 +225,7 @@ def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit
     blocks.extend(pages.request_fields(req))
     kind = pages.category_label(req)
     pairs = [*([("Category", md.escape(kind))] if kind else []),
-             ("Language", md.escape(md.how_chosen(req)))]
+             ("Language", md.escape(md.language_field(req)))]
     if req.assignee:
         pairs.append(("Assignee", md.user_mention(req.assignee)))
     elif req.paged:

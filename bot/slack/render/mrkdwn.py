@@ -278,12 +278,11 @@ def how_chosen(req: RequestView) -> str:
     if source == "unserved":
         # Written in a language the team does not read: routed to readers of another.
         how = f"detected {pct}%" if pct is not None else "set by requester"
-        return (f"written in {language_name(req.detected)}, not served by this team ({how}); "
-                f"routed to {language_name(req.language)} readers")
+        return f"not served by this team, {how}; routed to {language_name(req.language)} readers"
     if source in ("fallback", "unknown"):
         guess = as_text(req.detected).strip()
-        head = ("language not recognised; routed to "
-                f"{language_name(req.language)} readers") if source == "unknown" else "fallback"
+        head = (f"routed to {language_name(req.language)} readers" if source == "unknown"
+                else "fallback")
         if guess and guess != req.language:
             extra = f" {pct}%" if pct is not None else ""
             return f"{head}; best guess {language_name(guess)}{extra}"
@@ -293,14 +292,23 @@ def how_chosen(req: RequestView) -> str:
 
 def request_language(req: RequestView) -> str:
     """The language a request is written in, for titles: its routing language, the
-    language the team does not serve that it was written in, or "Unrecognised
-    language"."""
+    language the team does not serve that it was written in, or "Language not
+    recognised"."""
     source = as_text(req.language_source).strip()
     if source == "unserved" and as_text(req.detected).strip():
         return language_name(req.detected)
     if source == "unknown":
-        return "Unrecognised language"
+        return "Language not recognised"
     return language_name(req.language)
+
+
+def language_field(req: RequestView) -> str:
+    """A ticket's Language field: how the language was chosen, naming a language the team
+    does not serve ("German, not served by this team, detected 99%; routed to English
+    readers") — plain text, callers escape."""
+    if as_text(req.language_source).strip() in ("unserved", "unknown"):
+        return f"{request_language(req)}, {how_chosen(req)}"
+    return how_chosen(req)
 
 
 def language_label(req: RequestView) -> str:
