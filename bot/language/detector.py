@@ -41,7 +41,6 @@ import unicodedata
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from heapq import nlargest
 from operator import itemgetter, mul
 
 # ensure_cache is part of this module's API (`oncall-bot serve` calls it at start-up);
@@ -255,6 +254,13 @@ class _AllScorer:
         self._fold_pairs = tuple(pairs)
         self._weights = tuple(round(math.log1p(n) * LANE_WEIGHT) for n in range(256))
         self._little = array("I", b"\x01\x00\x00\x00")[0] == 1
+        # The class priors, quantised on the lanes' scale (less their smallest, which the
+        # softmax cancels) and packed the same way: added once, they leave each lane
+        # holding its class's whole score.
+        low = min(model.pc)
+        priors = [round((p - low) * model.lane_scale) for p in model.pc]
+        self._priors = priors
+        self._packed_priors = sum(q << (32 * i) for i, q in enumerate(priors))
 
     def _scores(self, counts: dict[int, int]) -> list[float]:
         model = self._model
@@ -267,7 +273,7 @@ class _AllScorer:
             for feature, count in items[start:start + LANE_CHUNK]:
                 at = feature * width
                 groups[count] = groups.get(count, 0) + from_bytes(lanes[at:at + width], "little")
-            packed = 0
+            packed = self._packed_priors if start == 0 else 0
             for count, summed in groups.items():
                 w = weights[count] if count < 256 else round(math.log1p(count) * LANE_WEIGHT)
                 packed += summed * w
@@ -284,21 +290,22 @@ class _AllScorer:
         """The two most likely labels (after FOLD) with their probabilities."""
         data = _encode(text)
         counts = self._model.features(data)
-        scale = 1.0 / math.sqrt(len(data) or 1)
-        if counts:
-            inv = scale / self._model.lane_scale
-            z = [t * inv + p * scale for t, p in zip(self._scores(counts), self._pc, strict=True)]
-        else:
-            z = [p * scale for p in self._pc]
-        top = max(z)
+        totals = self._scores(counts) if counts else self._priors
+        # py3langid's temperature: sqrt(bytes) keeps the softmax calibrated across lengths.
+        k = 1.0 / (math.sqrt(len(data) or 1) * self._model.lane_scale)
+        top = max(totals)
         exp = math.exp
-        exps = [exp(v - top) for v in z]
+        exps = [exp((v - top) * k) for v in totals]
         total = sum(exps)
         for i, j in self._fold_pairs:
             exps[i] += exps[j]
             exps[j] = 0.0
-        a, b = nlargest(2, range(len(exps)), key=exps.__getitem__)
-        return (self._labels[a], exps[a] / total), (self._labels[b], exps[b] / total)
+        pa = max(exps)
+        a = exps.index(pa)
+        exps[a] = -1.0
+        pb = max(exps)
+        b = exps.index(pb)
+        return (self._labels[a], pa / total), (self._labels[b], pb / total)
 
 
 _all_scorer: _AllScorer | None = None
