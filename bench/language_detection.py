@@ -446,6 +446,7 @@ def print_tables(results: Sequence[dict], n_texts: int, n_junk: int) -> None:
 OTHER_DATA = ROOT / "bench" / "data" / "other_languages.tsv"
 UNKNOWN_LABEL = "und"
 DECISION_PASSES = 9
+LONG_RUN = 20_000  # synthetic texts for the long-running memory figure
 DECISION_TARGETS = {
     "served_precision": 0.99,   # a request said to be in a team language is in it
     "served_recall": 0.90,      # a team-language request is recognised as such
@@ -522,7 +523,43 @@ def run_decision_worker() -> dict:
     out["after_mean_us"], out["after_p99_us"] = _timed(lambda t: after.decide(t, LANGS), texts)
     out["rss_mb"] = _rss_mb()
     out["rss_detector_mb"] = out["rss_mb"] - rss_stack
+    out.update(_long_run(after, [t for t in texts], rss_stack))
     return out
+
+
+def _long_run(after, texts: Sequence[str], rss_stack: float) -> dict:
+    """Resident memory over LONG_RUN texts that are not the benchmark's (its words
+    shuffled across texts, half of them with their letters shuffled too, so they touch
+    far more table pages than real text would), first with
+    the periodic trim off, then on (as shipped): the peak and the last sample."""
+    import random
+
+    from bot.language import detector as language
+
+    rng = random.Random(0)
+    words = [w for t in texts for w in clean_text(t).split()]
+    synthetic = []
+    for i in range(LONG_RUN):
+        picked = rng.sample(words, rng.randint(2, 12))
+        if i % 2:  # half of them with each word's letters shuffled: n-grams seen nowhere
+            picked = ["".join(rng.sample(w, len(w))) for w in picked]
+        synthetic.append(" ".join(picked))
+    figures = {}
+    shipped = language.TRIM_EVERY
+    for label, every in (("untrimmed", 10**12), ("trimmed", shipped)):
+        language.TRIM_EVERY = every
+        language.load_model().trim()
+        peak = 0.0
+        for i, text in enumerate(synthetic, 1):
+            after.decide(text, LANGS)
+            if i % 100 == 0:
+                peak = max(peak, _rss_mb())
+        figures[f"long_{label}_peak_mb"] = peak
+        figures[f"long_{label}_last_mb"] = _rss_mb()
+    language.TRIM_EVERY = shipped
+    figures["long_run"] = LONG_RUN
+    figures["trim_every"] = shipped
+    return figures
 
 
 def decision_figures(r: dict) -> dict:
@@ -561,6 +598,9 @@ def decision_figures(r: dict) -> dict:
             "mean_us": r[f"{side}_mean_us"], "p99_us": r[f"{side}_p99_us"],
         }
     figures["rss_mb"] = r["rss_mb"]
+    for k in ("long_untrimmed_peak_mb", "long_untrimmed_last_mb", "long_trimmed_peak_mb",
+              "long_trimmed_last_mb", "long_run", "trim_every"):
+        figures[k] = r[k]
     figures["rss_stack_mb"] = r["rss_stack_mb"]
     figures["rss_detector_mb"] = r["rss_detector_mb"]
     figures["first_call_ms"] = r["first_call_ms"]
@@ -609,7 +649,11 @@ def print_decision(f: dict) -> None:
     print(f"\nResident memory of the process (serving stack imported, then both detectors "
           f"over every text): {f['rss_mb']:.0f} MB (target < {t['rss_mb']:.0f} MB); "
           f"the stack {f['rss_stack_mb']:.0f} MB, detection {f['rss_detector_mb']:.0f} MB; "
-          f"first decision {f['first_call_ms']:.0f} ms.\n")
+          f"first decision {f['first_call_ms']:.0f} ms.")
+    print(f"Over {f['long_run']:,} more texts (the data set's words shuffled across texts, half with their letters shuffled): "
+          f"peak {f['long_untrimmed_peak_mb']:.0f} MB without trimming the mapped tables, "
+          f"{f['long_trimmed_peak_mb']:.0f} MB trimming them every {f['trim_every']} texts "
+          f"as shipped (target < {t['rss_mb']:.0f} MB).\n")
     print("Per language (precision / recall):\n")
     print(f"| {'language':<22} | {'n':>3} | {'before':>15} | {'after':>15} |")
     print(f"|{'-' * 24}|{'-' * 5}|{'-' * 17}|{'-' * 17}|")

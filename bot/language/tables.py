@@ -359,6 +359,7 @@ class MappedModel:
         self.n_features: int = meta["n_features"]
         self.labels = frozenset(self.classes)
         self._maps: list[mmap.mmap] = []
+        self._by_name: dict[str, mmap.mmap] = {}
         views = {}
         for name, size in _expected_sizes(meta).items():
             with open(directory / name, "rb") as fh:
@@ -374,6 +375,7 @@ class MappedModel:
                     with contextlib.suppress(OSError):
                         mm.madvise(getattr(mmap, advice))
             self._maps.append(mm)
+            self._by_name[name] = mm
             views[name] = memoryview(mm).cast(_FILES[name])
         self.nextmove = views["nextmove.u32"]
         self.rowbase = views["rowbase.u32"]
@@ -382,6 +384,21 @@ class MappedModel:
         self.lanes = views["lanes.u32"]  # bytes: feature f is [f * lane_bytes, +lane_bytes)
         self.lane_bytes = 4 * len(self.classes)
         self.lane_scale = float(meta["lane_scale"]) * LANE_WEIGHT
+
+    def trim(self) -> None:
+        """Unmap the resident pages of the two big tables a text walks (the automaton and
+        the all-language lanes) from this process: they are clean file pages, so they
+        stay in the page cache and the next texts fault back only what they touch. Called
+        now and then by the detector, it bounds what a long-running process holds of
+        them by what recent texts touched, not by every text since start-up."""
+        advice = getattr(mmap, "MADV_DONTNEED", None)
+        if advice is None:
+            return
+        for name in ("lanes.u32", "nextmove.u32"):
+            mm = self._by_name.get(name)
+            if mm is not None and hasattr(mm, "madvise"):
+                with contextlib.suppress(OSError, ValueError):
+                    mm.madvise(advice)
 
     def features(self, data: bytes) -> dict[int, int]:
         """py3langid's `visit_counts`: the automaton's features in `data`, with counts."""
