@@ -650,7 +650,8 @@ def print_decision(f: dict) -> None:
           f"over every text): {f['rss_mb']:.0f} MB (target < {t['rss_mb']:.0f} MB); "
           f"the stack {f['rss_stack_mb']:.0f} MB, detection {f['rss_detector_mb']:.0f} MB; "
           f"first decision {f['first_call_ms']:.0f} ms.")
-    print(f"Over {f['long_run']:,} more texts (the data set's words shuffled across texts, half with their letters shuffled): "
+    print(f"Over {f['long_run']:,} more texts (the data set's words shuffled across texts, "
+          "half with their letters shuffled): "
           f"peak {f['long_untrimmed_peak_mb']:.0f} MB without trimming the mapped tables, "
           f"{f['long_trimmed_peak_mb']:.0f} MB trimming them every {f['trim_every']} texts "
           f"as shipped (target < {t['rss_mb']:.0f} MB).\n")
