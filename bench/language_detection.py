@@ -511,9 +511,18 @@ def run_decision_worker() -> dict:
     t0 = time.perf_counter()
     after_label(texts[0])
     first_ms = (time.perf_counter() - t0) * 1e3
+    from bot.language.detector import guess_language
+
+    def raw_before(text: str) -> str:  # the restricted model's best guess, no threshold
+        d = before.detect(text)
+        return d.language or d.runner_up or UNKNOWN_LABEL
+
     out = {
         "gold": [lang for lang, _ in rows],
         "texts": texts,
+        "short": [len(clean_text(t)) < SHORT for t in texts],
+        "raw_before": [raw_before(t) for t in texts],
+        "raw_after": [guess_language(t).best or UNKNOWN_LABEL for t in texts],
         "before": [before_label(t) for t in texts],
         "after": [after_label(t) for t in texts],
         "first_call_ms": first_ms,
@@ -597,6 +606,18 @@ def decision_figures(r: dict) -> dict:
             "n_served": len(served), "n_other": len(other), "n_junk": len(junk),
             "mean_us": r[f"{side}_mean_us"], "p99_us": r[f"{side}_p99_us"],
         }
+    # Raw best guess (no threshold, no decision) of each model, all texts with letters and
+    # the short ones, over the team's languages and the others.
+    raw = {}
+    for side in ("raw_before", "raw_after"):
+        for group, keep in (("served", lambda g: g in LANGS),
+                            ("other", lambda g: g not in LANGS and g != UNKNOWN_LABEL)):
+            for length, only_short in (("all", False), ("short", True)):
+                pairs = [(g, p) for g, p, sh in zip(gold, r[side], r["short"], strict=True)
+                         if keep(g) and (sh or not only_short)]
+                raw[f"{side}_{group}_{length}"] = (
+                    sum(g == p for g, p in pairs) / len(pairs) if pairs else None, len(pairs))
+    figures["raw"] = raw
     figures["rss_mb"] = r["rss_mb"]
     for k in ("long_untrimmed_peak_mb", "long_untrimmed_last_mb", "long_trimmed_peak_mb",
               "long_trimmed_last_mb", "long_run", "trim_every"):
@@ -655,6 +676,18 @@ def print_decision(f: dict) -> None:
           f"peak {f['long_untrimmed_peak_mb']:.0f} MB without trimming the mapped tables, "
           f"{f['long_trimmed_peak_mb']:.0f} MB trimming them every {f['trim_every']} texts "
           f"as shipped (target < {t['rss_mb']:.0f} MB).\n")
+    raw = f["raw"]
+    print(f"Best guess right, no threshold (texts under {SHORT} characters after cleaning "
+          "in brackets):\n")
+    print(f"| {'texts':<30} | {'restricted model':>22} | {'every language':>22} |")
+    print(f"|{'-' * 32}|{'-' * 24}|{'-' * 24}|")
+    for group, label in (("served", "in the team's languages"), ("other", "in other languages")):
+        cells = []
+        for side in ("raw_before", "raw_after"):
+            (acc, _), (acc_s, n_s) = raw[f"{side}_{group}_all"], raw[f"{side}_{group}_short"]
+            cells.append(f"{_pct(acc)} ({_pct(acc_s)} of {n_s})")
+        print(f"| {label:<30} | {cells[0]:>22} | {cells[1]:>22} |")
+    print()
     print("Per language (precision / recall):\n")
     print(f"| {'language':<22} | {'n':>3} | {'before':>15} | {'after':>15} |")
     print(f"|{'-' * 24}|{'-' * 5}|{'-' * 17}|{'-' * 17}|")

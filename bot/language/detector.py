@@ -254,6 +254,9 @@ class _AllScorer:
         self._fold_pairs = tuple(pairs)
         self._weights = tuple(round(math.log1p(n) * LANE_WEIGHT) for n in range(256))
         self._little = array("I", b"\x01\x00\x00\x00")[0] == 1
+        # Recently used features' rows as ints (a dict read instead of converting 568
+        # bytes): at most ROW_CACHE of them, about 0.7 KB each.
+        self._rows: dict[int, int] = {}
         # The class priors, quantised on the lanes' scale (less their smallest, which the
         # softmax cancels) and packed the same way: added once, they leave each lane
         # holding its class's whole score.
@@ -270,9 +273,15 @@ class _AllScorer:
         items = list(counts.items())
         for start in range(0, len(items), LANE_CHUNK):
             groups: dict[int, int] = {}
+            cache = self._rows
             for feature, count in items[start:start + LANE_CHUNK]:
-                at = feature * width
-                groups[count] = groups.get(count, 0) + from_bytes(lanes[at:at + width], "little")
+                row = cache.get(feature)
+                if row is None:
+                    if len(cache) >= ROW_CACHE:
+                        cache.clear()  # cheaper than LRU bookkeeping; refills from the map
+                    at = feature * width
+                    row = cache[feature] = from_bytes(lanes[at:at + width], "little")
+                groups[count] = groups.get(count, 0) + row
             packed = self._packed_priors if start == 0 else 0
             for count, summed in groups.items():
                 w = weights[count] if count < 256 else round(math.log1p(count) * LANE_WEIGHT)
@@ -309,13 +318,15 @@ class _AllScorer:
 
 
 _all_scorer: _AllScorer | None = None
+ROW_CACHE = 4096
 # Every TRIM_EVERY all-language guesses the process lets go of the table pages it holds
-# (`MappedModel.trim`): pages stay mapped once touched, so a long-running process would
-# otherwise grow towards all of the 57 MB lanes and the 40 MB automaton. On 20,000
-# adversarial texts (bench/language_detection.py --decision) the serving process peaked
-# at 132 MB untrimmed and 112 MB trimming every 100 texts, against a 150 MB budget; a
-# trim costs the next texts a few minor page faults.
-TRIM_EVERY = 100
+# (`MappedModel.trim`): pages stay mapped once touched, so a process running for weeks
+# would otherwise grow towards all of the 57 MB lanes and the 40 MB automaton (about
+# 170 MB for the whole serving process, over its 150 MB budget). Measured with
+# bench/language_detection.py --decision on 20,000 adversarial texts: 135 MB peak
+# untrimmed, 134 MB trimming every 1,000 texts, 112-128 MB every 100 texts, which cost
+# about 5-10% more time per text (the next texts fault their pages back in).
+TRIM_EVERY = 1000
 _guesses = 0
 
 
