@@ -1,34 +1,44 @@
-"""Language detection for emergency requests, restricted to a team's languages.
+"""Language detection for emergency requests: over every language the model knows
+(`guess_language`, what intake decides with), or restricted to a team's languages
+(`LanguageDetector`, which intake asks only to confirm a low-confidence best guess that
+is already a team language).
 
+    guess_language("minaccia di bomba a scuola, video in diretta")
+    # Guess(best='it', confidence=0.81..., runner_up='lij', runner_up_confidence=...)
     detector = LanguageDetector(["en", "es", "ar", "pt", "fr"], threshold=DEFAULT_THRESHOLD)
     detector.detect("amenaza de bomba en la escuela, video en vivo")
     # Detection(language='es', confidence=0.99..., runner_up='pt')
 
-The model is py3langid's (a naive Bayes byte n-gram model over 97 languages that ships
-inside the package; nothing is downloaded). It was picked against lingua, langdetect,
-CLD2 and fastText on `bench/data/emergency_texts.tsv`; the figures and the reasons are
-in docs/language-detection.md and `bench/language_detection.py` reproduces them.
+The model is py3langid's (a naive Bayes byte n-gram model over about 140 labels that
+ships inside the package; nothing is downloaded). It was picked against lingua,
+langdetect, CLD2 and fastText on `bench/data/emergency_texts.tsv`; the figures and the
+reasons, and those for detecting over every language (issue 12), are in
+docs/language-detection.md; `bench/language_detection.py` reproduces them.
 
 Contract:
 - Slack markup (`<@U123|name>`, `<#C123|chan>`, `<!here>`, `<https://...|label>`), bare
   URLs, e-mail addresses, plain `@handles` and `:emoji:` codes are removed first
-  (`clean_text`); a text left with no letters gives `Detection(None, 0.0, None)`.
-- Only the team's languages can be answered. Codes the library does not know are ignored
-  (see `LanguageDetector.ignored`), never an error; with none left every answer is None.
-- `confidence` is the model's probability for its best guess, normalised over the team's
-  languages. Below `threshold`, `language` is None (the caller falls back to the team's
-  first language or asks) and `runner_up` holds that best guess, so a prompt can offer it.
-- The answers are py3langid's own (`LanguageIdentifier(norm_probs=True)` restricted with
-  `set_languages`), but the serving process never imports py3langid or numpy. Once per
-  machine and py3langid version, a child process (`python -m bot.language.tables build-cache`)
-  loads the model with py3langid and writes its tables to a cache directory as raw
-  arrays (93 MB on disk; see `ensure_cache`, which `oncall-bot serve` calls at start-up;
+  (`clean_text`); a text left with no letters gives `Detection(None, 0.0, None)` /
+  `Guess(None, 0.0)`.
+- `guess_language` answers over every label, regional varieties folded (`FOLD`), nothing
+  thresholded: `bot.core.languages.decide` makes the decision.
+- `LanguageDetector`: only the team's languages can be answered. Codes the library does
+  not know are ignored (see `LanguageDetector.ignored`), never an error; with none left
+  every answer is None. `confidence` is the model's probability for its best guess,
+  normalised over the team's languages. Below `threshold`, `language` is None and
+  `runner_up` holds that best guess.
+- The answers are py3langid's own (`LanguageIdentifier(norm_probs=True)`, restricted with
+  `set_languages`; over every label, from quantised tables, the same best guess), but
+  the serving process never imports py3langid or numpy. Once per machine and py3langid
+  version, a child process (`python -m bot.language.tables build-cache`) loads the model
+  with py3langid and writes its tables to a cache directory as raw arrays (150 MB on
+  disk; see `ensure_cache`, which `oncall-bot serve` calls at start-up;
   `bot.language.tables` builds and maps them, this module cleans and scores).
   A process maps those files read-only on first use, once, under a lock, and only the
-  pages its texts touch become resident: 0.6 MB after one text and 13 MB after the 332
-  benchmark texts for a five-language team, plus about 4 MB of imports (py3langid's
-  tables took about 67 MB in the process). `detect` is pure Python, about 25 us for a
-  short text, and safe to call from many threads.
+  pages its texts touch become resident (34 MB after the 469 benchmark texts for both
+  ways of detecting; trimmed every TRIM_EVERY guesses). Detection is pure Python: about
+  25-50 us a short text restricted, 1.3-2 times that over every language; safe to call
+  from many threads.
 """
 
 from __future__ import annotations
