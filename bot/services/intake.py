@@ -89,6 +89,11 @@ class Detector:
             self._by_langs[languages] = det
         return det.detect(text)
 
+    def warm_up(self, languages: tuple[str, ...]) -> None:
+        """Map the tables and build both scorers now, not on someone's first emergency."""
+        self.decide("warm up", languages)
+        self.restricted("warm up", languages)
+
     def decide(self, text: str, languages: tuple[str, ...]) -> LanguageDecision:
         from bot.language.detector import guess_language
 
