@@ -116,8 +116,13 @@ class PageArrivals:
             return
         channel = str(call.params.get("channel") or "")
         blocks = call.params.get("blocks")
-        if not USER_ID.match(channel) or "page_ack" not in (
-                blocks if isinstance(blocks, str) else json.dumps(blocks)):
+        # A page reaches a person as a new page DM (to their user id, with the buttons),
+        # or, when the step pages someone who already holds a page DM of the ticket, as
+        # the "paged again" ping in that DM's thread (the page above is updated in place).
+        again = bool(call.params.get("thread_ts")) and "Paged again" in str(
+            call.params.get("text") or "")
+        if not again and (not USER_ID.match(channel) or "page_ack" not in (
+                blocks if isinstance(blocks, str) else json.dumps(blocks))):
             return
         found = TICKET.search(str(call.params.get("text") or ""))
         if found:

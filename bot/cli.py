@@ -378,7 +378,8 @@ def cmd_coverage(args, settings: Settings) -> int:
         for t, z in sorted(changes):
             before = timezones.utc_offset(t - timedelta(seconds=1), z)
             after = timezones.utc_offset(t, z)
-            print(f"      {_iso(t)}  {z}: UTC{_offset(before)} -> UTC{_offset(after)}")
+            print(f"      {_iso(t)}  {z}: UTC{timezones.format_offset(before)} -> "
+                  f"UTC{timezones.format_offset(after)}")
     return 0
 
 
@@ -396,12 +397,6 @@ def _gap_lines(gaps: list[tuple[datetime, datetime]]) -> list[str]:
     return lines
 
 
-def _offset(td: timedelta) -> str:
-    minutes = int(td.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
 def cmd_export_ics(args, settings: Settings) -> int:
     from bot.schedules.ics import calendar
 
@@ -416,7 +411,7 @@ def cmd_export_ics(args, settings: Settings) -> int:
 
 
 def cmd_schedules(args, settings: Settings) -> int:
-    from bot.schedules.reader import ScheduleError, load_schedules
+    from bot.schedules.reader import ScheduleError, load_schedules, warning_text
     from bot.schedules.writer import dump_team
 
     if args.action is None:
@@ -439,18 +434,22 @@ def cmd_schedules(args, settings: Settings) -> int:
     path = args.path or settings.command_schedules
     if not path.exists():
         raise UsageError(f"{path} does not exist; give a .yaml file or a folder of them")
+    warnings: list = []
     try:
-        teams = load_schedules(path)
+        teams = load_schedules(path, warnings)
     except ScheduleError as err:
+        print(warning_text(warnings), end="", file=sys.stderr)
         print(str(err), file=sys.stderr)
         n = len(err.problems)
         print(f"{n} problem{'s' if n != 1 else ''} found; nothing was written.", file=sys.stderr)
         return 1
+    print(warning_text(warnings), end="", file=sys.stderr)  # never fatal
     if args.action == "validate":
         for t in teams:
             print(f"ok: team {t.name}: {len(t.specialists)} specialists, "
                   f"{len(t.rotations)} rotations, {len(t.overrides)} overrides, "
-                  f"{len(t.time_off)} time-off entries")
+                  f"{len(t.time_off)} time-off entries"
+                  + (f", {len(t.categories)} categories" if t.categories else ""))
         return 0
     sf = _session_factory(settings)
     results = svc.import_teams(sf, teams, dry_run=args.dry_run)

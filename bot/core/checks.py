@@ -8,6 +8,8 @@
   inverted intervals, escalation policies that cannot run. The YAML reader
   (`bot.schedules`) maps the path to a file line; the edits made from Slack ask
   `introduced`, so a team edited there is one `schedules validate` would accept.
+- `warnings(team)`: what is allowed but probably not meant (a category needs a skill
+  nobody holds); reported, never refused.
 - `validate_team(team)`: the same problems as readable lines ("rotation emea: ...").
 - `integrity_problems(team)`: the subset the store relies on (unique keys, references
   that resolve, aware intervals); `save_team` refuses a team that breaks one.
@@ -21,11 +23,10 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core import parsers
+from bot.core import category_checks, parsers
+from bot.core.check_base import Problem, Where, did_you_mean, keys, listed_twice, repeats
 from bot.core.edit_effects import changed_shifts, coverage_loss, format_span
 from bot.core.languages import LANGUAGE_NAMES
 from bot.core.model import SEVERITIES, STEP_KINDS, TIERS, EscalationStep, Specialist, Team
@@ -45,6 +46,7 @@ __all__ = [
     "language_label",
     "problems",
     "validate_team",
+    "warnings",
 ]
 
 
@@ -56,29 +58,15 @@ def language_label(code: str) -> str:
 
 # -- the rules ---------------------------------------------------------------------------------
 
-# Where a value sits in a team, as a path in the team file's shape: ("specialists", 3,
-# "backup", 0), ("escalation", "policies", "sev2", "steps", 1, "wait"). The YAML reader
-# maps it back to a file line; `describe` turns it into "specialist U0..: ..." for replies.
-Where = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One rule a team breaks: where the offending value is, and the rule's wording after
-    "file:line: field:" in a schedule file. `reply` is the same rule worded for a reply
-    that names the entry instead ('specialist U1: backup language ...'), where the two
-    readers need different words; `first` is, for a repeated key, where it first stood."""
-
-    where: Where
-    message: str
-    first: Where | None = None
-    reply: str | None = None
-
-
 def problems(team: Team) -> list[Problem]:
     """Every rule the team breaks."""
     return [*_team_header(team), *_specialists(team), *_rotations(team),
-            *_integrity(team), *_escalation(team)]
+            *_integrity(team), *_escalation(team), *category_checks.categories(team)]
+
+
+def warnings(team: Team) -> list[Problem]:
+    """What the team allows but probably does not mean (see `category_checks.warnings`)."""
+    return category_checks.warnings(team)
 
 
 def validate_team(team: Team) -> list[str]:
@@ -108,12 +96,6 @@ def describe(team: Team, problem: Problem) -> str:
     return f"{label}: {text}" if label else text
 
 
-def did_you_mean(word: str, allowed: Iterable[str], cutoff: float = 0.6) -> str:
-    """' (did you mean 'x'?)' for a near miss of an allowed word, else ''."""
-    hit = parsers.closest(word, allowed, cutoff)
-    return f" (did you mean '{hit}'?)" if hit else ""
-
-
 def _label(team: Team, where: Where) -> str:
     head, index = where[0], where[1] if len(where) > 1 else None
     if head == "specialists" and isinstance(index, int):
@@ -125,6 +107,8 @@ def _label(team: Team, where: Where) -> str:
         return f"override {index + 1} ({o.rotation}, {o.user})"
     if head == "time_off" and isinstance(index, int):
         return f"time off {index + 1} ({team.time_off[index].user})"
+    if head == "categories" and isinstance(index, int):
+        return f"category {team.categories[index].name}"
     if where[:2] == ("escalation", "policies") and len(where) > 2:
         step = f" step {where[4] + 1}" if len(where) > 4 else ""
         return f"policy {where[2]}{step}"
@@ -189,18 +173,23 @@ def _unique(team: Team) -> list[Problem]:
                    f"duplicate specialist id '{team.specialists[i].id}' is listed twice; list "
                    "each specialist once and put them in several rotations instead",
                    ("specialists", first, "id"))
-           for i, first in _repeats(s.id for s in team.specialists)]
+           for i, first in repeats(s.id for s in team.specialists)]
     out += [Problem(("rotations", i, "name"),
                     f"duplicate rotation name '{n}'; give each rotation its own name, "
                     f"e.g. {n}-2", ("rotations", first, "name"),
                     reply=f"there is already a rotation named '{n}'; pick another name "
                           f"(e.g. {n}-2)")
-            for i, first in _repeats(r.name for r in team.rotations)
+            for i, first in repeats(r.name for r in team.rotations)
             for n in [team.rotations[i].name]]
-    out += _listed_twice(("managers",), team.managers, "manager")
+    out += listed_twice(("managers",), team.managers, "manager")
     out += [Problem(("escalation", "policies", team.policies[i][0]),
                     f"policy {team.policies[i][0]} is defined twice")
-            for i, _ in _repeats(s for s, _ in team.policies)]
+            for i, _ in repeats(s for s, _ in team.policies)]
+    out += [Problem(("categories", i, "name"),
+                    f"duplicate category name '{team.categories[i].name}'; give each "
+                    "category its own name", ("categories", first, "name"),
+                    reply=f"there is already a category named '{team.categories[i].name}'")
+            for i, first in repeats(c.name for c in team.categories)]
     return out
 
 
@@ -216,7 +205,7 @@ def _team_header(team: Team) -> list[Problem]:
         if not parsers.is_language(code):
             out.append(Problem(("languages", j),
                                f"team language '{code}' is not a two-letter ISO 639-1 code"))
-    out += _listed_twice(("languages",), team.languages, "team language")
+    out += listed_twice(("languages",), team.languages, "team language")
     for label, value in (("intake_channel", team.intake_channel),
                          ("escalation_channel", team.escalation_channel)):
         if not parsers.CHANNEL_ID.fullmatch(value or ""):
@@ -226,7 +215,7 @@ def _team_header(team: Team) -> list[Problem]:
         if not parsers.CHANNEL_ID.fullmatch(c or ""):
             out.append(Problem(("intake_channels", j), f"intake channel '{c}' is not a Slack "
                                                        "channel ID (e.g. C0INTAKE02)"))
-    out += _listed_twice(("intake_channels",), team.intake_channels, "intake channel")
+    out += listed_twice(("intake_channels",), team.intake_channels, "intake channel")
     for j, m in enumerate(team.managers):
         if not parsers.USER_ID.fullmatch(m):
             out.append(Problem(("managers", j),
@@ -234,6 +223,11 @@ def _team_header(team: Team) -> list[Problem]:
     if team.manager_group is not None and not parsers.GROUP_ID.fullmatch(team.manager_group):
         out.append(Problem(("manager_group",), f"manager_group '{team.manager_group}' is not "
                                                "a Slack user group ID (e.g. S0MGRGRP1)"))
+    if team.max_open_per_person < 1:
+        out.append(Problem(("routing", "max_open_per_person"),
+                           f"max_open_per_person {team.max_open_per_person} must be a whole "
+                           "number >= 1 (how many unresolved requests one person holds before "
+                           "the next reader is preferred), e.g. max_open_per_person: 3"))
     return out
 
 
@@ -260,6 +254,7 @@ def _specialists(team: Team) -> list[Problem]:
         if s.holidays is not None and not parsers.HOLIDAYS.fullmatch(s.holidays):
             out.append(Problem((*at, "holidays"), f"holidays '{s.holidays}' is not a country "
                                                   "code such as MX or US-TX"))
+        out += keys((*at, "skills"), s.skills, "skill")
     return out
 
 
@@ -273,7 +268,7 @@ def _languages(team: Team, at: Where, s: Specialist) -> list[Problem]:
             out.append(Problem((*at, "languages", j),
                                f"{unknown}; add it to the team's `languages` or remove it from "
                                "this specialist's", reply=unknown))
-    out += _listed_twice((*at, "languages"), s.languages, "language")
+    out += listed_twice((*at, "languages"), s.languages, "language")
     read = ", ".join(s.languages)
     for j, code in enumerate(s.backup):
         if code not in s.languages:
@@ -283,7 +278,7 @@ def _languages(team: Team, at: Where, s: Specialist) -> list[Problem]:
                                f"[{read}]; {rule}",
                                reply=f"backup language '{code}' is not one they read [{read}]; "
                                      f"{rule}"))
-    out += _listed_twice((*at, "backup"), s.backup, "backup language")
+    out += listed_twice((*at, "backup"), s.backup, "backup language")
     return out
 
 
@@ -311,7 +306,7 @@ def _rotations(team: Team) -> list[Problem]:
                         f"member '{r.members[j]}' is listed twice in this rotation; list each "
                         "member once (order decides who is on call in which handoff period)",
                         (*at, "members", first))
-                for j, first in _repeats(r.members)]
+                for j, first in repeats(r.members)]
     return out
 
 
@@ -333,15 +328,19 @@ def _escalation(team: Team) -> list[Problem]:
                            f"default_severity '{default}' is an unknown severity; allowed: "
                            f"{', '.join(SEVERITIES)}"))
     elif named and default not in named:
-        have = ", ".join(s for s in SEVERITIES if s in named) or "none"
+        have = ", ".join(named) or "none"
         out.append(Problem(("escalation", "default_severity"),
                            f"default_severity '{default}' has no policy (policies given: "
                            f"{have}); add escalation.policies.{default} or set "
                            "default_severity to one of those"))
     for sev, policy in team.policies:
         at = ("escalation", "policies", sev)
-        if sev not in SEVERITIES:
+        if parsers.SEVERITY_LIKE.fullmatch(sev) and sev not in SEVERITIES:
             out.append(Problem(at, f"unknown severity '{sev}'; allowed: {', '.join(SEVERITIES)}"))
+        elif not parsers.SLUG.fullmatch(sev):
+            out.append(Problem(at, f"policy name '{sev}' must be {parsers.SLUG_RULE}: a "
+                                   "severity (sev1, sev2, sev3) or a name such as "
+                                   "le-emergency"))
         if not policy.steps:
             out.append(Problem((*at, "steps"), "needs at least one step"))
         for i, step in enumerate(policy.steps):
@@ -388,23 +387,3 @@ def _interval(at: Where, start: datetime, end: datetime, tz: str, span: str,
                         reply=f"'to' must be after 'from' ({span}; it ends at {b}, not "
                               f"after its start {a}, in {tz})")]
     return []
-
-
-def _listed_twice(at: Where, values: Iterable[str], noun: str) -> list[Problem]:
-    """Every repeat in a list of plain values, at its own index."""
-    values = list(values)
-    return [Problem((*at, i), f"{noun} '{values[i]}' is listed twice; list each once",
-                    (*at, first))
-            for i, first in _repeats(values)]
-
-
-def _repeats(values: Iterable[str]) -> list[tuple[int, int]]:
-    """(index, index of the first occurrence) for every value seen before."""
-    first: dict[str, int] = {}
-    out = []
-    for i, v in enumerate(values):
-        if v in first:
-            out.append((i, first[v]))
-        else:
-            first[v] = i
-    return out

@@ -18,7 +18,10 @@ from typing import TypeVar
 
 from bot.core import parsers, team_file, timezones
 from bot.core.model import (
+    DEFAULT_CATEGORY,
+    DEFAULT_MAX_OPEN,
     WEEKDAYS,
+    Category,
     EscalationPolicy,
     Override,
     Rotation,
@@ -40,7 +43,12 @@ def diff_teams(old: Team | None, new: Team) -> list[str]:
             + (f", also {_list(new.intake_channels)}" if new.intake_channels else "") + "; "
             f"escalation channel {new.escalation_channel}; managers {_list(new.managers)}"
             + (f"; manager group {new.manager_group}" if new.manager_group else "")
-            + f"; default severity {new.default_severity})"
+            + f"; default severity {new.default_severity}"
+            + (f"; default category {new.default_category}"
+               if new.default_category is not None else "")
+            + (f"; at most {new.max_open_per_person} open requests per person"
+               if new.max_open_per_person != DEFAULT_MAX_OPEN else "")
+            + ")"
         )
         base = Team(
             new.name,
@@ -48,6 +56,8 @@ def diff_teams(old: Team | None, new: Team) -> list[str]:
             new.intake_channel,
             new.escalation_channel,
             default_severity=new.default_severity,
+            default_category=new.default_category,
+            max_open_per_person=new.max_open_per_person,
         )
         out.extend(_diff_body(base, new))
         return out
@@ -61,6 +71,7 @@ def diff_teams(old: Team | None, new: Team) -> list[str]:
 
 def _diff_header(old: Team, new: Team) -> list[str]:
     out = []
+    default = f"{DEFAULT_CATEGORY} (unset)"
     pairs: list[tuple[str, str, str]] = [
         ("name", old.name, new.name),
         ("languages", _list(old.languages), _list(new.languages)),
@@ -69,10 +80,16 @@ def _diff_header(old: Team, new: Team) -> list[str]:
         ("escalation_channel", old.escalation_channel, new.escalation_channel),
         ("managers", _list(old.managers), _list(new.managers)),
         ("manager_group", old.manager_group or "none", new.manager_group or "none"),
+        ("default_category", old.default_category or default,
+         new.default_category or default),
     ]
     for field, a, b in pairs:
         if a != b:
             out.append(f"~ team {new.name}: {field} {a} -> {b}")
+    if old.max_open_per_person != new.max_open_per_person:
+        out.append(f"~ team {new.name}: at most {old.max_open_per_person} -> "
+                   f"{new.max_open_per_person} open requests per person "
+                   "(routing.max_open_per_person)")
     return out
 
 
@@ -133,6 +150,17 @@ def _diff_body(old: Team, new: Team) -> list[str]:
             label=lambda p: p[0],
             summary=lambda p: _policy_summary(p[1]),
             fields=lambda p: _policy_fields(p[1]),
+        )
+    )
+    out.extend(
+        _keyed(
+            old.categories,
+            new.categories,
+            key=lambda c: c.name,
+            what="category",
+            label=lambda c: c.name,
+            summary=_category_summary,
+            fields=_category_fields,
         )
     )
     return out
@@ -236,6 +264,7 @@ def _specialist_fields(s: Specialist) -> list[tuple[str, str]]:
         ("languages", _list(s.languages)),
         ("backup", _list(s.backup)),
         ("holidays", s.holidays or "none"),
+        ("skills", _list(s.skills)),
     ]
 
 
@@ -245,6 +274,8 @@ def _specialist_summary(s: Specialist) -> str:
         text += f"; backup {_list(s.backup)}"
     if s.holidays:
         text += f"; holidays {s.holidays}"
+    if s.skills:
+        text += f"; skills {_list(s.skills)}"
     return text
 
 
@@ -305,3 +336,41 @@ def _policy_fields(p: EscalationPolicy) -> list[tuple[str, str]]:
 
 def _policy_summary(p: EscalationPolicy) -> str:
     return f"{_steps(p)}; repeat {p.repeat}"
+
+
+def _category_fields(c: Category) -> list[tuple[str, str]]:
+    weight = "default" if c.exposure_weight is None else str(c.exposure_weight)
+    return [
+        ("label", f"\"{c.label}\""),
+        ("severity", c.severity or "the default"),
+        ("policy", c.policy or "the severity's"),
+        ("skills", _list(c.skills)),
+        ("due", "none" if c.due is None else parsers.format_duration(c.due)),
+        ("sensitive", "yes" if c.sensitive else "no"),
+        ("exposure_weight", f"{weight} (counts {c.weight})"),
+        ("verification", c.verification or "none"),
+        ("fields", _list(c.fields)),
+    ]
+
+
+def _category_summary(c: Category) -> str:
+    """'Law-enforcement emergency request'; sev1; policy le-emergency; skills le_requests;
+    due 30m; verification two_person; fields agency, officer."""
+    parts = [f"\"{c.label}\""]
+    if c.severity:
+        parts.append(c.severity)
+    if c.policy:
+        parts.append(f"policy {c.policy}")
+    if c.skills:
+        parts.append(f"only people with skills {_list(c.skills)}")
+    if c.due is not None:
+        parts.append(f"due in {parsers.format_duration(c.due)}")
+    if c.sensitive:
+        parts.append("sensitive")
+    if c.exposure_weight is not None:
+        parts.append(f"exposure weight {c.exposure_weight}")
+    if c.verification:
+        parts.append(f"verification {c.verification}")
+    if c.fields:
+        parts.append(f"asks {_list(c.fields)}")
+    return "; ".join(parts)

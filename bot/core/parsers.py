@@ -82,6 +82,14 @@ NAME_RULE = "1-64 letters, digits, '-', '_' or '.', starting with a letter or di
 # A skill a specialist holds and a category may require: le_requests, child_safety.
 SKILL = re.compile(r"[a-z0-9_-]{1,64}")
 SKILL_RULE = "1-64 lowercase letters, digits, '_' or '-' (no spaces), e.g. le_requests"
+# Category and escalation policy names: `cat:le-emergency`, `policy: le-emergency`.
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+SLUG_RULE = "1-64 lowercase letters, digits or '-', starting with a letter or digit"
+# A category's fields (asked in the request form): `callback_number`.
+KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+KEY_RULE = "1-64 lowercase letters, digits or '_', starting with a letter"
+# A severity's name, known or not: `sev4` is a misspelt severity, never a policy name.
+SEVERITY_LIKE = re.compile(r"sev[0-9]+")
 # A public-holiday calendar: a country code, optionally with a subdivision (US-TX).
 HOLIDAYS = re.compile(r"[A-Z]{2,3}(-[A-Za-z0-9]+)?")
 

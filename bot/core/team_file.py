@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot.core import parsers, timezones
-from bot.core.model import WEEKDAYS, Override, Rotation, Specialist, Team, TimeOff
+from bot.core.model import WEEKDAYS, Category, Override, Rotation, Specialist, Team, TimeOff
 
 __all__ = [
+    "category_dict",
     "override_dict",
     "override_zone",
     "rotation_dict",
@@ -59,6 +60,29 @@ def specialist_dict(s: Specialist) -> dict[str, Any]:
         out["holidays"] = s.holidays
     if s.skills:
         out["skills"] = list(s.skills)
+    return out
+
+
+def category_dict(c: Category) -> dict[str, Any]:
+    """The fields a category sets, in the file's order; defaults are left out. `due` as
+    a duration (30m), `sensitive` a bool, `exposure_weight` an int."""
+    out: dict[str, Any] = {"name": c.name, "label": c.label}
+    if c.severity is not None:
+        out["severity"] = c.severity
+    if c.policy is not None:
+        out["policy"] = c.policy
+    if c.skills:
+        out["skills"] = list(c.skills)
+    if c.due is not None:
+        out["due"] = parsers.format_duration(c.due)
+    if c.sensitive:
+        out["sensitive"] = True
+    if c.exposure_weight is not None:
+        out["exposure_weight"] = c.exposure_weight
+    if c.verification is not None:
+        out["verification"] = c.verification
+    if c.fields:
+        out["fields"] = list(c.fields)
     return out
 
 

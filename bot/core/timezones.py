@@ -122,6 +122,13 @@ def utc_offset(instant: datetime, tzname: str) -> timedelta:
     return to_local(instant, tzname).utcoffset()
 
 
+def format_offset(offset: timedelta) -> str:
+    """A UTC offset as +HH:MM / -HH:MM (timedelta(hours=-5, minutes=-30) -> '-05:30')."""
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def abbreviation(instant: datetime, tzname: str) -> str:
     return to_local(instant, tzname).tzname() or tzname
 

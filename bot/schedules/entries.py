@@ -63,10 +63,13 @@ class EntryReader(FieldReader):
             hol = None
             if "holidays" in f and not self.optional(f["holidays"][1]):
                 hol = self.holidays(f["holidays"][1], f"{path}.holidays")
-            if None in (sid, name, tz, langs, backup):
+            skills: tuple[str, ...] | None = ()
+            if "skills" in f:
+                skills = self.word_list(f["skills"][1], f"{path}.skills", "[le_requests]")
+            if None in (sid, name, tz, langs, backup, skills):
                 continue
             self.user_zones.setdefault(sid, tz)
-            out.append(Specialist(sid, name, tz, langs, backup, hol))
+            out.append(Specialist(sid, name, tz, langs, backup, hol, skills))
         return tuple(out)
 
     # rotations ------------------------------------------------------------------------------

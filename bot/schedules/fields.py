@@ -9,6 +9,7 @@ every problem at once.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 
 import holidays
@@ -62,6 +63,7 @@ class FieldReader:
         allowed: tuple[str, ...],
         required: tuple[str, ...],
         what: str,
+        examples: dict[str, str] | None = None,
     ) -> dict[str, tuple[Node, Node]] | None:
         """A mapping's fields by name (key node, value node); reports shape problems."""
         where = f"in {path}" if path else "at the top level"
@@ -105,7 +107,7 @@ class FieldReader:
                 out[key] = (key_node, value_node)
         for name in required:
             if name not in out:
-                example = EXAMPLES.get(name, "...")
+                example = (examples or EXAMPLES).get(name, "...")
                 self.err(
                     node,
                     f"{path}.{name}" if path else name,
@@ -257,6 +259,36 @@ class FieldReader:
                 )
                 return None
         return v
+
+    def boolean(self, node: Node, path: str, example: str) -> bool | None:
+        """true or false (any case); YAML's yes/no/on/off are not booleans here."""
+        v = self.scalar(node, path, example)
+        if v is None:
+            return None
+        if v.strip().lower() in ("true", "false"):
+            return v.strip().lower() == "true"
+        self.err(node, path, f"'{v}' must be true or false, e.g. {example}")
+        return None
+
+    def whole(self, node: Node, path: str, example: str, meaning: str) -> int | None:
+        """A whole number >= 1; `meaning` says what it counts, for the message."""
+        v = self.scalar(node, path, example)
+        if v is None:
+            return None
+        if re.fullmatch(r"[0-9]{1,9}", v.strip()) and int(v) >= 1:
+            return int(v)
+        self.err(node, path, f"'{v}' must be a whole number >= 1 ({meaning}), e.g. {example}")
+        return None
+
+    def word_list(self, node: Node, path: str, example: str) -> tuple[str, ...] | None:
+        """A list of single values (skills, a category's fields); an empty value is none.
+        What each may be, and repeats, are team rules (core.checks)."""
+        items = self.seq(node, path, example)
+        if items is None:
+            return None
+        words = [self.scalar(item, f"{path}[{i}]", example.strip("[]").split(",")[0])
+                 for i, item in enumerate(items)]
+        return None if None in words else tuple(words)
 
     def shift(self, node: Node, path: str) -> tuple[time, time] | None:
         v = self.scalar(node, path, '"08:00-16:00"')

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["Problem", "ScheduleError", "field_of", "line_of", "node_at"]
+__all__ = ["Problem", "ScheduleError", "field_of", "line_of", "node_at", "warning_text"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,17 @@ class ScheduleError(Exception):
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
 
+
+def warning_text(warnings: list[Problem]) -> str:
+    """Warnings as the command line prints them, each located like a problem after
+    `warning: `, then how many; '' for none. Warnings never fail a command."""
+    if not warnings:
+        return ""
+    n = len(warnings)
+    lines = [f"warning: {w}" for w in warnings]
+    lines.append(f"{n} warning{'s' if n != 1 else ''} (allowed, but check "
+                 f"{'them' if n != 1 else 'it'})")
+    return "\n".join(lines) + "\n"
 
 
 def line_of(node: Node | None) -> int | None:

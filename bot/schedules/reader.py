@@ -19,13 +19,15 @@ import yaml
 from yaml.nodes import MappingNode
 
 from bot.core.model import Team
-from bot.schedules.problems import Problem, ScheduleError, line_of
+from bot.schedules.problems import Problem, ScheduleError, line_of, warning_text
 from bot.schedules.team_parser import TeamParser
 
-__all__ = ["Problem", "ScheduleError", "load_schedules", "load_team_file", "parse_team"]
+__all__ = ["Problem", "ScheduleError", "load_schedules", "load_team_file", "parse_team",
+           "warning_text"]
 
 
-def _parse(text: str, filename: str) -> tuple[Team, int | None]:
+def _parse(text: str, filename: str,
+           warnings: list[Problem] | None = None) -> tuple[Team, int | None]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
@@ -49,15 +51,19 @@ def _parse(text: str, filename: str) -> tuple[Team, int | None]:
     team = p.team(root)
     if team is None:
         raise ScheduleError(sorted(p.problems, key=lambda x: x.line or 0))
+    if warnings is not None:
+        warnings.extend(sorted(p.warnings, key=lambda x: x.line or 0))
     team_line = None
     if isinstance(root, MappingNode):
         team_line = next((line_of(v) for k, v in root.value if k.value == "team"), None)
     return team, team_line
 
 
-def parse_team(text: str, filename: str) -> Team:
-    """One team file's text -> Team; raises ScheduleError listing every problem found."""
-    return _parse(text, filename)[0]
+def parse_team(text: str, filename: str, warnings: list[Problem] | None = None) -> Team:
+    """One team file's text -> Team; raises ScheduleError listing every problem found.
+    What the file allows but probably does not mean (a category's skill nobody holds) is
+    appended to `warnings` when a list is given: located like problems, never fatal."""
+    return _parse(text, filename, warnings)[0]
 
 
 def _read(path: Path, shown: str) -> str:
@@ -73,16 +79,16 @@ def _read(path: Path, shown: str) -> str:
         ) from None
 
 
-def load_team_file(path: str | Path) -> Team:
+def load_team_file(path: str | Path, warnings: list[Problem] | None = None) -> Team:
     shown = str(path)
-    return parse_team(_read(Path(path), shown), shown)
+    return parse_team(_read(Path(path), shown), shown, warnings)
 
 
-def load_schedules(path: str | Path) -> list[Team]:
+def load_schedules(path: str | Path, warnings: list[Problem] | None = None) -> list[Team]:
     """A team file, or every *.yaml / *.yml file directly in a folder (sorted by name).
 
     Problems of all files are collected and raised together; a team name defined in two
-    files is an error."""
+    files is an error. Warnings (see `parse_team`) go to `warnings` when a list is given."""
     p = Path(path)
     if p.is_dir():
         files = sorted(
@@ -112,7 +118,7 @@ def load_schedules(path: str | Path) -> list[Team]:
     for f in files:
         shown = str(f)
         try:
-            team, line = _parse(_read(f, shown), shown)
+            team, line = _parse(_read(f, shown), shown, warnings)
         except ScheduleError as e:
             problems.extend(e.problems)
             continue

@@ -3,14 +3,17 @@ messages, and the YAML tags the reader and the writer use (docs/schedules.md).""
 
 from __future__ import annotations
 
-from bot.core.model import ROTATION_FIELDS, SPECIALIST_FIELDS
+from bot.core.model import CATEGORY_FIELDS, ROTATION_FIELDS, SPECIALIST_FIELDS
 
 __all__ = [
+    "CATEGORY_EXAMPLES",
+    "CATEGORY_FIELDS",
     "ESCALATION_FIELDS",
     "EXAMPLES",
     "OVERRIDE_FIELDS",
     "POLICY_FIELDS",
     "ROTATION_FIELDS",
+    "ROUTING_FIELDS",
     "SPECIALIST_FIELDS",
     "STEP_FIELDS",
     "TEAM_FIELDS",
@@ -20,12 +23,14 @@ __all__ = [
 TEAM_FIELDS = (
     "team", "languages", "intake_channel", "intake_channels", "escalation_channel", "managers",
     "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
+    "categories", "default_category", "routing",
 )  # fmt: skip
 OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
 ESCALATION_FIELDS = ("default_severity", "policies")
 POLICY_FIELDS = ("steps", "repeat")
 STEP_FIELDS = ("notify", "wait")
+ROUTING_FIELDS = ("max_open_per_person",)
 
 EXAMPLES = {
     "team": "safety-escalations",
@@ -46,12 +51,33 @@ EXAMPLES = {
     "notify": "language_oncall",
     "steps": "[{notify: language_oncall, wait: 5m}, {notify: channel}]",
     "policies": "{sev2: {steps: [{notify: language_oncall, wait: 5m}, {notify: channel}]}}",
+    "categories": "[{name: le-emergency, label: Law-enforcement emergency request, "
+                  "severity: sev1}]",
+    "default_category": "other",
+    "routing": "{max_open_per_person: 3}",
+    "max_open_per_person": "3",
+    "skills": "[le_requests]",
+}
+
+# A category's fields share names with other entries' (`name`): their own examples.
+CATEGORY_EXAMPLES = {
+    "name": "le-emergency",
+    "label": "Law-enforcement emergency request",
+    "severity": "sev1",
+    "policy": "le-emergency",
+    "skills": "[le_requests]",
+    "due": "30m",
+    "sensitive": "true",
+    "exposure_weight": "3",
+    "verification": "two_person",
+    "fields": "[agency, officer, callback_number, case_reference]",
 }
 
 # Tags of the nodes the reader checks and the writer builds.
 NULL = "tag:yaml.org,2002:null"
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
+BOOL = "tag:yaml.org,2002:bool"
 TIMESTAMP = "tag:yaml.org,2002:timestamp"
 SEQ = "tag:yaml.org,2002:seq"
 MAP = "tag:yaml.org,2002:map"

@@ -13,16 +13,26 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.core import checks, parsers
-from bot.core.model import SEVERITIES, EscalationPolicy, EscalationStep, Team
+from bot.core.model import (
+    DEFAULT_MAX_OPEN,
+    SEVERITIES,
+    Category,
+    EscalationPolicy,
+    EscalationStep,
+    Team,
+)
 from bot.schedules.entries import EntryReader
-from bot.schedules.problems import field_of, line_of, node_at
+from bot.schedules.problems import Problem, field_of, line_of, node_at
 from bot.schedules.schema import (
+    CATEGORY_EXAMPLES,
+    CATEGORY_FIELDS,
     ESCALATION_FIELDS,
     EXAMPLES,
     POLICY_FIELDS,
+    ROUTING_FIELDS,
     STEP_FIELDS,
     TEAM_FIELDS,
 )
@@ -33,7 +43,12 @@ Policies = tuple[tuple[str, EscalationPolicy], ...]
 
 
 class TeamParser(EntryReader):
-    """A whole team file: values and shape, then the team rules at their lines."""
+    """A whole team file: values and shape, then the team rules at their lines. What the
+    rules allow but probably do not mean is in `.warnings` (located the same way)."""
+
+    def __init__(self, filename: str):
+        super().__init__(filename)
+        self.warnings: list[Problem] = []
 
     def team(self, root: Node | None) -> Team | None:
         if root is None:
@@ -58,7 +73,11 @@ class TeamParser(EntryReader):
             if p.first is not None:
                 message += f" (first on line {line_of(node_at(root, p.first))})"
             self.err(node_at(root, p.where), field_of(p.where), message)
-        return None if self.problems else team
+        if self.problems:
+            return None
+        self.warnings = [Problem(self.file, line_of(node_at(root, w.where)), field_of(w.where),
+                                 w.message) for w in checks.warnings(team)]
+        return team
 
     def values(self, f: dict[str, tuple[Node, Node]]) -> Team | None:
         """The team as written, or None when a value does not read (reported)."""
@@ -83,7 +102,13 @@ class TeamParser(EntryReader):
         overrides = get("overrides", self.overrides, ())
         time_off = get("time_off", self.time_off, ())
         escalation = get("escalation", self.escalation, ("sev2", ()))
-        if None in (name, languages, intake, intake_more, escal, managers, escalation):
+        categories = get("categories", self.categories, ())
+        default_category = get(
+            "default_category",
+            lambda n, p: None if self.optional(n) else self.scalar(n, p, "other"))
+        max_open = get("routing", self.routing, DEFAULT_MAX_OPEN)
+        if None in (name, languages, intake, intake_more, escal, managers, escalation,
+                    categories, max_open):
             return None
         return Team(
             name=name,
@@ -99,6 +124,9 @@ class TeamParser(EntryReader):
             time_off=time_off,
             default_severity=escalation[0],
             policies=escalation[1],
+            categories=categories,
+            default_category=default_category,
+            max_open_per_person=max_open,
         )
 
     def channel_list(self, node: Node, path: str) -> tuple[str, ...] | None:
@@ -116,10 +144,67 @@ class TeamParser(EntryReader):
         ids = [self.user_id(n, f"{path}[{i}]") for i, n in enumerate(items)]
         return None if None in ids else tuple(ids)
 
+    # categories and routing -----------------------------------------------------------------
+
+    def categories(self, node: Node, path: str) -> tuple[Category, ...] | None:
+        """The categories in the file's order; an empty value means none."""
+        items = self.seq(node, path, EXAMPLES["categories"])
+        if items is None:
+            return None
+        out = [self.category(item, f"{path}[{i}]") for i, item in enumerate(items)]
+        return None if None in out else tuple(out)
+
+    def category(self, node: Node, path: str) -> Category | None:
+        f = self.fields(node, path, CATEGORY_FIELDS, ("name", "label"), "a category",
+                        CATEGORY_EXAMPLES)
+        if f is None:
+            return None
+
+        def get(key: str, reader, default=None):
+            if key in f and self.optional(f[key][1]) and key not in ("name", "label"):
+                return default  # `policy:` left empty: not set
+            return self.read(f, path, key, reader, default)
+
+        def one(key: str):
+            return lambda n, p: self.scalar(n, p, CATEGORY_EXAMPLES[key])
+
+        values = {
+            "name": get("name", one("name")),
+            "label": get("label", lambda n, p: self.text(n, p, CATEGORY_EXAMPLES["label"])),
+            "severity": get("severity", one("severity")),
+            "policy": get("policy", one("policy")),
+            "skills": get("skills", lambda n, p: self.word_list(n, p, "[le_requests]"), ()),
+            "due": get("due", lambda n, p: self.duration(n, p, "30m")),
+            "sensitive": get("sensitive", lambda n, p: self.boolean(n, p, "sensitive: true"),
+                             False),
+            "exposure_weight": get("exposure_weight", lambda n, p: self.whole(
+                n, p, "exposure_weight: 3", "how much one request counts toward a reader's "
+                "exposure")),
+            "verification": get("verification", one("verification")),
+            "fields": get("fields", lambda n, p: self.word_list(
+                n, p, "[agency, officer, callback_number]"), ()),
+        }
+        if any(values[k] is None and k in f and not self.optional(f[k][1])
+               for k in values) or values["name"] is None or values["label"] is None:
+            return None
+        return Category(**values)
+
+    def routing(self, node: Node, path: str) -> int | None:
+        """`routing: {max_open_per_person: N}`; an empty value means the defaults."""
+        if self.optional(node):
+            return DEFAULT_MAX_OPEN
+        f = self.fields(node, path, ROUTING_FIELDS, (), "routing")
+        if f is None:
+            return None
+        return self.read(f, path, "max_open_per_person", lambda n, p: self.whole(
+            n, p, "max_open_per_person: 3", "how many unresolved requests one person holds "
+            "before the next free reader is preferred"), DEFAULT_MAX_OPEN)
+
     # escalation -----------------------------------------------------------------------------
 
     def escalation(self, node: Node, path: str) -> tuple[str, Policies] | None:
-        """(default severity, policies in severity order); an empty value means none."""
+        """(default severity, policies): the severities' in severity order, then the named
+        ones in the file's order; an empty value means none."""
         if self.optional(node):
             return "sev2", ()
         f = self.fields(node, path, ESCALATION_FIELDS, ("policies",), "escalation")
@@ -130,10 +215,13 @@ class TeamParser(EntryReader):
         policies = self.read(f, path, "policies", self.policies, {})
         if default is None or policies is None:
             return None
-        return default, tuple((s, policies[s]) for s in SEVERITIES if s in policies)
+        order = [s for s in SEVERITIES if s in policies]
+        order += [name for name in policies if name not in SEVERITIES]
+        return default, tuple((name, policies[name]) for name in order)
 
     def policies(self, node: Node, path: str) -> dict[str, EscalationPolicy] | None:
-        pf = self.fields(node, path, SEVERITIES, (), "policies")
+        """Policies by name: a severity's (sev1..sev3) or any name a category refers to."""
+        pf = self.policy_names(node, path)
         if pf is None:
             return None
         if not node.value:
@@ -146,6 +234,30 @@ class TeamParser(EntryReader):
         out = {sev: self.policy(value, f"{path}.{sev}") for sev, (_, value) in pf.items()}
         return None if None in out.values() else out
 
+    def policy_names(self, node: Node, path: str) -> dict[str, tuple[Node, Node]] | None:
+        """The policies mapping's entries by name, in the file's order: a severity (sev1,
+        sev2, sev3) or a name (le-emergency); `sev4` is an unknown severity, not a name."""
+        allowed = ", ".join(SEVERITIES)
+        if not isinstance(node, MappingNode):
+            return self.fields(node, path, SEVERITIES, (), "policies")
+        names: dict[str, tuple[Node, Node]] = {}
+        for key_node, value in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            if key is None or key == "<<" or key in names:
+                # the generic mapping rules say what is wrong with these keys
+                self.fields(MappingNode(node.tag, [*names.values(), (key_node, value)]),
+                            path, (*names, *([key] if key else [])), (), "policies")
+            elif parsers.SEVERITY_LIKE.fullmatch(key) and key not in SEVERITIES:
+                self.err(key_node, f"{path}.{key}",
+                         f"unknown field '{key}' in {path}: severities are {allowed}; a "
+                         "category's own policy takes another name, e.g. le-emergency")
+            elif not parsers.SLUG.fullmatch(key):
+                self.err(key_node, f"{path}.{key}",
+                         f"policy name '{key}' must be {parsers.SLUG_RULE}: a severity "
+                         f"({allowed}) or a name such as le-emergency")
+            else:
+                names[key] = (key_node, value)
+        return names
     def policy(self, node: Node, path: str) -> EscalationPolicy | None:
         f = self.fields(node, path, POLICY_FIELDS, ("steps",), "a policy")
         if f is None:
@@ -177,8 +289,8 @@ class TeamParser(EntryReader):
                 return None
         return None if kind is None else EscalationStep(kind, wait)
 
-    def duration(self, node: Node, path: str) -> timedelta | None:
-        w = self.scalar(node, path, "5m")
+    def duration(self, node: Node, path: str, example: str = "5m") -> timedelta | None:
+        w = self.scalar(node, path, example)
         return None if w is None else self.checked(node, path, parsers.parse_duration, w)
 
     def repeat(self, node: Node, path: str) -> int | None:

@@ -12,9 +12,15 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core import parsers
-from bot.core.model import Team
-from bot.core.team_file import override_dict, rotation_dict, specialist_dict, time_off_dict
-from bot.schedules.schema import INT, MAP, SEQ, STR, TIMESTAMP
+from bot.core.model import DEFAULT_MAX_OPEN, Team
+from bot.core.team_file import (
+    category_dict,
+    override_dict,
+    rotation_dict,
+    specialist_dict,
+    time_off_dict,
+)
+from bot.schedules.schema import BOOL, INT, MAP, SEQ, STR, TIMESTAMP
 
 __all__ = ["dump_team"]
 
@@ -52,6 +58,10 @@ def _entry(fields: dict[str, Any], *, dates: Iterable[str] = (), quoted: Iterabl
     def node(key: str, value: Any) -> Node:
         if isinstance(value, list):
             return _flow_list(value)
+        if isinstance(value, bool):
+            return ScalarNode(BOOL, "true" if value else "false")
+        if isinstance(value, int):
+            return ScalarNode(INT, str(value))
         if key in dates:
             return ScalarNode(TIMESTAMP, value)
         return _s(value, style='"' if key in quoted else None)
@@ -117,6 +127,18 @@ def dump_team(team: Team) -> str:
                 )
             ]
         )
+
+    if team.categories:
+        sections.append([("categories", _seq([_entry(category_dict(c))
+                                              for c in team.categories]))])
+    tail: list[tuple[str, Node]] = []
+    if team.default_category is not None:
+        tail.append(("default_category", _s(team.default_category)))
+    if team.max_open_per_person != DEFAULT_MAX_OPEN:
+        tail.append(("routing", _map([("max_open_per_person",
+                                       ScalarNode(INT, str(team.max_open_per_person)))])))
+    if tail:
+        sections.append(tail)
 
     chunks = [
         yaml.serialize(_map(section), Dumper=_Dumper, allow_unicode=True, width=4096)

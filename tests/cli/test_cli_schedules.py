@@ -267,7 +267,8 @@ def test_import_dry_run_writes_nothing(any_db, work, capsys):
     r = run(capsys, "schedules", "import", "--dry-run", str(EXAMPLE))
     assert r.code == 0, r.err
     assert r.out.startswith(f"team {TEAM}: would change ")
-    assert "  + specialist U0EU00004 Lucía Martín (Europe/Madrid; reads es, pt, en)" in r.out
+    assert ("  + specialist U0EU00004 Lucía Martín (Europe/Madrid; reads es, pt, en; "
+            "skills le_requests, child_safety)") in r.out
     assert r.out.endswith("dry run: nothing was written\n")
     assert stored(any_db) == {}
 
@@ -322,3 +323,38 @@ def test_export_unknown_team_names_the_known_ones(any_db, work, capsys):
     r = run(capsys, "schedules", "export", "--team", TEAM)
     assert r.code == 0, r.err
     assert r.out.startswith(f"team: {TEAM}\n")
+
+
+# -- warnings ---------------------------------------------------------------------------------
+
+
+def test_warnings_are_printed_and_do_not_fail(any_db, work, capsys):
+    """A category's skill nobody holds: validate and import say so at file:line:field,
+    exit 0, and the team is imported; export then import changes nothing."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    old = "    skills: [child_safety]\n    due: 30m\n"
+    assert text.count(old) == 1
+    path = work / "warned.yaml"
+    path.write_text(text.replace(old, "    skills: [child_safety, forensics]\n    due: 30m\n"),
+                    encoding="utf-8")
+    line = path.read_text(encoding="utf-8").splitlines().index(
+        "    skills: [child_safety, forensics]") + 1
+    warning = (f"warning: {path}:{line}: categories[3].skills[1]: no specialist holds skill "
+               "'forensics', which category 'child-safety' requires")
+    r = run(capsys, "schedules", "validate", str(path))
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"ok: team {TEAM}:")
+    assert warning in r.err and "1 warning (allowed, but check it)" in r.err
+    r = run(capsys, "schedules", "import", str(path))
+    assert r.code == 0, r.err
+    assert warning in r.err
+    assert "+ category child-safety" in r.out
+    assert stored(any_db) == {TEAM: 1}
+    exported = export(capsys)
+    assert "    skills: [child_safety, forensics]\n" in exported
+    assert parse_team(exported, "x.yaml") == load_team_file(path)
+
+
+def test_the_example_validates_without_warnings(sqlite_env, work, capsys):
+    r = run(capsys, "schedules", "validate", str(EXAMPLE))
+    assert r.code == 0 and r.err == ""

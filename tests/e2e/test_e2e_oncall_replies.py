@@ -55,7 +55,7 @@ def test_me_is_a_card_with_a_line_per_shift_in_their_zone(slack):
               for f in doc["blocks"][2]["fields"]}
     assert fields == {"*Time zone*": "Africa/Cairo", "*Reads (strongest first)*": "ar, en, fr",
                       "*Backup off shift*": "ar", "*Rotations*": "emea-ar-fr (2 of 2)",
-                      "*Skills*": "none"}
+                      "*Skills*": "le_requests, self_harm"}  # the example's
     shifts = [ln for ln in section_lines(doc) if ln.startswith("• ")]
     assert shifts[0] == "• emea-ar-fr Wed 2026-07-01 09:00-17:00 EEST"
     assert len(shifts) == 8 and not any(";" in ln for ln in shifts)

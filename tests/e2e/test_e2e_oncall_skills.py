@@ -4,10 +4,10 @@ stored, audited and told to the person by DM through the local Slack stand-in; a
 reads them; bad input and non-managers change nothing. `/oncall me`, `/oncall specialist`
 and the Home tab show a person's skills and the categories they can be paged for.
 
-The team is the example team at Wed 2026-07-01 12:00 UTC, given two categories that
-require skills (the schedule file does not list categories, so the test stores them
-once, before any command): le-emergency needs le_requests, child-safety needs
-child_safety; `other` needs none. Nobody holds a skill at the start.
+The team is the example team at Wed 2026-07-01 12:00 UTC with its categories and
+skills replaced once, before any command (the test stores them): two categories
+require skills, le-emergency needs le_requests, child-safety needs child_safety;
+`other` needs none. Nobody holds a skill at the start.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def slack(tmp_path):
     h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0))
     with h.runtime.sessions() as session, session.begin():
         team = team_store.load_team(session, TEAM)
-        team_store.save_team(session, dataclasses.replace(team, categories=CATEGORIES),
+        nobody = tuple(dataclasses.replace(s, skills=()) for s in team.specialists)
+        team = dataclasses.replace(team, categories=CATEGORIES, specialists=nobody)
+        team_store.save_team(session, team,
                              expected_revision=team_store.team_revision(session, TEAM))
     yield h
     h.quiet_close()

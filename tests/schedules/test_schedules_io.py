@@ -21,6 +21,8 @@ from bot.core.model import (
     SEVERITIES,
     STEP_KINDS,
     TIERS,
+    VERIFICATIONS,
+    Category,
     EscalationPolicy,
     EscalationStep,
     Override,
@@ -102,7 +104,7 @@ def test_example_team_parses():
     assert any(s.backup for s in team.specialists)
     assert [o.start.year for o in team.overrides] == [2026]
     assert [t.start.date() >= date(2026, 12, 1) for t in team.time_off] == [True]
-    assert {sev for sev, _ in team.policies} == set(SEVERITIES)
+    assert {sev for sev, _ in team.policies} == {*SEVERITIES, "le-emergency"}
     assert all(r.start.year == 2026 and r.start.month == 1 for r in team.rotations)
     # every language has readers in all three regions
     region = {"Asia": "apac", "Australia": "apac", "Europe": "emea", "Africa": "emea"}
@@ -506,6 +508,7 @@ def test_dump_keeps_the_documented_key_order():
     assert tops == [
         "team", "languages", "intake_channel", "escalation_channel", "managers",
         "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
+        "categories", "default_category",
     ]  # fmt: skip
     assert '    shift: "06:00-15:00"' in text
     assert '  - {rotation: amer-es-pt, user: U0AM00007, from: "2026-12-24T09:00"' in text
@@ -564,6 +567,7 @@ def teams(draw) -> Team:
                 tuple(langs),
                 tuple(backup),
                 draw(st.sampled_from(HOLIDAYS)),
+                tuple(draw(st.lists(st.sampled_from(SKILLS), unique=True, max_size=2))),
             )
         )
     ids = [s.id for s in specialists]
@@ -613,6 +617,14 @@ def teams(draw) -> Team:
         policies.append((sev, EscalationPolicy(tuple(steps), draw(st.integers(0, 5)))))
     policies.sort(key=lambda p: SEVERITIES.index(p[0]))
     default = draw(st.sampled_from([p[0] for p in policies])) if policies else "sev2"
+    if policies:  # policies a category names, after the severities' (the reader's order)
+        for name in draw(st.lists(slugs.filter(lambda n: not n.startswith("sev")),
+                                  max_size=2, unique=True)):
+            policies.append((name, EscalationPolicy(
+                (EscalationStep(draw(st.sampled_from(kinds))),), draw(st.integers(0, 3)))))
+    categories = [draw(category(name, [p[0] for p in policies]))
+                  for name in draw(st.lists(slugs, max_size=3, unique=True))]
+    category_names = [c.name for c in categories]
     return Team(
         name=draw(rotation_names),
         languages=languages,
@@ -626,6 +638,31 @@ def teams(draw) -> Team:
         time_off=tuple(time_off),
         default_severity=default,
         policies=tuple(policies),
+        categories=tuple(categories),
+        default_category=draw(st.none() | st.sampled_from([*category_names, "other"])),
+        max_open_per_person=draw(st.integers(1, 20)),
+    )
+
+
+SKILLS = ["le_requests", "self_harm", "child_safety", "x1"]
+slugs = st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True)
+keys = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+
+
+@st.composite
+def category(draw, name: str, policies: list[str]) -> Category:
+    weight = draw(st.none() | st.integers(1, 9))
+    return Category(
+        name=name,
+        label=draw(names),
+        severity=draw(st.none() | st.sampled_from(SEVERITIES)),
+        policy=draw(st.none() | st.sampled_from(policies)) if policies else None,
+        skills=tuple(draw(st.lists(st.sampled_from(SKILLS), unique=True, max_size=2))),
+        due=draw(st.none() | durations),
+        sensitive=draw(st.booleans()),
+        exposure_weight=weight,
+        verification=draw(st.none() | st.sampled_from(VERIFICATIONS)),
+        fields=tuple(draw(st.lists(keys, unique=True, max_size=3))),
     )
 
 
