@@ -487,7 +487,7 @@ def _timed(fn, texts: Sequence[str]) -> tuple[float, float]:
     return sum(samples) / len(samples) / 1e3, p99 / 1e3
 
 
-def run_decision_worker() -> dict:
+def run_decision_worker(long_run: int = LONG_RUN) -> dict:
     import bot.app.runtime  # noqa: F401  the serving stack, so RSS is the process's
     import bot.slack.listeners  # noqa: F401
 
@@ -532,11 +532,11 @@ def run_decision_worker() -> dict:
     out["after_mean_us"], out["after_p99_us"] = _timed(lambda t: after.decide(t, LANGS), texts)
     out["rss_mb"] = _rss_mb()
     out["rss_detector_mb"] = out["rss_mb"] - rss_stack
-    out.update(_long_run(after, [t for t in texts], rss_stack))
+    out.update(_long_run(after, texts, long_run))
     return out
 
 
-def _long_run(after, texts: Sequence[str], rss_stack: float) -> dict:
+def _long_run(after, texts: Sequence[str], count: int) -> dict:
     """Resident memory over LONG_RUN texts that are not the benchmark's (its words
     shuffled across texts, half of them with their letters shuffled too, so they touch
     far more table pages than real text would), first with
@@ -548,7 +548,7 @@ def _long_run(after, texts: Sequence[str], rss_stack: float) -> dict:
     rng = random.Random(0)
     words = [w for t in texts for w in clean_text(t).split()]
     synthetic = []
-    for i in range(LONG_RUN):
+    for i in range(count):
         picked = rng.sample(words, rng.randint(2, 12))
         if i % 2:  # half of them with each word's letters shuffled: n-grams seen nowhere
             picked = ["".join(rng.sample(w, len(w))) for w in picked]
@@ -566,7 +566,7 @@ def _long_run(after, texts: Sequence[str], rss_stack: float) -> dict:
         figures[f"long_{label}_peak_mb"] = peak
         figures[f"long_{label}_last_mb"] = _rss_mb()
     language.TRIM_EVERY = shipped
-    figures["long_run"] = LONG_RUN
+    figures["long_run"] = count
     figures["trim_every"] = shipped
     return figures
 
@@ -643,30 +643,37 @@ def print_decision(f: dict) -> None:
           f"({', '.join(LANGS)}), {b['n_other']} in other languages, {b['n_junk']} junk.")
     print("before = restricted to the team's languages, threshold 0.7; "
           "after = every language + decision\n")
-    print(f"| {'figure':<42} | {'target':>8} | {'before':>8} | {'after':>8} |")
-    print(f"|{'-' * 44}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
+    print(f"| {'figure':<42} | {'target':>8} | {'before':>8} | {'after':>8} |      |")
+    print(f"|{'-' * 44}|{'-' * 10}|{'-' * 10}|{'-' * 10}|------|")
 
-    def row(label: str, target: str, before: str, after: str) -> None:
-        print(f"| {label:<42} | {target:>8} | {before:>8} | {after:>8} |")
+    def row(label: str, target: str, before: str, after: str, ok: bool | None = None) -> None:
+        verdict = "" if ok is None else ("PASS" if ok else "MISS")
+        print(f"| {label:<42} | {target:>8} | {before:>8} | {after:>8} | {verdict:<4} |")
 
     row("served: precision", f">={t['served_precision']:.0%}",
-        _pct(b["served_precision"]), _pct(a["served_precision"]))
+        _pct(b["served_precision"]), _pct(a["served_precision"]),
+        (a["served_precision"] or 0) >= t["served_precision"])
     row("served: recall", f">={t['served_recall']:.0%}",
-        _pct(b["served_recall"]), _pct(a["served_recall"]))
+        _pct(b["served_recall"]), _pct(a["served_recall"]),
+        a["served_recall"] >= t["served_recall"])
     row("served: left unknown", "", str(b["served_unknown"]), str(a["served_unknown"]))
     row("served: named as another language", "", str(b["served_as_other"]),
         str(a["served_as_other"]))
     row("other languages: named as a team language", str(t["other_as_served"]),
-        str(b["other_as_served"]), str(a["other_as_served"]))
+        str(b["other_as_served"]), str(a["other_as_served"]),
+        a["other_as_served"] <= t["other_as_served"])
     row("other languages: named correctly", f">={t['other_named']:.0%}",
-        _pct(b["other_named"]), _pct(a["other_named"]))
+        _pct(b["other_named"]), _pct(a["other_named"]), a["other_named"] >= t["other_named"])
     row("other languages: left unknown", "", str(b["other_unknown"]), str(a["other_unknown"]))
     row("junk: left unknown", f"{t['junk_unknown']:.0%}",
-        _pct(b["junk_unknown"]), _pct(a["junk_unknown"]))
+        _pct(b["junk_unknown"]), _pct(a["junk_unknown"]), a["junk_unknown"] >= t["junk_unknown"])
     row("unknown: precision", "", _pct(b["unknown_precision"]), _pct(a["unknown_precision"]))
     row("time per text, mean (us)", f"<{t['mean_us']:.0f}",
-        f"{b['mean_us']:.0f}", f"{a['mean_us']:.0f}")
+        f"{b['mean_us']:.0f}", f"{a['mean_us']:.0f}", a["mean_us"] < t["mean_us"])
     row("time per text, p99 (us)", "", f"{b['p99_us']:.0f}", f"{a['p99_us']:.0f}")
+    peak = max(f["rss_mb"], f["long_trimmed_peak_mb"])
+    row("resident memory, peak (MB)", f"<{t['rss_mb']:.0f}", "", f"{peak:.0f}",
+        peak < t["rss_mb"])
     print(f"\nResident memory of the process (serving stack imported, then both detectors "
           f"over every text): {f['rss_mb']:.0f} MB (target < {t['rss_mb']:.0f} MB); "
           f"the stack {f['rss_stack_mb']:.0f} MB, detection {f['rss_detector_mb']:.0f} MB; "
@@ -704,8 +711,9 @@ def print_decision(f: dict) -> None:
 
 
 def run_decision(args) -> int:
-    proc = subprocess.run([sys.executable, __file__, "--decision-worker"], capture_output=True,
-                          text=True, cwd=ROOT, timeout=600)
+    proc = subprocess.run([sys.executable, __file__, "--decision-worker",
+                           "--long-run", str(args.long_run)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     if proc.returncode:
         sys.stderr.write(proc.stderr)
         return proc.returncode
@@ -731,6 +739,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="issue 12: every language + the served/not served/unknown "
                              "decision against restricted detection, per language")
     parser.add_argument("--decision-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--long-run", type=int, default=LONG_RUN, metavar="N",
+                        help=f"--decision: texts for the memory figure (default {LONG_RUN:,})")
     parser.add_argument("candidates", nargs="*", help=f"subset of {', '.join(CANDIDATES)}")
     args = parser.parse_args(argv)
 
@@ -738,7 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         json.dump(run_worker(args.worker), sys.stdout)
         return 0
     if args.decision_worker:
-        json.dump(run_decision_worker(), sys.stdout)
+        json.dump(run_decision_worker(max(100, args.long_run)), sys.stdout)
         return 0
     if args.decision:
         return run_decision(args)
