@@ -311,11 +311,15 @@ def _write_tables(directory: Path) -> None:
         "out.i32": out,
         "ptc.f32": np.ascontiguousarray(ptc.T, dtype=np.float32),  # class-major
     }
-    shifted = np.asarray(ptc, dtype=np.float64)
-    shifted = shifted - shifted.min(axis=1, keepdims=True)
+    # float32 and in place: the child's peak stays near the model's own size.
+    shifted = np.array(ptc, dtype=np.float32)
+    shifted -= shifted.min(axis=1, keepdims=True)
     span = float(shifted.max()) or 1.0
     lane_scale = ((1 << LANE_BITS) - 1) / span
-    arrays["lanes.u32"] = np.rint(shifted * lane_scale).astype("<u4")  # feature-major
+    shifted *= np.float32(lane_scale)
+    np.rint(shifted, out=shifted)
+    arrays["lanes.u32"] = shifted.astype("<u4")  # feature-major
+    del shifted
     for name, values in arrays.items():
         with open(directory / name, "wb") as fh:
             fh.write(memoryview(np.ascontiguousarray(values)).cast("B"))
