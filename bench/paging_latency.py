@@ -2,6 +2,7 @@
 
     python -m bench.paging_latency [--rate 50] [--duration 20] [--surge-rate 200]
                                    [--surge-duration 30] [--surge-runs 1]
+                                   [--categories-duration <--duration>]
                                    [--database sqlite|postgres] [--slack-latency 0.15]
                                    [--fault-mix 429=0.3,500=0.15 --fault-seconds 30]
 
@@ -25,7 +26,12 @@ Phases, each on a fresh server and database (so one phase's backlog cannot spoil
 next) after `--warmup` sequential requests: `--rate` requests/s for `--duration` s of
 `/emergency sev2 lang:ar <text #n>` (the language is given: no detection); the same
 rate without `lang:` (texts in five languages from bench/data/emergency_texts.tsv,
-detected by the bot); a surge of `--surge-rate` requests/s for `--surge-duration` s
+detected by the bot); a burst of `--rate` requests/s for `--categories-duration` s,
+all in the language with the most readers on call, most carrying a category
+(`cat:child-safety`, `cat:le-emergency`), the team given categories, skills and
+`max_open_per_person` 3 once its server is up (bench/paging/categories.py: how the
+first pages spread per person, and the routing CPU per request with and without a
+category); a surge of `--surge-rate` requests/s for `--surge-duration` s
 (half of each kind), `--surge-runs` times in a row. After sending, the bench waits
 (bounded) for the page DMs and for the bot's outbox to drain (/healthz), then reads
 the bot's `requests` table.
@@ -56,8 +62,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.paging.categories import busiest_language, routing_cpu
 from bench.paging.figures import Table
 from bench.paging.load import PageWatch
 from bench.paging.phases import Bench, Phase
@@ -77,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--detect-duration", type=float, default=None,
                     help="seconds of the steady phase without lang: (default: --duration; "
                          "0 skips it)")
+    ap.add_argument("--categories-duration", type=float, default=None,
+                    help="seconds of the categories phase: lang:ar requests carrying "
+                         "categories, the team with skills and capacity (default: "
+                         "--duration; 0 skips it)")
     ap.add_argument("--surge-rate", type=float, default=200, help="surge requests/s (default 200)")
     ap.add_argument("--surge-duration", type=float, default=None,
                     help="seconds of the surge (default 30, with --quick 0; 0 skips it)")
@@ -138,21 +150,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             phases.append(Phase("steady lang:ar", args.rate, args.duration, 0.0, "latency"))
         if detect_duration > 0:
             phases.append(Phase("steady detected", args.rate, detect_duration, 1.0, "latency"))
+        cat_duration = (args.duration if args.categories_duration is None
+                        else args.categories_duration)
+        burst_lang, _ = busiest_language(parsed, datetime.now(UTC))
+        if cat_duration > 0:
+            phases.append(Phase(f"categories lang:{burst_lang} burst", args.rate,
+                                cat_duration, 0.0, "latency", categories=True,
+                                language=burst_lang))
         for run in range(1, args.surge_runs + 1) if args.surge_duration > 0 else ():
             name = "surge" if args.surge_runs == 1 else f"surge run {run}/{args.surge_runs}"
             phases.append(Phase(name, args.surge_rate, args.surge_duration,
                                 args.surge_detect_share, "surge"))
         version = code_version()
         bench = Bench(args, tmp, standin, watch, slack)
+        bench.team_name = parsed.name
         standin.latency = slack.latency
         results = [bench.run(ph, i) for i, ph in enumerate(phases)]
         # The path figures count statements and CPU, not time: Slack answers at once.
         standin.latency = 0
         sql = bench.sql_per_request(10 if args.quick else 20)
         bare = bench.bare_cpu_per_request(args.rate, args.duration or 5)
+        cpu = routing_cpu(parsed, datetime.now(UTC), burst_lang, 500 if args.quick else 2000)
 
         print_run(table, RunInfo(args.database, slack, args.warmup, version, parsed, dump_s),
-                  results, sql, bare, watch, standin)
+                  results, sql, bare, watch, standin, cpu)
         print(f"total wall time {time.monotonic() - wall0:.0f} s")
     finally:
         standin.stop()

@@ -44,6 +44,25 @@ def own_team(folder: Path) -> Path:
     return folder
 
 
+KARIM_FIRST = "U0AM00011"
+
+
+def list_first(h: Harness, user: str = KARIM_FIRST, team: str = "safety-escalations"
+               ) -> None:
+    """Move `user` to the head of the stored team's specialists. Routing's last
+    tie-break is the order the team lists people: the overlap scenarios (Karim and Omar
+    both primary Arabic-first readers on call, neither paged yet) page Karim first, as
+    they were written to, once he is listed first."""
+    import dataclasses
+
+    from bot.store import teams as team_store
+
+    with h.runtime.sessions() as session, session.begin():
+        t = team_store.load_team(session, team)
+        people = sorted(t.specialists, key=lambda s: s.id != user)  # stable: the rest keep
+        team_store.save_team(session, dataclasses.replace(t, specialists=tuple(people)))
+
+
 def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     return simulate.sign(body, secret, timestamp)
 

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.paging.categories import category_shots, store_categories
 from bench.paging.load import Client, PageWatch, Shot, load_texts, make_shots
 from bench.paging.server import (
     BOT_TOKEN,
@@ -40,6 +41,10 @@ class Phase:
     duration: float
     detect_share: float
     targets: str  # "latency" | "surge"
+    # The team gains categories, skills and a capacity; requests carry categories, all
+    # in Arabic (bench/paging/categories.py).
+    categories: bool = False
+    language: str = "ar"  # of the categories phase's requests
 
 
 @dataclasses.dataclass
@@ -106,6 +111,7 @@ class Bench:
         self.watch = watch
         self.texts = load_texts()
         self.n = 1
+        self.team_name = ""  # the bench team's name (set by the caller)
 
     def env(self, db_url: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
@@ -130,6 +136,8 @@ class Bench:
             print(f"{phase.name}: starting oncall-bot serve on {HOST}:{port} "
                   f"({args.database}) ...", file=sys.stderr, flush=True)
             ready_s = server.start()
+            if phase.categories:
+                store_categories(db_url, self.team_name)
             client = Client(port, args.timeout)
             warm = make_shots(args.warmup, self.n, self.texts, 0.5)
             self.n += len(warm)
@@ -141,6 +149,8 @@ class Bench:
 
             shots = make_shots(round(phase.rate * phase.duration), self.n, self.texts,
                                phase.detect_share)
+            if phase.categories:
+                shots = category_shots(shots, phase.language)
             self.n += len(shots)
             print(f"{phase.name}: {len(shots)} requests at {phase.rate:g}/s ...",
                   file=sys.stderr, flush=True)

@@ -9,6 +9,7 @@ import os
 import platform
 from collections import Counter
 
+from bench.paging.categories import CAPACITY, spread
 from bench.paging.figures import Table, mb, ms, pct, verdict
 from bench.paging.load import PageWatch
 from bench.paging.phases import PhaseResult, cpu_per_filed
@@ -132,9 +133,43 @@ class RunInfo:
     dump_s: float  # dump_team + parse_team
 
 
+def report_categories(table: Table, results: list[PhaseResult],
+                      routing_cpu: tuple[float, float, int] | None) -> None:
+    """Issue 11's figures: how a burst of one language with categories is spread by
+    capacity, and what routing with skills costs, beside the phase without categories."""
+    cats = next((r for r in results if r.phase.categories), None)
+    steady = next((r for r in results if r.phase.name == "steady lang:ar"), None)
+    if cats is None and routing_cpu is None:
+        return
+    table.section(f"categories and capacity (issue 11; max_open_per_person {CAPACITY}, "
+                  "nobody acknowledges during the bench)")
+    for res in (cats, steady):
+        if res is None:
+            continue
+        people, most, fewest = spread([res.users[s.ticket] for s in res.ok
+                                       if s.ticket in res.users])
+        table.add(f"{res.phase.name}: first pages per person, max / min ({people} people)",
+                  f"{most} / {fewest}", f"capacity {CAPACITY}; past it the least loaded "
+                  "(max - min small)")
+    if cats is not None:
+        label = "worker CPU per filed request"
+        table.add(f"{label}: {cats.phase.name} / steady lang:ar",
+                  f"{cpu_per_filed(cats) * 1000:.2f} / "
+                  + (f"{cpu_per_filed(steady) * 1000:.2f}" if steady else "-") + " ms",
+                  "(same server, same rate)")
+    if routing_cpu is not None:
+        plain, skilled, readers = routing_cpu
+        lang = cats.phase.language if cats is not None else "ar"
+        table.add("routing CPU per request (first step, in-process): cat:child-safety / "
+                  "no category",
+                  f"{skilled * 1e6:.1f} / {plain * 1e6:.1f} us",
+                  f"({readers} {lang} readers on call, 300-specialist team)")
+
+
 def print_run(table: Table, run: RunInfo, results: list[PhaseResult],
               sql: tuple[float, float], bare: tuple[float, int], watch: PageWatch,
-              standin: SlackStandIn) -> None:
+              standin: SlackStandIn,
+              routing_cpu: tuple[float, float, int] | None = None) -> None:
     """The run's heading, every figure in `table`, then which users the pages went to."""
     steady = next((r for r in results if r.phase.name == "steady lang:ar"), None)
     print(f"python {platform.python_version()} on {platform.machine()}, "
@@ -171,6 +206,7 @@ def print_run(table: Table, run: RunInfo, results: list[PhaseResult],
         table.add("acks over 3 s + HTTP 404/5xx answers, run by run",
                   ", ".join(map(str, slow)), "0 in each", verdict(not any(slow)))
     report_path(table, sql, cpu_per_filed(steady) if steady else None, bare)
+    report_categories(table, results, routing_cpu)
 
     table.section("resident memory of the serving process (gunicorn worker), "
                   "300-specialist team loaded")
@@ -196,7 +232,7 @@ def print_run(table: Table, run: RunInfo, results: list[PhaseResult],
     for res in results:
         paged = Counter(res.users[s.ticket] for s in res.ok
                         if not s.detect and s.ticket in res.users)
-        print(f"{res.phase.name}: lang:ar pages went to "
+        print(f"{res.phase.name}: first pages went to "
               + (", ".join(f"{u} x{c}" for u, c in paged.most_common(5)) or "-"))
         for line in res.log_samples[:3]:
             print("  server log: " + line)

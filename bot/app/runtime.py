@@ -34,11 +34,13 @@ from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
 from bot.services.intake import Filed, IntakeService
+from bot.services.oncall_groups import OncallGroupService
 from bot.services.outbox import Outbox
 from bot.services.requests import RequestService
 from bot.services.rotations import RotationService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
+from bot.slack.groups import SlackGroupWriter
 from bot.slack.listeners import Deps, Listeners
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.routes import register
@@ -96,6 +98,10 @@ class Runtime:
                                                              thread_name_prefix="bolt"),
         )
         self.handoffs = HandoffService(self.sessions, self.rosters, self.clock)
+        # On-call user groups: planned by the reconciler, sent on a sending thread with
+        # the outbox's client (one attempt per call, no sleeping through a Retry-After).
+        self.groups = OncallGroupService(self.sessions, self.rosters, self.clock)
+        self.group_writer = SlackGroupWriter(self.sender.client)
         self.feeds = FeedService(self.sessions, self.rosters, self.clock, settings.public_url)
         self.managers = ManagerDirectory(self.client)
         self.rotations = RotationService(self.sessions, self.rosters, self.clock,
@@ -169,6 +175,12 @@ class Runtime:
             return
         self.dispatch.filed(filed.claimed)
 
+    def apply_groups(self) -> None:
+        """Send the on-call groups' new members to Slack (a sending thread); the notes
+        to managers it wrote go out next."""
+        if self.groups.apply(self.group_writer):
+            self.deliver_soon(None)
+
     def call_later(self, task) -> None:
         """A Slack call a listener needs made, made on another thread (see _calls)."""
         def run() -> None:
@@ -189,6 +201,9 @@ class Runtime:
         handed = self.handoffs.run()
         if handed.repage:
             self.escalation.repage(handed.pairs())
+        # On-call user groups follow who is on call now (a handoff, an edit, an import).
+        if self.groups.plan():
+            self.dispatch.task("oncall-groups", self.apply_groups)
         if time.monotonic() - self._last_lease >= LEASE_EVERY:
             self._last_lease = time.monotonic()
             self.outbox.renew()

@@ -29,7 +29,15 @@ from bot.core import category_checks, parsers
 from bot.core.check_base import Problem, Where, did_you_mean, keys, listed_twice, repeats
 from bot.core.edit_effects import changed_shifts, coverage_loss, format_span
 from bot.core.languages import LANGUAGE_NAMES
-from bot.core.model import SEVERITIES, STEP_KINDS, TIERS, EscalationStep, Specialist, Team
+from bot.core.model import (
+    ALL_ON_CALL,
+    SEVERITIES,
+    STEP_KINDS,
+    TIERS,
+    EscalationStep,
+    Specialist,
+    Team,
+)
 from bot.core.team_file import override_zone, time_off_zone
 
 __all__ = [
@@ -61,7 +69,8 @@ def language_label(code: str) -> str:
 def problems(team: Team) -> list[Problem]:
     """Every rule the team breaks."""
     return [*_team_header(team), *_specialists(team), *_rotations(team),
-            *_integrity(team), *_escalation(team), *category_checks.categories(team)]
+            *_integrity(team), *_escalation(team), *category_checks.categories(team),
+            *_oncall_groups(team)]
 
 
 def warnings(team: Team) -> list[Problem]:
@@ -107,6 +116,8 @@ def _label(team: Team, where: Where) -> str:
         return f"override {index + 1} ({o.rotation}, {o.user})"
     if head == "time_off" and isinstance(index, int):
         return f"time off {index + 1} ({team.time_off[index].user})"
+    if head == "oncall_groups" and isinstance(index, str):
+        return f"on-call group {index}"
     if head == "categories" and isinstance(index, int):
         return f"category {team.categories[index].name}"
     if where[:2] == ("escalation", "policies") and len(where) > 2:
@@ -228,6 +239,40 @@ def _team_header(team: Team) -> list[Problem]:
                            f"max_open_per_person {team.max_open_per_person} must be a whole "
                            "number >= 1 (how many unresolved requests one person holds before "
                            "the next reader is preferred), e.g. max_open_per_person: 3"))
+    return out
+
+
+def _oncall_groups(team: Team) -> list[Problem]:
+    """`oncall_groups`: each key a language the team serves (or `all`), each value a
+    user group of its own (the bot rewrites its members, so never the managers')."""
+    out = []
+    served = ", ".join(team.languages)
+    first: dict[str, str] = {}
+    for key, group in team.oncall_groups:
+        at = ("oncall_groups", key)
+        if key != ALL_ON_CALL and key not in team.languages:
+            out.append(Problem(at, f"'{key}' is not one of the team's languages [{served}]; "
+                                   "a group follows the on-call readers of a language the "
+                                   "team serves, or `all` for everyone on call, e.g. "
+                                   "oncall_groups: {ar: S0ONCALLAR}"
+                                   + did_you_mean(key, [*team.languages, ALL_ON_CALL])))
+        if not parsers.GROUP_ID.fullmatch(group or ""):
+            out.append(Problem(at, f"'{group}' is not a Slack user group ID; use S followed "
+                                   "by capital letters and digits, e.g. S0ONCALLAR"))
+        elif group == team.manager_group:
+            out.append(Problem(at, f"{group} is the team's manager_group; the bot replaces "
+                                   "an on-call group's members at every handoff, so give "
+                                   "the on-call group a user group of its own"))
+        elif group in first:
+            out.append(Problem(at, f"user group {group} already follows '{first[group]}'; "
+                                   "give each key its own user group",
+                               ("oncall_groups", first[group])))
+        else:
+            first[group] = key
+    out += [Problem(("oncall_groups", team.oncall_groups[i][0]),
+                    f"'{team.oncall_groups[i][0]}' is listed twice; give each language one "
+                    "group", ("oncall_groups", team.oncall_groups[j][0]))
+            for i, j in repeats(k for k, _ in team.oncall_groups)]
     return out
 
 

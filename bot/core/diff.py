@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from bot.core import parsers, team_file, timezones
 from bot.core.model import (
+    ALL_ON_CALL,
     DEFAULT_CATEGORY,
     DEFAULT_MAX_OPEN,
     WEEKDAYS,
@@ -161,6 +162,19 @@ def _diff_body(old: Team, new: Team) -> list[str]:
             label=lambda c: c.name,
             summary=_category_summary,
             fields=_category_fields,
+        )
+    )
+    out.extend(
+        _keyed(
+            old.oncall_groups,
+            new.oncall_groups,
+            key=lambda g: g[0],
+            what="on-call group",
+            label=lambda g: g[0],
+            summary=lambda g: f"user group {g[1]} kept equal to "
+                              + ("everyone on call" if g[0] == ALL_ON_CALL
+                                 else f"the on-call readers of {g[0]}"),
+            fields=lambda g: [("user group", g[1])],
         )
     )
     return out

@@ -12,11 +12,10 @@ nothing left to fire.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core import routing
+from bot.core import refs, routing
 from bot.core.checks import LANGUAGE_NAMES
 from bot.core.model import EscalationPolicy
 from bot.core.roster import Roster
@@ -48,6 +47,9 @@ class Fired:
     managers: tuple[str, ...] = ()
     channel: str | None = None
     note: str = ""
+    # Set when everyone who could be paged at this step was at capacity: says so, in
+    # words, for the timeline and the card ("every Arabic reader on call is busy ...").
+    busy: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,12 @@ class Context:
     language: str
     managers: tuple[str, ...]
     escalation_channel: str | None
-    recent_pages: Mapping[str, int] = field(default_factory=dict)
+    # How busy people are (open requests, recent pages, last page; the capacity).
+    load: routing.Load = routing.NO_LOAD
+    # What the request's category requires of whoever is paged (none: anyone), and its
+    # label for the timeline ("Child safety").
+    skills: tuple[str, ...] = ()
+    category_label: str = ""
     declined: frozenset[str] = frozenset()  # users who declined this request
     paged_this_step: frozenset[str] = frozenset()  # users paged at the current position
     # Users whose page Slack refused for good on this request: like those who declined,
@@ -91,25 +98,31 @@ def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
           exclude: frozenset[str]) -> Fired:
     step = policy.steps[pos.step]
     kind = step.notify
-    lang = ctx.language
+    lang, load, skills = ctx.language, ctx.load, ctx.skills
     if kind == "language_oncall":
-        for c in routing.chain(ctx.roster, lang, now, ctx.recent_pages):
-            if c.user not in exclude:
-                return Fired(pos, kind, (Page(c.user, c.source, c.needs_translation),),
-                             note=_source_note(c.source, lang))
-        return Fired(pos, kind, note="nobody left to page")
+        found = routing.chain(ctx.roster, lang, now, load, skills)
+        left = [c for c in found if c.user not in exclude]
+        if left:
+            c = left[0]
+            busy = _busy_words(ctx, c.source, left, len(left) < len(found)) \
+                if load.busy(c.user) else ""
+            return Fired(pos, kind, (Page(c.user, c.source, c.needs_translation),),
+                         note=_join(_source_note(ctx, c.source), busy), busy=busy)
+        return Fired(pos, kind, note=_nobody(ctx, bool(found)))
     if kind == "language_oncall_all":
-        found = [c for c in routing.chain(ctx.roster, lang, now, ctx.recent_pages)
-                 if c.user not in ctx.passed]
+        everyone = routing.chain(ctx.roster, lang, now, load, skills)
+        found = [c for c in everyone if c.user not in ctx.passed]
         pages = tuple(Page(c.user, c.source, c.needs_translation) for c in found)
-        return Fired(pos, kind, pages, note=_source_note(found[0].source, lang) if found
-                     else "nobody left to page")
+        if not found:
+            return Fired(pos, kind, note=_nobody(ctx, bool(everyone)))
+        return Fired(pos, kind, pages, note=_source_note(ctx, found[0].source))
     if kind == "language_backup":
-        found = [c for c in routing.backups(ctx.roster, lang, now, ctx.recent_pages)
+        found = [c for c in routing.backups(ctx.roster, lang, now, load, skills)
                  if c.user not in ctx.passed]
         pages = tuple(Page(c.user, c.source) for c in found)
         return Fired(pos, kind, pages, note="" if pages else
-                     f"no off-shift backup for {LANGUAGE_NAMES.get(lang, lang)}")
+                     f"no off-shift backup for {LANGUAGE_NAMES.get(lang, lang)}"
+                     + _who_handles(ctx))
     if kind == "managers":
         return Fired(pos, kind, managers=ctx.managers,
                      note="" if ctx.managers else "the team lists no managers")
@@ -119,13 +132,52 @@ def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
     raise ValueError(f"unknown escalation step kind {kind!r}")
 
 
-def _source_note(source: str, lang: str) -> str:
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def _who_handles(ctx: Context) -> str:
+    """' who handles Child safety' for a category that needs skills, else ''."""
+    if not ctx.skills:
+        return ""
+    return f" who handles {ctx.category_label or ', '.join(ctx.skills)}"
+
+
+def _nobody(ctx: Context, anyone: bool) -> str:
+    if not ctx.skills:
+        return "nobody left to page"
+    # Never an unskilled person for a skilled category: the policy moves on.
+    what = ctx.category_label or ", ".join(ctx.skills)
+    if anyone:
+        return f"nobody left to page who is trained for {what}"
+    return f"nobody on shift or on backup is trained for {what}"
+
+
+def _busy_words(ctx: Context, source: str, left: list[routing.Candidate],
+                others_passed: bool) -> str:
+    """'every Arabic reader on call is busy (3 open each); paged the least loaded:
+    @x': said when the person paged is at capacity, so everyone left is."""
+    name = LANGUAGE_NAMES.get(ctx.language, ctx.language)
+    who = {routing.BACKUP: f"every off-shift {name} backup",
+           routing.TRANSLATION: "everyone on call"}.get(source, f"every {name} reader on call")
+    if others_passed:
+        who = who.replace("every ", "every other ", 1).replace("everyone", "everyone else")
+    counts = sorted(ctx.load.open.get(c.user, 0) for c in left)
+    each = (f"{counts[0]} open each" if counts[0] == counts[-1]
+            else f"{counts[0]} to {counts[-1]} open each")
+    picked = left[0].user
+    return (f"{who}{_who_handles(ctx)} is busy ({each}); "
+            f"paged the least loaded: {refs.person(picked)}")
+
+
+def _source_note(ctx: Context, source: str) -> str:
     # Read by people on the timeline: the language's name, not its code.
-    name = LANGUAGE_NAMES.get(lang, lang)
+    name = LANGUAGE_NAMES.get(ctx.language, ctx.language)
+    handles = _who_handles(ctx)
     if source == routing.BACKUP:
-        return f"nobody on shift reads {name}: paging an off-shift backup"
+        return f"nobody on shift{handles} reads {name}: paging an off-shift backup"
     if source == routing.TRANSLATION:
-        return f"nobody on shift or on backup reads {name}: needs translation"
+        return f"nobody on shift or on backup{handles} reads {name}: needs translation"
     return ""
 
 

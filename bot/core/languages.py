@@ -31,6 +31,7 @@ __all__ = [
     "LANGUAGE_NAMES",
     "SERVED",
     "THRESHOLD",
+    "TRANSLATED_SOURCES",
     "UNKNOWN",
     "UNSERVED",
     "LanguageDecision",
@@ -109,6 +110,9 @@ def name(code: str | None) -> str:
 # --- the decision ----------------------------------------------------------------------------
 
 SERVED, UNSERVED, UNKNOWN = "served", "unserved", "unknown"
+# A request's `language_source` when the team does not read what it is written in (or
+# nobody could tell): its pages need a translation whoever is paged.
+TRANSLATED_SOURCES = ("unserved", "unknown")
 
 # Chosen on bench/data (docs/language-detection.md): over every language the model
 # knows, at 0.5 no text in another language was taken for a team language and all junk

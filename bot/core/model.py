@@ -153,6 +153,10 @@ def category_from_json(doc: dict) -> Category:
                     fields=tuple(doc.get("fields") or ()))
 
 
+# The `oncall_groups` key for a group that holds everyone on call, whatever they read.
+ALL_ON_CALL = "all"
+
+
 # The category of every request when the team lists none (and the implicit default).
 OTHER = Category(DEFAULT_CATEGORY, "Other")
 
@@ -177,6 +181,9 @@ class Team:
     categories: tuple[Category, ...] = ()
     default_category: str | None = None  # None: the first of `categories`' "other", or OTHER
     max_open_per_person: int = DEFAULT_MAX_OPEN  # routing.max_open_per_person
+    # Slack user groups kept equal to who is on call: (language code or ALL_ON_CALL,
+    # user group id), in the file's order (`oncall_groups`).
+    oncall_groups: tuple[tuple[str, str], ...] = ()
 
     def takes_from(self, channel: str | None) -> bool:
         """Whether a request filed in `channel` is this team's."""

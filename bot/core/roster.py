@@ -63,6 +63,8 @@ class Roster:
         self.team = team
         self._holiday_dates = holiday_dates
         self._specialists: dict[str, Specialist] = {s.id: s for s in team.specialists}
+        # Where each person is listed in the team: routing's last tie-break.
+        self.listing: dict[str, int] = {s.id: i for i, s in enumerate(team.specialists)}
         self._time_off: dict[str, list[Interval]] = {}
         for t in team.time_off:
             self._time_off.setdefault(t.user, []).append((t.start, t.end))

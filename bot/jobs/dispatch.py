@@ -58,6 +58,22 @@ class Dispatcher:
             self._queue(PAGES, request_id)
         self._queue(REST, request_id)
 
+    def task(self, name: str, work: Callable[[], object]) -> None:
+        """Other Slack work the background job found due (on-call group updates), on
+        the post pool; queued once per `name` until it starts."""
+        key = (f"task:{name}", None)
+        with self._cond:
+            if key in self._queued:
+                return
+            self._queued.add(key)
+
+        def run() -> None:
+            with self._cond:
+                self._queued.discard(key)
+            work()
+
+        self._submit(REST, run, key)
+
     def sweep(self) -> int:
         """Queue every request with messages due: a read, no Slack call. Returns how
         many requests were queued or already waiting."""

@@ -23,7 +23,7 @@ __all__ = [
 TEAM_FIELDS = (
     "team", "languages", "intake_channel", "intake_channels", "escalation_channel", "managers",
     "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
-    "categories", "default_category", "routing",
+    "categories", "default_category", "routing", "oncall_groups",
 )  # fmt: skip
 OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
@@ -57,6 +57,7 @@ EXAMPLES = {
     "routing": "{max_open_per_person: 3}",
     "max_open_per_person": "3",
     "skills": "[le_requests]",
+    "oncall_groups": "{ar: S0ONCALLAR, all: S0ONCALL1}",
 }
 
 # A category's fields share names with other entries' (`name`): their own examples.

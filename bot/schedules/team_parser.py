@@ -16,7 +16,9 @@ from datetime import timedelta
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.core import checks, parsers
+from bot.core.check_base import did_you_mean
 from bot.core.model import (
+    ALL_ON_CALL,
     DEFAULT_MAX_OPEN,
     SEVERITIES,
     Category,
@@ -107,8 +109,9 @@ class TeamParser(EntryReader):
             "default_category",
             lambda n, p: None if self.optional(n) else self.scalar(n, p, "other"))
         max_open = get("routing", self.routing, DEFAULT_MAX_OPEN)
+        groups = get("oncall_groups", self.oncall_groups, ())
         if None in (name, languages, intake, intake_more, escal, managers, escalation,
-                    categories, max_open):
+                    categories, max_open, groups):
             return None
         return Team(
             name=name,
@@ -127,6 +130,7 @@ class TeamParser(EntryReader):
             categories=categories,
             default_category=default_category,
             max_open_per_person=max_open,
+            oncall_groups=groups,
         )
 
     def channel_list(self, node: Node, path: str) -> tuple[str, ...] | None:
@@ -143,6 +147,39 @@ class TeamParser(EntryReader):
             return None
         ids = [self.user_id(n, f"{path}[{i}]") for i, n in enumerate(items)]
         return None if None in ids else tuple(ids)
+
+    def oncall_groups(self, node: Node, path: str) -> tuple[tuple[str, str], ...] | None:
+        """`oncall_groups`: language code (or `all`) -> Slack user group id, in the
+        file's order; an empty value means none. Whether the team serves each language,
+        and one group per key, are team rules (core.checks)."""
+        example = EXAMPLES["oncall_groups"]
+        if self.optional(node):
+            return ()
+        if not isinstance(node, MappingNode):
+            self.err(node, path, "must map a language code (or `all`) to a Slack user "
+                                 f"group ID, e.g. oncall_groups: {example}")
+            return None
+        out: dict[str, tuple[Node, str | None]] = {}
+        for key_node, value in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            sub = f"{path}.{key}"
+            if key is None or key == "<<" or not key.strip():
+                self.err(key_node, path, "each key must be one language code or `all`, "
+                                         f"e.g. oncall_groups: {example}")
+                continue
+            if key in out:
+                self.err(key_node, sub, f"'{key}' is listed twice (first on line "
+                                        f"{line_of(out[key][0])}); give each language one "
+                                        "group")
+                continue
+            if key != ALL_ON_CALL and not parsers.is_language(key):
+                self.err(key_node, sub, _not_a_group_key(key))
+                out[key] = (key_node, None)
+                continue
+            out[key] = (key_node, self.group_id(value, sub))
+        if any(group is None for _, group in out.values()) or len(out) < len(node.value):
+            return None
+        return tuple((key, group) for key, (_, group) in out.items())
 
     # categories and routing -----------------------------------------------------------------
 
@@ -305,3 +342,14 @@ class TeamParser(EntryReader):
                 "chain runs), e.g. repeat: 2",
             )
         return None
+
+
+def _not_a_group_key(key: str) -> str:
+    """Why an `oncall_groups` key is neither a language code nor `all`."""
+    try:
+        parsers.parse_language(key)
+    except parsers.ParseError as e:
+        if e.kind != "unknown":
+            return e.message  # 'AR': use 'ar'; 'ara': use 'ar'
+    return (f"'{key}' is neither a two-letter ISO 639-1 language code (en, es, ar, ...) "
+            f"nor `{ALL_ON_CALL}` (everyone on call)" + did_you_mean(key, [ALL_ON_CALL]))

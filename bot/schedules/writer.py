@@ -139,6 +139,9 @@ def dump_team(team: Team) -> str:
                                        ScalarNode(INT, str(team.max_open_per_person)))])))
     if tail:
         sections.append(tail)
+    if team.oncall_groups:
+        sections.append([("oncall_groups", _map([(key, _s(group))
+                                                 for key, group in team.oncall_groups]))])
 
     chunks = [
         yaml.serialize(_map(section), Dumper=_Dumper, allow_unicode=True, width=4096)

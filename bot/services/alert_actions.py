@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core import refs, routing
+from bot.core.languages import TRANSLATED_SOURCES
 from bot.core.messages import CARD_UPDATE, PAGE, PAGE_UPDATE, REQUESTER_NOTE
 from bot.core.roster import Roster
 from bot.services.errors import NotFound, ServiceError
@@ -47,6 +48,22 @@ class Pick:
     group: str
 
 
+def required_skills(row) -> tuple[str, ...]:
+    """The skills a person must hold to be paged for request `row` (its category's, as
+    frozen when it was filed)."""
+    return tuple((row.category_info or {}).get("skills") or ())
+
+
+def refuse_untrained(row, spec) -> None:
+    """A skilled category is never handed or paged to someone without its skills, by
+    routing or by a person's pick (the pickers list only trained people)."""
+    skills = required_skills(row)
+    if spec is not None and not spec.holds(skills):
+        label = (row.category_info or {}).get("label") or row.category
+        raise ServiceError(f"{refs.person(spec.id)} is not trained for {refs.typed(label)} "
+                           f"(it needs {', '.join(skills)}); pick someone from the list")
+
+
 def _pick(roster: Roster, user: str, lang: str, group: str) -> Pick:
     spec = roster.specialist(user)
     languages = tuple(spec.languages) if spec else ()
@@ -68,25 +85,26 @@ class AlertActions:
         NEEDS_TRANSLATION. Never `user`."""
         row, roster = self._request_and_roster(request_id)
         now = self.clock.now()
-        lang = row.language
+        lang, skills = row.language, required_skills(row)
         readers = [_pick(roster, c.user, lang, ON_CALL)
-                   for c in routing.on_call_readers(roster, lang, now, {})]
+                   for c in routing.on_call_readers(roster, lang, now, {}, skills)]
         readers += [_pick(roster, c.user, lang, BACKUP)
-                    for c in routing.backups(roster, lang, now, {})]
+                    for c in routing.backups(roster, lang, now, {}, skills)]
         readers = [p for p in readers if p.reads]  # a backup reads it, by its own choice
         shown = {p.user for p in readers}
         others = [_pick(roster, c.user, lang, NEEDS_TRANSLATION)
-                  for c in routing.translators(roster, now, {}) if c.user not in shown]
+                  for c in routing.translators(roster, now, {}, skills)
+                  if c.user not in shown]
         others = [p for p in others if not p.reads]
         return [p for p in readers + others if p.user != user]
 
     def page_candidates(self, request_id: int) -> list[Pick]:
-        """Every specialist of the request's team, for "Page someone": readers of its
-        language on call first, then other readers, then the rest; each with whether
-        they are on call now."""
+        """Every specialist of the request's team who holds its category's skills, for
+        "Page someone": readers of its language on call first, then other readers, then
+        the rest; each with whether they are on call now."""
         row, roster = self._request_and_roster(request_id)
         now = self.clock.now()
-        lang = row.language
+        lang, skills = row.language, required_skills(row)
         on_now = {a.user for a in roster.on_call(now)}
 
         def group(user: str) -> str:
@@ -94,7 +112,8 @@ class AlertActions:
                 return ON_CALL
             return AWAY if roster.is_away(user, now) else OFF_SHIFT
 
-        picks = [_pick(roster, s.id, lang, group(s.id)) for s in roster.team.specialists]
+        picks = [_pick(roster, s.id, lang, group(s.id)) for s in roster.team.specialists
+                 if s.holds(skills)]
         picks.sort(key=lambda p: (not p.reads, [ON_CALL, OFF_SHIFT, AWAY].index(p.group),
                                   p.languages.index(lang) if p.reads else 0, p.name))
         return picks
@@ -163,6 +182,7 @@ class AlertActions:
             if roster.specialist(target) is None:
                 raise ServiceError(f"{refs.person(target)} is not a specialist of team "
                                    f"{row.team}; pick someone from the list")
+            refuse_untrained(row, roster.specialist(target))
             if row.status == "resolved":
                 return Outcome(f"{name} is already resolved.", row.id, changed=False)
             if row.status == "acknowledged":
@@ -176,7 +196,10 @@ class AlertActions:
                 return Outcome(f"{refs.person(target)} is already being paged for {name}.",
                                row.id, changed=False)
             w = RequestWrites(session, row, now)
-            reads = row.language in roster.specialist(target).languages
+            # A request in a language the team does not serve (or none recognised) needs
+            # a translation whoever reads its routing language.
+            reads = (row.language in roster.specialist(target).languages
+                     and row.language_source not in TRANSLATED_SOURCES)
             (page,) = w.add_pages([{"user": target, "round": row.esc_round or 0,
                                     "step": row.esc_step or 0, "source": PICKED,
                                     "needs_translation": not reads}])

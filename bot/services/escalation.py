@@ -10,38 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.core import escalation, refs, refusals
 from bot.core import escalation_words as words
+from bot.core.languages import TRANSLATED_SOURCES
 from bot.core.messages import (
     CARD_UPDATE,
     CHANNEL_ALERT,
-    DIRECT,
     MANAGER_ALERT,
     PAGE_UPDATE,
     REQUESTER_NOTE,
     TIMELINE,
 )
-from bot.core.model import Team
+from bot.core.model import category_from_json
 from bot.core.roster import Roster
 from bot.core.verification import outcome_words
 from bot.services import due as response_due
-from bot.services.alert_actions import AlertActions
+from bot.services.alert_actions import AlertActions, refuse_untrained
 from bot.services.errors import NotFound, ServiceError
+from bot.services.load import current_load
 from bot.services.page_dms import add_pages
+from bot.services.refused_pages import RefusedPages
 from bot.services.requests import HANDOVER_WAIT, SessionFactory, ticket
 from bot.services.schedules import RosterCache
 from bot.services.verification import Verification, check_resolution
-from bot.store import notices, team_audit
 from bot.store import paging as q
 from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
-
-RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def decide(w: RequestWrites, roster: Roster, reason: str,
         with w.session.no_autoflush:
             pages = q.pages_of(w.session, w.request.id)
     total, decision = plan(w, roster, reason, pages)
-    _apply(w, total, decision, pages or [])
+    apply(w, total, decision, pages or [])
     return decision
 
 
@@ -90,10 +89,17 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
             pages = []  # a request that has not fired a step yet has no pages to look at
         elif pages is None:
             pages = q.pages_of(w.session, row.id)
-        recent = q.recent_page_counts(w.session, w.now - RECENT)
+        q.serialize_routing(w.session, team.name)
+        load = current_load(w.session, w.now, team.max_open_per_person,
+                            own_pending=[p.user for p in pages if p.state == "pending"]
+                            if row.status == "open" else ())
+    category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
         roster=roster, language=row.language, managers=team.managers,
-        escalation_channel=team.escalation_channel, recent_pages=recent,
+        escalation_channel=team.escalation_channel,
+        load=load,
+        skills=category.skills if category else (),
+        category_label=category.label if category else "",
         declined=frozenset(p.user for p in pages if p.state == "declined"),
         paged_this_step=frozenset(p.user for p in pages
                                   if (p.round, p.step) == (row.esc_round, row.esc_step)),
@@ -101,7 +107,7 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
     return len(policy.steps), escalation.decide(policy, last, reason, ctx, w.now)
 
 
-def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
+def apply(w: RequestWrites, total: int, decision: escalation.Decision,
            pages: list) -> None:
     """`pages`: the request's pages before this decision (their page DMs are reused
     when a later step pages the same person again)."""
@@ -113,6 +119,13 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
     # else: a decline while others paged at this step may still answer: nothing
     # changed, and the step's pending deadline must stay valid, or the escalation
     # would stop here for good.
+    # The card says so while everyone who could take it is busy. Set before the pages
+    # are written (a new request is inserted with them: no UPDATE after), and only
+    # when it changes.
+    busy = next(((f.busy or None) for f in reversed(decision.fired) if f.pages),
+                row.busy_note)
+    if busy != row.busy_note:
+        row.busy_note = busy
     for f in decision.fired:
         _fired(w, f, pages)
     if decision.next_due is not None:
@@ -123,10 +136,6 @@ def _apply(w: RequestWrites, total: int, decision: escalation.Decision,
                                       "the request stays open", {})
         w.outbox(REQUESTER_NOTE, row.requester, {"note": "exhausted"})
     w.outbox(CARD_UPDATE, row.card_channel)
-
-
-# Language sources (intake) whose requests need a translation whoever is paged.
-TRANSLATED_SOURCES = ("unserved", "unknown")
 
 
 def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
@@ -170,7 +179,7 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-class EscalationService(AlertActions, Verification):
+class EscalationService(AlertActions, Verification, RefusedPages):
     """Deadlines, answers to pages, resolution and handovers; what alerts let people do
     (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`, and
     two-person verification (ask, Verified) from `verification`."""
@@ -318,68 +327,9 @@ class EscalationService(AlertActions, Verification):
             next_words = words.decision_words(decision, row.language, waiting)
             record(w, user, "declined", f"{refs.person(user)} declined; {next_words}",
                    {"page": page.id})
-            _apply(w, total, decision, pages)
+            apply(w, total, decision, pages)
             w.flush()
             return Outcome(f"Declined {name}; {next_words}.", row.id)
-
-    def page_undeliverable(self, page_id: int, cause: str) -> Outcome:
-        """Slack refused this page for good (`cause`: its error code). In one
-        transaction: the page is marked undeliverable, the timeline says why, the
-        escalation moves on at once (the step's next candidate, else the next step) and
-        the managers are told, once an hour per cause. Nothing happens for a page
-        already answered, closed or marked, or a request no longer open: a repeated
-        call, or an acknowledgement that came first."""
-        now = self.clock.now()
-        with self._sf() as session, session.begin():
-            page = q.get_page(session, page_id)
-            if page is None:
-                raise NotFound(f"page {page_id} does not exist")
-            row = q.lock_request(session, page.request_id)
-            session.refresh(page)  # as it is now that the request is locked
-            name = ticket(row)
-            if page.state != "pending" or row.status != "open":
-                return Outcome(f"The page of {name} needs nothing more ({page.state}).",
-                               row.id, changed=False)
-            roster = self.rosters.get(row.team)
-            w = RequestWrites(session, row, now)
-            page.state, page.answered_utc = refusals.UNDELIVERABLE, now
-            last = (escalation.Position(row.esc_round, row.esc_step)
-                    if row.esc_round is not None else None)
-            total, decision = len(row.policy["steps"]), None
-            # A page of an earlier step (its Slack call was retried while the
-            # escalation moved on) changes nothing but itself.
-            if last is not None and (page.round, page.step) == (last.round, last.step):
-                total, decision = plan(w, roster, escalation.REFUSED,
-                                       q.pages_of(session, row.id))
-            text = refusals.timeline_text(
-                page.user, cause, refusals.what_next(decision, last, row.language, total))
-            record(w, "bot", "undeliverable", text,
-                   {"page": page.id, "user": page.user, "cause": cause})
-            if decision is not None:
-                _apply(w, total, decision, q.pages_of(session, row.id))
-            else:
-                w.outbox(CARD_UPDATE, row.card_channel)
-            self._tell_managers(w, roster.team, page.user, cause, name)
-            w.flush()
-            return Outcome(text, row.id)
-
-    @staticmethod
-    def _tell_managers(w: RequestWrites, team: Team, user: str, cause: str,
-                       name: str) -> None:
-        """One message per cause an hour for the team: a burst of refusals (every
-        request of a night paging the same deactivated account) must not bury the
-        managers in DMs. The team's managers by DM, else its escalation channel."""
-        if not notices.claim_periodic(w.session, team.name, refusals.notice_kind(cause),
-                                      w.now, refusals.NOTICE_EVERY):
-            return
-        text = refusals.manager_text(user, cause, name)
-        targets = team.managers or ((team.escalation_channel,)
-                                    if team.escalation_channel else ())
-        for target in targets:
-            w.outbox(DIRECT, target, {"text": text})
-        team_audit.add_entry(w.session, team.name, "bot", "refusal_notice",
-                             {"text": text, "cause": cause, "user": user,
-                              "to": list(targets)}, w.now)
 
     # -- resolution and handovers ----------------------------------------------------------
 
@@ -423,6 +373,10 @@ class EscalationService(AlertActions, Verification):
             return Outcome(f"{name} resolved.", row.id)
 
     def hand_over(self, request_id: int, user: str, to_user: str) -> Outcome:
+        # The team is read before the write transaction (its reads use a connection of
+        # their own, which a writer holding the lock must not wait for).
+        found, roster = self._request_and_roster(request_id)
+        refuse_untrained(found, roster.specialist(to_user))
         now = self.clock.now()
         with self._sf() as session, session.begin():
             row = self._locked(session, request_id)

@@ -8,15 +8,17 @@ no use case selects again what it holds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from bot.core import escalation, escalation_words
+from bot.core import escalation, escalation_words, refs, routing, timezones
 from bot.core.messages import PageView, RequestView, TimelineEntry
 from bot.core.model import OTHER, Category, Team, category_from_json
 from bot.services.errors import NotFound, ServiceError
+from bot.services.load import current_load
 from bot.services.schedules import RosterCache
 from bot.store import home_reads
 from bot.store import paging as q
@@ -82,6 +84,7 @@ def request_view(row, pages: Iterable[PageLike]) -> RequestView:
         paged=tuple(dict.fromkeys(p.user for p in pages if p.state == "pending")),
         needs_translation=any(p.needs_translation for p in pages), escalation=progress(row),
         exhausted=row.exhausted, origin_channel=row.origin_channel, via=row.via,
+        busy=(getattr(row, "busy_note", None) or "") if row.status == "open" else "",
         **_category_view(row))
 
 
@@ -124,6 +127,24 @@ def read_view(session: Session, row) -> RequestView:
     return request_view(row, q.pages_of(session, row.id))
 
 
+@dataclass(frozen=True)
+class PagingOrder:
+    """`/oncall who <lang> [cat:]`: who would be paged now, in order (the first level
+    of routing's fallback chain that finds anyone), and the load they were weighed by."""
+
+    at: datetime
+    language: str
+    category: Category
+    candidates: tuple[routing.Candidate, ...]
+    load: routing.Load
+
+    def open(self, user: str) -> int:
+        return self.load.open.get(user, 0)
+
+    def busy(self, user: str) -> bool:
+        return self.load.busy(user)
+
+
 class RequestService:
     """Reads of requests for every front end: views, the timeline, open requests."""
 
@@ -151,6 +172,36 @@ class RequestService:
 
     def teams(self) -> list[str]:
         return self.rosters.team_names()
+
+    def paging_order(self, team: str, language: str, category: str | None,
+                     now: datetime) -> PagingOrder:
+        """Who a request in `language` (of `category`: None, the team's default) would
+        page now at its first step, in order, with how busy each is: routing's answer,
+        from the same load the escalation reads. An unknown category is refused with
+        the team's categories and an example."""
+        return self.paging_orders(team, (language,), category, now)[0]
+
+    def paging_orders(self, team: str, languages: Iterable[str], category: str | None,
+                      now: datetime) -> list[PagingOrder]:
+        """`paging_order` for several languages, the load read once."""
+        languages = tuple(languages)
+        roster = self.rosters.get(team)
+        t = roster.team
+        cat = t.category(category)
+        if cat is None:
+            names = t.category_names
+            listed = ", ".join(f"`cat:{c}`" for c in names)
+            lang = languages[0] if len(languages) == 1 else (t.languages or ("en",))[0]
+            example = refs.command(f"oncall who {lang} cat:{names[0]}")
+            raise ServiceError(f"'{refs.typed('cat:' + (category or ''))}' is not one of "
+                               f"team {t.name}'s categories; use one of {listed}, "
+                               f"e.g. {example}")
+        now = timezones.utc(now)
+        with self._sf() as session:
+            load = current_load(session, now, t.max_open_per_person)
+        return [PagingOrder(now, lang, cat,
+                            tuple(routing.chain(roster, lang, now, load, cat.skills)), load)
+                for lang in languages]
 
     # -- what needs a person now (the Home tab; issue 10) ---------------------------------
 

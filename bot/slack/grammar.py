@@ -40,6 +40,7 @@ Conventions (PRODUCT.md, "Slash commands" and "Time semantics"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.core import parsers
@@ -109,6 +110,8 @@ from bot.slack.oncall_help import (
 )
 from bot.slack.oncall_text import decode, did_you_mean, quote
 
+CATEGORY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # a category's name (its slug)
+
 __all__ = [
     "COMMAND_TYPES",
     "DEFAULT_DAYS",
@@ -158,14 +161,26 @@ def _p_help(args: list[str]) -> Help:
 
 def _p_who(args: list[str]) -> Who:
     c = Args("who", args)
-    c.arity(["[lang]"], optional=1)
-    if not args:
-        return Who(None)
-    v = decode(args[0])
-    for prefix in ("lang:", "lang="):
-        if v.lower().startswith(prefix):
-            v = v[len(prefix) :]
-    return Who(language_arg(c, v))
+    language = category = None
+    for tok in args:
+        v = decode(tok)
+        low = v.lower()
+        if low.startswith(("cat:", "category:")):
+            name = low.split(":", 1)[1]
+            if category is not None:
+                c.fail(f"Unexpected {quote(v)}: give one category.")
+            if not CATEGORY_RE.fullmatch(name):
+                c.fail(f"{quote(v)} is not a category name; write it as in the team's "
+                       "categories, e.g. cat:child-safety.")
+            category = name
+            continue
+        if language is not None:
+            c.fail(f"Unexpected {quote(v)} after [lang]; give one language.")
+        for prefix in ("lang:", "lang="):
+            if low.startswith(prefix):
+                v = v[len(prefix) :]
+        language = language_arg(c, v)
+    return Who(language, category)
 
 
 def _p_me(args: list[str]) -> Me:

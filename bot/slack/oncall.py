@@ -28,7 +28,14 @@ from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
 from bot.slack.oncall_examples import personal_error, personal_examples
-from bot.slack.oncall_replies import Reply, me_reply, report_reply, shifts_reply, who_reply
+from bot.slack.oncall_replies import (
+    Reply,
+    me_reply,
+    paging_reply,
+    report_reply,
+    shifts_reply,
+    who_reply,
+)
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.render import blocks as kit
 from bot.slack.reports import format_report
@@ -154,7 +161,7 @@ class OncallCommands:
         if isinstance(cmd, g.Help):
             return self._help(user, cmd.topic)
         if isinstance(cmd, g.Who):
-            return self._who(user, cmd.language)
+            return self._who(user, cmd.language, cmd.category)
         if isinstance(cmd, g.Me):
             return me_reply(r.me_view(user))
         if isinstance(cmd, g.Report):
@@ -214,9 +221,14 @@ class OncallCommands:
                            manager=self.d.managers.is_manager(roster.team, user),
                            examples=personal_examples(roster, user, self.d.clock.now()))
 
-    def _who(self, user: str, language: str | None) -> Reply:
+    def _who(self, user: str, language: str | None, category: str | None = None) -> Reply:
         roster = self._roster(user)
         now = self.d.clock.now()
+        if language or category:
+            # Routing's own answer: who a request would page now, in order, who is busy.
+            langs = (language,) if language else roster.team.languages
+            orders = self.d.paging.paging_orders(roster.team.name, langs, category, now)
+            return paging_reply(roster, orders, category is not None)
         ans = schedule_svc.who(roster, now, language)
         if language:
             if not ans.on_call:

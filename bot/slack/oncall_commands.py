@@ -57,6 +57,7 @@ class Help:
 @dataclass(frozen=True)
 class Who:
     language: str | None = None  # ISO 639-1; None: every language
+    category: str | None = None  # a category's name (checked against the team's)
     command: ClassVar[str] = "who"
 
 

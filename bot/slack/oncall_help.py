@@ -51,11 +51,15 @@ HELP: dict[str, Usage] = {
         EVERYONE,
     ),
     "who": Usage(
-        "/oncall who [lang]",
-        "Shows who is on call now, for one language or for all of them.",
-        "/oncall who ar",
+        "/oncall who [lang] [cat:<name>]",
+        "Shows who is on call now; for a language (and a category), who a request would "
+        "page now, in order, and who is busy.",
+        "/oncall who ar cat:child-safety",
         EVERYONE,
-        "lang is a two-letter ISO 639-1 code such as en, es, ar, pt or fr.",
+        "lang is a two-letter ISO 639-1 code such as en, es, ar, pt or fr. cat: is one of "
+        "the team's categories (as in /emergency cat:<name>): only people trained for it "
+        "are listed. Someone holding as many open requests as the team allows is busy: "
+        "they are paged only when every other reader is busy too.",
     ),
     "me": Usage(
         "/oncall me",

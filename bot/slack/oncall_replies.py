@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.core import routing
 from bot.core.roster import Assignment, Roster
 from bot.services.report import GroupStats, Report
+from bot.services.requests import PagingOrder
 from bot.services.rotation_reads import MeView, me_text
 from bot.services.schedules import WhoAnswer
 from bot.slack import render
@@ -91,6 +93,100 @@ def who_reply(roster: Roster, ans: WhoAnswer, text: str) -> Reply:
                         *_lines("Shifts going on now", shifts or ["nobody is on shift"]),
                         kit.context(ZONE_NOTE + " `/oncall who ar` lists one language's "
                                     "readers, best first.")])
+
+
+# -- who would be paged (a language, a category) -------------------------------------------
+
+
+def _trained(order: PagingOrder) -> str:
+    """' who handles Child safety' when the category needs skills, else ''."""
+    c = order.category
+    return f" who handles {c.label or ', '.join(c.skills)}" if c.skills else ""
+
+
+def _each(order: PagingOrder) -> str:
+    counts = sorted(order.open(c.user) for c in order.candidates)
+    return (f"{counts[0]} open each" if counts[0] == counts[-1]
+            else f"{counts[0]} to {counts[-1]} open each")
+
+
+def _nobody(order: PagingOrder) -> str:
+    c = order.category
+    if c.skills:
+        return (f"Nobody on shift or on backup is trained for {c.label or c.name}: a request "
+                "goes to the managers.")
+    return "Nobody is on call or on backup: a request goes to the managers."
+
+
+def _level_title(order: PagingOrder) -> str:
+    name = render.language_name(order.language)
+    source = order.candidates[0].source
+    if source == routing.BACKUP:
+        return f"Nobody on shift{_trained(order)} reads {name}: off-shift backups, in order"
+    if source == routing.TRANSLATION:
+        return (f"Nobody on shift or on backup{_trained(order)} reads {name}: on call, "
+                "needs translation, in order")
+    return "Best first"
+
+
+def _candidate_line(roster: Roster, order: PagingOrder, i: int,
+                    c: routing.Candidate) -> str:
+    spec = roster.specialist(c.user)
+    langs = f" · reads {', '.join(spec.languages)}" if spec else ""
+    where = f" · `{c.rotation}`" if c.rotation else ""
+    n = order.open(c.user)
+    busy = (f" · *busy* (at the limit of {order.load.capacity})" if order.busy(c.user)
+            else "")
+    return f"{i}. <@{c.user}>{where}{langs} · {n} open{busy}"
+
+
+def paging_reply(roster: Roster, orders: list[PagingOrder], category_given: bool) -> Reply:
+    """`/oncall who <lang> [cat:<name>]`: who a request would page now, in order, and
+    who is busy; `/oncall who cat:<name>`: the same, a line per language."""
+    cat = orders[0].category
+    label = cat.label or cat.name
+    if len(orders) == 1:
+        order = orders[0]
+        name = render.language_name(order.language)
+        title = f"On call for {name}" + (f" · {label}" if category_given else "")
+        if not order.candidates:
+            text = _nobody(order)
+            return Reply(f"*{title}*\n{text}", [kit.header(title), kit.section(escape(text))])
+        lines = [_candidate_line(roster, order, i, c)
+                 for i, c in enumerate(order.candidates, 1)]
+        notes = []
+        if all(order.busy(c.user) for c in order.candidates):
+            who = {routing.BACKUP: f"Every off-shift {name} backup",
+                   routing.TRANSLATION: "Everyone on call"}.get(
+                order.candidates[0].source, f"Every {name} reader on call")
+            notes.append(f"{who}{_trained(order)} is busy ({_each(order)}): the least "
+                         "loaded is paged first.")
+        elif any(order.busy(c.user) for c in order.candidates):
+            notes.append(f"Busy: {order.load.capacity} or more open requests; paged only "
+                         "when everyone above is busy too.")
+        notes.append("A request pages the first; if nobody acknowledges, the escalation "
+                     "policy goes on down the list and beyond.")
+        text = "\n".join([f"*{title}*", f"*{_level_title(order)}*", *lines, *notes])
+        shown = _lines(escape(_level_title(order)), lines[:MAX_LINES])
+        return Reply(text, [kit.header(title), *shown,
+                            kit.context(" ".join(escape(n) for n in notes))])
+    by_language = []
+    for order in orders:
+        name = render.language_name(order.language)
+        if not order.candidates:
+            who = "*nobody trained for it*" if cat.skills else "*nobody*"
+        else:
+            tag = {routing.BACKUP: " (off-shift backup)",
+                   routing.TRANSLATION: " (needs translation)"}.get(
+                order.candidates[0].source, "")
+            who = ", ".join(f"<@{c.user}>" + (" _(busy)_" if order.busy(c.user) else "")
+                            for c in order.candidates[:5]) + tag
+        by_language.append(f"• *{escape(name)}* ({order.language}): {who}")
+    title = f"On call for {label}"
+    note = ("First listed is paged first. Nobody trained for it: a request goes to the "
+            "managers. `/oncall who ar cat:" + cat.name + "` lists one language in full.")
+    return Reply("\n".join([f"*{title}*", *by_language, note]),
+                 [kit.header(title), *_lines("By language", by_language), kit.context(note)])
 
 
 # -- shifts ---------------------------------------------------------------------------------

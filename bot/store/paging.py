@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import zlib
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Integer, bindparam, case, delete, func, insert, select, union, update
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
@@ -90,6 +91,72 @@ _RECENT_PAGES = (select(PAGES.c.user, func.count()).where(PAGES.c.sent_utc >= bi
 def recent_page_counts(session: Session, since: datetime) -> dict[str, int]:
     return {user: n for user, n in session.connection().execute(_RECENT_PAGES,
                                                                 {"since": since})}
+
+
+# Pages within a window, per person: how many since `recent`, and the latest. One scan
+# of the pages sent since `since` (the (user, sent_utc) index bounds it).
+_PAGE_HISTORY = (select(PAGES.c.user,
+                        func.count(case((PAGES.c.sent_utc >= bindparam("recent"), 1))),
+                        func.max(PAGES.c.sent_utc))
+                 .where(PAGES.c.sent_utc >= bindparam("since")).group_by(PAGES.c.user))
+
+
+def page_history(session: Session, since: datetime, recent: datetime
+                 ) -> tuple[dict[str, int], dict[str, datetime]]:
+    """(pages sent since `recent` per person, the last page sent since `since` per
+    person): routing's "fewest recent pages" and "longest since the last page". Someone
+    not paged since `since` is absent from both (counted as never paged)."""
+    counts: dict[str, int] = {}
+    last: dict[str, datetime] = {}
+    for user, n, at in session.connection().execute(_PAGE_HISTORY,
+                                                    {"since": since, "recent": recent}):
+        if n:
+            counts[user] = n
+        last[user] = _utc(at)
+    return counts, last
+
+
+def serialize_routing(session: Session, team: str) -> None:
+    """Take the team's routing turn until this transaction ends, so two requests routed
+    at once cannot both read the same load and both page the one free person (which
+    would put them over capacity). SQLite needs nothing: its writers already take turns
+    (BEGIN IMMEDIATE). On PostgreSQL, a transaction-scoped advisory lock on the team."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_ROUTING_LOCK, {"key": routing_lock_key(team)})
+
+
+def routing_lock_key(team: str) -> int:
+    """The team's advisory lock key (a signed 32-bit number)."""
+    return zlib.crc32(f"routing:{team}".encode()) - 2 ** 31
+
+
+_ROUTING_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=Integer)))
+
+
+# A person's open load: pages waiting for their answer on open requests, and requests
+# they acknowledged and have not resolved. Both halves start from the requests' status
+# index (few requests are open), so the cost follows the open requests, not history.
+_LOAD_ROWS = union(
+    select(PAGES.c.user.label("user"), PAGES.c.request_id.label("request_id"))
+    .join(REQUESTS, REQUESTS.c.id == PAGES.c.request_id)
+    .where(REQUESTS.c.status == "open", PAGES.c.state == "pending"),
+    select(REQUESTS.c.assignee.label("user"), REQUESTS.c.id.label("request_id"))
+    .where(REQUESTS.c.status == "acknowledged", REQUESTS.c.assignee.is_not(None)),
+).subquery()
+_OPEN_LOAD = (select(_LOAD_ROWS.c.user, func.count()).group_by(_LOAD_ROWS.c.user))
+
+
+def open_load(session: Session) -> dict[str, int]:
+    """How many requests each person has open: waiting for their answer, or theirs
+    (acknowledged, not resolved). A request counts once per person."""
+    return {user: n for user, n in session.connection().execute(_OPEN_LOAD)}
+
+
+def _utc(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes from an aggregate (no column type to convert).
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def claim_due_deadline(session: Session, now: datetime) -> DeadlineRow | None:

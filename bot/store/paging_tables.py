@@ -51,6 +51,9 @@ class RequestRow(Base):
     # Two-person verification: who verified (not the assignee), and when.
     verified_by: Mapped[str | None] = mapped_column(SLACK_ID)
     verified_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Everyone who could be paged was at capacity when the last person was paged: in
+    # words, for the card (None: someone free was paged).
+    busy_note: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str | None] = mapped_column(CODE)  # core.model.OUTCOMES
     policy: Mapped[dict] = mapped_column(JSON)  # frozen when the request starts
     esc_round: Mapped[int | None] = mapped_column(Integer)  # the step that fired last

@@ -6,13 +6,25 @@
   written". The handoff pass locks this row for its transaction. A periodic notice
   (kind "refused:<cause>") keeps the time it last went out here instead.
 - `calendar_feeds`: secret, revocable iCalendar feed tokens.
+- `oncall_group_state`: per (team, user group) of `oncall_groups`, the members last
+  applied in Slack, the members still to apply, and when the managers last heard of
+  each reason an update failed (bot/services/oncall_groups.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.db import UTCDateTime
@@ -73,3 +85,25 @@ class CalendarFeedRow(Base):
         CheckConstraint("scope IN ('team', 'rotation', 'user')", name="scope_known"),
         Index(None, "team", "scope", "subject"),
     )
+
+
+class OncallGroupRow(Base):
+    """One on-call user group of a team: what Slack holds (as far as the bot knows) and
+    what it should hold."""
+
+    __tablename__ = "oncall_group_state"
+
+    team: Mapped[str] = mapped_column(NAME, primary_key=True)
+    group_id: Mapped[str] = mapped_column(SLACK_ID, primary_key=True)
+    key: Mapped[str] = mapped_column(CODE)  # the language code, or "all"
+    # The members last applied in Slack, sorted (None: never applied by this bot).
+    applied: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # The members to apply (None: nothing to do); set by the pass, cleared once applied.
+    wanted: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # When `wanted` may be sent (again): a retry's backoff, or a sender's claim.
+    next_try_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Reason -> when the managers were last told (ISO instants): once an hour per reason.
+    told: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    updated_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -86,6 +86,9 @@ class TeamRow(Base):
     default_category: Mapped[str | None] = mapped_column(POLICY_NAME)
     max_open_per_person: Mapped[int] = mapped_column(Integer, default=3, nullable=False,
                                                      server_default=text("3"))
+    # `oncall_groups`: [[language code or "all", user group id], ...] in the file's order.
+    oncall_groups: Mapped[list[list[str]]] = mapped_column(JSON, default=list, nullable=False,
+                                                           server_default=text("'[]'"))
     # Bumped by every save that changes anything of the team's schedule.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 

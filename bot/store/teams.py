@@ -148,6 +148,7 @@ def _to_team(row: TeamRow) -> Team:
         escalation_channel=row.escalation_channel,
         managers=tuple(m.user_id for m in row.managers),
         manager_group=row.manager_group,
+        oncall_groups=tuple((k, g) for k, g in (row.oncall_groups or ())),
         specialists=tuple(
             Specialist(
                 id=s.slack_id,
@@ -238,6 +239,7 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
     row.intake_channels = list(new.intake_channels)
     row.escalation_channel = new.escalation_channel
     row.manager_group = new.manager_group
+    row.oncall_groups = [[k, g] for k, g in new.oncall_groups]
     row.default_severity = new.default_severity
     row.categories = [category_to_json(c) for c in new.categories]
     row.default_category = new.default_category

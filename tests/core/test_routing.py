@@ -27,12 +27,13 @@ def test_stronger_language_before_fewer_recent_pages():
     assert users(routing.on_call_readers(r, "es", NOW, recent)) == ["U_STRONG", "U_WEAK"]
 
 
-def test_fewest_recent_pages_first_then_user_id():
+def test_fewest_recent_pages_first_then_the_order_the_team_lists_them():
     people = [person(u, "ar") for u in ("U_C", "U_A", "U_B")]
     r = roster(people, [always(f"r{u}", u) for u in ("U_C", "U_A", "U_B")])
     assert users(routing.on_call_readers(r, "ar", NOW, {"U_A": 2, "U_C": 1})) == [
         "U_B", "U_C", "U_A"]
-    assert users(routing.on_call_readers(r, "ar", NOW, {})) == ["U_A", "U_B", "U_C"]
+    # Not by user id: U_C is listed first in the team.
+    assert users(routing.on_call_readers(r, "ar", NOW, {})) == ["U_C", "U_A", "U_B"]
 
 
 def test_people_who_do_not_read_the_language_are_not_readers():

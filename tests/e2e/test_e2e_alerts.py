@@ -26,6 +26,7 @@ from tests.slack_harness import (
     ToolHarness,
     blocks_text,
     has_action,
+    list_first,
     page_id_of,
     utc,
 )
@@ -39,6 +40,7 @@ ARABIC = "sev1 lang:ar بث مباشر لشخص يهدد بالانتحار ال
 @pytest.fixture
 def h(tmp_path):
     harness = ToolHarness(tmp_path, utc(2026, 3, 10, 14, 5))
+    list_first(harness)  # Karim, then Omar: the order the team lists them
     yield harness
     harness.quiet_close()
 

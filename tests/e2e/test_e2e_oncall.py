@@ -110,9 +110,11 @@ def test_who_and_who_for_one_language(slack):
     # Times are Slack date tokens (each reader sees their own zone), UTC as the fallback.
     assert "|2026-07-01 06:00 UTC> → <!date^" in text
 
+    # For a language: who a request would page now, in order, and how busy they are.
     ar = oncall(slack, "who ar", user=STRANGER)
-    assert ar.startswith("*On call for Arabic*, best first:")
-    assert f"<@{OMAR}>" in ar and f"<@{JOAO}>" not in ar
+    assert ar.startswith("*On call for Arabic*\n*Best first*\n")
+    assert f"1. <@{OMAR}> · `emea-ar-fr` · reads ar, en, fr · 0 open" in ar
+    assert f"<@{JOAO}>" not in ar
     assert oncall(slack, "who lang:ar", user=STRANGER) == ar
 
 
@@ -180,10 +182,13 @@ def test_coverage_uploads_a_png_chart_and_lists_the_gaps(tmp_path):
         assert ":red_circle: *Arabic* (ar), 7 h uncovered: daily 00:00-01:00 EET, 11-17 Mar" \
             in comment
         assert "_Covered throughout:_ English, Spanish, Portuguese" in comment
-        # In the gap `who ar` says nobody, and names the off-shift backups.
+        # In the gap `who ar` says nobody on shift reads it, and names the off-shift
+        # backups a request would page, in order.
         h.clock.set(utc(2026, 3, 10, 22, 30))
-        assert oncall(h, "who ar", user=OMAR) == (
-            f"Nobody on call reads Arabic now. Off-shift backups: <@{OMAR}>, <@{RAMI}>")
+        gap = oncall(h, "who ar", user=OMAR)
+        assert "*Nobody on shift reads Arabic: off-shift backups, in order*" in gap
+        assert f"1. <@{OMAR}> · reads ar, en, fr · 0 open" in gap
+        assert f"2. <@{RAMI}>" in gap
     finally:
         h.quiet_close()
 

@@ -21,7 +21,15 @@ from __future__ import annotations
 import pytest
 
 from bot.slack import ids
-from tests.slack_harness import INTAKE, ToolHarness, blocks_text, has_action, page_id_of, utc
+from tests.slack_harness import (
+    INTAKE,
+    ToolHarness,
+    blocks_text,
+    has_action,
+    list_first,
+    page_id_of,
+    utc,
+)
 
 KARIM, OMAR, RAMI = "U0AM00011", "U0EU00009", "U0AM00010"
 MANAGERS = ("U0MGR0001", "U0MGR0002")
@@ -32,6 +40,7 @@ T0 = utc(2026, 3, 10, 14, 5)
 @pytest.fixture
 def overlap(tmp_path):
     h = ToolHarness(tmp_path, T0)
+    list_first(h)  # Karim, then Omar: the order the team lists them
     yield h
     h.quiet_close()
 

@@ -6,8 +6,10 @@ one reconciler tick, as the scheduled job would). Nothing here sleeps for a dead
 Teams:
 - schedules/example/safety-escalations.yaml. On 2026-03-10 (US on summer time, Dublin not yet)
   amer-ar-fr and emea-ar-fr overlap from 14:00 to 15:00 UTC: at 14:05 Karim (U0AM00011)
-  and Omar (U0EU00009) both read Arabic on call, both primary, both with Arabic first;
-  Rami (U0AM00010) is the off-shift Arabic backup. At 2026-07-01 12:00 Omar alone.
+  and Omar (U0EU00009) both read Arabic on call, both primary, both with Arabic first
+  (the `overlap` fixture lists Karim first in the team, so he is paged first: the
+  team's order is routing's last tie-break); Rami (U0AM00010) is the off-shift Arabic
+  backup. At 2026-07-01 12:00 Omar alone.
 - tests/fixtures/teams/routing-desk.yaml: one-member, 24-hour rotations (see the file).
 """
 
@@ -32,6 +34,7 @@ from tests.slack_harness import (
     blocks_text,
     handover_values,
     has_action,
+    list_first,
     page_id_of,
     resolve_values,
     utc,
@@ -60,6 +63,7 @@ def slack(tmp_path):
 def overlap(tmp_path):
     """Karim, then Omar, read Arabic on call; Rami is the Arabic backup."""
     h = ToolHarness(tmp_path, utc(2026, 3, 10, 14, 5))
+    list_first(h)  # Karim, then Omar: the order the team lists them
     yield h
     h.quiet_close()
 

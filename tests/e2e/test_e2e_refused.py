@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from bot.slack import ids
 from bot.store.paging_tables import AuditRow
-from tests.slack_harness import INTAKE, ToolHarness, blocks_text, page_id_of, utc
+from tests.slack_harness import INTAKE, ToolHarness, blocks_text, list_first, page_id_of, utc
 
 OMAR = "U0EU00009"
 KARIM = "U0AM00011"
@@ -35,6 +35,7 @@ NOTICE = "Slack refused a page to"
 @pytest.fixture
 def overlap(tmp_path, db_url):
     h = ToolHarness(tmp_path, OVERLAP, database_url=db_url)
+    list_first(h)  # Karim, then Omar: the order the team lists them
     yield h
     h.quiet_close()
 

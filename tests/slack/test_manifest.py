@@ -39,6 +39,7 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     # files.getUploadURLExternal + files.completeUploadExternal
     "files_upload_v2": frozenset({"files:write"}),
     "usergroups_users_list": frozenset({"usergroups:read"}),
+    "usergroups_users_update": frozenset({"usergroups:write"}),
     "views_open": frozenset(),  # no scope
     "views_publish": frozenset(),
     "views_update": frozenset(),

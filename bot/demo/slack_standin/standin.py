@@ -201,6 +201,11 @@ class SlackStandIn:
         with self._lock:
             self.workspace.set_usergroup(usergroup_id, user_ids)
 
+    def usergroup(self, usergroup_id: str) -> list[str] | None:
+        """The members a user group holds now (None: never set)."""
+        with self._lock:
+            return self.workspace.usergroup_members(usergroup_id)
+
     def serve_path(self, prefix: str, handler: PathHandler) -> None:
         """Answer POSTs to paths starting with ``prefix`` (outside ``/api/``) with
         ``handler(body)``, HTTP 200; they are recorded with the path as the method.

@@ -71,6 +71,7 @@ class Workspace(ConversationReads):
             "views.publish": self._views_publish,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
+            "usergroups.users.update": self._usergroups_users_update,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.info": self._files_info,
@@ -135,6 +136,10 @@ class Workspace(ConversationReads):
         self._usergroups[usergroup_id] = list(user_ids)
 
     # ---------------------------------------------------------------- inspection
+
+    def usergroup_members(self, usergroup_id: str) -> list[str] | None:
+        members = self._usergroups.get(usergroup_id)
+        return None if members is None else list(members)
 
     def dm_channel(self, user_id: str) -> str:
         """The DM channel id the stand-in uses for the bot's DM with ``user_id``."""
@@ -377,6 +382,22 @@ class Workspace(ConversationReads):
         if members is None:
             raise ApiError("no_such_subteam")
         return {"ok": True, "users": list(members)}
+
+    def _usergroups_users_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Replace a user group's members (every group is taken as existing: tests make
+        the call refuse with ``fail_next``). An empty list is refused, as Slack does."""
+        group = str(params.get("usergroup") or "")
+        if not group:
+            raise ApiError("invalid_arguments")
+        users = [u for u in str(params.get("users") or "").split(",") if u.strip()]
+        if not users:
+            raise ApiError("invalid_users")
+        if any(not _USER_ID.match(u) for u in users):
+            raise ApiError("invalid_users")
+        self._usergroups[group] = users
+        return {"ok": True, "usergroup": {"id": group, "team_id": self.team_id,
+                                          "is_usergroup": True, "users": list(users),
+                                          "user_count": len(users)}}
 
     def _files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
         filename = _require(params, "filename", "invalid_arguments")

@@ -215,6 +215,10 @@ def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit
                f"nobody on call who reads {md.escape(lang)} could be reached; the person "
                "paged may need a translation.")
         blocks.append(kit.section(":warning: *NEEDS TRANSLATION* — " + why))
+    if req.busy and md.as_text(req.status) == "open":
+        blocks.append(kit.section(
+            ":hourglass_flowing_sand: " + md.bot_text(req.busy[:1].upper() + req.busy[1:], 600)
+        ))
     if req.exhausted and md.as_text(req.status) == "open":
         blocks.append(kit.section(
             ":sos: *Nobody has acknowledged this yet.* The managers have been alerted."

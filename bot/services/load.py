@@ -1,0 +1,32 @@
+"""How busy people are, read for routing: open requests, recent pages, last page.
+
+One grouped query for the open load and one for the page history, whatever the size
+of the team (bot.store.paging); the escalation of a request and `/oncall who` both
+read it here, so they answer the same question the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.core import routing
+from bot.store import paging as q
+
+RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
+# "Longest since the last page" looks this far back; anyone not paged in it ties with
+# those never paged (then the order the team lists them decides).
+LAST_PAGE_WINDOW = timedelta(days=7)
+
+
+def current_load(session: Session, now: datetime, capacity: int | None,
+                 own_pending: Iterable[str] = ()) -> routing.Load:
+    """The load at `now`. `own_pending`: who has a page waiting on the request being
+    routed (not load against taking that same request)."""
+    recent, last_paged = q.page_history(session, now - LAST_PAGE_WINDOW, now - RECENT)
+    opened = q.open_load(session)
+    for user in own_pending:
+        if opened.get(user):
+            opened[user] -= 1
+    return routing.Load(recent, opened, last_paged, capacity)
