@@ -21,7 +21,7 @@ from bot.demo.slack_standin import SlackStandIn
 
 INTERNAL = re.compile(
     r"language_oncall|language_backup|\bon_call\b|filed via|\bround \d+ of \d+"
-    r"|\(translation\)|\(on_call\)|\(backup\)|\bstep \d+/\d+")
+    r"|\(translation\)|\(on_call\)|\(backup\)|\bstep \d+/\d+|\bunserved\b")
 SAME_PERSON_TWICE = re.compile(
     r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,*_]*(?:and\s+)?<@\1[|>]")
 PYTHON_REPR = re.compile(r"(?m)(?<!^)\bNone\b(?!:)|\{'|\['|object at 0x")

@@ -265,7 +265,7 @@ class Runtime:
         """Load the language model now, not during someone's first emergency (about a
         second), which would eat into Slack's 3-second acknowledgement window."""
         for name in schedule_svc.team_names(self.reads):
-            self.intake.detector.detect("warm up", self.rosters.get(name).team.languages)
+            self.intake.detector.warm_up(self.rosters.get(name).team.languages)
 
     def start_jobs(self, recover: bool = True) -> None:
         if recover:

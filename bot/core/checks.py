@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from bot.core import category_checks, fallback_checks, parsers
 from bot.core.check_base import Problem, Where, did_you_mean, keys, listed_twice, repeats
 from bot.core.edit_effects import changed_shifts, coverage_loss, format_span
+from bot.core.languages import LANGUAGE_NAMES
 from bot.core.model import (
     ALL_ON_CALL,
     SEVERITIES,
@@ -55,16 +56,6 @@ __all__ = [
     "validate_team",
     "warnings",
 ]
-
-# English names for messages ("Arabic (ar)"); other codes are shown as they are.
-LANGUAGE_NAMES = {
-    "ar": "Arabic", "bn": "Bengali", "de": "German", "el": "Greek", "en": "English",
-    "es": "Spanish", "fa": "Persian", "fr": "French", "he": "Hebrew", "hi": "Hindi",
-    "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean", "ms": "Malay",
-    "nl": "Dutch", "pl": "Polish", "pt": "Portuguese", "ru": "Russian", "sw": "Swahili",
-    "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu",
-    "vi": "Vietnamese", "zh": "Chinese",
-}  # fmt: skip
 
 
 def language_label(code: str) -> str:

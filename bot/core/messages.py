@@ -38,7 +38,7 @@ class RequestView:
     link: str | None
     severity: str
     language: str
-    language_source: str  # detected | explicit | fallback
+    language_source: str  # detected | explicit | unserved | unknown (fallback: older rows)
     detected: str | None
     confidence: float | None
     status: str  # open | acknowledged | resolved

@@ -29,14 +29,24 @@ from typing import Any
 #   out.i32       per state, the feature it emits, or -1 (py3langid's tk_output)
 #   ptc.f32       log P(feature | class) as float32, class-major: n_classes rows of
 #                 n_features, so a language set reads only its own columns (~57 MB)
+#   lanes.u32     the same weights feature-major and quantised for the all-language scorer:
+#                 per feature, one little-endian uint32 lane per class (~57 MB), read as
+#                 one Python int so a text's features are summed with a few big-int adds
 #   meta.json     classes (with py3langid's duplicate alias labels), pc (class priors),
 #                 the counts above, the format, py3langid's version and the model's stat.
 # meta.json is written last and every file's size is checked against it, so a partial or
 # truncated directory is rebuilt, not used.
 
-_FORMAT = 1
+_FORMAT = 2
 _MODEL_FILE = ("data", "model.npz.xz")  # py3langid.langid.MODEL_FILE, inside the package
-_FILES = {"nextmove.u32": "I", "rowbase.u32": "I", "out.i32": "i", "ptc.f32": "f"}  # name: type
+_FILES = {"nextmove.u32": "I", "rowbase.u32": "I", "out.i32": "i", "ptc.f32": "f",
+          "lanes.u32": "B"}  # name: type (lanes are read as bytes)
+# lanes.u32: each weight minus its feature's smallest (a constant per feature, which the
+# softmax cancels), times LANE_SCALE / span, rounded: LANE_BITS bits per value, so a lane
+# holds the weighted sum of up to LANE_CHUNK features without overflowing 32 bits.
+LANE_BITS = 12
+LANE_WEIGHT = 64  # feature counts weigh round(log1p(count) * LANE_WEIGHT)
+LANE_CHUNK = 2048
 _BUILD_TIMEOUT_S = 600
 
 
@@ -47,6 +57,7 @@ def _expected_sizes(meta: dict[str, Any]) -> dict[str, int]:
         "rowbase.u32": 4 * n_states,
         "out.i32": 4 * n_states,
         "ptc.f32": 4 * n_features * len(meta["classes"]),
+        "lanes.u32": 4 * n_features * len(meta["classes"]),
     }
 
 
@@ -300,6 +311,15 @@ def _write_tables(directory: Path) -> None:
         "out.i32": out,
         "ptc.f32": np.ascontiguousarray(ptc.T, dtype=np.float32),  # class-major
     }
+    # float32 and in place: the child's peak stays near the model's own size.
+    shifted = np.array(ptc, dtype=np.float32)
+    shifted -= shifted.min(axis=1, keepdims=True)
+    span = float(shifted.max()) or 1.0
+    lane_scale = ((1 << LANE_BITS) - 1) / span
+    shifted *= np.float32(lane_scale)
+    np.rint(shifted, out=shifted)
+    arrays["lanes.u32"] = shifted.astype("<u4")  # feature-major
+    del shifted
     for name, values in arrays.items():
         with open(directory / name, "wb") as fh:
             fh.write(memoryview(np.ascontiguousarray(values)).cast("B"))
@@ -319,6 +339,7 @@ def _write_tables(directory: Path) -> None:
         "n_states": int(n_states),
         "n_nextmove": int(len(nextmove)),
         "ptc_layout": "class-major",
+        "lane_scale": lane_scale,
     }
     with open(directory / "meta.json", "w", encoding="utf-8") as fh:
         json.dump(meta, fh)
@@ -342,6 +363,7 @@ class MappedModel:
         self.n_features: int = meta["n_features"]
         self.labels = frozenset(self.classes)
         self._maps: list[mmap.mmap] = []
+        self._by_name: dict[str, mmap.mmap] = {}
         views = {}
         for name, size in _expected_sizes(meta).items():
             with open(directory / name, "rb") as fh:
@@ -357,11 +379,30 @@ class MappedModel:
                     with contextlib.suppress(OSError):
                         mm.madvise(getattr(mmap, advice))
             self._maps.append(mm)
+            self._by_name[name] = mm
             views[name] = memoryview(mm).cast(_FILES[name])
         self.nextmove = views["nextmove.u32"]
         self.rowbase = views["rowbase.u32"]
         self.out = views["out.i32"]
         self.ptc = views["ptc.f32"]
+        self.lanes = views["lanes.u32"]  # bytes: feature f is [f * lane_bytes, +lane_bytes)
+        self.lane_bytes = 4 * len(self.classes)
+        self.lane_scale = float(meta["lane_scale"]) * LANE_WEIGHT
+
+    def trim(self) -> None:
+        """Unmap the resident pages of the two big tables a text walks (the automaton and
+        the all-language lanes) from this process: they are clean file pages, so they
+        stay in the page cache and the next texts fault back only what they touch. Called
+        now and then by the detector, it bounds what a long-running process holds of
+        them by what recent texts touched, not by every text since start-up."""
+        advice = getattr(mmap, "MADV_DONTNEED", None)
+        if advice is None:
+            return
+        for name in ("lanes.u32", "nextmove.u32"):
+            mm = self._by_name.get(name)
+            if mm is not None and hasattr(mm, "madvise"):
+                with contextlib.suppress(OSError, ValueError):
+                    mm.madvise(advice)
 
     def features(self, data: bytes) -> dict[int, int]:
         """py3langid's `visit_counts`: the automaton's features in `data`, with counts."""

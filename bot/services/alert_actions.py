@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core import refs, routing
+from bot.core.languages import TRANSLATED_SOURCES
 from bot.core.messages import CARD_UPDATE, PAGE, PAGE_UPDATE, REQUESTER_NOTE
 from bot.core.roster import Roster
 from bot.services.errors import NotFound, ServiceError
@@ -195,7 +196,10 @@ class AlertActions:
                 return Outcome(f"{refs.person(target)} is already being paged for {name}.",
                                row.id, changed=False)
             w = RequestWrites(session, row, now)
-            reads = row.language in roster.specialist(target).languages
+            # A request in a language the team does not serve (or none recognised) needs
+            # a translation whoever reads its routing language.
+            reads = (row.language in roster.specialist(target).languages
+                     and row.language_source not in TRANSLATED_SOURCES)
             (page,) = w.add_pages([{"user": target, "round": row.esc_round or 0,
                                     "step": row.esc_step or 0, "source": PICKED,
                                     "needs_translation": not reads}])

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.core import escalation, refs, refusals
 from bot.core import escalation_words as words
+from bot.core.languages import TRANSLATED_SOURCES
 from bot.core.messages import (
     CARD_UPDATE,
     CHANNEL_ALERT,
@@ -141,9 +142,12 @@ def apply_decision(w: RequestWrites, total: int, decision: escalation.Decision,
 def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
     lang = w.request.language
     lead = f"{words.round_name(f.position.round).capitalize()}: " if f.position.round else ""
+    # A request written in a language the team does not serve, or in one nobody could
+    # recognise, reached readers of another language: every page says so.
+    foreign = w.request.language_source in TRANSLATED_SOURCES
     written = add_pages(w, [{"user": p.user, "round": f.position.round,
                              "step": f.position.step, "source": p.source,
-                             "needs_translation": p.needs_translation,
+                             "needs_translation": p.needs_translation or foreign,
                              "read_as": p.read_as} for p in f.pages],
                         pages)
     for page, again in written:
@@ -427,7 +431,8 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
         row = w.request
         [(page, _)] = add_pages(w, [{"user": user, "round": row.esc_round or 0,
                                      "step": row.esc_step or 0, "source": source,
-                                     "needs_translation": False}], pages)
+                                     "needs_translation":
+                                         row.language_source in TRANSLATED_SOURCES}], pages)
         return page.id
 
     @staticmethod

@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.core import escalation, escalation_words, intake_fields, refs
+from bot.core import languages as languages_core
+from bot.core.languages import LanguageDecision
 from bot.core.messages import CARD, KINDS, REQUESTER_NOTE, RequestView
-from bot.core.model import SEVERITIES, category_from_json, category_to_json
+from bot.core.model import SEVERITIES, UNKNOWN_LANGUAGE, category_from_json, category_to_json
 from bot.core.roster import Roster
 from bot.services import due as response_due
 from bot.services import escalation as steps
@@ -35,7 +37,6 @@ from bot.services.schedules import RosterCache
 from bot.store import paging as q
 from bot.store.paging_writes import RequestWrites, add_request
 
-LANG_RE = re.compile(r"^[a-z]{2}$")
 # A new request's own transaction writes its messages already claimed: nobody else can
 # have seen them, and the caller sends them at once without a second transaction.
 CLAIM_ON_FILING = KINDS
@@ -69,13 +70,17 @@ class Filed:
 
 
 class Detector:
-    """Language detection per team language set; built lazily (loading costs ~1 s)."""
+    """Language detection for intake: the best guess over every language the model knows,
+    decided into served / not served / unknown (`bot.core.languages.decide`), with the
+    detector restricted to the team's languages consulted only to confirm a low-confidence
+    best guess that is already one of them. Built lazily (mapping the tables on first use)."""
 
     def __init__(self, threshold: float | None = None):
         self._threshold = threshold
         self._by_langs: dict[tuple[str, ...], object] = {}
 
-    def detect(self, text: str, languages: tuple[str, ...]):
+    def restricted(self, text: str, languages: tuple[str, ...]):
+        """Detection restricted to `languages` (the `Detection` of bot.language.detector)."""
         from bot.language.detector import DEFAULT_THRESHOLD, LanguageDetector
 
         det = self._by_langs.get(languages)
@@ -83,6 +88,22 @@ class Detector:
             det = LanguageDetector(list(languages), self._threshold or DEFAULT_THRESHOLD)
             self._by_langs[languages] = det
         return det.detect(text)
+
+    def warm_up(self, languages: tuple[str, ...]) -> None:
+        """Map the tables and build both scorers now, not on someone's first emergency."""
+        self.decide("warm up", languages)
+        self.restricted("warm up", languages)
+
+    def decide(self, text: str, languages: tuple[str, ...]) -> LanguageDecision:
+        from bot.language.detector import guess_language
+
+        guess = guess_language(text)
+        confirm = None
+        if guess.best in languages and guess.confidence < languages_core.THRESHOLD:
+            found = self.restricted(text, languages)
+            confirm = (found.language, found.confidence)
+        return languages_core.decide(guess.best, guess.confidence, guess.runner_up,
+                                     languages, confirm=confirm)
 
 
 class Typed(NamedTuple):
@@ -108,7 +129,7 @@ def parse_emergency_text(text: str, languages: tuple[str, ...] = (),
             severity = w
         elif w.startswith("lang:") or w.startswith("language:"):
             code = w.split(":", 1)[1]
-            if not LANG_RE.match(code):
+            if not languages_core.is_iso_639_1(code):
                 raise ServiceError(
                     f"'{refs.typed(words[0])}' is not a language; use a two-letter ISO 639-1 code, "
                     f"e.g. {refs.command('emergency sev1 lang:ar <what is happening>')}")
@@ -323,14 +344,25 @@ class IntakeService:
         """Route a received request: its language, its frozen policy, the card, the
         first escalation step."""
         row, team = w.request, roster.team
-        if row.language_source != "explicit":
-            found = self.detector.detect(row.text, team.languages)
+        # The request keeps the language it is written in, served by the team or not;
+        # routing sends one the team does not serve to its `language_fallbacks` readers
+        # (UNKNOWN_LANGUAGE, "und", when nothing could tell: the "*" fallback).
+        if row.language_source == "explicit" and row.language not in team.languages:
+            # `lang:` named a language the team does not serve: routed as if detected.
+            row.detected, row.confidence = row.language, None
+            row.language_source = "unserved"
+        elif row.language_source not in ("explicit", "unserved"):
+            found = self.detector.decide(row.text, team.languages)
             row.confidence = round(found.confidence, 3)
-            row.detected = found.language or found.runner_up
-            if found.language:
+            row.detected = found.best_guess
+            if found.kind == languages_core.SERVED:
                 row.language, row.language_source = found.language, "detected"
+            elif found.kind == languages_core.UNSERVED:
+                row.language, row.language_source = found.best_guess, "unserved"
             else:
-                row.language, row.language_source = team.languages[0], "fallback"
+                row.language, row.language_source = UNKNOWN_LANGUAGE, "unknown"
+        routed_to = ", ".join(escalation_words.language(code)
+                              for code in team.reading_languages(row.language))
         row.policy = escalation.policy_to_json(
             policy_for(team, row.severity, category_from_json(row.category_info)
                        if row.category_info else None))
@@ -339,20 +371,35 @@ class IntakeService:
             how = "set by the requester"
         elif row.language_source == "detected":
             how = f"detected ({row.confidence:.0%})"
+        elif row.language_source == "unserved":
+            found_by = ("set by the requester" if row.confidence is None
+                        else f"detected ({row.confidence:.0%})")
+            how = (f"{found_by}, not served by this team; routed to {routed_to} readers, "
+                   "needs translation")
         else:
-            how = (f"language not recognised ({row.confidence:.0%}); using the team's "
-                   "first language")
+            guess = (f"best guess {escalation_words.language(row.detected)} "
+                     f"({row.confidence:.0%}); " if row.detected else "")
+            how = f"{guess}routed to {routed_to} readers, needs translation"
         w.outbox(CARD, team.intake_channel)
         steps.record(w, row.requester, "filed",
                      f"Filed with {_VIA.get(row.via, 'the ' + row.via)}: "
-                     f"{row.severity.upper()}, {escalation_words.language(row.language)}, "
-                     f"{how}",
+                     f"{row.severity.upper()}, {_language_head(row)}, {how}",
                      {"severity": row.severity, "language": row.language,
-                      "source": row.language_source, "confidence": row.confidence},
+                      "source": row.language_source, "confidence": row.confidence,
+                      "detected": row.detected},
                      at=row.created_utc)
         if confirm_by_dm:
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "filed"})
         steps.decide(w, roster, escalation.START)
+
+
+def _language_head(row) -> str:
+    """The language a request's first timeline line names: the one it is written in."""
+    if row.language_source == "unserved":
+        return "written in " + escalation_words.language(row.language)
+    if row.language_source == "unknown":
+        return "language not recognised"
+    return escalation_words.language(row.language)
 
 
 # How a request was filed, as its timeline's first line says it.

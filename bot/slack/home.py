@@ -198,7 +198,7 @@ _DECLINE_CONFIRM = {
 def _request_head(req: RequestView) -> str:
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
     emoji = md.SEVERITY_EMOJI.get(md.as_text(req.severity).lower(), ":rotating_light:")
-    lang = md.escape(md.language_name(req.language))
+    lang = md.escape(md.request_language(req))
     head = (f"{emoji} *{ticket}* · {md.severity_mrkdwn(req.severity)} · {lang} · filed "
             f"{md.slack_date(req.created)} by {md.user_mention(req.requester)}")
     excerpt = md.escape_clip(req.text, 300, one_line=True) or "_(no text)_"

@@ -33,7 +33,8 @@ class RequestRow(Base):
     link: Mapped[str | None] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(CODE)
     language: Mapped[str] = mapped_column(CODE)
-    language_source: Mapped[str] = mapped_column(CODE)  # detected | explicit | fallback
+    # detected | explicit | unserved | unknown (older rows: fallback)
+    language_source: Mapped[str] = mapped_column(CODE)
     detected: Mapped[str | None] = mapped_column(CODE)
     confidence: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(STATE)  # open | acknowledged | resolved

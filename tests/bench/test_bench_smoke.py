@@ -178,3 +178,23 @@ def test_escalation_lateness_short_run_with_429s_to_channel_posts(database, requ
     assert re.search(r"Slack fault window \(opens at the first deadline\) +\d+ calls matched: "
                      r"\d+ answered 429", out)
     assert re.search(r"page DMs arriving twice for one \(ticket, person\) +0 ", out)
+
+
+def test_language_decision_bench_runs_and_prints_each_figure_beside_its_target():
+    """`bench/language_detection.py --decision` (issue 12): before and after in one run,
+    per language; the accuracy figures do not depend on the machine, so they are checked."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(root / "bench" / "language_detection.py"),
+                           "--decision", "--long-run", "200"], capture_output=True, text=True,
+                          cwd=root, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    # No text in another language is named as a team language after; 26 were before.
+    assert re.search(r"other languages: named as a team language +\| +0 \| +\d+ \| +0 \| PASS",
+                     out)
+    assert re.search(r"served: precision +\| +>=99% \| +[\d.]+% \| +(99\.\d|100\.0)% \| PASS",
+                     out)
+    for figure in ("served: recall", "junk: left unknown", "time per text, mean (us)",
+                   "Resident memory of the process", "German (de) *", "Italian (it) *",
+                   "Indonesian (id) *", "unknown (junk)", "restricted model"):
+        assert figure in out, figure

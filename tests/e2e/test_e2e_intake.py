@@ -271,3 +271,79 @@ def test_mentions_and_escaped_text_are_stored_decoded(slack):
     assert "&lt;b&gt;amenazas&lt;/b&gt; &amp; fotos" in shown
     assert "<@U0BAD0001" not in shown and "<b>" not in shown
     assert "<https://social.example/p?id=1&amp;x=2|" in shown  # a working link
+
+
+# --- a language the team does not serve (issue 12) ------------------------------------------
+
+GERMAN = ("Mein Sohn ist seit gestern verschwunden und der Typ droht im Livestream, "
+          "ihn umzubringen, bitte helft schnell")
+
+
+def test_a_german_request_is_named_german_not_english(slack):
+    r = slack.command("/emergency", f"sev1 {GERMAN}", user=REQUESTER)
+    assert r.status == 200, r.text
+    reply = r.json()["text"]
+    assert "German" in reply and "not served by this team" in reply, reply
+    assert "English, detected" not in reply
+
+    slack.settle()
+    [req] = slack.requests()
+    # Stored honestly: what was detected, and that the team does not serve it; routed to
+    # the team's first language for now.
+    assert (req.detected, req.language_source, req.language) == ("de", "unserved", "en")
+    assert req.confidence is not None and req.confidence >= 0.9
+
+    paged = slack.paged_users()
+    assert paged
+    for user in set(paged):
+        for page in slack.pages_to(user):
+            shown = blocks_text(page)
+            assert "German" in shown and "NEEDS TRANSLATION" in shown, shown
+            assert "written in German" in shown and "does not serve" in shown, shown
+            assert "on call for English" in shown  # why them: the routing language
+            assert "· English" not in shown
+    card = blocks_text(slack.card("T-1"))
+    assert "German" in card and "not served by this team" in card, card
+    assert "NEEDS TRANSLATION" in card
+    lines = [m["text"] for m in slack.thread(slack.card("T-1")["ts"])]
+    filed = next(line for line in lines if "Filed with /emergency" in line)
+    assert "written in German" in filed and "not served by this team" in filed
+    assert "English readers" in filed
+    assert "SEV1, English" not in filed
+
+
+def test_lang_of_a_language_the_team_does_not_serve_is_accepted_and_named(slack):
+    r = slack.command("/emergency", "sev2 lang:tr okulda bomba tehdidi var, canlı yayında",
+                      user=REQUESTER)
+    assert r.status == 200, r.text
+    reply = r.json()["text"]
+    assert "Turkish" in reply and "set by requester" in reply, reply
+    slack.settle()
+    [req] = slack.requests()
+    assert (req.detected, req.language_source, req.language) == ("tr", "unserved", "en")
+    assert req.confidence is None
+    for user in set(slack.paged_users()):
+        for page in slack.pages_to(user):
+            assert "Turkish" in blocks_text(page) and "NEEDS TRANSLATION" in blocks_text(page)
+
+
+def test_a_code_that_is_not_iso_639_1_is_refused(slack):
+    r = slack.command("/emergency", "sev1 lang:xx someone is threatening a school")
+    reply = r.json()
+    assert reply["response_type"] == "ephemeral"
+    assert "'lang:xx' is not a language" in reply["text"]
+    assert "`/emergency sev1 " in reply["text"]
+    assert slack.requests() == []
+
+
+def test_gibberish_is_not_recognised_and_needs_translation(slack):
+    r = slack.command("/emergency", "sev2 qwerty uiop asdf zxcv hjkl", user=REQUESTER)
+    assert r.status == 200, r.text
+    slack.settle()
+    [req] = slack.requests()
+    assert (req.language_source, req.language) == ("unknown", "en")
+    card = blocks_text(slack.card("T-1"))
+    assert "language not recognised" in card.lower() and "NEEDS TRANSLATION" in card
+    for user in set(slack.paged_users()):
+        for page in slack.pages_to(user):
+            assert "NEEDS TRANSLATION" in blocks_text(page)

@@ -136,7 +136,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     kind = pages.category_label(req)
     pairs = [
         *([("Category", md.escape(kind))] if kind else []),
-        ("Language", md.escape(md.how_chosen(req))),
+        ("Language", md.escape(md.language_field(req))),
         ("Requester", md.user_mention(req.requester)),
         ("Filed", md.slack_date(req.created)),
     ]
@@ -219,7 +219,7 @@ def ticket_card(req: RequestView, now: datetime | None = None,
     blocks.extend(pages.request_fields(req))
     kind = pages.category_label(req)
     pairs = [*([("Category", md.escape(kind))] if kind else []),
-             ("Language", md.escape(md.how_chosen(req)))]
+             ("Language", md.escape(md.language_field(req)))]
     if req.assignee:
         pairs.append(("Assignee", md.user_mention(req.assignee)))
     elif req.paged:

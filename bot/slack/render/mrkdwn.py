@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.core import refs, timezones
+from bot.core.languages import LANGUAGE_NAMES
 from bot.core.messages import RequestView
 from bot.slack.text import from_neutral
 
@@ -26,29 +27,7 @@ NO_TIME = "—"
 
 # --- languages ----------------------------------------------------------------------
 
-_LANGUAGES = {
-    "af": "Afrikaans", "am": "Amharic", "ar": "Arabic", "az": "Azerbaijani",
-    "be": "Belarusian", "bg": "Bulgarian", "bn": "Bengali", "bs": "Bosnian",
-    "ca": "Catalan", "cs": "Czech", "cy": "Welsh", "da": "Danish", "de": "German",
-    "el": "Greek", "en": "English", "es": "Spanish", "et": "Estonian", "eu": "Basque",
-    "fa": "Persian", "fi": "Finnish", "fil": "Filipino", "fr": "French", "ga": "Irish",
-    "gl": "Galician", "gu": "Gujarati", "ha": "Hausa", "he": "Hebrew", "hi": "Hindi",
-    "hr": "Croatian", "ht": "Haitian Creole", "hu": "Hungarian", "hy": "Armenian",
-    "id": "Indonesian", "ig": "Igbo", "is": "Icelandic", "it": "Italian", "ja": "Japanese",
-    "jv": "Javanese", "ka": "Georgian", "kk": "Kazakh", "km": "Khmer", "kn": "Kannada",
-    "ko": "Korean", "ku": "Kurdish", "ky": "Kyrgyz", "lo": "Lao", "lt": "Lithuanian",
-    "lv": "Latvian", "mg": "Malagasy", "mk": "Macedonian", "ml": "Malayalam",
-    "mn": "Mongolian", "mr": "Marathi", "ms": "Malay", "mt": "Maltese", "my": "Burmese",
-    "nb": "Norwegian Bokmål", "ne": "Nepali", "nl": "Dutch", "nn": "Norwegian Nynorsk",
-    "no": "Norwegian", "om": "Oromo", "pa": "Punjabi", "pl": "Polish", "ps": "Pashto",
-    "pt": "Portuguese", "qu": "Quechua", "ro": "Romanian", "ru": "Russian",
-    "rw": "Kinyarwanda", "sd": "Sindhi", "si": "Sinhala", "sk": "Slovak",
-    "sl": "Slovenian", "so": "Somali", "sq": "Albanian", "sr": "Serbian", "sv": "Swedish",
-    "sw": "Swahili", "ta": "Tamil", "te": "Telugu", "tg": "Tajik", "th": "Thai",
-    "ti": "Tigrinya", "tk": "Turkmen", "tl": "Tagalog", "tr": "Turkish", "ug": "Uyghur",
-    "uk": "Ukrainian", "ur": "Urdu", "uz": "Uzbek", "vi": "Vietnamese", "xh": "Xhosa",
-    "yi": "Yiddish", "yo": "Yoruba", "zh": "Chinese", "zu": "Zulu",
-}
+_LANGUAGES = LANGUAGE_NAMES  # every ISO 639-1 code and the detector's other languages
 
 
 def language_name(code: str | None) -> str:
@@ -300,17 +279,45 @@ def how_chosen(req: RequestView) -> str:
         return "set by requester"
     if source == "corrected":
         return "corrected by hand"
-    if source == "fallback":
+    if source == "unserved":
+        # Written in a language the team does not read: its readers of the fallback
+        # languages were paged (each page says which language they were chosen for).
+        how = f"detected {pct}%" if pct is not None else "set by requester"
+        return f"not served by this team, {how}"
+    if source in ("fallback", "unknown"):
         guess = as_text(req.detected).strip()
+        head = "language not recognised" if source == "unknown" else "fallback"
         if guess and guess != req.language:
             extra = f" {pct}%" if pct is not None else ""
-            return f"fallback; best guess {language_name(guess)}{extra}"
-        return "fallback"
+            return f"{head}; best guess {language_name(guess)}{extra}"
+        return head
     return clip(source, 40) or "unknown"
+
+
+def request_language(req: RequestView) -> str:
+    """The language a request is written in, for titles ("Italian"; "Unknown language"
+    when nobody could tell). The request's language is the one it is written in, served
+    by the team or not; routing finds its readers (or its fallback languages')."""
+    code = as_text(req.language).strip()
+    if code == "und" or not code:
+        return "Unknown language"
+    return language_name(code)
+
+
+def language_field(req: RequestView) -> str:
+    """A ticket's Language field: how the language was chosen, naming a language the team
+    does not serve ("German, not served by this team, detected 99%; routed to English
+    readers") — plain text, callers escape."""
+    if as_text(req.language_source).strip() in ("unserved", "unknown"):
+        return f"{request_language(req)}, {how_chosen(req)}"
+    return how_chosen(req)
 
 
 def language_label(req: RequestView) -> str:
     """"Arabic (detected 93%)" — plain text, callers escape."""
+    source = as_text(req.language_source).strip()
+    if source in ("unserved", "unknown"):
+        return f"{request_language(req)} ({how_chosen(req)})"
     return f"{language_name(req.language)} ({how_chosen(req)})"
 
 

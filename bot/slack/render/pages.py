@@ -115,7 +115,7 @@ def ping(page: PageView, tz: str | None = None) -> tuple[str, kit.Blocks]:
     """The short re-notification in a page DM's thread: paged again, by when."""
     req = page.request
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
-    lang = md.escape(md.language_name(req.language))
+    lang = md.escape(md.request_language(req))
     lead = (f":rotating_light: *Paged again:* {ticket} ({md.severity_mrkdwn(req.severity)}, "
             f"{lang}) is still waiting for someone to acknowledge.")
     line = deadline_line(page, tz)

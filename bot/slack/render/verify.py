@@ -85,7 +85,7 @@ def verify_ask(req: RequestView, asked_by: str | None) -> tuple[str, kit.Blocks]
     who = md.user_mention(asked_by or req.assignee)
     label = md.escape(md.as_text(req.category_label).strip() or "Request")
     lead = (f":mag: {who} asks you to verify *{md.escape(ticket)}* ({label}, "
-            f"{md.severity_mrkdwn(req.severity)}, {md.escape(md.language_name(req.language))}) "
+            f"{md.severity_mrkdwn(req.severity)}, {md.escape(md.request_language(req))}) "
             f"as the second person holding {_skills(req)}.")
     blocks: kit.Blocks = [kit.section(lead), *pages.text_blocks(req), *details_blocks(req),
                           *checklist_blocks(req)]
