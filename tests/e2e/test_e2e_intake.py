@@ -288,9 +288,9 @@ def test_a_german_request_is_named_german_not_english(slack):
 
     slack.settle()
     [req] = slack.requests()
-    # Stored honestly: what was detected, and that the team does not serve it; routed to
-    # the team's first language for now.
-    assert (req.detected, req.language_source, req.language) == ("de", "unserved", "en")
+    # Stored honestly: the language it is written in, which the team does not serve;
+    # routing sends it to the readers of its fallback languages (English here).
+    assert (req.detected, req.language_source, req.language) == ("de", "unserved", "de")
     assert req.confidence is not None and req.confidence >= 0.9
 
     paged = slack.paged_users()
@@ -299,8 +299,8 @@ def test_a_german_request_is_named_german_not_english(slack):
         for page in slack.pages_to(user):
             shown = blocks_text(page)
             assert "German" in shown and "NEEDS TRANSLATION" in shown, shown
-            assert "written in German" in shown and "does not serve" in shown, shown
-            assert "on call for English" in shown  # why them: the routing language
+            assert "written in German" in shown and "nobody on this team reads" in shown
+            assert "chosen as an English reader" in shown  # why them: its fallback
             assert "· English" not in shown
     card = blocks_text(slack.card("T-1"))
     assert "German" in card and "not served by this team" in card, card
@@ -320,7 +320,7 @@ def test_lang_of_a_language_the_team_does_not_serve_is_accepted_and_named(slack)
     assert "Turkish" in reply and "set by requester" in reply, reply
     slack.settle()
     [req] = slack.requests()
-    assert (req.detected, req.language_source, req.language) == ("tr", "unserved", "en")
+    assert (req.detected, req.language_source, req.language) == ("tr", "unserved", "tr")
     assert req.confidence is None
     for user in set(slack.paged_users()):
         for page in slack.pages_to(user):
@@ -341,7 +341,7 @@ def test_gibberish_is_not_recognised_and_needs_translation(slack):
     assert r.status == 200, r.text
     slack.settle()
     [req] = slack.requests()
-    assert (req.language_source, req.language) == ("unknown", "en")
+    assert (req.language_source, req.language) == ("unknown", "und")
     card = blocks_text(slack.card("T-1"))
     assert "language not recognised" in card.lower() and "NEEDS TRANSLATION" in card
     for user in set(slack.paged_users()):
