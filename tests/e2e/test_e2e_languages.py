@@ -180,3 +180,24 @@ def test_a_forged_language_or_block_is_refused_without_a_crash(h):
     assert r.status == 200
     h.wait_response("not one this app sent")
     assert h.requests()[0].language == "it"
+
+
+def test_detected_italian_and_russian_go_to_their_fallback_readers_named(h):
+    """Detected, not typed: an Italian text is Italian (never "Spanish 92%") and goes
+    to the Spanish readers (`it: [es, pt]`); a Russian one has no entry of its own and
+    goes to the `"*"` fallback (English), flagged."""
+    file(h, "sev1 Un uomo minaccia di uccidersi in diretta adesso, aiutateci per favore")
+    h.wait_for_page(JOAO)
+    r = h.command("/emergency", "sev1 Человек угрожает убить себя в прямом эфире прямо "
+                  "сейчас, помогите", user=REQUESTER)
+    assert r.status == 200 and "T-2" in r.json()["text"], r.text
+    h.wait_for_page(OMAR)
+    h.settle()
+    first, second = sorted(h.requests(), key=lambda q: q.id)
+    assert (first.language, first.language_source) == ("it", "unserved")
+    assert (second.language, second.language_source) == ("ru", "unserved")
+    italian = blocks_text(latest_page(h, JOAO))
+    assert "Written in Italian; you were chosen as a Spanish reader" in italian
+    russian = blocks_text(latest_page(h, OMAR))
+    assert "Russian (not served by this team)" in russian and "NEEDS TRANSLATION" in russian
+    assert "Written in Russian; you were chosen as an English reader" in russian
