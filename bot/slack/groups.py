@@ -18,7 +18,8 @@ import urllib.error
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.services.outbox_items import Busy, NotSent, PermanentError, Unsure
+from bot.services.outbox_items import NotSent, PermanentError, Unsure
+from bot.slack.sender import slack_error
 
 
 class SlackGroupWriter:
@@ -37,16 +38,7 @@ class SlackGroupWriter:
 
 
 def _translated(err: SlackApiError) -> Exception:
-    response = err.response
-    status = getattr(response, "status_code", 200) if response is not None else 200
-    code = (response.get("error", "") if response is not None else "") or ""
-    if status == 429 or code == "ratelimited":
-        headers = getattr(response, "headers", None) or {}
-        retry_after = headers.get("Retry-After") or headers.get("retry-after") or 1
-        try:
-            return Busy(float(retry_after), f"Slack rate limit ({code or 429})")
-        except ValueError:
-            return Busy(1.0, f"Slack rate limit ({code or 429})")
-    if status >= 500:
-        return Unsure(f"Slack answered {status} ({code or 'server error'})")
-    return PermanentError(code or f"http_{status}")
+    """A group update Slack refused: retried after a rate limit or an outage; anything
+    else (missing scope, no such group, refused users) is the managers' to fix."""
+    status, code, transient = slack_error(err)
+    return transient or PermanentError(code or f"http_{status}")

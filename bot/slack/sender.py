@@ -252,20 +252,30 @@ def _rows_of(message: dict) -> set[str]:
     return {r for r in str((meta.get("event_payload") or {}).get("rows", "")).split(",") if r}
 
 
-def _translated(err: SlackApiError) -> Exception:
-    """Slack's error answer as the outbox's kind of failure."""
+def slack_error(err: SlackApiError) -> tuple[int, str, Exception | None]:
+    """Slack's error answer: (HTTP status, error code, and the failure to retry by when
+    it is Slack's rate limit (Busy, after its Retry-After) or an outage (Unsure, a 5xx),
+    else None). Every sender of ours reads Slack's errors this one way."""
     response = err.response
     status = getattr(response, "status_code", 200) if response is not None else 200
-    code = response.get("error", "") if response is not None else ""
+    code = (response.get("error", "") if response is not None else "") or ""
     if status == 429 or code == "ratelimited":
         headers = getattr(response, "headers", None) or {}
         retry_after = headers.get("Retry-After") or headers.get("retry-after") or 1
         try:
-            return Busy(float(retry_after), f"Slack rate limit ({code or 429})")
+            return status, code, Busy(float(retry_after), f"Slack rate limit ({code or 429})")
         except ValueError:
-            return Busy(1.0, f"Slack rate limit ({code or 429})")
+            return status, code, Busy(1.0, f"Slack rate limit ({code or 429})")
+    if status >= 500:
+        return status, code, Unsure(f"Slack answered {status} ({code or 'server error'})")
+    return status, code, None
+
+
+def _translated(err: SlackApiError) -> Exception:
+    """Slack's error answer as the outbox's kind of failure."""
+    status, code, transient = slack_error(err)
+    if transient is not None:
+        return transient
     if code in PERMANENT:
         return PermanentError(code)
-    if status >= 500:
-        return Unsure(f"Slack answered {status} ({code or 'server error'})")
     return NotSent(f"Slack refused it: {code or status}")

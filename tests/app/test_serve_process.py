@@ -135,13 +135,25 @@ def _rss_kb(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def _sockets(pid: int) -> int:
-    fds = Path(f"/proc/{pid}/fd")
-    count = 0
-    for fd in fds.iterdir():
+def _accepted(pid: int, port: int) -> int:
+    """Connections to `port` that process `pid` has accepted (its sockets whose local
+    end is `port`, established): not its other sockets (database, Slack), which come
+    and go while the test waits."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(OSError):  # closed meanwhile
-            count += os.readlink(fd).startswith("socket:")
-    return count
+            link = os.readlink(fd)
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    found = 0
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                cols = line.split()
+                local_port = int(cols[1].rsplit(":", 1)[1], 16)
+                if local_port == port and cols[3] == "01" and cols[9] in inodes:
+                    found += 1
+    return found
 
 
 def _stall(port: int, n: int) -> list[socket.socket]:
@@ -178,13 +190,12 @@ def test_stalled_clients_do_not_keep_slack_out(served):
     cost a socket each; Slack's requests and /healthz answer at once."""
     proc, port, _standin = served
     (worker,) = _children(proc.pid)
-    before = _sockets(worker)
     held = _stall(port, 64)
     try:
         # The server has accepted all of them (they are its sockets now), so any thread
         # they could hold, they hold.
         deadline = time.monotonic() + 10
-        while _sockets(worker) < before + 64:
+        while _accepted(worker, port) < 64:
             assert time.monotonic() < deadline, "the server did not accept the connections"
             time.sleep(0.05)
         sim = SlackSimulator(f"http://127.0.0.1:{port}", SECRET)
