@@ -142,54 +142,28 @@ def _diff_body(old: Team, new: Team) -> list[str]:
         out.append(
             f"~ escalation: default_severity {old.default_severity} -> {new.default_severity}"
         )
-    out.extend(
-        _keyed(
-            _policies(old),
-            _policies(new),
-            key=lambda p: p[0],
-            what="policy",
-            label=lambda p: p[0],
-            summary=lambda p: _policy_summary(p[1]),
-            fields=lambda p: _policy_fields(p[1]),
-        )
-    )
-    out.extend(
-        _keyed(
-            old.categories,
-            new.categories,
-            key=lambda c: c.name,
-            what="category",
-            label=lambda c: c.name,
-            summary=_category_summary,
-            fields=_category_fields,
-        )
-    )
-    out.extend(
-        _keyed(
-            old.oncall_groups,
-            new.oncall_groups,
-            key=lambda g: g[0],
-            what="on-call group",
-            label=lambda g: g[0],
-            summary=lambda g: f"user group {g[1]} kept equal to "
-                              + ("everyone on call" if g[0] == ALL_ON_CALL
-                                 else f"the on-call readers of {g[0]}"),
-            fields=lambda g: [("user group", g[1])],
-        )
-    )
+    # The keyed sections that follow name each entry by its first element or its name.
+    def first(pair):
+        return pair[0]
+
+    out += _keyed(_policies(old), _policies(new), key=first, what="policy", label=first,
+                  summary=lambda p: _policy_summary(p[1]), fields=lambda p: _policy_fields(p[1]))
+    out += _keyed(old.categories, new.categories, key=lambda c: c.name, what="category",
+                  label=lambda c: c.name, summary=_category_summary, fields=_category_fields)
+    out += _keyed(old.oncall_groups, new.oncall_groups, key=first, what="on-call group",
+                  label=first, summary=_group_summary,
+                  fields=lambda g: [("user group", g[1])])
     # `+ language fallback it (es, pt)`, `~ language fallback it: languages es, pt -> es`
-    out.extend(
-        _keyed(
-            old.language_fallbacks,
-            new.language_fallbacks,
-            key=lambda f: f[0],
-            what="language fallback",
-            label=lambda f: f[0],
-            summary=lambda f: _list(f[1]),
-            fields=lambda f: [("languages", _list(f[1]))],
-        )
-    )
+    out += _keyed(old.language_fallbacks, new.language_fallbacks, key=first,
+                  what="language fallback", label=first, summary=lambda f: _list(f[1]),
+                  fields=lambda f: [("languages", _list(f[1]))])
     return out
+
+
+def _group_summary(group: tuple[str, str]) -> str:
+    lang, group_id = group
+    who = "everyone on call" if lang == ALL_ON_CALL else f"the on-call readers of {lang}"
+    return f"user group {group_id} kept equal to {who}"
 
 
 def _keyed(

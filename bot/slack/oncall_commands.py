@@ -206,34 +206,37 @@ class CategoryList:
 
 
 @dataclass(frozen=True)
-class CategoryShow:
-    name: str  # a slug (`parsers.SLUG`); the team may not list it
+class CategoryCommand:
+    """A command about one category: `name` is a slug (`parsers.SLUG`) that the team
+    may not list (the service says so)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class CategoryShow(CategoryCommand):
     command: ClassVar[str] = "category show"
 
 
 @dataclass(frozen=True)
-class CategoryCreate:
-    name: str
+class CategoryCreate(CategoryCommand):
     fields: dict  # CATEGORY_KEYS -> parsed values (see oncall_category); has label
     command: ClassVar[str] = "category create"
 
 
 @dataclass(frozen=True)
-class CategorySet:
-    name: str
+class CategorySet(CategoryCommand):
     fields: dict  # CATEGORY_KEYS -> parsed values, None or () clearing; at least one
     command: ClassVar[str] = "category set"
 
 
 @dataclass(frozen=True)
-class CategoryDelete:
-    name: str
+class CategoryDelete(CategoryCommand):
     command: ClassVar[str] = "category delete"
 
 
 @dataclass(frozen=True)
-class CategoryDefault:
-    name: str
+class CategoryDefault(CategoryCommand):
     command: ClassVar[str] = "category default"
 
 
