@@ -228,8 +228,9 @@ def handover_modal(request: RequestView, candidates: Sequence[Any]) -> dict[str,
         blocks: kit.Blocks = [
             kit.section(_summary(request, 800)),
             kit.section(
-                f"Nobody else is on call for {md.escape(lang)} right now, so there is nobody to "
-                f"hand *{md.escape(ticket)}* over to. Keep it, or ask a manager to find cover."
+                f"Nobody else{_trained(request)} is on call for {md.escape(lang)} right now, so "
+                f"there is nobody to hand *{md.escape(ticket)}* over to. Keep it, or ask a "
+                "manager to find cover."
             ),
         ]
         return kit.modal(ids.HANDOVER_MODAL, title, blocks, submit=None, close="Close",
@@ -258,6 +259,15 @@ def handover_modal(request: RequestView, candidates: Sequence[Any]) -> dict[str,
 # --- Page someone (from an alert; issue 10) ----------------------------------------------
 
 
+def _trained(request: RequestView) -> str:
+    """" trained for Child safety" when the request's category needs skills (the pickers
+    offer only people holding them), else ""."""
+    if not request.skills:
+        return ""
+    label = md.as_text(request.category_label).strip() or "this kind of request"
+    return f" trained for {md.escape(label)}"
+
+
 def page_someone_modal(request: RequestView, picks: Sequence[Any]) -> dict[str, Any]:
     """Pick any specialist of the team to page now: `Pick`s (bot.services.alert_actions),
     readers of the request's language first, each labelled with their languages and
@@ -268,7 +278,8 @@ def page_someone_modal(request: RequestView, picks: Sequence[Any]) -> dict[str, 
     title = f"Page for {ticket}"
     if not any(opts for _, opts in groups):
         blocks: kit.Blocks = [kit.section(_summary(request, 800)),
-                              kit.section("This team lists no specialists to page.")]
+                              kit.section(f"This team lists nobody{_trained(request)} "
+                                          "to page.")]
         return kit.modal(ids.PAGE_SOMEONE_MODAL, title, blocks, submit=None, close="Close",
                          private_metadata=str(request.id))
     blocks = [
