@@ -49,6 +49,8 @@ def diff_teams(old: Team | None, new: Team) -> list[str]:
                if new.default_category is not None else "")
             + (f"; at most {new.max_open_per_person} open requests per person"
                if new.max_open_per_person != DEFAULT_MAX_OPEN else "")
+            + "".join(f"; {field} {value}" for field, value in _care_settings(new)
+                      if (field, value) not in _care_settings(Team("", (), "", "")))
             + ")"
         )
         base = Team(
@@ -84,6 +86,8 @@ def _diff_header(old: Team, new: Team) -> list[str]:
         ("default_category", old.default_category or default,
          new.default_category or default),
     ]
+    pairs += [(field, a, b) for (field, a), (_, b) in zip(_care_settings(old),
+                                                          _care_settings(new), strict=True)]
     for field, a, b in pairs:
         if a != b:
             out.append(f"~ team {new.name}: {field} {a} -> {b}")
@@ -92,6 +96,15 @@ def _diff_header(old: Team, new: Team) -> list[str]:
                    f"{new.max_open_per_person} open requests per person "
                    "(routing.max_open_per_person)")
     return out
+
+
+def _care_settings(team: Team) -> list[tuple[str, str]]:
+    """The `wellbeing` and `retention` settings, as the file writes them."""
+    w = team.wellbeing
+    return [("wellbeing.exposure_limit", str(w.exposure_limit)),
+            ("wellbeing.exposure_window", parsers.format_period(w.exposure_window)),
+            ("wellbeing.checkin", "true" if w.checkin else "false"),
+            ("retention", parsers.format_period(team.retention))]
 
 
 def _diff_body(old: Team, new: Team) -> list[str]:

@@ -22,6 +22,7 @@ VERIFICATIONS = ("two_person",)
 OUTCOMES = ("disclosed", "declined", "not_emergency", "duplicate", "referred")
 DEFAULT_CATEGORY = "other"  # every request's category when the team lists none
 DEFAULT_MAX_OPEN = 3  # routing.max_open_per_person when the team does not say
+DEFAULT_RETENTION = timedelta(days=30)  # `retention`: how long request text is kept
 # The language of a request whose language could not be recognised (ISO 639-2's
 # "undetermined"): never a team language, so it routes by the `"*"` fallback.
 UNKNOWN_LANGUAGE = "und"
@@ -157,6 +158,18 @@ def category_from_json(doc: dict) -> Category:
                     fields=tuple(doc.get("fields") or ()))
 
 
+@dataclass(frozen=True)
+class Wellbeing:
+    """`wellbeing:`: how much graphic content one person handles before routing prefers
+    someone else, and whether they are asked how they are at the end of a shift."""
+
+    # Sensitive-request points (each request's category weight) per person per window;
+    # at the limit, routing passes the person over while another reader is free.
+    exposure_limit: int = 6
+    exposure_window: timedelta = timedelta(hours=8)
+    checkin: bool = False  # a private check-in DM at the end of a shift with sensitive work
+
+
 # The `oncall_groups` key for a group that holds everyone on call, whatever they read.
 ALL_ON_CALL = "all"
 
@@ -191,6 +204,10 @@ class Team:
     # Where requests in languages the team does not serve go: (language code or "*",
     # the team languages whose readers take them, in order), in the file's order.
     language_fallbacks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    wellbeing: Wellbeing = Wellbeing()
+    # How long request text, links, field values and resolve notes are kept; after
+    # that they are purged from the database and the bot's Slack messages.
+    retention: timedelta = DEFAULT_RETENTION
 
     def serves(self, lang: str | None) -> bool:
         """Whether `lang` is one of the team's languages."""

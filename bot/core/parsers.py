@@ -185,6 +185,28 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=int(m.group(1)) * _DURATION_UNITS[m.group(2)])
 
 
+_PERIOD = re.compile(r"([0-9]+)([smhd])")
+_PERIOD_UNITS = {**_DURATION_UNITS, "d": 86400}
+
+
+def parse_period(text: str) -> timedelta:
+    """A duration that may also be given in days ('30d', '8h', '90m'): how long request
+    text is kept, an exposure window."""
+    m = _PERIOD.fullmatch(text.strip())
+    if not m or int(m.group(1)) <= 0:
+        raise ParseError(
+            f"malformed duration '{text}'; use a positive whole number with s, m, h or d, "
+            "e.g. 8h or 30d"
+        )
+    return timedelta(seconds=int(m.group(1)) * _PERIOD_UNITS[m.group(2)])
+
+
+def format_period(d: timedelta) -> str:
+    """Like format_duration, in whole days when it is: 30 days -> '30d'."""
+    secs = int(d.total_seconds())
+    return f"{secs // 86400}d" if secs % 86400 == 0 else format_duration(d)
+
+
 def format_duration(d: timedelta) -> str:
     """The largest whole unit: 120 s -> '2m', 90 s -> '90s'."""
     secs = int(d.total_seconds())

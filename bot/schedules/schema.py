@@ -14,6 +14,7 @@ __all__ = [
     "POLICY_FIELDS",
     "ROTATION_FIELDS",
     "ROUTING_FIELDS",
+    "WELLBEING_FIELDS",
     "SPECIALIST_FIELDS",
     "STEP_FIELDS",
     "TEAM_FIELDS",
@@ -24,6 +25,7 @@ TEAM_FIELDS = (
     "team", "languages", "intake_channel", "intake_channels", "escalation_channel", "managers",
     "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
     "categories", "default_category", "routing", "oncall_groups", "language_fallbacks",
+    "wellbeing", "retention",
 )  # fmt: skip
 OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
@@ -31,6 +33,7 @@ ESCALATION_FIELDS = ("default_severity", "policies")
 POLICY_FIELDS = ("steps", "repeat")
 STEP_FIELDS = ("notify", "wait")
 ROUTING_FIELDS = ("max_open_per_person",)
+WELLBEING_FIELDS = ("exposure_limit", "exposure_window", "checkin")
 
 EXAMPLES = {
     "team": "safety-escalations",
@@ -59,6 +62,11 @@ EXAMPLES = {
     "skills": "[le_requests]",
     "oncall_groups": "{ar: S0ONCALLAR, all: S0ONCALL1}",
     "language_fallbacks": '{it: [es, pt], gl: [pt, es], "*": [en]}',
+    "wellbeing": "{exposure_limit: 6, exposure_window: 8h, checkin: true}",
+    "exposure_limit": "6",
+    "exposure_window": "8h",
+    "checkin": "true",
+    "retention": "30d",
 }
 
 # A category's fields share names with other entries' (`name`): their own examples.

@@ -21,11 +21,13 @@ from bot.core.model import (
     ALL_ON_CALL,
     ANY_LANGUAGE,
     DEFAULT_MAX_OPEN,
+    DEFAULT_RETENTION,
     SEVERITIES,
     Category,
     EscalationPolicy,
     EscalationStep,
     Team,
+    Wellbeing,
 )
 from bot.schedules.entries import EntryReader
 from bot.schedules.problems import Problem, field_of, line_of, node_at
@@ -38,6 +40,7 @@ from bot.schedules.schema import (
     ROUTING_FIELDS,
     STEP_FIELDS,
     TEAM_FIELDS,
+    WELLBEING_FIELDS,
 )
 
 __all__ = ["TeamParser"]
@@ -112,8 +115,11 @@ class TeamParser(EntryReader):
         max_open = get("routing", self.routing, DEFAULT_MAX_OPEN)
         groups = get("oncall_groups", self.oncall_groups, ())
         fallbacks = get("language_fallbacks", self.language_fallbacks, ())
+        wellbeing = get("wellbeing", self.wellbeing, Wellbeing())
+        retention = get("retention", lambda n, p: self.period(n, p, EXAMPLES["retention"]),
+                        DEFAULT_RETENTION)
         if None in (name, languages, intake, intake_more, escal, managers, escalation,
-                    categories, max_open, groups, fallbacks):
+                    categories, max_open, groups, fallbacks, wellbeing, retention):
             return None
         return Team(
             name=name,
@@ -134,6 +140,8 @@ class TeamParser(EntryReader):
             max_open_per_person=max_open,
             oncall_groups=groups,
             language_fallbacks=fallbacks,
+            wellbeing=wellbeing,
+            retention=retention,
         )
 
     def channel_list(self, node: Node, path: str) -> tuple[str, ...] | None:
@@ -239,6 +247,31 @@ class TeamParser(EntryReader):
         return self.read(f, path, "max_open_per_person", lambda n, p: self.whole(
             n, p, "max_open_per_person: 3", "how many unresolved requests one person holds "
             "before the next free reader is preferred"), DEFAULT_MAX_OPEN)
+
+    def wellbeing(self, node: Node, path: str) -> Wellbeing | None:
+        """`wellbeing: {exposure_limit: 6, exposure_window: 8h, checkin: true}`; an empty
+        value or a missing key means its default."""
+        if self.optional(node):
+            return Wellbeing()
+        f = self.fields(node, path, WELLBEING_FIELDS, (), "wellbeing")
+        if f is None:
+            return None
+        default = Wellbeing()
+        limit = self.read(f, path, "exposure_limit", lambda n, p: self.whole(
+            n, p, "exposure_limit: 6", "sensitive-request points one person handles in "
+            "exposure_window before routing prefers someone else"), default.exposure_limit)
+        window = self.read(f, path, "exposure_window", lambda n, p: self.period(
+            n, p, "exposure_window: 8h"), default.exposure_window)
+        checkin = self.read(f, path, "checkin", lambda n, p: self.boolean(
+            n, p, "checkin: true"), default.checkin)
+        if None in (limit, window, checkin):
+            return None
+        return Wellbeing(exposure_limit=limit, exposure_window=window, checkin=checkin)
+
+    def period(self, node: Node, path: str, example: str) -> timedelta | None:
+        """A duration that may be in days (`retention: 30d`, `exposure_window: 8h`)."""
+        w = self.scalar(node, path, example)
+        return None if w is None else self.checked(node, path, parsers.parse_period, w)
 
     def language_fallbacks(self, node: Node, path: str
                            ) -> tuple[tuple[str, tuple[str, ...]], ...] | None:

@@ -12,7 +12,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core import parsers
-from bot.core.model import DEFAULT_MAX_OPEN, Team
+from bot.core.model import DEFAULT_MAX_OPEN, DEFAULT_RETENTION, Team, Wellbeing
 from bot.core.team_file import (
     category_dict,
     override_dict,
@@ -67,6 +67,23 @@ def _entry(fields: dict[str, Any], *, dates: Iterable[str] = (), quoted: Iterabl
         return _s(value, style='"' if key in quoted else None)
 
     return _map([(k, node(k, v)) for k, v in fields.items()], flow=flow)
+
+
+def _care(team: Team) -> list[tuple[str, Node]]:
+    """`wellbeing` (only the keys that differ from the defaults) and `retention`."""
+    out: list[tuple[str, Node]] = []
+    w, default = team.wellbeing, Wellbeing()
+    keys = [("exposure_limit", ScalarNode(INT, str(w.exposure_limit)),
+             w.exposure_limit != default.exposure_limit),
+            ("exposure_window", _s(parsers.format_period(w.exposure_window)),
+             w.exposure_window != default.exposure_window),
+            ("checkin", ScalarNode(BOOL, "true" if w.checkin else "false"),
+             w.checkin != default.checkin)]
+    if any(changed for *_, changed in keys):
+        out.append(("wellbeing", _map([(k, v) for k, v, changed in keys if changed])))
+    if team.retention != DEFAULT_RETENTION:
+        out.append(("retention", _s(parsers.format_period(team.retention))))
+    return out
 
 
 def dump_team(team: Team) -> str:
@@ -140,6 +157,7 @@ def dump_team(team: Team) -> str:
     if team.language_fallbacks:
         tail.append(("language_fallbacks", _map([(k, _flow_list(v))
                                                  for k, v in team.language_fallbacks])))
+    tail += _care(team)
     if tail:
         sections.append(tail)
     if team.oncall_groups:

@@ -58,6 +58,9 @@ class Intake:
     confirm_by_dm: bool = False  # the slash command confirms in its ephemeral reply
     category: str | None = None  # a category's name; None: the team's default category
     fields: dict[str, str] = field(default_factory=dict)  # the category's fields, filled
+    # The requester says it is graphic (`graphic` on /emergency, the form's checkbox);
+    # a sensitive category makes it so too.
+    sensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,20 +116,25 @@ class Typed(NamedTuple):
     language: str | None
     text: str
     category: str | None = None
+    sensitive: bool = False  # the `graphic` token
 
 
 def parse_emergency_text(text: str, languages: tuple[str, ...] = (),
                          categories: tuple[str, ...] | None = None) -> Typed:
-    """`[sev1|sev2|sev3] [lang:xx] [cat:<name>] <text>`, tokens in any order at the front.
+    """`[sev1|sev2|sev3] [lang:xx] [cat:<name>] [graphic] <text>`, tokens in any order at
+    the front.
 
     Raises ServiceError with an example when a `lang:`, `cat:` or `sevN` token is
     malformed, or (given the team's `categories`) names no category of the team."""
     words = text.strip().split()
     severity = language = category = None
+    sensitive = False
     while words:
         w = words[0].lower()
         if w in SEVERITIES:
             severity = w
+        elif w == "graphic":
+            sensitive = True
         elif w.startswith("lang:") or w.startswith("language:"):
             code = w.split(":", 1)[1]
             if not languages_core.is_iso_639_1(code):
@@ -144,7 +152,7 @@ def parse_emergency_text(text: str, languages: tuple[str, ...] = (),
         else:
             break
         words.pop(0)
-    return Typed(severity, language, " ".join(words), category)
+    return Typed(severity, language, " ".join(words), category, sensitive)
 
 
 def check_category(name: str | None, categories: tuple[str, ...] | None) -> None:
@@ -295,6 +303,7 @@ class IntakeService:
                     link=intake.link, severity=severity, category=category.name,
                     category_info=category_to_json(category), fields=fields,
                     due_utc=now + category.due if category.due is not None else None,
+                    sensitive=category.sensitive or intake.sensitive,
                     language=intake.language or team.languages[0],
                     language_source="explicit" if intake.language else "pending",
                     detected=None, confidence=None, status=RECEIVED, policy={},

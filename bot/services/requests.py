@@ -111,6 +111,7 @@ def request_view(row, pages: Iterable[PageLike]) -> RequestView:
         exhausted=row.exhausted, origin_channel=row.origin_channel, via=row.via,
         busy=(getattr(row, "busy_note", None) or "") if row.status == "open" else "",
         served=getattr(row, "language_served", None) is not False,
+        sensitive=bool(getattr(row, "sensitive", False)),
         **_category_view(row))
 
 
@@ -125,8 +126,7 @@ def _category_view(row) -> dict:
         category=category.name, category_label=category.label,
         fields=tuple((f, values[f]) for f in category.fields if values.get(f)),
         due=row.due_utc, two_person=category.two_person, verified_by=row.verified_by,
-        verified=row.verified_utc, resolution=row.resolution, skills=category.skills,
-        sensitive=category.sensitive)
+        verified=row.verified_utc, resolution=row.resolution, skills=category.skills)
 
 
 def page_view(page: PageLike, request: RequestView, policy: dict | None = None) -> PageView:

@@ -90,7 +90,7 @@ class ShortEmergency:
                 key=doc["key"], requester=body["user"]["id"], text=to_plain(typed.text),
                 via="command", severity=typed.severity, language=typed.language,
                 link=first_link(typed.text), origin_channel=channel,
-                category=typed.category), roster)
+                category=typed.category, sensitive=typed.sensitive), roster)
         except ServiceError as err:
             ack()
             self._reply(respond, from_neutral(f":warning: {err}"))

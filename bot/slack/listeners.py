@@ -111,7 +111,7 @@ class Listeners:
                 key=key,
                 requester=user, text=to_plain(rest), via="command", severity=typed.severity,
                 language=typed.language, link=first_link(rest), origin_channel=channel,
-                category=typed.category), roster)
+                category=typed.category, sensitive=typed.sensitive), roster)
         except ServiceError as err:
             ack(response_type="ephemeral", text=_warning(err))
             return

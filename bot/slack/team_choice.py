@@ -36,7 +36,7 @@ def team_form(rosters: list[Roster], channel: str | None, typed: str = "",
     for r in rosters:
         languages += [code for code in r.team.languages if code not in languages]
     try:
-        severity, language, text, category = parse_emergency_text(typed, tuple(languages))
+        severity, language, text, category, _ = parse_emergency_text(typed, tuple(languages))
     except ServiceError:  # a token that does not read: keep every word as text
         severity, language, text, category = None, None, typed, None
     return intake_form.form(

@@ -3,6 +3,7 @@
 from bot.store import (
     paging_tables,  # noqa: F401  (registers the paging tables on Base)
     shift_tables,  # noqa: F401  (shift notices, cursors, calendar feeds)
+    wellbeing_tables,  # noqa: F401  (exposure, pauses, check-ins)
 )
 from bot.store.db import (
     SQLITE_BEGIN,

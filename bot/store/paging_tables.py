@@ -58,6 +58,14 @@ class RequestRow(Base):
     # it goes to readers of the team's `language_fallbacks`. None: served (older rows).
     language_served: Mapped[bool | None] = mapped_column(Boolean)
     resolution: Mapped[str | None] = mapped_column(CODE)  # core.model.OUTCOMES
+    # Graphic content: its category is sensitive, the requester said so (`graphic`, the
+    # form's checkbox) or a handler marked it. Its text and link then appear only in the
+    # assignee's "Show details" modal.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False,
+                                            server_default=false())
+    # When text, link, field values and resolve notes were purged after the team's
+    # `retention` (None: still held).
+    purged_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     policy: Mapped[dict] = mapped_column(JSON)  # frozen when the request starts
     esc_round: Mapped[int | None] = mapped_column(Integer)  # the step that fired last
     esc_step: Mapped[int | None] = mapped_column(Integer)

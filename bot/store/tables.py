@@ -94,6 +94,12 @@ class TeamRow(Base):
     # is not kept by every database).
     language_fallbacks: Mapped[list] = mapped_column(JSON, default=list, nullable=False,
                                                      server_default=text("'[]'"))
+    # `wellbeing`: {"exposure_limit": N, "exposure_window": seconds, "checkin": bool};
+    # a missing key is its default (core.model.Wellbeing). `retention`, in seconds.
+    wellbeing: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False,
+                                            server_default=text("'{}'"))
+    retention_seconds: Mapped[int] = mapped_column(Integer, default=30 * 86400, nullable=False,
+                                                   server_default=text(str(30 * 86400)))
     # Bumped by every save that changes anything of the team's schedule.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -25,6 +25,7 @@ from bot.core.model import (
     Specialist,
     Team,
     TimeOff,
+    Wellbeing,
     category_from_json,
     category_to_json,
 )
@@ -207,7 +208,23 @@ def _to_team(row: TeamRow) -> Team:
         default_category=row.default_category,
         max_open_per_person=row.max_open_per_person,
         language_fallbacks=tuple((str(k), tuple(v)) for k, v in row.language_fallbacks or ()),
+        wellbeing=_wellbeing(row.wellbeing or {}),
+        retention=timedelta(seconds=row.retention_seconds),
     )
+
+
+def _wellbeing(doc: dict) -> Wellbeing:
+    default = Wellbeing()
+    window = doc.get("exposure_window")
+    return Wellbeing(
+        exposure_limit=doc.get("exposure_limit", default.exposure_limit),
+        exposure_window=default.exposure_window if window is None else timedelta(seconds=window),
+        checkin=bool(doc.get("checkin", default.checkin)))
+
+
+def _wellbeing_doc(w: Wellbeing) -> dict:
+    return {"exposure_limit": w.exposure_limit,
+            "exposure_window": int(w.exposure_window.total_seconds()), "checkin": w.checkin}
 
 
 def _wait(seconds: int | None) -> timedelta | None:
@@ -246,6 +263,8 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
     row.default_category = new.default_category
     row.max_open_per_person = new.max_open_per_person
     row.language_fallbacks = [[k, list(v)] for k, v in new.language_fallbacks]
+    row.wellbeing = _wellbeing_doc(new.wellbeing)
+    row.retention_seconds = int(new.retention.total_seconds())
     _drop_changed_children(row, old, new)
     session.flush()
     _sync_keyed_rows(row, new)
