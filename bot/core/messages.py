@@ -71,6 +71,16 @@ class RequestView:
     # False when the team does not serve the request's language (or it is unknown):
     # it went to readers of a fallback language, flagged "needs translation".
     served: bool = True
+    # When the team's `retention` ran out and the text, link, field values and notes
+    # were purged (None: still held). A purged request renders like a sensitive one,
+    # without a "Show details".
+    purged: datetime | None = None
+
+    @property
+    def redacted(self) -> bool:
+        """Shown without its text, link or field values (everywhere but the assignee's
+        details modal, and there too once purged)."""
+        return self.sensitive or self.purged is not None
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ def request_view(row, pages: Iterable[PageLike]) -> RequestView:
         busy=(getattr(row, "busy_note", None) or "") if row.status == "open" else "",
         served=getattr(row, "language_served", None) is not False,
         sensitive=bool(getattr(row, "sensitive", False)),
+        purged=getattr(row, "purged_utc", None),
         **_category_view(row))
 
 
