@@ -28,6 +28,7 @@ Examples:
   oncall-bot export-ics --user U0AR00001 > me.ics
   oncall-bot schedules validate schedules/example/
   oncall-bot schedules import --dry-run
+  oncall-bot purge --dry-run                    request text past retention, not removed
 
 Environment: DATABASE_URL (default: SQLite file oncall.db here), ONCALL_SCHEDULES
 (default ./schedules for these commands; `serve` and `worker` import only what it
@@ -154,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--schedules", type=Path,
                     help="schedules to load (default: the example team, "
                          f"./{EXAMPLE_SCHEDULES})")
+
+    pg = sub.add_parser("purge", help="remove request text, links, field values and resolve "
+                                      "notes past each team's retention (default 30 days) "
+                                      "from the database and the bot's Slack messages",
+                        example="oncall-bot purge --dry-run")
+    pg.add_argument("--dry-run", action="store_true",
+                    help="show what would be purged; change nothing")
+    pg.add_argument("--json", action="store_true", help="print a JSON document")
 
     sc = sub.add_parser("schedules", help="schedules as code: validate, import, export YAML")
     ssub = sc.add_subparsers(dest="action", metavar="ACTION")
@@ -466,6 +475,49 @@ def cmd_schedules(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_purge(args, settings: Settings) -> int:
+    from bot.clock import SystemClock
+    from bot.schedules.holidays import holiday_dates
+    from bot.services.retention import Retention
+
+    sf = _session_factory(settings)
+    report = Retention(sf, svc.RosterCache(sf, holiday_dates), SystemClock()).purge(
+        dry_run=args.dry_run)
+    edits = sum(p.edits for p in report.purged)
+    if args.json:
+        return _emit_json({
+            "dry_run": report.dry_run,
+            "teams": [{"team": c.team, "retention": c.retention, "before": _iso(c.cutoff)}
+                      for c in report.cutoffs],
+            "purged": [{"ticket": p.ticket, "team": p.team, "filed": _iso(p.created),
+                        "removed": list(p.removed), "slack_edits": p.edits}
+                       for p in report.purged],
+            "kept": [{"ticket": k.ticket, "team": k.team, "filed": _iso(k.created),
+                      "why": k.why} for k in report.kept],
+        })
+    if not report.cutoffs:
+        print("The database holds no team; nothing to purge.")
+        return 0
+    for c in report.cutoffs:
+        print(f"Team {c.team} keeps request text {c.retention}: requests filed before "
+              f"{c.cutoff:%Y-%m-%d %H:%M} UTC are past it.")
+    verb = "would remove" if report.dry_run else "removed"
+    for p in report.purged:
+        what = ", ".join(p.removed) or "nothing left to remove"
+        print(f"  {p.ticket} ({p.team}, filed {p.created:%Y-%m-%d}): {verb} {what}; "
+              f"{p.edits} Slack message{'s' if p.edits != 1 else ''} to edit")
+    for k in report.kept:
+        print(f"  {k.ticket} ({k.team}, filed {k.created:%Y-%m-%d}): kept, {k.why}")
+    n = len(report.purged)
+    if report.dry_run:
+        print(f"Dry run: {n} request{'s' if n != 1 else ''} would be purged and {edits} "
+              "Slack message(s) edited; nothing was changed.")
+    else:
+        print(f"Purged {n} request{'s' if n != 1 else ''}; {edits} Slack message edit(s) "
+              "queued (the running bot sends them).")
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     from bot.app import serve
 
@@ -494,4 +546,5 @@ COMMANDS = {
     "coverage": cmd_coverage,
     "export-ics": cmd_export_ics,
     "schedules": cmd_schedules,
+    "purge": cmd_purge,
 }

@@ -37,6 +37,7 @@ from bot.services.intake import Filed, IntakeService
 from bot.services.oncall_groups import OncallGroupService
 from bot.services.outbox import Outbox
 from bot.services.requests import RequestService
+from bot.services.retention import Retention
 from bot.services.rotations import RotationService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
@@ -56,6 +57,7 @@ LEASE_EVERY = LEASE.total_seconds() / 3
 # Seen event ids and signed-request keys are kept a day: Slack retries an event within
 # the hour and a signature is good for 5 minutes.
 SEEN_KEPT, PRUNE_EVERY = timedelta(days=1), timedelta(minutes=10)
+PURGE_EVERY = timedelta(days=1)  # request text past each team's retention goes daily
 # Requests filed inline at once before the next ones are only committed and left to the
 # router thread (bot/jobs/router.py), so acknowledgements never queue behind routing.
 INLINE_LIMIT = 2
@@ -130,6 +132,8 @@ class Runtime:
         self.jobs = Jobs(lambda: self.tick(wait=False), tick_interval)
         self._last_lease = float("-inf")
         self._next_prune = self.clock.now()
+        self.retention = Retention(self.sessions, self.rosters, self.clock)
+        self._next_purge = self.clock.now()  # once at start, then daily
 
     # -- wiring helpers ------------------------------------------------------------------
 
@@ -220,9 +224,18 @@ class Runtime:
             self._next_prune = now + PRUNE_EVERY
             with self.sessions() as session, session.begin():
                 forget_seen_before(session, now - SEEN_KEPT)
+        if now >= self._next_purge:
+            self._next_purge = now + PURGE_EVERY
+            self.dispatch.task("purge", self.purge)
         self.dispatch.sweep()
         if wait:
             self.dispatch.wait_idle()
+
+    def purge(self) -> None:
+        """Retention's daily run (its edits of posted messages go through the outbox)."""
+        report = self.retention.purge()
+        if report.purged:  # the next tick sends the edits of the posted messages
+            log.info("purged the text of %d request(s) past retention", len(report.purged))
 
     def recover(self) -> None:
         """At start-up: what a dead process was sending (once its leases ran out) and

@@ -22,9 +22,17 @@ DIRECT = "direct"  # a plain DM (handoffs, reminders, notices)
 # Ask a second specialist to verify a two-person request: the request, the checklist and
 # a "Verified" button (payload: {"asked_by": the assignee who asked}).
 VERIFY_ASK = "verify_ask"
+# Edit a message the bot posted for a request (a thread post, a manager DM, a channel
+# alert, a requester note, a verify ask) to its current rendering, in place: when the
+# request is marked sensitive or its text is purged. Target: the message's channel;
+# payload: {"kind": the message's kind, "ts": its ts, and the original payload}.
+RESTATE = "restate"
 
 KINDS = (PAGE, PAGE_AGAIN, PAGE_UPDATE, CARD, CARD_UPDATE, TIMELINE, REQUESTER_NOTE, MANAGER_ALERT,
-         CHANNEL_ALERT, DIRECT, VERIFY_ASK)
+         CHANNEL_ALERT, DIRECT, VERIFY_ASK, RESTATE)
+# The kinds of posted message RESTATE edits (cards and page DMs have their own updates;
+# a PAGE_AGAIN's post is its ping in the page DM's thread).
+RESTATABLE = (TIMELINE, REQUESTER_NOTE, MANAGER_ALERT, CHANNEL_ALERT, VERIFY_ASK, PAGE_AGAIN)
 PAGE_SIDE = (PAGE, PAGE_AGAIN)  # sent by the page pool, ahead of cards and thread lines
 
 

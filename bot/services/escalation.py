@@ -62,6 +62,14 @@ def record(w: RequestWrites, actor: str, action: str, text: str, detail: dict,
              {"actor": actor, "action": action, "text": text, "at": at.isoformat()})
 
 
+def resolved_line(user: str, code: str | None, note: str | None) -> str:
+    """The timeline line of a resolve: with the person's note, or (`note` None: purged
+    after the team's retention) without it."""
+    shown = f" as {outcome_words(code)}" if code else ""
+    return (f"{refs.person(user)} resolved{shown}"
+            + (f": {refs.typed(note)}" if note is not None else ""))
+
+
 def decide(w: RequestWrites, roster: Roster, reason: str,
            pages: list | None = None) -> escalation.Decision:
     """Apply `core.escalation.decide` to the request `w` writes for: the pages it
@@ -357,9 +365,7 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
                     if p.state == "pending":
                         p.state, p.answered_utc = "closed", now
                     w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
-            shown = f" as {outcome_words(code)}" if code else ""
-            record(w, user, "resolved",
-                   f"{refs.person(user)} resolved{shown}: {refs.typed(note)}",
+            record(w, user, "resolved", resolved_line(user, code, note),
                    {"outcome": note, **({"resolution": code} if code else {})})
             w.outbox(CARD_UPDATE, row.card_channel)
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "resolved"})

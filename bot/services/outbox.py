@@ -396,8 +396,8 @@ class Outbox:
     def _finish_batch(self, outcomes: list[Outcome]) -> None:
         now = self._clock.now()
         with self._sf() as session, session.begin():
-            q.mark_outbox_sent(session, [i for o in outcomes if o.action == "sent"
-                                         for i in o.ids], now)
+            q.mark_outbox_sent(session, {i: o.result for o in outcomes if o.action == "sent"
+                                         for i in o.ids}, now)
             for o in outcomes:
                 if o.action == "release":
                     q.release_outbox_rows(session, o.ids, o.until)

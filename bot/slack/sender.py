@@ -34,6 +34,7 @@ from bot.core.messages import (
     PAGE_AGAIN,
     PAGE_UPDATE,
     REQUESTER_NOTE,
+    RESTATE,
     TIMELINE,
     VERIFY_ASK,
     TimelineEntry,
@@ -92,16 +93,19 @@ class SlackSender:
             return f"chat.update:{d.page_message[0] if d.page_message else d.target}"
         if d.kind == CARD_UPDATE:
             return f"chat.update:{d.card[0] if d.card else d.target}"
+        if d.kind == RESTATE:
+            return f"chat.update:{d.target}"
         if d.kind == TIMELINE:
             return f"chat.postMessage:{d.card[0] if d.card else d.target}"
         return f"chat.postMessage:{d.target}"
 
     def send(self, d: Delivery) -> tuple[str, str] | None:
         try:
-            if d.unsure and d.kind not in (PAGE_UPDATE, PAGE_AGAIN, CARD_UPDATE, TIMELINE):
+            if d.unsure and d.kind not in (PAGE_UPDATE, PAGE_AGAIN, CARD_UPDATE, TIMELINE,
+                                           RESTATE):
                 found = self._look_up(d.target, None, d)
                 if found is not None:
-                    return found if d.kind in (PAGE, CARD) else None
+                    return found
             return self._send(d)
         except SlackApiError as err:
             raise _translated(err) from err
@@ -126,8 +130,7 @@ class SlackSender:
             text, blocks = self._page(d)
             return self._post(d.target, text, blocks, d.ids)
         if d.kind == PAGE_AGAIN:
-            self._page_again(d)
-            return None
+            return self._page_again(d)
         if d.kind == PAGE_UPDATE:
             if d.page_message is None:
                 return None  # the page itself never went out; nothing to update
@@ -145,62 +148,93 @@ class SlackSender:
             self.client.chat_update(channel=d.card[0], ts=d.card[1], text=text, blocks=blocks)
             return None
         if d.kind == TIMELINE:
-            self._thread_lines(d)
+            return self._thread_lines(d)
+        if d.kind == RESTATE:
+            self._restate(d)
             return None
-        if d.kind == REQUESTER_NOTE:
-            text, blocks = render.requester_note(d.request, d.payload.get("note", "filed"),
-                                                 d.card[0] if d.card else None)
-        elif d.kind == MANAGER_ALERT:
-            text, blocks = render.manager_alert(d.request, self._now())
-        elif d.kind == CHANNEL_ALERT:
-            text, blocks = render.channel_alert(d.request, self._manager_group(d.request.team),
-                                               self._now())
-        elif d.kind == DIRECT:
-            text, blocks = render.direct_message(d.payload)
-        elif d.kind == VERIFY_ASK:
-            text, blocks = verify_render.verify_ask(d.request, d.payload.get("asked_by"))
-        else:
-            raise PermanentError(f"unknown outbox kind {d.kind!r}")
-        self._post(d.target, text, blocks, d.ids)
-        return None
+        text, blocks = self._rendered(d.kind, d)
+        return self._post(d.target, text, blocks, d.ids)
 
-    def _page_again(self, d: Delivery) -> None:
+    def _rendered(self, kind: str, d: Delivery) -> tuple[str, list]:
+        """A request's message of `kind` (not a card, page or thread post) as it reads
+        now: what is posted, and what an edit in place (RESTATE) turns it into."""
+        if kind == REQUESTER_NOTE:
+            return render.requester_note(d.request, d.payload.get("note", "filed"),
+                                         d.card[0] if d.card else None)
+        if kind == MANAGER_ALERT:
+            return render.manager_alert(d.request, self._now())
+        if kind == CHANNEL_ALERT:
+            return render.channel_alert(d.request, self._manager_group(d.request.team),
+                                        self._now())
+        if kind == DIRECT:
+            return render.direct_message(d.payload)
+        if kind == VERIFY_ASK:
+            return verify_render.verify_ask(d.request, d.payload.get("asked_by"))
+        if kind == PAGE_AGAIN and d.page is not None:
+            return page_render.ping(d.page, self._zone(d))
+        raise PermanentError(f"unknown outbox kind {kind!r}")
+
+    def _restate(self, d: Delivery) -> None:
+        """Edit a posted message in place to how it reads now (redacted, or purged)."""
+        kind, ts = d.payload.get("kind"), d.payload.get("ts")
+        if not d.target or not ts or d.request is None:
+            return  # nothing to edit
+        if kind == TIMELINE:
+            text, blocks = self._lines(d.payload.get("lines") or [])
+        else:
+            text, blocks = self._rendered(kind, d)
+        self.client.chat_update(channel=d.target, ts=ts, text=text, blocks=blocks)
+
+    def _page_again(self, d: Delivery) -> tuple[str, str] | None:
         """Someone paged again for a request whose page DM they have: that DM shows the
         new page (its deadline, its buttons), and a short ping in its thread, also
         shown in the conversation, notifies them. The update is idempotent; the ping is
-        looked up first when an earlier attempt may have posted it."""
+        looked up first when an earlier attempt may have posted it. Returns where the
+        ping went."""
         if d.page_message is None:
             raise PermanentError("message_not_found")  # nothing to update in place
         channel, ts = d.page_message
         zone = self._zone(d)
         text, blocks = render.page_message(d.page, zone, self._now(), self._languages(d))
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-        if d.unsure and self._look_up(None, d.page_message, d) is not None:
-            return
+        if d.unsure:
+            found = self._look_up(None, d.page_message, d)
+            if found is not None:
+                return found
         text, blocks = page_render.ping(d.page, zone)
-        self._post(channel, text, blocks, d.ids, thread_ts=ts, reply_broadcast=True)
+        return self._post(channel, text, blocks, d.ids, thread_ts=ts, reply_broadcast=True)
 
-    def _thread_lines(self, d: Delivery) -> None:
+    def _thread_lines(self, d: Delivery) -> tuple[str, str] | None:
         """Lines that came due together go out as one thread post (one Slack call); an
-        unsure delivery skips the lines whose rows are in the thread already."""
+        unsure delivery skips the lines whose rows are in the thread already. Returns
+        where the post went when all the lines went out in one post (so it can be
+        edited later), else None."""
         if d.card is None:
-            return  # no card to thread under (its post failed for good)
+            return None  # no card to thread under (its post failed for good)
         lines = d.payload.get("lines") or [d.payload]
         ids = list(d.ids) or [0] * len(lines)
         there = self._rows_in_thread(d) if d.unsure else set()
         todo = [(i, p) for i, p in zip(ids, lines, strict=False) if i not in there]
+        posted = None
         for start in range(0, len(todo), THREAD_CHUNK):
             chunk = todo[start:start + THREAD_CHUNK]
-            texts, blocks = [], []
-            for _, p in chunk:
-                # The text is the service's, neutral: render.timeline_line renders it.
-                entry = TimelineEntry(datetime.fromisoformat(p["at"]), p["actor"],
-                                      p["action"], p["text"])
-                text, line_blocks = render.timeline_line(entry)
-                texts.append(text)
-                blocks.extend(line_blocks)
-            self._post(d.card[0], "\n".join(texts), blocks, [i for i, _ in chunk],
-                       thread_ts=d.card[1])
+            text, blocks = self._lines([p for _, p in chunk])
+            posted = self._post(d.card[0], text, blocks, [i for i, _ in chunk],
+                                thread_ts=d.card[1])
+        return posted if len(todo) == len(lines) <= THREAD_CHUNK else None
+
+    @staticmethod
+    def _lines(lines: list[dict]) -> tuple[str, list]:
+        """Thread lines (the service's neutral text, rendered by render.timeline_line)
+        as one post."""
+        texts, blocks = [], []
+        for p in lines:
+            entry = TimelineEntry(datetime.fromisoformat(p["at"]), p["actor"],
+                                  p["action"], p["text"])
+            text, line_blocks = render.timeline_line(entry)
+            texts.append(text)
+            blocks.extend(line_blocks)
+        return "\n".join(texts), blocks
 
     # -- looking a message up ------------------------------------------------------------
 

@@ -33,8 +33,9 @@ OUTBOX, REQUESTS, PAGES = OutboxRow.__table__, RequestRow.__table__, PageRow.__t
 # Where a card / page DM was posted, by primary key, as one executemany each.
 _CARD_POSTED = (update(REQUESTS).where(REQUESTS.c.id == bindparam("key_id"))
                 .values(card_channel=bindparam("channel"), card_ts=bindparam("ts")))
-_SENT = (update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
-         .values(state="sent", sent_utc=bindparam("now"), error=None, unsure=False))
+_SENT = (update(OUTBOX).where(OUTBOX.c.id == bindparam("key_id"))
+         .values(state="sent", sent_utc=bindparam("now"), error=None, unsure=False,
+                 posted_channel=bindparam("channel"), posted_ts=bindparam("ts")))
 _RENEW = (update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
                                OUTBOX.c.state == "sending")
           .values(next_attempt_utc=bindparam("until")))
@@ -263,9 +264,14 @@ def take_over_expired(session: Session, now: datetime) -> int:
     return result.rowcount
 
 
-def mark_outbox_sent(session: Session, row_ids: list[int], now: datetime) -> None:
-    if row_ids:
-        session.connection().execute(_SENT, {"ids": row_ids, "now": now})
+def mark_outbox_sent(session: Session, sent: dict[int, tuple[str, str] | None],
+                     now: datetime) -> None:
+    """Rows delivered, with where their message was posted (None: nothing posted, e.g.
+    an update in place): one statement."""
+    if sent:
+        session.connection().execute(_SENT, [
+            {"key_id": i, "now": now, "channel": at[0] if at else None,
+             "ts": at[1] if at else None} for i, at in sent.items()])
 
 
 def insert_outbox_rows(session: Session, values: list[dict]) -> None:

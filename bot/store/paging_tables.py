@@ -138,6 +138,10 @@ class OutboxRow(Base):
     # The last attempt may have reached Slack (its holder died, or Slack's answer was
     # lost): look the message up by its metadata before sending it again.
     unsure: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Where the message this row went out in was posted (channel, ts), so it can be
+    # edited later: to the redacted form when a request is marked sensitive or purged.
+    posted_channel: Mapped[str | None] = mapped_column(SLACK_ID)
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index(None, "state", "next_attempt_utc"), Index(None, "request_id"))
 

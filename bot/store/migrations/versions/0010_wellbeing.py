@@ -7,9 +7,11 @@ Create Date: 2026-12-03 10:00:00
 Teams gain `wellbeing` (JSON: exposure_limit, exposure_window in seconds, checkin) and
 `retention_seconds` (how long request text is kept, default 30 days). Requests gain
 `sensitive` (graphic content: redacted everywhere but the assignee's details modal) and
-`purged_utc` (when its text was purged). New tables: `exposure` (one row per person and
-sensitive request they acknowledged or viewed), `pauses` (breaks from paging) and
-`checkins` (end-of-shift check-ins and their answers).
+`purged_utc` (when its text was purged). Outbox rows gain `posted_channel` and
+`posted_ts`: where their message went, so it can be edited to the redacted form. New
+tables: `exposure` (one row per person and sensitive request they acknowledged or
+viewed), `pauses` (breaks from paging) and `checkins` (end-of-shift check-ins and their
+answers).
 
 Must run on SQLite and PostgreSQL: alter tables inside `op.batch_alter_table(...)`.
 """
@@ -43,6 +45,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("sensitive", sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column("purged_utc", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("posted_channel", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("posted_ts", sa.String(length=32), nullable=True))
     op.create_table(
         "exposure", *_person(),
         sa.Column("request_id", sa.Integer(),
@@ -81,6 +86,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("checkins", "pauses", "exposure"):
         op.drop_table(table)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("posted_ts")
+        batch_op.drop_column("posted_channel")
     with op.batch_alter_table("requests", schema=None) as batch_op:
         batch_op.drop_column("purged_utc")
         batch_op.drop_column("sensitive")
