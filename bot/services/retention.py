@@ -18,6 +18,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.core import parsers
 from bot.core.messages import TIMELINE
+from bot.core.model import DEFAULT_RETENTION
 from bot.services.escalation import record, resolved_line
 from bot.services.requests import SessionFactory, ticket
 from bot.services.restate import posted_messages, restate_posted
@@ -74,11 +75,14 @@ class Retention:
     def purge(self, dry_run: bool = False) -> PurgeReport:
         now = self.clock.now()
         report = PurgeReport(dry_run=dry_run)
-        for name in self.rosters.team_names():
-            team = self.rosters.get(name).team
-            cutoff = now - team.retention
-            report.cutoffs.append(TeamCutoff(name, parsers.format_period(team.retention),
-                                             cutoff))
+        names = self.rosters.team_names()
+        with self._sf() as session:
+            gone = [t for t in store.request_teams(session) if t not in names]
+        for name in names + gone:
+            # A team deleted since keeps no settings: its requests go by the default.
+            keep = self.rosters.get(name).team.retention if name in names else DEFAULT_RETENTION
+            cutoff = now - keep
+            report.cutoffs.append(TeamCutoff(name, parsers.format_period(keep), cutoff))
             self._purge_team(name, cutoff, now, dry_run, report)
         return report
 

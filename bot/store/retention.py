@@ -25,6 +25,11 @@ def due_for_purge(session: Session, team: str, cutoff: datetime, limit: int,
     return list(session.scalars(stmt))
 
 
+def request_teams(session: Session) -> list[str]:
+    """Every team name requests were filed under (teams since deleted included)."""
+    return list(session.scalars(select(RequestRow.team).distinct().order_by(RequestRow.team)))
+
+
 def outbox_rows_of(session: Session, request_id: int) -> list[OutboxRow]:
     return list(session.scalars(select(OutboxRow).where(OutboxRow.request_id == request_id)
                                 .order_by(OutboxRow.id)))
