@@ -200,12 +200,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # -- plumbing ---------------------------------------------------------------------------
 
-def _session_factory(settings: Settings):
+def _session_factory(settings: Settings, immediate: bool = False):
+    """`immediate`: on SQLite, a unit of work that reads then writes takes the write lock
+    at BEGIN (so it queues behind a running bot instead of failing as locked)."""
     from bot.store.db import make_engine, migrate, session_factory
 
     engine = make_engine(settings.database_url)
     migrate(engine)
-    return session_factory(engine)
+    return session_factory(engine, immediate=immediate)
 
 
 def _roster(args, settings: Settings) -> Roster:
@@ -480,7 +482,7 @@ def cmd_purge(args, settings: Settings) -> int:
     from bot.schedules.holidays import holiday_dates
     from bot.services.retention import Retention
 
-    sf = _session_factory(settings)
+    sf = _session_factory(settings, immediate=True)
     report = Retention(sf, svc.RosterCache(sf, holiday_dates), SystemClock()).purge(
         dry_run=args.dry_run)
     edits = sum(p.edits for p in report.purged)

@@ -35,7 +35,7 @@ def _request(session, n: int, team: str, status: str = "resolved") -> None:
 
 
 def _setup(db_engine):
-    sessions = session_factory(db_engine)
+    sessions = session_factory(db_engine, immediate=True)  # as the runtime's
     team = load_team_file(EXAMPLE)
     with sessions() as session, session.begin():
         team_store.save_team(session, team)
