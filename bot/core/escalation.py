@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot.core import refs, routing
 from bot.core.checks import LANGUAGE_NAMES
-from bot.core.model import UNKNOWN_LANGUAGE, EscalationPolicy
+from bot.core.model import DEFAULT_VIA, UNKNOWN_LANGUAGE, EscalationPolicy
 from bot.core.roster import Roster
 
 DEADLINE, DECLINE, START = "deadline", "decline", "start"
@@ -272,17 +272,24 @@ def _due(policy: EscalationPolicy, pos: Position, now: datetime) -> datetime | N
 
 
 def policy_to_json(policy: EscalationPolicy) -> dict:
-    return {"repeat": policy.repeat,
-            "steps": [{"notify": s.notify,
-                       "wait": int(s.wait.total_seconds()) if s.wait is not None else None}
-                      for s in policy.steps]}
+    doc = {"repeat": policy.repeat,
+           "steps": [{"notify": s.notify,
+                      "wait": int(s.wait.total_seconds()) if s.wait is not None else None,
+                      **({"via": list(s.via)} if s.via != DEFAULT_VIA else {})}
+                     for s in policy.steps]}
+    if policy.ack_timeout is not None:
+        doc["ack_timeout"] = int(policy.ack_timeout.total_seconds())
+    return doc
 
 
 def policy_from_json(doc: dict) -> EscalationPolicy:
     from bot.core.model import EscalationStep
 
+    ack = doc.get("ack_timeout")
     return EscalationPolicy(
         tuple(EscalationStep(s["notify"],
-                             timedelta(seconds=s["wait"]) if s["wait"] is not None else None)
+                             timedelta(seconds=s["wait"]) if s["wait"] is not None else None,
+                             tuple(s.get("via") or DEFAULT_VIA))
               for s in doc["steps"]),
-        int(doc.get("repeat", 0)))
+        int(doc.get("repeat", 0)),
+        timedelta(seconds=ack) if ack is not None else None)

@@ -10,6 +10,9 @@ from datetime import date, datetime, time, timedelta
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIERS = ("primary", "secondary")
 STEP_KINDS = ("language_oncall", "language_oncall_all", "language_backup", "managers", "channel")
+# How a step reaches the people it pages (`via`); Slack always, the rest on top of it.
+CHANNELS = ("slack", "sms", "voice", "email")
+DEFAULT_VIA = ("slack",)
 SEVERITIES = ("sev1", "sev2", "sev3")
 
 # The field names of a specialist and of a rotation in the schedule YAML; the `/oncall`
@@ -39,6 +42,8 @@ class Specialist:
     backup: tuple[str, ...] = ()  # may be paged off shift for these
     holidays: str | None = None  # "MX", "US-TX": public holidays taken as time off
     skills: tuple[str, ...] = ()  # trained for categories that require these
+    phone: str | None = None  # E.164 ("+353861234567"): SMS and voice steps reach it
+    email: str | None = None  # email steps reach it
 
     def holds(self, skills: tuple[str, ...] | frozenset[str]) -> bool:
         """Whether this person holds every one of `skills` (all of none: yes)."""
@@ -104,12 +109,16 @@ class TimeOff:
 class EscalationStep:
     notify: str  # one of STEP_KINDS
     wait: timedelta | None = None  # None: the last step, nothing to wait for
+    via: tuple[str, ...] = DEFAULT_VIA  # CHANNELS the people it pages are reached by
 
 
 @dataclass(frozen=True)
 class EscalationPolicy:
     steps: tuple[EscalationStep, ...]
     repeat: int = 0  # how many more times the whole chain runs
+    # Acknowledged but not resolved: the assignee is reminded after this, and the request
+    # re-opens (the policy resumes) after twice this without a resolve or a snooze.
+    ack_timeout: timedelta | None = None
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,8 @@ class SpecialistRow(Base):
     holidays: Mapped[str | None] = mapped_column(CODE)  # "MX", "US-TX"
     skills: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False,
                                               server_default=text("'[]'"))
+    phone: Mapped[str | None] = mapped_column(String(32))  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
 
     team: Mapped[TeamRow] = relationship(back_populates="specialists")
     time_off: Mapped[list[TimeOffRow]] = _children("specialist", "TimeOffRow")
@@ -245,6 +247,7 @@ class EscalationPolicyRow(Base):
     # The policy's name: a severity ("sev1") or any name a category refers to.
     severity: Mapped[str] = mapped_column(POLICY_NAME)
     repeat: Mapped[int] = mapped_column(Integer, default=0)  # extra runs of the chain
+    ack_timeout_seconds: Mapped[int | None] = mapped_column(Integer)  # None: no reminder
 
     team: Mapped[TeamRow] = relationship(back_populates="policies")
     steps: Mapped[list[EscalationStepRow]] = _children("policy", "EscalationStepRow")
@@ -264,6 +267,8 @@ class EscalationStepRow(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     notify: Mapped[str] = mapped_column(String(32))  # one of core.model.STEP_KINDS
     wait_seconds: Mapped[int | None] = mapped_column(Integer)  # None: the last step
+    # core.model.CHANNELS the step reaches people by; None: Slack only.
+    via: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
 
     policy: Mapped[EscalationPolicyRow] = relationship(back_populates="steps")
 

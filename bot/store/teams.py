@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.core.checks import integrity_problems
 from bot.core.model import (
+    DEFAULT_VIA,
     WEEKDAYS,
     EscalationPolicy,
     EscalationStep,
@@ -159,6 +160,8 @@ def _to_team(row: TeamRow) -> Team:
                 backup=tuple(s.backup),
                 holidays=s.holidays,
                 skills=tuple(s.skills or ()),
+                phone=s.phone,
+                email=s.email,
             )
             for s in row.specialists
         ),
@@ -197,9 +200,12 @@ def _to_team(row: TeamRow) -> Team:
                 p.severity,
                 EscalationPolicy(
                     steps=tuple(
-                        EscalationStep(notify=s.notify, wait=_wait(s.wait_seconds)) for s in p.steps
+                        EscalationStep(notify=s.notify, wait=_wait(s.wait_seconds),
+                                       via=tuple(s.via) if s.via else DEFAULT_VIA)
+                        for s in p.steps
                     ),
                     repeat=p.repeat,
+                    ack_timeout=_wait(p.ack_timeout_seconds),
                 ),
             )
             for p in row.policies
@@ -345,7 +351,8 @@ def _add_children(row: TeamRow, old: Team, new: Team) -> None:
     for p in row.policies:
         if not p.steps:
             p.steps.extend(
-                EscalationStepRow(position=i, notify=s.notify, wait_seconds=_seconds(s.wait))
+                EscalationStepRow(position=i, notify=s.notify, wait_seconds=_seconds(s.wait),
+                                  via=list(s.via) if s.via != DEFAULT_VIA else None)
                 for i, s in enumerate(new_policies[p.severity].steps)
             )
 
@@ -359,6 +366,8 @@ def _specialist_row(row: SpecialistRow | None, position: int, s: Specialist) -> 
     row.backup = list(s.backup)
     row.holidays = s.holidays
     row.skills = list(s.skills)
+    row.phone = s.phone
+    row.email = s.email
     return row
 
 
@@ -381,6 +390,7 @@ def _policy_row(
     row = row or EscalationPolicyRow(severity=severity)
     row.position = position
     row.repeat = p.repeat
+    row.ack_timeout_seconds = _seconds(p.ack_timeout)
     return row
 
 
