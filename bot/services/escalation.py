@@ -358,8 +358,11 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
                         p.state, p.answered_utc = "closed", now
                     w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
             shown = f" as {outcome_words(code)}" if code else ""
-            record(w, user, "resolved",
-                   f"{refs.person(user)} resolved{shown}: {refs.typed(note)}",
+            # A note on graphic content may describe it: kept with the request (its
+            # details), never in the thread.
+            said = ("; the note is kept with the request (graphic content)"
+                    if row.sensitive else f": {refs.typed(note)}")
+            record(w, user, "resolved", f"{refs.person(user)} resolved{shown}{said}",
                    {"outcome": note, **({"resolution": code} if code else {})})
             w.outbox(CARD_UPDATE, row.card_channel)
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "resolved"})
