@@ -9,9 +9,9 @@ where it is (the details modal, a non-sensitive card), so it cannot pass by look
 nowhere.
 
 Team: tests/fixtures/teams/category-desk.yaml, with a sensitive category (child safety,
-only Basma trained). At 2026-07-01 12:00 UTC Basma is the first English reader on call (Emil and the Arabic readers who read English come next); Ghada
-(a French backup, off shift) is never paged for an English request; the manager is
-U0MGR0001.
+only Basma trained). At 2026-07-01 12:00 UTC Basma is the first English reader on call
+(Emil and the Arabic readers who read English come next); Ghada (a French backup, off
+shift) is never paged for an English request; the manager is U0MGR0001.
 """
 
 from __future__ import annotations

@@ -248,10 +248,10 @@ def ticket_card(req: RequestView, now: datetime | None = None,
     if req.two_person:
         blocks.append(kit.context(verify.verified_line(req) or "Two-person check: not "
                                   "verified yet"))
+    blocks.extend(content.sensitive_block(req))  # Mark / Unmark sensitive
     if resolved:
         blocks.append(kit.section(":white_check_mark: " + _resolved_line(req)))
-    blocks.extend(content.sensitive_block(req))  # Mark / Unmark sensitive
-    if not resolved:
+    else:
         blocks.append(language.set_language_block(req, languages))
     origin = _origin(req)
     blocks.append(kit.context(*(x for x in (md.escape(ticket), origin,
