@@ -351,3 +351,40 @@ def test_marking_takes_the_text_off_the_card_and_page_and_only_a_manager_unmarks
     desk.settle()
     assert not desk.requests()[0].sensitive
     assert (MANAGER, "unmarked_sensitive") in audit(desk)
+
+
+# -- two-person verification ----------------------------------------------------------------
+
+
+def test_the_second_person_asked_to_verify_may_open_the_details(tmp_path):
+    """A graphic law-enforcement request needing two people: the DM asking Emil to verify
+    shows no text either, and Emil, asked though never paged, may open the details."""
+    h = make(tmp_path)
+    try:
+        graphic_le = Category("le-graphic", "Law-enforcement emergency request",
+                              severity="sev1", skills=("le_requests",), sensitive=True,
+                              verification="two_person")
+        emil = "U0CD00005"
+        with h.runtime.sessions() as session, session.begin():
+            team = team_store.load_team(session, "category-desk")
+            people = tuple(dataclasses.replace(
+                s, skills=("le_requests",) if s.id in (BASMA, emil) else ())
+                for s in team.specialists)
+            team_store.save_team(session, dataclasses.replace(
+                team, specialists=people, categories=(graphic_le,)))
+        r = h.command("/emergency", f"cat:le-graphic lang:en {TYPED}", channel=INTAKE)
+        assert r.status == 200, r.text
+        [page] = h.wait_for_page(BASMA)
+        click(h, ids.ACK, page_id_of(page), BASMA)
+        h.wait_updated(h.page_posts(BASMA)[0].response["ts"], "Ask for verification")
+        click(h, ids.ASK_VERIFY, "1", BASMA)
+        [ask] = h.wait_posted(emil, "asks you to verify")
+        assert ids.SHOW_DETAILS in buttons(ask.params)
+        click(h, ids.SHOW_DETAILS, "1", emil)
+        h.wait_view_opened(ids.DETAILS_MODAL)
+        h.settle()
+        assert MARKER in json.dumps(details_views(h))
+        assert (emil, "details_viewed") in audit(h)
+        assert leaks(h) == []
+    finally:
+        h.quiet_close()
