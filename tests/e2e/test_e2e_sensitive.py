@@ -160,6 +160,7 @@ def test_a_graphic_request_shows_its_text_only_in_the_details_modal(desk_any_db)
     h = desk_any_db
     reply = file_graphic(h)
     assert "T-1" in reply["text"] and MARKER not in json.dumps(reply)
+    assert "Marked as graphic content: the channel sees no text or link." in reply["text"]
     [req] = h.requests()
     assert req.sensitive and req.link == LINK and MARKER in req.text  # kept in the database
 

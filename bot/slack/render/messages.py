@@ -486,6 +486,8 @@ def ephemeral_confirmation(req: RequestView, channel: str | None = None,
     extra = ", needs translation" if req.needs_translation else ""
     updates = md.channel_link(channel)
     tail = f" Updates in {updates}." if updates else " I'll DM you updates."
+    if req.sensitive:
+        tail += " Marked as graphic content: the channel sees no text or link."
     return kit.fallback(f"Filed {ticket} ({sev}, {lang}{extra}) — {_who_has_it(req)}.{tail}")
 
 
