@@ -99,8 +99,8 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     """The page DM: what happened, by when to answer and what happens then (times in
     `tz`, the reader's zone), the response target counted from `now` (when it is
     rendered), the request text and what its category asked, the buttons for this
-    state, and "Set language" (the team's `languages` first). A sensitive request shows
-    a content warning and "Show details" instead of its text, link and fields."""
+    state, and "Set language" (the team's `languages` first); for graphic content, a
+    warning and "Show details" instead of its text, link and fields."""
     page = dataclasses.replace(page, request=content.shown(page.request))
     req = page.request
     lang = language.name(req)
@@ -159,8 +159,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
             blocks.append(kit.context(*lines))
     else:
         blocks.append(kit.context(" · ".join(lines)))
-    if not req.sensitive:  # "Mark sensitive", after what the page asks first
-        blocks.extend(content.sensitive_block(req, page=True))
+    blocks.extend([] if req.sensitive else content.sensitive_block(req, page=True))
     if md.as_text(req.status) != "resolved":
         blocks.append(language.set_language_block(req, languages))
     return text, kit.cap(blocks)
@@ -184,8 +183,7 @@ def ticket_card(req: RequestView, now: datetime | None = None,
                 languages: tuple[str, ...] = ()) -> tuple[str, kit.Blocks]:
     """The card in the intake channel, re-rendered in place as the request moves; its
     response target counted from `now` (when it is rendered), "OVERDUE" once passed;
-    "Set language" while unresolved (the team's `languages` first). A sensitive
-    request's card says its text is hidden (`content.shown`)."""
+    "Set language" while unresolved (the team's `languages` first); no graphic text."""
     req = content.shown(req)
     emoji, status_label = md.status_badge(req)
     late = " · OVERDUE" if pages.overdue(req, now) else ""
@@ -284,6 +282,7 @@ _ACTION_EMOJI = {
     "exhausted": ":sos:",
     "manager_alert": ":bell:",
     "channel_alert": ":mega:",
+    "details_viewed": ":lock:", "marked_sensitive": ":see_no_evil:", "unmarked_sensitive": ":eye:",
 }
 
 
@@ -351,10 +350,9 @@ def requester_note(
         if outcome:
             line += " Outcome: " + md.escape_clip(outcome, 300, one_line=True)
             blocks.append(kit.section("*Outcome*\n" + md.quote(outcome, 2500)))
-        elif req.sensitive:
-            blocks.append(kit.context(
-                "It is marked as graphic content, so its outcome note is not sent here; "
-                f"ask {who} if you need it."))
+        elif req.sensitive:  # graphic content: the note stays with the request
+            blocks.append(kit.context("It is marked as graphic content, so its outcome "
+                                      f"note is not sent here; ask {who} if you need it."))
     elif kind == "exhausted":
         line = (
             f":sos: Nobody has acknowledged *{ticket}* yet. Every escalation step has run and "
