@@ -293,8 +293,8 @@ def timeline_line(entry: TimelineEntry) -> tuple[str, kit.Blocks]:
     body = md.bot_text(entry.text, 2500) or md.escape_clip(entry.action, 100)
     emoji = _ACTION_EMOJI.get(md.as_text(entry.action).strip().lower(), "")
     lead = f"{emoji} " if emoji else ""
-    if who != "bot" and body.startswith(who):
-        # "<@U1> acknowledged": the line names its actor already; not "@U1 @U1 ...".
+    if who != "bot" and who in body:
+        # "<@U1> acknowledged", "Details viewed by <@U1>": it names its actor already.
         text = kit.fallback(f"{md.utc_text(entry.at)} {body}")
         line = f"{lead}{md.slack_date(entry.at)} · {body}"
     else:
