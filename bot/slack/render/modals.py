@@ -115,7 +115,7 @@ def emergency_modal(
 
 GRAPHIC_HINT = ("Tick it for violent, sexual or self-harm content: the card in the channel "
                 "and the notifications then show no text or link, and the people paged open "
-                "it only when they choose. Typing `graphic` after /emergency does the same.")
+                "it only when they choose. Typing \"graphic\" after /emergency does the same.")
 
 
 def graphic_block(ticked: bool = False) -> dict[str, Any]:
