@@ -389,3 +389,19 @@ def test_the_second_person_asked_to_verify_may_open_the_details(tmp_path):
         assert leaks(h) == []
     finally:
         h.quiet_close()
+
+
+def test_show_details_of_a_purged_request_says_the_text_was_removed(desk):
+    file_graphic(desk)
+    from bot.store.paging_tables import RequestRow
+
+    with desk.runtime.sessions() as session, session.begin():  # what retention leaves
+        row = session.get(RequestRow, 1)
+        row.text, row.link, row.purged_utc = "", None, START
+    click(desk, ids.SHOW_DETAILS, "1", READER)
+    desk.wait_view_opened(ids.DETAILS_MODAL)
+    desk.settle()
+    [modal] = details_views(desk)
+    assert "removed after the team's retention period" in json.dumps(modal)
+    assert (READER, "details_viewed") not in audit(desk)  # nothing was shown
+    assert exposure(desk) == []
