@@ -39,6 +39,7 @@ from bot.services.outbox import Outbox
 from bot.services.requests import RequestService
 from bot.services.retention import Retention
 from bot.services.rotations import RotationService
+from bot.services.sensitivity import SensitivityService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
 from bot.slack.groups import SlackGroupWriter
@@ -120,11 +121,14 @@ class Runtime:
         # Slack never holds the threads that acknowledge.
         self._calls = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack")
         self.router = Router(self.intake, self.deliver_filed, inline_limit)
+        self.sensitivity = SensitivityService(self.sessions, self.rosters, self.clock,
+                                              group_members=self.managers.group_members)
         self.listeners = Listeners(Deps(
             intake=self.intake, escalation=self.escalation, requests=self.requests,
             deliver=self.deliver_soon, deliver_filed=self.deliver_filed,
             seen_event=self.seen_event, take=self.router.take, later=self.call_later,
-            publish_home=lambda user: self.oncall.publish_home(self.client, user)))
+            publish_home=lambda user: self.oncall.publish_home(self.client, user),
+            sensitivity=self.sensitivity))
         self._urgent = session_factory(self.engine, immediate=True, urgent=True)
         register(self.bolt, self.listeners, self.oncall, seen_request=self.seen_request)
         self.wsgi = create_wsgi(self.bolt, self.alive, settings.slack_signing_secret or "",

@@ -72,6 +72,9 @@ class RequestView:
     resolution: str | None = None  # one of core.model.OUTCOMES, for a two-person request
     skills: tuple[str, ...] = ()  # what a person must hold to be paged for it
     sensitive: bool = False
+    # Its category is sensitive (it cannot be unmarked); False for a request the
+    # requester or a handler marked.
+    sensitive_category: bool = False
     # While open: everyone who could take it was at capacity when the last person was
     # paged ("every Arabic reader on call is busy (3 open each); paged the least
     # loaded: ..."), as neutral text with references; "" otherwise.

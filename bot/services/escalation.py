@@ -62,12 +62,20 @@ def record(w: RequestWrites, actor: str, action: str, text: str, detail: dict,
              {"actor": actor, "action": action, "text": text, "at": at.isoformat()})
 
 
-def resolved_line(user: str, code: str | None, note: str | None) -> str:
-    """The timeline line of a resolve: with the person's note, or (`note` None: purged
-    after the team's retention) without it."""
+def resolved_line(user: str, code: str | None, note: str | None,
+                  sensitive: bool = False) -> str:
+    """The timeline line of a resolve: with the person's note; without it once purged
+    after the team's retention (`note` None); for graphic content, saying where the note
+    is (it may describe the content: kept with the request's details, never in the
+    thread)."""
     shown = f" as {outcome_words(code)}" if code else ""
-    return (f"{refs.person(user)} resolved{shown}"
-            + (f": {refs.typed(note)}" if note is not None else ""))
+    if note is None:
+        said = ""
+    elif sensitive:
+        said = "; the note is kept with the request (graphic content)"
+    else:
+        said = f": {refs.typed(note)}"
+    return f"{refs.person(user)} resolved{shown}{said}"
 
 
 def decide(w: RequestWrites, roster: Roster, reason: str,
@@ -365,7 +373,7 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
                     if p.state == "pending":
                         p.state, p.answered_utc = "closed", now
                     w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
-            record(w, user, "resolved", resolved_line(user, code, note),
+            record(w, user, "resolved", resolved_line(user, code, note, row.sensitive),
                    {"outcome": note, **({"resolution": code} if code else {})})
             w.outbox(CARD_UPDATE, row.card_channel)
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "resolved"})

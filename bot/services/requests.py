@@ -127,7 +127,8 @@ def _category_view(row) -> dict:
         category=category.name, category_label=category.label,
         fields=tuple((f, values[f]) for f in category.fields if values.get(f)),
         due=row.due_utc, two_person=category.two_person, verified_by=row.verified_by,
-        verified=row.verified_utc, resolution=row.resolution, skills=category.skills)
+        verified=row.verified_utc, resolution=row.resolution, skills=category.skills,
+        sensitive_category=category.sensitive)
 
 
 def page_view(page: PageLike, request: RequestView, policy: dict | None = None) -> PageView:

@@ -11,10 +11,13 @@ was posted (recorded on its outbox rows when it went out).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD_UPDATE, PAGE_UPDATE, RESTATABLE, RESTATE, TIMELINE
+from bot.services.escalation import resolved_line
 from bot.store.paging_tables import OutboxRow, PageRow
 from bot.store.paging_writes import RequestWrites
 
@@ -33,23 +36,34 @@ def posted_messages(session: Session, request_id: int) -> dict[tuple[str, str], 
     return out
 
 
-def restate_posted(w: RequestWrites, pages: list[PageRow]) -> int:
+def restate_posted(w: RequestWrites, pages: Iterable[PageRow]) -> int:
     """Queue an in-place edit of every message the bot posted for `w`'s request (the
-    request as `w`'s transaction leaves it); how many edits."""
+    request as `w`'s transaction leaves it); how many edits. A page or card still on its
+    way gets its update too (it waits for the post), in case it was rendered before."""
     row = w.request
     count = 0
-    if row.card_ts:
+    if row.card_ts or row.card_channel:
         w.outbox(CARD_UPDATE, row.card_channel)
         count += 1
     for page in pages:
-        if page.dm_ts:
+        if page.dm_ts is not None or page.state in ("pending", "acknowledged"):
             w.outbox(PAGE_UPDATE, page.user, page_id=page.id)
             count += 1
     for (channel, ts), rows in posted_messages(w.session, row.id).items():
         first = rows[0]
         payload = {**(first.payload or {}), "kind": first.kind, "ts": ts}
         if first.kind == TIMELINE:
-            payload = {"kind": TIMELINE, "ts": ts, "lines": [r.payload for r in rows]}
+            payload = {"kind": TIMELINE, "ts": ts,
+                       "lines": [_line_now(row, r.payload or {}) for r in rows]}
         w.outbox(RESTATE, channel, payload, page_id=first.page_id)
         count += 1
     return count
+
+
+def _line_now(row, line: dict) -> dict:
+    """A thread line as it reads now: a resolve line carries the note only while the
+    request is not graphic and not purged (the note is the request's `outcome`)."""
+    if line.get("action") != "resolved":
+        return line
+    return {**line, "text": resolved_line(line.get("actor", ""), row.resolution, row.outcome,
+                                          row.sensitive)}

@@ -13,7 +13,7 @@ from bot.services.errors import ServiceError
 from bot.services.escalation import Outcome
 from bot.slack import ids, render
 from bot.slack.listeners import Deps, from_home
-from bot.slack.text import from_neutral
+from bot.slack.text import NO_UNFURL, from_neutral
 
 
 class AlertListeners:
@@ -101,6 +101,7 @@ class AlertListeners:
         user = body["user"]["id"]
         if respond is not None and body.get("response_url") and not from_home(body):
             self._later(lambda: respond(text=text, response_type="ephemeral",
-                                        replace_original=False))
+                                        replace_original=False, **NO_UNFURL))
         else:
-            self._later(lambda: client.chat_postMessage(channel=user, text=text))
+            self._later(lambda: client.chat_postMessage(channel=user, text=text,
+                                                            **NO_UNFURL))

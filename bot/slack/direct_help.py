@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.slack.text import NO_UNFURL
+
 HELP = (
     ":wave: I don't read messages here, so nobody has seen this one. "
     # "<" and ">" escaped: Slack reads a raw "<...>" as markup, even inside backticks.
     "For an emergency, type `/emergency sev1 &lt;what is happening&gt;` in any channel, in any "
-    "language (or `/emergency` alone for a form). For who is on call, your shifts, "
+    "language (or `/emergency` alone for a form); add `graphic` (`/emergency graphic sev1 "
+    "...`) for violent, sexual or self-harm content, so the channel sees no text or link. "
+    "For who is on call, your shifts, "
     "swaps and time off: `/oncall help`. Pages and alerts for you arrive here with "
     "their buttons; the Home tab lists what needs you now."
 )
@@ -41,4 +45,5 @@ class DirectHelp:
         channel = event.get("channel")
         if not channel:
             return
-        self._later(lambda: client.chat_postMessage(channel=channel, text=HELP))
+        self._later(lambda: client.chat_postMessage(channel=channel, text=HELP,
+                                                            **NO_UNFURL))

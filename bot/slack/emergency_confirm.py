@@ -19,7 +19,7 @@ from bot.services.intake import Intake, Typed, parse_emergency_text
 from bot.slack import ids, intake_form, render
 from bot.slack.render import blocks as kit
 from bot.slack.render.mrkdwn import escape
-from bot.slack.text import first_link, from_neutral, to_plain
+from bot.slack.text import NO_UNFURL, first_link, from_neutral, to_plain
 
 if TYPE_CHECKING:  # the listeners import this module for `question`
     from bot.slack.listeners import Deps
@@ -72,7 +72,7 @@ class ShortEmergency:
         self._later = deps.later or (lambda task: task())
 
     def _reply(self, respond, text: str) -> None:
-        self._later(lambda: respond(text=text, replace_original=True))
+        self._later(lambda: respond(text=text, replace_original=True, **NO_UNFURL))
 
     def file_it(self, ack, body, respond) -> None:
         doc = _value(body)
@@ -117,7 +117,8 @@ class ShortEmergency:
         # What was typed stays chosen: the severity, the language, the category.
         view = intake_form.form([roster], roster, intake_form.Typed(
             text=to_plain(typed.text)[:3000], language=typed.language,
-            severity=typed.severity, category=typed.category), {"channel": channel})
+            severity=typed.severity, category=typed.category, sensitive=typed.sensitive),
+            {"channel": channel})
         trigger = body.get("trigger_id")
         self._later(lambda: client.views_open(trigger_id=trigger, view=view))
         self._reply(respond, "Write it in the form that opened; nothing has been filed yet.")

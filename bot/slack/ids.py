@@ -37,6 +37,14 @@ VERIFY = "request_verified"
 SET_LANGUAGE = "request_set_language"
 SET_LANGUAGE_BLOCK = "request_language"
 
+# Graphic content (issue 13). On the page DM of a sensitive request: "Show details"
+# opens DETAILS_MODAL (the text, link and fields; audited). "Mark sensitive" (page DM and
+# card, anyone) and "Unmark sensitive" (card, managers) are in an actions block
+# SENSITIVE_BLOCK. value: request id.
+SHOW_DETAILS = "request_show_details"
+MARK_SENSITIVE = "request_mark_sensitive"
+UNMARK_SENSITIVE = "request_unmark_sensitive"
+
 BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER, TAKE, PAGE_SOMEONE, ASK_VERIFY, VERIFY)
 
 SWAP_ACCEPT = "swap_accept"  # value: the swap's id; on the DM asking someone to swap
@@ -60,6 +68,8 @@ VERIFY_ACTIONS_BLOCK = "verify_actions"  # "Verified" on the DM asking to verify
 ALERT_ACTIONS_BLOCK = "alert_actions"  # Take it / Page someone on an alert
 FULL_TEXT_BLOCK = "request_full_text"  # "Show full text" under a request text cut short
 FULL_TEXT_MODAL = "request_full_text_modal"  # the modal it opens (callback_id; nothing to submit)
+SENSITIVE_BLOCK = "request_sensitive"  # Show details / Mark / Unmark sensitive
+DETAILS_MODAL = "request_details_modal"  # "Show details" (callback_id; nothing to submit)
 
 # Modal fields: (block_id, action_id) ---------------------------------------------
 TEXT_BLOCK = "emergency_text"  # emergency modal: what is happening (plain_text_input)
@@ -70,6 +80,11 @@ SEVERITY_BLOCK = "emergency_severity"  # radio_buttons; sev1 | sev2 | sev3
 SEVERITY_ACTION = "severity"
 LINK_BLOCK = "emergency_link"  # optional url_text_input
 LINK_ACTION = "link"
+# "Graphic content (hide the text from the channel)": checkboxes with one option whose
+# value is GRAPHIC; ticked, the request is filed sensitive.
+GRAPHIC_BLOCK = "emergency_graphic"
+GRAPHIC_ACTION = "graphic"
+GRAPHIC = "graphic_content"
 # The request's category (static_select, dispatch_action: picking one sends a
 # block_actions payload and the form is updated with its fields). Absent when the team
 # lists no categories. A form for several teams suffixes the block id with the team

@@ -40,6 +40,7 @@ class Typed:
     category: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     team: str | None = None  # picked in the team select
+    sensitive: bool = False  # "Graphic content" ticked (or `graphic` typed)
 
 
 def team_categories(team: Team) -> list[Category]:
@@ -104,7 +105,8 @@ def form(rosters: list[Roster], chosen: Roster | None, typed: Typed, meta: dict,
         languages, severity, json.dumps(meta), categories=categories,
         category=category.name if category else None,
         fields=category.fields if category else (),
-        values=values, severity_block=severity_block, category_block=category_block)
+        values=values, severity_block=severity_block, category_block=category_block,
+        graphic=typed.sensitive)
     if ask_team:
         view["blocks"].insert(0, _team_block(rosters, chosen))
     return view
@@ -182,7 +184,17 @@ def read(values: dict) -> Typed:
         category=_value(values, block_of(values, ids.CATEGORY_BLOCK), ids.CATEGORY_ACTION),
         fields=fields,
         team=_value(values, ids.TEAM_BLOCK, ids.TEAM_ACTION),
+        sensitive=_ticked(values, ids.GRAPHIC_BLOCK, ids.GRAPHIC_ACTION, ids.GRAPHIC),
     )
+
+
+def _ticked(values: dict, block: str, action: str, option: str) -> bool:
+    """Whether a checkboxes element has `option` ticked (False for anything odd)."""
+    held = values.get(block)
+    el = held.get(action) if isinstance(held, dict) else None
+    chosen = el.get("selected_options") if isinstance(el, dict) else None
+    return isinstance(chosen, list) and any(
+        isinstance(o, dict) and o.get("value") == option for o in chosen)
 
 
 def field_errors(category: Category, typed: Typed) -> dict[str, str]:

@@ -27,10 +27,11 @@ from bot.services.intake import (
     too_short,
 )
 from bot.services.requests import RequestService
+from bot.services.sensitivity import SensitivityService
 from bot.services.verification import OutcomeRefused
 from bot.slack import ids, intake_form, render, team_choice
 from bot.slack.emergency_confirm import question as short_question
-from bot.slack.text import first_link, from_neutral, to_plain
+from bot.slack.text import NO_UNFURL, first_link, from_neutral, to_plain
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class Deps:
     take: Callable[[Intake, Roster | None], Filed] | None = None
     # Runs a Slack call (views.open, respond, a DM) on another thread. Default: inline.
     later: Callable[[Callable[[], object]], None] | None = None
+    # Graphic content: Show details, Mark / Unmark sensitive (bot/slack/sensitive_listeners)
+    sensitivity: SensitivityService | None = None
 
 
 def _warning(err: Exception) -> str:
@@ -115,7 +118,7 @@ class Listeners:
         except ServiceError as err:
             ack(response_type="ephemeral", text=_warning(err))
             return
-        ack(response_type="ephemeral",
+        ack(response_type="ephemeral", **NO_UNFURL,
             text=render.ephemeral_confirmation(
                 filed.request, team.intake_channel,
                 team.name if self.d.intake.several_teams() else None))
@@ -176,7 +179,8 @@ class Listeners:
                 severity=typed.severity, language=typed.language, link=typed.link,
                 origin_channel=message[0] if message else channel, confirm_by_dm=True,
                 category=category.name if category_block else None,
-                fields={k: v for k, v in typed.fields.items() if k in category.fields}),
+                fields={k: v for k, v in typed.fields.items() if k in category.fields},
+                sensitive=typed.sensitive),
                 roster)
         except ServiceError as err:
             ack(response_action="errors", errors={ids.TEXT_BLOCK: _form_error(err)})
@@ -242,11 +246,12 @@ class Listeners:
         try:
             before = self.d.intake.filed_with(f"shortcut:{channel}:{ts}")
         except ServiceError as err:
-            client.chat_postMessage(channel=user, text=_warning(err))
+            client.chat_postMessage(channel=user, text=_warning(err), **NO_UNFURL)
             return
         if before is not None:
             client.chat_postMessage(
-                channel=user, text=f"That message was already escalated as {before.ticket}.")
+                channel=user, text=f"That message was already escalated as {before.ticket}.",
+                **NO_UNFURL)
             return
         link = None
         try:
@@ -262,7 +267,7 @@ class Listeners:
             # the team too.
             view = team_choice.team_form(choice.rosters, channel, text, link, meta)
         except ServiceError as err:
-            client.chat_postMessage(channel=user, text=_warning(err))
+            client.chat_postMessage(channel=user, text=_warning(err), **NO_UNFURL)
             return
         else:
             view = intake_form.form([roster], roster, intake_form.Typed(
@@ -298,7 +303,7 @@ class Listeners:
         if respond is None:
             return
         self._later(lambda: respond(text=text, response_type="ephemeral",
-                                    replace_original=False))
+                                    replace_original=False, **NO_UNFURL))
 
     def acknowledge(self, ack, body, respond) -> None:
         self._answer(ack, body, respond, self.d.escalation.acknowledge)
@@ -324,7 +329,8 @@ class Listeners:
         # The DM they clicked in shows it verified, without the button.
         text, blocks = render.verify_ask(self.d.requests.request_view(outcome.request_id),
                                          None)
-        self._later(lambda: respond(text=text, blocks=blocks, replace_original=True))
+        self._later(lambda: respond(text=text, blocks=blocks, replace_original=True,
+                                    **NO_UNFURL))
 
     def set_language(self, ack, body, respond) -> None:
         """"Set language" on the card or a page: the request's id is in the block id,

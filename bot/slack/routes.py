@@ -18,6 +18,7 @@ from bot.slack.emergency_confirm import ShortEmergency
 from bot.slack.listeners import Listeners
 from bot.slack.oncall import OncallCommands
 from bot.slack.replay import ReplayGuard
+from bot.slack.sensitive_listeners import SensitiveListeners
 
 
 def files_a_request(body: dict) -> bool:
@@ -67,6 +68,11 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.action(ids.TAKE)(alerts.take)
     app.action(ids.PAGE_SOMEONE)(alerts.open_page_someone)
     app.view(ids.PAGE_SOMEONE_MODAL)(alerts.page_someone_submitted)
+    # Graphic content: Show details (a modal, audited), Mark / Unmark sensitive
+    sensitive = SensitiveListeners(paging.d)
+    app.action(ids.SHOW_DETAILS)(sensitive.show_details)
+    app.action(ids.MARK_SENSITIVE)(sensitive.mark)
+    app.action(ids.UNMARK_SENSITIVE)(sensitive.unmark)
     # A person writing to the bot (the manifest's `message.im`): a short help reply.
     app.event("message")(DirectHelp(paging.d.seen_event, paging.d.later).message)
     # Rotations: /oncall, its form, and the answers to swap and cover asks

@@ -43,6 +43,7 @@ from bot.services.outbox_items import Busy, Delivery, NotSent, PermanentError, U
 from bot.slack import render
 from bot.slack.render import pages as page_render
 from bot.slack.render import verify as verify_render
+from bot.slack.text import NO_UNFURL
 
 # Errors that no retry can fix: the message is dropped and the failure recorded.
 PERMANENT = {
@@ -120,7 +121,7 @@ class SlackSender:
               thread_ts: str | None = None, **extra) -> tuple[str, str]:
         r = self.client.chat_postMessage(
             channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
-            unfurl_links=False, **extra,
+            **NO_UNFURL, **extra,
             metadata={"event_type": EVENT_TYPE,
                       "event_payload": {"rows": ",".join(str(i) for i in ids)}})
         return r["channel"], r["ts"]

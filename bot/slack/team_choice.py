@@ -36,14 +36,15 @@ def team_form(rosters: list[Roster], channel: str | None, typed: str = "",
     for r in rosters:
         languages += [code for code in r.team.languages if code not in languages]
     try:
-        severity, language, text, category, _ = parse_emergency_text(typed, tuple(languages))
+        severity, language, text, category, graphic = parse_emergency_text(
+            typed, tuple(languages))
     except ServiceError:  # a token that does not read: keep every word as text
-        severity, language, text, category = None, None, typed, None
+        severity, language, text, category, graphic = None, None, typed, None, False
     return intake_form.form(
         rosters, None,
         intake_form.Typed(text=to_plain(text).strip()[:3000], language=language,
                           severity=severity, link=link or first_link(text),
-                          category=category),
+                          category=category, sensitive=graphic),
         {"channel": channel, **(meta or {})}, ask_team=True)
 
 

@@ -56,3 +56,9 @@ def from_neutral(text: str) -> str:
     instants as date tokens; typed spans (`refs.typed`) as escaped, inert text.
     Apply it only to text the bot wrote, never to what a person typed."""
     return refs.render(text, _SLACK_REFS)
+
+
+# Every message the bot posts (chat.postMessage, a response_url answer, an ephemeral
+# reply) goes out with these: a link in a request never unfurls a preview of what it
+# points at (graphic content, issue 13).
+NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}

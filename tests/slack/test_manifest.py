@@ -106,7 +106,8 @@ def test_both_commands_escape_their_text(manifest: dict) -> None:
     assert set(commands) == {"/emergency", "/oncall"}
     for name, command in commands.items():
         assert command.get("should_escape") is True, name
-    assert commands["/emergency"]["usage_hint"] == "[sev1|sev2|sev3] [lang:xx] <what is happening>"
+    assert commands["/emergency"]["usage_hint"] == (
+        "[sev1|sev2|sev3] [lang:xx] [cat:<name>] [graphic] <what is happening>")
 
 
 def test_message_shortcut(manifest: dict) -> None:

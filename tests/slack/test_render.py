@@ -109,7 +109,7 @@ def check_option(opt: dict[str, Any], where: str) -> None:
 def check_element(el: dict[str, Any], where: str) -> None:
     kind = el["type"]
     assert kind in ("button", "plain_text_input", "static_select", "radio_buttons",
-                    "url_text_input"), where
+                    "url_text_input", "checkboxes"), where
     assert 1 <= len(el["action_id"]) <= 255, where
     if kind == "button":
         check_text(el["text"], 75, where + ".text")
@@ -136,6 +136,11 @@ def check_element(el: dict[str, Any], where: str) -> None:
         assert len(values) == len(set(values)), f"{where}: duplicate option values"
         if "initial_option" in el:
             assert el["initial_option"] in opts, f"{where}: initial option not among options"
+    if kind == "checkboxes":
+        assert 1 <= len(el["options"]) <= 10, where
+        for i, opt in enumerate(el["options"]):
+            check_option(opt, f"checkbox[{i}]")
+        assert all(o in el["options"] for o in el.get("initial_options", [])), where
     if "placeholder" in el:
         check_text(el["placeholder"], 150, where + ".placeholder")
     if kind == "plain_text_input" and "max_length" in el:
@@ -212,10 +217,12 @@ def dump(blocks: Any) -> str:
 
 
 def actions(blocks: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
-    """The buttons (not the "Set language" select every unresolved request has)."""
+    """The buttons (not the "Set language" select every unresolved request has, nor the
+    graphic-content buttons every request has: tests/slack/test_render_sensitive.py)."""
     return [(e["action_id"], e["value"], e.get("style"))
             for b in blocks if b["type"] == "actions" for e in b["elements"]
-            if e["type"] == "button"]
+            if e["type"] == "button" and not b.get("block_id", "").startswith(
+                ids.SENSITIVE_BLOCK)]
 
 
 def contexts(blocks: list[dict[str, Any]]) -> str:

@@ -8,13 +8,14 @@ the fallback inside the token (and in `text`) is UTC.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
 from bot.core.messages import PageView, RequestView, TimelineEntry
 from bot.slack import ids
 from bot.slack.render import blocks as kit
-from bot.slack.render import language, pages, verify
+from bot.slack.render import content, language, pages, verify
 from bot.slack.render import mrkdwn as md
 from bot.slack.text import from_neutral
 
@@ -98,7 +99,9 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     """The page DM: what happened, by when to answer and what happens then (times in
     `tz`, the reader's zone), the response target counted from `now` (when it is
     rendered), the request text and what its category asked, the buttons for this
-    state, and "Set language" (the team's `languages` first)."""
+    state, and "Set language" (the team's `languages` first); for graphic content, a
+    warning and "Show details" instead of its text, link and fields."""
+    page = dataclasses.replace(page, request=content.shown(page.request))
     req = page.request
     lang = language.name(req)
     sev = md.severity_label(req.severity)
@@ -109,8 +112,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     warn = " · NEEDS TRANSLATION" if page.needs_translation else ""
     text = kit.fallback(
         f"{md.escape(sev)} · {md.escape(ticket)} · {md.escape(lang)}{warn}: "
-        f"{md.escape_clip(req.text, md.FALLBACK_EXCERPT, one_line=True) or '(no text)'}"
-        f" — from {md.user_mention(req.requester)}"
+        f"{content.excerpt(req)} — from {md.user_mention(req.requester)}"
     )
 
     blocks: kit.Blocks = [kit.header(f"{emoji} {sev} · {ticket} · {lang}")]
@@ -128,7 +130,9 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
             "may not read. Nobody on call who reads it could be reached: get a translation "
             "before acting on it."
         ))
-    blocks.extend(pages.text_blocks(req))
+    blocks.extend(pages.text_blocks(req, page=True))
+    if req.sensitive:  # "Show details" under the content warning
+        blocks.extend(content.sensitive_block(req, page=True))
     if not req.two_person:  # a two-person request's details come with its checklist
         blocks.extend(pages.request_fields(req))
     blocks.extend(verify.page_blocks(req))  # two-person requests: details, checklist
@@ -155,6 +159,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
             blocks.append(kit.context(*lines))
     else:
         blocks.append(kit.context(" · ".join(lines)))
+    blocks.extend([] if req.sensitive else content.sensitive_block(req, page=True))
     if md.as_text(req.status) != "resolved":
         blocks.append(language.set_language_block(req, languages))
     return text, kit.cap(blocks)
@@ -178,7 +183,8 @@ def ticket_card(req: RequestView, now: datetime | None = None,
                 languages: tuple[str, ...] = ()) -> tuple[str, kit.Blocks]:
     """The card in the intake channel, re-rendered in place as the request moves; its
     response target counted from `now` (when it is rendered), "OVERDUE" once passed;
-    "Set language" while unresolved (the team's `languages` first)."""
+    "Set language" while unresolved (the team's `languages` first); no graphic text."""
+    req = content.shown(req)
     emoji, status_label = md.status_badge(req)
     late = " · OVERDUE" if pages.overdue(req, now) else ""
     lang = language.name(req)
@@ -193,8 +199,7 @@ def ticket_card(req: RequestView, now: datetime | None = None,
         who = f" · paging {md.mention_list(req.paged, 3)}"
     text = kit.fallback(
         f"{emoji} {md.escape(ticket)} {md.escape(status_label)}{late} · {md.escape(sev)} · "
-        f"{md.escape(lang)}{who}: "
-        f"{md.escape_clip(req.text, md.FALLBACK_EXCERPT, one_line=True) or '(no text)'}"
+        f"{md.escape(lang)}{who}: {content.excerpt(req)}"
     )
 
     blocks: kit.Blocks = [
@@ -241,6 +246,7 @@ def ticket_card(req: RequestView, now: datetime | None = None,
     if req.two_person:
         blocks.append(kit.context(verify.verified_line(req) or "Two-person check: not "
                                   "verified yet"))
+    blocks.extend(content.sensitive_block(req))  # Mark / Unmark sensitive
     if resolved:
         blocks.append(kit.section(":white_check_mark: " + _resolved_line(req)))
     else:
@@ -276,6 +282,7 @@ _ACTION_EMOJI = {
     "exhausted": ":sos:",
     "manager_alert": ":bell:",
     "channel_alert": ":mega:",
+    "details_viewed": ":lock:", "marked_sensitive": ":see_no_evil:", "unmarked_sensitive": ":eye:",
 }
 
 
@@ -286,8 +293,8 @@ def timeline_line(entry: TimelineEntry) -> tuple[str, kit.Blocks]:
     body = md.bot_text(entry.text, 2500) or md.escape_clip(entry.action, 100)
     emoji = _ACTION_EMOJI.get(md.as_text(entry.action).strip().lower(), "")
     lead = f"{emoji} " if emoji else ""
-    if who != "bot" and body.startswith(who):
-        # "<@U1> acknowledged": the line names its actor already; not "@U1 @U1 ...".
+    if who != "bot" and who in body:
+        # "<@U1> acknowledged", "Details viewed by <@U1>": it names its actor already.
         text = kit.fallback(f"{md.utc_text(entry.at)} {body}")
         line = f"{lead}{md.slack_date(entry.at)} · {body}"
     else:
@@ -317,6 +324,7 @@ def requester_note(
 ) -> tuple[str, kit.Blocks]:
     """A private note to the requester. `kind`: filed | acknowledged | resolved | exhausted.
     `channel` (the intake channel) is named in the "filed" note when given."""
+    req = content.shown(req)
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
     lang = md.escape(f"{language.name(req)}, {md.how_chosen(req)}")
     summary = f"{md.severity_mrkdwn(req.severity)}, {lang}"
@@ -325,7 +333,7 @@ def requester_note(
         where = f" Updates in the thread in {updates}." if updates else " I'll DM you updates."
         line = f":inbox_tray: Your request *{ticket}* is filed ({summary}) — {_who_has_it(req)}."
         line += where
-        blocks = [kit.section(line), kit.section(md.quote(req.text, 1000))]
+        blocks = [kit.section(line), kit.section(content.quoted(req, 1000))]
     elif kind == "acknowledged":
         who = md.user_mention(req.assignee) if req.assignee else "A specialist"
         line = f":eyes: {who} acknowledged *{ticket}*{_your_time(req.acknowledged)} and is on it."
@@ -342,6 +350,9 @@ def requester_note(
         if outcome:
             line += " Outcome: " + md.escape_clip(outcome, 300, one_line=True)
             blocks.append(kit.section("*Outcome*\n" + md.quote(outcome, 2500)))
+        elif req.sensitive:  # graphic content: the note stays with the request
+            blocks.append(kit.context("It is marked as graphic content, so its outcome "
+                                      f"note is not sent here; ask {who} if you need it."))
     elif kind == "exhausted":
         line = (
             f":sos: Nobody has acknowledged *{ticket}* yet. Every escalation step has run and "
@@ -357,6 +368,7 @@ def requester_note(
 
 
 def _alert_blocks(req: RequestView, lead: str, now: datetime | None = None) -> kit.Blocks:
+    req = content.shown(req)
     kind = pages.category_label(req)
     pairs = [
         *([("Category", md.escape(kind))] if kind else []),
@@ -374,7 +386,7 @@ def _alert_blocks(req: RequestView, lead: str, now: datetime | None = None) -> k
     target = pages.due_line(req, now)
     if target:
         blocks.append(kit.section(target))
-    blocks += [kit.fields(pairs), kit.section(md.quote(req.text, 1500))]
+    blocks += [kit.fields(pairs), kit.section(content.quoted(req, 1500))]
     if req.needs_translation:
         blocks.append(kit.context(":warning: NEEDS TRANSLATION"))
     blocks += alert_actions(req)
@@ -410,6 +422,7 @@ def alert_actions(req: RequestView, block_id: str = ids.ALERT_ACTIONS_BLOCK) -> 
 def manager_alert(req: RequestView, now: datetime | None = None) -> tuple[str, kit.Blocks]:
     """A DM to a manager: a request nobody has acknowledged; flagged when its response
     target has passed at `now`."""
+    req = content.shown(req)
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
     lang = md.escape(language.name(req))
     late = pages.overdue(req, now)
@@ -432,6 +445,7 @@ def manager_alert(req: RequestView, now: datetime | None = None) -> tuple[str, k
 def channel_alert(req: RequestView, manager_group: str | None,
                   now: datetime | None = None) -> tuple[str, kit.Blocks]:
     """A post in the escalation channel, mentioning the managers' user group if given."""
+    req = content.shown(req)
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
     lang = md.escape(language.name(req))
     group = md.group_mention(manager_group)
@@ -455,6 +469,7 @@ def ephemeral_confirmation(req: RequestView, channel: str | None = None,
     `channel` is the intake channel whose thread carries the updates; `team`, given when
     several teams take requests, is named ("Filed T-42 for *emea-desk* (sev1, ...").
     """
+    req = content.shown(req)
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
     if team:
         ticket += f" for *{md.escape(md.as_text(team))}*"
@@ -469,6 +484,8 @@ def ephemeral_confirmation(req: RequestView, channel: str | None = None,
     extra = ", needs translation" if req.needs_translation else ""
     updates = md.channel_link(channel)
     tail = f" Updates in {updates}." if updates else " I'll DM you updates."
+    if req.sensitive:
+        tail += " Marked as graphic content: the channel sees no text or link."
     return kit.fallback(f"Filed {ticket} ({sev}, {lang}{extra}) — {_who_has_it(req)}.{tail}")
 
 

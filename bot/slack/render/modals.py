@@ -10,8 +10,8 @@ from bot.core.messages import RequestView
 from bot.core.model import SEVERITIES, Category
 from bot.slack import ids
 from bot.slack.render import blocks as kit
+from bot.slack.render import content, verify
 from bot.slack.render import mrkdwn as md
-from bot.slack.render import verify
 
 _SEVERITY_HELP = {
     "sev1": "Most urgent: the fastest escalation",
@@ -25,12 +25,13 @@ def emergency_modal(
     categories: Sequence[Category] = (), category: str | None = None,
     fields: Sequence[str] = (), values: dict[str, str] | None = None,
     severity_block: str = ids.SEVERITY_BLOCK, category_block: str = ids.CATEGORY_BLOCK,
+    graphic: bool = False,
 ) -> dict[str, Any]:
     """The /emergency form: text, category (when the team lists categories; `category`
     preselected, picking another updates the form), the category's `fields`, language
     ("Detect automatically" preselected), severity (`default_severity` preselected),
-    optional link. `values`: what the requester typed so far (text, link, each field's
-    value by name), kept in the form."""
+    optional link, and "Graphic content" (ticked when `graphic`). `values`: what the
+    requester typed so far (text, link, each field's value by name), kept in the form."""
     values = values or {}
     detect = kit.option("Detect automatically", ids.DETECT)
     options = [detect]
@@ -106,9 +107,27 @@ def emergency_modal(
             "element": link_element,
             "hint": kit.plain_text("The post, profile or message this is about (optional).", 2000),
         },
+        graphic_block(graphic),
     ]
     return kit.modal(ids.EMERGENCY_MODAL, "Emergency request", blocks, submit="File and page",
                      private_metadata=md.as_text(private_metadata))
+
+
+GRAPHIC_HINT = ("Tick it for violent, sexual or self-harm content: the card in the channel "
+                "and the notifications then show no text or link, and the people paged open "
+                "it only when they choose. Typing \"graphic\" after /emergency does the same.")
+
+
+def graphic_block(ticked: bool = False) -> dict[str, Any]:
+    """The "Graphic content" checkbox of the /emergency form."""
+    option = kit.option("Graphic content (hide the text from the channel)", ids.GRAPHIC)
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": ids.GRAPHIC_ACTION,
+                               "options": [option]}
+    if ticked:
+        element["initial_options"] = [option]
+    return {"type": "input", "block_id": ids.GRAPHIC_BLOCK, "optional": True,
+            "label": kit.plain_text("Graphic content", 2000), "element": element,
+            "hint": kit.plain_text(GRAPHIC_HINT, 2000)}
 
 
 def _category_blocks(categories: Sequence[Category], chosen: str | None,
@@ -183,9 +202,10 @@ def _duration_words(seconds: float) -> str:
 
 
 def _summary(req: RequestView, budget: int = 1200) -> str:
+    req = content.shown(req)
     ticket = md.escape(md.as_text(req.ticket).strip() or f"#{req.id}")
     head = f"*{ticket}* · {md.severity_mrkdwn(req.severity)} · {md.escape(md.language_label(req))}"
-    return head + "\n" + md.quote(req.text, budget)
+    return head + "\n" + content.quoted(req, budget)
 
 
 def resolve_modal(request: RequestView) -> dict[str, Any]:
@@ -207,7 +227,11 @@ def resolve_modal(request: RequestView) -> dict[str, Any]:
                 "placeholder": kit.plain_text(
                     "What was done, and what the requester should know.", 150),
             },
-            "hint": kit.plain_text("The requester and the intake channel see this note.", 2000),
+            "hint": kit.plain_text(
+                "Marked as graphic content: this note is kept with the request and shown "
+                "only in its details, not in the channel or to the requester."
+                if request.sensitive else
+                "The requester and the intake channel see this note.", 2000),
         },
     ]
     return kit.modal(ids.RESOLVE_MODAL, f"Resolve {ticket}", blocks, submit="Resolve",

@@ -22,6 +22,7 @@ from bot.core.messages import PageView, RequestView
 from bot.core.model import DEFAULT_CATEGORY
 from bot.slack import ids
 from bot.slack.render import blocks as kit
+from bot.slack.render import content
 from bot.slack.render import mrkdwn as md
 
 MODAL_SECTION = 2900  # a modal's text sections, under Block Kit's 3000
@@ -140,9 +141,14 @@ def _cut(text: str, budget: int) -> tuple[str, int]:
     return md.quote(shown, budget + 1000) + "…", len(text) - len(shown)
 
 
-def text_blocks(req: RequestView, budget: int = md.TEXT_BUDGET) -> kit.Blocks:
+def text_blocks(req: RequestView, budget: int = md.TEXT_BUDGET, page: bool = False
+                ) -> kit.Blocks:
     """The request text as a quote; cut to `budget`, it says how much more there is
-    and offers "Show full text"."""
+    and offers "Show full text". A redacted request shows the line that stands in for
+    its text (on a `page`, the content warning) instead."""
+    hidden = content.hidden_line(req, page)
+    if hidden:
+        return [kit.section(hidden)]
     text = md.as_text(req.text).strip()
     quoted, more = _cut(text, budget)
     if not more:
@@ -156,9 +162,14 @@ def text_blocks(req: RequestView, budget: int = md.TEXT_BUDGET) -> kit.Blocks:
 
 
 def full_text_modal(req: RequestView) -> dict[str, Any]:
-    """A modal with the whole request text, in as many sections as it needs."""
-    text = md.as_text(req.text).strip() or "(no text)"
+    """A modal with the whole request text, in as many sections as it needs (a
+    redacted request's says it is hidden: its text opens with "Show details")."""
+    req = content.shown(req)
     ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
+    if req.redacted:
+        return kit.modal(ids.FULL_TEXT_MODAL, f"{ticket}: full text",
+                         [kit.section(content.hidden_line(req))], submit=None, close="Close")
+    text = md.as_text(req.text).strip() or "(no text)"
     parts: kit.Blocks = []
     rest = text
     while rest and len(parts) < kit.MODAL_BLOCKS_MAX - 1:

@@ -15,8 +15,8 @@ from bot.core import verification as v
 from bot.core.messages import RequestView
 from bot.slack import ids
 from bot.slack.render import blocks as kit
+from bot.slack.render import content, pages
 from bot.slack.render import mrkdwn as md
-from bot.slack.render import pages
 
 
 def _ticket(req: RequestView) -> str:
@@ -80,14 +80,17 @@ def ask_button(req: RequestView) -> list[dict[str, Any]]:
 
 def verify_ask(req: RequestView, asked_by: str | None) -> tuple[str, kit.Blocks]:
     """The DM asking a second specialist to verify: the request, its details, the
-    checklist and "Verified" (gone once verified or resolved)."""
+    checklist and "Verified" (gone once verified or resolved). A sensitive request's
+    text and details open with "Show details", like on a page."""
+    req = content.shown(req)
     ticket = _ticket(req)
     who = md.user_mention(asked_by or req.assignee)
     label = md.escape(md.as_text(req.category_label).strip() or "Request")
     lead = (f":mag: {who} asks you to verify *{md.escape(ticket)}* ({label}, "
             f"{md.severity_mrkdwn(req.severity)}, {md.escape(md.request_language(req))}) "
             f"as the second person holding {_skills(req)}.")
-    blocks: kit.Blocks = [kit.section(lead), *pages.text_blocks(req), *details_blocks(req),
+    blocks: kit.Blocks = [kit.section(lead), *pages.text_blocks(req, page=True),
+                          *content.sensitive_block(req, page=True), *details_blocks(req),
                           *checklist_blocks(req)]
     resolved = md.as_text(req.status) == "resolved"
     done = req.verified_by and req.verified_by != req.assignee
