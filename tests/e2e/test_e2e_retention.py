@@ -159,3 +159,24 @@ def test_purge_removes_text_from_the_database_and_slack(h, capsys, monkeypatch):
     # A second run finds nothing more to purge.
     again = run(capsys, "purge")
     assert again.code == 0 and "Purged 0 requests" in again.out
+
+
+def test_marking_edits_every_message_already_posted(h):
+    """Marked graphic after it was paged, escalated and resolved: the card, the page,
+    the manager's DM, the channel alert, the requester's notes and the resolve line are
+    all edited in place; the text is left only where nobody but the handlers look."""
+    _handled_request(h)
+    with_text = [k for k, v in _latest_versions(h).items()
+                 if MARK in _of_first(h, v) or NOTE in v]
+    assert len(with_text) >= 6
+    r = h.click(ids.MARK_SENSITIVE, "1", MGR, channel=INTAKE)
+    assert r.status == 200, r.text
+    wait_until(lambda: h.requests()[0].sensitive)
+    h.settle()
+    h.advance(1)
+    h.settle()
+    now = _latest_versions(h)
+    for key in with_text:
+        assert MARK not in _of_first(h, now[key]) and NOTE not in now[key], (key, now[key])
+    thread = " ".join(now[k] for k in with_text if k[0] == INTAKE)
+    assert "the note is kept with the request" in thread
