@@ -14,7 +14,7 @@ from typing import Any
 from bot.core.messages import PageView, RequestView, TimelineEntry
 from bot.slack import ids
 from bot.slack.render import blocks as kit
-from bot.slack.render import language, pages, verify
+from bot.slack.render import checkin, language, pages, verify
 from bot.slack.render import mrkdwn as md
 from bot.slack.text import from_neutral
 
@@ -480,4 +480,7 @@ def direct_message(payload: dict[str, Any]) -> tuple[str, kit.Blocks | None]:
     """A DIRECT outbox row (a shift change, a handoff note, a swap ask): its text was
     written by a service, with references, and is rendered here once; blocks, when the
     Slack side queued them, are Slack's already."""
-    return from_neutral(md.as_text(payload.get("text"))), payload.get("blocks")
+    text = from_neutral(md.as_text(payload.get("text")))
+    if payload.get("checkin"):  # the end-of-shift check-in: its answers as buttons
+        return text, checkin.checkin_blocks(text, payload["checkin"])
+    return text, payload.get("blocks")
