@@ -39,7 +39,6 @@ from bot.services.pauses import CHECKIN, DIRECT_PRIORITY, decide_break, managers
 from bot.services.schedules import RosterCache
 from bot.store import breaks as store
 from bot.store import team_audit
-from bot.store import teams as team_store
 from bot.store.db import SQLITE_BEGIN
 from bot.store.direct_messages import queue_direct
 
@@ -76,20 +75,23 @@ class CheckinService:
         """One pass over every team; the number of check-in DMs queued. One team's
         failure is logged and retried next pass (its cursor did not move)."""
         sent = 0
-        with self._sf() as session:
-            session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})
-            names = team_store.list_team_names(session)
-        for team in names:
+        try:
+            rosters = self.rosters.all()  # one query when no team changed
+        except Exception:  # noqa: BLE001 - the database away: the next pass tries again
+            log.exception("check-in pass could not read the teams")
+            return 0
+        for roster in rosters:
+            team = roster.team.name
             try:
-                sent += self._run_team(team)
+                sent += self._run_team(roster)
             except NotFound:
                 self._idle.pop(team, None)
             except Exception:  # noqa: BLE001 - one team must not stop the others
                 log.exception("check-in pass for team %s failed", team)
         return sent
 
-    def _run_team(self, team: str) -> int:
-        roster = self.rosters.get(team)
+    def _run_team(self, roster: Roster) -> int:
+        team = roster.team.name
         if not roster.team.wellbeing.checkin:
             return 0
         idle = self._idle.get(team)
