@@ -81,17 +81,25 @@ def managers_of(roster: Roster) -> tuple[str, ...]:
     return tuple(dict.fromkeys(roster.team.managers))
 
 
-def _why(roster: Roster, user: str, gaps: list[Gap], now: datetime) -> str:
-    """'the only Arabic reader on call' (+ from when to when, when not the whole break)."""
+def _why(roster: Roster, user: str, gaps: list[Gap], now: datetime, end: datetime,
+         managers: bool = False) -> str:
+    """'the only Arabic reader on call who can be paged', and when, if not for the whole
+    break: in the person's zone for them, as instants each manager sees in theirs."""
     langs = list(dict.fromkeys(g.language for g in gaps))
     names = " and ".join(language_name(lang) for lang in langs)
-    first = gaps[0]
+    why = f"the only {names} reader on call who can be paged"
+    first, last = gaps[0], max(g.end for g in gaps)
+    if first.start <= now and last >= end:
+        return why  # the whole break
     tz = _zone(roster, user)
+
+    def when(instant: datetime) -> str:
+        return refs.moment(instant) if managers else local_clock(instant, tz, now)
+
+    zone = "" if managers else f", {tz} time"
     if first.start <= now:
-        when = f"until {local_clock(first.end, tz, now)}"
-    else:
-        when = f"from {local_clock(first.start, tz, now)} to {local_clock(first.end, tz, now)}"
-    return f"the only {names} reader on call ({when}, in {tz} time)"
+        return f"{why} until {when(first.end)}{zone}"
+    return f"{why} from {when(first.start)} to {when(first.end)}{zone}"
 
 
 def decide_break(session: Session, roster: Roster, *, subject: str, actor: str,
@@ -109,10 +117,11 @@ def decide_break(session: Session, roster: Roster, *, subject: str, actor: str,
     words = length_words(length)
     self_asked = actor == subject
     if gaps:
-        why = _why(roster, subject, gaps, now)
+        why = _why(roster, subject, gaps, now, end)
         asked = "asked for" if self_asked else f"was given by {refs.person(actor)}"
         what = "a break after the check-in" if reason == CHECKIN else f"a {words} break"
-        note = (f"{refs.person(subject)} {asked} {what} at {refs.moment(now)} but is {why}; "
+        note = (f"{refs.person(subject)} {asked} {what} at {refs.moment(now)} but is "
+                f"{_why(roster, subject, gaps, now, end, managers=True)}; "
                 f"the break was not started. Consider covering: {refs.command('oncall override')}"
                 " puts someone else on call.")
         for target in managers_of(roster):

@@ -98,8 +98,8 @@ def test_pause_refused_when_it_would_leave_arabic_uncovered(morning):
     h = morning
     reply = oncall(h, "pause 30m", LAYLA)
     assert reply == ("The break was not started: you are the only Arabic reader on call "
-                     "(until 13:30, in Asia/Dubai time), so those requests would reach "
-                     "nobody. Your managers have been told, so they can arrange cover.")
+                     "who can be paged, so those requests would reach nobody. Your managers "
+                     "have been told, so they can arrange cover.")
     h.settle()
     [note] = texts(h, MGR, "asked for")
     assert note.startswith(f"<@{LAYLA}> asked for a 30-minute break at <!date^")
@@ -152,7 +152,10 @@ def test_the_whole_break_is_checked_not_only_its_start(afternoon):
     h.advance(150 * 60)  # 15:30: Layla hands over to Nour alone at 16:00
     reply = oncall(h, "pause 1h", NOUR)
     assert reply.startswith("The break was not started: you are the only Arabic reader on "
-                            "call (from 19:00 to 19:30, in Asia/Amman time)")
+                            "call who can be paged from 19:00 to 19:30, Asia/Amman time, so")
+    h.settle()
+    [note] = texts(h, MGR, "asked for a 1-hour break")
+    assert "who can be paged from <!date^1782921600^" in note  # 16:00 UTC, in their zone
     assert oncall(h, "pause 1h", LAYLA).startswith("You're on a break until 20:30 (Asia/Dubai")
 
 
