@@ -95,7 +95,9 @@ class Breaks:
         user = body["user"]["id"]
         value = (body.get("actions") or [{}])[0].get("value", "")
         try:
-            minutes = int(value)
+            minutes = int(value) if value.isascii() and value.isdigit() else -1
+            if not 0 < minutes <= 24 * 60:
+                raise ValueError(value)
             team = self.d.team_of(user)
             text = self.d.pauses.pause(team.name, user, timedelta(minutes=minutes)).text
         except ValueError:
@@ -131,8 +133,9 @@ class Breaks:
         try:
             text = self.d.checkins.answer(ids.record_id(action.get("value")), user,
                                           answer or "")
-        except ValueError as err:
-            respond(text=str(err), response_type="ephemeral", replace_original=False)
+        except ValueError:
+            respond(text="That button is not one this app sent, or it is out of date.",
+                    response_type="ephemeral", replace_original=False)
             return
         except ServiceError as err:
             respond(text=from_neutral(f":warning: {err}"), response_type="ephemeral",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 import urllib.parse
 
 import pytest
@@ -251,6 +252,12 @@ def test_home_tab_take_a_break_and_end_it(tmp_path):
         h.settle()
         assert texts(h, NOUR, "The break was not started: you are the only Arabic reader")
         assert texts(h, MGR, "asked for a 15-minute break")
+        # A forged or stale value changes nothing and says so.
+        for bad in ("abc", "0", "99999999999999999999"):
+            home_click(h, ids.TAKE_BREAK, bad, LAYLA)
+        assert len(pauses(h)) == 1
+        h.settle()
+        assert len(texts(h, LAYLA, "That button is out of date")) == 3
     finally:
         h.quiet_close()
 
@@ -328,7 +335,14 @@ def test_checkin_after_a_shift_with_sensitive_work_goes_once_and_only_managers_h
     # Someone else's check-in is not theirs to answer.
     assert h.click(ids.CHECKIN_OK, value, NOUR).status == 200
     h.wait_response("not yours")
-    assert len(answers) >= 3
+    assert h.click(ids.CHECKIN_OK, "not-a-number", LAYLA).status == 200
+    h.wait_response("not one this app sent")
+    assert h.click(ids.CHECKIN_OK, "999999", LAYLA).status == 200
+    deadline = time.monotonic() + 5  # the reply to the click goes to its response_url
+    while sum("not yours" in (a.get("text") or "") for a in answers) < 2:
+        assert time.monotonic() < deadline, answers
+        time.sleep(0.01)
+    assert checkins(h)[0].answer == "talk" and len(checkins(h)) == 1
 
 
 def test_checkin_need_a_break_pauses_for_an_hour_when_coverage_allows(morning):
