@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 import urllib.parse
 
@@ -146,6 +147,27 @@ def test_pause_accepted_when_another_reader_is_on_call(afternoon):
     assert "nothing to end" in oncall(h, "pause end", LAYLA)
     # Layla is back on call: now Nour may take hers.
     assert oncall(h, "pause 1h", NOUR).startswith("You're on a break until 17:10 (Asia/Amman")
+
+
+def test_two_readers_asking_at_once_cannot_both_leave(afternoon):
+    h = afternoon
+    replies: dict[str, str] = {}
+    start = threading.Barrier(2)
+
+    def ask(user: str) -> None:
+        start.wait()
+        replies[user] = oncall(h, "pause 30m", user)
+
+    threads = [threading.Thread(target=ask, args=(u,)) for u in (LAYLA, NOUR)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    [row] = pauses(h)
+    other = NOUR if row.user == LAYLA else LAYLA
+    assert replies[row.user].startswith("You're on a break until")
+    assert replies[other].startswith("The break was not started: you are the only Arabic "
+                                     "reader on call who can be paged")
 
 
 def test_the_whole_break_is_checked_not_only_its_start(afternoon):
