@@ -118,14 +118,16 @@ def decide_break(session: Session, roster: Roster, *, subject: str, actor: str,
     self_asked = actor == subject
     if gaps:
         why = _why(roster, subject, gaps, now, end)
-        asked = "asked for" if self_asked else f"was given by {refs.person(actor)}"
         what = "a break after the check-in" if reason == CHECKIN else f"a {words} break"
-        note = (f"{refs.person(subject)} {asked} {what} at {refs.moment(now)} but is "
-                f"{_why(roster, subject, gaps, now, end, managers=True)}; "
-                f"the break was not started. Consider covering: {refs.command('oncall override')}"
-                " puts someone else on call.")
+        asked = (f"{refs.person(subject)} asked for {what} at {refs.moment(now)} but is"
+                 if self_asked else f"{refs.person(actor)} tried to give "
+                 f"{refs.person(subject)} {what} at {refs.moment(now)}, but they are")
+        note = (f"{asked} {_why(roster, subject, gaps, now, end, managers=True)}; the break "
+                f"was not started. Consider covering: {refs.command('oncall override')} puts "
+                "someone else on call.")
         for target in managers_of(roster):
-            queue_direct(session, target, note, DIRECT_PRIORITY, now)
+            if target != actor:
+                queue_direct(session, target, note, DIRECT_PRIORITY, now)
         team_audit.add_entry(session, team, actor, "pause_refused", {
             "text": note, "user": subject, "minutes": int(length.total_seconds() // 60),
             "reason": reason, "languages": sorted({g.language for g in gaps})}, now)
