@@ -30,12 +30,14 @@ from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
 from bot.schedules.holidays import holiday_dates
 from bot.services import schedules as schedule_svc
+from bot.services.checkins import CheckinService
 from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
 from bot.services.intake import Filed, IntakeService
 from bot.services.oncall_groups import OncallGroupService
 from bot.services.outbox import Outbox
+from bot.services.pauses import PauseService
 from bot.services.requests import RequestService
 from bot.services.retention import Retention
 from bot.services.rotations import RotationService
@@ -102,6 +104,8 @@ class Runtime:
                                                              thread_name_prefix="bolt"),
         )
         self.handoffs = HandoffService(self.sessions, self.rosters, self.clock)
+        self.pauses = PauseService(self.sessions, self.rosters, self.clock)
+        self.checkins = CheckinService(self.sessions, self.rosters, self.clock)
         # On-call user groups: planned by the reconciler, sent on a sending thread with
         # the outbox's client (one attempt per call, no sleeping through a Retry-After).
         self.groups = OncallGroupService(self.sessions, self.rosters, self.clock)
@@ -115,7 +119,8 @@ class Runtime:
             rotations=self.rotations, paging=self.requests, managers=self.managers,
             clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
-            enqueue_direct=self.outbox.enqueue_direct))
+            enqueue_direct=self.outbox.enqueue_direct, pauses=self.pauses,
+            checkins=self.checkins))
         # Slack calls a listener would otherwise make after acknowledging (opening a
         # form, an ephemeral answer): on their own threads, so a slow or rate-limited
         # Slack never holds the threads that acknowledge.
@@ -216,6 +221,7 @@ class Runtime:
         handed = self.handoffs.run()
         if handed.repage:
             self.escalation.repage(handed.pairs())
+        self.checkins.run()  # end-of-shift check-in DMs (teams with wellbeing.checkin)
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)

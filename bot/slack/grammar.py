@@ -90,6 +90,7 @@ from bot.slack.oncall_commands import (
     LocalTime,
     Me,
     OverrideCmd,
+    Pause,
     Report,
     RotationAdd,
     RotationCreate,
@@ -117,6 +118,7 @@ from bot.slack.oncall_help import (
     help_text,
     normalize_topic,
 )
+from bot.slack.oncall_pause import p_pause
 from bot.slack.oncall_text import decode, did_you_mean, quote
 
 CATEGORY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # a category's name (its slug)
@@ -146,6 +148,7 @@ __all__ = [
     "LocalTime",
     "Me",
     "OverrideCmd",
+    "Pause",
     "Report",
     "RotationAdd",
     "RotationCreate",
@@ -395,6 +398,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "away": _p_away,
     "swap": _p_swap,
     "cover": _p_cover,
+    "pause": p_pause,
     "specialist": _p_specialist,
     "skills": _p_skills,
     "category": p_category,

@@ -35,6 +35,7 @@ from bot.core.messages import PageView, RequestView
 from bot.core.model import Specialist, Team
 from bot.core.roster import OVERRIDE, SUBSTITUTE, Assignment, Roster
 from bot.slack import ids
+from bot.slack.breaks import break_blocks
 from bot.slack.chart import describe_span, gap_list_text, zone_label
 from bot.slack.permissions import describe_managers
 from bot.slack.render import blocks as kit
@@ -317,9 +318,11 @@ def _gaps(roster: Roster, now: datetime, horizon_days: int, tz: str | None) -> k
 
 def home_view(user: str, roster: Roster, now: datetime, open_requests: list[RequestView],
               is_manager: bool, horizon_days: int = 14, waiting: list[PageView] = (),
-              alerts: list[RequestView] = ()) -> dict[str, Any]:
+              alerts: list[RequestView] = (), paused_until: datetime | None = None
+              ) -> dict[str, Any]:
     """The Home tab of `user` (see the module docstring). `waiting`: the pages waiting
-    for their answer; `alerts`: open requests they were alerted about as a manager."""
+    for their answer; `alerts`: open requests they were alerted about as a manager;
+    `paused_until`: the end of the break they are on (bot/slack/breaks.py)."""
     now = timezones.utc(now)
     horizon_days = max(1, int(horizon_days))
     team = roster.team
@@ -338,6 +341,7 @@ def home_view(user: str, roster: Roster, now: datetime, open_requests: list[Requ
     if on_team:
         mine = roster.assignments(now, horizon_end, user=user, include_uncovered=False)
         blocks += _status(user, roster, now, tz, mine, horizon_end)
+        blocks += break_blocks(spec, now, paused_until) if spec is not None else []
         blocks += _shifts(mine, now, tz, horizon_days)
         if spec is not None:
             blocks += _skills(team, spec)

@@ -50,6 +50,12 @@ BUTTON_ACTIONS = (ACK, DECLINE, RESOLVE, HANDOVER, TAKE, PAGE_SOMEONE, ASK_VERIF
 SWAP_ACCEPT = "swap_accept"  # value: the swap's id; on the DM asking someone to swap
 SWAP_DECLINE = "swap_decline"  # value: the swap's id
 COVER_ACCEPT = "cover_accept"  # value: the cover request's id; on the cover ask
+# Breaks and check-ins (bot/slack/breaks.py)
+TAKE_BREAK = "break_take"  # value: minutes (15, 30, 60); on the Home tab
+END_BREAK = "break_end"  # value: "" (the clicker's own break); on the Home tab
+CHECKIN_OK = "checkin_ok"  # value: the check-in's id; on the end-of-shift check-in DM
+CHECKIN_BREAK = "checkin_break"  # value: the check-in's id
+CHECKIN_TALK = "checkin_talk"  # value: the check-in's id
 # On the question a too-short /emergency gets; value: JSON {"key", "text", "channel"}
 # (the command's idempotency key, its text as typed, the channel it was typed in).
 EMERGENCY_FILE_SHORT = "emergency_file_short"  # "File it": files that text as it is

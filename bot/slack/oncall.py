@@ -27,6 +27,7 @@ from bot.services.requests import RequestService
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
+from bot.slack.breaks import BreakDeps, Breaks
 from bot.slack.oncall_category import run_category
 from bot.slack.oncall_commands import CATEGORY_COMMANDS
 from bot.slack.oncall_examples import personal_error, personal_examples
@@ -51,8 +52,6 @@ from bot.slack.text import from_neutral
 log = logging.getLogger(__name__)
 
 
-
-
 @dataclass
 class OncallDeps:
     rotations: RotationService
@@ -63,6 +62,8 @@ class OncallDeps:
     reports_session_factory: Callable
     feeds: object | None = None  # FeedService: issue(team, scope, subject, actor) -> url
     enqueue_direct: Callable[[list[tuple[str, dict]]], int] = lambda messages: 0
+    pauses: object | None = None  # PauseService (breaks)
+    checkins: object | None = None  # CheckinService (the check-in's answers)
 
 
 def _when(lt: g.LocalTime, end: bool = False) -> date | datetime:
@@ -75,6 +76,9 @@ def _when(lt: g.LocalTime, end: bool = False) -> date | datetime:
 class OncallCommands:
     def __init__(self, deps: OncallDeps):
         self.d = deps
+        self.breaks = Breaks(BreakDeps(deps.pauses, deps.checkins, lambda u: self._roster(u).team,
+                                       deps.managers.is_manager, deps.clock, deps.deliver,
+                                       deps.enqueue_direct, self.publish_home))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -212,6 +216,8 @@ class OncallCommands:
             return self._cover(user, cmd, later)
         if isinstance(cmd, g.Export):
             return self._export(user, cmd)
+        if isinstance(cmd, g.Pause):
+            return self.breaks.command(user, cmd)
         if isinstance(cmd, CATEGORY_COMMANDS):
             return run_category(r, user, cmd)
         raise ServiceError(f"`{cmd.command}` is not available yet")
@@ -462,7 +468,8 @@ class OncallCommands:
         waiting, alerts = self.d.paging.waiting_for(user)
         view = home.home_view(user, roster, self.d.clock.now(), mine,
                               self.d.managers.is_manager(roster.team, user),
-                              waiting=waiting, alerts=alerts)
+                              waiting=waiting, alerts=alerts, paused_until=self.d.pauses
+                              and self.d.pauses.paused_until(roster.team.name, user))
         client.views_publish(user_id=user, view=view)
 
 

@@ -257,12 +257,22 @@ class Export:
     command: ClassVar[str] = "export"
 
 
+@dataclass(frozen=True)
+class Pause:
+    """`pause [@user] <duration>`, `pause end [@user]`, or `pause` alone (the status)."""
+
+    length: timedelta | None = None  # None with end False: show whether on a break
+    user: str | None = None  # someone else's break (managers); None: the asker's
+    end: bool = False
+    command: ClassVar[str] = "pause"
+
+
 Command = (
     Help | Who | Me | Report | Shifts | Coverage | RotationList | RotationShow | RotationDelete
     | RotationEdit | RotationCreateModal | RotationCreate | RotationSet | RotationAdd
     | RotationRemove | RotationMove | OverrideCmd | Away | Swap | Cover | SpecialistCmd
     | SkillsCmd | CategoryList | CategoryShow | CategoryCreate | CategorySet | CategoryDelete
-    | CategoryDefault | Capacity | Export
+    | CategoryDefault | Capacity | Export | Pause
 )  # fmt: skip
 COMMAND_TYPES: tuple[type, ...] = Command.__args__
 

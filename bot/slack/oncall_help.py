@@ -188,6 +188,20 @@ HELP: dict[str, Usage] = {
         SELF,
         "Dates and times are in your own time zone. " + _WHEN_NOTE,
     ),
+    "pause": Usage(
+        "/oncall pause [@user] <duration> | pause end [@user]",
+        "Takes you out of paging for a break, from now; `pause end` ends it early.",
+        "/oncall pause 30m",
+        SELF_OR_MANAGERS,
+        "The duration is minutes or hours, 5m to 12h: 15m, 30m, 1h. A break is not time "
+        "off: nobody pages you until it ends, but your shifts do not move, and shifts, "
+        "calendars and coverage do not show it (for longer, use /oncall away). A break is "
+        "refused when, during it, you would be the only one on call who reads one of the "
+        "team's languages (people on a break and off-shift backups do not count); your "
+        "managers are then told that you asked, so they can arrange cover. Managers may "
+        "give someone a break (/oncall pause @user 1h) or end it (/oncall pause end "
+        "@user). The bot's Home tab has Take a break and End break buttons too.",
+    ),
     "specialist": Usage(
         "/oncall specialist @user [languages=ar,fr,en] [timezone=<Area/City>] [backup=ar]",
         "Adds a specialist or changes their languages, time zone or backup languages; with "
@@ -276,7 +290,7 @@ HELP: dict[str, Usage] = {
 
 TOP_LEVEL = (
     "help", "who", "me", "report", "shifts", "coverage", "rotation", "override", "away",
-    "swap", "cover", "specialist", "skills", "category", "capacity", "export",
+    "swap", "cover", "pause", "specialist", "skills", "category", "capacity", "export",
 )  # fmt: skip
 CATEGORY_SUBCOMMANDS = ("list", "show", "create", "set", "delete", "default")
 CATEGORY_OVERVIEW = Usage(

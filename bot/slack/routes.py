@@ -81,3 +81,8 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.action(ids.SWAP_ACCEPT)(oncall.swap_accept)
     app.action(ids.SWAP_DECLINE)(oncall.swap_decline)
     app.action(ids.COVER_ACCEPT)(oncall.cover_accept)
+    # Breaks (the Home tab) and the end-of-shift check-in's answers
+    app.action(ids.TAKE_BREAK)(oncall.breaks.take_break)
+    app.action(ids.END_BREAK)(oncall.breaks.end_break)
+    for action in (ids.CHECKIN_OK, ids.CHECKIN_BREAK, ids.CHECKIN_TALK):
+        app.action(action)(oncall.breaks.checkin_answer)

@@ -112,7 +112,8 @@ def text_of(blocks: list[dict[str, Any]]) -> str:
 
 
 def actions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [b for b in blocks if b["type"] == "actions"]
+    """The action rows, but the break buttons' (bot/slack/breaks.py)."""
+    return [b for b in blocks if b["type"] == "actions" and b.get("block_id") != "home_break"]
 
 
 # --- the views -----------------------------------------------------------------------

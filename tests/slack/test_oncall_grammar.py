@@ -36,6 +36,7 @@ from bot.slack.grammar import (
     LocalTime,
     Me,
     OverrideCmd,
+    Pause,
     Report,
     RotationAdd,
     RotationCreate,
@@ -218,6 +219,12 @@ GOOD = [
     ("export", Export(None, None)),
     ("export emea", Export("emea", None)),
     (f"export {LAYLA}", Export(None, "U0AR00001")),
+    ("pause", Pause()),
+    ("pause 30m", Pause(timedelta(minutes=30))),
+    ("pause 1 hour", Pause(timedelta(hours=1))),
+    (f"pause {LAYLA} 90min", Pause(timedelta(minutes=90), "U0AR00001")),
+    ("pause end", Pause(end=True)),
+    (f"pause resume {LAYLA}", Pause(user="U0AR00001", end=True)),
 ]
 
 
