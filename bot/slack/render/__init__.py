@@ -4,7 +4,8 @@ Pure functions: no Slack calls, no database, no clock. The package holds
 `mrkdwn` (escaping, clipping, mentions, date tokens, severity and language names),
 `blocks` (Block Kit builders and limits), `messages` (page DM, ticket card, timeline,
 notes, direct DMs), `alerts` (manager and escalation-channel alerts) and `modals`
-(the request forms). The message and modal builders are re-exported here, so callers write `render.page_message(...)`.
+(the request forms). The message and modal builders are re-exported here, so callers
+write `render.page_message(...)`.
 
 Odd input (empty or huge text, None fields, unknown states) renders something sensible;
 Block Kit limits are enforced by the builders.
