@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from bot import __version__
+from bot.cli.common import UsageError, emit_json, iso, sessions_for
 from bot.config import EXAMPLE_SCHEDULES, ConfigError, Settings
 from bot.core import refs, timezones
 from bot.core.coverage import group_gaps
@@ -35,10 +35,6 @@ Environment: DATABASE_URL (default: SQLite file oncall.db here), ONCALL_SCHEDULE
 names). When the database holds no team yet, the schedule commands import it first.
 The example team is in schedules/example/.
 """
-
-
-class UsageError(Exception):
-    pass
 
 
 def _instant(text: str) -> datetime:
@@ -200,20 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # -- plumbing ---------------------------------------------------------------------------
 
-def _session_factory(settings: Settings, immediate: bool = False):
-    """`immediate`: on SQLite, a unit of work that reads then writes takes the write lock
-    at BEGIN (so it queues behind a running bot instead of failing as locked)."""
-    from bot.store.db import make_engine, migrate, session_factory
-
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return session_factory(engine, immediate=immediate)
-
-
 def _roster(args, settings: Settings) -> Roster:
     from bot.schedules.holidays import holiday_dates
 
-    sf = _session_factory(settings)
+    sf = sessions_for(settings)
     if not svc.team_names(sf):
         _bootstrap(sf, settings.command_schedules)
     name = svc.pick_team_name(sf, getattr(args, "team", None))
@@ -250,16 +236,6 @@ def _start(args) -> datetime:
     return timezones.utc(datetime.combine(day, time(0)))
 
 
-def _emit_json(doc) -> int:
-    json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-    return 0
-
-
-def _iso(dt: datetime) -> str:
-    return timezones.utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _assignment_json(roster: Roster, a: Assignment) -> dict:
     spec = roster.specialist(a.user) if a.user else None
     rot = roster.team.rotation(a.rotation)
@@ -267,7 +243,7 @@ def _assignment_json(roster: Roster, a: Assignment) -> dict:
         "user": a.user, "name": spec.name if spec else None,
         "languages": list(spec.languages) if spec else [],
         "rotation": a.rotation, "tier": a.tier, "kind": a.kind,
-        "scheduled": a.scheduled, "start": _iso(a.start), "end": _iso(a.end),
+        "scheduled": a.scheduled, "start": iso(a.start), "end": iso(a.end),
         "rotation_timezone": rot.timezone if rot else None,
     }
 
@@ -301,7 +277,7 @@ def cmd_who(args, settings: Settings) -> int:
     at = args.at or _now()
     ans = svc.who(roster, at, args.lang)
     if args.json:
-        doc = {"team": roster.team.name, "at": _iso(ans.at),
+        doc = {"team": roster.team.name, "at": iso(ans.at),
                "on_call": [_assignment_json(roster, a) for a in ans.on_call]}
         if args.lang:
             doc["language"] = args.lang
@@ -310,8 +286,8 @@ def cmd_who(args, settings: Settings) -> int:
             doc["by_language"] = {
                 lang: [a.user for a in roster.on_call_for(lang, ans.at)]
                 for lang in roster.team.languages}
-        return _emit_json(doc)
-    print(f"Team {roster.team.name}, at {_iso(ans.at)}")
+        return emit_json(doc)
+    print(f"Team {roster.team.name}, at {iso(ans.at)}")
     if args.lang:
         if args.lang not in roster.team.languages:
             print(f"note: {args.lang} is not one of the team's languages "
@@ -342,8 +318,8 @@ def cmd_shifts(args, settings: Settings) -> int:
     start = _start(args)
     found = svc.shifts(roster, start, args.days, args.rotation, args.user)
     if args.json:
-        return _emit_json({"team": roster.team.name, "from": _iso(start),
-                           "to": _iso(start + timedelta(days=args.days)),
+        return emit_json({"team": roster.team.name, "from": iso(start),
+                           "to": iso(start + timedelta(days=args.days)),
                            "shifts": [_assignment_json(roster, a) for a in found]})
     what = (f"rotation {args.rotation}" if args.rotation else
             f"{_person(roster, args.user)}" if args.user else "all rotations")
@@ -367,14 +343,14 @@ def cmd_coverage(args, settings: Settings) -> int:
     roster = _roster(args, settings)
     cov = svc.coverage(roster, _start(args), args.days)
     if args.json:
-        return _emit_json({
-            "team": roster.team.name, "from": _iso(cov.start), "to": _iso(cov.end),
-            "gaps": {lang: [{"start": _iso(s), "end": _iso(e),
+        return emit_json({
+            "team": roster.team.name, "from": iso(cov.start), "to": iso(cov.end),
+            "gaps": {lang: [{"start": iso(s), "end": iso(e),
                              "hours": round((e - s).total_seconds() / 3600, 2)}
                             for s, e in gaps] for lang, gaps in cov.gaps.items()},
-            "dst_changes": {z: [_iso(t) for t in ts] for z, ts in cov.dst_changes.items()},
+            "dst_changes": {z: [iso(t) for t in ts] for z, ts in cov.dst_changes.items()},
         })
-    print(f"Coverage of team {roster.team.name}, {_iso(cov.start)} to {_iso(cov.end)}")
+    print(f"Coverage of team {roster.team.name}, {iso(cov.start)} to {iso(cov.end)}")
     for lang, gaps in cov.gaps.items():
         if not gaps:
             print(f"  {lang}: covered all the time")
@@ -389,7 +365,7 @@ def cmd_coverage(args, settings: Settings) -> int:
         for t, z in sorted(changes):
             before = timezones.utc_offset(t - timedelta(seconds=1), z)
             after = timezones.utc_offset(t, z)
-            print(f"      {_iso(t)}  {z}: UTC{timezones.format_offset(before)} -> "
+            print(f"      {iso(t)}  {z}: UTC{timezones.format_offset(before)} -> "
                   f"UTC{timezones.format_offset(after)}")
     return 0
 
@@ -404,7 +380,7 @@ def _gap_lines(gaps: list[tuple[datetime, datetime]]) -> list[str]:
                          f"{run.start:%Y-%m-%d} to {run.last_start:%Y-%m-%d} "
                          f"({run.days} days)")
         else:
-            lines.append(f"{_iso(run.start)} -> {_iso(run.end)}  ({hours})")
+            lines.append(f"{iso(run.start)} -> {iso(run.end)}  ({hours})")
     return lines
 
 
@@ -422,102 +398,15 @@ def cmd_export_ics(args, settings: Settings) -> int:
 
 
 def cmd_schedules(args, settings: Settings) -> int:
-    from bot.schedules.reader import ScheduleError, load_schedules, warning_text
-    from bot.schedules.writer import dump_team
+    from bot.cli.schedules import cmd_schedules as run
 
-    if args.action is None:
-        raise UsageError("say what to do: validate, import or export; "
-                         "example: oncall-bot schedules validate schedules/")
-    if args.action == "export":
-        sf = _session_factory(settings)
-        names = [svc.pick_team_name(sf, args.team)] if args.team else svc.team_names(sf)
-        if not names:
-            raise UsageError("the database holds no team; nothing to export")
-        for name in names:
-            text = dump_team(svc.load_team(sf, name))
-            if args.path:
-                args.path.mkdir(parents=True, exist_ok=True)
-                (args.path / f"{name}.yaml").write_text(text, encoding="utf-8")
-                print(f"wrote {args.path / (name + '.yaml')}", file=sys.stderr)
-            else:
-                sys.stdout.write(text)
-        return 0
-    path = args.path or settings.command_schedules
-    if not path.exists():
-        raise UsageError(f"{path} does not exist; give a .yaml file or a folder of them")
-    warnings: list = []
-    try:
-        teams = load_schedules(path, warnings)
-    except ScheduleError as err:
-        print(warning_text(warnings), end="", file=sys.stderr)
-        print(str(err), file=sys.stderr)
-        n = len(err.problems)
-        print(f"{n} problem{'s' if n != 1 else ''} found; nothing was written.", file=sys.stderr)
-        return 1
-    print(warning_text(warnings), end="", file=sys.stderr)  # never fatal
-    if args.action == "validate":
-        for t in teams:
-            print(f"ok: team {t.name}: {len(t.specialists)} specialists, "
-                  f"{len(t.rotations)} rotations, {len(t.overrides)} overrides, "
-                  f"{len(t.time_off)} time-off entries"
-                  + (f", {len(t.categories)} categories" if t.categories else ""))
-        return 0
-    sf = _session_factory(settings)
-    results = svc.import_teams(sf, teams, dry_run=args.dry_run)
-    for r in results:
-        if not r.changes:
-            print(f"team {r.team}: no changes")
-            continue
-        verb = "would change" if args.dry_run else "changed"
-        print(f"team {r.team}: {verb} {len(r.changes)} thing(s):")
-        for line in r.changes:
-            print(f"  {line}")
-    if args.dry_run:
-        print("dry run: nothing was written")
-    return 0
+    return run(args, settings)
 
 
 def cmd_purge(args, settings: Settings) -> int:
-    from bot.clock import SystemClock
-    from bot.schedules.holidays import holiday_dates
-    from bot.services.retention import Retention
+    from bot.cli.purge import cmd_purge as run
 
-    sf = _session_factory(settings, immediate=True)
-    report = Retention(sf, svc.RosterCache(sf, holiday_dates), SystemClock()).purge(
-        dry_run=args.dry_run)
-    edits = sum(p.edits for p in report.purged)
-    if args.json:
-        return _emit_json({
-            "dry_run": report.dry_run,
-            "teams": [{"team": c.team, "retention": c.retention, "before": _iso(c.cutoff)}
-                      for c in report.cutoffs],
-            "purged": [{"ticket": p.ticket, "team": p.team, "filed": _iso(p.created),
-                        "removed": list(p.removed), "slack_edits": p.edits}
-                       for p in report.purged],
-            "kept": [{"ticket": k.ticket, "team": k.team, "filed": _iso(k.created),
-                      "why": k.why} for k in report.kept],
-        })
-    if not report.cutoffs:
-        print("The database holds no team; nothing to purge.")
-        return 0
-    for c in report.cutoffs:
-        print(f"Team {c.team} keeps request text {c.retention}: requests filed before "
-              f"{c.cutoff:%Y-%m-%d %H:%M} UTC are past it.")
-    verb = "would remove" if report.dry_run else "removed"
-    for p in report.purged:
-        what = ", ".join(p.removed) or "nothing left to remove"
-        print(f"  {p.ticket} ({p.team}, filed {p.created:%Y-%m-%d}): {verb} {what}; "
-              f"{p.edits} Slack message{'s' if p.edits != 1 else ''} to edit")
-    for k in report.kept:
-        print(f"  {k.ticket} ({k.team}, filed {k.created:%Y-%m-%d}): kept, {k.why}")
-    n = len(report.purged)
-    if report.dry_run:
-        print(f"Dry run: {n} request{'s' if n != 1 else ''} would be purged and {edits} "
-              "Slack message(s) edited; nothing was changed.")
-    else:
-        print(f"Purged {n} request{'s' if n != 1 else ''}; {edits} Slack message edit(s) "
-              "queued (the running bot sends them).")
-    return 0
+    return run(args, settings)
 
 
 def cmd_serve(args, settings: Settings) -> int:
