@@ -21,6 +21,7 @@ from bot.core.languages import TRANSLATED_SOURCES
 from bot.core.messages import CARD_UPDATE, PAGE, PAGE_UPDATE, REQUESTER_NOTE
 from bot.core.roster import Roster
 from bot.services.errors import NotFound, ServiceError
+from bot.services.exposure import count_exposure
 from bot.services.requests import ticket
 from bot.services.schedules import RosterCache
 from bot.store import paging as q
@@ -145,6 +146,7 @@ class AlertActions:
             w = RequestWrites(session, row, now)
             row.status, row.assignee, row.acknowledged_utc = "acknowledged", user, now
             row.esc_token += 1  # pending deadlines are now stale
+            count_exposure(session, row, user, now)  # a sensitive request: its weight
             own = None
             for p in reversed(q.pages_of(session, row.id)):
                 if p.user == user and p.state == "pending" and own is None:

@@ -32,6 +32,7 @@ from bot.core.verification import outcome_words
 from bot.services import due as response_due
 from bot.services.alert_actions import AlertActions, refuse_untrained
 from bot.services.errors import NotFound, ServiceError
+from bot.services.exposure import count_exposure
 from bot.services.language_fix import LanguageFix
 from bot.services.load import current_load
 from bot.services.page_dms import add_pages
@@ -93,7 +94,8 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
         q.serialize_routing(w.session, team.name)
         load = current_load(w.session, w.now, team.max_open_per_person,
                             own_pending=[p.user for p in pages if p.state == "pending"]
-                            if row.status == "open" else ())
+                            if row.status == "open" else (),
+                            team=team, sensitive=bool(row.sensitive))
     category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
         roster=roster, language=routing_language(row, team), managers=team.managers,
@@ -272,6 +274,7 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
         page.state, page.answered_utc = "acknowledged", now
         row.status, row.assignee, row.acknowledged_utc = "acknowledged", user, now
         row.esc_token += 1  # pending deadlines are now stale
+        count_exposure(w.session, row, user, now)  # a sensitive request: its weight
         for p in q.pages_of(w.session, row.id):
             if p.id == page.id:
                 continue

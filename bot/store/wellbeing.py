@@ -50,3 +50,22 @@ def load_care(session: Session, team: str, now: datetime, window: timedelta,
     """What routing needs at `now`: two small queries on indexed columns."""
     return Care(points=points_since(session, team, now - window), limit=limit,
                 paused=paused_at(session, team, now))
+
+
+def exposure_since(session: Session, team: str, since: datetime, users: list[str]
+                   ) -> list[tuple[str, datetime, int]]:
+    """(user, when, weight) of each count of `users` in `team` at or after `since`,
+    oldest first (the exposure read-outs)."""
+    return [tuple(r) for r in session.execute(
+        select(ExposureRow.user, ExposureRow.at_utc, ExposureRow.weight)
+        .where(ExposureRow.team == team, ExposureRow.at_utc >= since,
+               ExposureRow.user.in_(users))
+        .order_by(ExposureRow.at_utc, ExposureRow.id))]
+
+
+def breaks_since(session: Session, team: str, since: datetime, users: list[str]
+                 ) -> list[PauseRow]:
+    """The breaks of `users` in `team` still running at or after `since`."""
+    return list(session.scalars(
+        select(PauseRow).where(PauseRow.team == team, PauseRow.end_utc > since,
+                               PauseRow.user.in_(users))))
