@@ -12,7 +12,7 @@ nothing left to fire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core import refs, routing
@@ -39,15 +39,16 @@ class Page:
     needs_translation: bool = False
     read_as: str | None = None  # chosen as a reader of this fallback language
     # A sensitive request paged to someone at or past the exposure limit, because no
-    # other reader was free: (their points, the limit), said on the page and to the
-    # managers. None otherwise.
-    over_limit: tuple[int, int] | None = None
+    # other reader was free: (their points, the limit, the window in seconds), said on
+    # the page and to the managers. None otherwise.
+    over_limit: tuple[int, int, int] | None = None
 
 
 def _page(c: routing.Candidate, load: routing.Load = routing.NO_LOAD) -> Page:
     over = None
     if load.over_limit(c.user):
-        over = (load.care.exposure(c.user), load.care.limit)
+        care = load.care
+        over = (care.exposure(c.user), care.limit, int(care.window.total_seconds()))
     return Page(c.user, c.source, c.needs_translation, c.read_as, over)
 
 
@@ -72,6 +73,8 @@ class Fired:
     # Set when everyone who could be paged at this step was at capacity: says so, in
     # words, for the timeline and the card ("every Arabic reader on call is busy ...").
     busy: str = ""
+    # The managers to tell that a page of this step went past someone's exposure limit.
+    limit_told: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,14 @@ def _next(policy: EscalationPolicy, pos: Position | None) -> Position | None:
 
 def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
           exclude: frozenset[str]) -> Fired:
+    f = _fire_step(policy, pos, ctx, now, exclude)
+    if any(p.over_limit for p in f.pages):  # paged past the exposure limit: tell them
+        f = replace(f, limit_told=ctx.managers)
+    return f
+
+
+def _fire_step(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
+               exclude: frozenset[str]) -> Fired:
     step = policy.steps[pos.step]
     kind = step.notify
     lang, load, skills = ctx.language, ctx.load, ctx.skills

@@ -32,7 +32,7 @@ from bot.core.verification import outcome_words
 from bot.services import due as response_due
 from bot.services.alert_actions import AlertActions, refuse_untrained
 from bot.services.errors import NotFound, ServiceError
-from bot.services.exposure import count_exposure
+from bot.services.exposure import count_exposure, limit_notes, past_limit
 from bot.services.language_fix import LanguageFix
 from bot.services.load import current_load
 from bot.services.page_dms import add_pages
@@ -151,12 +151,13 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
                              "step": f.position.step, "source": p.source,
                              "needs_translation": p.needs_translation or foreign,
                              "read_as": p.read_as} for p in f.pages],
-                        pages)
+                        pages, limit_notes(f.pages))
     for page, again in written:
         record(w, "bot", "paged", f"{lead}Paged{' again' if again else ''} "
                + words.who_was_paged(page.user, page.source, lang, page.read_as),
                {"user": page.user, "source": page.source, "page": page.id,
                 "round": f.position.round, "step": f.position.step})
+    past_limit(w, f, lead)
     for m in f.managers:
         w.outbox(MANAGER_ALERT, m)
     if f.managers:

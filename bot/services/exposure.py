@@ -14,10 +14,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.core import timezones
+from bot.core import refs, timezones
+from bot.core.escalation import Fired, Page, language_name
+from bot.core.messages import DIRECT
 from bot.core.model import OTHER, Team, category_from_json
-from bot.core.wellbeing import request_weight
+from bot.core.wellbeing import request_weight, window_words
 from bot.services.errors import ServiceError
+from bot.store import paging as q
+from bot.store.paging_writes import RequestWrites
 from bot.store.wellbeing import ACKNOWLEDGED, breaks_since, exposure_since, record_exposure
 
 MAX_DAYS = 90
@@ -33,6 +37,48 @@ def count_exposure(session: Session, row, user: str, now: datetime,
     category = category_from_json(info) if info else OTHER
     return record_exposure(session, team=row.team, user=user, request_id=row.id,
                            weight=request_weight(category, True), kind=kind, at=now)
+
+
+# The audit action of a page sent past someone's exposure limit (the managers are told
+# once per request: the first such page).
+PAGED_PAST_LIMIT = "paged_past_limit"
+
+
+def limit_notes(pages: tuple[Page, ...]) -> dict[str, dict]:
+    """The payload of the page message of each person paged past their limit."""
+    return {p.user: {"over_limit": list(p.over_limit)} for p in pages if p.over_limit}
+
+
+def past_limit(w: RequestWrites, f: Fired, lead: str = "") -> None:
+    """For each page of step `f` sent past someone's exposure limit (nobody else who
+    reads the language was free): a line on the timeline, and the first time for this
+    request a DM to each manager. No request text: only the ticket, category and
+    language, since the request is sensitive."""
+    from bot.services.escalation import record  # defined there; it imports this module
+
+    over = [p for p in f.pages if p.over_limit]
+    if not over:
+        return
+    row = w.request
+    told_before = any(a.action == PAGED_PAST_LIMIT for a in q.audit_entries(w.session, row.id))
+    for p in over:
+        points, limit, window = p.over_limit
+        lang = language_name(p.read_as or row.language)
+        record(w, "bot", PAGED_PAST_LIMIT,
+               f"{lead}Paged {refs.person(p.user)} past their exposure limit: nobody else "
+               f"who reads {lang} was free"
+               + ("; the managers were told" if f.limit_told and not told_before else ""),
+               {"user": p.user, "points": points, "limit": limit})
+        if told_before:
+            continue
+        told_before = True
+        label = (row.category_info or {}).get("label") or "Sensitive request"
+        for m in f.limit_told:
+            w.outbox(DIRECT, m, {"text": (
+                f":warning: {refs.person(p.user)} was paged for T-{row.id} ({label}, {lang}) "
+                f"past their exposure limit: {points} sensitive-request points in the last "
+                f"{window_words(window)} (limit {limit}), and nobody else who reads {lang} "
+                "was free. Check in with them, or find someone to take it over.")})
 
 
 @dataclass(frozen=True)

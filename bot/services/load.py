@@ -38,7 +38,7 @@ def current_load(session: Session, now: datetime, capacity: int | None,
         w = team.wellbeing
         opened, points, paused = q.open_load_and_care(session, team.name,
                                                       now - w.exposure_window, now)
-        care = Care(points, w.exposure_limit, paused)
+        care = Care(points, w.exposure_limit, paused, w.exposure_window)
     for user in own_pending:
         if opened.get(user):
             opened[user] -= 1
