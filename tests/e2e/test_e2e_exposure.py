@@ -1,0 +1,172 @@
+"""End to end, exposure to graphic content in routing (PRODUCT.md "Graphic content and
+the people who read it"): signed requests to /slack/events of the running app, the Web
+API answered by the local Slack stand-in, a manual clock. Nothing here sleeps for a
+deadline.
+
+Team: tests/fixtures/teams/category-desk.yaml (see test_e2e_categories.py), given an
+exposure limit of 6 points per 8 hours and a sensitive "Child safety" category worth 3
+points, held by Amal (Arabic first) and Basma (Arabic second). A `graphic` request is
+sensitive and worth 1 point, for any Arabic reader (Amal, Chadi, Dina first; Basma).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from datetime import timedelta
+
+import pytest
+
+from bot.core.model import Category, Wellbeing
+from bot.slack import ids
+from bot.store import teams as team_store
+from bot.store.wellbeing_tables import PauseRow
+from tests.slack_harness import FIXTURE_TEAMS, ToolHarness, blocks_text, page_id_of, utc
+
+AMAL, BASMA, CHADI, DINA, EMIL, FARAH, GHADA = (f"U0CD0000{i}" for i in range(1, 8))
+MANAGER = "U0MGR0001"
+REQUESTER = "U0REQ0001"
+START = utc(2026, 7, 1, 12, 0)
+LIMIT = 6
+
+CHILD_SAFETY = Category("child-safety", "Child safety", severity="sev2",
+                        skills=("child_safety",), sensitive=True, exposure_weight=3)
+SKILLS = {AMAL: ("child_safety",), BASMA: ("child_safety",)}
+
+
+def with_wellbeing(h: ToolHarness) -> None:
+    with h.runtime.sessions() as session, session.begin():
+        team = team_store.load_team(session, "category-desk")
+        people = tuple(dataclasses.replace(s, skills=SKILLS.get(s.id, ()))
+                       for s in team.specialists)
+        team_store.save_team(session, dataclasses.replace(
+            team, specialists=people, categories=(CHILD_SAFETY,), default_category="other",
+            max_open_per_person=10, wellbeing=Wellbeing(exposure_limit=LIMIT,
+                                                        exposure_window=timedelta(hours=8))))
+
+
+def harness(tmp_path, database_url=None) -> ToolHarness:
+    h = ToolHarness(tmp_path, START, database_url=database_url,
+                    schedules=FIXTURE_TEAMS / "category-desk.yaml")
+    with_wellbeing(h)
+    return h
+
+
+@pytest.fixture
+def desk(tmp_path):
+    h = harness(tmp_path)
+    yield h
+    h.quiet_close()
+
+
+@pytest.fixture
+def desk_any_db(tmp_path, db_url):
+    h = harness(tmp_path, db_url)
+    yield h
+    h.quiet_close()
+
+
+def file(h: ToolHarness, text: str) -> str:
+    """File a request; the user its first page went to."""
+    before = len(h.paged_users())
+    r = h.command("/emergency", text, user=REQUESTER)
+    assert r.status == 200, r.text
+    h.settle()
+    paged = h.paged_users()
+    assert len(paged) == before + 1, paged
+    return paged[-1]
+
+
+def acknowledge(h: ToolHarness, user: str) -> None:
+    """`user` acknowledges their latest page; waits until the request is theirs."""
+    page = h.pages_to(user)[-1]
+    r = h.click(ids.ACK, page_id_of(page), user)
+    assert r.status == 200, r.text
+    deadline = time.monotonic() + 5
+    while not any(q.assignee == user and q.status == "acknowledged"
+                  for q in h.requests() if f"T-{q.id}" in blocks_text(page)):
+        assert time.monotonic() < deadline, "the acknowledgement never landed"
+        time.sleep(0.01)
+    h.settle()
+
+
+def file_and_ack(h: ToolHarness, text: str) -> str:
+    user = file(h, text)
+    acknowledge(h, user)
+    return user
+
+
+def oncall(h: ToolHarness, text: str, user: str) -> str:
+    r = h.command("/oncall", text, user=user)
+    assert r.status == 200, r.text
+    body = r.json()
+    return body.get("text", "") + json.dumps(body.get("blocks") or [], ensure_ascii=False)
+
+
+def dms_to(h: ToolHarness, user: str) -> list[str]:
+    return [c.params.get("text") or "" for c in h.standin.calls_to("chat.postMessage")
+            if c.params.get("channel") == user]
+
+
+# -- routing -----------------------------------------------------------------------------
+
+
+def test_sensitive_requests_go_to_the_least_exposed_reader_plain_ones_do_not(desk_any_db):
+    h = desk_any_db
+    # Child safety (3 points): Amal, the stronger of its two trained readers.
+    assert file_and_ack(h, "cat:child-safety lang:ar طفل في خطر الآن") == AMAL
+    # Graphic (1 point each): not Amal (3 points) while Chadi and Dina have none.
+    assert file_and_ack(h, "graphic lang:ar صور عنف مباشر الآن") == CHADI
+    assert file_and_ack(h, "graphic lang:ar صور عنف مباشر مرة ثانية") == DINA
+    # Amal, Chadi and Dina have one page each; by pages alone Amal would be next (paged
+    # longest ago), but she has read 3 points and Chadi 1: Chadi.
+    assert file_and_ack(h, "graphic lang:ar صور عنف مباشر مرة ثالثة") == CHADI
+    # A request that is not sensitive goes by pages, as always: Amal (one page, the
+    # longest ago), whatever she has read.
+    assert file(h, "lang:ar شخص يهدد بإيذاء نفسه") == AMAL
+
+
+def test_a_reader_at_the_limit_is_passed_over_then_paged_with_a_note_when_nobody_else_is(
+        desk_any_db):
+    h = desk_any_db
+    # Child safety is read by Amal (Arabic first) and Basma (Arabic second) only.
+    assert file_and_ack(h, "cat:child-safety lang:ar طفل في خطر 1") == AMAL  # 3 points
+    assert file_and_ack(h, "cat:child-safety lang:ar طفل في خطر 2") == AMAL  # 6: the limit
+    # Amal reads Arabic better, but is at the limit while Basma is free: Basma.
+    assert file_and_ack(h, "cat:child-safety lang:ar طفل في خطر 3") == BASMA  # 3
+    assert file_and_ack(h, "cat:child-safety lang:ar طفل في خطر 4") == BASMA  # 6
+    assert not [t for t in dms_to(h, MANAGER) if "exposure limit" in t]
+
+    # Both at the limit: the page still goes out (Amal, the stronger reader) and says so.
+    assert file(h, "cat:child-safety lang:ar طفل في خطر 5") == AMAL
+    page = h.pages_to(AMAL)[-1]
+    said = blocks_text(page)
+    assert ("You have handled 6 sensitive-request points in the last 8 hours (limit 6); "
+            "nobody else who reads Arabic is free, so this one came to you. Tell a manager "
+            "if you need a break.") in said, said
+    # The managers are told, once for the request, without a word of its text.
+    [told] = [t for t in dms_to(h, MANAGER) if "exposure limit" in t]
+    assert f"<@{AMAL}>" in told and "T-5" in told and "Child safety" in told, told
+    assert "6 sensitive-request points in the last 8 hours (limit 6)" in told, told
+    assert "طفل" not in told
+    lines = [m["text"] for m in h.thread(h.card("T-5")["ts"])]
+    assert any("past their exposure limit" in ln for ln in lines), lines
+    # The earlier pages said nothing of the kind.
+    for post in h.page_posts(BASMA):
+        assert "sensitive-request points" not in json.dumps(post.params.get("blocks"))
+
+
+def test_someone_on_a_break_is_never_paged_nor_listed_as_who_would_be(desk):
+    h = desk
+    with h.runtime.sessions() as session, session.begin():
+        session.add(PauseRow(team="category-desk", user=AMAL, start_utc=START,
+                             end_utc=START + timedelta(hours=1), reason="asked", by=AMAL))
+    # Amal comes first for any Arabic request; on a break she is skipped, sensitive or not.
+    assert file(h, "lang:ar شخص يهدد بإيذاء نفسه") == CHADI
+    assert file(h, "graphic lang:ar صور عنف مباشر") == DINA
+    who = oncall(h, "who ar", MANAGER)
+    assert f"<@{AMAL}>" not in who and f"<@{CHADI}>" in who, who
+    # The break over, she is paged again.
+    h.advance(3601)
+    assert file(h, "lang:ar شخص آخر يهدد بإيذاء نفسه") == AMAL
