@@ -128,7 +128,7 @@ def exposure_report(session_factory: Callable[[], Session], team: Team, asker: s
     points, whether the limit was reached, breaks taken; and where they stand now."""
     if days is not None and not 1 <= days <= MAX_DAYS:
         raise ServiceError(f"the number of days must be between 1 and {MAX_DAYS}, "
-                           "e.g. `/oncall exposure 7`")
+                           f"e.g. {refs.command('oncall exposure 7')}")
     now = timezones.utc(now)
     w = team.wellbeing
     span = w.exposure_window if days is None else timedelta(days=days)
