@@ -170,3 +170,82 @@ def test_someone_on_a_break_is_never_paged_nor_listed_as_who_would_be(desk):
     # The break over, she is paged again.
     h.advance(3601)
     assert file(h, "lang:ar شخص آخر يهدد بإيذاء نفسه") == AMAL
+
+
+# -- /oncall exposure and the Home tab ---------------------------------------------------
+
+
+def with_history(h: ToolHarness) -> None:
+    """Amal takes two child-safety requests (6 points: the limit), Chadi a graphic one
+    (1 point); Dina takes a break an hour long."""
+    assert file_and_ack(h, "cat:child-safety lang:ar طفل في خطر 1") == AMAL
+    assert file_and_ack(h, "cat:child-safety lang:ar طفل في خطر 2") == AMAL
+    assert file_and_ack(h, "graphic lang:ar صور عنف مباشر الآن") == CHADI
+    with h.runtime.sessions() as session, session.begin():
+        session.add(PauseRow(team="category-desk", user=DINA, start_utc=START,
+                             end_utc=START + timedelta(hours=1), reason="asked", by=DINA))
+
+
+def person_line(text: str, user: str) -> str:
+    [line] = [ln for ln in text.split("\\n") if f"<@{user}>" in ln]
+    return line
+
+
+def test_a_manager_sees_everyones_exposure_a_specialist_only_their_own(desk):
+    h = desk
+    with_history(h)
+    said = oncall(h, "exposure", MANAGER)
+    assert "Exposure, last 8 hours" in said, said
+    amal = person_line(said, AMAL)
+    assert "2 sensitive requests, 6 points" in amal and "reached the limit" in amal, amal
+    assert "now 6/6 *(at the limit)*" in amal, amal
+    chadi = person_line(said, CHADI)
+    assert "1 sensitive request, 1 point" in chadi and "reached" not in chadi, chadi
+    dina = person_line(said, DINA)
+    assert "1 break" in dina and "on a break until" in dina, dina
+    assert "13:00 UTC>" in dina  # the fallback: UTC for a manager with no roster zone
+
+    # Chadi, a specialist, sees his own line only.
+    own = oncall(h, "exposure", CHADI)
+    assert "Your exposure, last 8 hours: 1 sensitive request, 1 point (limit 6)" in own, own
+    assert f"<@{AMAL}>" not in own and f"<@{DINA}>" not in own
+
+    # A week, later: the points have left the 8-hour window, the week still holds them.
+    h.advance(9 * 3600)
+    week = oncall(h, "exposure 7", MANAGER)
+    amal = person_line(week, AMAL)
+    assert "Exposure, last 7 days" in week
+    assert "6 points" in amal and "reached the limit" in amal and "now 0/6" in amal, amal
+    assert "now 0/6" in person_line(oncall(h, "exposure", MANAGER), AMAL)
+
+
+def test_bad_exposure_arguments_get_what_was_wrong_and_an_example(desk):
+    said = oncall(desk, "exposure lots", MANAGER)
+    assert "Days 'lots' must be a whole number from 1 to 90" in said, said
+    assert "/oncall exposure 7" in said
+    said = oncall(desk, "help exposure", MANAGER)
+    assert "/oncall exposure [days]" in said and "last 8 hours" in said, said
+
+
+def open_home(h: ToolHarness, user: str, event_id: str) -> str:
+    before = len(h.standin.calls_to("views.publish"))
+    r = h.event({"type": "app_home_opened", "user": user, "channel": f"D{user}",
+                 "tab": "home"}, event_id)
+    assert r.status == 200, r.text
+    h.standin.wait_for_calls("views.publish", count=before + 1)
+    return json.dumps(h.standin.home_view(user), ensure_ascii=False)
+
+
+def test_the_home_tab_shows_exposure_to_managers_and_each_specialist_their_own(desk):
+    h = desk
+    with_history(h)
+    manager = open_home(h, MANAGER, "Ev0EXPO0001")
+    assert "Exposure (last 8 hours)*, limit 6 points" in manager, manager
+    assert f"<@{AMAL}>: now 6/6 *(at the limit)*" in manager
+    assert f"<@{CHADI}>: now 1/6" in manager
+    assert f"<@{DINA}>: now 0/6, on a break until" in manager
+    chadi = open_home(h, CHADI, "Ev0EXPO0002")
+    assert "Your exposure (last 8 hours)*: now 1/6 · 1 sensitive request" in chadi, chadi
+    assert f"<@{AMAL}>: now" not in chadi
+    # Someone who handled nothing sees a quiet line; Emil reads no Arabic at all.
+    assert "Your exposure (last 8 hours)*: now 0/6" in open_home(h, EMIL, "Ev0EXPO0003")
