@@ -25,8 +25,11 @@ def record_exposure(session: Session, *, team: str, user: str, request_id: int, 
     stmt = (dialect.insert(ExposureRow.__table__)
             .values(team=team, user=user, request_id=request_id, weight=weight, kind=kind,
                     at_utc=at)
-            .on_conflict_do_nothing(index_elements=["user", "request_id"]))
-    return bool(session.execute(stmt).rowcount)
+            .on_conflict_do_nothing(index_elements=["user", "request_id"])
+            .returning(ExposureRow.__table__.c.id))
+    # RETURNING, not rowcount: psycopg reports a row count for a conflict that
+    # inserted nothing.
+    return session.execute(stmt).first() is not None
 
 
 def points_since(session: Session, team: str, since: datetime) -> dict[str, int]:
