@@ -249,3 +249,41 @@ def test_the_home_tab_shows_exposure_to_managers_and_each_specialist_their_own(d
     assert f"<@{AMAL}>: now" not in chadi
     # Someone who handled nothing sees a quiet line; Emil reads no Arabic at all.
     assert "Your exposure (last 8 hours)*: now 0/6" in open_home(h, EMIL, "Ev0EXPO0003")
+
+
+def test_take_it_counts_exposure_and_who_shows_the_limit(desk):
+    h = desk
+    assert file_and_ack(h, "cat:child-safety lang:ar طفل في خطر 1") == AMAL  # 3 points
+    # Basma takes the next one from an alert before Amal answers her page: it counts
+    # toward Basma's exposure, not Amal's.
+    assert file(h, "cat:child-safety lang:ar طفل في خطر 2") == AMAL
+    [second] = [q for q in h.requests() if q.id == 2]
+    r = h.click(ids.TAKE, str(second.id), BASMA)
+    assert r.status == 200, r.text
+    deadline = time.monotonic() + 5
+    while [q.assignee for q in h.requests() if q.id == 2] != [BASMA]:
+        assert time.monotonic() < deadline, "Take it never landed"
+        time.sleep(0.01)
+    h.settle()
+    said = oncall(h, "exposure", MANAGER)
+    assert "1 sensitive request, 3 points" in person_line(said, AMAL)
+    assert "1 sensitive request, 3 points" in person_line(said, BASMA)
+
+    assert file_and_ack(h, "cat:child-safety lang:ar طفل في خطر 3") == AMAL  # 6: the limit
+    who = oncall(h, "who ar cat:child-safety", MANAGER)
+    assert "at the exposure limit* (6/6 points)" in who, who
+    assert who.index(f"<@{BASMA}>") < who.index(f"<@{AMAL}>")  # below the limit first
+    # A request that is not sensitive: the limit is not shown and changes nothing.
+    assert "exposure limit" not in oncall(h, "who ar", MANAGER)
+
+
+def test_someone_on_a_break_is_not_offered_to_hand_over_to(desk):
+    h = desk
+    assert file_and_ack(h, "lang:ar شخص يهدد بإيذاء نفسه") == AMAL
+    offered = {p.user for p in h.runtime.escalation.handover_candidates(1, AMAL)}
+    assert CHADI in offered
+    with h.runtime.sessions() as session, session.begin():
+        session.add(PauseRow(team="category-desk", user=CHADI, start_utc=START,
+                             end_utc=START + timedelta(hours=1), reason="asked", by=CHADI))
+    offered = {p.user for p in h.runtime.escalation.handover_candidates(1, AMAL)}
+    assert CHADI not in offered and DINA in offered
