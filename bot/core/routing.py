@@ -21,17 +21,18 @@ level, for any request: like someone away. For a sensitive request only:
   their open load: the limit ranks above capacity. Capacity protects how fast a request
   is answered (and the card says when every reader is busy); the limit protects the
   person, and the product allows a page past it only when nobody else is free. Among
-  those at the limit, the lowest exposure first, then the order below.
+  those at the limit, the lowest exposure first, then the order below the limit.
 - Below the limit, exposure ranks right after tier and language strength (the "otherwise
   equal" readers): free people by tier, strength, lowest exposure, then fewest open,
   fewest recent pages, longest since paged; busy ones by fewest open, lowest exposure,
-  then as below.
+  then tier, language strength and longest since the last page.
 - A level whose readers are all at the limit gives way to the next level of readers
   (off-shift backups of the language) that has someone below it; only when no reader of
   the language is below the limit is one at the limit paged (`Page.over_limit` then says
   so). Translators (people who do not read it) never come before a reader at the limit.
 
-A request that is not sensitive is ordered as if nobody had read anything.
+A request that is not sensitive is ordered as if nobody had read anything (breaks still
+count).
 
 A request in a language the team does not serve (or whose language is unknown) goes
 by the team's `language_fallbacks` (`Team.fallbacks_for`): the on-call readers of its
