@@ -43,6 +43,7 @@ from bot.services.verification import Verification, check_resolution
 from bot.store import paging as q
 from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
+from bot.store.wellbeing import paused_at
 
 
 @dataclass(frozen=True)
@@ -418,6 +419,8 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
                 if any(p.user == user and p.state in ("pending", "declined",
                                                       refusals.UNDELIVERABLE) for p in pages):
                     continue
+                if user in paused_at(session, row.team, now):
+                    continue  # on a break: the escalation goes on without them
                 w = RequestWrites(session, row, now)
                 page = self._page_again(w, user, "handoff", pages)
                 record(w, "bot", "paged", "Shift handoff: paged "

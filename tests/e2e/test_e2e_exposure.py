@@ -287,3 +287,13 @@ def test_someone_on_a_break_is_not_offered_to_hand_over_to(desk):
                              end_utc=START + timedelta(hours=1), reason="asked", by=CHADI))
     offered = {p.user for p in h.runtime.escalation.handover_candidates(1, AMAL)}
     assert CHADI not in offered and DINA in offered
+
+
+def test_a_shift_handoff_does_not_page_someone_on_a_break(desk):
+    h = desk
+    assert file(h, "lang:ar شخص يهدد بإيذاء نفسه") == AMAL
+    with h.runtime.sessions() as session, session.begin():
+        session.add(PauseRow(team="category-desk", user=CHADI, start_utc=START,
+                             end_utc=START + timedelta(hours=1), reason="asked", by=CHADI))
+    assert h.runtime.escalation.repage([(1, CHADI)]) == 0
+    assert h.runtime.escalation.repage([(1, DINA)]) == 1
