@@ -45,7 +45,7 @@ reader of a fallback language says which (`read_as`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.roster import TIER_RANK, Roster
@@ -94,10 +94,6 @@ class Load:
     def over_limit(self, user: str) -> bool:
         """At or past the exposure limit, for a sensitive request (never otherwise)."""
         return self.sensitive and self.care.at_limit(user)
-
-    def for_request(self, sensitive: bool) -> Load:
-        """The same snapshot, weighed for a request that is (or is not) sensitive."""
-        return self if sensitive == self.sensitive else replace(self, sensitive=sensitive)
 
 
 NO_LOAD = Load()
