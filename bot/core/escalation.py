@@ -12,7 +12,7 @@ nothing left to fire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core import refs, routing
@@ -38,10 +38,26 @@ class Page:
     source: str  # routing.ON_CALL | BACKUP | TRANSLATION
     needs_translation: bool = False
     read_as: str | None = None  # chosen as a reader of this fallback language
+    # A sensitive request paged to someone at or past the exposure limit, because no
+    # other reader was free: (their points, the limit, the window in seconds), said on
+    # the page and to the managers. None otherwise.
+    over_limit: tuple[int, int, int] | None = None
 
 
-def _page(c: routing.Candidate) -> Page:
-    return Page(c.user, c.source, c.needs_translation, c.read_as)
+def _page(c: routing.Candidate, load: routing.Load = routing.NO_LOAD) -> Page:
+    over = None
+    if load.over_limit(c.user):
+        care = load.care
+        over = (care.exposure(c.user), care.limit, int(care.window.total_seconds()))
+    return Page(c.user, c.source, c.needs_translation, c.read_as, over)
+
+
+def _below_limit_first(load: routing.Load, found: list) -> list:
+    """Everyone of a step that pages them all, without those at the exposure limit when
+    anyone below it is there (a sensitive request): nobody is paged past the limit while
+    another reader is free."""
+    below = [c for c in found if not load.over_limit(c.user)]
+    return below or found
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,8 @@ class Fired:
     # Set when everyone who could be paged at this step was at capacity: says so, in
     # words, for the timeline and the card ("every Arabic reader on call is busy ...").
     busy: str = ""
+    # The managers to tell that a page of this step went past someone's exposure limit.
+    limit_told: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,7 +91,8 @@ class Context:
     language: str  # the request's (model.UNKNOWN_LANGUAGE: not recognised)
     managers: tuple[str, ...]
     escalation_channel: str | None
-    # How busy people are (open requests, recent pages, last page; the capacity).
+    # How busy people are (open requests, recent pages, last page; the capacity), and
+    # their exposure and breaks, weighed for this request (`Load.sensitive`).
     load: routing.Load = routing.NO_LOAD
     # What the request's category requires of whoever is paged (none: anyone), and its
     # label for the timeline ("Child safety").
@@ -103,6 +122,14 @@ def _next(policy: EscalationPolicy, pos: Position | None) -> Position | None:
 
 def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
           exclude: frozenset[str]) -> Fired:
+    f = _fire_step(policy, pos, ctx, now, exclude)
+    if any(p.over_limit for p in f.pages):  # paged past the exposure limit: tell them
+        f = replace(f, limit_told=ctx.managers)
+    return f
+
+
+def _fire_step(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
+               exclude: frozenset[str]) -> Fired:
     step = policy.steps[pos.step]
     kind = step.notify
     lang, load, skills = ctx.language, ctx.load, ctx.skills
@@ -113,20 +140,21 @@ def _fire(policy: EscalationPolicy, pos: Position, ctx: Context, now: datetime,
             c = left[0]
             busy = _busy_words(ctx, c.source, left, len(left) < len(found)) \
                 if load.busy(c.user) else ""
-            return Fired(pos, kind, (_page(c),),
+            return Fired(pos, kind, (_page(c, load),),
                          note=_join(_source_note(ctx, c), busy), busy=busy)
         return Fired(pos, kind, note=_nobody(ctx, bool(found)))
     if kind == "language_oncall_all":
         everyone = routing.chain(ctx.roster, lang, now, load, skills)
-        found = [c for c in everyone if c.user not in ctx.passed]
-        pages = tuple(_page(c) for c in found)
+        found = _below_limit_first(load, [c for c in everyone if c.user not in ctx.passed])
+        pages = tuple(_page(c, load) for c in found)
         if not found:
             return Fired(pos, kind, note=_nobody(ctx, bool(everyone)))
         return Fired(pos, kind, pages, note=_source_note(ctx, found[0]))
     if kind == "language_backup":
-        found = [c for c in routing.step_backups(ctx.roster, lang, now, load, skills)
-                 if c.user not in ctx.passed]
-        pages = tuple(_page(c) for c in found)
+        found = _below_limit_first(
+            load, [c for c in routing.step_backups(ctx.roster, lang, now, load, skills)
+                   if c.user not in ctx.passed])
+        pages = tuple(_page(c, load) for c in found)
         if found:
             served = ctx.roster.team.serves(lang)
             return Fired(pos, kind, pages, note="" if served else _source_note(ctx, found[0]))

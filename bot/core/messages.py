@@ -110,6 +110,10 @@ class PageView:
     # The fallback language this person was chosen as a reader of, for a request in a
     # language the team does not serve ("es" for an Italian request); None otherwise.
     read_as: str | None = None
+    # A sensitive request paged to this person at or past their exposure limit because
+    # nobody else who reads it was free: (their points, the limit, the window in
+    # seconds), as routing saw them; None otherwise.
+    over_limit: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)

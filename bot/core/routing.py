@@ -13,6 +13,27 @@ paged first), and the order the team lists its specialists. When everyone of the
 is at capacity, the fewest open comes first, then tier, language strength and longest
 since the last page.
 
+Graphic content (`Load.care`, `Load.sensitive`; PRODUCT.md "Graphic content and the
+people who read it"). Someone on a break (`Care.paused`) is never a candidate, at any
+level, for any request: like someone away. For a sensitive request only:
+
+- Anyone at or past the team's `exposure_limit` comes after everyone below it, whatever
+  their open load: the limit ranks above capacity. Capacity protects how fast a request
+  is answered (and the card says when every reader is busy); the limit protects the
+  person, and the product allows a page past it only when nobody else is free. Among
+  those at the limit, the lowest exposure first, then the order below the limit.
+- Below the limit, exposure ranks right after tier and language strength (the "otherwise
+  equal" readers): free people by tier, strength, lowest exposure, then fewest open,
+  fewest recent pages, longest since paged; busy ones by fewest open, lowest exposure,
+  then tier, language strength and longest since the last page.
+- A level whose readers are all at the limit gives way to the next level of readers
+  (off-shift backups of the language) that has someone below it; only when no reader of
+  the language is below the limit is one at the limit paged (`Page.over_limit` then says
+  so). Translators (people who do not read it) never come before a reader at the limit.
+
+A request that is not sensitive is ordered as if nobody had read anything (breaks still
+count).
+
 A request in a language the team does not serve (or whose language is unknown) goes
 by the team's `language_fallbacks` (`Team.fallbacks_for`): the on-call readers of its
 fallback languages as one level (the first fallback's readers before the second's,
@@ -28,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.roster import TIER_RANK, Roster
+from bot.core.wellbeing import NO_CARE, Care
 
 ON_CALL, BACKUP, TRANSLATION = "on_call", "backup", "translation"
 NO_TIER = 9  # backups are off shift: no rotation, no tier
@@ -55,15 +77,23 @@ class Load:
     `open`: pages waiting for their answer on open requests plus requests they
     acknowledged and have not resolved; `recent`: pages in the last 24 h;
     `last_paged`: when each was paged last (absent: not paged lately); `capacity`: the
-    team's `max_open_per_person` (None: no limit)."""
+    team's `max_open_per_person` (None: no limit); `care`: exposure points, the limit and
+    who is on a break at that instant; `sensitive`: the request being routed is
+    (exposure weighs only then; a break always does)."""
 
     recent: Mapping[str, int] = field(default_factory=dict)
     open: Mapping[str, int] = field(default_factory=dict)
     last_paged: Mapping[str, datetime] = field(default_factory=dict)
     capacity: int | None = None
+    care: Care = NO_CARE
+    sensitive: bool = False
 
     def busy(self, user: str) -> bool:
         return self.capacity is not None and self.open.get(user, 0) >= self.capacity
+
+    def over_limit(self, user: str) -> bool:
+        """At or past the exposure limit, for a sensitive request (never otherwise)."""
+        return self.sensitive and self.care.at_limit(user)
 
 
 NO_LOAD = Load()
@@ -83,6 +113,7 @@ def _order(roster: Roster, load: Load,
     """Candidates (each with its tier rank and language strength) in paging order."""
     listing = roster.listing
     last_at, n_open, recent, cap = load.last_paged, load.open, load.recent, load.capacity
+    care, weigh = load.care, load.sensitive
     never = float("-inf")
 
     def key(item: tuple[Candidate, int, int]) -> tuple:
@@ -92,11 +123,19 @@ def _order(roster: Roster, load: Load,
         last = last_at.get(u)
         since = last.timestamp() if last is not None else never
         place = listing.get(u, len(listing))
+        if not weigh:
+            if cap is not None and opened >= cap:
+                return (1, opened, tier, strength, since, place)
+            return (0, tier, strength, opened, recent.get(u, 0), since, place)
+        seen = care.exposure(u)
         if cap is not None and opened >= cap:
-            return (1, opened, tier, strength, since, place)
-        return (0, tier, strength, opened, recent.get(u, 0), since, place)
+            within = (1, opened, seen, tier, strength, since, place)
+        else:
+            within = (0, tier, strength, seen, opened, recent.get(u, 0), since, place)
+        return (1, seen, *within) if care.at_limit(u) else (0, 0, *within)
 
-    return [c for c, _, _ in sorted(found, key=key)]
+    paused = care.paused
+    return [c for c, _, _ in sorted(found, key=key) if c.user not in paused]
 
 
 # A fallback language's place weighs more than any language strength: every reader
@@ -200,13 +239,23 @@ def chain(roster: Roster, lang: str | None, now: datetime,
           load: Load | Mapping[str, int] | None = None,
           skills: tuple[str, ...] = ()) -> list[Candidate]:
     """The first non-empty level of: on-call readers, backups, translators; each only
-    of people holding `skills`. For a language the team does not serve (or an unknown
-    one): the readers of its fallbacks, their backups, translators."""
+    of people holding `skills` (for a sensitive request, a level of readers all at the
+    exposure limit gives way to the next one with someone below it). For a language the
+    team does not serve (or an unknown one): the readers of its fallbacks, their
+    backups, translators."""
     load = as_load(load)
     if not roster.team.serves(lang):
-        return (fallback_readers(roster, lang, now, load, skills)
-                or fallback_backups(roster, lang, now, load, skills)
-                or translators(roster, now, load, skills))
-    return (on_call_readers(roster, lang, now, load, skills)
-            or backups(roster, lang, now, load, skills)
-            or translators(roster, now, load, skills))
+        readers = (fallback_readers, fallback_backups)
+    else:
+        readers = (on_call_readers, backups)
+    at_limit: list[Candidate] = []
+    for level in readers:
+        found = level(roster, lang, now, load, skills)
+        if found and not load.over_limit(found[0].user):
+            return found
+        # A sensitive request whose readers here are all at the exposure limit: the
+        # next level of readers, if it has someone below it; else these.
+        at_limit = at_limit or found
+    if at_limit:
+        return at_limit
+    return translators(roster, now, load, skills)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.core.model import Category
 
@@ -26,6 +27,7 @@ class Care:
     points: Mapping[str, int] = field(default_factory=dict)
     limit: int | None = None  # None: no limit applies
     paused: frozenset[str] = frozenset()
+    window: timedelta = timedelta(hours=8)  # how far back the points count
 
     def exposure(self, user: str) -> int:
         return self.points.get(user, 0)
@@ -39,3 +41,16 @@ class Care:
 
 
 NO_CARE = Care()  # nothing known: nobody exposed, nobody on a break
+
+
+def window_words(window: timedelta | float) -> str:
+    """'8 hours', '1 hour', '90 minutes', '2 days': an exposure window read by people."""
+    seconds = window.total_seconds() if isinstance(window, timedelta) else float(window)
+    minutes = max(round(seconds / 60), 1)
+    if minutes % (24 * 60) == 0 and minutes >= 2 * 24 * 60:
+        n, unit = minutes // (24 * 60), "day"
+    elif minutes % 60 == 0:
+        n, unit = minutes // 60, "hour"
+    else:
+        n, unit = minutes, "minute"
+    return f"{n} {unit}{'' if n == 1 else 's'}"

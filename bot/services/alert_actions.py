@@ -20,11 +20,14 @@ from bot.core import refs, routing
 from bot.core.languages import TRANSLATED_SOURCES
 from bot.core.messages import CARD_UPDATE, PAGE, PAGE_UPDATE, REQUESTER_NOTE
 from bot.core.roster import Roster
+from bot.core.wellbeing import Care
 from bot.services.errors import NotFound, ServiceError
+from bot.services.exposure import count_exposure
 from bot.services.requests import ticket
 from bot.services.schedules import RosterCache
 from bot.store import paging as q
 from bot.store.paging_writes import RequestWrites
+from bot.store.wellbeing import paused_at
 
 # The groups of the hand-over and page-someone pickers (shown as labels as they are).
 ON_CALL = "on call"
@@ -82,18 +85,20 @@ class AlertActions:
     def handover_candidates(self, request_id: int, user: str) -> list[Pick]:
         """Who `user` can hand the request over to: readers of its language on call
         (best first), then off-shift backups for it; anyone else on call only under
-        NEEDS_TRANSLATION. Never `user`."""
+        NEEDS_TRANSLATION. Never `user`, nor anyone on a break."""
         row, roster = self._request_and_roster(request_id)
         now = self.clock.now()
         lang, skills = row.language, required_skills(row)
+        with self._sf() as session:  # someone on a break is not offered, like someone away
+            load = routing.Load(care=Care(paused=paused_at(session, row.team, now)))
         readers = [_pick(roster, c.user, lang, ON_CALL)
-                   for c in routing.on_call_readers(roster, lang, now, {}, skills)]
+                   for c in routing.on_call_readers(roster, lang, now, load, skills)]
         readers += [_pick(roster, c.user, lang, BACKUP)
-                    for c in routing.backups(roster, lang, now, {}, skills)]
+                    for c in routing.backups(roster, lang, now, load, skills)]
         readers = [p for p in readers if p.reads]  # a backup reads it, by its own choice
         shown = {p.user for p in readers}
         others = [_pick(roster, c.user, lang, NEEDS_TRANSLATION)
-                  for c in routing.translators(roster, now, {}, skills)
+                  for c in routing.translators(roster, now, load, skills)
                   if c.user not in shown]
         others = [p for p in others if not p.reads]
         return [p for p in readers + others if p.user != user]
@@ -145,6 +150,7 @@ class AlertActions:
             w = RequestWrites(session, row, now)
             row.status, row.assignee, row.acknowledged_utc = "acknowledged", user, now
             row.esc_token += 1  # pending deadlines are now stale
+            count_exposure(session, row, user, now)  # a sensitive request: its weight
             own = None
             for p in reversed(q.pages_of(session, row.id)):
                 if p.user == user and p.state == "pending" and own is None:

@@ -32,6 +32,7 @@ from bot.core.verification import outcome_words
 from bot.services import due as response_due
 from bot.services.alert_actions import AlertActions, refuse_untrained
 from bot.services.errors import NotFound, ServiceError
+from bot.services.exposure import count_exposure, limit_notes, past_limit
 from bot.services.language_fix import LanguageFix
 from bot.services.load import current_load
 from bot.services.page_dms import add_pages
@@ -42,6 +43,7 @@ from bot.services.verification import Verification, check_resolution
 from bot.store import paging as q
 from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.paging_writes import RequestWrites
+from bot.store.wellbeing import paused_at
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
         q.serialize_routing(w.session, team.name)
         load = current_load(w.session, w.now, team.max_open_per_person,
                             own_pending=[p.user for p in pages if p.state == "pending"]
-                            if row.status == "open" else ())
+                            if row.status == "open" else (),
+                            team=team, sensitive=bool(row.sensitive))
     category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
         roster=roster, language=routing_language(row, team), managers=team.managers,
@@ -165,12 +168,13 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
                              "step": f.position.step, "source": p.source,
                              "needs_translation": p.needs_translation or foreign,
                              "read_as": p.read_as} for p in f.pages],
-                        pages)
+                        pages, limit_notes(f.pages))
     for page, again in written:
         record(w, "bot", "paged", f"{lead}Paged{' again' if again else ''} "
                + words.who_was_paged(page.user, page.source, lang, page.read_as),
                {"user": page.user, "source": page.source, "page": page.id,
                 "round": f.position.round, "step": f.position.step})
+    past_limit(w, f, lead)
     for m in f.managers:
         w.outbox(MANAGER_ALERT, m)
     if f.managers:
@@ -288,6 +292,7 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
         page.state, page.answered_utc = "acknowledged", now
         row.status, row.assignee, row.acknowledged_utc = "acknowledged", user, now
         row.esc_token += 1  # pending deadlines are now stale
+        count_exposure(w.session, row, user, now)  # a sensitive request: its weight
         for p in q.pages_of(w.session, row.id):
             if p.id == page.id:
                 continue
@@ -428,6 +433,8 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
                 if any(p.user == user and p.state in ("pending", "declined",
                                                       refusals.UNDELIVERABLE) for p in pages):
                     continue
+                if user in paused_at(session, row.team, now):
+                    continue  # on a break: the escalation goes on without them
                 w = RequestWrites(session, row, now)
                 page = self._page_again(w, user, "handoff", pages)
                 record(w, "bot", "paged", "Shift handoff: paged "

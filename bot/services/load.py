@@ -1,7 +1,8 @@
 """How busy people are, read for routing: open requests, recent pages, last page.
 
 One grouped query for the open load and one for the page history, whatever the size
-of the team (bot.store.paging); the escalation of a request and `/oncall who` both
+of the team (bot.store.paging), the first also bringing the team's exposure points and
+breaks (`routing.Load.care`); the escalation of a request and `/oncall who` both
 read it here, so they answer the same question the same way."""
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.core import routing
+from bot.core.model import Team
+from bot.core.wellbeing import NO_CARE, Care
 from bot.store import paging as q
 
 RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
@@ -21,12 +24,22 @@ LAST_PAGE_WINDOW = timedelta(days=7)
 
 
 def current_load(session: Session, now: datetime, capacity: int | None,
-                 own_pending: Iterable[str] = ()) -> routing.Load:
+                 own_pending: Iterable[str] = (), team: Team | None = None,
+                 sensitive: bool = False) -> routing.Load:
     """The load at `now`. `own_pending`: who has a page waiting on the request being
-    routed (not load against taking that same request)."""
+    routed (not load against taking that same request). With `team`: its people's
+    exposure over `wellbeing.exposure_window` and who is on a break (`Load.care`), read
+    in the same statement as the open load; `sensitive`: the request being routed is."""
     recent, last_paged = q.page_history(session, now - LAST_PAGE_WINDOW, now - RECENT)
-    opened = q.open_load(session)
+    care = NO_CARE
+    if team is None:
+        opened = q.open_load(session)
+    else:
+        w = team.wellbeing
+        opened, points, paused = q.open_load_and_care(session, team.name,
+                                                      now - w.exposure_window, now)
+        care = Care(points, w.exposure_limit, paused, w.exposure_window)
     for user in own_pending:
         if opened.get(user):
             opened[user] -= 1
-    return routing.Load(recent, opened, last_paged, capacity)
+    return routing.Load(recent, opened, last_paged, capacity, care, sensitive)

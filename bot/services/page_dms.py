@@ -25,12 +25,15 @@ def _page_dms(pages: list) -> dict:
     return found
 
 
-def add_pages(w: RequestWrites, specs: list[dict], pages: list) -> list[tuple]:
+def add_pages(w: RequestWrites, specs: list[dict], pages: list,
+              notes: dict[str, dict] | None = None) -> list[tuple]:
     """Write pages ({user, round, step, source, needs_translation}) and what delivers
     them; (page, paged again) for each. `pages`: the request's pages so far. One
     message per person per request: someone whose page DM for it went out already (a
     wider step, a later round, a handover) gets that DM updated in place and a short
-    ping (PAGE_AGAIN), not a second page."""
+    ping (PAGE_AGAIN), not a second page. `notes`: per person, the payload their page's
+    message carries (`over_limit`: paged past their exposure limit)."""
+    notes = notes or {}
     dms = _page_dms(pages) if specs else {}
     written = w.add_pages([{**p, "dm_channel": dms[p["user"]].dm_channel,
                             "dm_ts": dms[p["user"]].dm_ts} if p["user"] in dms else p
@@ -38,11 +41,11 @@ def add_pages(w: RequestWrites, specs: list[dict], pages: list) -> list[tuple]:
     for page in written:
         earlier = dms.get(page.user)
         if earlier is None:
-            w.outbox(PAGE, page.user, page_id=page.id)
+            w.outbox(PAGE, page.user, notes.get(page.user), page_id=page.id)
             continue
         if earlier.state == "pending":  # the new page takes over its DM and buttons
             earlier.state, earlier.answered_utc = "closed", w.now
         # The DM is the new page's now: updates of the earlier one change nothing.
         earlier.dm_channel = earlier.dm_ts = None
-        w.outbox(PAGE_AGAIN, page.user, page_id=page.id)
+        w.outbox(PAGE_AGAIN, page.user, notes.get(page.user), page_id=page.id)
     return [(page, page.user in dms) for page in written]

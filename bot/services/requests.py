@@ -227,7 +227,8 @@ class RequestService:
                                f"e.g. {example}")
         now = timezones.utc(now)
         with self._sf() as session:
-            load = current_load(session, now, t.max_open_per_person)
+            load = current_load(session, now, t.max_open_per_person, team=t,
+                                sensitive=cat.sensitive)
         return [PagingOrder(now, lang, cat,
                             tuple(routing.chain(roster, lang, now, load, cat.skills)), load)
                 for lang in languages]

@@ -45,6 +45,7 @@ import re
 from collections.abc import Callable
 
 from bot.core import parsers
+from bot.slack.exposure import p_exposure
 from bot.slack.oncall_args import (
     EXAMPLE_VALUE,
     ROTATION_VALUES,
@@ -86,6 +87,7 @@ from bot.slack.oncall_commands import (
     Cover,
     Coverage,
     Export,
+    Exposure,
     Help,
     LocalTime,
     Me,
@@ -144,6 +146,7 @@ __all__ = [
     "Cover",
     "Coverage",
     "Export",
+    "Exposure",
     "Help",
     "LocalTime",
     "Me",
@@ -404,6 +407,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "category": p_category,
     "capacity": p_capacity,
     "export": _p_export,
+    "exposure": p_exposure,
 }
 assert tuple(_PARSERS) == TOP_LEVEL
 

@@ -318,11 +318,12 @@ def _gaps(roster: Roster, now: datetime, horizon_days: int, tz: str | None) -> k
 
 def home_view(user: str, roster: Roster, now: datetime, open_requests: list[RequestView],
               is_manager: bool, horizon_days: int = 14, waiting: list[PageView] = (),
-              alerts: list[RequestView] = (), paused_until: datetime | None = None
-              ) -> dict[str, Any]:
+              alerts: list[RequestView] = (), paused_until: datetime | None = None,
+              exposure: kit.Blocks = ()) -> dict[str, Any]:
     """The Home tab of `user` (see the module docstring). `waiting`: the pages waiting
     for their answer; `alerts`: open requests they were alerted about as a manager;
-    `paused_until`: the end of the break they are on (bot/slack/breaks.py)."""
+    `paused_until`: the end of the break they are on (bot/slack/breaks.py);
+    `exposure`: their exposure section (bot.slack.exposure.home_exposure)."""
     now = timezones.utc(now)
     horizon_days = max(1, int(horizon_days))
     team = roster.team
@@ -349,6 +350,7 @@ def home_view(user: str, roster: Roster, now: datetime, open_requests: list[Requ
         blocks.append(kit.section(f":clipboard: You manage *{md.escape(team.name)}*. You're "
                                   "not on a rotation, so there are no shifts of your own to show."))
     blocks.append(_DIVIDER)
+    blocks += [*exposure, _DIVIDER] if exposure else []
     blocks += _coverage_now(roster, now)
     if is_manager:
         blocks.append(_DIVIDER)

@@ -28,6 +28,7 @@ from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
 from bot.slack.breaks import BreakDeps, Breaks
+from bot.slack.exposure import home_exposure, run_exposure
 from bot.slack.oncall_category import run_category
 from bot.slack.oncall_commands import CATEGORY_COMMANDS
 from bot.slack.oncall_examples import personal_error, personal_examples
@@ -176,6 +177,11 @@ class OncallCommands:
             report = response_report(self.d.reports_session_factory, roster.team.name,
                                      self.d.clock.now(), cmd.days)
             return report_reply(report, cmd.days, format_report(report))
+        if isinstance(cmd, g.Exposure):
+            roster = self._roster(user)
+            return run_exposure(self.d.reports_session_factory, roster, user,
+                                self.d.managers.is_manager(roster.team, user),
+                                self.d.clock.now(), cmd.days)
         if isinstance(cmd, g.Shifts):
             return self._shifts(user, cmd)
         if isinstance(cmd, g.RotationList):
@@ -466,10 +472,12 @@ class OncallCommands:
         mine = [r for r in self.d.paging.open_requests()
                 if r.assignee == user or user in r.paged]
         waiting, alerts = self.d.paging.waiting_for(user)
-        view = home.home_view(user, roster, self.d.clock.now(), mine,
-                              self.d.managers.is_manager(roster.team, user),
-                              waiting=waiting, alerts=alerts, paused_until=self.d.pauses
-                              and self.d.pauses.paused_until(roster.team.name, user))
+        manager, now = self.d.managers.is_manager(roster.team, user), self.d.clock.now()
+        view = home.home_view(user, roster, now, mine, manager, waiting=waiting, alerts=alerts,
+                              paused_until=self.d.pauses
+                              and self.d.pauses.paused_until(roster.team.name, user),
+                              exposure=home_exposure(self.d.reports_session_factory, roster,
+                                                     user, manager, now))
         client.views_publish(user_id=user, view=view)
 
 

@@ -251,6 +251,12 @@ CATEGORY_COMMANDS = (CategoryList, CategoryShow, CategoryCreate, CategorySet, Ca
 
 
 @dataclass(frozen=True)
+class Exposure:
+    days: int | None = None  # None: the team's exposure window (8 hours by default)
+    command: ClassVar[str] = "exposure"
+
+
+@dataclass(frozen=True)
 class Export:
     rotation: str | None = None  # at most one of rotation and user; neither: the caller
     user: str | None = None
@@ -273,6 +279,7 @@ Command = (
     | RotationRemove | RotationMove | OverrideCmd | Away | Swap | Cover | SpecialistCmd
     | SkillsCmd | CategoryList | CategoryShow | CategoryCreate | CategorySet | CategoryDelete
     | CategoryDefault | Capacity | Export | Pause
+    | Exposure
 )  # fmt: skip
 COMMAND_TYPES: tuple[type, ...] = Command.__args__
 

@@ -277,6 +277,18 @@ HELP: dict[str, Usage] = {
         "N is a whole number of at least 1 (default 3). Someone holding N open requests "
         "is paged only when every other reader is that busy too.",
     ),
+    "exposure": Usage(
+        "/oncall exposure [days]",
+        "Shows how much graphic content each person has handled: sensitive requests, "
+        "points, whether they reached the exposure limit, breaks taken, and where they "
+        "stand now.",
+        "/oncall exposure 7",
+        SELF_OR_MANAGERS,
+        "Without days: the team's exposure window (the last 8 hours unless the team file "
+        "sets `wellbeing: exposure_window`). days is a whole number from 1 to 90. Points: "
+        "each sensitive request someone acknowledged or opened, by its category's weight; "
+        "routing passes over anyone at the limit while another reader is free.",
+    ),
     "export": Usage(
         "/oncall export [rotation|@user]",
         "Gives a private calendar feed URL (iCalendar) for a rotation, a person, or you.",
@@ -291,6 +303,7 @@ HELP: dict[str, Usage] = {
 TOP_LEVEL = (
     "help", "who", "me", "report", "shifts", "coverage", "rotation", "override", "away",
     "swap", "cover", "pause", "specialist", "skills", "category", "capacity", "export",
+    "exposure",
 )  # fmt: skip
 CATEGORY_SUBCOMMANDS = ("list", "show", "create", "set", "delete", "default")
 CATEGORY_OVERVIEW = Usage(
@@ -338,7 +351,7 @@ def _entry(u: Usage, detailed: bool) -> str:
 # The full help puts the asker's own commands first: a specialist's day-to-day ones
 # (`pause` when this app has it), then what anyone may read, then the managers'. Each
 # entry carries one example, so the reply alone is enough to type the next command.
-SPECIALIST_FIRST = ("me", "away", "swap", "cover", "pause", "export")
+SPECIALIST_FIRST = ("me", "away", "swap", "cover", "pause", "export", "exposure")
 READING = ("who", "shifts", "coverage", "rotation list", "rotation show", "category list",
            "category show", "help")
 

@@ -137,6 +137,9 @@ def _candidate_line(roster: Roster, order: PagingOrder, i: int,
     n = order.open(c.user)
     busy = (f" · *busy* (at the limit of {order.load.capacity})" if order.busy(c.user)
             else "")
+    care = order.load.care  # a sensitive category: exposure weighs, the limit shows
+    if order.load.over_limit(c.user):
+        busy += f" · *at the exposure limit* ({care.exposure(c.user)}/{care.limit} points)"
     return f"{i}. <@{c.user}>{where}{langs} · {n} open{busy}"
 
 

@@ -5,7 +5,19 @@ from __future__ import annotations
 import zlib
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, case, delete, func, insert, select, union, update
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
@@ -17,6 +29,7 @@ from bot.store.paging_tables import (
     RequestRow,
     SeenEventRow,
 )
+from bot.store.wellbeing_tables import ExposureRow, PauseRow
 
 NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in place
 # How long a claim on an outbox row holds unless its holder renews it (every
@@ -151,6 +164,39 @@ def open_load(session: Session) -> dict[str, int]:
     """How many requests each person has open: waiting for their answer, or theirs
     (acknowledged, not resolved). A request counts once per person."""
     return {user: n for user, n in session.connection().execute(_OPEN_LOAD)}
+
+
+# The open load, the exposure points since a window's start and who is on a break, in
+# one statement: routing reads them together (one round trip on the request's path).
+_EXPOSURE, _PAUSES = ExposureRow.__table__, PauseRow.__table__
+_LOAD_AND_CARE = union_all(
+    select(literal_column("'o'").label("kind"), _LOAD_ROWS.c.user.label("user"),
+           func.count().label("n")).group_by(_LOAD_ROWS.c.user),
+    select(literal_column("'x'"), _EXPOSURE.c.user, func.sum(_EXPOSURE.c.weight))
+    .where(_EXPOSURE.c.team == bindparam("team"), _EXPOSURE.c.at_utc >= bindparam("since"))
+    .group_by(_EXPOSURE.c.user),
+    select(literal_column("'p'"), _PAUSES.c.user, literal_column("0"))
+    .where(_PAUSES.c.team == bindparam("team"), _PAUSES.c.start_utc <= bindparam("now"),
+           _PAUSES.c.end_utc > bindparam("now"), _PAUSES.c.ended_utc.is_(None)),
+)
+
+
+def open_load_and_care(session: Session, team: str, since: datetime, now: datetime
+                       ) -> tuple[dict[str, int], dict[str, int], frozenset[str]]:
+    """(`open_load`, each person's exposure points counted at or after `since` in
+    `team`, who in `team` is on a break at `now`), in one statement."""
+    opened: dict[str, int] = {}
+    points: dict[str, int] = {}
+    paused: set[str] = set()
+    for kind, user, n in session.connection().execute(
+            _LOAD_AND_CARE, {"team": team, "since": since, "now": now}):
+        if kind == "o":
+            opened[user] = int(n)
+        elif kind == "x":
+            points[user] = int(n or 0)
+        else:
+            paused.add(user)
+    return opened, points, frozenset(paused)
 
 
 def _utc(at: datetime) -> datetime:

@@ -25,8 +25,11 @@ def record_exposure(session: Session, *, team: str, user: str, request_id: int, 
     stmt = (dialect.insert(ExposureRow.__table__)
             .values(team=team, user=user, request_id=request_id, weight=weight, kind=kind,
                     at_utc=at)
-            .on_conflict_do_nothing(index_elements=["user", "request_id"]))
-    return bool(session.execute(stmt).rowcount)
+            .on_conflict_do_nothing(index_elements=["user", "request_id"])
+            .returning(ExposureRow.__table__.c.id))
+    # RETURNING, not rowcount: psycopg reports a row count for a conflict that
+    # inserted nothing.
+    return session.execute(stmt).first() is not None
 
 
 def points_since(session: Session, team: str, since: datetime) -> dict[str, int]:
@@ -50,3 +53,22 @@ def load_care(session: Session, team: str, now: datetime, window: timedelta,
     """What routing needs at `now`: two small queries on indexed columns."""
     return Care(points=points_since(session, team, now - window), limit=limit,
                 paused=paused_at(session, team, now))
+
+
+def exposure_since(session: Session, team: str, since: datetime, users: list[str]
+                   ) -> list[tuple[str, datetime, int]]:
+    """(user, when, weight) of each count of `users` in `team` at or after `since`,
+    oldest first (the exposure read-outs)."""
+    return [tuple(r) for r in session.execute(
+        select(ExposureRow.user, ExposureRow.at_utc, ExposureRow.weight)
+        .where(ExposureRow.team == team, ExposureRow.at_utc >= since,
+               ExposureRow.user.in_(users))
+        .order_by(ExposureRow.at_utc, ExposureRow.id))]
+
+
+def breaks_since(session: Session, team: str, since: datetime, users: list[str]
+                 ) -> list[PauseRow]:
+    """The breaks of `users` in `team` still running at or after `since`."""
+    return list(session.scalars(
+        select(PauseRow).where(PauseRow.team == team, PauseRow.end_utc > since,
+                               PauseRow.user.in_(users))))

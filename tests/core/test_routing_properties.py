@@ -1,5 +1,6 @@
-"""Property tests: routing with categories (skills) and capacity agrees with a naive
-model written from PRODUCT.md's words, over random teams, skills, loads and instants.
+"""Property tests: routing with categories (skills), capacity, exposure and breaks agrees
+with a naive model written from PRODUCT.md's words, over random teams, skills, loads and
+instants.
 
 Who is on call comes from `tests.brute_force.Brute` (shift expansion from scratch); the
 order is the product's rules written as a comparison of two people, not a sort key."""
@@ -7,6 +8,7 @@ order is the product's rules written as a comparison of two people, not a sort k
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -24,6 +26,7 @@ from bot.core.model import (
     TimeOff,
 )
 from bot.core.roster import Roster
+from bot.core.wellbeing import Care
 from tests.brute_force import Brute
 from tests.core.test_roster_properties import LANGS, ZONES, fake_holidays, instants, times
 
@@ -73,10 +76,57 @@ def loads(draw, instant: datetime):
     recent = draw(st.dictionaries(people, st.integers(0, 4)))
     last = {u: instant - timedelta(minutes=m)
             for u, m in draw(st.dictionaries(people, st.integers(1, 3000))).items()}
-    return routing.Load(recent, opened, last, draw(st.sampled_from([1, 2, 3, None])))
+    care = Care(draw(st.dictionaries(people, st.integers(0, 8))),
+                draw(st.sampled_from([None, 2, 3, 6])),
+                frozenset(draw(st.lists(people, max_size=2))))
+    return routing.Load(recent, opened, last, draw(st.sampled_from([1, 2, 3, None])),
+                        care, draw(st.booleans()))
 
 
 # -- the model --------------------------------------------------------------------------
+
+
+def comparator(load: routing.Load, instant: datetime, listing: list[str]):
+    """The paging order of two candidates (user, tier, strength), as PRODUCT.md words
+    it: -1 when the first is paged before the second."""
+    care = load.care
+
+    def busy(u):
+        return load.capacity is not None and load.open.get(u, 0) >= load.capacity
+
+    def seen(u):  # exposure points; they weigh only for a sensitive request
+        return care.points.get(u, 0) if load.sensitive else 0
+
+    def at_limit(u):
+        return load.sensitive and care.limit is not None and seen(u) >= care.limit
+
+    def since(u):  # larger: longer since the last page; never paged is the longest
+        at = load.last_paged.get(u)
+        return float("inf") if at is None else (instant - at).total_seconds()
+
+    def better(a, b) -> int:
+        """-1 when a is paged before b."""
+        (ua, ta, sa), (ub, tb, sb) = a, b
+        if at_limit(ua) != at_limit(ub):
+            return -1 if not at_limit(ua) else 1  # below the limit first, whatever else
+        if at_limit(ua) and seen(ua) != seen(ub):
+            return -1 if seen(ua) < seen(ub) else 1  # both at it: the least exposed
+        if busy(ua) != busy(ub):
+            return -1 if not busy(ua) else 1  # free before busy
+        oa, ob = load.open.get(ua, 0), load.open.get(ub, 0)
+        if busy(ua):  # both busy: fewest open, least exposed, tier, strength, since
+            steps = [(oa, ob), (seen(ua), seen(ub)), (ta, tb), (sa, sb),
+                     (-since(ua), -since(ub))]
+        else:  # both free: tier, strength, least exposed, fewest open, recent, since
+            steps = [(ta, tb), (sa, sb), (seen(ua), seen(ub)), (oa, ob),
+                     (load.recent.get(ua, 0), load.recent.get(ub, 0)),
+                     (-since(ua), -since(ub))]
+        for x, y in steps:
+            if x != y:
+                return -1 if x < y else 1
+        return -1 if listing.index(ua) < listing.index(ub) else 1
+
+    return better
 
 
 def model_chain(team: Team, instant: datetime, lang: str, skills: tuple[str, ...],
@@ -97,39 +147,27 @@ def model_chain(team: Team, instant: datetime, lang: str, skills: tuple[str, ...
         langs = spec[u].languages
         return langs.index(lang) if lang in langs else 99
 
+    care = load.care
+
+    def pageable(u):  # on a break: never paged, like someone away
+        return u not in care.paused
+
     readers = [(u, on_call[u], strength(u)) for u in on_call
-               if lang in spec[u].languages and trained(u)]
+               if lang in spec[u].languages and trained(u) and pageable(u)]
     backups = [(u, 9, strength(u)) for u in listing
                if lang in spec[u].backup and u not in on_call and trained(u)
-               and not brute.away(u, instant, instant + TICK)]
-    anyone = [(u, on_call[u], 0) for u in on_call if trained(u)]
+               and not brute.away(u, instant, instant + TICK) and pageable(u)]
+    anyone = [(u, on_call[u], 0) for u in on_call if trained(u) and pageable(u)]
 
-    def busy(u):
-        return load.capacity is not None and load.open.get(u, 0) >= load.capacity
+    better = comparator(load, instant, listing)
 
-    def since(u):  # larger: longer since the last page; never paged is the longest
-        at = load.last_paged.get(u)
-        return float("inf") if at is None else (instant - at).total_seconds()
-
-    def better(a, b) -> int:
-        """-1 when a is paged before b."""
-        (ua, ta, sa), (ub, tb, sb) = a, b
-        if busy(ua) != busy(ub):
-            return -1 if not busy(ua) else 1  # free before busy, whatever else
-        oa, ob = load.open.get(ua, 0), load.open.get(ub, 0)
-        if busy(ua):  # both busy: fewest open, tier, strength, longest since paged
-            steps = [(oa, ob), (ta, tb), (sa, sb), (-since(ua), -since(ub))]
-        else:  # both free: tier, strength, fewest open, fewest recent, longest since
-            steps = [(ta, tb), (sa, sb), (oa, ob),
-                     (load.recent.get(ua, 0), load.recent.get(ub, 0)),
-                     (-since(ua), -since(ub))]
-        for x, y in steps:
-            if x != y:
-                return -1 if x < y else 1
-        return -1 if listing.index(ua) < listing.index(ub) else 1
-
-    for level, found in (("on_call", readers), ("backup", backups),
-                         ("translation", anyone)):
+    levels = (("on_call", readers), ("backup", backups))
+    # A sensitive request: a level of readers all at the limit gives way to the next
+    # level of readers with someone below it.
+    for level, found in levels:
+        if any(not load.over_limit(u) for u, _, _ in found):
+            return level, [u for u, _, _ in sorted(found, key=functools.cmp_to_key(better))]
+    for level, found in (*levels, ("translation", anyone)):
         if found:
             return level, [u for u, _, _ in sorted(found, key=functools.cmp_to_key(better))]
     return "none", []
@@ -149,9 +187,14 @@ def test_routing_matches_the_model(data, team, instant, lang, skills):
     for c in got:  # everyone offered holds the skills and is not away
         assert set(skills) <= set(roster.specialist(c.user).skills)
         assert not brute.away(c.user, instant, instant + TICK)
-    # No free person is passed over for one at capacity: free ones all come first.
-    flags = [load.busy(c.user) for c in got]
-    assert flags == sorted(flags)
+    # Nobody on a break is offered; nobody below the exposure limit is passed over for
+    # one at it (a sensitive request), and then no free person for one at capacity.
+    assert not {c.user for c in got} & load.care.paused
+    limits = [load.over_limit(c.user) for c in got]
+    assert limits == sorted(limits)
+    for limited in (False, True):
+        flags = [load.busy(c.user) for c in got if load.over_limit(c.user) == limited]
+        assert flags == sorted(flags)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -174,6 +217,10 @@ def test_the_first_step_pages_the_models_first_else_the_managers(data, team, ins
         assert page.user == left[0]
         # The card's flag: set exactly when the one paged is at capacity.
         assert bool(d.fired[0].busy) == load.busy(left[0])
+        # The page says the limit was passed exactly when the one paged is at it, and
+        # the managers are told then.
+        assert bool(page.over_limit) == load.over_limit(left[0])
+        assert d.fired[0].limit_told == (("U_BOSS",) if page.over_limit else ())
     else:  # never an unskilled person for a skilled category: the managers instead
         assert d.fired[-1].managers == ("U_BOSS",)
         assert not any(f.pages for f in d.fired)
@@ -204,3 +251,46 @@ def test_the_random_loads_mix_free_and_busy_readers():
 
     find(instants.flatmap(lambda i: st.tuples(teams(), st.just(i), loads(i))), mixed,
          settings=FIRST_FOUND)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), team=teams(), instant=instants, lang=st.sampled_from(LANGS))
+def test_paging_everyone_leaves_out_those_at_the_limit_while_another_is_free(data, team,
+                                                                             instant, lang):
+    load = data.draw(loads(instant))
+    policy = EscalationPolicy((EscalationStep("language_oncall_all", timedelta(minutes=5)),))
+    ctx = escalation.Context(Roster(team, fake_holidays), lang, ("U_BOSS",), None, load=load)
+    d = escalation.decide(policy, None, escalation.START, ctx, instant)
+    _, order = model_chain(team, instant, lang, (), load)
+    below = [u for u in order if not load.over_limit(u)]
+    paged = [p.user for p in d.fired[0].pages]
+    assert paged == (below or order)
+    assert all(bool(p.over_limit) == load.over_limit(p.user) for p in d.fired[0].pages)
+
+
+def test_the_random_loads_pass_over_readers_at_the_limit():
+    """Not vacuous: a sensitive request whose best reader by tier and strength is at the
+    limit while another is below it; and one whose on-call readers are all at it while
+    an off-shift backup is below it."""
+    def plain(load):
+        return replace(load, sensitive=False)
+
+    def passed_over(x):
+        team, instant, load = x
+        for lang in LANGS:
+            level, order = model_chain(team, instant, lang, (), load)
+            first = model_chain(team, instant, lang, (), plain(load))[1][:1]
+            if (level == "on_call" and first and load.over_limit(first[0])
+                    and not load.over_limit(order[0])):
+                return True
+        return False
+
+    def backup_first(x):
+        team, instant, load = x
+        return any(model_chain(team, instant, lang, (), load)[0] == "backup"
+                   and model_chain(team, instant, lang, (), plain(load))[0] == "on_call"
+                   for lang in LANGS)
+
+    for wanted in (passed_over, backup_first):
+        find(instants.flatmap(lambda i: st.tuples(teams(), st.just(i), loads(i))), wanted,
+             settings=FIRST_FOUND)

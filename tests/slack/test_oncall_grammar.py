@@ -32,6 +32,7 @@ from bot.slack.grammar import (
     Cover,
     Coverage,
     Export,
+    Exposure,
     Help,
     LocalTime,
     Me,
@@ -216,6 +217,9 @@ GOOD = [
     ("capacity", Capacity()),
     ("capacity 4", Capacity(4)),
     ("capacity max_open_per_person=2", Capacity(2)),
+    ("exposure", Exposure()),
+    ("exposure 7", Exposure(7)),
+    ("exposure days=30", Exposure(30)),
     ("export", Export(None, None)),
     ("export emea", Export("emea", None)),
     (f"export {LAYLA}", Export(None, "U0AR00001")),
@@ -468,6 +472,10 @@ ERRORS = [
     (f"specialist {LAYLA} name=a\x07b", "printable", "specialist"),
     ("export em/ea", "neither a rotation name nor a person", "export"),
     ("export emea extra", "Unexpected 'extra'", "export"),
+    ("exposure week", "Days 'week' must be a whole number from 1 to 90", "exposure"),
+    ("exposure 0", "Days must be from 1 to 90, not '0'", "exposure"),
+    ("exposure 91", "Days must be from 1 to 90", "exposure"),
+    ("exposure 7 extra", "Unexpected 'extra'", "exposure"),
 ]  # fmt: skip
 
 

@@ -18,8 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.core import intake_fields, timezones
+from bot.core.escalation import language_name
 from bot.core.messages import PageView, RequestView
 from bot.core.model import DEFAULT_CATEGORY
+from bot.core.wellbeing import window_words
 from bot.slack import ids
 from bot.slack.render import blocks as kit
 from bot.slack.render import content
@@ -99,7 +101,19 @@ def category_label(req: RequestView) -> str:
 
 def deadline_line(page: PageView, tz: str | None = None) -> str:
     """'*Acknowledge within 2 min* (by 03:14 your time), or every Arabic reader on call
-    is paged, then the managers.' '' when the page waits for nothing."""
+    is paged, then the managers.' '' when the page waits for nothing. A page sent past
+    the reader's exposure limit says so under it (`PageView.over_limit`)."""
+    line, over = _deadline(page, tz), page.over_limit
+    if not over or md.as_text(page.state) != "pending":
+        return line
+    lang = md.escape(language_name(page.read_as or page.request.language))
+    note = (f":warning: You have handled {over[0]} sensitive-request points in the last "
+            f"{window_words(over[2])} (limit {over[1]}); nobody else who reads {lang} is "
+            "free, so this one came to you. Tell a manager if you need a break.")
+    return f"{line}\n{note}" if line else note
+
+
+def _deadline(page: PageView, tz: str | None = None) -> str:
     req = page.request
     if md.as_text(page.state) != "pending" or md.as_text(req.status) != "open":
         return ""
