@@ -21,7 +21,8 @@ level, for any request: like someone away. For a sensitive request only:
   their open load: the limit ranks above capacity. Capacity protects how fast a request
   is answered (and the card says when every reader is busy); the limit protects the
   person, and the product allows a page past it only when nobody else is free. Among
-  those at the limit, the lowest exposure first, then the order below the limit.
+  those at the limit, free before busy, then the lowest exposure, then the order below
+  the limit.
 - Below the limit, exposure ranks right after tier and language strength (the "otherwise
   equal" readers): free people by tier, strength, lowest exposure, then fewest open,
   fewest recent pages, longest since paged; busy ones by fewest open, lowest exposure,
@@ -132,7 +133,9 @@ def _order(roster: Roster, load: Load,
             within = (1, opened, seen, tier, strength, since, place)
         else:
             within = (0, tier, strength, seen, opened, recent.get(u, 0), since, place)
-        return (1, seen, *within) if care.at_limit(u) else (0, 0, *within)
+        # At the limit: still free before busy (no free reader is passed over for one at
+        # capacity), then the least exposed.
+        return (1, within[0], seen, *within) if care.at_limit(u) else (0, 0, 0, *within)
 
     paused = care.paused
     return [c for c, _, _ in sorted(found, key=key) if c.user not in paused]

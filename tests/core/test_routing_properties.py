@@ -109,10 +109,10 @@ def comparator(load: routing.Load, instant: datetime, listing: list[str]):
         (ua, ta, sa), (ub, tb, sb) = a, b
         if at_limit(ua) != at_limit(ub):
             return -1 if not at_limit(ua) else 1  # below the limit first, whatever else
-        if at_limit(ua) and seen(ua) != seen(ub):
-            return -1 if seen(ua) < seen(ub) else 1  # both at it: the least exposed
         if busy(ua) != busy(ub):
             return -1 if not busy(ua) else 1  # free before busy
+        if at_limit(ua) and seen(ua) != seen(ub):
+            return -1 if seen(ua) < seen(ub) else 1  # both at it: the least exposed
         oa, ob = load.open.get(ua, 0), load.open.get(ub, 0)
         if busy(ua):  # both busy: fewest open, least exposed, tier, strength, since
             steps = [(oa, ob), (seen(ua), seen(ub)), (ta, tb), (sa, sb),

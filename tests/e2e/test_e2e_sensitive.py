@@ -192,12 +192,13 @@ def test_a_graphic_request_shows_its_text_only_in_the_details_modal(desk_any_db)
     assert leaks(h) == []  # ...and the search does look: it finds the modal if allowed
     assert [w for w, what in everything(h) if MARKER in what] != []
 
-    # Audited, on the timeline (no text there), and counted toward Emil's exposure.
+    # Audited, on the timeline (no text there), and counted toward Emil's exposure once:
+    # when he acknowledged it (opening the details after counts nothing more).
     h.settle()
     assert (READER, "details_viewed") in audit(h)
     lines = thread_text(h)
     assert f"Details viewed by <@{READER}>" in lines, lines
-    assert exposure(h) == [(READER, 1, 1, "viewed")]
+    assert exposure(h) == [(READER, 1, 1, "acknowledged")]
 
     # The resolve form shows no text; the note stays off the thread and the requester's DM.
     click(h, ids.RESOLVE, "1", READER)
@@ -218,7 +219,7 @@ def test_a_graphic_request_shows_its_text_only_in_the_details_modal(desk_any_db)
     assert NOTE_MARKER in json.dumps(details_views(h)[-1])
     h.settle()
     assert audit(h).count((READER, "details_viewed")) == 2
-    assert exposure(h) == [(READER, 1, 1, "viewed")]
+    assert exposure(h) == [(READER, 1, 1, "acknowledged")]
 
     # Every message went out without link previews.
     posts = h.standin.calls_to("chat.postMessage")
@@ -241,11 +242,12 @@ def test_someone_not_handling_it_is_refused_the_details(desk):
     assert exposure(desk) == []
     assert leaks(desk, since=before) == []
 
-    # The manager may, though never paged.
+    # The manager may, though never paged: viewing counts toward her exposure.
     click(desk, ids.SHOW_DETAILS, "1", MANAGER)
     desk.wait_view_opened(ids.DETAILS_MODAL)
     desk.settle()
     assert (MANAGER, "details_viewed") in audit(desk)
+    assert exposure(desk) == [(MANAGER, 1, 1, "viewed")]
 
 
 def test_a_button_value_that_names_nothing_is_answered_not_crashed(desk):
