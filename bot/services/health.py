@@ -38,7 +38,7 @@ SessionFactory = Callable[[], Session]
 class ProcessInfo:
     """Who this process is, for its heartbeat row and its metric labels."""
 
-    role: str  # serve | worker
+    role: str  # serve (with jobs) | worker | web (serve --no-jobs: never beats)
     host: str
     pid: int
 
