@@ -59,10 +59,13 @@ def channel_of(kind: str) -> str:
 
 
 def result_of(o: Outcome) -> str | None:
-    """What an attempt came to, as a label; None for a message not attempted (held back
-    behind its lane or its card: no call was made)."""
+    """What an attempt came to, as a label; None when no call was made: a message held
+    back behind its lane or its card, or one folded into another send (an update of a
+    message posted in the same batch: "sent" with no answer time)."""
     if o.action == "release":
         return "rate_limited" if o.error else None
+    if o.action == "sent" and o.at is None:
+        return None
     return {"sent": "sent", "failed": "failed", "retry": "retry"}.get(o.action)
 
 

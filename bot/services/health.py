@@ -120,8 +120,8 @@ class Health:
                 latest = q.latest_beat(session)
                 backlog = q.outbox_backlog(session, now)
         except Exception as err:  # noqa: BLE001 - unreachable, refused, timed out: not ready
-            log.warning("readiness: the database cannot be reached (%s)", type(err).__name__)
-            return Readiness(False, (f"the database cannot be reached ({type(err).__name__})",),
+            log.warning("readiness: the database cannot be read (%s)", type(err).__name__)
+            return Readiness(False, (f"the database cannot be read ({type(err).__name__})",),
                              None, None, None)
         due = _age(now, backlog.oldest_due)
         if latest is None:
