@@ -151,10 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     wk = sub.add_parser("worker", help="the background jobs alone: escalations and deliveries")
     wk.add_argument("--port", type=int, help="also serve /healthz, /readyz and /metrics here")
     wk.add_argument("--host", default="0.0.0.0", help="address for --port (default 0.0.0.0)")
-    for p in (sv, wk):
-        p.add_argument("--log-format", choices=("text", "json"), default="text",
-                       help="text lines (default), or one JSON object per line with "
-                            "request_id and ticket fields where known")
+    for adapter in (sv, wk):
+        adapter.add_argument("--log-format", choices=("text", "json"), default="text",
+                             help="text lines (default), or one JSON object per line "
+                                  "with request_id and ticket fields where known")
 
     dm = sub.add_parser("demo", help="the whole flow on this machine with no Slack workspace")
     dm.add_argument("--schedules", type=Path,
