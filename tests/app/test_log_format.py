@@ -152,3 +152,21 @@ def test_serve_without_jobs_is_ready_while_a_worker_runs_and_both_log_json(tmp_p
     assert {d["logger"] for d in web_lines} >= {"oncall-bot", "gunicorn.error"}
     assert all({"time", "level", "logger", "message"} <= d.keys()
                for d in worker_lines + web_lines)
+
+
+def test_heartbeat_url_must_be_http_and_both_new_settings_stay_out_of_the_repr():
+    from bot.config import ConfigError, Settings
+
+    settings = Settings.from_env({"ONCALL_HEARTBEAT_URL": " https://hc-ping.com/abc-123 ",
+                                  "ONCALL_METRICS_TOKEN": "t0ken"})
+    assert settings.heartbeat_url == "https://hc-ping.com/abc-123"
+    assert settings.metrics_token == "t0ken"
+    assert "abc-123" not in repr(settings) and "t0ken" not in repr(settings)
+    assert Settings.from_env({}).heartbeat_url is None
+    for bad in ("file:///etc/passwd", "hc-ping.com/abc", "http:///nohost", "https://[::1"):
+        try:
+            Settings.from_env({"ONCALL_HEARTBEAT_URL": bad})
+        except ConfigError as err:
+            assert "ONCALL_HEARTBEAT_URL" in str(err) and bad not in str(err)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from bot.app.runtime import Runtime
 from bot.config import Settings
@@ -186,7 +186,6 @@ def test_heartbeats_are_written_every_two_seconds_not_on_every_pass(app):
     """A pass runs every 0.25 s; its heartbeat is one row per process, updated at most
     every 2 s (the idle statements per second stay low)."""
     writes = []
-    from sqlalchemy import event
 
     def count(conn, cursor, statement, *args):
         if "process_heartbeats" in statement and not statement.lstrip().startswith("SELECT"):
