@@ -77,7 +77,7 @@ class Runtime:
                  role: str = "serve"):
         """`executor`: runs the listeners and the deliveries instead of the two thread
         pools (a profile passes one that runs each task at once, on the caller's thread).
-        `role` (serve | worker) names this process in its heartbeat and metrics."""
+        `role` (serve | worker | web) names this process in its heartbeat and metrics."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url)
