@@ -22,7 +22,10 @@ EXAMPLE_SCHEDULES = Path(DEFAULT_SCHEDULES) / "example"
 # The Slack app manifest operators create the app from (named in credential errors).
 MANIFEST = "manifest.yml"
 
-_SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token")
+# ONCALL_HEARTBEAT_URL is a secret too: whoever holds a monitor's ping URL can fake the
+# bot's heartbeat.
+_SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token",
+                  "metrics_token", "heartbeat_url")
 
 
 class ConfigError(ValueError):
@@ -45,6 +48,16 @@ def default_database_url(cwd: Path | None = None) -> str:
     return f"sqlite:///{path}"
 
 
+def _is_http_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _redact_url(url: str) -> str:
     # scheme://user:password@host -> scheme://user:***@host
     return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
@@ -63,6 +76,11 @@ class Settings:
     schedules_path: Path | None = None
     public_url: str | None = None  # ONCALL_PUBLIC_URL: base URL for calendar feed links
     port: int = DEFAULT_PORT  # PORT
+    # ONCALL_HEARTBEAT_URL: GET once a minute while the reconciler runs (a dead-man
+    # monitor such as Healthchecks.io); None: no heartbeat.
+    heartbeat_url: str | None = None
+    # ONCALL_METRICS_TOKEN: when set, /metrics needs `Authorization: Bearer <token>`.
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -83,6 +101,10 @@ class Settings:
 
         database_url = get("DATABASE_URL")
         public_url = get("ONCALL_PUBLIC_URL")
+        heartbeat_url = get("ONCALL_HEARTBEAT_URL")
+        if heartbeat_url is not None and not _is_http_url(heartbeat_url):
+            raise ConfigError("ONCALL_HEARTBEAT_URL must be an http:// or https:// URL, such "
+                              "as https://hc-ping.com/<uuid>")
         return cls(
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -94,6 +116,8 @@ class Settings:
             schedules_path=Path(schedules) if (schedules := get("ONCALL_SCHEDULES")) else None,
             public_url=public_url.rstrip("/") if public_url else None,
             port=port,
+            heartbeat_url=heartbeat_url,
+            metrics_token=get("ONCALL_METRICS_TOKEN"),
         )
 
     @property

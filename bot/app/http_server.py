@@ -8,7 +8,7 @@ forked from the master, so whatever the master had loaded would stay resident in
 serving process too, and Alembic and the language model's loader are not needed there.
 
     python -m bot.app.http_server --host 0.0.0.0 --port 3000 [--threads 16] [--no-jobs]
-        [--worker waitress|gthread]
+        [--worker waitress|gthread] [--log-format text|json]
 
 `--worker gthread` (gunicorn's own threaded worker, what served before) is kept only as
 the baseline `bench.stalled_clients` measures against.
@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from gunicorn.app.base import BaseApplication
 
+from bot.app import logs
 from bot.config import Settings
 
 log = logging.getLogger("oncall-bot")
@@ -32,9 +33,10 @@ WORKERS = {"waitress": "bot.app.waitress_worker.WaitressWorker", "gthread": "gth
 
 class OncallApplication(BaseApplication):
     def __init__(self, settings: Settings, host: str, port: int, jobs: bool, threads: int,
-                 worker: str = "waitress"):
+                 worker: str = "waitress", log_format: str = "text"):
         self._settings, self._bind = settings, f"{host}:{port}"
         self._jobs, self._threads, self._worker = jobs, threads, WORKERS[worker]
+        self._log_format = log_format
         self.runtime = None
         super().__init__()
 
@@ -48,13 +50,15 @@ class OncallApplication(BaseApplication):
             "post_worker_init": lambda worker: worker.app.runtime.start_jobs()
             if jobs else worker.app.runtime.router.wake(),
             "worker_exit": lambda server, worker: worker.app.runtime.close(),
+            "logconfig_dict": logs.gunicorn_config(self._log_format) or {},
         }.items():
             self.cfg.set(key, value)
 
     def load(self):
         from bot.app.runtime import Runtime
 
-        self.runtime = Runtime(self._settings, migrate_schema=False)
+        self.runtime = Runtime(self._settings, migrate_schema=False,
+                               role="serve" if self._jobs else "web")
         self.runtime.warm_up()
         # What start-up built (the team, the roster, the app) lives as long as the
         # process: keep it out of the collector's full passes (~25 ms each otherwise).
@@ -71,14 +75,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--no-jobs", action="store_true")
     ap.add_argument("--worker", choices=sorted(WORKERS), default="waitress")
+    ap.add_argument("--log-format", choices=logs.FORMATS, default="text")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_format)
     settings = Settings.from_env()
     log.info("HTTP mode: Slack posts to http://%s:%s/slack/events (jobs %s)", args.host,
              args.port, "off: run `oncall-bot worker`" if args.no_jobs else "on")
     OncallApplication(settings, args.host, args.port, not args.no_jobs, args.threads,
-                      args.worker).run()
+                      args.worker, args.log_format).run()
     return 0
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -19,12 +21,15 @@ from slack_sdk import WebClient
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from bot.app import metrics
+from bot.app.health import Probes
 from bot.app.web import create_wsgi
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.core.example_team import example_ids_in
 from bot.core.model import Team
 from bot.jobs.dispatch import Dispatcher
+from bot.jobs.heartbeat import HeartbeatPinger
 from bot.jobs.router import Router
 from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
@@ -34,6 +39,7 @@ from bot.services.checkins import CheckinService
 from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
+from bot.services.health import Health, ProcessInfo
 from bot.services.intake import Filed, IntakeService
 from bot.services.oncall_groups import OncallGroupService
 from bot.services.outbox import Outbox
@@ -70,9 +76,11 @@ class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None,
                  client: WebClient | None = None, tick_interval: float = 0.25,
                  listener_threads: int = 8, inline_limit: int = INLINE_LIMIT,
-                 migrate_schema: bool = True, executor: Executor | None = None):
+                 migrate_schema: bool = True, executor: Executor | None = None,
+                 role: str = "serve"):
         """`executor`: runs the listeners and the deliveries instead of the two thread
-        pools (a profile passes one that runs each task at once, on the caller's thread)."""
+        pools (a profile passes one that runs each task at once, on the caller's thread).
+        `role` (serve | worker | web) names this process in its heartbeat and metrics."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url)
@@ -86,7 +94,14 @@ class Runtime:
             intake_session_factory=session_factory(self.engine, immediate=True, urgent=True))
         self.escalation = EscalationService(self.sessions, self.rosters, self.clock)
         self.requests = RequestService(self.reads, self.rosters)
-        self.outbox = Outbox(self.sessions, self.clock, on_refused=self._page_refused)
+        # Self-monitoring: heartbeats and readiness from the database, this process's
+        # counters in memory (bot.app.metrics says why), the outside heartbeat.
+        self.health = Health(self.sessions, self.reads, self.clock,
+                             ProcessInfo(role, socket.gethostname(), os.getpid()))
+        self.metrics = metrics.Metrics(self.health.process.label, self.health.snapshot)
+        self.heartbeat = HeartbeatPinger(settings.heartbeat_url, self.clock)
+        self.outbox = Outbox(self.sessions, self.clock, on_refused=self._page_refused,
+                             on_settled=self.metrics.settled)
         self.client = client or make_web_client(settings.slack_bot_token or "",
                                                 settings.slack_api_url)
         # The outbox's own client: one attempt per call and no sleeping through a
@@ -136,7 +151,10 @@ class Runtime:
             sensitivity=self.sensitivity))
         self._urgent = session_factory(self.engine, immediate=True, urgent=True)
         register(self.bolt, self.listeners, self.oncall, seen_request=self.seen_request)
-        self.wsgi = create_wsgi(self.bolt, self.alive, settings.slack_signing_secret or "",
+        self.probes = Probes(alive=self.alive, ready=self.health.readiness,
+                             metrics=self.metrics.render, metrics_type=metrics.CONTENT_TYPE,
+                             metrics_token=settings.metrics_token)
+        self.wsgi = create_wsgi(self.bolt, self.probes, settings.slack_signing_secret or "",
                                 feeds=self._calendar)
         self.jobs = Jobs(lambda: self.tick(wait=False), tick_interval)
         self._last_lease = float("-inf")
@@ -215,7 +233,7 @@ class Runtime:
         """One reconciler pass: fire due deadlines, run handoffs, keep leases, and hand
         what is due to the sending threads. The scheduled job never waits for Slack
         (`wait=False`); tests and tools wait until the sends are done."""
-        self.escalation.reconcile(fired=self.deliver_soon)
+        self.escalation.reconcile(fired=self.deliver_soon, late=self.metrics.escalation_late)
         # Handoff/reminder DMs and channel notes; open requests whose pages went to
         # someone now off shift are paged to the incoming reader.
         handed = self.handoffs.run()
@@ -238,8 +256,13 @@ class Runtime:
             self._next_purge = now + PURGE_EVERY
             self.dispatch.task("purge", self.purge)
         self.dispatch.sweep()
+        # The pass completed: say so in the database (at most every 2 s), and to the
+        # outside monitor (once a minute, off this thread).
+        self.health.beat()
+        self.heartbeat.healthy()
         if wait:
             self.dispatch.wait_idle()
+            self.heartbeat.wait_idle()
 
     def purge(self) -> None:
         """Retention's daily run (its edits of posted messages go through the outbox)."""
@@ -297,6 +320,7 @@ class Runtime:
 
     def close(self) -> None:
         self.jobs.stop()
+        self.heartbeat.close()
         self.router.stop()
         self.dispatch.close()
         self._calls.shutdown(wait=True)

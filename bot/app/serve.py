@@ -8,20 +8,16 @@ import signal
 import sys
 import threading
 
+from bot.app import logs
 from bot.config import MANIFEST, Settings
 
 log = logging.getLogger("oncall-bot")
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def _runtime(settings: Settings):
+def _runtime(settings: Settings, role: str = "serve"):
     from bot.app.runtime import Runtime
 
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, role=role)
     try:
         imported = runtime.import_configured()
     except BaseException:
@@ -42,15 +38,15 @@ def _check_credentials(settings: Settings) -> str | None:
 
 
 def serve(settings: Settings, port: int | None = None, host: str = "0.0.0.0",
-          jobs: bool = True, threads: int = 16) -> int:
+          jobs: bool = True, threads: int = 16, log_format: str = "text") -> int:
     problem = _check_credentials(settings)
     if problem:
         print(f"oncall-bot serve: {problem}", file=sys.stderr)
         return 2
-    _logging()
+    logs.configure(log_format)
     if settings.socket_mode:
         return _socket_mode(settings, jobs)
-    return _gunicorn(settings, host, port or settings.port, jobs, threads)
+    return _gunicorn(settings, host, port or settings.port, jobs, threads, log_format)
 
 
 def _socket_mode(settings: Settings, jobs: bool) -> int:
@@ -87,12 +83,14 @@ def prepare(settings: Settings) -> None:
     ensure_cache()
 
 
-def _gunicorn(settings: Settings, host: str, port: int, jobs: bool, threads: int) -> int:
+def _gunicorn(settings: Settings, host: str, port: int, jobs: bool, threads: int,
+              log_format: str = "text") -> int:
     """Prepare, then become the HTTP server (`bot.app.http_server`): `exec` leaves this
     process's imports behind, so the server starts lean, with this process's pid."""
     prepare(settings)
     argv = [sys.executable, "-m", "bot.app.http_server", "--host", host, "--port", str(port),
-            "--threads", str(threads)] + ([] if jobs else ["--no-jobs"])
+            "--threads", str(threads), "--log-format", log_format] + (
+                [] if jobs else ["--no-jobs"])
     # The server's threads (sending pools, request threads) each get a malloc arena of
     # their own by default, and freed memory stays spread over them: under a 429 storm
     # the worker grew past its 150 MB budget. Two arenas keep it near its working set.
@@ -103,14 +101,34 @@ def _gunicorn(settings: Settings, host: str, port: int, jobs: bool, threads: int
     return 1  # not reached
 
 
-def worker(settings: Settings) -> int:
-    _logging()
-    runtime = _runtime(settings)
+def worker(settings: Settings, log_format: str = "text", port: int | None = None,
+           host: str = "0.0.0.0") -> int:
+    """The jobs alone; with `port`, /healthz, /readyz and /metrics served there too (the
+    worker's own counters: escalation lateness, deliveries it made)."""
+    logs.configure(log_format)
+    runtime = _runtime(settings, role="worker")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    server = _health_server(runtime, host, port) if port else None
     runtime.start_jobs(recover=False)
-    log.info("worker: reconciling deadlines and delivering messages")
+    log.info("worker: reconciling deadlines and delivering messages%s",
+             f"; /healthz, /readyz and /metrics on port {port}" if port else "")
     stop.wait()
+    if server is not None:
+        server.close()
     runtime.close()
     return 0
+
+
+def _health_server(runtime, host: str, port: int):
+    """waitress on a thread of its own, answering the health paths only (never Slack:
+    the worker has no signing secret to check, and nothing of Slack's is routed here)."""
+    from waitress.server import create_server
+
+    from bot.app.health import health_only
+
+    server = create_server(health_only(runtime.probes), host=host, port=port, threads=2,
+                           ident="oncall-bot", expose_tracebacks=False)
+    threading.Thread(target=server.run, name="health-server", daemon=True).start()
+    return server

@@ -1,39 +1,36 @@
-"""The WSGI app: /slack/events (Bolt, behind `bot.app.inbound`), /healthz, and calendar
-feeds."""
+"""The WSGI app: /slack/events (Bolt, behind `bot.app.inbound`), the health paths
+(/healthz, /readyz, /metrics: `bot.app.health`, never behind the Slack signature check),
+and calendar feeds."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.app import health
 from bot.app.inbound import MAX_BODY, guarded, plain
 
 EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)
 
 
-def create_wsgi(bolt: App, alive: Callable[[], bool], signing_secret: str,
+def create_wsgi(bolt: App, probes: health.Probes, signing_secret: str,
                 feeds: Callable[[str], tuple[int, bytes] | None] | None = None,
                 max_body: int = MAX_BODY):
-    """`alive()`: whether this process can reach its database; /healthz says that and
-    nothing else (no team names, no queue sizes: anyone can ask it)."""
+    """`probes`: what /healthz (this process reaches its database, and nothing else:
+    anyone can ask it), /readyz and /metrics answer."""
     bolt_wsgi = SlackRequestHandler(bolt, path=EVENTS_PATH)
     slack = guarded(bolt_wsgi, signing_secret, max_body)
 
     def route(environ, start_response) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if path == "/healthz" and method in ("GET", "HEAD"):
-            ok = alive()
-            body = json.dumps({"ok": ok}).encode()
-            start_response("200 OK" if ok else "503 Service Unavailable",
-                           [("Content-Type", "application/json"),
-                            ("Content-Length", str(len(body)))])
-            return [body]
+        answered = health.answer(probes, environ, start_response)
+        if answered is not None:
+            return answered
         if feeds is not None and path.startswith("/calendar/") and method in ("GET", "HEAD"):
             found = feeds(path[len("/calendar/"):])
             if found is None:

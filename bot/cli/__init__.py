@@ -144,8 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--no-jobs", action="store_true",
                     help="serve requests only; run `oncall-bot worker` for the jobs")
     sv.add_argument("--threads", type=int, default=16, help="request threads (default 16)")
-
-    sub.add_parser("worker", help="the background jobs alone: escalations and deliveries")
+    wk = sub.add_parser("worker", help="the background jobs alone: escalations and deliveries")
+    wk.add_argument("--port", type=int, help="also serve /healthz, /readyz and /metrics here")
+    wk.add_argument("--host", default="0.0.0.0", help="address for --port (default 0.0.0.0)")
+    for adapter in (sv, wk):
+        adapter.add_argument("--log-format", choices=("text", "json"), default="text",
+                             help="text lines (default), or one JSON object per line "
+                                  "with request_id and ticket fields where known")
 
     dm = sub.add_parser("demo", help="the whole flow on this machine with no Slack workspace")
     dm.add_argument("--schedules", type=Path,
@@ -413,13 +418,13 @@ def cmd_serve(args, settings: Settings) -> int:
     from bot.app import serve
 
     return serve.serve(settings, port=args.port, host=args.host, jobs=not args.no_jobs,
-                       threads=args.threads)
+                       threads=args.threads, log_format=args.log_format)
 
 
 def cmd_worker(args, settings: Settings) -> int:
     from bot.app import serve
 
-    return serve.worker(settings)
+    return serve.worker(settings, args.log_format, args.port, args.host)
 
 
 def cmd_demo(args, settings: Settings) -> int:

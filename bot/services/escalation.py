@@ -203,11 +203,12 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
         self.rosters = rosters
         self.clock = clock
 
-    def reconcile(self, limit: int = 500, fired: Callable[[int], None] | None = None
-                  ) -> int:
+    def reconcile(self, limit: int = 500, fired: Callable[[int], None] | None = None,
+                  late: Callable[[float], None] | None = None) -> int:
         """Fire every due deadline once. Returns how many steps fired; `fired` hears
         each request whose step fired, once its transaction committed (to send its
-        pages at once rather than at the next sweep)."""
+        pages at once rather than at the next sweep); `late` hears how many seconds
+        after its due time each step fired (the app's lateness histogram)."""
         count = 0
         overdue: list[int] = []  # requests whose response target passed (bot.services.due)
         for _ in range(limit):
@@ -236,8 +237,10 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
                 w = RequestWrites(session, row, now)
                 decide(w, roster, due.reason)
                 w.flush()
-                request_id = row.id
+                request_id, lateness = row.id, (now - due.due_utc).total_seconds()
             count += 1
+            if late is not None:
+                late(lateness)
             if fired is not None:
                 fired(request_id)
         if fired is not None:

@@ -82,12 +82,16 @@ Later = Callable[[Callable[[], None]], None]  # runs a task later (e.g. a pool's
 
 class Outbox:
     def __init__(self, session_factory: Callable[[], Session], clock: Clock,
-                 on_refused: Callable[[int, str], None] | None = None):
+                 on_refused: Callable[[int, str], None] | None = None,
+                 on_settled: Callable[[list[Outcome]], None] | None = None):
         """`on_refused(page_id, cause)`: called once a page DM failed for good (after
-        its rows are settled), so the page can move on to someone else."""
+        its rows are settled), so the page can move on to someone else.
+        `on_settled(outcomes)`: what each attempt came to, once recorded (the app counts
+        deliveries with it; nothing here knows how they are counted)."""
         self._sf = session_factory
         self._clock = clock
         self._on_refused = on_refused
+        self._on_settled = on_settled
         self._locks: dict[tuple[int, str], threading.Lock] = {}
         self._guard = threading.Lock()
         self._held: set[int] = set()  # rows this process claimed and has not settled
@@ -150,6 +154,8 @@ class Outbox:
         try:
             with self._lock_for(rid, PAGES):
                 first = self._send_batch(sender, [i for i in items if i.kind in PAGE_SIDE])
+                for o in first:  # the request's first pages: filing to page DM is measured
+                    o.filed = claimed.request.created if o.kind == PAGE else None
                 if any(o.action != "sent" for o in first):
                     # A page that did not go is retried (or moved on) now, not once the
                     # card and the thread are through, which may take a while.
@@ -358,12 +364,13 @@ class Outbox:
                            until=self._pause(lane, err.seconds))
         except Exception as err:  # noqa: BLE001 - retried; unless surely not sent, looked up
             log.warning("outbox rows %s (%s) failed: %s", item.ids, item.kind,
-                        err if isinstance(err, Unsure | NotSent) else repr(err))
+                        err if isinstance(err, Unsure | NotSent) else repr(err),
+                        extra={"request_id": d.request.id if d.request else None})
             return Outcome(item.ids, item.kind, "retry", error=str(err) or type(err).__name__,
                            unsure=not isinstance(err, NotSent))
         return Outcome(item.ids, item.kind, "sent", result=result,
                        page_id=d.page.id if d.page else None,
-                       request_id=d.request.id if d.request else None)
+                       request_id=d.request.id if d.request else None, at=self._clock.now())
 
     # -- settling ------------------------------------------------------------------------
 
@@ -378,6 +385,11 @@ class Outbox:
                                 before_sleep=before_sleep_log(log, logging.WARNING)):
             with attempt:
                 self._finish_batch(outcomes)
+        if self._on_settled is not None:
+            try:
+                self._on_settled(outcomes)
+            except Exception:  # counting must never undo a delivery
+                log.exception("recording delivery outcomes failed")
         return [(o.page_id, (o.error or "").removeprefix("permanent: "))
                 for o in outcomes
                 if o.action == "failed" and o.kind in PAGE_SIDE and o.page_id is not None]
@@ -411,7 +423,7 @@ class Outbox:
                                                           max_delay=PAGE_RETRY_MAX
                                                           if o.kind in PAGE_SIDE else None):
                         log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
-                                  row.target, o.error)
+                                  row.target, o.error, extra={"request_id": row.request_id})
             q.record_posted(
                 session,
                 cards={o.request_id: o.result for o in outcomes if o.action == "sent"

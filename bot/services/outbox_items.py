@@ -102,6 +102,8 @@ class Outcome:
     request_id: int | None = None
     unsure: bool = False  # retry: the attempt may have reached Slack
     until: datetime | None = None  # release: not before then
+    at: datetime | None = None  # sent: when the transport answered
+    filed: datetime | None = None  # a request's first page DM: when the request was filed
 
 
 def fold(rows: list, view: RequestView | None,
