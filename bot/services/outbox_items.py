@@ -118,9 +118,6 @@ def fold(rows: list, view: RequestView | None,
     for row in rows:
         page, page_msg = page_views.get(row.page_id, (None, None)) if row.page_id else (
             None, None)
-        if page is not None and row.payload and row.payload.get("over_limit"):
-            # Paged past the exposure limit: the page's own message says so.
-            page = replace(page, over_limit=tuple(row.payload["over_limit"]))
         d = Delivery(kind=row.kind, target=row.target, payload=dict(row.payload),
                      request=view, page=page, card=card, page_message=page_msg)
         item = Item([], row.kind, d, (row.priority, row.id),

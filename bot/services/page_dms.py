@@ -35,6 +35,10 @@ def add_pages(w: RequestWrites, specs: list[dict], pages: list,
     message carries (`over_limit`: paged past their exposure limit)."""
     notes = notes or {}
     dms = _page_dms(pages) if specs else {}
+    # Paged past the exposure limit: kept on the page, so its DM says so as long as it
+    # shows (updates included).
+    specs = [{**p, "over_limit": notes[p["user"]]["over_limit"]}
+             if (notes.get(p["user"]) or {}).get("over_limit") else p for p in specs]
     written = w.add_pages([{**p, "dm_channel": dms[p["user"]].dm_channel,
                             "dm_ts": dms[p["user"]].dm_ts} if p["user"] in dms else p
                            for p in specs])

@@ -146,9 +146,11 @@ def page_view(page: PageLike, request: RequestView, policy: dict | None = None) 
             deadline = sent + wait
             then = escalation_words.if_nobody(frozen, getattr(page, "round", 0) or 0, step,
                                               request.language, request.served)
+    over = getattr(page, "over_limit", None)
     return PageView(page.id, page.user, page.state, page.source, page.needs_translation,
                     request, deadline, then, getattr(page, "sent_utc", None),
-                    getattr(page, "read_as", None))
+                    getattr(page, "read_as", None),
+                    over_limit=tuple(over) if over else None)
 
 
 def read_view(session: Session, row) -> RequestView:

@@ -95,6 +95,9 @@ class PageRow(Base):
     # For a request in a language the team does not serve: the fallback language the
     # person was chosen as a reader of ("es" for an Italian request); None otherwise.
     read_as: Mapped[str | None] = mapped_column(CODE)
+    # Paged past their exposure limit (nobody else who reads the language was free):
+    # [points, limit, window seconds], which the page DM says for as long as it shows.
+    over_limit: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     # pending | acknowledged | declined | closed | undeliverable (Slack refused it for good)
     state: Mapped[str] = mapped_column(STATE)
     sent_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -35,7 +35,7 @@ _INSERT_OUTBOX_ROWS, _INSERT_AUDIT, _INSERT_DEADLINES = (
 _INSERT_REQUEST = insert(REQUESTS).returning(REQUESTS.c.id)
 _INSERT_PAGES = insert(PAGES).returning(
     PAGES.c.id, PAGES.c.user, PAGES.c.round, PAGES.c.step, PAGES.c.source,
-    PAGES.c.needs_translation, PAGES.c.read_as)
+    PAGES.c.needs_translation, PAGES.c.read_as, PAGES.c.over_limit)
 
 # Delivery order inside a request's batch: what someone waits for goes first.
 PRIORITY = {PAGE: 0, PAGE_AGAIN: 0, CARD: 1, PAGE_UPDATE: 2, REQUESTER_NOTE: 3, DIRECT: 4}
@@ -67,6 +67,7 @@ class NewPage:
     source: str
     needs_translation: bool
     read_as: str | None = None
+    over_limit: list[int] | None = None
     state: str = "pending"
     sent_utc: datetime | None = None
 
@@ -146,7 +147,8 @@ class RequestWrites:
             return []
         rid = self.request_id()
         # One statement for all: every row names the same columns.
-        values = [{"dm_channel": None, "dm_ts": None, "read_as": None, **p, "request_id": rid,
+        values = [{"dm_channel": None, "dm_ts": None, "read_as": None, "over_limit": None,
+                   **p, "request_id": rid,
                    "state": "pending", "sent_utc": self.now} for p in pages]
         rows = self.session.connection().execute(_INSERT_PAGES, values)
         written = sorted((NewPage(*row, sent_utc=self.now) for row in rows),

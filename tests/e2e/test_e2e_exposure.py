@@ -155,6 +155,13 @@ def test_a_reader_at_the_limit_is_passed_over_then_paged_with_a_note_when_nobody
     # The earlier pages said nothing of the kind.
     for post in h.page_posts(BASMA):
         assert "sensitive-request points" not in json.dumps(post.params.get("blocks"))
+    # The note stays on the page once it is updated in place (acknowledged).
+    acknowledge(h, AMAL)
+    ts = h.page_posts(AMAL)[-1].response["ts"]
+    [*_, update] = h.updates(ts)
+    assert ("You took this one past your exposure limit: 6 sensitive-request points in the "
+            "last 8 hours (limit 6)") in json.dumps(update.params.get("blocks"),
+                                                  ensure_ascii=False)
 
 
 def test_someone_on_a_break_is_never_paged_nor_listed_as_who_would_be(desk):

@@ -19,13 +19,16 @@ def rendered(page) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
-def test_a_page_past_the_limit_says_so_while_it_waits():
+def test_a_page_past_the_limit_says_so_while_it_waits_and_once_taken():
     page = replace(make_page(sensitive=True), over_limit=(7, 6, 8 * 3600))
     assert NOTE in rendered(page)
     # Without a deadline (the last step) too.
     assert NOTE in rendered(replace(page, deadline=None))
-    # Answered: the note has done its work.
-    assert "sensitive-request points" not in rendered(replace(page, state="acknowledged"))
+    # Acknowledged: still said (the break is still due); declined or closed: not.
+    assert ("You took this one past your exposure limit: 7 sensitive-request points in the "
+            "last 8 hours (limit 6)") in rendered(replace(page, state="acknowledged"))
+    for state in ("declined", "closed"):
+        assert "sensitive-request points" not in rendered(replace(page, state=state))
 
 
 def test_a_fallback_reader_is_named_by_the_language_they_read():

@@ -102,14 +102,20 @@ def category_label(req: RequestView) -> str:
 def deadline_line(page: PageView, tz: str | None = None) -> str:
     """'*Acknowledge within 2 min* (by 03:14 your time), or every Arabic reader on call
     is paged, then the managers.' '' when the page waits for nothing. A page sent past
-    the reader's exposure limit says so under it (`PageView.over_limit`)."""
-    line, over = _deadline(page, tz), page.over_limit
-    if not over or md.as_text(page.state) != "pending":
+    the reader's exposure limit says so under it (`PageView.over_limit`), also once
+    acknowledged."""
+    line, over, state = _deadline(page, tz), page.over_limit, md.as_text(page.state)
+    if not over or state not in ("pending", "acknowledged"):
         return line
     lang = md.escape(language_name(page.read_as or page.request.language))
-    note = (f":warning: You have handled {over[0]} sensitive-request points in the last "
-            f"{window_words(over[2])} (limit {over[1]}); nobody else who reads {lang} is "
-            "free, so this one came to you. Tell a manager if you need a break.")
+    points = (f"{over[0]} sensitive-request points in the last {window_words(over[2])} "
+              f"(limit {over[1]})")
+    if state == "acknowledged":  # still said once it is theirs: the break is still due
+        note = (f":warning: You took this one past your exposure limit: {points}. Tell a "
+                "manager if you need a break.")
+    else:
+        note = (f":warning: You have handled {points}; nobody else who reads {lang} is "
+                "free, so this one came to you. Tell a manager if you need a break.")
     return f"{line}\n{note}" if line else note
 
 

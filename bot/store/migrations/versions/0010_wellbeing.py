@@ -8,7 +8,8 @@ Teams gain `wellbeing` (JSON: exposure_limit, exposure_window in seconds, checki
 `retention_seconds` (how long request text is kept, default 30 days). Requests gain
 `sensitive` (graphic content: redacted everywhere but the assignee's details modal) and
 `purged_utc` (when its text was purged). Outbox rows gain `posted_channel` and
-`posted_ts`: where their message went, so it can be edited to the redacted form. New
+`posted_ts`: where their message went, so it can be edited to the redacted form. Pages
+gain `over_limit` (paged past the person's exposure limit: points, limit, window). New
 tables: `exposure` (one row per person and sensitive request they acknowledged or
 viewed), `pauses` (breaks from paging) and `checkins` (end-of-shift check-ins and their
 answers).
@@ -45,6 +46,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("sensitive", sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column("purged_utc", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("pages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("over_limit", sa.JSON(none_as_null=True), nullable=True))
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("posted_channel", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("posted_ts", sa.String(length=32), nullable=True))
@@ -89,6 +92,8 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("posted_ts")
         batch_op.drop_column("posted_channel")
+    with op.batch_alter_table("pages", schema=None) as batch_op:
+        batch_op.drop_column("over_limit")
     with op.batch_alter_table("requests", schema=None) as batch_op:
         batch_op.drop_column("purged_utc")
         batch_op.drop_column("sensitive")
