@@ -39,6 +39,7 @@ from bot.slack.breaks import break_blocks
 from bot.slack.chart import describe_span, gap_list_text, zone_label
 from bot.slack.permissions import describe_managers
 from bot.slack.render import blocks as kit
+from bot.slack.render import content
 from bot.slack.render import mrkdwn as md
 
 __all__ = ["home_view"]
@@ -202,8 +203,9 @@ def _request_head(req: RequestView) -> str:
     lang = md.escape(md.request_language(req))
     head = (f"{emoji} *{ticket}* · {md.severity_mrkdwn(req.severity)} · {lang} · filed "
             f"{md.slack_date(req.created)} by {md.user_mention(req.requester)}")
-    excerpt = md.escape_clip(req.text, 300, one_line=True) or "_(no text)_"
-    return f"{head}\n{excerpt}"
+    # The Home tab is the person's own, but it is read on any screen: graphic content
+    # stays behind "Show details" there too.
+    return f"{head}\n{content.excerpt(req, 300)}"
 
 
 def _actions(block_id: str, *buttons: dict[str, Any]) -> dict[str, Any]:

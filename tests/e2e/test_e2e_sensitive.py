@@ -407,3 +407,16 @@ def test_show_details_of_a_purged_request_says_the_text_was_removed(desk):
     assert "removed after the team's retention period" in json.dumps(modal)
     assert (READER, "details_viewed") not in audit(desk)  # nothing was shown
     assert exposure(desk) == []
+
+
+def test_the_home_tab_shows_no_graphic_text(desk):
+    """The reader's Home tab lists the page waiting for them, without its text."""
+    file_graphic(desk)
+    r = desk.event({"type": "app_home_opened", "user": READER, "channel": f"D{READER}",
+                    "tab": "home"}, "EvHomeSensitive1")
+    assert r.status == 200, r.text
+    desk.standin.wait_for_calls("views.publish", count=1)
+    home = json.dumps(desk.standin.home_view(READER), ensure_ascii=False)
+    assert "T-1" in home and "graphic content, text hidden" in home
+    assert MARKER not in home and LINK_WORD not in home
+    assert leaks(desk) == []
