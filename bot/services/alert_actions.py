@@ -23,7 +23,7 @@ from bot.core.roster import Roster
 from bot.core.wellbeing import Care
 from bot.services.errors import NotFound, ServiceError
 from bot.services.exposure import count_exposure
-from bot.services.requests import ticket
+from bot.services.requests import locked_request, ticket
 from bot.services.schedules import RosterCache
 from bot.store import paging as q
 from bot.store.paging_writes import RequestWrites
@@ -134,7 +134,7 @@ class AlertActions:
 
         now = self.clock.now()
         with self._sf() as session, session.begin():
-            row = self._locked_request(session, request_id)
+            row = locked_request(session, request_id)
             name = ticket(row)
             self._check_member(row.team, user, f"take {name}")
             if row.status == "resolved":
@@ -182,7 +182,7 @@ class AlertActions:
 
         now = self.clock.now()
         with self._sf() as session, session.begin():
-            row = self._locked_request(session, request_id)
+            row = locked_request(session, request_id)
             name = ticket(row)
             roster = self._check_member(row.team, user, f"page someone for {name}")
             if roster.specialist(target) is None:
@@ -226,12 +226,6 @@ class AlertActions:
             session.expunge(row)
         return row, self.rosters.get(row.team)
 
-    @staticmethod
-    def _locked_request(session: Session, request_id: int):
-        row = q.lock_request(session, request_id)
-        if row is None:
-            raise NotFound(f"request {request_id} does not exist")
-        return row
 
     def _check_member(self, team: str, user: str, what: str) -> Roster:
         roster = self.rosters.get(team)

@@ -37,7 +37,14 @@ from bot.services.language_fix import LanguageFix
 from bot.services.load import current_load
 from bot.services.page_dms import add_pages
 from bot.services.refused_pages import RefusedPages
-from bot.services.requests import HANDOVER_WAIT, SessionFactory, duration, routing_language, ticket
+from bot.services.requests import (
+    HANDOVER_WAIT,
+    SessionFactory,
+    duration,
+    locked_request,
+    routing_language,
+    ticket,
+)
 from bot.services.schedules import RosterCache
 from bot.services.verification import Verification, check_resolution
 from bot.store import paging as q
@@ -361,7 +368,7 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
             raise ServiceError("say what the outcome was, e.g. 'Stream taken down, "
                                "user referred to local emergency services'")
         with self._sf() as session, session.begin():
-            row = self._locked(session, request_id)
+            row = locked_request(session, request_id)
             name = ticket(row)
             roster = self.rosters.get(row.team)
             if row.status == "resolved":
@@ -395,7 +402,7 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
         refuse_untrained(found, roster.specialist(to_user))
         now = self.clock.now()
         with self._sf() as session, session.begin():
-            row = self._locked(session, request_id)
+            row = locked_request(session, request_id)
             name = ticket(row)
             if row.status != "acknowledged" or row.assignee != user:
                 raise ServiceError(f"only the assignee of {name} can hand it over")
@@ -459,9 +466,3 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
                                          row.language_source in TRANSLATED_SOURCES}], pages)
         return page.id
 
-    @staticmethod
-    def _locked(session: Session, request_id: int) -> RequestRow:
-        row = q.lock_request(session, request_id)
-        if row is None:
-            raise NotFound(f"request {request_id} does not exist")
-        return row

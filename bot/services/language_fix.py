@@ -27,8 +27,8 @@ from bot.core import escalation, parsers, refs
 from bot.core import escalation_words as words
 from bot.core.messages import CARD_UPDATE, PAGE_UPDATE
 from bot.core.roster import Roster
-from bot.services.errors import NotFound, ServiceError
-from bot.services.requests import ticket
+from bot.services.errors import ServiceError
+from bot.services.requests import locked_request, ticket
 from bot.services.schedules import RosterCache
 from bot.store import paging as q
 from bot.store.paging_writes import RequestWrites
@@ -61,9 +61,7 @@ class LanguageFix:
                                "list")
         now = self.clock.now()
         with self._sf() as session, session.begin():
-            row = q.lock_request(session, request_id)
-            if row is None:
-                raise NotFound(f"request {request_id} does not exist")
+            row = locked_request(session, request_id)
             name = ticket(row)
             roster = self.rosters.get(row.team)
             pages = q.pages_of(session, row.id)

@@ -153,6 +153,15 @@ def page_view(page: PageLike, request: RequestView, policy: dict | None = None) 
                     over_limit=tuple(over) if over else None)
 
 
+def locked_request(session: Session, request_id: int):
+    """The request row, locked for the caller's transaction; NotFound when there is
+    none (a button or a modal naming a request that does not exist)."""
+    row = q.lock_request(session, request_id)
+    if row is None:
+        raise NotFound(f"request {request_id} does not exist")
+    return row
+
+
 def read_view(session: Session, row) -> RequestView:
     """The view of a request row whose pages are not in hand."""
     return request_view(row, q.pages_of(session, row.id))

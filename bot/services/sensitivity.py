@@ -26,7 +26,7 @@ from bot.core.model import OTHER, category_from_json
 from bot.core.wellbeing import request_weight
 from bot.services.errors import NotFound, ServiceError
 from bot.services.escalation import record
-from bot.services.requests import SessionFactory, read_view, ticket
+from bot.services.requests import SessionFactory, locked_request, read_view, ticket
 from bot.services.restate import restate_posted
 from bot.services.schedules import RosterCache
 from bot.services.verification import ASKED
@@ -128,9 +128,7 @@ class SensitivityService:
         allowed = user in handling or self._manager(team, user)
         now = self.clock.now()
         with self._sf() as session, session.begin():
-            row = q.lock_request(session, request_id)
-            if row is None:
-                raise NotFound(f"request {request_id} does not exist")
+            row = locked_request(session, request_id)
             name = ticket(row)
             if not allowed:
                 raise DetailsRefused(
@@ -155,9 +153,7 @@ class SensitivityService:
         """Mark a request sensitive (anyone): its text leaves the card and the pages."""
         now = self.clock.now()
         with self._sf() as session, session.begin():
-            row = q.lock_request(session, request_id)
-            if row is None:
-                raise NotFound(f"request {request_id} does not exist")
+            row = locked_request(session, request_id)
             name = ticket(row)
             if row.sensitive:
                 return Marked(f"{name} is already marked as graphic content; nothing "
@@ -177,9 +173,7 @@ class SensitivityService:
         manager = self._manager(team, user)
         now = self.clock.now()
         with self._sf() as session, session.begin():
-            row = q.lock_request(session, request_id)
-            if row is None:
-                raise NotFound(f"request {request_id} does not exist")
+            row = locked_request(session, request_id)
             name = ticket(row)
             category = _category(row)
             if not row.sensitive:

@@ -19,8 +19,8 @@ from bot.core import refs
 from bot.core import verification as v
 from bot.core.messages import CARD_UPDATE, DIRECT, PAGE_UPDATE, VERIFY_ASK
 from bot.core.model import OTHER, OUTCOMES, Category, category_from_json
-from bot.services.errors import NotFound, ServiceError
-from bot.services.requests import ticket
+from bot.services.errors import ServiceError
+from bot.services.requests import locked_request, ticket
 from bot.services.schedules import RosterCache
 from bot.store import paging as q
 from bot.store.paging_tables import RequestRow
@@ -188,9 +188,7 @@ class Verification:
 
     @staticmethod
     def _two_person(session: Session, request_id: int) -> tuple[RequestRow, Category]:
-        row = q.lock_request(session, request_id)
-        if row is None:
-            raise NotFound(f"request {request_id} does not exist")
+        row = locked_request(session, request_id)
         category = category_of(row)
         if not category.two_person:
             raise ServiceError(f"{ticket(row)} ({category.label}) needs no second person's "

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.messages import DIRECT
+from bot.store.notices import lock_cursor
 from bot.store.paging_tables import OutboxRow
 from bot.store.shift_tables import NoticeCursorRow
 from bot.store.wellbeing_tables import CheckinRow, ExposureRow, PauseRow
@@ -23,20 +24,7 @@ def lock_team(session: Session, team: str, kind: str, now: datetime) -> NoticeCu
     `now` the first time): two breaks of one team decided at once take turns, so two
     Arabic readers asking together cannot both leave. On SQLite the IMMEDIATE
     transaction already serializes writers."""
-    row = session.get(NoticeCursorRow, (team, kind), with_for_update=True,
-                      populate_existing=True)
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = NoticeCursorRow(team=team, kind=kind, through_utc=now)
-            session.add(row)
-        return row
-    except IntegrityError:  # created by another transaction meanwhile: take theirs
-        row = session.get(NoticeCursorRow, (team, kind), with_for_update=True,
-                          populate_existing=True)
-        assert row is not None
-        return row
+    return lock_cursor(session, team, kind, now)
 
 
 def pauses_between(session: Session, team: str, start: datetime, end: datetime

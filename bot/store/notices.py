@@ -25,7 +25,7 @@ def lock_cursor(session: Session, team: str, kind: str, now: datetime) -> Notice
         with session.begin_nested():
             row = NoticeCursorRow(team=team, kind=kind, through_utc=now)
             session.add(row)
-        log.info("handoff notices of team %s (%s) start at %s", team, kind, now.isoformat())
+        log.info("team %s: %s notices start at %s", team, kind, now.isoformat())
         return row
     except IntegrityError:  # another worker created it first; take theirs
         row = session.get(NoticeCursorRow, (team, kind), with_for_update=True,
