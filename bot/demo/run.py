@@ -47,6 +47,8 @@ SPANISH = ("Hay un video en vivo de un chico amenazando con quitarse la vida est
 ARABIC = "شخص يهدد بإيذاء نفسه في بث مباشر الآن، نحتاج مساعدة عاجلة"
 PORTUGUESE = ("Usuário está transmitindo ao vivo ameaças contra uma escola, "
               "por favor verifiquem agora")
+GRAPHIC = ("A live stream shows a man being beaten in a car park right now; the uploader "
+           "is filming and laughing")
 
 
 class DemoFailed(Exception):
@@ -285,8 +287,23 @@ class Demo:
         self.story_end(t3, self.paged_users(t3)[0],
                        [(manager, manager), (self.team.escalation_channel, manager)])
 
+        self.say("\n4. A graphic request: its text stays off the channel and the alerts; the "
+                 "reader opens it on purpose, and that is recorded")
+        t4 = self.file(f"graphic lang:en {GRAPHIC}", "sev2")
+        reader4 = self.paged_users(t4)[0]
+        page = self.page_for(reader4, t4)
+        self.clock.advance(timedelta(seconds=45))
+        self.click(ids.ACK, page, reader4)
+        opened = len(self.standin.calls_to("views.open"))
+        self.click(ids.SHOW_DETAILS, str(t4), reader4)
+        self.standin.wait_for_calls("views.open", opened + 1)
+        self.settle()
+        self.say(f"  {self.name(reader4).split(' (')[0]} opened the details: the text and "
+                 "link are in that window only")
+        self.story_end(t4, reader4, [(REQUESTER, REQUESTER)])
+
         self.say("\nTimeline (simulated time, UTC)")
-        for rid in (t1, t2, t3):
+        for rid in (t1, t2, t3, t4):
             view = self.runtime.requests.request_view(rid)
             self.say(f"\n  {view.ticket}  {view.severity}  {view.language}  {view.status}"
                      f"{'  (escalation finished, nobody answered)' if view.exhausted else ''}")
@@ -295,7 +312,7 @@ class Demo:
         counts = Counter(c.method for c in self.standin.calls)
         self.say("\nSlack Web API calls the stand-in received: "
                  + ", ".join(f"{m} x{n}" for m, n in sorted(counts.items())))
-        self._check(t1, t2, t3)
+        self._check(t1, t2, t3, t4)
         self.say("\nDemo finished: every flow behaved as expected.")
 
     def _plain(self, text: str) -> str:
@@ -305,9 +322,17 @@ class Demo:
             "#": lambda c: "#" + self.read.channel_name(c),
             "!": lambda g: "@" + g, "/": lambda c: "/" + c})
 
-    def _check(self, t1: int, t2: int, t3: int) -> None:
-        v1, v2, v3 = (self.runtime.requests.request_view(t) for t in (t1, t2, t3))
+    def _check(self, t1: int, t2: int, t3: int, t4: int) -> None:
+        v1, v2, v3, v4 = (self.runtime.requests.request_view(t) for t in (t1, t2, t3, t4))
         problems = []
+        # The graphic request's words reached Slack only in the details window.
+        seen_elsewhere = [c.method for c in self.standin.calls
+                          if "car park" in str(c.params) and c.method != "views.open"]
+        if not v4.sensitive or seen_elsewhere:
+            problems.append(f"{v4.ticket}'s text reached Slack outside its details "
+                            f"({', '.join(seen_elsewhere)})")
+        if "details_viewed" not in [e.action for e in self.runtime.requests.timeline(t4)]:
+            problems.append(f"opening {v4.ticket}'s details was not recorded")
         if v1.status != "resolved":
             problems.append(f"{v1.ticket} should be resolved, is {v1.status}")
         if v2.status != "acknowledged":

@@ -33,14 +33,14 @@ def test_no_raw_slack_markup(output):
 
 def test_each_story_shows_the_page_the_card_and_an_alert_and_ends_with_its_outcome(output):
     stories = _stories(output)
-    assert len(stories) == 3
+    assert len(stories) == 4
     for story in stories:
         assert "  The page " in story
         assert "  The ticket card in #intake" in story
         assert "  The last alert in " in story
         assert "[Acknowledge]" in story  # the page's buttons, shown as buttons
         assert story.rstrip().splitlines()[-1].startswith("  Outcome: T-")
-    one, two, three = stories
+    one, two, three, four = stories
     assert one.rstrip().endswith("Stream removed; local emergency services alerted with the "
                                  "user's location")
     assert "Outcome: T-1 resolved by João Ferreira, 12 min 40 s after it was filed" in one
@@ -48,6 +48,11 @@ def test_each_story_shows_the_page_the_card_and_an_alert_and_ends_with_its_outco
     assert "Outcome: T-3 is still open" in three
     assert "The last alert in Ines Duarte's DM" in three
     assert "The last alert in #escalations" in three
+    # A graphic request: the page warns and offers the details; the card hides the text.
+    assert "Outcome: T-4 acknowledged by" in four
+    assert "Its text opens only when you choose." in four and "[Show details]" in four
+    assert "the text, link and details of this request are hidden here" in four
+    assert "car park" not in four
 
 
 def _section(story: str, title: str) -> str:
@@ -63,7 +68,7 @@ def _section(story: str, title: str) -> str:
 
 
 def test_times_are_in_each_readers_zone(output):
-    one, two, _ = _stories(output)
+    one, two, *_ = _stories(output)
     # Filed at 12:00 UTC: João reads Lisbon time (13:00 WEST), the requester London
     # time (13:00 BST); Omar (Cairo) got the second request, filed at 12:12 UTC.
     page = _section(one, "The page João Ferreira got")
