@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from slack_sdk.errors import SlackApiError
 
@@ -48,7 +49,7 @@ from bot.slack.rotation_modal import (
     rotation_modal,
     rotation_modal_metadata,
 )
-from bot.slack.text import from_neutral
+from bot.slack.text import NO_UNFURL, from_neutral
 
 log = logging.getLogger(__name__)
 
@@ -134,18 +135,18 @@ class OncallCommands:
     # -- the command -----------------------------------------------------------------------
 
     def handle(self, ack, body, client, command, respond) -> None:
-        user = command["user_id"]
+        say, user = partial(ack, response_type="ephemeral", **NO_UNFURL), command["user_id"]
         try:
             cmd = self._parse(command.get("text") or "", user)
         except g.CommandError as err:
-            ack(response_type="ephemeral", text=str(self._personal(err, user)))
+            say(text=str(self._personal(err, user)))
             return
         try:
             if isinstance(cmd, (g.RotationCreateModal, g.RotationEdit)):
                 self._open_rotation_modal(ack, body, client, user, cmd)
                 return
             if isinstance(cmd, g.Coverage):
-                ack(response_type="ephemeral", text="Drawing the coverage chart...")
+                say(text="Drawing the coverage chart...")
                 self._coverage(client, command, user, cmd.days, respond)
                 return
             later: list[tuple[str, dict]] = []  # swap/cover asks: DMs through the outbox
@@ -154,13 +155,13 @@ class OncallCommands:
             # so a dozen DMs never eat into Slack's 3 seconds.
             self.d.enqueue_direct(later)
         except (ServiceError, EditError) as err:
-            ack(response_type="ephemeral", text=from_neutral(f":warning: {err}"))
+            say(text=from_neutral(f":warning: {err}"))
             return
         # The reply carries the services' references; rendered here, once.
         if isinstance(reply, Reply):  # me, who, shifts, report: blocks and their text
-            ack(response_type="ephemeral", text=from_neutral(reply.text), blocks=reply.blocks)
+            say(text=from_neutral(reply.text), blocks=reply.blocks)
         else:
-            ack(response_type="ephemeral", text=from_neutral(reply))
+            say(text=from_neutral(reply))
         self.d.deliver()
 
     def _run(self, cmd, user: str, later: list) -> str | Reply:  # noqa: C901 - one branch per command
