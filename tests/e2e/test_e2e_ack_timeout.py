@@ -214,6 +214,25 @@ def test_restarts_in_between_lose_nothing_and_double_nothing(h):
     assert h.requests()[0].status == "open"
 
 
+def test_taken_from_an_alert_the_reminder_is_a_dm_of_its_own(h):
+    r = h.command("/emergency", ARABIC)
+    assert r.status == 200
+    h.wait_for_page(OMAR)
+    for _ in range(4):  # 2 + 2 + 3 min: the managers step
+        h.advance(181)
+    h.wait_posted(MANAGER, "T-1")
+    r = h.click(ids.TAKE, "1", MANAGER)
+    assert r.status == 200
+    h.settle()
+    assert h.requests()[0].assignee == MANAGER
+    h.advance(T + 1)
+    h.settle()
+    [reminder] = [c for c in h.posts(MANAGER) if "is still open and yours" in
+                  (c.params.get("text") or "")]
+    assert not reminder.params.get("thread_ts")
+    assert has_action(reminder.params["blocks"], ids.ACK_SNOOZE)
+
+
 def test_no_ack_timeout_no_reminder(tmp_path):
     h = ToolHarness(tmp_path, utc(2026, 3, 10, 14, 35))
     try:
