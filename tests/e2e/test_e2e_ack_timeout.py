@@ -26,6 +26,7 @@ from tests.slack_harness import (
     INTAKE,
     ToolHarness,
     blocks_text,
+    handover_values,
     has_action,
     is_page_ping,
     page_id_of,
@@ -212,6 +213,30 @@ def test_restarts_in_between_lose_nothing_and_double_nothing(h):
     assert sum(a == "reopened" for a in h.audit_actions(1)) == 1
     assert len(h.pages_to(KARIM)) == 1
     assert h.requests()[0].status == "open"
+
+
+def test_hand_over_restarts_the_clock_for_whoever_accepts_it(h):
+    omar_dm = acknowledged_by_omar(h)
+    h.advance(10 * 60)
+    r = h.click(ids.HANDOVER, "1", OMAR)
+    assert r.status == 200
+    [opened] = h.wait_view_opened(ids.HANDOVER_MODAL)
+    r = h.submit_view(ids.HANDOVER_MODAL, handover_values(KARIM), OMAR, "1",
+                      opened.response["view"]["id"])
+    assert r.status == 200 and r.body == b"", r.text
+    [page] = h.wait_for_page(KARIM)
+    h.advance(60)
+    assert h.click(ids.ACK, page_id_of(page), KARIM).status == 200  # 11 min after Omar's
+    h.settle()
+    assert h.requests()[0].assignee == KARIM
+    karim_dm = h.page_posts(KARIM)[0].response["ts"]
+
+    h.advance(T - 11 * 60 + 1)  # Omar's reminder would have been due: it is stale
+    assert reminders(h, omar_dm) == [] and reminders(h, karim_dm) == []
+    h.advance(11 * 60)  # a timeout after Karim's acknowledgement: his reminder
+    h.settle()
+    assert len(reminders(h, karim_dm)) == 1 and reminders(h, omar_dm) == []
+    assert "(acknowledged 15 min ago)" in reminders(h, karim_dm)[0].params["text"]
 
 
 def test_taken_from_an_alert_the_reminder_is_a_dm_of_its_own(h):
