@@ -81,7 +81,9 @@ class RequestView:
     sensitive_category: bool = False
     # While open: everyone who could take it was at capacity when the last person was
     # paged ("every Arabic reader on call is busy (3 open each); paged the least
-    # loaded: ..."), as neutral text with references; "" otherwise.
+    # loaded: ..."), as neutral text with references; "" otherwise. After a re-open
+    # (ack_timeout) it leads with "Re-opened: acknowledged by ... and not resolved"
+    # until a later step pages someone.
     busy: str = ""
     # False when the team does not serve the request's language (or it is unknown):
     # it went to readers of a fallback language, flagged "needs translation".
