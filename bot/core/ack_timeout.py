@@ -80,9 +80,18 @@ def reminded_line(req: Watched, now: datetime) -> str:
             "and not resolved")
 
 
+REOPENED = "Re-opened:"  # how the re-open line starts (the card's note while open)
+
+
+def without_reopen(note: str | None) -> str | None:
+    """The card's note once someone has the request again: the re-open line is old news
+    (a later hand-over must not show it again); a busy note is left alone."""
+    return None if note and note.startswith(REOPENED) else note
+
+
 def reopened_line(req: Watched, now: datetime) -> str:
     """The timeline line (and the card's note) of a re-open."""
-    return (f"Re-opened: acknowledged by {refs.person(req.assignee)} {held_for(req, now)} "
+    return (f"{REOPENED} acknowledged by {refs.person(req.assignee)} {held_for(req, now)} "
             "ago and not resolved; paging again from the policy's first step")
 
 

@@ -37,6 +37,8 @@ def arm(w: RequestWrites) -> None:
     """After an acknowledgement (its token already moved on): the first reminder, when
     the request's frozen policy has a timeout."""
     row = w.request
+    if at.without_reopen(row.busy_note) != row.busy_note:
+        row.busy_note = None
     due = at.first_reminder(w.now, escalation.policy_from_json(row.policy).ack_timeout)
     if due is not None:
         w.deadline(due, at.REMIND, row.esc_token)

@@ -40,3 +40,12 @@ def test_words():
     assert at.snoozed_line("U1", HELD) == (
         "{@U1} snoozed the reminder: the next one comes in 30 min")
     assert "for {@U1}" in at.snoozed_line("M1", HELD)
+
+
+def test_the_reopen_note_goes_once_someone_has_it_again():
+    line = at.reopened_line(HELD, ACK + timedelta(minutes=60))
+    assert at.without_reopen(line) is None
+    assert at.without_reopen(line + "; every Arabic reader is busy") is None
+    assert at.without_reopen("every Arabic reader on call is busy") == (
+        "every Arabic reader on call is busy")
+    assert at.without_reopen(None) is None

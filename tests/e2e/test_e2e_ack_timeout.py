@@ -130,6 +130,8 @@ def test_reminder_at_the_timeout_then_reopen_and_repage_at_twice_it(h):
     assert r.status == 200
     h.settle()
     assert (h.requests()[0].status, h.requests()[0].assignee) == ("acknowledged", OMAR)
+    with h.runtime.sessions() as session:  # the card's re-open note is old news now
+        assert session.get(RequestRow, 1).busy_note is None
 
 
 def test_snooze_postpones_the_reminder_and_the_reopen(h):
