@@ -23,7 +23,6 @@ from bot.slack import ids
 from bot.store import teams as team_store
 from bot.store.paging_tables import DeadlineRow, RequestRow
 from tests.slack_harness import (
-    INTAKE,
     ToolHarness,
     blocks_text,
     handover_values,
@@ -276,5 +275,3 @@ def test_no_ack_timeout_no_reminder(tmp_path):
     finally:
         h.quiet_close()
 
-
-_ = INTAKE  # the card's channel, where the thread lines go
