@@ -343,12 +343,17 @@ def _steps(p: EscalationPolicy) -> str:
     return ", ".join(f"{s.notify}{_wait(s.wait)}" for s in p.steps)
 
 
+def _ack(p: EscalationPolicy) -> str:
+    return "none" if p.ack_timeout is None else parsers.format_duration(p.ack_timeout)
+
+
 def _policy_fields(p: EscalationPolicy) -> list[tuple[str, str]]:
-    return [("steps", _steps(p)), ("repeat", str(p.repeat))]
+    return [("steps", _steps(p)), ("repeat", str(p.repeat)), ("ack_timeout", _ack(p))]
 
 
 def _policy_summary(p: EscalationPolicy) -> str:
-    return f"{_steps(p)}; repeat {p.repeat}"
+    ack = "" if p.ack_timeout is None else f"; ack_timeout {_ack(p)}"
+    return f"{_steps(p)}; repeat {p.repeat}{ack}"
 
 
 def _category_fields(c: Category) -> list[tuple[str, str]]:

@@ -142,4 +142,6 @@ def who_was_paged(user: str, source: str, lang: str, read_as: str | None = None)
         return f"{refs.person(user)}, handed over to them"
     if source == "handoff":
         return f"{refs.person(user)}, the incoming {name} reader"
+    if source == "reopened":
+        return f"{refs.person(user)}, who had acknowledged it"
     return f"{refs.person(user)}, {name} reader on call"

@@ -27,9 +27,13 @@ VERIFY_ASK = "verify_ask"
 # request is marked sensitive or its text is purged. Target: the message's channel;
 # payload: {"kind": the message's kind, "ts": its ts, and the original payload}.
 RESTATE = "restate"
+# Acknowledged but not resolved (a policy's ack_timeout): the reminder to the assignee,
+# in their page DM's thread (page_id) or as a DM, with "Snooze 30m"
+# (payload: {"text": neutral text, "request": request id}).
+ACK_REMIND = "ack_remind"
 
 KINDS = (PAGE, PAGE_AGAIN, PAGE_UPDATE, CARD, CARD_UPDATE, TIMELINE, REQUESTER_NOTE, MANAGER_ALERT,
-         CHANNEL_ALERT, DIRECT, VERIFY_ASK, RESTATE)
+         CHANNEL_ALERT, DIRECT, VERIFY_ASK, RESTATE, ACK_REMIND)
 # The kinds of posted message RESTATE edits (cards and page DMs have their own updates;
 # a PAGE_AGAIN's post is its ping in the page DM's thread).
 RESTATABLE = (TIMELINE, REQUESTER_NOTE, MANAGER_ALERT, CHANNEL_ALERT, VERIFY_ASK, PAGE_AGAIN)
@@ -77,7 +81,9 @@ class RequestView:
     sensitive_category: bool = False
     # While open: everyone who could take it was at capacity when the last person was
     # paged ("every Arabic reader on call is busy (3 open each); paged the least
-    # loaded: ..."), as neutral text with references; "" otherwise.
+    # loaded: ..."), as neutral text with references; "" otherwise. After a re-open
+    # (ack_timeout) it leads with "Re-opened: acknowledged by ... and not resolved"
+    # until a later step pages someone.
     busy: str = ""
     # False when the team does not serve the request's language (or it is unknown):
     # it went to readers of a fallback language, flagged "needs translation".

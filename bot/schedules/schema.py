@@ -30,7 +30,7 @@ TEAM_FIELDS = (
 OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
 ESCALATION_FIELDS = ("default_severity", "policies")
-POLICY_FIELDS = ("steps", "repeat")
+POLICY_FIELDS = ("steps", "repeat", "ack_timeout")
 STEP_FIELDS = ("notify", "wait")
 ROUTING_FIELDS = ("max_open_per_person",)
 WELLBEING_FIELDS = ("exposure_limit", "exposure_window", "checkin")
@@ -53,6 +53,7 @@ EXAMPLES = {
     "to": '"2026-12-24T16:00"',
     "notify": "language_oncall",
     "steps": "[{notify: language_oncall, wait: 5m}, {notify: channel}]",
+    "ack_timeout": "30m",
     "policies": "{sev2: {steps: [{notify: language_oncall, wait: 5m}, {notify: channel}]}}",
     "categories": "[{name: le-emergency, label: Law-enforcement emergency request, "
                   "severity: sev1}]",

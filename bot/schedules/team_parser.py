@@ -373,9 +373,13 @@ class TeamParser(EntryReader):
             return None
         steps = self.read(f, path, "steps", self.steps)
         repeat = self.read(f, path, "repeat", self.repeat, 0)
-        if steps is None or repeat is None:
+        # Acknowledged but not resolved: the assignee is reminded after it, and the
+        # request re-opens after twice it (services.ack_timeout). Absent: never.
+        ack = self.read(f, path, "ack_timeout",
+                        lambda n, p: self.duration(n, p, "ack_timeout: 30m"))
+        if steps is None or repeat is None or ("ack_timeout" in f and ack is None):
             return None
-        return EscalationPolicy(steps, repeat)
+        return EscalationPolicy(steps, repeat, ack)
 
     def steps(self, node: Node, path: str) -> tuple[EscalationStep, ...] | None:
         items = self.seq(node, path, EXAMPLES["steps"], allow_empty=False)

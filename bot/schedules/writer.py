@@ -12,7 +12,13 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core import parsers
-from bot.core.model import DEFAULT_MAX_OPEN, DEFAULT_RETENTION, Team, Wellbeing
+from bot.core.model import (
+    DEFAULT_MAX_OPEN,
+    DEFAULT_RETENTION,
+    EscalationPolicy,
+    Team,
+    Wellbeing,
+)
 from bot.core.team_file import (
     category_dict,
     override_dict,
@@ -86,6 +92,13 @@ def _care(team: Team) -> list[tuple[str, Node]]:
     return out
 
 
+def _ack_timeout(pol: EscalationPolicy) -> list[tuple[str, Node]]:
+    """A policy's `ack_timeout`, when it has one (left out: never reminded)."""
+    if pol.ack_timeout is None:
+        return []
+    return [("ack_timeout", _s(parsers.format_duration(pol.ack_timeout)))]
+
+
 def dump_team(team: Team) -> str:
     """Team -> YAML text in the schema `parse_team` reads (fields in the documented order)."""
     sections: list[list[tuple[str, Node]]] = []
@@ -129,7 +142,8 @@ def dump_team(team: Team) -> str:
                     row.append(("wait", _s(parsers.format_duration(st.wait))))
                 steps.append(_map(row, flow=True))
             policies.append(
-                (sev, _map([("steps", _seq(steps)), ("repeat", ScalarNode(INT, str(pol.repeat)))]))
+                (sev, _map([("steps", _seq(steps)), ("repeat", ScalarNode(INT, str(pol.repeat))),
+                            *_ack_timeout(pol)]))
             )
         sections.append(
             [

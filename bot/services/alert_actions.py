@@ -21,6 +21,7 @@ from bot.core.languages import TRANSLATED_SOURCES
 from bot.core.messages import CARD_UPDATE, PAGE, PAGE_UPDATE, REQUESTER_NOTE
 from bot.core.roster import Roster
 from bot.core.wellbeing import Care
+from bot.services import ack_timeout
 from bot.services.errors import NotFound, ServiceError
 from bot.services.exposure import count_exposure
 from bot.services.requests import locked_request, ticket
@@ -151,6 +152,7 @@ class AlertActions:
             row.status, row.assignee, row.acknowledged_utc = "acknowledged", user, now
             row.esc_token += 1  # pending deadlines are now stale
             count_exposure(session, row, user, now)  # a sensitive request: its weight
+            ack_timeout.arm(w)  # the policy's ack_timeout: a reminder if it stays unresolved
             own = None
             for p in reversed(q.pages_of(session, row.id)):
                 if p.user == user and p.state == "pending" and own is None:

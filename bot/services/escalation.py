@@ -29,6 +29,7 @@ from bot.core.messages import (
 from bot.core.model import category_from_json
 from bot.core.roster import Roster
 from bot.core.verification import outcome_words
+from bot.services import ack_timeout
 from bot.services import due as response_due
 from bot.services.alert_actions import AlertActions, refuse_untrained
 from bot.services.errors import NotFound, ServiceError
@@ -111,8 +112,10 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
     # The reads see the database as it is; the request's own changes are written with
     # the decision (a new request is inserted once, complete, not inserted and updated).
     with w.session.no_autoflush:
-        if last is None:
-            pages = []  # a request that has not fired a step yet has no pages to look at
+        if last is None and pages is None:
+            # A request that has not fired a step yet has no pages to look at (one that
+            # re-opened starts over with the pages it has: who declined stays out).
+            pages = []
         elif pages is None:
             pages = q.pages_of(w.session, row.id)
         q.serialize_routing(w.session, team.name)
@@ -199,7 +202,8 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
         record(w, "bot", "note", lead + text[:1].upper() + text[1:], {})
 
 
-class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
+class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix,
+                        ack_timeout.AckTimeout):
     """Deadlines, answers to pages, resolution and handovers; what alerts let people do
     (Take it, Page someone, hand-over candidates) is mixed in from `alert_actions`,
     two-person verification (ask, Verified) from `verification`, and "Set language" from
@@ -231,20 +235,16 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
                     else:
                         due.state = "cancelled"
                     continue
-                row = q.lock_request(session, due.request_id)
-                if row is None or row.status != "open" or row.esc_token != due.token:
-                    due.state = "cancelled"
-                    continue
-                try:
-                    roster = self.rosters.get(row.team)
-                except NotFound:
-                    due.state = "cancelled"
-                    continue
-                # How late it fired is kept as fired_utc - due_utc on the deadline row.
-                w = RequestWrites(session, row, now)
-                decide(w, roster, due.reason)
-                w.flush()
-                request_id, lateness = row.id, (now - due.due_utc).total_seconds()
+                if due.reason in ack_timeout.at.REASONS:  # acknowledged, not resolved
+                    request_id = ack_timeout.fire(session, due, now, self.rosters)
+                    if request_id is None:
+                        due.state = "cancelled"
+                        continue
+                    lateness = (now - due.due_utc).total_seconds()
+                else:
+                    request_id, lateness = self._step(session, due, now)
+                    if request_id is None:
+                        continue
             count += 1
             if late is not None:
                 late(lateness)
@@ -254,6 +254,24 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
             for request_id in overdue:
                 fired(request_id)
         return count
+
+    def _step(self, session: Session, due, now: datetime) -> tuple[int | None, float]:
+        """Fire a claimed escalation deadline: (the request's id, seconds late), or
+        (None, 0) when it was stale (cancelled)."""
+        row = q.lock_request(session, due.request_id)
+        if row is None or row.status != "open" or row.esc_token != due.token:
+            due.state = "cancelled"
+            return None, 0.0
+        try:
+            roster = self.rosters.get(row.team)
+        except NotFound:
+            due.state = "cancelled"
+            return None, 0.0
+        # How late it fired is kept as fired_utc - due_utc on the deadline row.
+        w = RequestWrites(session, row, now)
+        decide(w, roster, due.reason)
+        w.flush()
+        return row.id, (now - due.due_utc).total_seconds()
 
     # -- answers to a page ---------------------------------------------------------------
 
@@ -312,6 +330,7 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix):
             elif p.state == "acknowledged":  # handed over earlier: say who has it now
                 w.outbox(PAGE_UPDATE, p.user, page_id=p.id)
         w.outbox(PAGE_UPDATE, user, page_id=page.id)
+        ack_timeout.arm(w)  # the policy's ack_timeout: a reminder if it stays unresolved
         waited = (now - row.created_utc).total_seconds()
         record(w, user, "acknowledged",
                f"{refs.person(user)} acknowledged ({duration(waited)} after filing)",

@@ -30,6 +30,9 @@ SHOW_TEXT = "request_show_text"  # value: request id; opens a modal with the who
 # specialist; on that person's DM, confirm the checklist. value: request id.
 ASK_VERIFY = "request_ask_verify"
 VERIFY = "request_verified"
+# Acknowledged but not resolved (ack_timeout): on the reminder to the assignee, push
+# the next reminder and the re-open 30 minutes on. value: request id.
+ACK_SNOOZE = "request_ack_snooze"
 
 # "Set language" on the ticket card and on a page DM: a static_select of language codes
 # (the team's, then other common ones) in an actions block whose block_id is

@@ -308,6 +308,11 @@ class Listeners:
     def acknowledge(self, ack, body, respond) -> None:
         self._answer(ack, body, respond, self.d.escalation.acknowledge)
 
+    def snooze(self, ack, body, respond) -> None:
+        """"Snooze 30m" on the reminder of an acknowledged, unresolved request: the
+        answer says when the next reminder comes, or why it cannot be snoozed."""
+        self._answer(ack, body, respond, self.d.escalation.snooze, always_tell=True)
+
     def decline(self, ack, body, respond) -> None:
         # Whoever declines is told where the request went next, by name.
         self._answer(ack, body, respond, self.d.escalation.decline, always_tell=True)

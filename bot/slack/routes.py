@@ -59,6 +59,7 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.action(ids.SET_LANGUAGE)(paging.set_language)  # "Set language" (card and page)
     app.action(ids.ASK_VERIFY)(paging.ask_verification)
     app.action(ids.VERIFY)(paging.verified)
+    app.action(ids.ACK_SNOOZE)(paging.snooze)  # on the reminder of an unresolved request
     app.view(ids.RESOLVE_MODAL)(paging.resolve_submitted)
     app.view(ids.HANDOVER_MODAL)(paging.handover_submitted)
     app.event("app_home_opened")(paging.app_home_opened)

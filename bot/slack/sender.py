@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.messages import (
+    ACK_REMIND,
     CARD,
     CARD_UPDATE,
     CHANNEL_ALERT,
@@ -103,7 +104,7 @@ class SlackSender:
     def send(self, d: Delivery) -> tuple[str, str] | None:
         try:
             if d.unsure and d.kind not in (PAGE_UPDATE, PAGE_AGAIN, CARD_UPDATE, TIMELINE,
-                                           RESTATE):
+                                           RESTATE, ACK_REMIND):
                 found = self._look_up(d.target, None, d)
                 if found is not None:
                     return found
@@ -132,6 +133,8 @@ class SlackSender:
             return self._post(d.target, text, blocks, d.ids)
         if d.kind == PAGE_AGAIN:
             return self._page_again(d)
+        if d.kind == ACK_REMIND:
+            return self._ack_remind(d)
         if d.kind == PAGE_UPDATE:
             if d.page_message is None:
                 return None  # the page itself never went out; nothing to update
@@ -203,6 +206,22 @@ class SlackSender:
             if found is not None:
                 return found
         text, blocks = page_render.ping(d.page, zone)
+        return self._post(channel, text, blocks, d.ids, thread_ts=ts, reply_broadcast=True)
+
+    def _ack_remind(self, d: Delivery) -> tuple[str, str] | None:
+        """The reminder of an acknowledged, unresolved request: in the thread of the
+        assignee's page DM, shown in the conversation too so it notifies; a DM of its
+        own when they have no page DM. Looked up first when an earlier attempt may have
+        posted it."""
+        if d.unsure:
+            found = self._look_up(d.target if d.page_message is None else None,
+                                  d.page_message, d)
+            if found is not None:
+                return found
+        text, blocks = page_render.ack_reminder(d.payload)
+        if d.page_message is None:
+            return self._post(d.target, text, blocks, d.ids)
+        channel, ts = d.page_message
         return self._post(channel, text, blocks, d.ids, thread_ts=ts, reply_broadcast=True)
 
     def _thread_lines(self, d: Delivery) -> tuple[str, str] | None:

@@ -52,7 +52,8 @@ class RequestRow(Base):
     verified_by: Mapped[str | None] = mapped_column(SLACK_ID)
     verified_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Everyone who could be paged was at capacity when the last person was paged: in
-    # words, for the card (None: someone free was paged).
+    # words, for the card (None: someone free was paged). A re-open (ack_timeout) puts
+    # its line here too, for the card, until a later step pages someone.
     busy_note: Mapped[str | None] = mapped_column(Text)
     # False while the request's language is one the team does not serve (or unknown):
     # it goes to readers of the team's `language_fallbacks`. None: served (older rows).

@@ -46,6 +46,8 @@ def _why_you(page: PageView, lang: str) -> str:
         "handover": "Handed over to you",
         "picked": "Picked from an alert to help",  # Page someone (issue 10)
         "handoff": f"You're the incoming {lang} reader on call",
+        # Acknowledged by them and not resolved in time: it re-opened (ack_timeout).
+        "reopened": "Re-opened: you acknowledged it and it was not resolved",
     }.get(md.as_text(page.source), md.clip(md.as_text(page.source).strip() or "—", 100))
 
 
@@ -279,6 +281,9 @@ _ACTION_EMOJI = {
     "escalated": ":arrow_double_up:",
     "handover": ":handshake:",
     "handed_over": ":handshake:",
+    "ack_reminded": ":alarm_clock:",
+    "ack_snoozed": ":zzz:",
+    "reopened": ":repeat:",
     "resolved": ":white_check_mark:",
     "exhausted": ":sos:",
     "manager_alert": ":bell:",

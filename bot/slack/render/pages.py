@@ -26,6 +26,7 @@ from bot.slack import ids
 from bot.slack.render import blocks as kit
 from bot.slack.render import content
 from bot.slack.render import mrkdwn as md
+from bot.slack.text import from_neutral
 
 MODAL_SECTION = 2900  # a modal's text sections, under Block Kit's 3000
 
@@ -142,6 +143,17 @@ def ping(page: PageView, tz: str | None = None) -> tuple[str, kit.Blocks]:
     line = deadline_line(page, tz)
     body = f"{lead} {line} The buttons are on the page above." if line else lead
     return kit.fallback(body.replace("*", "")), [kit.section(body)]
+
+
+def ack_reminder(payload: dict) -> tuple[str, kit.Blocks]:
+    """The reminder to the assignee of a request acknowledged and not resolved (a
+    policy's ack_timeout), with "Snooze 30m". Its words are the service's; the ticket
+    and times in it are not the request's text, so nothing here needs redacting."""
+    body = ":alarm_clock: " + from_neutral(md.as_text(payload.get("text")))
+    return kit.fallback(body), [
+        kit.section(body),
+        {"type": "actions", "block_id": f"ack_snooze:{payload.get('request')}",
+         "elements": [kit.button("Snooze 30m", ids.ACK_SNOOZE, payload.get("request"))]}]
 
 
 def _cut(text: str, budget: int) -> tuple[str, int]:
