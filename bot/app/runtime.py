@@ -159,7 +159,7 @@ class Runtime:
         self.probes = Probes(alive=self.alive, ready=self.health.readiness,
                              metrics=self.metrics.render, metrics_type=metrics.CONTENT_TYPE,
                              metrics_token=settings.metrics_token)
-        self.contact_answers = ContactAnswers(self.sessions, self.escalation)
+        self.contact_answers = ContactAnswers(self.sessions, self.escalation, self._name_of)
         self.twilio_hooks = TwilioHooks(self.contact_answers, settings.twilio_auth_token,
                                         settings.public_url, self.deliver_soon)
         self.wsgi = create_wsgi(self.bolt, self.probes, settings.slack_signing_secret or "",
@@ -189,6 +189,11 @@ class Runtime:
         sending thread; () before it is loaded: "Set language" lists common ones)."""
         return next((r.team.languages for r in self.rosters.cached() if r.team.name == team),
                     ())
+
+    def _name_of(self, user: str) -> str | None:
+        """A specialist's name as this process last loaded the teams (phone replies)."""
+        return next((s.name for r in self.rosters.cached()
+                     if (s := r.team.specialist(user)) is not None), None)
 
     def _reader_zone(self, team: str, user: str) -> str | None:
         specialist = self.rosters.get(team).team.specialist(user)

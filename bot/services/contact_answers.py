@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from bot.core import refs
 from bot.core.messages import SMS, VOICE
 from bot.services.errors import ServiceError
 from bot.services.escalation import EscalationService
@@ -36,9 +37,12 @@ class Answer:
 
 
 class ContactAnswers:
-    def __init__(self, session_factory: Callable[[], Session], escalation: EscalationService):
+    def __init__(self, session_factory: Callable[[], Session], escalation: EscalationService,
+                 name_of: Callable[[str], str | None] = lambda user: None):
+        """`name_of(user)`: a person's name for the replies (None: "a colleague")."""
         self._sf = session_factory
         self.escalation = escalation
+        self._name_of = name_of
 
     def sms(self, number: str, body: str) -> Answer:
         """A text message from `number`."""
@@ -47,16 +51,16 @@ class ContactAnswers:
             return Answer(HELP)
         digit, named = m.group(1), m.group(2)
         with self._sf() as session:
-            pages = q.pages_reached_at(session, number, (SMS, VOICE),
-                                       int(named) if named else None)
-            found = [(p.id, p.user, p.request_id) for p in pages]
-        if not found:
+            found = [(p.id, p.user, p.request_id)
+                     for p in q.pages_reached_at(session, number, (SMS, VOICE))]
+        mine = [f for f in found if named is None or f[2] == int(named)]
+        if not mine:
             if named:
                 return Answer(f"T-{named} has no page waiting for your answer. {HELP}")
             return Answer("You have no page waiting for an answer.")
-        page_id, user, rid = found[0]
+        page_id, user, rid = mine[0]
         answer = self._answer(page_id, user, digit, " by SMS")
-        others = sorted({f"T-{r}" for _, _, r in found[1:] if r != rid})
+        others = sorted({f"T-{r}" for _, _, r in found if r != rid})
         if others:
             text = f"{answer.text} Still waiting for you: {', '.join(others)}."
             return Answer(text, answer.request_id)
@@ -82,9 +86,11 @@ class ContactAnswers:
                 outcome = self.escalation.decline(page_id, user, how)
         except ServiceError as err:
             return Answer(f"That did not work: {err}.")
-        return Answer(_plain(outcome.message), outcome.request_id if outcome.changed else None)
+        return Answer(self._plain(outcome.message),
+                      outcome.request_id if outcome.changed else None)
 
-
-def _plain(text: str) -> str:
-    """A service's reply without Slack markup (<@U...> becomes 'someone')."""
-    return re.sub(r"<[@#!][^>]*>", "someone", text).replace("*", "")
+    def _plain(self, text: str) -> str:
+        """A service's reply as an SMS or a call says it: people by name."""
+        return refs.render(text, {"@": lambda u: self._name_of(u) or "a colleague",
+                                  "!": lambda u: "the managers", "#": lambda c: "the channel",
+                                  "/": lambda c: "/" + c, "^": refs.utc_text})

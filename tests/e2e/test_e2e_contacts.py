@@ -46,6 +46,13 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list = []
+        self.refuse: set[str] = set()  # addresses answered "550 no such user"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         self.messages.append(envelope)
@@ -149,6 +156,10 @@ def test_a_step_via_sms_and_voice_texts_and_calls_the_right_number_once(desk):
     assert SECRET_WORDS not in call["twiml"]
     assert h.mailbox.messages == []  # the email step has not come
     assert "(also by SMS and a phone call)" in h.timeline("T-1")
+    # Counted by channel like Slack's deliveries.
+    metrics = h.runtime.metrics.render().decode()
+    assert 'channel="sms",kind="sms",process=' in metrics.replace(' ', '')
+    assert 'channel="voice",kind="voice"' in metrics
 
 
 def test_a_signed_reply_1_acknowledges_and_slack_follows(desk):
@@ -231,3 +242,40 @@ def test_a_number_twilio_rejects_moves_the_page_on(tmp_path, db_url, mailbox):
                     in h.timeline("T-1"))
         finally:
             h.quiet_close()
+
+
+def test_a_reply_naming_a_ticket_answers_that_one(desk):
+    h = desk
+    file(h, ARABIC + " 1")
+    file(h, ARABIC + " 2")
+    h.settle()
+    assert [m["to"] for m in h.twilio.messages] == [OMAR_PHONE, OMAR_PHONE]
+    status, body = h.twilio_post("/twilio/sms", {"From": OMAR_PHONE, "Body": "2 t-1"})
+    assert status == 200 and "Declined T-1" in body and "Still waiting for you: T-2" in body
+    assert "now paging Rami" in body and "{@" not in body, body
+    h.settle()
+    assert f"<@{OMAR}> declined by SMS" in h.timeline("T-1")
+    assert h.request_row("T-2").status == "open"
+    # Anything else gets the help, and changes nothing.
+    status, body = h.twilio_post("/twilio/sms", {"From": OMAR_PHONE, "Body": "yes please"})
+    assert "Reply 1 to acknowledge or 2 to decline" in body
+    # A number no page went to answers nothing.
+    status, body = h.twilio_post("/twilio/sms", {"From": "+15550001111", "Body": "1"})
+    assert "no page waiting" in body and h.request_row("T-2").status == "open"
+
+
+def test_an_address_the_mail_server_refuses_moves_the_page_on(desk):
+    h = desk
+    h.mailbox.refuse.add(RAMI_MAIL)
+    file(h)
+    h.settle()
+    for _ in range(2):
+        h.advance(2 * 60)
+        h.settle()
+    h.advance(0)
+    h.settle()
+    assert h.mailbox.messages == []
+    rami = [p for p in h.db_pages(1) if p[0] == RAMI]
+    assert rami and rami[0][4] == "undeliverable", h.db_pages(1)
+    assert (f"Could not reach <@{RAMI}> by email (email address refused)"
+            in h.timeline("T-1"))
