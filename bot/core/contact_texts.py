@@ -39,7 +39,7 @@ def sms_text(r: RequestView) -> str:
 
 def voice_words(r: RequestView) -> str:
     """What the call says (then: press 1 to acknowledge)."""
-    ticket = " ".join(r.ticket.replace("-", " "))  # "T 1 2": read digit by digit
+    ticket = " ".join(r.ticket.replace("-", ""))  # "T 1 2": read digit by digit
     severity = {"sev1": "severity one, urgent", "sev2": "severity two",
                 "sev3": "severity three"}.get(r.severity, r.severity)
     return (f"This is the on-call bot. You are paged for ticket {ticket}: a {severity} "

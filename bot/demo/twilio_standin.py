@@ -38,6 +38,7 @@ class TwilioStandin:
         self.messages: list[dict[str, Any]] = []
         self.calls: list[dict[str, Any]] = []
         self.refused: list[dict[str, Any]] = []  # requests answered with an error
+        self._failures: list[tuple[int, int, bool]] = []  # (status, code, created anyway)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         standin = self
@@ -86,6 +87,12 @@ class TwilioStandin:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def fail_next(self, status: int, code: int = 20500, created: bool = False) -> None:
+        """Answer the next create with `status` (a 500, a 429); `created`: record the
+        message or call all the same (the answer was lost, the send was not)."""
+        with self._lock:
+            self._failures.append((status, code, created))
+
     # -- the API -----------------------------------------------------------------------
 
     def _authorized(self, headers) -> bool:
@@ -108,6 +115,13 @@ class TwilioStandin:
         if kind is None:
             return 404, _error(20404, "The requested resource was not found", 404)
         to = form.get("To", "")
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None:
+            status, code, created = failure
+            if created:
+                self._create(path, headers, form)
+            return status, _error(code, "Injected failure", status)
         with self._lock:
             if to in self.invalid or not to.startswith("+"):
                 self.refused.append({"kind": kind, "to": to, "code": 21211})
