@@ -183,8 +183,7 @@ class RotationService(RotationSwaps, RotationReads, CategoryEdits):
                             f"{verb} {refs.person(user)} ({now.timezone}; reads "
                             f"{', '.join(now.languages)}"
                             + (f"; backup {', '.join(now.backup)}" if now.backup else "") + ")",
-                            None if before is None else edits.specialist_dict(before),
-                            edits.specialist_dict(now))
+                            None if before is None else _masked(before), _masked(now))
         return self.apply_edit(actor, team, build, "edit specialists", expected_revision)
 
     def set_contacts(self, actor: str, user: str, phone=..., email=..., *,

@@ -198,6 +198,11 @@ def test_pressing_1_in_the_call_acknowledges(desk):
     h.settle()
     [call] = h.twilio.calls
     page = call["twiml"].split("/twilio/voice?page=")[1].split('"')[0]
+    # Fetched without a key (the call's URL): it asks for one, changing nothing.
+    status, body = h.twilio_post("/twilio/voice", {"To": OMAR_PHONE, "From": FROM},
+                                 query=f"page={page}")
+    assert status == 200 and "<Gather" in body and "Press 1 to acknowledge" in body
+    assert h.request_row("T-1").status == "open"
     status, body = h.twilio_post("/twilio/voice", {"To": OMAR_PHONE, "From": FROM,
                                                    "Digits": "1"}, query=f"page={page}")
     assert status == 200 and "<Say>You have T-1." in body, body
