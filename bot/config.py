@@ -25,7 +25,7 @@ MANIFEST = "manifest.yml"
 # ONCALL_HEARTBEAT_URL is a secret too: whoever holds a monitor's ping URL can fake the
 # bot's heartbeat.
 _SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                  "metrics_token", "heartbeat_url")
+                  "metrics_token", "heartbeat_url", "twilio_auth_token", "smtp_url")
 
 
 class ConfigError(ValueError):
@@ -81,6 +81,16 @@ class Settings:
     heartbeat_url: str | None = None
     # ONCALL_METRICS_TOKEN: when set, /metrics needs `Authorization: Bearer <token>`.
     metrics_token: str | None = None
+    # SMS and voice through Twilio (all three set: on; else steps' sms and voice are
+    # skipped with a warning); TWILIO_API_URL points the package at a stand-in.
+    twilio_account_sid: str | None = None  # TWILIO_ACCOUNT_SID
+    twilio_auth_token: str | None = None  # TWILIO_AUTH_TOKEN (also verifies webhooks)
+    twilio_from: str | None = None  # TWILIO_FROM: the E.164 number texts come from
+    twilio_api_url: str | None = None  # TWILIO_API_URL
+    # Email through SMTP: SMTP_URL smtp://user:pass@host:587 (STARTTLS when offered),
+    # smtps://... for TLS from the start; ONCALL_EMAIL_FROM the From address.
+    smtp_url: str | None = None
+    email_from: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -102,6 +112,10 @@ class Settings:
         database_url = get("DATABASE_URL")
         public_url = get("ONCALL_PUBLIC_URL")
         heartbeat_url = get("ONCALL_HEARTBEAT_URL")
+        smtp_url = get("SMTP_URL")
+        if smtp_url is not None and not smtp_url.startswith(("smtp://", "smtps://")):
+            raise ConfigError("SMTP_URL must be smtp://user:password@host:587 (STARTTLS "
+                              "when the server offers it) or smtps://... (TLS from the start)")
         if heartbeat_url is not None and not _is_http_url(heartbeat_url):
             raise ConfigError("ONCALL_HEARTBEAT_URL must be an http:// or https:// URL, such "
                               "as https://hc-ping.com/<uuid>")
@@ -118,6 +132,12 @@ class Settings:
             port=port,
             heartbeat_url=heartbeat_url,
             metrics_token=get("ONCALL_METRICS_TOKEN"),
+            twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+            twilio_from=get("TWILIO_FROM"),
+            twilio_api_url=get("TWILIO_API_URL"),
+            smtp_url=smtp_url,
+            email_from=get("ONCALL_EMAIL_FROM"),
         )
 
     @property

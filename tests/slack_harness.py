@@ -68,6 +68,9 @@ def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dic
 
 
 class Harness:
+    # More settings for the runtime (a subclass's Twilio or SMTP stand-ins).
+    extra_settings: dict = {}
+
     def __init__(self, tmp_path: Path, start: datetime, database_url: str | None = None,
                  schedules: Path = SCHEDULES, public_url: bool = False,
                  **runtime_options):
@@ -91,7 +94,8 @@ class Harness:
         self.settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET,
                                  slack_api_url=self.standin.url,
                                  database_url=self.database_url,
-                                 public_url=f"http://127.0.0.1:{port}" if port else None)
+                                 public_url=f"http://127.0.0.1:{port}" if port else None,
+                                 **self.extra_settings)
         self.runtime = Runtime(self.settings, clock=self.clock, **self._runtime_options)
         self.server = LocalServer(self.runtime.wsgi, port=port or 0).start()
         self.sim.base_url = self.server.url

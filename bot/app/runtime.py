@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.app import metrics
 from bot.app.health import Probes
+from bot.app.senders import Senders, contact_senders
+from bot.app.twilio_hooks import TwilioHooks
 from bot.app.web import create_wsgi
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
@@ -36,6 +38,7 @@ from bot.schedules import ics
 from bot.schedules.holidays import holiday_dates
 from bot.services import schedules as schedule_svc
 from bot.services.checkins import CheckinService
+from bot.services.contact_answers import ContactAnswers
 from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
@@ -106,10 +109,12 @@ class Runtime:
                                                 settings.slack_api_url)
         # The outbox's own client: one attempt per call and no sleeping through a
         # Retry-After on a sending thread (the outbox retries, and looks up first).
-        self.sender = SlackSender(client or make_web_client(
+        self.slack_sender = SlackSender(client or make_web_client(
             settings.slack_bot_token or "", settings.slack_api_url, retries=False),
             self._manager_group, self._reader_zone, now=self.clock.now,
             team_languages=self._team_languages)
+        # Pages by SMS, call and email go through the same outbox (bot.app.senders).
+        self.sender = Senders(self.slack_sender, *contact_senders(settings))
         self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor)
         self.bolt = App(
             client=self.client,
@@ -124,7 +129,7 @@ class Runtime:
         # On-call user groups: planned by the reconciler, sent on a sending thread with
         # the outbox's client (one attempt per call, no sleeping through a Retry-After).
         self.groups = OncallGroupService(self.sessions, self.rosters, self.clock)
-        self.group_writer = SlackGroupWriter(self.sender.client)
+        self.group_writer = SlackGroupWriter(self.slack_sender.client)
         self.feeds = FeedService(self.sessions, self.rosters, self.clock, settings.public_url)
         self.managers = ManagerDirectory(self.client)
         self.rotations = RotationService(self.sessions, self.rosters, self.clock,
@@ -154,8 +159,11 @@ class Runtime:
         self.probes = Probes(alive=self.alive, ready=self.health.readiness,
                              metrics=self.metrics.render, metrics_type=metrics.CONTENT_TYPE,
                              metrics_token=settings.metrics_token)
+        self.contact_answers = ContactAnswers(self.sessions, self.escalation, self._name_of)
+        self.twilio_hooks = TwilioHooks(self.contact_answers, settings.twilio_auth_token,
+                                        settings.public_url, self.deliver_soon)
         self.wsgi = create_wsgi(self.bolt, self.probes, settings.slack_signing_secret or "",
-                                feeds=self._calendar)
+                                feeds=self._calendar, twilio=self.twilio_hooks)
         self.jobs = Jobs(lambda: self.tick(wait=False), tick_interval)
         self._last_lease = float("-inf")
         self._next_prune = self.clock.now()
@@ -181,6 +189,11 @@ class Runtime:
         sending thread; () before it is loaded: "Set language" lists common ones)."""
         return next((r.team.languages for r in self.rosters.cached() if r.team.name == team),
                     ())
+
+    def _name_of(self, user: str) -> str | None:
+        """A specialist's name as this process last loaded the teams (phone replies)."""
+        return next((s.name for r in self.rosters.cached()
+                     if (s := r.team.specialist(user)) is not None), None)
 
     def _reader_zone(self, team: str, user: str) -> str | None:
         specialist = self.rosters.get(team).team.specialist(user)

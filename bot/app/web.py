@@ -1,6 +1,6 @@
 """The WSGI app: /slack/events (Bolt, behind `bot.app.inbound`), the health paths
 (/healthz, /readyz, /metrics: `bot.app.health`, never behind the Slack signature check),
-and calendar feeds."""
+calendar feeds, and Twilio's webhooks (`bot.app.twilio_hooks`, behind Twilio's)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ from bot.app import health
 from bot.app.inbound import MAX_BODY, guarded, plain
 
 EVENTS_PATH = "/slack/events"
+TWILIO_PATHS = ("/twilio/sms", "/twilio/voice")
 log = logging.getLogger(__name__)
 
 
 def create_wsgi(bolt: App, probes: health.Probes, signing_secret: str,
                 feeds: Callable[[str], tuple[int, bytes] | None] | None = None,
-                max_body: int = MAX_BODY):
+                max_body: int = MAX_BODY, twilio: Callable | None = None):
     """`probes`: what /healthz (this process reaches its database, and nothing else:
-    anyone can ask it), /readyz and /metrics answer."""
+    anyone can ask it), /readyz and /metrics answer. `twilio`: the WSGI app of
+    /twilio/sms and /twilio/voice (`bot.app.twilio_hooks`, its own signature check)."""
     bolt_wsgi = SlackRequestHandler(bolt, path=EVENTS_PATH)
     slack = guarded(bolt_wsgi, signing_secret, max_body)
 
@@ -43,6 +45,8 @@ def create_wsgi(bolt: App, probes: health.Probes, signing_secret: str,
                                       ("Content-Length", str(len(ics))),
                                       ("Cache-Control", "private, max-age=300")])
             return [ics]
+        if twilio is not None and path in TWILIO_PATHS:
+            return twilio(environ, start_response)
         if path == EVENTS_PATH:
             return slack(environ, start_response)
         return bolt_wsgi(environ, start_response)  # Bolt's 404 for any other path

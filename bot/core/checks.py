@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.core import category_checks, fallback_checks, parsers
+from bot.core import category_checks, contacts, fallback_checks, parsers
 from bot.core.check_base import Problem, Where, did_you_mean, keys, listed_twice, repeats
 from bot.core.edit_effects import changed_shifts, coverage_loss, format_span
 from bot.core.languages import LANGUAGE_NAMES
@@ -70,12 +70,13 @@ def problems(team: Team) -> list[Problem]:
     """Every rule the team breaks."""
     return [*_team_header(team), *_specialists(team), *_rotations(team),
             *_integrity(team), *_escalation(team), *category_checks.categories(team),
-            *_oncall_groups(team), *fallback_checks.fallbacks(team)]
+            *_oncall_groups(team), *fallback_checks.fallbacks(team), *contacts.problems(team)]
 
 
 def warnings(team: Team) -> list[Problem]:
-    """What the team allows but probably does not mean (see `category_checks.warnings`)."""
-    return category_checks.warnings(team)
+    """What the team allows but probably does not mean (see `category_checks.warnings`
+    and `contacts.warnings`)."""
+    return [*category_checks.warnings(team), *contacts.warnings(team)]
 
 
 def validate_team(team: Team) -> list[str]:

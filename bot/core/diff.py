@@ -16,11 +16,12 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from bot.core import parsers, team_file, timezones
+from bot.core import contacts, parsers, team_file, timezones
 from bot.core.model import (
     ALL_ON_CALL,
     DEFAULT_CATEGORY,
     DEFAULT_MAX_OPEN,
+    DEFAULT_VIA,
     WEEKDAYS,
     Category,
     EscalationPolicy,
@@ -278,6 +279,8 @@ def _specialist_fields(s: Specialist) -> list[tuple[str, str]]:
         ("backup", _list(s.backup)),
         ("holidays", s.holidays or "none"),
         ("skills", _list(s.skills)),
+        ("phone", contacts.mask_phone(s.phone)),
+        ("email", s.email or "none"),
     ]
 
 
@@ -289,6 +292,10 @@ def _specialist_summary(s: Specialist) -> str:
         text += f"; holidays {s.holidays}"
     if s.skills:
         text += f"; skills {_list(s.skills)}"
+    if s.phone:
+        text += f"; phone {contacts.mask_phone(s.phone)}"
+    if s.email:
+        text += f"; email {s.email}"
     return text
 
 
@@ -340,7 +347,11 @@ def _wait(d: timedelta | None) -> str:
 
 
 def _steps(p: EscalationPolicy) -> str:
-    return ", ".join(f"{s.notify}{_wait(s.wait)}" for s in p.steps)
+    return ", ".join(f"{s.notify}{_wait(s.wait)}{_via(s.via)}" for s in p.steps)
+
+
+def _via(via: tuple[str, ...]) -> str:
+    return "" if via == DEFAULT_VIA else f" via {'+'.join(via)}"
 
 
 def _ack(p: EscalationPolicy) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date, datetime, time
+from types import EllipsisType
 from typing import Any
 
 from bot.core import checks, parsers, refs, timezones
@@ -50,6 +51,7 @@ __all__ = [
     "require_specialist",
     "rotation_dict",
     "set_rotation",
+    "set_contacts",
     "set_specialist",
     "specialist_dict",
     "swap_shifts",
@@ -73,6 +75,8 @@ EXAMPLES = {
     "specialist": _cmd("oncall specialist @layla languages=ar,fr,en timezone=Asia/Dubai "
                        "backup=ar"),
     "skills": _cmd("oncall skills @layla add le_requests child_safety"),
+    "contacts": _cmd("oncall specialist @layla phone=+971501234567 "
+                     "email=layla.haddad@example.org"),
     "skills remove": _cmd("oncall skills @layla remove child_safety"),
     "swap": _cmd("oncall swap @omar 2026-03-10"),
     "cover": _cmd("oncall cover 2026-03-10 2026-03-12"),
@@ -305,6 +309,20 @@ def set_specialist(team: Team, user: str, languages: Iterable[str] | None = None
         return None
 
     return _finish(team, replace(team, specialists=specialists), ex, hint)
+
+
+def set_contacts(team: Team, user: str, phone: str | None | EllipsisType = ...,
+                 email: str | None | EllipsisType = ...) -> Team:
+    """Set (a value) or clear (None) a specialist's phone (E.164) or email; `...` leaves
+    it as it is."""
+    ex = EXAMPLES["contacts"]
+    spec = require_specialist(team, user, ex)
+    if phone is ... and email is ...:
+        raise EditError(f"say what to change: phone= or email=; e.g. {ex}")
+    new = replace(spec, phone=spec.phone if phone is ... else phone,
+                  email=spec.email if email is ... else email)
+    return _finish(team, replace(team, specialists=tuple(new if s.id == user else s
+                                                         for s in team.specialists)), ex)
 
 
 def change_skills(team: Team, user: str, add: Iterable[str] = (),

@@ -31,13 +31,19 @@ RESTATE = "restate"
 # in their page DM's thread (page_id) or as a DM, with "Snooze 30m"
 # (payload: {"text": neutral text, "request": request id}).
 ACK_REMIND = "ack_remind"
+# A page reaching its person outside Slack, beside the page DM (a step's `via`): target
+# the phone number (E.164) or the email address; page_id set; payload {}.
+SMS, VOICE, EMAIL = "sms", "voice", "email"
+CONTACT_KINDS = (SMS, VOICE, EMAIL)
 
 KINDS = (PAGE, PAGE_AGAIN, PAGE_UPDATE, CARD, CARD_UPDATE, TIMELINE, REQUESTER_NOTE, MANAGER_ALERT,
-         CHANNEL_ALERT, DIRECT, VERIFY_ASK, RESTATE, ACK_REMIND)
+         CHANNEL_ALERT, DIRECT, VERIFY_ASK, RESTATE, ACK_REMIND, *CONTACT_KINDS)
 # The kinds of posted message RESTATE edits (cards and page DMs have their own updates;
 # a PAGE_AGAIN's post is its ping in the page DM's thread).
 RESTATABLE = (TIMELINE, REQUESTER_NOTE, MANAGER_ALERT, CHANNEL_ALERT, VERIFY_ASK, PAGE_AGAIN)
-PAGE_SIDE = (PAGE, PAGE_AGAIN)  # sent by the page pool, ahead of cards and thread lines
+# Sent by the page pool, ahead of cards and thread lines; a refusal for good moves the
+# page on (SMS, calls and email included: a wrong number reaches nobody).
+PAGE_SIDE = (PAGE, PAGE_AGAIN, *CONTACT_KINDS)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ SEVERITIES = ("sev1", "sev2", "sev3")
 
 # The field names of a specialist and of a rotation in the schedule YAML; the `/oncall`
 # keys and the rotation modal use the same names.
-SPECIALIST_FIELDS = ("id", "name", "timezone", "languages", "backup", "holidays", "skills")
+SPECIALIST_FIELDS = ("id", "name", "timezone", "languages", "backup", "holidays", "skills",
+                     "phone", "email")
 CATEGORY_FIELDS = ("name", "label", "severity", "policy", "skills", "due", "sensitive",
                    "exposure_weight", "verification", "fields")
 VERIFICATIONS = ("two_person",)

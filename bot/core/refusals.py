@@ -55,9 +55,29 @@ OTHER = Cause("other", "refused by Slack", "Slack refused the message for good",
               "bot, with the ticket number.")
 
 
+# A page by SMS, call or email refused for good: its code is "<channel>:<provider's
+# code>" ("sms:21211", "email:550"), and the page moves on like a refused Slack page.
+_FIX_CONTACT = (f"Fix their number or address with {refs.command('oncall specialist')} "
+                "(phone=+353861234567 or email=...), or in the team's schedule file.")
+_PHONE = Cause("phone", "phone number refused", "the phone provider (Twilio) refused their "
+               "number for good (not a valid number, or it cannot take texts or calls)",
+               _FIX_CONTACT)
+_EMAIL = Cause("email", "email address refused", "the mail server refused their address",
+               _FIX_CONTACT)
+_BY = {"sms": ("by SMS", "Twilio", _PHONE), "voice": ("by phone", "Twilio", _PHONE),
+       "email": ("by email", "The mail server", _EMAIL)}
+
+
+def _channel(code: str) -> tuple[str, str, Cause | None]:
+    """(how, who refused, the cause) for a code: "on Slack", "Slack" for Slack's."""
+    prefix = code.partition(":")[0] if ":" in code else ""
+    return _BY.get(prefix, ("on Slack", "Slack", None))
+
+
 def cause(code: str) -> Cause:
-    """The plain meaning of a Slack error code (an unknown code: OTHER)."""
-    return CAUSES.get(code, OTHER)
+    """The plain meaning of a Slack error code (an unknown code: OTHER), or of a
+    refused SMS, call or email ("sms:21211")."""
+    return _channel(code)[2] or CAUSES.get(code, OTHER)
 
 
 def notice_kind(code: str) -> str:
@@ -112,12 +132,14 @@ def what_next(decision: escalation.Decision | None, last: escalation.Position | 
 
 def timeline_text(user: str, code: str, next_words: str) -> str:
     """'Could not reach {@U1} on Slack (deactivated account); paging {@U2}, ...'"""
-    return f"Could not reach {refs.person(user)} on Slack ({cause(code).short}); {next_words}"
+    how = _channel(code)[0]
+    return f"Could not reach {refs.person(user)} {how} ({cause(code).short}); {next_words}"
 
 
 def manager_text(user: str, code: str, ticket: str) -> str:
     """The managers' notice: who could not be reached, why, and what to do about it."""
     c = cause(code)
-    return (f"Slack refused a page to {refs.person(user)} ({ticket}): {c.words}. The "
+    return (f"{_channel(code)[1]} refused a page to {refs.person(user)} ({ticket}): "
+            f"{c.words}. The "
             f"request moved on to the next person at once. {c.fix} Refusals for the same "
             "reason in the next hour show only on the requests' timelines.")

@@ -60,6 +60,10 @@ def specialist_dict(s: Specialist) -> dict[str, Any]:
         out["holidays"] = s.holidays
     if s.skills:
         out["skills"] = list(s.skills)
+    if s.phone is not None:
+        out["phone"] = s.phone
+    if s.email is not None:
+        out["email"] = s.email
     return out
 
 

@@ -66,10 +66,19 @@ class EntryReader(FieldReader):
             skills: tuple[str, ...] | None = ()
             if "skills" in f:
                 skills = self.word_list(f["skills"][1], f"{path}.skills", "[le_requests]")
-            if None in (sid, name, tz, langs, backup, skills):
+            phone = email = None
+            if "phone" in f and not self.optional(f["phone"][1]):
+                phone = self.scalar(f["phone"][1], f"{path}.phone", "+353861234567")
+            if "email" in f and not self.optional(f["email"][1]):
+                email = self.scalar(f["email"][1], f"{path}.email", "layla@example.org")
+            if None in (sid, name, tz, langs, backup, skills) or (
+                    "phone" in f and phone is None and not self.optional(f["phone"][1])) or (
+                    "email" in f and email is None and not self.optional(f["email"][1])):
                 continue
             self.user_zones.setdefault(sid, tz)
-            out.append(Specialist(sid, name, tz, langs, backup, hol, skills))
+            out.append(Specialist(sid, name, tz, langs, backup, hol, skills,
+                                  phone=phone.strip() if phone else None,
+                                  email=email.strip() if email else None))
         return tuple(out)
 
     # rotations ------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
 ESCALATION_FIELDS = ("default_severity", "policies")
 POLICY_FIELDS = ("steps", "repeat", "ack_timeout")
-STEP_FIELDS = ("notify", "wait")
+STEP_FIELDS = ("notify", "wait", "via")
 ROUTING_FIELDS = ("max_open_per_person",)
 WELLBEING_FIELDS = ("exposure_limit", "exposure_window", "checkin")
 

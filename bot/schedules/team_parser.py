@@ -15,13 +15,15 @@ from datetime import timedelta
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from bot.core import checks, parsers
+from bot.core import checks, contacts, parsers
 from bot.core.check_base import did_you_mean
 from bot.core.model import (
     ALL_ON_CALL,
     ANY_LANGUAGE,
+    CHANNELS,
     DEFAULT_MAX_OPEN,
     DEFAULT_RETENTION,
+    DEFAULT_VIA,
     SEVERITIES,
     Category,
     EscalationPolicy,
@@ -394,13 +396,23 @@ class TeamParser(EntryReader):
         if sf is None:
             return None
         kind = self.read(sf, path, "notify", lambda n, p: self.scalar(n, p, "language_oncall"))
+        via = self.read(sf, path, "via", self.via, DEFAULT_VIA)
         wait = None
         # The last step may leave its wait empty: nothing follows it.
         if "wait" in sf and not (last and self.optional(sf["wait"][1])):
             wait = self.read(sf, path, "wait", self.duration)
             if wait is None:
                 return None
-        return None if kind is None else EscalationStep(kind, wait)
+        return None if kind is None or via is None else EscalationStep(kind, wait, via)
+
+    def via(self, node: Node, path: str) -> tuple[str, ...] | None:
+        """`via: [slack, sms, voice, email]`; Slack is implied (contacts.normal_via) unless
+        a name is unknown or repeated, which the team rules report where it is written."""
+        words = self.word_list(node, path, "[slack, sms, voice]")
+        if words is None:
+            return None
+        known = all(w in CHANNELS for w in words) and len(set(words)) == len(words)
+        return contacts.normal_via(words) if known else words
 
     def duration(self, node: Node, path: str, example: str = "5m") -> timedelta | None:
         w = self.scalar(node, path, example)

@@ -15,6 +15,7 @@ from bot.core import parsers
 from bot.core.model import (
     DEFAULT_MAX_OPEN,
     DEFAULT_RETENTION,
+    DEFAULT_VIA,
     EscalationPolicy,
     Team,
     Wellbeing,
@@ -99,6 +100,24 @@ def _ack_timeout(pol: EscalationPolicy) -> list[tuple[str, Node]]:
     return [("ack_timeout", _s(parsers.format_duration(pol.ack_timeout)))]
 
 
+def _step(st) -> MappingNode:
+    row: list[tuple[str, Node]] = [("notify", _s(st.notify))]
+    if st.wait is not None:
+        row.append(("wait", _s(parsers.format_duration(st.wait))))
+    if st.via != DEFAULT_VIA:
+        row.append(("via", _flow_list(st.via)))
+    return _map(row, flow=True)
+
+
+def _escalation(team: Team) -> MappingNode:
+    policies = [(sev, _map([("steps", _seq([_step(st) for st in pol.steps])),
+                            ("repeat", ScalarNode(INT, str(pol.repeat))),
+                            *_ack_timeout(pol)]))
+                for sev, pol in team.policies]
+    return _map([("default_severity", _s(team.default_severity)),
+                 ("policies", _map(policies))])
+
+
 def dump_team(team: Team) -> str:
     """Team -> YAML text in the schema `parse_team` reads (fields in the documented order)."""
     sections: list[list[tuple[str, Node]]] = []
@@ -133,31 +152,7 @@ def dump_team(team: Team) -> str:
             for t in team.time_off]))])
 
     if team.policies or team.default_severity != "sev2":
-        policies = []
-        for sev, pol in team.policies:
-            steps = []
-            for st in pol.steps:
-                row: list[tuple[str, Node]] = [("notify", _s(st.notify))]
-                if st.wait is not None:
-                    row.append(("wait", _s(parsers.format_duration(st.wait))))
-                steps.append(_map(row, flow=True))
-            policies.append(
-                (sev, _map([("steps", _seq(steps)), ("repeat", ScalarNode(INT, str(pol.repeat))),
-                            *_ack_timeout(pol)]))
-            )
-        sections.append(
-            [
-                (
-                    "escalation",
-                    _map(
-                        [
-                            ("default_severity", _s(team.default_severity)),
-                            ("policies", _map(policies)),
-                        ]
-                    ),
-                )
-            ]
-        )
+        sections.append([("escalation", _escalation(team))])
 
     if team.categories:
         sections.append([("categories", _seq([_entry(category_dict(c))

@@ -26,7 +26,7 @@ from bot.core.messages import (
     REQUESTER_NOTE,
     TIMELINE,
 )
-from bot.core.model import category_from_json
+from bot.core.model import Team, category_from_json
 from bot.core.roster import Roster
 from bot.core.verification import outcome_words
 from bot.services import ack_timeout
@@ -36,7 +36,7 @@ from bot.services.errors import NotFound, ServiceError
 from bot.services.exposure import count_exposure, limit_notes, past_limit
 from bot.services.language_fix import LanguageFix
 from bot.services.load import current_load
-from bot.services.page_dms import add_pages
+from bot.services.page_dms import add_pages, reach_outside_slack
 from bot.services.refused_pages import RefusedPages
 from bot.services.requests import (
     HANDOVER_WAIT,
@@ -97,7 +97,7 @@ def decide(w: RequestWrites, roster: Roster, reason: str,
         with w.session.no_autoflush:
             pages = q.pages_of(w.session, w.request.id)
     total, decision = plan(w, roster, reason, pages)
-    apply_decision(w, total, decision, pages or [])
+    apply_decision(w, total, decision, pages or [], roster.team)
     return decision
 
 
@@ -138,7 +138,7 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
 
 
 def apply_decision(w: RequestWrites, total: int, decision: escalation.Decision,
-           pages: list) -> None:
+                   pages: list, team: Team | None = None) -> None:
     """`pages`: the request's pages before this decision (their page DMs are reused
     when a later step pages the same person again)."""
     row = w.request
@@ -157,7 +157,7 @@ def apply_decision(w: RequestWrites, total: int, decision: escalation.Decision,
     if busy != row.busy_note:
         row.busy_note = busy
     for f in decision.fired:
-        _fired(w, f, pages)
+        _fired(w, f, pages, team)
     if decision.next_due is not None:
         w.deadline(decision.next_due, escalation.DEADLINE, row.esc_token)
     if decision.exhausted and not row.exhausted:
@@ -168,7 +168,10 @@ def apply_decision(w: RequestWrites, total: int, decision: escalation.Decision,
     w.outbox(CARD_UPDATE, row.card_channel)
 
 
-def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
+_BY = {"sms": "SMS", "voice": "a phone call", "email": "email"}
+
+
+def _fired(w: RequestWrites, f: escalation.Fired, pages: list, team: Team | None) -> None:
     lang = w.request.language
     lead = f"{words.round_name(f.position.round).capitalize()}: " if f.position.round else ""
     # A request written in a language the team does not serve, or in one nobody could
@@ -179,9 +182,14 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list) -> None:
                              "needs_translation": p.needs_translation or foreign,
                              "read_as": p.read_as} for p in f.pages],
                         pages, limit_notes(f.pages))
+    steps = w.request.policy.get("steps") or []
+    via = steps[f.position.step].get("via") or () if f.position.step < len(steps) else ()
+    reached = reach_outside_slack(w, team, written, via)
     for page, again in written:
+        how = [_BY[c] for u, c in reached if u == page.user]
         record(w, "bot", "paged", f"{lead}Paged{' again' if again else ''} "
-               + words.who_was_paged(page.user, page.source, lang, page.read_as),
+               + words.who_was_paged(page.user, page.source, lang, page.read_as)
+               + (f" (also by {' and '.join(how)})" if how else ""),
                {"user": page.user, "source": page.source, "page": page.id,
                 "round": f.position.round, "step": f.position.step})
     past_limit(w, f, lead)
@@ -295,16 +303,18 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix,
                 page = later[-1]
         return page, row
 
-    def acknowledge(self, page_id: int, user: str) -> Outcome:
+    def acknowledge(self, page_id: int, user: str, how: str = "") -> Outcome:
+        """`how`: " by SMS", " by phone": said on the timeline (Slack: "")."""
         now = self.clock.now()
         with self._sf() as session, session.begin():
             page, row = self._load_page(session, page_id, user)
             w = RequestWrites(session, row, now)
-            outcome = self._acknowledge(w, page, user)
+            outcome = self._acknowledge(w, page, user, how)
             w.flush()
             return outcome
 
-    def _acknowledge(self, w: RequestWrites, page: PageRow, user: str) -> Outcome:
+    def _acknowledge(self, w: RequestWrites, page: PageRow, user: str, how: str = ""
+                     ) -> Outcome:
         row, now = w.request, w.now
         name = ticket(row)
         if row.status == "resolved":
@@ -333,13 +343,13 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix,
         ack_timeout.arm(w)  # the policy's ack_timeout: a reminder if it stays unresolved
         waited = (now - row.created_utc).total_seconds()
         record(w, user, "acknowledged",
-               f"{refs.person(user)} acknowledged ({duration(waited)} after filing)",
+               f"{refs.person(user)} acknowledged{how} ({duration(waited)} after filing)",
                {"page": page.id, "seconds": waited})
         w.outbox(CARD_UPDATE, row.card_channel)
         w.outbox(REQUESTER_NOTE, row.requester, {"note": "acknowledged"})
         return Outcome(f"You have {name}. Resolve it or hand it over from the page.", row.id)
 
-    def decline(self, page_id: int, user: str) -> Outcome:
+    def decline(self, page_id: int, user: str, how: str = "") -> Outcome:
         now = self.clock.now()
         with self._sf() as session, session.begin():
             page, row = self._load_page(session, page_id, user)
@@ -358,20 +368,21 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix,
                     other.state, other.answered_utc = "closed", now
                     w.outbox(PAGE_UPDATE, user, page_id=other.id)
             if row.status != "open":
-                record(w, user, "declined", f"{refs.person(user)} declined",
+                record(w, user, "declined", f"{refs.person(user)} declined{how}",
                        {"page": page.id})
                 w.outbox(CARD_UPDATE, row.card_channel)
                 w.flush()
                 return Outcome(f"Declined {name}.", row.id)
             # Where it goes next, said on the timeline and to whoever declined: the
             # decision is planned first so the decline line can name who has it now.
-            total, decision = plan(w, self.rosters.get(row.team), escalation.DECLINE, pages)
+            roster = self.rosters.get(row.team)
+            total, decision = plan(w, roster, escalation.DECLINE, pages)
             waiting = tuple(p.user for p in pages if p.state == "pending"
                             and (p.round, p.step) == (row.esc_round, row.esc_step))
             next_words = words.decision_words(decision, row.language, waiting)
-            record(w, user, "declined", f"{refs.person(user)} declined; {next_words}",
+            record(w, user, "declined", f"{refs.person(user)} declined{how}; {next_words}",
                    {"page": page.id})
-            apply_decision(w, total, decision, pages)
+            apply_decision(w, total, decision, pages, roster.team)
             w.flush()
             return Outcome(f"Declined {name}; {next_words}.", row.id)
 

@@ -10,8 +10,9 @@ the pages). A page whose DM has not gone out yet is left alone: the new one is p
 
 from __future__ import annotations
 
-from bot.core import refusals
+from bot.core import contacts, refusals
 from bot.core.messages import PAGE, PAGE_AGAIN
+from bot.core.model import Team
 from bot.store.paging_writes import RequestWrites
 
 
@@ -53,3 +54,22 @@ def add_pages(w: RequestWrites, specs: list[dict], pages: list,
         earlier.dm_channel = earlier.dm_ts = None
         w.outbox(PAGE_AGAIN, page.user, notes.get(page.user), page_id=page.id)
     return [(page, page.user in dms) for page in written]
+
+
+def reach_outside_slack(w: RequestWrites, team: Team | None, written: list[tuple],
+                        via: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """Beside each page DM, one SMS, call or email row per channel of the step's `via`
+    (the frozen policy's) that reaches the person: kind = the channel, target = their
+    number or address, with the page, in the same transaction. Someone without a number
+    or address gets the Slack page only (the schedule warned of it). Returns (user,
+    channel) for each row written."""
+    out = []
+    if team is None:
+        return out
+    for page, _ in written:
+        for channel in via:
+            target = contacts.reachable(team, page.user, channel)
+            if channel != "slack" and target:
+                w.outbox(channel, target, {}, page_id=page.id)
+                out.append((page.user, channel))
+    return out

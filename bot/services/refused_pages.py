@@ -62,7 +62,7 @@ class RefusedPages:
             record(w, "bot", "undeliverable", text,
                    {"page": page.id, "user": page.user, "cause": cause})
             if decision is not None:
-                apply_decision(w, total, decision, q.pages_of(session, row.id))
+                apply_decision(w, total, decision, q.pages_of(session, row.id), roster.team)
             else:
                 w.outbox(CARD_UPDATE, row.card_channel)
             self._tell_managers(w, roster.team, page.user, cause, name)

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Any
 
-from bot.core import edits, refs, skills, timezones
+from bot.core import contacts, edits, refs, skills, timezones
 from bot.core.checks import format_span
 from bot.core.model import Team
 from bot.services.category_edit import CategoryEdits
@@ -183,9 +183,27 @@ class RotationService(RotationSwaps, RotationReads, CategoryEdits):
                             f"{verb} {refs.person(user)} ({now.timezone}; reads "
                             f"{', '.join(now.languages)}"
                             + (f"; backup {', '.join(now.backup)}" if now.backup else "") + ")",
-                            None if before is None else edits.specialist_dict(before),
-                            edits.specialist_dict(now))
+                            None if before is None else _masked(before), _masked(now))
         return self.apply_edit(actor, team, build, "edit specialists", expected_revision)
+
+    def set_contacts(self, actor: str, user: str, phone=..., email=..., *,
+                     team: str | None = None,
+                     expected_revision: int | None = None) -> EditResult:
+        """Set or clear (None) `user`'s phone or email (`...` keeps it): managers for
+        anyone, a person for themselves. The audit keeps the number masked."""
+
+        def build(c: EditContext) -> EditPlan:
+            after = edits.set_contacts(c.team, user, phone, email)
+            was, now = c.team.specialist(user), after.specialist(user)
+            shown = contacts.mask_phone(now.phone) if now.phone else None
+            said = [f"{k} {v or 'cleared'}" for k, v, given in
+                    (("phone", shown, phone is not ...), ("email", now.email,
+                                                          email is not ...)) if given]
+            return EditPlan(after, "specialist.contacts",
+                            f"updated {refs.person(user)}: {', '.join(said)}",
+                            _masked(was), _masked(now))
+        verb = None if actor == user else "change someone else's phone or email"
+        return self.apply_edit(actor, team, build, verb, expected_revision)
 
     def change_skills(self, actor: str, user: str, add: Iterable[str] = (),
                       remove: Iterable[str] = (), *, team: str | None = None,
@@ -255,3 +273,11 @@ class RotationService(RotationSwaps, RotationReads, CategoryEdits):
                             f"{refs.person(who)} is away {span} ({spec.timezone})", None, shown,
                             guard=not c.manager, until=e)
         return self.apply_edit(actor, team, build, None, expected_revision)
+
+
+def _masked(s) -> dict:
+    """A specialist as the audit keeps them: the phone number masked."""
+    out = edits.specialist_dict(s)
+    if "phone" in out:
+        out["phone"] = contacts.mask_phone(out["phone"])
+    return out

@@ -299,6 +299,9 @@ def _p_specialist(args: list[str]) -> SpecialistCmd:
         c.fail("Missing @user.")
     user = user_arg(c, args[0])
     fields = settings(c, args[1:], SPECIALIST_KEYS, SPECIALIST_VALUES, multiword=("name",))
+    if any(k in fields for k in ("phone", "email")) and not set(fields) <= {"phone", "email"}:
+        c.fail("Set phone= and email= on their own, e.g. /oncall specialist @layla "
+               "phone=+353861234567 email=layla.haddad@example.org.")
     backup, langs = fields.get("backup"), fields.get("languages")
     if backup and langs is not None:
         extra = [b for b in backup if b not in langs]

@@ -41,6 +41,7 @@ from bot.slack.oncall_replies import (
     shifts_reply,
     who_reply,
 )
+from bot.slack.oncall_specialist import specialist_reply
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.render import blocks as kit
 from bot.slack.reports import format_report
@@ -278,20 +279,9 @@ class OncallCommands:
         return shifts_reply(roster, found, what, cmd.days, subject == user, "\n".join(lines))
 
     def _specialist(self, user: str, cmd: g.SpecialistCmd) -> str:
-        if not cmd.fields:
-            roster = self._roster(user)
-            spec = roster.specialist(cmd.user)
-            if spec is None:
-                return f"<@{cmd.user}> is not a specialist of team {roster.team.name}."
-            backup = ", ".join(spec.backup) or "none"
-            return (f"<@{cmd.user}> ({spec.name}): languages {', '.join(spec.languages)}, "
-                    f"time zone {spec.timezone}, backup {backup}"
-                    + (f", holidays {spec.holidays}" if spec.holidays else "")
-                    + f", skills {', '.join(spec.skills) or 'none'}")
-        f = cmd.fields
-        return self.d.rotations.set_specialist(
-            user, cmd.user, languages=f.get("languages"), timezone=f.get("timezone"),
-            backup=f.get("backup"), name=f.get("name")).text
+        roster = self._roster(user)
+        return specialist_reply(self.d.rotations, roster,
+                                self.d.managers.is_manager(roster.team, user), user, cmd)
 
     def _swap(self, user: str, cmd: g.Swap, later: list) -> str:
         proposal = self.d.rotations.request_swap(user, cmd.user, cmd.day)

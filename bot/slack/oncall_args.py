@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NoReturn
 
-from bot.core import parsers
+from bot.core import contacts, parsers
 from bot.core.model import TIERS, WEEKDAYS
 from bot.core.parsers import ParseError
 from bot.slack.oncall_commands import MAX_DAYS, MAX_YEAR, MIN_YEAR, LocalTime
@@ -370,17 +370,49 @@ def _holidays(c: Args, v: str) -> str | None:
     )
 
 
+_LINK = re.compile(r"<(?:mailto|tel):([^|>]*)(?:\|[^>]*)?>")
+
+
+def _phone(c: Args, v: str) -> str | None:
+    """`phone=+353861234567` (Slack's `<tel:...>` link unwrapped; dashes, dots and
+    brackets dropped); `none` clears it."""
+    m = _LINK.fullmatch(v)
+    v = m.group(1) if m else v
+    if v.lower() == "none":
+        return None
+    number = re.sub(r"[-.()]", "", v)
+    if not contacts.E164.fullmatch(number):
+        c.fail(f"Phone {quote(v)} is not an E.164 number; write it with + and the country "
+               "code, e.g. phone=+353861234567 (none clears it).")
+    return number
+
+
+def _email(c: Args, v: str) -> str | None:
+    """`email=layla@example.org` (Slack's `<mailto:...>` link unwrapped); `none` clears."""
+    m = _LINK.fullmatch(v)
+    v = m.group(1) if m else v
+    if v.lower() == "none":
+        return None
+    if len(v) > 254 or not contacts.EMAIL.fullmatch(v):
+        c.fail(f"Email {quote(v)} is not an email address; e.g. "
+               "email=layla.haddad@example.org (none clears it).")
+    return v
+
+
 SPECIALIST_VALUES: dict[str, Callable[[Args, str], object]] = {
     "languages": lambda c, v: _language_list(c, "languages", v),
     "timezone": _zone,
     "backup": lambda c, v: () if v.lower() == "none" else _language_list(c, "backup", v),
     "name": _specialist_text,
     "holidays": _holidays,
+    "phone": _phone,
+    "email": _email,
 }
 EXAMPLE_VALUE = {
     "timezone": "Europe/Dublin", "shift": "08:00-16:00", "days": "mon-fri",
     "handoff": "weekly", "start": "2026-01-05", "tier": "primary", "languages": "ar,fr,en",
-    "backup": "ar", "name": "Layla Haddad", "holidays": "MX",
+    "backup": "ar", "name": "Layla Haddad", "holidays": "MX", "phone": "+353861234567",
+    "email": "layla.haddad@example.org",
     # category keys
     "label": '"Legal hold request"', "severity": "sev1", "policy": "le-emergency",
     "skills": "le_requests", "due": "30m", "sensitive": "true", "exposure_weight": "3",

@@ -23,7 +23,10 @@ ROTATION_KEYS = tuple(k for k in ROTATION_FIELDS if k not in ("name", "members")
 ROTATION_REQUIRED = ("timezone", "shift")
 # The keys of `specialist`: languages tuple[str, ...] (strongest first), timezone str,
 # backup tuple[str, ...] (() clears), name str, holidays str | None (None clears).
-SPECIALIST_KEYS = ("languages", "timezone", "backup", "name", "holidays")
+# phone str | None, email str | None (None clears): set on their own (`set_contacts`),
+# by managers or by the person themselves.
+SPECIALIST_KEYS = ("languages", "timezone", "backup", "name", "holidays", "phone", "email")
+CONTACT_KEYS = ("phone", "email")
 # Skills have a command of their own (`/oncall skills @user add|remove <skill>`).
 assert set(SPECIALIST_KEYS) == set(SPECIALIST_FIELDS) - {"id", "skills"}
 

@@ -212,7 +212,10 @@ HELP: dict[str, Usage] = {
         "their own) for which they may be paged off shift; backup=none clears it. Also: "
         "name=<full name> (may contain spaces, up to the next key) and holidays=<country> "
         "such as MX or US-TX (their public holidays count as time off; holidays=none "
-        "clears it). " + _ZONE_NOTE,
+        "clears it). phone=+353861234567 and email=layla@example.org (on their own, "
+        "=none clears) are where steps with via sms, voice or email reach them; anyone "
+        "may set their own, mentioning themselves (/oncall specialist @layla phone=...), "
+        "and only managers and the person see the whole number. " + _ZONE_NOTE,
     ),
     "skills": Usage(
         "/oncall skills [@user [add|remove <skill> ...]]",

@@ -88,6 +88,21 @@ def pages_of(session: Session, request_id: int) -> list[PageRow]:
         select(PageRow).where(PageRow.request_id == request_id).order_by(PageRow.id)))
 
 
+def pages_reached_at(session: Session, address: str, kinds: tuple[str, ...],
+                     request_id: int | None = None) -> list[PageRow]:
+    """The pending pages of open requests that an outbox row of `kinds` (SMS, calls)
+    went out for to `address`, newest first; only `request_id`'s when given."""
+    reached = select(OutboxRow.page_id).where(OutboxRow.target == address,
+                                              OutboxRow.kind.in_(kinds))
+    query = (select(PageRow).join(RequestRow, RequestRow.id == PageRow.request_id)
+             .where(PageRow.id.in_(reached), PageRow.state == "pending",
+                    RequestRow.status == "open")
+             .order_by(PageRow.id.desc()))
+    if request_id is not None:
+        query = query.where(PageRow.request_id == request_id)
+    return list(session.scalars(query))
+
+
 def pages_of_requests(session: Session, request_ids: list[int]) -> dict[int, list[PageRow]]:
     """The pages of several requests in one query, by request id."""
     found: dict[int, list[PageRow]] = {}

@@ -130,7 +130,8 @@ class OutboxRow(Base):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
-    target: Mapped[str | None] = mapped_column(SLACK_ID)
+    # A Slack ID, or a phone number or email address (SMS, VOICE, EMAIL).
+    target: Mapped[str | None] = mapped_column(String(254))
     payload: Mapped[dict] = mapped_column(JSON)
     priority: Mapped[int] = mapped_column(Integer, default=5)  # pages first
     state: Mapped[str] = mapped_column(STATE)  # pending | sending | sent | failed
@@ -145,7 +146,7 @@ class OutboxRow(Base):
     # Where the message this row went out in was posted (channel, ts), so it can be
     # edited later: to the redacted form when a request is marked sensitive or purged.
     posted_channel: Mapped[str | None] = mapped_column(SLACK_ID)
-    posted_ts: Mapped[str | None] = mapped_column(String(32))
+    posted_ts: Mapped[str | None] = mapped_column(String(64))  # a ts, or a Twilio SID
 
     __table_args__ = (Index(None, "state", "next_attempt_utc"), Index(None, "request_id"))
 

@@ -15,7 +15,17 @@ from datetime import datetime
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from bot.core.messages import CARD, DIRECT, PAGE, PAGE_AGAIN, PAGE_UPDATE, REQUESTER_NOTE
+from bot.core.messages import (
+    CARD,
+    DIRECT,
+    EMAIL,
+    PAGE,
+    PAGE_AGAIN,
+    PAGE_UPDATE,
+    REQUESTER_NOTE,
+    SMS,
+    VOICE,
+)
 from bot.store.paging import LEASE
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
 
@@ -38,7 +48,8 @@ _INSERT_PAGES = insert(PAGES).returning(
     PAGES.c.needs_translation, PAGES.c.read_as, PAGES.c.over_limit)
 
 # Delivery order inside a request's batch: what someone waits for goes first.
-PRIORITY = {PAGE: 0, PAGE_AGAIN: 0, CARD: 1, PAGE_UPDATE: 2, REQUESTER_NOTE: 3, DIRECT: 4}
+PRIORITY = {PAGE: 0, PAGE_AGAIN: 0, SMS: 0, VOICE: 0, EMAIL: 0, CARD: 1, PAGE_UPDATE: 2,
+            REQUESTER_NOTE: 3, DIRECT: 4}
 DEFAULT_PRIORITY = 5
 PENDING, SENDING = "pending", "sending"
 

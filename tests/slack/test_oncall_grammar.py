@@ -559,7 +559,8 @@ def test_help_for_an_unknown_topic_says_so_and_lists_topics():
 
 def test_rotation_keys_are_the_yaml_field_names():
     assert ROTATION_KEYS == ("timezone", "shift", "days", "handoff", "start", "tier")
-    assert set(SPECIALIST_KEYS) == {"languages", "timezone", "backup", "name", "holidays"}
+    assert set(SPECIALIST_KEYS) == {"languages", "timezone", "backup", "name", "holidays",
+                                    "phone", "email"}
     for key in ROTATION_KEYS:
         assert f"{key}=" in HELP["rotation create"].usage + HELP["rotation create"].notes
 
