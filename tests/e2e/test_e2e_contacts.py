@@ -59,8 +59,12 @@ class Mailbox:
         return "250 OK"
 
 
+VIAS = {"language_oncall": ("slack", "sms", "voice"), "language_backup": ("slack", "email")}
+
+
 class ContactHarness(ToolHarness):
-    def __init__(self, tmp_path, db_url, twilio: TwilioStandin, smtp_port: int):
+    def __init__(self, tmp_path, db_url, twilio: TwilioStandin, smtp_port: int,
+                 vias: dict | None = None):
         self.extra_settings = dict(
             twilio_account_sid=SID, twilio_auth_token=TOKEN, twilio_from=FROM,
             twilio_api_url=twilio.url, smtp_url=f"smtp://127.0.0.1:{smtp_port}",
@@ -73,8 +77,7 @@ class ContactHarness(ToolHarness):
                            if s.id == OMAR else
                            dataclasses.replace(s, phone=RAMI_PHONE, email=RAMI_MAIL)
                            if s.id == RAMI else s for s in team.specialists)
-            vias = {"language_oncall": ("slack", "sms", "voice"),
-                    "language_backup": ("slack", "email")}
+            vias = VIAS if vias is None else vias
             policies = tuple((name, dataclasses.replace(p, steps=tuple(
                 EscalationStep(s.notify, s.wait, vias.get(s.notify, s.via))
                 for s in p.steps))) if name == "sev1" else (name, p)
@@ -284,3 +287,31 @@ def test_an_address_the_mail_server_refuses_moves_the_page_on(desk):
     assert rami and rami[0][4] == "undeliverable", h.db_pages(1)
     assert (f"Could not reach <@{RAMI}> by email (email address refused)"
             in h.timeline("T-1"))
+
+
+def test_a_sev1_reaches_the_off_shift_backups_phone_and_is_acknowledged_from_it(
+        tmp_path, db_url, twilio, mailbox):
+    """Issue 14's first "Done when": nobody on shift answers a sev1; its backup step
+    texts Rami, the off-shift Arabic backup, and his reply "1" makes it his."""
+    h = ContactHarness(tmp_path, db_url, twilio, mailbox.port,
+                       vias={"language_backup": ("slack", "sms")})
+    try:
+        file(h)
+        h.settle()
+        assert h.twilio.messages == []  # the on-call steps page by Slack only here
+        for _ in range(10):  # the on-call steps' waits run out, one minute at a time
+            if any(m["to"] == RAMI_PHONE for m in h.twilio.messages):
+                break
+            h.advance(60)
+            h.settle()
+        [sms] = [m for m in h.twilio.messages if m["to"] == RAMI_PHONE]
+        assert "T-1" in sms["body"] and "Reply 1 to acknowledge" in sms["body"]
+        status, body = h.twilio_post("/twilio/sms", {"From": RAMI_PHONE, "To": FROM,
+                                                     "Body": "1", "MessageSid": "SM9"})
+        assert status == 200 and "You have T-1." in body, body
+        h.settle()
+        row = h.request_row("T-1")
+        assert (row.status, row.assignee) == ("acknowledged", RAMI)
+        assert f"<@{RAMI}> acknowledged by SMS" in h.timeline("T-1")
+    finally:
+        h.quiet_close()
