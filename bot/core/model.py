@@ -218,6 +218,13 @@ class Team:
     # How long request text, links, field values and resolve notes are kept; after
     # that they are purged from the database and the bot's Slack messages.
     retention: timedelta = DEFAULT_RETENTION
+    # Crisis mode (`crisis: {update_every: 30m}`): the crisis channel is reminded when no
+    # update was posted for this long.
+    crisis_update_every: timedelta = timedelta(minutes=30)
+    # Trend digests (`trends_channel`, `trends_every`): where and how often; no channel:
+    # digests only on demand (`/oncall trends`).
+    trends_channel: str | None = None
+    trends_every: timedelta = timedelta(hours=6)
 
     def serves(self, lang: str | None) -> bool:
         """Whether `lang` is one of the team's languages."""

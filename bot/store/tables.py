@@ -100,6 +100,12 @@ class TeamRow(Base):
                                             server_default=text("'{}'"))
     retention_seconds: Mapped[int] = mapped_column(Integer, default=30 * 86400, nullable=False,
                                                    server_default=text(str(30 * 86400)))
+    # Crisis mode and trend digests: {"update_every": seconds} and {"channel": id or
+    # null, "every": seconds}; a missing key is its default (core.model.Team).
+    crisis: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False,
+                                         server_default=text("'{}'"))
+    trends: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False,
+                                         server_default=text("'{}'"))
     # Bumped by every save that changes anything of the team's schedule.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -216,7 +216,20 @@ def _to_team(row: TeamRow) -> Team:
         language_fallbacks=tuple((str(k), tuple(v)) for k, v in row.language_fallbacks or ()),
         wellbeing=_wellbeing(row.wellbeing or {}),
         retention=timedelta(seconds=row.retention_seconds),
+        **_desk_settings(row.crisis or {}, row.trends or {}),
     )
+
+
+def _desk_settings(crisis: dict, trends: dict) -> dict:
+    """Crisis and trend settings from their JSON columns; a missing key: the default."""
+    out: dict = {}
+    if crisis.get("update_every") is not None:
+        out["crisis_update_every"] = timedelta(seconds=crisis["update_every"])
+    if trends.get("channel"):
+        out["trends_channel"] = trends["channel"]
+    if trends.get("every") is not None:
+        out["trends_every"] = timedelta(seconds=trends["every"])
+    return out
 
 
 def _wellbeing(doc: dict) -> Wellbeing:
@@ -271,6 +284,9 @@ def _sync(session: Session, row: TeamRow, old: Team, new: Team) -> None:
     row.language_fallbacks = [[k, list(v)] for k, v in new.language_fallbacks]
     row.wellbeing = _wellbeing_doc(new.wellbeing)
     row.retention_seconds = int(new.retention.total_seconds())
+    row.crisis = {"update_every": int(new.crisis_update_every.total_seconds())}
+    row.trends = {"channel": new.trends_channel,
+                  "every": int(new.trends_every.total_seconds())}
     _drop_changed_children(row, old, new)
     session.flush()
     _sync_keyed_rows(row, new)
