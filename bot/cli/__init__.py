@@ -29,6 +29,7 @@ Examples:
   oncall-bot schedules validate schedules/example/
   oncall-bot schedules import --dry-run
   oncall-bot purge --dry-run                    request text past retention, not removed
+  oncall-bot report --from 2026-03-01 --to 2026-03-31 --by person --csv
 
 Environment: DATABASE_URL (default: SQLite file oncall.db here), ONCALL_SCHEDULES
 (default ./schedules for these commands; `serve` and `worker` import only what it
@@ -164,6 +165,21 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("--dry-run", action="store_true",
                     help="show what would be purged; change nothing")
     pg.add_argument("--json", action="store_true", help="print a JSON document")
+
+    rp = sub.add_parser("report", help="response numbers for a period, grouped by language, "
+                                       "region, category, severity or person",
+                        example="oncall-bot report --from 2026-03-01 --to 2026-03-31 "
+                                "--by language --json")
+    rp.add_argument("--from", dest="start", type=_day, required=True,
+                    help="first day, UTC (e.g. 2026-03-01)")
+    rp.add_argument("--to", dest="end", type=_day, required=True,
+                    help="last day, UTC, included (e.g. 2026-03-31)")
+    rp.add_argument("--by", required=True,
+                    choices=("language", "region", "category", "severity", "person"))
+    rp.add_argument("--team", help="team name (default: the only team)")
+    out = rp.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print a JSON document")
+    out.add_argument("--csv", action="store_true", help="print CSV with a header row")
 
     sc = sub.add_parser("schedules", help="schedules as code: validate, import, export YAML")
     ssub = sc.add_subparsers(dest="action", metavar="ACTION")
@@ -414,6 +430,12 @@ def cmd_purge(args, settings: Settings) -> int:
     return run(args, settings)
 
 
+def cmd_report(args, settings: Settings) -> int:
+    from bot.cli.report import cmd_report as run
+
+    return run(args, settings, lambda: _roster(args, settings))
+
+
 def cmd_serve(args, settings: Settings) -> int:
     from bot.app import serve
 
@@ -443,4 +465,5 @@ COMMANDS = {
     "export-ics": cmd_export_ics,
     "schedules": cmd_schedules,
     "purge": cmd_purge,
+    "report": cmd_report,
 }
