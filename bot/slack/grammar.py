@@ -122,6 +122,7 @@ from bot.slack.oncall_help import (
 )
 from bot.slack.oncall_pause import p_pause
 from bot.slack.oncall_text import decode, did_you_mean, quote
+from bot.slack.report_groups import p_report
 
 CATEGORY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # a category's name (its slug)
 
@@ -208,12 +209,6 @@ def _p_who(args: list[str]) -> Who:
 def _p_me(args: list[str]) -> Me:
     Args("me", args).arity([])
     return Me()
-
-
-def _p_report(args: list[str]) -> Report:
-    c = Args("report", args)
-    c.arity(["[days]"], optional=1)
-    return Report(days_arg(c, args[0])) if args else Report()
 
 
 def _p_coverage(args: list[str]) -> Coverage:
@@ -396,7 +391,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "help": _p_help,
     "who": _p_who,
     "me": _p_me,
-    "report": _p_report,
+    "report": p_report,
     "shifts": _p_shifts,
     "coverage": _p_coverage,
     "rotation": _p_rotation,

@@ -23,7 +23,6 @@ from bot.core.edits import EditError
 from bot.core.roster import Roster
 from bot.services import schedules as schedule_svc
 from bot.services.errors import ServiceError
-from bot.services.report import response_report
 from bot.services.requests import RequestService
 from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
@@ -37,14 +36,13 @@ from bot.slack.oncall_replies import (
     Reply,
     me_reply,
     paging_reply,
-    report_reply,
     shifts_reply,
     who_reply,
 )
 from bot.slack.oncall_specialist import specialist_reply
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.render import blocks as kit
-from bot.slack.reports import format_report
+from bot.slack.report_groups import run_report
 from bot.slack.rotation_modal import (
     parse_rotation_submission,
     rotation_modal,
@@ -176,9 +174,8 @@ class OncallCommands:
         if isinstance(cmd, g.Report):
             roster = self._roster(user)
             self._require_manager(roster, user, "see response reports")
-            report = response_report(self.d.reports_session_factory, roster.team.name,
-                                     self.d.clock.now(), cmd.days)
-            return report_reply(report, cmd.days, format_report(report))
+            return run_report(self.d.reports_session_factory, roster, self.d.clock.now(),
+                              cmd.days, cmd.by)  # bot/slack/report_groups.py
         if isinstance(cmd, g.Exposure):
             roster = self._roster(user)
             return run_exposure(self.d.reports_session_factory, roster, user,

@@ -72,6 +72,7 @@ class Me:
 @dataclass(frozen=True)
 class Report:
     days: int = DEFAULT_DAYS["report"]
+    by: str | None = None  # language | region | category | severity | person
     command: ClassVar[str] = "report"
 
 

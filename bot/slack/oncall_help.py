@@ -76,9 +76,11 @@ HELP: dict[str, Usage] = {
         EVERYONE,
     ),
     "report": Usage(
-        "/oncall report [days]",
-        "Shows how fast pages were answered, by language and severity, over the last days.",
-        "/oncall report 30",
+        "/oncall report [days] [by=language|region|category|severity|person]",
+        "Shows how fast pages were answered, by language and severity, over the last days; "
+        "with by=, a table by that grouping (by=person: who carried the pages, at what "
+        "hours, on-call hours, exposure).",
+        "/oncall report 30 by=person",
         MANAGERS,
         f"days is 1 to {MAX_DAYS} (default {DEFAULT_DAYS['report']}).",
     ),

@@ -232,3 +232,26 @@ def test_bad_arguments_name_the_problem_with_an_example(story, monkeypatch, caps
     code, out, err = _cli(monkeypatch, capsys, story, *PERIOD, "--by", "person", "--json",
                           "--csv")
     assert code != 0 and out == ""
+
+
+def test_oncall_report_by_person_answers_a_table_for_managers(story):
+    story.clock.advance((utc(2026, 3, 31, 23, 0) - story.clock.now()).total_seconds())
+    r = story.command("/oncall", "report 30 by=person", user="U0MGR0001")
+    assert r.status == 200, r.text
+    doc = r.json()
+    assert doc["response_type"] == "ephemeral"
+    assert doc["blocks"][0]["text"]["text"] == "Response report by person, last 30 day(s)"
+    table = doc["blocks"][2]["text"]["text"]
+    lines = table.strip("`\n").splitlines()
+    assert lines[0].split() == ["Person", "Pages", "Day", "Eve", "Sleep", "Decl", "On",
+                                "call", "Exposure"]
+    karim = next(ln for ln in lines if ln.startswith("Karim Mansour"))
+    assert karim.split()[2:6] == ["3", "3", "0", "0"]  # pages, day, evening, sleep
+    assert "U0AM00011" not in table  # people by name, not by Slack ID
+    assert "own clock" in json.dumps(doc["blocks"][-1])
+    by_lang = story.command("/oncall", "report 30 by=language", user="U0MGR0001").json()
+    assert "Arabic (ar)" in by_lang["blocks"][2]["text"]["text"]
+    refused = story.command("/oncall", "report by=person", user=KARIM).json()
+    assert "manager" in refused["text"].lower()
+    bad = story.command("/oncall", "report by=tier", user="U0MGR0001").json()
+    assert "is not a grouping" in bad["text"] and "/oncall report 30 by=person" in bad["text"]
