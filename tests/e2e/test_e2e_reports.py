@@ -255,3 +255,41 @@ def test_oncall_report_by_person_answers_a_table_for_managers(story):
     assert "manager" in refused["text"].lower()
     bad = story.command("/oncall", "report by=tier", user="U0MGR0001").json()
     assert "is not a grouping" in bad["text"] and "/oncall report 30 by=person" in bad["text"]
+
+
+def test_fallback_and_category_from_a_translation_page(tmp_path, db_url, monkeypatch, capsys):
+    """tests/fixtures/teams/routing-desk.yaml: nobody reads Arabic, so an Arabic request
+    pages Bruno (U0RT00002) with a translation flag; a Spanish one is served."""
+    from tests.slack_harness import FIXTURE_TEAMS
+
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0),
+                    schedules=FIXTURE_TEAMS / "routing-desk.yaml", database_url=db_url)
+    try:
+        _file(h, "sev2 lang:ar تهديد بتفجير مدرسة")
+        h.advance(90)
+        _click(h, ids.ACK, _page(h, "U0RT00002", "T-1", 1), "U0RT00002")
+        _file(h, "sev2 lang:es primera amenaza en directo")
+        h.settle()
+        code, out, err = _cli(monkeypatch, capsys, h, "--from", "2026-07-01", "--to",
+                              "2026-07-01", "--by", "language", "--json")
+        assert code == 0, err
+        got = {r["key"]: r for r in json.loads(out)["rows"]}
+        reqs, pages = _rows(h)
+        for lang in ("ar", "es"):
+            mine = [r for r in reqs if r.language == lang]
+            fell = [r for r in mine if r.language_served is False or any(
+                p.needs_translation for p in pages if p.request_id == r.id)]
+            assert got[lang]["fallback"] == len(fell)
+            assert got[lang]["fallback_rate"] == len(fell) / len(mine)
+        assert got["ar"]["fallback_rate"] == 1.0 and got["es"]["fallback_rate"] == 0.0
+        code, out, err = _cli(monkeypatch, capsys, h, "--from", "2026-07-01", "--to",
+                              "2026-07-01", "--by", "category", "--csv")
+        assert code == 0, err
+        table = list(csv.DictReader(io.StringIO(out)))
+        assert sorted((r["key"], r["requests"]) for r in table) == sorted(
+            (c, str(sum(r.category == c for r in reqs))) for c in {r.category for r in reqs})
+        code, out, err = _cli(monkeypatch, capsys, h, "--from", "2026-07-01", "--to",
+                              "2026-07-01", "--by", "language")
+        assert code == 0 and out.startswith("Team ") and "ar: 1 request(s)" in out
+    finally:
+        h.quiet_close()
