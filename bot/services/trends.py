@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core import languages, refs, trends
+from bot.core import languages, parsers, refs, trends
 from bot.core.model import Team
 from bot.core.roster import Roster
 from bot.services.errors import NotFound, ServiceError
@@ -97,7 +97,7 @@ def compute(session: Session, team: Team, now: datetime, span: timedelta) -> Dig
         who = assignee or first.get(rid)
         if who is None:
             return trends.UNASSIGNED
-        return trends.region_of_zone(zones.get(who, ""))
+        return trends.region_of_zone(zones[who]) if who in zones else "other"
 
     filed = [(rid, trends.Filed(created, cat, lang, region(rid, assignee)))
              for rid, created, cat, lang, assignee in rows]
@@ -129,8 +129,10 @@ def trends_digest(session_factory: SessionFactory, team: Team, now: datetime, ho
                   is_manager: bool) -> Digest:
     """`/oncall trends [hours]`: for the team's managers only (ServiceError otherwise)."""
     if not is_manager:
-        raise ServiceError("Only the team's managers can see trends. Ask one of them, or "
-                           "read the team's trends channel.")
+        where = (f" The digest is posted in {refs.channel(team.trends_channel)} every "
+                 f"{parsers.format_period(team.trends_every)}." if team.trends_channel
+                 else " Ask one of them if you need it.")
+        raise ServiceError("Only the team's managers can see trends." + where)
     if not 1 <= hours <= MAX_HOURS:
         raise ServiceError(f"Give the hours as a whole number from 1 to {MAX_HOURS}, e.g. "
                            f"{refs.command('/oncall trends 6')}.")

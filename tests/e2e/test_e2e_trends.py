@@ -103,7 +103,8 @@ def test_a_planted_rise_is_flagged_for_a_manager_without_sensitive_words(desk_an
     assert SECRET_WORD not in said and PURGED_WORD not in said
     # A specialist is refused, plainly; nothing is shown.
     refused = oncall(h, "trends", AMAL)
-    assert "Only the team's managers can see trends" in refused
+    assert ("Only the team's managers can see trends. The digest is posted in <#C0TRENDS1> "
+            "every 6h.") in refused, refused
     assert "bridge" not in refused
     assert "from 1 to 24" in oncall(h, "trends 48", MANAGER)
 
