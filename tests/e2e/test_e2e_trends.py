@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -158,3 +160,22 @@ def test_a_team_without_a_trends_channel_gets_no_digest(tmp_path):
         assert "*Rising:*" in oncall(h, "trends 12", MANAGER)  # on demand still
     finally:
         h.quiet_close()
+
+
+def test_two_workers_at_the_same_instant_send_one_digest(desk_any_db):
+    h = desk_any_db
+    planted_rise(h)
+    h.advance(1)  # the cursor starts
+    h.clock.advance(6 * 3600)  # due now; no pass of the runtime's yet
+    workers = [TrendService(h.runtime.sessions, h.runtime.rosters, h.clock) for _ in range(2)]
+    barrier = threading.Barrier(2)
+
+    def run(w: TrendService) -> int:
+        barrier.wait()
+        return w.run()
+
+    with ThreadPoolExecutor(2) as pool:
+        sent = list(pool.map(run, workers))
+    assert sorted(sent) == [0, 1]
+    h.advance(1)
+    assert len(posts_to_trends(h)) == 1
