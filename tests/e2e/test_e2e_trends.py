@@ -179,3 +179,20 @@ def test_two_workers_at_the_same_instant_send_one_digest(desk_any_db):
     assert sorted(sent) == [0, 1]
     h.advance(1)
     assert len(posts_to_trends(h)) == 1
+
+
+def test_requests_filed_through_emergency_count_by_who_was_paged(tmp_path):
+    h = harness(tmp_path)
+    try:
+        for _ in range(4):  # nothing the week before: 4 is a rise, 3 would not be
+            r = h.command("/emergency", "lang:ar bridge attack video spreading now",
+                          user="U0REQ0001")
+            assert r.status == 200, r.text
+            h.settle()
+            h.advance(60)
+        said = oncall(h, "trends 1", MANAGER)
+        assert ("*Rising:* Violent threat · Arabic · Asia: 4 requests in the last hour "
+                "(usual: 0.0 for these hours)") in said, said
+        assert "“bridge attack” (4)" in said, said
+    finally:
+        h.quiet_close()
