@@ -168,6 +168,10 @@ class TeamParser(EntryReader):
             self.err(node, path, f"'{node.value}' is too often for a digest; use at least "
                                  "1h, e.g. trends_every: 6h")
             return None
+        if every is not None and every % MIN_TRENDS_EVERY:
+            self.err(node, path, f"'{node.value}' is not a whole number of hours; a digest "
+                                 "covers whole hours, e.g. trends_every: 6h or 1d")
+            return None
         return every
 
     def channel_list(self, node: Node, path: str) -> tuple[str, ...] | None:

@@ -7,7 +7,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pytest
+
 from bot.core.diff import diff_teams
+from bot.schedules.problems import ScheduleError
 from bot.schedules.reader import load_team_file, parse_team
 from bot.schedules.writer import dump_team
 from bot.store import teams as team_store
@@ -21,6 +24,15 @@ def test_values_that_do_not_read_are_reported_at_their_lines():
         "trends_channel: '#trends' is not a Slack channel ID",
         "trends_every: '10m' is too often for a digest; use at least 1h, e.g. trends_every: 6h",
     )
+
+
+def test_a_digest_covers_whole_hours():
+    text = dump_team(load_team_file(EXAMPLE)) + "trends_every: 90m\n"
+    with pytest.raises(ScheduleError) as err:
+        parse_team(text, "team.yaml")
+    assert "trends_every: '90m' is not a whole number of hours" in str(err.value)
+    assert parse_team(dump_team(load_team_file(EXAMPLE)) + "trends_every: 1d\n",
+                      "team.yaml").trends_every == timedelta(days=1)
 
 
 def test_defaults_when_left_out():
