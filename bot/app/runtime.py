@@ -51,6 +51,7 @@ from bot.services.requests import RequestService
 from bot.services.retention import Retention
 from bot.services.rotations import RotationService
 from bot.services.sensitivity import SensitivityService
+from bot.services.trends import TrendService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
 from bot.slack.groups import SlackGroupWriter
@@ -126,6 +127,7 @@ class Runtime:
         self.handoffs = HandoffService(self.sessions, self.rosters, self.clock)
         self.pauses = PauseService(self.sessions, self.rosters, self.clock)
         self.checkins = CheckinService(self.sessions, self.rosters, self.clock)
+        self.trends = TrendService(self.sessions, self.rosters, self.clock)
         # On-call user groups: planned by the reconciler, sent on a sending thread with
         # the outbox's client (one attempt per call, no sleeping through a Retry-After).
         self.groups = OncallGroupService(self.sessions, self.rosters, self.clock)
@@ -253,6 +255,7 @@ class Runtime:
         if handed.repage:
             self.escalation.repage(handed.pairs())
         self.checkins.run()  # end-of-shift check-in DMs (teams with wellbeing.checkin)
+        self.trends.run()  # trend digests every trends_every (teams with trends_channel)
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)

@@ -86,6 +86,9 @@ def _diff_header(old: Team, new: Team) -> list[str]:
         ("manager_group", old.manager_group or "none", new.manager_group or "none"),
         ("default_category", old.default_category or default,
          new.default_category or default),
+        ("trends_channel", old.trends_channel or "none", new.trends_channel or "none"),
+        ("trends_every", parsers.format_period(old.trends_every),
+         parsers.format_period(new.trends_every)),
     ]
     pairs += [(field, a, b) for (field, a), (_, b) in zip(_care_settings(old),
                                                           _care_settings(new), strict=True)]

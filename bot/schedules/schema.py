@@ -26,6 +26,7 @@ TEAM_FIELDS = (
     "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
     "categories", "default_category", "routing", "oncall_groups", "language_fallbacks",
     "wellbeing", "retention",
+    "trends_channel", "trends_every",
 )  # fmt: skip
 OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
@@ -68,6 +69,8 @@ EXAMPLES = {
     "exposure_window": "8h",
     "checkin": "true",
     "retention": "30d",
+    "trends_channel": "C0TRENDS1",
+    "trends_every": "6h",
 }
 
 # A category's fields share names with other entries' (`name`): their own examples.

@@ -48,6 +48,7 @@ from bot.schedules.schema import (
 __all__ = ["TeamParser"]
 
 Policies = tuple[tuple[str, EscalationPolicy], ...]
+MIN_TRENDS_EVERY = timedelta(hours=1)  # a digest more often than this is noise
 
 
 class TeamParser(EntryReader):
@@ -123,6 +124,9 @@ class TeamParser(EntryReader):
         if None in (name, languages, intake, intake_more, escal, managers, escalation,
                     categories, max_open, groups, fallbacks, wellbeing, retention):
             return None
+        trends = self.trends(f)
+        if trends is None:
+            return None
         return Team(
             name=name,
             languages=languages,
@@ -144,7 +148,31 @@ class TeamParser(EntryReader):
             language_fallbacks=fallbacks,
             wellbeing=wellbeing,
             retention=retention,
+            **trends,
         )
+
+    def trends(self, f: dict[str, tuple[Node, Node]]) -> dict | None:
+        """`trends_channel` (a channel id; empty: no scheduled digest) and `trends_every`
+        (a duration of at least an hour); a missing key is its default."""
+        channel = self.read(f, "", "trends_channel", lambda n, p: None if self.optional(n)
+                            else self.channel_id(n, p), None)
+        every = self.read(f, "", "trends_every", self.trends_period, Team.trends_every)
+        if every is None or ("trends_channel" in f and channel is None
+                             and not self.optional(f["trends_channel"][1])):
+            return None
+        return {"trends_channel": channel, "trends_every": every}
+
+    def trends_period(self, node: Node, path: str) -> timedelta | None:
+        every = self.period(node, path, EXAMPLES["trends_every"])
+        if every is not None and every < MIN_TRENDS_EVERY:
+            self.err(node, path, f"'{node.value}' is too often for a digest; use at least "
+                                 "1h, e.g. trends_every: 6h")
+            return None
+        if every is not None and every % MIN_TRENDS_EVERY:
+            self.err(node, path, f"'{node.value}' is not a whole number of hours; a digest "
+                                 "covers whole hours, e.g. trends_every: 6h or 1d")
+            return None
+        return every
 
     def channel_list(self, node: Node, path: str) -> tuple[str, ...] | None:
         """`intake_channels`: more channel ids; empty or absent means none."""

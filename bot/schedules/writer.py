@@ -93,6 +93,16 @@ def _care(team: Team) -> list[tuple[str, Node]]:
     return out
 
 
+def _trends(team: Team) -> list[tuple[str, Node]]:
+    """`trends_channel` and `trends_every`, each only when set / not the default."""
+    out: list[tuple[str, Node]] = []
+    if team.trends_channel is not None:
+        out.append(("trends_channel", _s(team.trends_channel)))
+    if team.trends_every != Team.trends_every:
+        out.append(("trends_every", _s(parsers.format_period(team.trends_every))))
+    return out
+
+
 def _ack_timeout(pol: EscalationPolicy) -> list[tuple[str, Node]]:
     """A policy's `ack_timeout`, when it has one (left out: never reminded)."""
     if pol.ack_timeout is None:
@@ -167,6 +177,7 @@ def dump_team(team: Team) -> str:
         tail.append(("language_fallbacks", _map([(k, _flow_list(v))
                                                  for k, v in team.language_fallbacks])))
     tail += _care(team)
+    tail += _trends(team)
     if tail:
         sections.append(tail)
     if team.oncall_groups:

@@ -108,6 +108,7 @@ from bot.slack.oncall_commands import (
     SkillsCmd,
     SpecialistCmd,
     Swap,
+    Trends,
     Who,
 )
 from bot.slack.oncall_help import (
@@ -123,6 +124,7 @@ from bot.slack.oncall_help import (
 from bot.slack.oncall_pause import p_pause
 from bot.slack.oncall_text import decode, did_you_mean, quote
 from bot.slack.report_groups import p_report
+from bot.slack.trends import p_trends
 
 CATEGORY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # a category's name (its slug)
 
@@ -148,6 +150,7 @@ __all__ = [
     "Coverage",
     "Export",
     "Exposure",
+    "Trends",
     "Help",
     "LocalTime",
     "Me",
@@ -406,6 +409,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "capacity": p_capacity,
     "export": _p_export,
     "exposure": p_exposure,
+    "trends": p_trends,
 }
 assert tuple(_PARSERS) == TOP_LEVEL
 

@@ -49,6 +49,7 @@ from bot.slack.rotation_modal import (
     rotation_modal_metadata,
 )
 from bot.slack.text import NO_UNFURL, from_neutral
+from bot.slack.trends import run_trends
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,8 @@ class OncallCommands:
             return run_exposure(self.d.reports_session_factory, roster, user,
                                 self.d.managers.is_manager(roster.team, user),
                                 self.d.clock.now(), cmd.days)
+        if isinstance(cmd, g.Trends):  # managers only; the digest, privately
+            return run_trends(self.d, self._roster(user), user, cmd.hours)
         if isinstance(cmd, g.Shifts):
             return self._shifts(user, cmd)
         if isinstance(cmd, g.RotationList):

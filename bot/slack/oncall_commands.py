@@ -261,6 +261,12 @@ class Exposure:
 
 
 @dataclass(frozen=True)
+class Trends:
+    hours: int = 6  # the last this many hours, against the same hours of 7 days
+    command: ClassVar[str] = "trends"
+
+
+@dataclass(frozen=True)
 class Export:
     rotation: str | None = None  # at most one of rotation and user; neither: the caller
     user: str | None = None
@@ -284,6 +290,7 @@ Command = (
     | SkillsCmd | CategoryList | CategoryShow | CategoryCreate | CategorySet | CategoryDelete
     | CategoryDefault | Capacity | Export | Pause
     | Exposure
+    | Trends
 )  # fmt: skip
 COMMAND_TYPES: tuple[type, ...] = Command.__args__
 

@@ -294,6 +294,18 @@ HELP: dict[str, Usage] = {
         "each sensitive request someone acknowledged or opened, by its category's weight; "
         "routing passes over anyone at the limit while another reader is free.",
     ),
+    "trends": Usage(
+        "/oncall trends [hours]",
+        "Shows what is rising: requests by category, language and region in the last "
+        "hours against the same hours of the last 7 days, with the repeated words of "
+        "rising groups.",
+        "/oncall trends 6",
+        MANAGERS,
+        "hours is a whole number from 1 to 24 (default 6). Rising means chance alone would "
+        "give that count less than 1% of the time, and at least 3 more than usual. Words "
+        "of sensitive requests are never shown. The team file's `trends_channel` gets the "
+        "same digest every `trends_every`.",
+    ),
     "export": Usage(
         "/oncall export [rotation|@user]",
         "Gives a private calendar feed URL (iCalendar) for a rotation, a person, or you.",
@@ -308,7 +320,7 @@ HELP: dict[str, Usage] = {
 TOP_LEVEL = (
     "help", "who", "me", "report", "shifts", "coverage", "rotation", "override", "away",
     "swap", "cover", "pause", "specialist", "skills", "category", "capacity", "export",
-    "exposure",
+    "exposure", "trends",
 )  # fmt: skip
 CATEGORY_SUBCOMMANDS = ("list", "show", "create", "set", "delete", "default")
 CATEGORY_OVERVIEW = Usage(

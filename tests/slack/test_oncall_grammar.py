@@ -53,6 +53,7 @@ from bot.slack.grammar import (
     SkillsCmd,
     SpecialistCmd,
     Swap,
+    Trends,
     Usage,
     Who,
     help_text,
@@ -223,6 +224,9 @@ GOOD = [
     ("exposure", Exposure()),
     ("exposure 7", Exposure(7)),
     ("exposure days=30", Exposure(30)),
+    ("trends", Trends()),
+    ("trends 12", Trends(12)),
+    ("trends hours=3", Trends(3)),
     ("export", Export(None, None)),
     ("export emea", Export("emea", None)),
     (f"export {LAYLA}", Export(None, "U0AR00001")),
@@ -482,6 +486,8 @@ ERRORS = [
     ("exposure 0", "Days must be from 1 to 90, not '0'", "exposure"),
     ("exposure 91", "Days must be from 1 to 90", "exposure"),
     ("exposure 7 extra", "Unexpected 'extra'", "exposure"),
+    ("trends today", "Hours 'today' must be a whole number from 1 to 24", "trends"),
+    ("trends 25", "Hours must be from 1 to 24, not '25'", "trends"),
 ]  # fmt: skip
 
 
