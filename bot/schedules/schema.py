@@ -8,6 +8,7 @@ from bot.core.model import CATEGORY_FIELDS, ROTATION_FIELDS, SPECIALIST_FIELDS
 __all__ = [
     "CATEGORY_EXAMPLES",
     "CATEGORY_FIELDS",
+    "CRISIS_FIELDS",
     "ESCALATION_FIELDS",
     "EXAMPLES",
     "OVERRIDE_FIELDS",
@@ -26,6 +27,7 @@ TEAM_FIELDS = (
     "manager_group", "specialists", "rotations", "overrides", "time_off", "escalation",
     "categories", "default_category", "routing", "oncall_groups", "language_fallbacks",
     "wellbeing", "retention",
+    "crisis",
 )  # fmt: skip
 OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
@@ -34,6 +36,7 @@ POLICY_FIELDS = ("steps", "repeat", "ack_timeout")
 STEP_FIELDS = ("notify", "wait", "via")
 ROUTING_FIELDS = ("max_open_per_person",)
 WELLBEING_FIELDS = ("exposure_limit", "exposure_window", "checkin")
+CRISIS_FIELDS = ("update_every",)
 
 EXAMPLES = {
     "team": "safety-escalations",
@@ -68,6 +71,8 @@ EXAMPLES = {
     "exposure_window": "8h",
     "checkin": "true",
     "retention": "30d",
+    "crisis": "{update_every: 30m}",
+    "update_every": "30m",
 }
 
 # A category's fields share names with other entries' (`name`): their own examples.
