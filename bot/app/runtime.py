@@ -39,6 +39,7 @@ from bot.schedules.holidays import holiday_dates
 from bot.services import schedules as schedule_svc
 from bot.services.checkins import CheckinService
 from bot.services.contact_answers import ContactAnswers
+from bot.services.crisis import CrisisService
 from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
@@ -140,7 +141,7 @@ class Runtime:
             clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct, pauses=self.pauses,
-            checkins=self.checkins))
+            checkins=self.checkins, crises=CrisisService(self.sessions, self.clock)))
         # Slack calls a listener would otherwise make after acknowledging (opening a
         # form, an ephemeral answer): on their own threads, so a slow or rate-limited
         # Slack never holds the threads that acknowledge.

@@ -276,13 +276,25 @@ class Pause:
     command: ClassVar[str] = "pause"
 
 
+@dataclass(frozen=True)
+class CrisisCmd:
+    """`crisis start <name> [languages=] [severity=] [match=]`, `crisis status|end [name]`."""
+
+    action: str  # start | status | end
+    name: str | None = None  # None (status, end): the one running
+    languages: tuple[str, ...] = ()  # start: () = every language
+    severity: str | None = None  # start: None = sev1
+    words: tuple[str, ...] = ()  # start: () = every request
+    command: ClassVar[str] = "crisis"
+
+
 Command = (
     Help | Who | Me | Report | Shifts | Coverage | RotationList | RotationShow | RotationDelete
     | RotationEdit | RotationCreateModal | RotationCreate | RotationSet | RotationAdd
     | RotationRemove | RotationMove | OverrideCmd | Away | Swap | Cover | SpecialistCmd
     | SkillsCmd | CategoryList | CategoryShow | CategoryCreate | CategorySet | CategoryDelete
     | CategoryDefault | Capacity | Export | Pause
-    | Exposure
+    | Exposure | CrisisCmd
 )  # fmt: skip
 COMMAND_TYPES: tuple[type, ...] = Command.__args__
 

@@ -292,6 +292,19 @@ HELP: dict[str, Usage] = {
         "each sensitive request someone acknowledged or opened, by its category's weight; "
         "routing passes over anyone at the limit while another reader is free.",
     ),
+    "crisis": Usage(
+        "/oncall crisis start <name> [languages=ar,fr] [severity=sev1] [match=word,word] "
+        "| status [name] | end [name]",
+        "Starts, shows or ends a crisis: matching new requests join it and are raised to "
+        "its severity.",
+        "/oncall crisis start beirut-port languages=ar,fr severity=sev1 match=port,blast",
+        READ_EVERYONE_EDIT_MANAGERS,
+        "Without languages= a crisis takes every language; without match= every request "
+        "in its languages (match= words count in any case, as whole words). Only managers "
+        "start and end a crisis. severity is "
+        "sev1 unless given; a request filed more severe keeps its own. When several "
+        "crises run, status and end need the name.",
+    ),
     "export": Usage(
         "/oncall export [rotation|@user]",
         "Gives a private calendar feed URL (iCalendar) for a rotation, a person, or you.",
@@ -306,7 +319,7 @@ HELP: dict[str, Usage] = {
 TOP_LEVEL = (
     "help", "who", "me", "report", "shifts", "coverage", "rotation", "override", "away",
     "swap", "cover", "pause", "specialist", "skills", "category", "capacity", "export",
-    "exposure",
+    "exposure", "crisis",
 )  # fmt: skip
 CATEGORY_SUBCOMMANDS = ("list", "show", "create", "set", "delete", "default")
 CATEGORY_OVERVIEW = Usage(

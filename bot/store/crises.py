@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
 
-__all__ = ["ActiveCrisis", "active_crises", "add_crisis", "link_requests"]
+__all__ = ["ACTIVE", "ENDED", "ActiveCrisis", "active_crises", "add_crisis", "link_requests"]
 
 ACTIVE, ENDED = "active", "ended"
 
