@@ -23,8 +23,8 @@ def matches(languages: Iterable[str], words: Iterable[str], language: str, text:
     wanted = tuple(w for w in words if w)
     if not wanted:
         return True
-    return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text, re.IGNORECASE | re.UNICODE)
-               for w in wanted)
+    return any(re.search(rf"(?:^|(?<=\W)){re.escape(w)}(?:$|(?=\W))", text,
+                         re.IGNORECASE | re.UNICODE) for w in wanted)
 
 
 def raised(severity: str, crisis_severities: Iterable[str]) -> str:
