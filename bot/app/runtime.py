@@ -127,6 +127,7 @@ class Runtime:
         self.handoffs = HandoffService(self.sessions, self.rosters, self.clock)
         self.pauses = PauseService(self.sessions, self.rosters, self.clock)
         self.checkins = CheckinService(self.sessions, self.rosters, self.clock)
+        self.crises = CrisisService(self.sessions, self.clock, self.rosters)
         # On-call user groups: planned by the reconciler, sent on a sending thread with
         # the outbox's client (one attempt per call, no sleeping through a Retry-After).
         self.groups = OncallGroupService(self.sessions, self.rosters, self.clock)
@@ -141,7 +142,7 @@ class Runtime:
             clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct, pauses=self.pauses,
-            checkins=self.checkins, crises=CrisisService(self.sessions, self.clock)))
+            checkins=self.checkins, crises=self.crises))
         # Slack calls a listener would otherwise make after acknowledging (opening a
         # form, an ephemeral answer): on their own threads, so a slow or rate-limited
         # Slack never holds the threads that acknowledge.
@@ -254,6 +255,7 @@ class Runtime:
         if handed.repage:
             self.escalation.repage(handed.pairs())
         self.checkins.run()  # end-of-shift check-in DMs (teams with wellbeing.checkin)
+        self.crises.remind()  # crises without an update for crisis.update_every
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)

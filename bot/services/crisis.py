@@ -10,20 +10,23 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.clock import Clock
 from bot.core import escalation_words, refs
 from bot.core.crisis import slug
+from bot.core.messages import DIRECT
 from bot.core.model import SEVERITIES, Team
 from bot.services.errors import ServiceError
 from bot.store.crises import ACTIVE, ENDED, add_crisis
 from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
+from bot.store.paging import insert_outbox_rows
 from bot.store.paging_tables import RequestRow
+from bot.store.paging_writes import outbox_values
 
 __all__ = ["CrisisService", "percentile", "summary_of"]
 
-EXAMPLE = "/oncall crisis start beirut-port languages=ar,fr severity=sev1 match=port,blast"
+EXAMPLE = "oncall crisis start beirut-port languages=ar,fr severity=sev1 match=port,blast"
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,66 @@ def summary_of(linked: list[Linked]) -> dict:
 
 
 class CrisisService:
-    def __init__(self, session_factory, clock: Clock):
+    def __init__(self, session_factory, clock: Clock, rosters=None):
         self._sf = session_factory
         self.clock = clock
+        self.rosters = rosters  # RosterCache: the intake channel of a reminder's team
+
+    def update(self, team: Team, user: str, text: str) -> str:
+        """Post a status update in the crisis channel (once it has one) and the intake
+        channel, and move the update reminder on. With several crises running, the
+        text starts with the crisis's name."""
+        text = text.strip()
+        now = self.clock.now()
+        with self._sf() as session, session.begin():
+            first, _, rest = text.partition(" ")
+            named = [r for r in self._active(session, team) if r.name.lower() == first.lower()]
+            row = named[0] if named else self._one(session, team, None, "update <name>")
+            said = rest.strip() if named else text
+            if not said:
+                raise ServiceError("say what changed, e.g. " + refs.command(
+                    f"oncall crisis update {row.name} the port video is down on every site"))
+            row.last_update_utc, row.remind_due_utc = now, now + team.crisis_update_every
+            line = (f"Crisis *{row.name}* update from {refs.person(user)} at "
+                    f"{refs.moment(now)}: {refs.typed(said)}")
+            targets = [c for c in (row.channel, team.intake_channel) if c]
+            insert_outbox_rows(session, [outbox_values(None, DIRECT, c, {"text": line}, now)
+                                         for c in targets])
+        return f"Update posted for crisis *{refs.typed(row.name)}*."
+
+    def remind(self) -> int:
+        """One pass: each active crisis whose update reminder is due gets it, once. A
+        crisis is claimed by a compare-and-set on `remind_due_utc` in the transaction
+        that writes the reminder's outbox row: of two workers one wins; a restart finds
+        the deadline where it was. The number of reminders queued."""
+        now = self.clock.now()
+        with self._sf() as session:
+            due = session.execute(select(CrisisRow.id, CrisisRow.team, CrisisRow.remind_due_utc)
+                                  .where(CrisisRow.status == ACTIVE,
+                                         CrisisRow.remind_due_utc <= now)).all()
+        sent = 0
+        for crisis_id, team_name, seen in due:
+            team = self.rosters.get(team_name).team
+            with self._sf() as session, session.begin():
+                won = session.execute(
+                    update(CrisisRow).where(CrisisRow.id == crisis_id,
+                                            CrisisRow.remind_due_utc == seen)
+                    .values(remind_due_utc=now + team.crisis_update_every)).rowcount
+                if won != 1:
+                    continue  # another worker sent it
+                row = session.get(CrisisRow, crisis_id)
+                line = (f"No update on crisis *{row.name}* since "
+                        f"{refs.moment(row.last_update_utc)}. Post one: "
+                        + refs.command(f"oncall crisis update {row.name} what changed"))
+                target = row.channel or team.intake_channel
+                insert_outbox_rows(session, [outbox_values(None, DIRECT, target,
+                                                           {"text": line}, now)])
+                sent += 1
+        return sent
+
+    def _active(self, session, team: Team) -> list[CrisisRow]:
+        return list(session.scalars(select(CrisisRow).where(
+            CrisisRow.team == team.name, CrisisRow.status == ACTIVE).order_by(CrisisRow.id)))
 
     def start(self, team: Team, user: str, name: str, languages: tuple[str, ...],
               severity: str | None, words: tuple[str, ...]) -> str:
@@ -100,8 +160,7 @@ class CrisisService:
                 f"to {severity.upper()}.")
 
     def _one(self, session, team: Team, name: str | None, verb: str) -> CrisisRow:
-        rows = list(session.scalars(select(CrisisRow).where(
-            CrisisRow.team == team.name, CrisisRow.status == ACTIVE).order_by(CrisisRow.id)))
+        rows = self._active(session, team)
         if name is not None:
             rows = [r for r in rows if r.name.lower() == name.lower()]
             if not rows:
@@ -111,7 +170,8 @@ class CrisisService:
         if len(rows) > 1:
             names = ", ".join(refs.typed(r.name) for r in rows)
             raise ServiceError(f"{len(rows)} crises are running ({names}); say which, e.g. "
-                               + refs.command(f"oncall crisis {verb} {rows[0].name}"))
+                               + refs.command(f"oncall crisis {verb.split()[0]} {rows[0].name}"
+                                              + (" what changed" if " " in verb else "")))
         return rows[0]
 
     def _linked(self, session, crisis_id: int) -> list[Linked]:

@@ -278,13 +278,15 @@ class Pause:
 
 @dataclass(frozen=True)
 class CrisisCmd:
-    """`crisis start <name> [languages=] [severity=] [match=]`, `crisis status|end [name]`."""
+    """`crisis start <name> [languages=] [severity=] [match=]`, `crisis status|end [name]`,
+    `crisis update [name] <text>`."""
 
-    action: str  # start | status | end
+    action: str  # start | status | update | end
     name: str | None = None  # None (status, end): the one running
     languages: tuple[str, ...] = ()  # start: () = every language
     severity: str | None = None  # start: None = sev1
     words: tuple[str, ...] = ()  # start: () = every request
+    text: str = ""  # update: what is said (may start with the crisis name)
     command: ClassVar[str] = "crisis"
 
 

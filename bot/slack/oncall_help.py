@@ -294,8 +294,8 @@ HELP: dict[str, Usage] = {
     ),
     "crisis": Usage(
         "/oncall crisis start <name> [languages=ar,fr] [severity=sev1] [match=word,word] "
-        "| status [name] | end [name]",
-        "Starts, shows or ends a crisis: matching new requests join it and are raised to "
+        "| status [name] | update [name] <text> | end [name]",
+        "Starts, shows, updates or ends a crisis: matching new requests join it and are raised to "
         "its severity.",
         "/oncall crisis start beirut-port languages=ar,fr severity=sev1 match=port,blast",
         READ_EVERYONE_EDIT_MANAGERS,
@@ -303,7 +303,9 @@ HELP: dict[str, Usage] = {
         "in its languages (match= words count in any case, as whole words). Only managers "
         "start and end a crisis. severity is "
         "sev1 unless given; a request filed more severe keeps its own. When several "
-        "crises run, status and end need the name.",
+        "crises run, status, update and end need the name. An update goes to the crisis "
+        "channel and the intake channel; without one for crisis.update_every (30m), the "
+        "channel is reminded.",
     ),
     "export": Usage(
         "/oncall export [rotation|@user]",

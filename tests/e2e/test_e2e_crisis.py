@@ -140,3 +140,51 @@ def test_end_keeps_a_summary_that_equals_the_database(desk):
     assert s["resolve_p50"] == 1200.0 and s["per_person"] == {AMAL: 2}
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == statistics.median_low([1, 2, 3, 4])
     assert "no crisis is running" in oncall(desk, "crisis status", MANAGER)
+
+
+INTAKE = "C0INTAKE01"
+
+
+def posted(h: ToolHarness, contains: str) -> list[str]:
+    return [m.get("text") or "" for m in h.standin.messages_to(INTAKE)
+            if contains in (m.get("text") or "")]
+
+
+def test_the_update_reminder_fires_once_after_the_interval_and_once_after_a_restart(desk):
+    oncall(desk, "crisis start flood", MANAGER)
+    desk.advance(29 * 60)
+    assert posted(desk, "No update on crisis *flood*") == []
+    desk.advance(60)  # 30 minutes without an update
+    desk.advance(5)
+    desk.advance(60)
+    assert len(posted(desk, "No update on crisis *flood*")) == 1
+    # An update moves the reminder on by 30 minutes from now.
+    said = oncall(desk, "crisis update the port video is down on every site", MANAGER)
+    assert "Update posted" in said, said
+    desk.settle()
+    assert len(posted(desk, "the port video is down on every site")) == 1
+    [crisis] = crises(desk)
+    assert crisis.remind_due_utc == desk.clock.now() + timedelta(minutes=30)
+    desk.restart()
+    desk.advance(29 * 60)
+    assert len(posted(desk, "No update on crisis *flood*")) == 1
+    desk.advance(61)
+    desk.restart()
+    desk.advance(1)
+    assert len(posted(desk, "No update on crisis *flood*")) == 2
+    oncall(desk, "crisis end", MANAGER)
+    desk.advance(3600)
+    assert len(posted(desk, "No update on crisis *flood*")) == 2  # ended: no reminders
+
+
+def test_update_names_the_crisis_when_several_run(desk):
+    oncall(desk, "crisis start flood", MANAGER)
+    oncall(desk, "crisis start quake", MANAGER)
+    said = oncall(desk, "crisis update roads are closed", MANAGER)
+    assert "2 crises are running" in said and "/oncall crisis update flood" in said, said
+    said = oncall(desk, "crisis update quake roads are closed", MANAGER)
+    assert "Update posted for crisis *quake*" in said, said
+    said = oncall(desk, "crisis update quake roads are closed", AMAL)
+    assert "only managers" in said, said
+    desk.settle()
+    assert len(posted(desk, "roads are closed")) == 1
