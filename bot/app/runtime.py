@@ -36,6 +36,7 @@ from bot.jobs.router import Router
 from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
 from bot.schedules.holidays import holiday_dates
+from bot.services import crisis_setup
 from bot.services import schedules as schedule_svc
 from bot.services.checkins import CheckinService
 from bot.services.contact_answers import ContactAnswers
@@ -54,6 +55,7 @@ from bot.services.rotations import RotationService
 from bot.services.sensitivity import SensitivityService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
+from bot.slack.crisis_channel import set_up_crises
 from bot.slack.groups import SlackGroupWriter
 from bot.slack.listeners import Deps, Listeners
 from bot.slack.permissions import ManagerDirectory
@@ -228,6 +230,11 @@ class Runtime:
             return
         self.dispatch.filed(filed.claimed)
 
+    def set_up_crises(self) -> None:
+        set_up_crises(self.slack_sender.client, self.sessions, self.crises, self.rosters,
+                      self.clock.now)
+        self.deliver_soon(None)
+
     def apply_groups(self) -> None:
         """Send the on-call groups' new members to Slack (a sending thread); the notes
         to managers it wrote go out next."""
@@ -256,6 +263,8 @@ class Runtime:
             self.escalation.repage(handed.pairs())
         self.checkins.run()  # end-of-shift check-in DMs (teams with wellbeing.checkin)
         self.crises.remind()  # crises without an update for crisis.update_every
+        if crisis_setup.pending(self.sessions):  # a crisis's channel and pinned card
+            self.dispatch.task("crisis-channels", self.set_up_crises)
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import time
 from datetime import timedelta
 
 import pytest
@@ -49,6 +50,17 @@ def links(h: ToolHarness) -> list[tuple[int, int]]:
     with h.runtime.sessions() as session:
         return sorted((c, r) for c, r in session.execute(select(
             CrisisRequestRow.crisis_id, CrisisRequestRow.request_id)))
+
+
+def wait_for(check, what: str):
+    """Wait for the sending thread (not for a deadline: the clock does not move)."""
+    until = time.monotonic() + 5
+    while time.monotonic() < until:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
 
 
 def file(h: ToolHarness, text: str) -> None:
@@ -145,36 +157,47 @@ def test_end_keeps_a_summary_that_equals_the_database(desk):
 INTAKE = "C0INTAKE01"
 
 
-def posted(h: ToolHarness, contains: str) -> list[str]:
-    return [m.get("text") or "" for m in h.standin.messages_to(INTAKE)
+def posted(h: ToolHarness, contains: str, channel: str = INTAKE) -> list[str]:
+    return [m.get("text") or "" for m in h.standin.messages_to(channel)
             if contains in (m.get("text") or "")]
+
+
+def reminders(h: ToolHarness) -> list[str]:
+    """Reminders go to the crisis channel once it exists (the intake channel before)."""
+    [crisis] = crises(h)
+    return (posted(h, "No update on crisis *flood*")
+            + (posted(h, "No update on crisis *flood*", crisis.channel) if crisis.channel
+               else []))
 
 
 def test_the_update_reminder_fires_once_after_the_interval_and_once_after_a_restart(desk):
     oncall(desk, "crisis start flood", MANAGER)
-    desk.advance(29 * 60)
-    assert posted(desk, "No update on crisis *flood*") == []
+    desk.advance(1)
+    wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the channel and card")
+    desk.advance(29 * 60 - 1)
+    assert reminders(desk) == []
     desk.advance(60)  # 30 minutes without an update
     desk.advance(5)
     desk.advance(60)
-    assert len(posted(desk, "No update on crisis *flood*")) == 1
+    assert len(reminders(desk)) == 1
     # An update moves the reminder on by 30 minutes from now.
     said = oncall(desk, "crisis update the port video is down on every site", MANAGER)
     assert "Update posted" in said, said
     desk.settle()
-    assert len(posted(desk, "the port video is down on every site")) == 1
+    assert len(posted(desk, "the port video is down on every site")) == 1  # intake
+    assert len(posted(desk, "the port video is down on every site", crises(desk)[0].channel)) == 1
     [crisis] = crises(desk)
     assert crisis.remind_due_utc == desk.clock.now() + timedelta(minutes=30)
     desk.restart()
     desk.advance(29 * 60)
-    assert len(posted(desk, "No update on crisis *flood*")) == 1
+    assert len(reminders(desk)) == 1
     desk.advance(61)
     desk.restart()
     desk.advance(1)
-    assert len(posted(desk, "No update on crisis *flood*")) == 2
+    assert len(reminders(desk)) == 2
     oncall(desk, "crisis end", MANAGER)
     desk.advance(3600)
-    assert len(posted(desk, "No update on crisis *flood*")) == 2  # ended: no reminders
+    assert len(reminders(desk)) == 2  # ended: no more reminders
 
 
 def test_update_names_the_crisis_when_several_run(desk):
@@ -188,3 +211,39 @@ def test_update_names_the_crisis_when_several_run(desk):
     assert "only managers" in said, said
     desk.settle()
     assert len(posted(desk, "roads are closed")) == 1
+
+
+def test_start_creates_the_channel_invites_and_pins_the_card(desk):
+    oncall(desk, "crisis start Beirut-Port languages=fr", MANAGER)
+    desk.advance(1)
+    made = wait_for(lambda: [c for c in desk.standin.calls_to("conversations.create")
+                             if c.ok], "the channel")
+    assert made[0].params.get("name") == "crisis-beirut-port"
+    crisis = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
+    ws = desk.standin.workspace
+    # Who is on call for French now, and the managers.
+    roster = desk.runtime.rosters.get("category-desk")
+    expected = {a.user for a in roster.on_call_for("fr", desk.clock.now())} | {MANAGER}
+    assert ws.channel_members(crisis.channel) == expected
+    assert wait_for(lambda: ws.pinned(crisis.channel), "the pin") == {crisis.card_ts}
+    card = [m for m in desk.standin.messages_to(crisis.channel) if m["ts"] == crisis.card_ts]
+    assert "Crisis *Beirut-Port*" in card[0]["text"]
+    desk.advance(1)  # done: nothing is created, invited or pinned again
+    assert len(desk.standin.calls_to("conversations.create")) == 1
+    assert len(desk.standin.calls_to("pins.add")) == 1
+    # A linked request now gets a line in the crisis channel.
+    file(desk, "lang:fr vidéo en direct")
+    desk.settle()
+    assert any("New request T-1" in (m.get("text") or "")
+               for m in desk.standin.messages_to(crisis.channel))
+
+
+def test_a_taken_channel_name_means_no_crisis_and_a_clear_message(desk):
+    desk.standin.workspace.add_channel("crisis-flood")
+    oncall(desk, "crisis start flood", MANAGER)
+    desk.advance(1)
+    wait_for(lambda: crises(desk) == [], "the crisis undone")
+    desk.settle()
+    said = wait_for(lambda: [m.get("text") or "" for m in desk.dms(MANAGER)
+                             if "was not started" in (m.get("text") or "")], "the DM")
+    assert "#crisis-flood already exists" in said[0] and "/oncall crisis start" in said[0]
