@@ -55,7 +55,7 @@ from bot.services.rotations import RotationService
 from bot.services.sensitivity import SensitivityService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
-from bot.slack.crisis_channel import set_up_crises
+from bot.slack.crisis_channel import refresh_cards, set_up_crises
 from bot.slack.groups import SlackGroupWriter
 from bot.slack.listeners import Deps, Listeners
 from bot.slack.permissions import ManagerDirectory
@@ -73,6 +73,7 @@ LEASE_EVERY = LEASE.total_seconds() / 3
 # the hour and a signature is good for 5 minutes.
 SEEN_KEPT, PRUNE_EVERY = timedelta(days=1), timedelta(minutes=10)
 PURGE_EVERY = timedelta(days=1)  # request text past each team's retention goes daily
+CRISIS_CARD_EVERY = timedelta(minutes=3)  # active crises' pinned status cards refreshed
 # Requests filed inline at once before the next ones are only committed and left to the
 # router thread (bot/jobs/router.py), so acknowledgements never queue behind routing.
 INLINE_LIMIT = 2
@@ -173,6 +174,7 @@ class Runtime:
         self._next_prune = self.clock.now()
         self.retention = Retention(self.sessions, self.rosters, self.clock)
         self._next_purge = self.clock.now()  # once at start, then daily
+        self._next_card_refresh = self.clock.now()
 
     # -- wiring helpers ------------------------------------------------------------------
 
@@ -265,6 +267,10 @@ class Runtime:
         self.crises.remind()  # crises without an update for crisis.update_every
         if crisis_setup.pending(self.sessions):  # a crisis's channel and pinned card
             self.dispatch.task("crisis-channels", self.set_up_crises)
+        if self.clock.now() >= self._next_card_refresh:  # crisis status cards, cheaply
+            self._next_card_refresh = self.clock.now() + CRISIS_CARD_EVERY
+            self.dispatch.task("crisis-cards", lambda: refresh_cards(
+                self.slack_sender.client, self.sessions, self.crises, self.rosters))
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)

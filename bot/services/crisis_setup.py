@@ -17,7 +17,7 @@ from bot.store.crisis_tables import CrisisRow
 from bot.store.paging import insert_outbox_rows
 from bot.store.paging_writes import outbox_values
 
-__all__ = ["Setup", "not_started", "pending", "set_card", "set_channel"]
+__all__ = ["Setup", "cards", "not_started", "pending", "set_card", "set_channel"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,15 @@ def pending(session_factory) -> list[Setup]:
         rows = session.scalars(select(CrisisRow).where(
             CrisisRow.status == ACTIVE,
             or_(CrisisRow.channel.is_(None), CrisisRow.card_ts.is_(None))))
+        return [Setup(r.id, r.team, r.name, r.channel, r.card_ts, tuple(r.languages or ()),
+                      r.started_by) for r in rows]
+
+
+def cards(session_factory) -> list[Setup]:
+    """Active crises with a posted status card (to refresh)."""
+    with session_factory() as session:
+        rows = session.scalars(select(CrisisRow).where(
+            CrisisRow.status == ACTIVE, CrisisRow.card_ts.is_not(None)))
         return [Setup(r.id, r.team, r.name, r.channel, r.card_ts, tuple(r.languages or ()),
                       r.started_by) for r in rows]
 

@@ -19,7 +19,7 @@ from bot.services.crisis import CrisisService
 from bot.slack.sender import slack_error
 from bot.slack.text import from_neutral
 
-__all__ = ["set_up_crises"]
+__all__ = ["refresh_cards", "set_up_crises"]
 
 log = logging.getLogger(__name__)
 
@@ -69,3 +69,16 @@ def _set_up(client, session_factory, crises, rosters, now, s: crisis_setup.Setup
             if slack_error(err)[1] != "already_pinned":
                 raise
     return 1
+
+
+def refresh_cards(client, session_factory, crises: CrisisService, rosters) -> int:
+    """Edit each active crisis's pinned status card to how it reads now."""
+    done = 0
+    for s in crisis_setup.cards(session_factory):
+        try:
+            text = from_neutral(crises.status(rosters.get(s.team).team, s.name))
+            client.chat_update(channel=s.channel, ts=s.card_ts, text=text)
+            done += 1
+        except SlackApiError as err:  # the next refresh tries again
+            log.warning("crisis %s card: Slack answered %s", s.id, slack_error(err)[1])
+    return done

@@ -247,3 +247,18 @@ def test_a_taken_channel_name_means_no_crisis_and_a_clear_message(desk):
     said = wait_for(lambda: [m.get("text") or "" for m in desk.dms(MANAGER)
                              if "was not started" in (m.get("text") or "")], "the DM")
     assert "#crisis-flood already exists" in said[0] and "/oncall crisis start" in said[0]
+
+
+def test_the_status_card_is_refreshed_every_few_minutes(desk):
+    oncall(desk, "crisis start flood languages=ar", MANAGER)
+    desk.advance(1)
+    crisis = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
+    file(desk, "lang:ar بث مباشر لعملية إطلاق نار الآن")
+    desk.advance(3 * 60)
+
+    def card_text() -> str:
+        return next(m["text"] for m in desk.standin.messages_to(crisis.channel)
+                    if m["ts"] == crisis.card_ts)
+
+    assert "Arabic: 1 open" in wait_for(lambda: "Arabic: 1 open" in card_text() and card_text(),
+                                        "the refreshed card")
