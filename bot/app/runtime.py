@@ -36,9 +36,11 @@ from bot.jobs.router import Router
 from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
 from bot.schedules.holidays import holiday_dates
+from bot.services import crisis_setup
 from bot.services import schedules as schedule_svc
 from bot.services.checkins import CheckinService
 from bot.services.contact_answers import ContactAnswers
+from bot.services.crisis import CrisisService
 from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
@@ -54,6 +56,7 @@ from bot.services.sensitivity import SensitivityService
 from bot.services.trends import TrendService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
+from bot.slack.crisis_channel import refresh_cards, set_up_crises
 from bot.slack.groups import SlackGroupWriter
 from bot.slack.listeners import Deps, Listeners
 from bot.slack.permissions import ManagerDirectory
@@ -71,6 +74,7 @@ LEASE_EVERY = LEASE.total_seconds() / 3
 # the hour and a signature is good for 5 minutes.
 SEEN_KEPT, PRUNE_EVERY = timedelta(days=1), timedelta(minutes=10)
 PURGE_EVERY = timedelta(days=1)  # request text past each team's retention goes daily
+CRISIS_CARD_EVERY = timedelta(minutes=3)  # active crises' pinned status cards refreshed
 # Requests filed inline at once before the next ones are only committed and left to the
 # router thread (bot/jobs/router.py), so acknowledgements never queue behind routing.
 INLINE_LIMIT = 2
@@ -128,6 +132,7 @@ class Runtime:
         self.pauses = PauseService(self.sessions, self.rosters, self.clock)
         self.checkins = CheckinService(self.sessions, self.rosters, self.clock)
         self.trends = TrendService(self.sessions, self.rosters, self.clock)
+        self.crises = CrisisService(self.sessions, self.clock, self.rosters)
         # On-call user groups: planned by the reconciler, sent on a sending thread with
         # the outbox's client (one attempt per call, no sleeping through a Retry-After).
         self.groups = OncallGroupService(self.sessions, self.rosters, self.clock)
@@ -142,7 +147,7 @@ class Runtime:
             clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct, pauses=self.pauses,
-            checkins=self.checkins))
+            checkins=self.checkins, crises=self.crises))
         # Slack calls a listener would otherwise make after acknowledging (opening a
         # form, an ephemeral answer): on their own threads, so a slow or rate-limited
         # Slack never holds the threads that acknowledge.
@@ -171,6 +176,7 @@ class Runtime:
         self._next_prune = self.clock.now()
         self.retention = Retention(self.sessions, self.rosters, self.clock)
         self._next_purge = self.clock.now()  # once at start, then daily
+        self._next_card_refresh = self.clock.now()
 
     # -- wiring helpers ------------------------------------------------------------------
 
@@ -228,6 +234,11 @@ class Runtime:
             return
         self.dispatch.filed(filed.claimed)
 
+    def set_up_crises(self) -> None:
+        set_up_crises(self.slack_sender.client, self.sessions, self.crises, self.rosters,
+                      self.clock.now)
+        self.deliver_soon(None)
+
     def apply_groups(self) -> None:
         """Send the on-call groups' new members to Slack (a sending thread); the notes
         to managers it wrote go out next."""
@@ -256,6 +267,13 @@ class Runtime:
             self.escalation.repage(handed.pairs())
         self.checkins.run()  # end-of-shift check-in DMs (teams with wellbeing.checkin)
         self.trends.run()  # trend digests every trends_every (teams with trends_channel)
+        self.crises.remind()  # crises without an update for crisis.update_every
+        if crisis_setup.pending(self.sessions):  # a crisis's channel and pinned card
+            self.dispatch.task("crisis-channels", self.set_up_crises)
+        if self.clock.now() >= self._next_card_refresh:  # crisis status cards, cheaply
+            self._next_card_refresh = self.clock.now() + CRISIS_CARD_EVERY
+            self.dispatch.task("crisis-cards", lambda: refresh_cards(
+                self.slack_sender.client, self.sessions, self.crises, self.rosters))
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)

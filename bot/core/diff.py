@@ -92,6 +92,8 @@ def _diff_header(old: Team, new: Team) -> list[str]:
     ]
     pairs += [(field, a, b) for (field, a), (_, b) in zip(_care_settings(old),
                                                           _care_settings(new), strict=True)]
+    pairs.append(("crisis.update_every", parsers.format_duration(old.crisis_update_every),
+                  parsers.format_duration(new.crisis_update_every)))
     for field, a, b in pairs:
         if a != b:
             out.append(f"~ team {new.name}: {field} {a} -> {b}")

@@ -8,6 +8,7 @@ from bot.core.model import CATEGORY_FIELDS, ROTATION_FIELDS, SPECIALIST_FIELDS
 __all__ = [
     "CATEGORY_EXAMPLES",
     "CATEGORY_FIELDS",
+    "CRISIS_FIELDS",
     "ESCALATION_FIELDS",
     "EXAMPLES",
     "OVERRIDE_FIELDS",
@@ -27,6 +28,7 @@ TEAM_FIELDS = (
     "categories", "default_category", "routing", "oncall_groups", "language_fallbacks",
     "wellbeing", "retention",
     "trends_channel", "trends_every",
+    "crisis",
 )  # fmt: skip
 OVERRIDE_FIELDS = ("rotation", "user", "from", "to")
 TIME_OFF_FIELDS = ("user", "from", "to")
@@ -35,6 +37,7 @@ POLICY_FIELDS = ("steps", "repeat", "ack_timeout")
 STEP_FIELDS = ("notify", "wait", "via")
 ROUTING_FIELDS = ("max_open_per_person",)
 WELLBEING_FIELDS = ("exposure_limit", "exposure_window", "checkin")
+CRISIS_FIELDS = ("update_every",)
 
 EXAMPLES = {
     "team": "safety-escalations",
@@ -71,6 +74,8 @@ EXAMPLES = {
     "retention": "30d",
     "trends_channel": "C0TRENDS1",
     "trends_every": "6h",
+    "crisis": "{update_every: 30m}",
+    "update_every": "30m",
 }
 
 # A category's fields share names with other entries' (`name`): their own examples.

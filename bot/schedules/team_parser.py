@@ -36,6 +36,7 @@ from bot.schedules.problems import Problem, field_of, line_of, node_at
 from bot.schedules.schema import (
     CATEGORY_EXAMPLES,
     CATEGORY_FIELDS,
+    CRISIS_FIELDS,
     ESCALATION_FIELDS,
     EXAMPLES,
     POLICY_FIELDS,
@@ -121,6 +122,9 @@ class TeamParser(EntryReader):
         wellbeing = get("wellbeing", self.wellbeing, Wellbeing())
         retention = get("retention", lambda n, p: self.period(n, p, EXAMPLES["retention"]),
                         DEFAULT_RETENTION)
+        crisis_every = get("crisis", self.crisis, Team.crisis_update_every)
+        if crisis_every is None:
+            return None
         if None in (name, languages, intake, intake_more, escal, managers, escalation,
                     categories, max_open, groups, fallbacks, wellbeing, retention):
             return None
@@ -149,6 +153,7 @@ class TeamParser(EntryReader):
             wellbeing=wellbeing,
             retention=retention,
             **trends,
+            crisis_update_every=crisis_every,
         )
 
     def trends(self, f: dict[str, tuple[Node, Node]]) -> dict | None:
@@ -297,6 +302,17 @@ class TeamParser(EntryReader):
         if None in (limit, window, checkin):
             return None
         return Wellbeing(exposure_limit=limit, exposure_window=window, checkin=checkin)
+
+    def crisis(self, node: Node, path: str) -> timedelta | None:
+        """`crisis: {update_every: 30m}`: how long a crisis channel may go without an
+        update before it is reminded; empty or a missing key means 30m."""
+        if self.optional(node):
+            return Team.crisis_update_every
+        f = self.fields(node, path, CRISIS_FIELDS, (), "crisis")
+        if f is None:
+            return None
+        return self.read(f, path, "update_every", lambda n, p: self.duration(
+            n, p, "update_every: 30m"), Team.crisis_update_every)
 
     def period(self, node: Node, path: str, example: str) -> timedelta | None:
         """A duration that may be in days (`retention: 30d`, `exposure_window: 8h`)."""

@@ -178,6 +178,9 @@ def dump_team(team: Team) -> str:
                                                  for k, v in team.language_fallbacks])))
     tail += _care(team)
     tail += _trends(team)
+    if team.crisis_update_every != Team.crisis_update_every:
+        tail.append(("crisis", _map([("update_every", _s(parsers.format_duration(
+            team.crisis_update_every)))])))
     if tail:
         sections.append(tail)
     if team.oncall_groups:

@@ -21,6 +21,7 @@ from bot.core.languages import LanguageDecision
 from bot.core.messages import CARD, KINDS, REQUESTER_NOTE, RequestView
 from bot.core.model import SEVERITIES, UNKNOWN_LANGUAGE, category_from_json, category_to_json
 from bot.core.roster import Roster
+from bot.services import crisis_link
 from bot.services import due as response_due
 from bot.services import escalation as steps
 from bot.services.errors import NotFound, ServiceError
@@ -370,6 +371,8 @@ class IntakeService:
                 row.language, row.language_source = found.best_guess, "unserved"
             else:
                 row.language, row.language_source = UNKNOWN_LANGUAGE, "unknown"
+        # Active crises it matches: linked, and its severity raised before the policy.
+        crises = crisis_link.match(w)
         routed_to = ", ".join(escalation_words.language(code)
                               for code in team.reading_languages(row.language))
         row.policy = escalation.policy_to_json(
@@ -397,6 +400,7 @@ class IntakeService:
                       "source": row.language_source, "confidence": row.confidence,
                       "detected": row.detected},
                      at=row.created_utc)
+        crisis_link.announce(w, crises)
         if confirm_by_dm:
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "filed"})
         steps.decide(w, roster, escalation.START)

@@ -45,6 +45,7 @@ import re
 from collections.abc import Callable
 
 from bot.core import parsers
+from bot.slack.crisis import p_crisis
 from bot.slack.exposure import p_exposure
 from bot.slack.oncall_args import (
     EXAMPLE_VALUE,
@@ -86,6 +87,7 @@ from bot.slack.oncall_commands import (
     Command,
     Cover,
     Coverage,
+    CrisisCmd,
     Export,
     Exposure,
     Help,
@@ -148,6 +150,7 @@ __all__ = [
     "CommandError",
     "Cover",
     "Coverage",
+    "CrisisCmd",
     "Export",
     "Exposure",
     "Trends",
@@ -410,6 +413,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "export": _p_export,
     "exposure": p_exposure,
     "trends": p_trends,
+    "crisis": p_crisis,
 }
 assert tuple(_PARSERS) == TOP_LEVEL
 

@@ -283,6 +283,20 @@ class Pause:
     command: ClassVar[str] = "pause"
 
 
+@dataclass(frozen=True)
+class CrisisCmd:
+    """`crisis start <name> [languages=] [severity=] [match=]`, `crisis status|end [name]`,
+    `crisis update [name] <text>`."""
+
+    action: str  # start | status | update | end
+    name: str | None = None  # None (status, end): the one running
+    languages: tuple[str, ...] = ()  # start: () = every language
+    severity: str | None = None  # start: None = sev1
+    words: tuple[str, ...] = ()  # start: () = every request
+    text: str = ""  # update: what is said (may start with the crisis name)
+    command: ClassVar[str] = "crisis"
+
+
 Command = (
     Help | Who | Me | Report | Shifts | Coverage | RotationList | RotationShow | RotationDelete
     | RotationEdit | RotationCreateModal | RotationCreate | RotationSet | RotationAdd
@@ -290,7 +304,7 @@ Command = (
     | SkillsCmd | CategoryList | CategoryShow | CategoryCreate | CategorySet | CategoryDelete
     | CategoryDefault | Capacity | Export | Pause
     | Exposure
-    | Trends
+    | Trends | CrisisCmd
 )  # fmt: skip
 COMMAND_TYPES: tuple[type, ...] = Command.__args__
 

@@ -306,6 +306,21 @@ HELP: dict[str, Usage] = {
         "of sensitive requests are never shown. The team file's `trends_channel` gets the "
         "same digest every `trends_every`.",
     ),
+    "crisis": Usage(
+        "/oncall crisis start <name> [languages=ar,fr] [severity=sev1] [match=word,word] "
+        "| status [name] | update [name] <text> | end [name]",
+        "Starts, shows, updates or ends a crisis: matching new requests join it and are raised to "
+        "its severity.",
+        "/oncall crisis start beirut-port languages=ar,fr severity=sev1 match=port,blast",
+        READ_EVERYONE_EDIT_MANAGERS,
+        "Without languages= a crisis takes every language; without match= every request "
+        "in its languages (match= words count in any case, as whole words). Only managers "
+        "start and end a crisis. severity is "
+        "sev1 unless given; a request filed more severe keeps its own. When several "
+        "crises run, status, update and end need the name. An update goes to the crisis "
+        "channel and the intake channel; without one for crisis.update_every (30m), the "
+        "channel is reminded.",
+    ),
     "export": Usage(
         "/oncall export [rotation|@user]",
         "Gives a private calendar feed URL (iCalendar) for a rotation, a person, or you.",
@@ -320,7 +335,7 @@ HELP: dict[str, Usage] = {
 TOP_LEVEL = (
     "help", "who", "me", "report", "shifts", "coverage", "rotation", "override", "away",
     "swap", "cover", "pause", "specialist", "skills", "category", "capacity", "export",
-    "exposure", "trends",
+    "exposure", "trends", "crisis",
 )  # fmt: skip
 CATEGORY_SUBCOMMANDS = ("list", "show", "create", "set", "delete", "default")
 CATEGORY_OVERVIEW = Usage(

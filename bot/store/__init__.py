@@ -1,6 +1,7 @@
 """Storage adapter: SQLAlchemy tables, repositories and Alembic migrations."""
 
 from bot.store import (
+    crisis_tables,  # noqa: F401  (crises and the requests linked to them)
     health_tables,  # noqa: F401  (reconciler heartbeats)
     paging_tables,  # noqa: F401  (registers the paging tables on Base)
     shift_tables,  # noqa: F401  (shift notices, cursors, calendar feeds)

@@ -642,3 +642,28 @@ def test_each_message_and_call_records_its_wall_clock_arrival(
     assert slack.received_at("1.000000") is None
     client.chat_update(channel=posted["channel"], ts=posted["ts"], text="edited")
     assert slack.received_at(posted["ts"]) == message["received"]  # the post, not the edit
+
+
+def test_channels_create_invite_and_pins(slack: SlackStandIn, client: WebClient) -> None:
+    """Crisis mode's calls, answered as Slack does (errors included)."""
+    made = client.conversations_create(name="crisis-flood")["channel"]
+    assert made["name"] == "crisis-flood" and made["id"].startswith("C")
+    for name, error in (("crisis-flood", "name_taken"), ("Crisis Flood", "invalid_name_specials")):
+        with pytest.raises(SlackApiError) as refused:
+            client.conversations_create(name=name)
+        assert refused.value.response["error"] == error
+    client.conversations_invite(channel=made["id"], users="U0ADA,U0KENJI")
+    assert slack.workspace.channel_members(made["id"]) == {"U0ADA", "U0KENJI"}
+    with pytest.raises(SlackApiError) as again:
+        client.conversations_invite(channel=made["id"], users="U0ADA")
+    assert again.value.response["error"] == "already_in_channel"
+    ts = client.chat_postMessage(channel=made["id"], text="status")["ts"]
+    client.pins_add(channel=made["id"], timestamp=ts)
+    assert slack.workspace.pinned(made["id"]) == {ts}
+    with pytest.raises(SlackApiError) as pinned:
+        client.pins_add(channel=made["id"], timestamp=ts)
+    assert pinned.value.response["error"] == "already_pinned"
+    slack.workspace.add_channel("crisis-quake")  # someone made it already
+    with pytest.raises(SlackApiError) as taken:
+        client.conversations_create(name="crisis-quake")
+    assert taken.value.response["error"] == "name_taken"

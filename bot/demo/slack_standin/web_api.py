@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.demo.slack_standin.api_errors import ApiError
 from bot.demo.slack_standin.api_errors import require as _require
+from bot.demo.slack_standin.channels import ChannelWrites
 from bot.demo.slack_standin.conversations import ConversationReads
 
 UPLOAD_PREFIX = "/upload/"
@@ -19,7 +20,7 @@ DEFAULT_TS_START = 1767225600  # 2026-01-01T00:00:00Z
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 
-class Workspace(ConversationReads):
+class Workspace(ConversationReads, ChannelWrites):
     """The state behind the Web API methods, and the methods themselves.
 
     Not thread-safe: the stand-in calls it under its lock. ``origin`` gives the
@@ -65,6 +66,9 @@ class Workspace(ConversationReads):
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
+            "conversations.create": self._conversations_create,
+            "conversations.invite": self._conversations_invite,
+            "pins.add": self._pins_add,
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,

@@ -1,0 +1,84 @@
+"""A crisis's Slack channel (PRODUCT.md "Crisis mode"): `crisis-<name>` created, the
+on-call specialists of its languages and the managers invited, the status card posted
+and pinned. Run on a sending thread by the reconciler while `crisis_setup.pending`
+lists a crisis; each step is recorded before the next, and inviting and pinning again
+are no-ops (`already_in_channel`, `already_pinned`), so a crash repeats nothing that
+shows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+
+from bot.core.crisis import slug
+from bot.services import crisis_setup
+from bot.services.crisis import CrisisService
+from bot.slack.sender import slack_error
+from bot.slack.text import from_neutral
+
+__all__ = ["refresh_cards", "set_up_crises"]
+
+log = logging.getLogger(__name__)
+
+
+def set_up_crises(client, session_factory, crises: CrisisService, rosters,
+                  now: Callable[[], datetime]) -> int:
+    """One pass; the number of crises whose Slack side is complete after it."""
+    done = 0
+    for s in crisis_setup.pending(session_factory):
+        try:
+            done += _set_up(client, session_factory, crises, rosters, now, s)
+        except SlackApiError as err:  # the next pass tries again
+            log.warning("crisis %s: Slack answered %s", s.id, slack_error(err)[1])
+    return done
+
+
+def _set_up(client, session_factory, crises, rosters, now, s: crisis_setup.Setup) -> int:
+    channel = s.channel
+    if channel is None:
+        name = slug(s.name)
+        try:
+            channel = client.conversations_create(name=name)["channel"]["id"]
+        except SlackApiError as err:
+            if slack_error(err)[1] != "name_taken":
+                raise
+            crisis_setup.not_started(session_factory, s, name, now())
+            return 0
+        crisis_setup.set_channel(session_factory, s.id, channel)
+    if s.card_ts is None:
+        team = rosters.get(s.team).team
+        roster = rosters.get(s.team)
+        at = now()
+        people = {a.user for lang in (s.languages or team.languages)
+                  for a in roster.on_call_for(lang, at)} | set(team.managers)
+        if people:
+            try:
+                client.conversations_invite(channel=channel, users=",".join(sorted(people)))
+            except SlackApiError as err:
+                if slack_error(err)[1] != "already_in_channel":
+                    raise
+        text = from_neutral(crises.status(team, s.name))
+        ts = client.chat_postMessage(channel=channel, text=text)["ts"]
+        crisis_setup.set_card(session_factory, s.id, ts)
+        try:
+            client.pins_add(channel=channel, timestamp=ts)
+        except SlackApiError as err:
+            if slack_error(err)[1] != "already_pinned":
+                raise
+    return 1
+
+
+def refresh_cards(client, session_factory, crises: CrisisService, rosters) -> int:
+    """Edit each active crisis's pinned status card to how it reads now."""
+    done = 0
+    for s in crisis_setup.cards(session_factory):
+        try:
+            text = from_neutral(crises.status(rosters.get(s.team).team, s.name))
+            client.chat_update(channel=s.channel, ts=s.card_ts, text=text)
+            done += 1
+        except SlackApiError as err:  # the next refresh tries again
+            log.warning("crisis %s card: Slack answered %s", s.id, slack_error(err)[1])
+    return done
