@@ -44,6 +44,10 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "views_publish": frozenset(),
     "views_update": frozenset(),
     "views_push": frozenset(),
+    # Crisis mode: a public channel per crisis, its people invited, its status card pinned.
+    "conversations_create": frozenset({"channels:manage"}),
+    "conversations_invite": frozenset({"channels:manage"}),
+    "pins_add": frozenset({"pins:write"}),
 }
 # What the manifest's features need besides Web API calls: the slash commands and the
 # message shortcut need `commands`; the `message.im` event needs `im:history`.
