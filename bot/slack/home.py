@@ -41,6 +41,7 @@ from bot.slack.permissions import describe_managers
 from bot.slack.render import blocks as kit
 from bot.slack.render import content
 from bot.slack.render import mrkdwn as md
+from bot.slack.render.pages import DECLINE_CONFIRM
 
 __all__ = ["home_view"]
 
@@ -189,12 +190,6 @@ def _request_order(user: str):
     return key
 
 
-_DECLINE_CONFIRM = {
-    "title": {"type": "plain_text", "text": "Decline this page?"},
-    "text": {"type": "plain_text", "text": "It goes to the next person right away."},
-    "confirm": {"type": "plain_text", "text": "Decline"},
-    "deny": {"type": "plain_text", "text": "Keep it"},
-}
 
 
 def _request_head(req: RequestView) -> str:
@@ -233,7 +228,7 @@ def _needs_you(user: str, requests: list[RequestView], waiting: list[PageView],
         items.append((_request_head(page.request), [
             _actions(f"{ids.HOME_PAGE_BLOCK}:{page.id}",
                      kit.button("Acknowledge", ids.ACK, page.id, style="primary"),
-                     kit.button("Decline", ids.DECLINE, page.id, confirm=_DECLINE_CONFIRM)),
+                     kit.button("Decline", ids.DECLINE, page.id, confirm=DECLINE_CONFIRM)),
             kit.context(f":pager: Paging you: acknowledge it, or decline to pass it on{warn}.")]))
     for req in alerted:
         items.append((_request_head(req), [

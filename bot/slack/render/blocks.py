@@ -30,6 +30,14 @@ def plain_text(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": clip(text.strip() or "—", limit), "emoji": True}
 
 
+def confirm(title: str, text: str, yes: str, no: str) -> dict[str, Any]:
+    """A button's "are you sure?" dialog."""
+    return {"title": {"type": "plain_text", "text": title},
+            "text": {"type": "plain_text", "text": text},
+            "confirm": {"type": "plain_text", "text": yes},
+            "deny": {"type": "plain_text", "text": no}}
+
+
 def header(text: str) -> dict[str, Any]:
     return {"type": "header", "text": plain_text(text, HEADER_TEXT_MAX)}
 

@@ -87,14 +87,11 @@ def sensitive_block(req: RequestView, page: bool = False) -> list[dict[str, Any]
              "elements": buttons}]
 
 
-_MARK_CONFIRM = {
-    "title": {"type": "plain_text", "text": "Mark as graphic content?"},
-    "text": {"type": "plain_text", "text": (
-        "Its text and link are taken off the card, its thread and the pages; the people "
-        "handling it open them with Show details. Only a manager can undo this.")},
-    "confirm": {"type": "plain_text", "text": "Mark sensitive"},
-    "deny": {"type": "plain_text", "text": "Cancel"},
-}
+_MARK_CONFIRM = kit.confirm(
+    "Mark as graphic content?",
+    "Its text and link are taken off the card, its thread and the pages; the people "
+    "handling it open them with Show details. Only a manager can undo this.",
+    "Mark sensitive", "Cancel")
 
 
 def _pieces(text: str, budget: int) -> list[str]:

@@ -30,12 +30,6 @@ _VIA = {
 
 # --- the page DM --------------------------------------------------------------------
 
-_DECLINE_CONFIRM = {
-    "title": {"type": "plain_text", "text": "Decline this page?"},
-    "text": {"type": "plain_text", "text": "It goes to the next person right away."},
-    "confirm": {"type": "plain_text", "text": "Decline"},
-    "deny": {"type": "plain_text", "text": "Keep it"},
-}
 
 
 def _why_you(page: PageView, lang: str) -> str:
@@ -77,7 +71,7 @@ def _page_state(page: PageView) -> tuple[list[dict[str, Any]] | None, list[str]]
     if state == "pending" and status == "open":
         return [
             kit.button("Acknowledge", ids.ACK, page.id, style="primary"),
-            kit.button("Decline", ids.DECLINE, page.id, confirm=_DECLINE_CONFIRM),
+            kit.button("Decline", ids.DECLINE, page.id, confirm=pages.DECLINE_CONFIRM),
         ], []
     taken = f"Acknowledged by {md.user_mention(req.assignee)}" if req.assignee else ""
     if state == "declined":

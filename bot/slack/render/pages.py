@@ -28,6 +28,10 @@ from bot.slack.render import content
 from bot.slack.render import mrkdwn as md
 from bot.slack.text import from_neutral
 
+# Declining a page, on the page DM and the Home tab alike.
+DECLINE_CONFIRM = kit.confirm("Decline this page?", "It goes to the next person right away.",
+                              "Decline", "Keep it")
+
 MODAL_SECTION = 2900  # a modal's text sections, under Block Kit's 3000
 
 

@@ -107,14 +107,11 @@ def verify_ask(req: RequestView, asked_by: str | None) -> tuple[str, kit.Blocks]
     return text, kit.cap(blocks)
 
 
-_VERIFY_CONFIRM = {
-    "title": {"type": "plain_text", "text": "Both points checked?"},
-    "text": {"type": "plain_text", "text": (
-        "You called the agency's publicly listed number to confirm the officer, and the "
-        "danger is imminent: death or serious physical injury.")},
-    "confirm": {"type": "plain_text", "text": "Verified"},
-    "deny": {"type": "plain_text", "text": "Not yet"},
-}
+_VERIFY_CONFIRM = kit.confirm(
+    "Both points checked?",
+    "You called the agency's publicly listed number to confirm the officer, and the "
+    "danger is imminent: death or serious physical injury.",
+    "Verified", "Not yet")
 
 
 def resolution_input(req: RequestView) -> kit.Blocks:
