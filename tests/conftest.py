@@ -114,7 +114,9 @@ def db_engine(db_url: str) -> Iterator[Engine]:
     """An engine on `db_url`, schema migrated to head; disposed afterwards."""
     from bot.store.db import make_engine, migrate
 
-    engine = make_engine(db_url)
+    from .db_template import premigrated
+
+    engine = make_engine(premigrated(db_url))
     migrate(engine)
     try:
         yield engine

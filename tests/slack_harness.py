@@ -21,6 +21,8 @@ from bot.demo.local_server import LocalServer
 from bot.demo.simulate import Response, SlackSimulator
 from bot.demo.slack_standin import SlackStandIn
 
+from .db_template import premigrated
+
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +82,7 @@ class Harness:
         self._runtime_options = runtime_options
         self.standin = SlackStandIn(tokens=[TOKEN]).start()
         self.clock = ManualClock(start)
-        self.database_url = database_url or f"sqlite:///{tmp_path / 'oncall.db'}"
+        self.database_url = premigrated(database_url or f"sqlite:///{tmp_path / 'oncall.db'}")
         self.schedules = schedules
         self._public_port: int | None = _free_port() if public_url else None
         # One simulator for the harness's life: trigger ids stay unique across restarts.

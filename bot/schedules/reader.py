@@ -26,10 +26,15 @@ __all__ = ["Problem", "ScheduleError", "load_schedules", "load_team_file", "pars
            "warning_text"]
 
 
+# libyaml's parser when PyYAML was built with it: about ten times faster than the pure
+# Python one (a team file took 0.6 s), with the same nodes and line marks.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse(text: str, filename: str,
            warnings: list[Problem] | None = None) -> tuple[Team, int | None]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = "; ".join(x for x in (e.context, e.problem) if x)
