@@ -7,7 +7,8 @@ they are registered below automatically (no need to edit this file).
 - `pg_url`: a fresh PostgreSQL database per test module, dropped afterwards.
 - `db_url`: parametrized [sqlite, postgres]; on PostgreSQL a fresh schema per test
   inside the module's database, so every test starts empty on both backends.
-- `db_engine`: an engine on `db_url` with the schema migrated to head.
+- `db_engine`: an engine on `db_url` with the schema at head (migrated once per
+  session and reproduced: `tests/db_template.py`; the `Harness` does the same).
 
 PostgreSQL is the server at ONCALL_TEST_POSTGRES_URL (default: user postgres on
 127.0.0.1:5432, database test). When it is unreachable the postgres tests are
