@@ -31,15 +31,16 @@ def every_problem(every: timedelta) -> str | None:
 
 
 def pick(readers: Iterable[tuple[str, str]], taken: Mapping[str, int],
-         excluded: Iterable[str] = ()) -> str | None:
+         excluded: Iterable[str] = (), busy: Iterable[str] = ()) -> str | None:
     """Whose turn it is among `readers` ((user, name), the on-call readers of the
     language): the one with the fewest turns `taken` in this sweep; ties by name, then
-    id, so the order is stable. Nobody in `excluded` (away, on a break). None when no
-    one is left."""
-    out = set(excluded)
-    free = [(taken.get(user, 0), name.casefold(), user) for user, name in readers
-            if user not in out]
-    return min(free)[2] if free else None
+    id, so the order is stable. Nobody in `excluded` (away, on a break); someone `busy`
+    (holding an open turn of another sweep) only when everyone else is too. None when
+    no one is left."""
+    out, held = set(excluded), set(busy)
+    free = [(user in held, taken.get(user, 0), name.casefold(), user)
+            for user, name in readers if user not in out]
+    return min(free)[3] if free else None
 
 
 def nudge_at(start: datetime, every: timedelta) -> datetime:

@@ -103,14 +103,15 @@ def _turn(sf: SessionFactory, roster: Roster, sweep_id: int, seen: datetime,
 
 def _whose(session: Session, roster: Roster, sweep: SweepRow, now: datetime) -> str | None:
     """The on-call reader of the sweep's language with the fewest turns in it, never
-    someone away or on a break."""
+    someone away or on a break, and someone sweeping another language now last."""
     readers = []
     for a in roster.on_call_for(sweep.language, now):
         spec = roster.specialist(a.user) if a.user else None
         if spec is not None and not roster.is_away(spec.id, now):
             readers.append((spec.id, spec.name or spec.id))
     return rules.pick(readers, store.turns_taken(session, sweep.id),
-                      excluded=paused_at(session, sweep.team, now))
+                      excluded=paused_at(session, sweep.team, now),
+                      busy=store.holding_turns(session, sweep.team, now))
 
 
 def _zone(roster: Roster, user: str) -> str:

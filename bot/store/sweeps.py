@@ -16,7 +16,7 @@ from bot.store.paging_tables import RequestRow
 from bot.store.sweep_tables import SweepRow, SweepTurnRow
 
 __all__ = ["FOUND", "NOTHING", "add_turn", "claim_nudge", "claim_report", "claim_sweep",
-           "due_nudges", "due_reports", "due_sweeps", "filed_for", "key_prefix", "running",
+           "due_nudges", "due_reports", "due_sweeps", "filed_for", "holding_turns", "key_prefix", "running",
            "tally", "turns_taken"]
 
 NOTHING, FOUND = "nothing", "found"
@@ -75,6 +75,12 @@ def add_turn(session: Session, sweep: SweepRow, user: str | None, start: datetim
 def _open_turn():
     return (SweepTurnRow.answer.is_(None), SweepTurnRow.cancelled_utc.is_(None),
             SweepTurnRow.user.is_not(None))
+
+
+def holding_turns(session: Session, team: str, now: datetime) -> set[str]:
+    """Who holds a turn of the team's sweeps not answered and not due yet."""
+    return set(session.scalars(select(SweepTurnRow.user).where(
+        SweepTurnRow.team == team, *_open_turn(), SweepTurnRow.due_utc > now)))
 
 
 def due_nudges(session: Session, now: datetime) -> list[int]:
