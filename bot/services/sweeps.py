@@ -29,7 +29,7 @@ from bot.store.sweep_tables import SweepRow, SweepTurnRow
 __all__ = ["SweepService", "TurnForm"]
 
 LOCK = "sweeps"  # the notice_cursors kind that serializes a team's sweep starts and stops
-EXAMPLE = "oncall sweep start ar every=30m until=18:00"
+EXAMPLE = "oncall sweep start ar every=30m until=6h"
 NOT_YOURS = "this sweep is not yours, or no longer exists"
 
 

@@ -325,7 +325,7 @@ HELP: dict[str, Usage] = {
         "/oncall sweep start <lang|all> [every=30m] [until=<time>] | stop [<lang|all>] | status",
         "Runs manual sweeps of the platform in a language: at each interval one on-call reader "
         "of it gets a sweep DM to answer Nothing found or Found something.",
-        "/oncall sweep start ar every=30m until=18:00",
+        "/oncall sweep start ar every=30m until=6h",
         MANAGERS,
         "all: every language of the team. every= is 5m to 12h (default 30m). until= is a time "
         "in your zone (18:00, tomorrow, 2026-12-04T06:00) or a length (3h); without it the "

@@ -16,8 +16,8 @@ from bot.store.paging_tables import RequestRow
 from bot.store.sweep_tables import SweepRow, SweepTurnRow
 
 __all__ = ["FOUND", "NOTHING", "add_turn", "claim_nudge", "claim_report", "claim_sweep",
-           "due_nudges", "due_reports", "due_sweeps", "filed_for", "holding_turns", "key_prefix", "running",
-           "tally", "turns_taken"]
+           "due_nudges", "due_reports", "due_sweeps", "filed_for", "holding_turns",
+           "key_prefix", "running", "tally", "turns_taken"]
 
 NOTHING, FOUND = "nothing", "found"
 

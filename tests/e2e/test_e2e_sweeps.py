@@ -286,18 +286,18 @@ def test_two_workers_claim_each_turn_and_step_once(desk, db_url, workers):
     services = [SweepService(session_factory(e, immediate=True), desk.runtime.rosters,
                              desk.clock) for e in engines]
     try:
+        errors: list[BaseException] = []
+
+        def run(service: SweepService, gate: threading.Barrier) -> None:
+            try:
+                gate.wait()
+                service.run()
+            except BaseException as err:  # noqa: BLE001 - reported below
+                errors.append(err)
+
         for _ in range(12):  # two hours in 5-minute steps
             gate = threading.Barrier(workers)
-            errors: list[BaseException] = []
-
-            def run(service: SweepService) -> None:
-                try:
-                    gate.wait()
-                    service.run()
-                except BaseException as err:  # noqa: BLE001 - reported below
-                    errors.append(err)
-
-            threads = [threading.Thread(target=run, args=(s,)) for s in services]
+            threads = [threading.Thread(target=run, args=(s, gate)) for s in services]
             for t in threads:
                 t.start()
             for t in threads:
