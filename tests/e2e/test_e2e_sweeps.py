@@ -196,8 +196,9 @@ def test_a_missed_sweep_is_nudged_once_then_reported_once_across_restarts(desk):
     desk.settle()
     assert len(texts_to(desk, MANAGER, "Missed sweep")) == 1
     assert len(sweep_dms(desk, AMAL, "Reminder")) == 1
-    # Restarts took no turn twice: Amal at 12:00, Basma at 12:30.
+    # Restarts took no turn twice: Amal at 12:00, Basma at 12:30, one DM each.
     assert who_got_turns(desk) == [AMAL, BASMA]
+    assert len(sweep_dms(desk, AMAL)) == 1 and len(sweep_dms(desk, BASMA)) == 1
     assert oncall(desk, "sweep status", AMAL).count("0 done, 1 missed") == 1
 
 
