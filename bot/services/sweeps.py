@@ -184,8 +184,9 @@ class SweepService:
                         "a request; nothing more is needed.")
             if turn.answer is None:
                 turn.answer, turn.answered_utc = store.NOTHING, now
+            at = turn.answered_utc or now
         return (f":white_check_mark: {lang} sweep of {refs.moment(turn.start_utc)}: nothing "
-                f"found, recorded at {refs.moment(now)}. Thank you.")
+                f"found, recorded at {refs.moment(at)}. Thank you.")
 
     def form(self, turn_id: int, user: str, channel: str | None = None,
              ts: str | None = None) -> TurnForm:

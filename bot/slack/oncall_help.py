@@ -328,7 +328,8 @@ HELP: dict[str, Usage] = {
         "/oncall sweep start ar every=30m until=6h",
         MANAGERS,
         "all: every language of the team. every= is 5m to 12h (default 30m). until= is a time "
-        "in your zone (18:00, tomorrow, 2026-12-04T06:00) or a length (3h); without it the "
+        "in your zone (18:00, tomorrow, 2026-12-04T06:00; UTC when you are not in the team "
+        "file) or a length (3h); without it the "
         "sweep runs until stopped. The readers take turns, fewest sweeps first, never someone "
         "away or on a break. Found something opens a form that files a request in the "
         "sweep's language (it joins the running crisis of that language). Unanswered for half "
