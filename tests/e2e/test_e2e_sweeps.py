@@ -322,3 +322,20 @@ def test_two_workers_claim_each_turn_and_step_once(desk, db_url, workers):
         reports = session.scalar(select(func.count()).select_from(OutboxRow).where(
             OutboxRow.target == MANAGER))
     assert reports == reported > 0
+
+
+def test_a_filing_whose_found_was_not_recorded_is_recorded_before_any_nudge(desk):
+    """The process died between filing from the form and recording the turn: the next
+    pass finds the request by its key and records the turn as found, unnudged."""
+    from bot.services.intake import Intake
+
+    oncall(desk, "sweep start ar")
+    desk.advance(1)
+    [turn] = turns(desk)
+    filed = desk.runtime.intake.file(Intake(
+        key=f"sweep:{turn.id}:V0CRASHED", requester=AMAL, text="بث مباشر يهدد العمال الآن",
+        via="sweep", language="ar", team="category-desk"))
+    desk.advance(HALF)
+    [turn] = turns(desk)
+    assert (turn.answer, turn.request_id, turn.nudged_utc) == ("found", filed.request.id, None)
+    assert sweep_dms(desk, AMAL, "Reminder") == []
