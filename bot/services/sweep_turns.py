@@ -50,29 +50,36 @@ def record_found(session: Session, turn_id: int, request_id: int, now: datetime)
 
 
 def run_pass(sf: SessionFactory, rosters: RosterCache, now: datetime) -> int:
-    """One pass; the number of messages queued."""
-    with sf() as session:
-        due = store.due_sweeps(session, now)
-        nudges = store.due_nudges(session, now)
-        reports = store.due_reports(session, now)
+    """One pass; the number of messages queued. A step that fails is logged and tried
+    again next pass (its claim did not commit); it stops neither the other steps nor
+    the rest of the reconciler's pass."""
+    try:
+        with sf() as session:
+            due = store.due_sweeps(session, now)
+            nudges = store.due_nudges(session, now)
+            reports = store.due_reports(session, now)
+    except Exception:  # noqa: BLE001 - the database away: the next pass tries again
+        log.exception("sweep pass could not read its deadlines")
+        return 0
+    steps = ([lambda s=s: _turn(sf, rosters, *s, now) for s in due]
+             + [lambda t=t: _nudge(sf, rosters, t, now) for t in nudges]
+             + [lambda t=t: _report(sf, rosters, t, now) for t in reports])
     sent = 0
-    for sweep_id, team, seen in due:
+    for step in steps:
         try:
-            roster = rosters.get(team)  # before the write transaction (its own reads)
+            sent += step()
         except NotFound:
-            continue  # the team was deleted: its sweeps go nowhere
-        sent += _turn(sf, roster, sweep_id, seen, now)
-    for turn_id in nudges:
-        sent += _nudge(sf, rosters, turn_id, now)
-    for turn_id in reports:
-        sent += _report(sf, rosters, turn_id, now)
+            pass  # the team was deleted: its sweeps go nowhere
+        except Exception:  # noqa: BLE001 - one step must not stop the others
+            log.exception("a sweep step failed; the next pass tries it again")
     return sent
 
 
 # -- a turn ------------------------------------------------------------------------------
 
-def _turn(sf: SessionFactory, roster: Roster, sweep_id: int, seen: datetime,
-          now: datetime) -> int:
+def _turn(sf: SessionFactory, rosters: RosterCache, sweep_id: int, team: str,
+          seen: datetime, now: datetime) -> int:
+    roster = rosters.get(team)  # before the write transaction (its own reads)
     with sf() as session, session.begin():
         sweep = session.get(SweepRow, sweep_id)
         if sweep is None:
@@ -192,10 +199,7 @@ def _filed_meanwhile(session: Session, turn_id: int, now: datetime) -> bool:
 def _nudge(sf: SessionFactory, rosters: RosterCache, turn_id: int, now: datetime) -> int:
     with sf() as session:
         team = session.get(SweepTurnRow, turn_id).team
-    try:
-        roster = rosters.get(team)
-    except NotFound:
-        return 0
+    roster = rosters.get(team)  # before the write transaction
     with sf() as session, session.begin():
         if _filed_meanwhile(session, turn_id, now):
             return 0
@@ -212,10 +216,7 @@ def _nudge(sf: SessionFactory, rosters: RosterCache, turn_id: int, now: datetime
 def _report(sf: SessionFactory, rosters: RosterCache, turn_id: int, now: datetime) -> int:
     with sf() as session:
         team = session.get(SweepTurnRow, turn_id).team
-    try:
-        roster = rosters.get(team)
-    except NotFound:
-        return 0
+    roster = rosters.get(team)  # before the write transaction
     with sf() as session, session.begin():
         if _filed_meanwhile(session, turn_id, now):
             return 0
