@@ -53,6 +53,7 @@ from bot.services.requests import RequestService
 from bot.services.retention import Retention
 from bot.services.rotations import RotationService
 from bot.services.sensitivity import SensitivityService
+from bot.services.sweeps import SweepService
 from bot.services.trends import TrendService
 from bot.slack import oncall
 from bot.slack.client import make_web_client
@@ -133,6 +134,7 @@ class Runtime:
         self.checkins = CheckinService(self.sessions, self.rosters, self.clock)
         self.trends = TrendService(self.sessions, self.rosters, self.clock)
         self.crises = CrisisService(self.sessions, self.clock, self.rosters)
+        self.sweeps = SweepService(self.sessions, self.rosters, self.clock)
         # On-call user groups: planned by the reconciler, sent on a sending thread with
         # the outbox's client (one attempt per call, no sleeping through a Retry-After).
         self.groups = OncallGroupService(self.sessions, self.rosters, self.clock)
@@ -147,7 +149,7 @@ class Runtime:
             clock=self.clock, deliver=self.deliver_soon, reports_session_factory=self.reads,
             feeds=self.feeds if settings.public_url else None,
             enqueue_direct=self.outbox.enqueue_direct, pauses=self.pauses,
-            checkins=self.checkins, crises=self.crises))
+            checkins=self.checkins, crises=self.crises, sweeps=self.sweeps))
         # Slack calls a listener would otherwise make after acknowledging (opening a
         # form, an ephemeral answer): on their own threads, so a slow or rate-limited
         # Slack never holds the threads that acknowledge.
@@ -268,6 +270,7 @@ class Runtime:
         self.checkins.run()  # end-of-shift check-in DMs (teams with wellbeing.checkin)
         self.trends.run()  # trend digests every trends_every (teams with trends_channel)
         self.crises.remind()  # crises without an update for crisis.update_every
+        self.sweeps.run()  # sweep turns due, their nudges and missed-sweep reports
         if crisis_setup.pending(self.sessions):  # a crisis's channel and pinned card
             self.dispatch.task("crisis-channels", self.set_up_crises)
         if self.clock.now() >= self._next_card_refresh:  # crisis status cards, cheaply

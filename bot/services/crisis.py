@@ -17,6 +17,7 @@ from bot.core import escalation_words, refs
 from bot.core.crisis import slug
 from bot.core.messages import DIRECT
 from bot.core.model import SEVERITIES, Team
+from bot.services import sweep_tally
 from bot.services.errors import ServiceError
 from bot.store.crises import ACTIVE, ENDED, add_crisis
 from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
@@ -187,7 +188,8 @@ class CrisisService:
         with self._sf() as session:
             row = self._one(session, team, name, "status")
             linked = self._linked(session, row.id)
-        return _status_text(row, linked)
+            sweeps = sweep_tally.card_lines(session, row)  # bot/services/sweep_tally.py
+        return _status_text(row, linked) + sweeps
 
     def end(self, team: Team, user: str, name: str | None) -> str:
         now = self.clock.now()

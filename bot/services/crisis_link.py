@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.core import crisis as crisis_core
 from bot.core import escalation_words
+from bot.core import sweeps as sweep_rules
 from bot.core.messages import DIRECT
 from bot.services.escalation import record
 from bot.store import crises as crisis_store
@@ -23,8 +24,12 @@ def match(w: RequestWrites) -> list[ActiveCrisis]:
     """Link the request `w` writes for to the crises it matches and raise its severity;
     call once its language is known, before its policy is chosen."""
     row = w.request
+    # What a sweep found joins its language's crises whatever words it uses: the person
+    # was sweeping for them (docs/design.md "Sweeps").
+    swept = row.via == sweep_rules.VIA
     found = [c for c in crisis_store.active_crises(w.session, row.team)
-             if crisis_core.matches(c.languages, c.match_words, row.language, row.text)]
+             if crisis_core.matches(c.languages, () if swept else c.match_words,
+                                    row.language, row.text)]
     if not found:
         return []
     row.severity = crisis_core.raised(row.severity, [c.severity for c in found])

@@ -417,7 +417,8 @@ def _language_head(row) -> str:
 
 # How a request was filed, as its timeline's first line says it.
 _VIA = {"command": "/emergency", "modal": "the /emergency form",
-        "shortcut": "the message shortcut", "demo": "the demo", "cli": "the command line"}
+        "shortcut": "the message shortcut", "demo": "the demo", "cli": "the command line",
+        "sweep": "the sweep form"}
 
 
 def _filed(w: RequestWrites, claimed) -> Filed:

@@ -110,6 +110,7 @@ from bot.slack.oncall_commands import (
     SkillsCmd,
     SpecialistCmd,
     Swap,
+    SweepCmd,
     Trends,
     Who,
 )
@@ -126,6 +127,7 @@ from bot.slack.oncall_help import (
 from bot.slack.oncall_pause import p_pause
 from bot.slack.oncall_text import decode, did_you_mean, quote
 from bot.slack.report_groups import p_report
+from bot.slack.sweeps import p_sweep
 from bot.slack.trends import p_trends
 
 CATEGORY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # a category's name (its slug)
@@ -174,6 +176,7 @@ __all__ = [
     "SkillsCmd",
     "SpecialistCmd",
     "Swap",
+    "SweepCmd",
     "Usage",
     "Who",
     "help_text",
@@ -414,12 +417,13 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "exposure": p_exposure,
     "trends": p_trends,
     "crisis": p_crisis,
+    "sweep": p_sweep,
 }
 assert tuple(_PARSERS) == TOP_LEVEL
 
 
 # The commands that take dates or times: given a Clockface, they read what people type.
-_DATED = frozenset({"override", "away", "swap", "cover"})
+_DATED = frozenset({"override", "away", "swap", "cover", "sweep"})
 
 
 def parse(text: str, now: Clockface | None = None) -> Command:

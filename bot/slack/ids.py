@@ -59,6 +59,9 @@ END_BREAK = "break_end"  # value: "" (the clicker's own break); on the Home tab
 CHECKIN_OK = "checkin_ok"  # value: the check-in's id; on the end-of-shift check-in DM
 CHECKIN_BREAK = "checkin_break"  # value: the check-in's id
 CHECKIN_TALK = "checkin_talk"  # value: the check-in's id
+# Sweeps (bot/slack/sweep_listeners.py): on a sweep turn's DM and its nudge
+SWEEP_NOTHING = "sweep_nothing"  # value: the turn's id; records "Nothing found"
+SWEEP_FOUND = "sweep_found"  # value: the turn's id; opens the "Found something" form
 # On the question a too-short /emergency gets; value: JSON {"key", "text", "channel"}
 # (the command's idempotency key, its text as typed, the channel it was typed in).
 EMERGENCY_FILE_SHORT = "emergency_file_short"  # "File it": files that text as it is
@@ -68,6 +71,7 @@ EMERGENCY_WRITE_MORE = "emergency_write_more"  # opens the form with the text in
 EMERGENCY_MODAL = "emergency_modal"  # private_metadata: whatever the opener passes
 RESOLVE_MODAL = "resolve_modal"  # private_metadata: request id
 HANDOVER_MODAL = "handover_modal"  # private_metadata: request id
+SWEEP_FOUND_MODAL = "sweep_found_modal"  # private_metadata: the sweep turn's id
 PAGE_SOMEONE_MODAL = "page_someone_modal"  # private_metadata: request id
 SHORTCUT = "escalate_message"  # message shortcut "Escalate to on-call" (manifest.yml)
 

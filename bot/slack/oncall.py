@@ -28,7 +28,7 @@ from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
 from bot.slack.breaks import BreakDeps, Breaks
-from bot.slack.crisis import run_crisis
+from bot.slack.crisis_mode import run_crisis_mode
 from bot.slack.exposure import home_exposure, run_exposure
 from bot.slack.oncall_category import run_category
 from bot.slack.oncall_commands import CATEGORY_COMMANDS
@@ -68,6 +68,7 @@ class OncallDeps:
     pauses: object | None = None  # PauseService (breaks)
     checkins: object | None = None  # CheckinService (the check-in's answers)
     crises: object | None = None  # CrisisService (crisis mode)
+    sweeps: object | None = None  # SweepService (sweeps)
 
 
 def _when(lt: g.LocalTime, end: bool = False) -> date | datetime:
@@ -228,10 +229,8 @@ class OncallCommands:
             return self._export(user, cmd)
         if isinstance(cmd, g.Pause):
             return self.breaks.command(user, cmd)
-        if isinstance(cmd, g.CrisisCmd):
-            roster = self._roster(user)
-            return run_crisis(self.d.crises, roster, user, self.d.managers.is_manager(
-                roster.team, user), self.d.managers.describe_managers(roster.team), cmd)
+        if isinstance(cmd, (g.CrisisCmd, g.SweepCmd)):  # bot/slack/crisis_mode.py
+            return run_crisis_mode(self.d, self._roster(user), user, cmd)
         if isinstance(cmd, CATEGORY_COMMANDS):
             return run_category(r, user, cmd)
         raise ServiceError(f"`{cmd.command}` is not available yet")

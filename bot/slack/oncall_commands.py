@@ -297,6 +297,19 @@ class CrisisCmd:
     command: ClassVar[str] = "crisis"
 
 
+@dataclass(frozen=True)
+class SweepCmd:
+    """`sweep start <lang|all> [every=] [until=]`, `sweep stop [<lang|all>]`, `sweep
+    status`."""
+
+    action: str  # start | stop | status
+    languages: tuple[str, ...] = ()  # () = every language of the team (`all`)
+    every: timedelta | None = None  # start: None = 30 minutes
+    until: LocalTime | None = None  # start: a time, in the asker's zone
+    until_in: timedelta | None = None  # start: or a length from now
+    command: ClassVar[str] = "sweep"
+
+
 Command = (
     Help | Who | Me | Report | Shifts | Coverage | RotationList | RotationShow | RotationDelete
     | RotationEdit | RotationCreateModal | RotationCreate | RotationSet | RotationAdd
@@ -304,7 +317,7 @@ Command = (
     | SkillsCmd | CategoryList | CategoryShow | CategoryCreate | CategorySet | CategoryDelete
     | CategoryDefault | Capacity | Export | Pause
     | Exposure
-    | Trends | CrisisCmd
+    | Trends | CrisisCmd | SweepCmd
 )  # fmt: skip
 COMMAND_TYPES: tuple[type, ...] = Command.__args__
 

@@ -321,6 +321,21 @@ HELP: dict[str, Usage] = {
         "channel and the intake channel; without one for crisis.update_every (30m), the "
         "channel is reminded.",
     ),
+    "sweep": Usage(
+        "/oncall sweep start <lang|all> [every=30m] [until=<time>] | stop [<lang|all>] | status",
+        "Runs manual sweeps of the platform in a language: at each interval one on-call reader "
+        "of it gets a sweep DM to answer Nothing found or Found something.",
+        "/oncall sweep start ar every=30m until=6h",
+        MANAGERS,
+        "all: every language of the team. every= is 5m to 12h (default 30m). until= is a time "
+        "in your zone (18:00, tomorrow, 2026-12-04T06:00; UTC when you are not in the team "
+        "file) or a length (3h); without it the "
+        "sweep runs until stopped. The readers take turns, fewest sweeps first, never someone "
+        "away or on a break. Found something opens a form that files a request in the "
+        "sweep's language (it joins the running crisis of that language). Unanswered for half "
+        "the interval: a reminder; at the full interval: reported as missed to the crisis "
+        "channel, else to the managers. `sweep status` (anyone) lists the running sweeps.",
+    ),
     "export": Usage(
         "/oncall export [rotation|@user]",
         "Gives a private calendar feed URL (iCalendar) for a rotation, a person, or you.",
@@ -335,7 +350,7 @@ HELP: dict[str, Usage] = {
 TOP_LEVEL = (
     "help", "who", "me", "report", "shifts", "coverage", "rotation", "override", "away",
     "swap", "cover", "pause", "specialist", "skills", "category", "capacity", "export",
-    "exposure", "trends", "crisis",
+    "exposure", "trends", "crisis", "sweep",
 )  # fmt: skip
 CATEGORY_SUBCOMMANDS = ("list", "show", "create", "set", "delete", "default")
 CATEGORY_OVERVIEW = Usage(

@@ -19,6 +19,7 @@ from bot.slack.listeners import Listeners
 from bot.slack.oncall import OncallCommands
 from bot.slack.replay import ReplayGuard
 from bot.slack.sensitive_listeners import SensitiveListeners
+from bot.slack.sweep_listeners import SweepListeners
 
 
 def files_a_request(body: dict) -> bool:
@@ -87,3 +88,9 @@ def register(app: App, paging: Listeners, oncall: OncallCommands,
     app.action(ids.END_BREAK)(oncall.breaks.end_break)
     for action in (ids.CHECKIN_OK, ids.CHECKIN_BREAK, ids.CHECKIN_TALK):
         app.action(action)(oncall.breaks.checkin_answer)
+    # Sweeps: a turn's "Nothing found", and "Found something" with its form
+    if oncall.d.sweeps is not None:
+        sweeps = SweepListeners(paging.d, oncall.d.sweeps)
+        app.action(ids.SWEEP_NOTHING)(sweeps.nothing_found)
+        app.action(ids.SWEEP_FOUND)(sweeps.found_something)
+        app.view(ids.SWEEP_FOUND_MODAL)(sweeps.found_submitted)

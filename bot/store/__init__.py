@@ -5,6 +5,7 @@ from bot.store import (
     health_tables,  # noqa: F401  (reconciler heartbeats)
     paging_tables,  # noqa: F401  (registers the paging tables on Base)
     shift_tables,  # noqa: F401  (shift notices, cursors, calendar feeds)
+    sweep_tables,  # noqa: F401  (sweeps and their turns)
     wellbeing_tables,  # noqa: F401  (exposure, pauses, check-ins)
 )
 from bot.store.db import (

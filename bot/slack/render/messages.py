@@ -16,7 +16,7 @@ from typing import Any
 from bot.core.messages import PageView, RequestView, TimelineEntry
 from bot.slack import ids
 from bot.slack.render import blocks as kit
-from bot.slack.render import checkin, content, language, pages, trends, verify
+from bot.slack.render import checkin, content, language, pages, sweep, trends, verify
 from bot.slack.render import mrkdwn as md
 from bot.slack.text import from_neutral
 
@@ -26,6 +26,7 @@ _VIA = {
     "shortcut": "the message shortcut",
     "demo": "the demo",
     "cli": "the command line",
+    "sweep": "the sweep form",
 }
 
 # --- the page DM --------------------------------------------------------------------
@@ -413,6 +414,8 @@ def direct_message(payload: dict[str, Any]) -> tuple[str, kit.Blocks | None]:
     text = from_neutral(md.as_text(payload.get("text")))
     if payload.get("checkin"):  # the end-of-shift check-in: its answers as buttons
         return text, checkin.checkin_blocks(text, payload["checkin"])
+    if payload.get("sweep"):  # a sweep turn's DM or nudge: its two answers as buttons
+        return text, sweep.sweep_blocks(text, payload["sweep"])
     if payload.get("trends"):  # a trend digest: its groups, from the figures
         return trends.digest_blocks(payload["trends"])
     return text, payload.get("blocks")
