@@ -43,7 +43,7 @@ from bot.slack.oncall_replies import (
 from bot.slack.oncall_specialist import specialist_reply
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.render import blocks as kit
-from bot.slack.report_groups import run_report
+from bot.slack.report_chart import answer_report
 from bot.slack.rotation_modal import (
     parse_rotation_submission,
     rotation_modal,
@@ -151,6 +151,12 @@ class OncallCommands:
                 say(text="Drawing the coverage chart...")
                 self._coverage(client, command, user, cmd.days, respond)
                 return
+            if isinstance(cmd, g.Report):  # the table now, the chart after (report_chart)
+                roster = self._roster(user)
+                self._require_manager(roster, user, "see response reports")
+                answer_report(self.d.reports_session_factory, roster, self.d.clock.now(),
+                              user, cmd, say, client, respond)
+                return
             later: list[tuple[str, dict]] = []  # swap/cover asks: DMs through the outbox
             reply = self._run(cmd, user, later)
             # Written before Slack hears back, so a crash cannot lose them; sent after,
@@ -174,11 +180,6 @@ class OncallCommands:
             return self._who(user, cmd.language, cmd.category)
         if isinstance(cmd, g.Me):
             return me_reply(r.me_view(user))
-        if isinstance(cmd, g.Report):
-            roster = self._roster(user)
-            self._require_manager(roster, user, "see response reports")
-            return run_report(self.d.reports_session_factory, roster, self.d.clock.now(),
-                              cmd.days, cmd.by)  # bot/slack/report_groups.py
         if isinstance(cmd, g.Exposure):
             roster = self._roster(user)
             return run_exposure(self.d.reports_session_factory, roster, user,
