@@ -34,8 +34,8 @@ MAX_ROWS = 25
 
 
 def _figure(n: int):
-    height = 1.6 + 0.55 * max(n, 1)
-    fig, ax = plt.subplots(figsize=(9, height), dpi=100)
+    height = 2.0 + 0.55 * max(n, 1)
+    fig, ax = plt.subplots(figsize=(9, height), dpi=100, layout="constrained")
     return fig, ax
 
 
@@ -99,12 +99,10 @@ def draw(spec: dict) -> bytes:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if rows:
-        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, fontsize=8,
-                  frameon=False)
+        fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     else:
         ax.text(0.5, 0.5, "Nothing to show for this period", transform=ax.transAxes,
                 ha="center", va="center", color="#555555")
-    fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="png")
     plt.close(fig)
