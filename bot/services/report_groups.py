@@ -1,5 +1,5 @@
 """Grouped response reports (`/oncall report [days] by=...`, `oncall-bot report --by ...`):
-one transport-neutral row per language, region, category, severity or person.
+one transport-neutral row per language, region, category, severity, tier or person.
 
 Every number of a row, for the requests filed in [start, end):
 - requests; time to acknowledge (filed -> acknowledged) and to resolve (filed ->
@@ -9,6 +9,8 @@ Every number of a row, for the requests filed in [start, end):
   with a page that needed translation; decline rate: pages declined / pages sent.
 - region of a request: the region of its assignee's zone, or of the first person paged
   when nobody took it (`unknown` when nobody was paged).
+- tier of a request: `bot.core.report_numbers` ("Tier of a request"): primary,
+  secondary, off rotation or unknown, in that order.
 - by person: the requests they took (assignee), and for the pages they were sent in
   [start, end): pages, declines, pages in business, evening and sleep hours on their
   own wall clock, on-call hours over the period from the roster, and exposure points.
@@ -103,6 +105,29 @@ def request_region(r: RequestRow, pages: list[PageRow], zone_of: Callable[[str],
     return rn.region_of(zone_of(first.user)) if first else "unknown"
 
 
+def request_tier(r: RequestRow, pages: list[PageRow], roster: Roster) -> str:
+    """The tier a request was answered through (`bot.core.report_numbers`)."""
+    def first_of(user: str | None) -> PageRow | None:
+        mine = [p for p in pages if user is None or p.user == user]
+        return min(mine, key=lambda p: (p.sent_utc, p.id), default=None)
+
+    if r.assignee:
+        page = first_of(r.assignee)
+        at = page.sent_utc if page else (r.acknowledged_utc or r.created_utc)
+        return rn.tier_at(roster, r.assignee, at)
+    page = first_of(None)
+    return rn.tier_at(roster, page.user, page.sent_utc) if page else "unknown"
+
+
+def _key(by: str, r: RequestRow, pages: list[PageRow], roster: Roster,
+         zone_of: Callable[[str], str | None]) -> str:
+    if by == "region":
+        return request_region(r, pages, zone_of)
+    if by == "tier":
+        return request_tier(r, pages, roster)
+    return getattr(r, by)
+
+
 def grouped_report(session_factory: Callable[[], Session], roster: Roster, start: datetime,
                    end: datetime, by: str) -> GroupedReport:
     if by not in rn.GROUPINGS:
@@ -127,13 +152,13 @@ def grouped_report(session_factory: Callable[[], Session], roster: Roster, start
         return GroupedReport(team, start, end, by, rows)
     groups: dict[str, list[RequestRow]] = defaultdict(list)
     for r in reqs:
-        region = by == "region"
-        groups[request_region(r, pages_of[r.id], zone_of) if region else getattr(r, by)
-               ].append(r)
+        groups[_key(by, r, pages_of[r.id], roster, zone_of)].append(r)
     rows = [GroupRow(**_numbers(k, rs, pages_of, [p for r in rs for p in pages_of[r.id]]))
             for k, rs in groups.items()]
     if by == "severity":  # sev1 first: the order people read severities in
         rows.sort(key=lambda x: x.key)
+    elif by == "tier":  # primary first, as rotations page
+        rows.sort(key=lambda x: rn.TIER_ORDER.index(x.key))
     else:
         rows.sort(key=lambda x: (-x.requests, x.key))
     return GroupedReport(team, start, end, by, rows)

@@ -1,4 +1,4 @@
-"""`/oncall report [days] [by=language|region|category|severity|person]`: the grouped
+"""`/oncall report [days] [by=language|region|category|severity|tier|person]`: the grouped
 response report as a table in blocks (a monospace table per section, at most
 `ROWS_PER_SECTION` rows each). Without `by=` the command is the per-language report it
 always was (`bot.slack.oncall_replies.report_reply`).
@@ -23,7 +23,7 @@ __all__ = ["WHAT", "grouped_blocks", "grouped_reply", "p_report", "row_label"]
 
 ROWS_PER_SECTION = 15
 WHAT = {"language": "language", "region": "region", "category": "category",
-         "severity": "severity", "person": "person"}
+         "severity": "severity", "tier": "tier", "person": "person"}
 
 
 def p_report(args: list[str]) -> Report:
@@ -103,6 +103,11 @@ _REGION = ("Region: where the person who took the request lives (by their time z
            "or the first person paged when nobody took it.")
 
 
+_TIER = ("Tier: of the rotation through which the person who took the request was on call "
+         "when paged (or the first person paged, when nobody took it); off rotation: an "
+         "off-shift backup or someone else not on call then.")
+
+
 def grouped_blocks(report: GroupedReport, days: int) -> list[dict]:
     since = f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC"
     total = sum(r.requests for r in report.rows)
@@ -117,6 +122,8 @@ def grouped_blocks(report: GroupedReport, days: int) -> list[dict]:
     notes = [_NOTES.get(report.by, _NOTE)]
     if report.by == "region":
         notes.append(_REGION)
+    if report.by == "tier":
+        notes.append(_TIER)
     blocks.append(kit.context(*notes))
     return kit.cap(blocks)
 
