@@ -77,7 +77,7 @@ class GroupedReport:
     rows: list[GroupRow] = field(default_factory=list)
 
 
-def _numbers(key: str, reqs: list[RequestRow], pages_of: dict[int, list[PageRow]],
+def group_numbers(key: str, reqs: list[RequestRow], pages_of: dict[int, list[PageRow]],
              pages: list[PageRow]) -> dict:
     acks = [(r.acknowledged_utc - r.created_utc).total_seconds()
             for r in reqs if r.acknowledged_utc is not None]
@@ -128,6 +128,14 @@ def _key(by: str, r: RequestRow, pages: list[PageRow], roster: Roster,
     return getattr(r, by)
 
 
+def zone_lookup(roster: Roster) -> Callable[[str], str | None]:
+    """A person's zone from the roster (None for someone it does not know)."""
+    def zone_of(user: str) -> str | None:
+        spec = roster.specialist(user)
+        return spec.timezone if spec else None
+    return zone_of
+
+
 def grouped_report(session_factory: Callable[[], Session], roster: Roster, start: datetime,
                    end: datetime, by: str) -> GroupedReport:
     if by not in rn.GROUPINGS:
@@ -143,17 +151,14 @@ def grouped_report(session_factory: Callable[[], Session], roster: Roster, start
     for p in pages:
         pages_of[p.request_id].append(p)
 
-    def zone_of(user: str) -> str | None:
-        spec = roster.specialist(user)
-        return spec.timezone if spec else None
-
+    zone_of = zone_lookup(roster)
     if by == "person":
-        rows = _person_rows(roster, reqs, pages_of, sent, points, start, end, zone_of)
+        rows = person_rows(roster, reqs, pages_of, sent, points, start, end, zone_of)
         return GroupedReport(team, start, end, by, rows)
     groups: dict[str, list[RequestRow]] = defaultdict(list)
     for r in reqs:
         groups[_key(by, r, pages_of[r.id], roster, zone_of)].append(r)
-    rows = [GroupRow(**_numbers(k, rs, pages_of, [p for r in rs for p in pages_of[r.id]]))
+    rows = [GroupRow(**group_numbers(k, rs, pages_of, [p for r in rs for p in pages_of[r.id]]))
             for k, rs in groups.items()]
     if by == "severity":  # sev1 first: the order people read severities in
         rows.sort(key=lambda x: x.key)
@@ -164,7 +169,7 @@ def grouped_report(session_factory: Callable[[], Session], roster: Roster, start
     return GroupedReport(team, start, end, by, rows)
 
 
-def _person_rows(roster: Roster, reqs: list[RequestRow], pages_of: dict[int, list[PageRow]],
+def person_rows(roster: Roster, reqs: list[RequestRow], pages_of: dict[int, list[PageRow]],
                  sent: list[PageRow], points: dict[str, int], start: datetime,
                  end: datetime, zone_of: Callable[[str], str | None]) -> list[GroupRow]:
     taken: dict[str, list[RequestRow]] = defaultdict(list)
@@ -186,7 +191,7 @@ def _person_rows(roster: Roster, reqs: list[RequestRow], pages_of: dict[int, lis
             buckets[rn.hour_bucket(p.sent_utc, zone or "UTC")] += 1
         spec = roster.specialist(user)
         rows.append(GroupRow(
-            **_numbers(user, taken[user], pages_of, paged[user]),
+            **group_numbers(user, taken[user], pages_of, paged[user]),
             name=spec.name if spec else None, zone=zone, region=rn.region_of(zone),
             business_pages=buckets["business"], evening_pages=buckets["evening"],
             sleep_pages=buckets["sleep"],

@@ -28,6 +28,7 @@ from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
 from bot.slack.breaks import BreakDeps, Breaks
+from bot.slack.charted import answer_with_chart, with_chart
 from bot.slack.crisis import run_crisis
 from bot.slack.exposure import home_exposure, run_exposure
 from bot.slack.oncall_category import run_category
@@ -43,7 +44,6 @@ from bot.slack.oncall_replies import (
 from bot.slack.oncall_specialist import specialist_reply
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.render import blocks as kit
-from bot.slack.report_chart import answer_report
 from bot.slack.rotation_modal import (
     parse_rotation_submission,
     rotation_modal,
@@ -151,11 +151,8 @@ class OncallCommands:
                 say(text="Drawing the coverage chart...")
                 self._coverage(client, command, user, cmd.days, respond)
                 return
-            if isinstance(cmd, g.Report):  # the table now, the chart after (report_chart)
-                roster = self._roster(user)
-                self._require_manager(roster, user, "see response reports")
-                answer_report(self.d.reports_session_factory, roster, self.d.clock.now(),
-                              user, cmd, say, client, respond)
+            if with_chart(cmd):  # report, crisis end: the words now, the chart after
+                answer_with_chart(self.d, self._roster(user), user, cmd, say, client, respond)
                 return
             later: list[tuple[str, dict]] = []  # swap/cover asks: DMs through the outbox
             reply = self._run(cmd, user, later)

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.charts.child import ChartError, render
 from bot.core.roster import Roster
+from bot.services.errors import ServiceError
 from bot.services.report import response_report
 from bot.services.report_groups import GroupedReport, grouped_report
 from bot.slack.oncall_commands import Report
@@ -103,9 +104,15 @@ def _tables(session_factory, roster: Roster, now: datetime, cmd: Report
     return report_reply(report, cmd.days, format_report(report)), grouped
 
 
-def answer_report(session_factory, roster: Roster, now: datetime, user: str, cmd: Report,
-                  say: Callable, client, respond: Callable) -> None:
-    """`/oncall report ...` for a manager: the table now, then the chart in their DM."""
+def answer_report(d, roster: Roster, user: str, manager: bool, cmd: Report, say: Callable,
+                  client, respond: Callable) -> None:
+    """`/oncall report ...` for a manager: the table now, then the chart in their DM.
+    `d`: the `/oncall` dependencies (managers, clock, reports_session_factory)."""
+    if not manager:
+        raise ServiceError(f"only managers ({d.managers.describe_managers(roster.team)}) can "
+                           "see response reports")
+    now = d.clock.now()
+    session_factory = d.reports_session_factory
     reply, grouped = _tables(session_factory, roster, now, cmd)
     say(text=from_neutral(reply.text), blocks=_with_note(reply.blocks, ON_ITS_WAY))
     what = WHAT[grouped.by]
