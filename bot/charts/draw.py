@@ -11,7 +11,8 @@ the serving process never imports matplotlib. The spec:
 "times": per group, two horizontal bars, the middle (p50) and slowest 5% (p95) time to
 acknowledge, in minutes (hours when the slowest is over 3 hours), the group's request
 count under its label. "pages": per person, pages stacked by business, evening and sleep
-hours. Rows are drawn top to bottom in the order given. Exit status 2 and a line on
+hours. "coverage": the team's coverage by language (`bot.charts.coverage`). Rows are
+drawn top to bottom in the order given. Exit status 2 and a line on
 stderr for a spec that cannot be drawn.
 """
 
@@ -26,6 +27,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402 - the backend is chosen first
+
+from bot.charts.coverage import draw_coverage  # noqa: E402
 
 P50_COLOR, P95_COLOR = "#4C72B0", "#DD8452"
 BUCKET_COLORS = {"business": "#55A868", "evening": "#DD8452", "sleep": "#8172B3"}
@@ -89,8 +92,11 @@ def _pages(spec: dict):
 def draw(spec: dict) -> bytes:
     """The PNG of `spec` (see the module notes)."""
     kind = spec.get("kind")
-    if kind not in ("times", "pages") or not isinstance(spec.get("rows"), list):
-        raise ValueError("a chart needs kind times or pages and a list of rows")
+    if kind not in ("times", "pages", "coverage") or not isinstance(spec.get("rows"), list):
+        raise ValueError("a chart needs kind times, pages or coverage and a list of rows")
+    if kind == "coverage":  # its own fixed geometry: bot.charts.coverage
+        fig = draw_coverage(plt, spec)
+        return _png(fig)
     fig, ax, rows = (_times if kind == "times" else _pages)(spec)
     _titles(fig, ax, spec)
     ax.invert_yaxis()  # the first row on top, as in the table
@@ -103,6 +109,10 @@ def draw(spec: dict) -> bytes:
     else:
         ax.text(0.5, 0.5, "Nothing to show for this period", transform=ax.transAxes,
                 ha="center", va="center", color="#555555")
+    return _png(fig)
+
+
+def _png(fig) -> bytes:
     out = io.BytesIO()
     fig.savefig(out, format="png")
     plt.close(fig)

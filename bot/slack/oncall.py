@@ -16,6 +16,7 @@ from functools import partial
 
 from slack_sdk.errors import SlackApiError
 
+from bot.charts.child import ChartError
 from bot.clock import Clock
 from bot.core import refs
 from bot.core.edit_options import parse_rotation_options
@@ -364,7 +365,7 @@ class OncallCommands:
                                    title=f"Coverage, next {days} days",
                                    initial_comment=f"Coverage for the next {days} day(s):\n"
                                                    f"{text}")
-        except (ServiceError, SlackApiError, ValueError) as err:
+        except (ServiceError, SlackApiError, ValueError, ChartError) as err:
             log.warning("coverage chart failed: %s", err)
             respond(text=f":warning: could not post the chart: {err}",
                     response_type="ephemeral")
