@@ -13,6 +13,7 @@ from bot.cli.common import UsageError, emit_json, iso, sessions_for
 from bot.config import EXAMPLE_SCHEDULES, ConfigError, Settings
 from bot.core import refs, timezones
 from bot.core.coverage import group_gaps
+from bot.core.report_numbers import GROUPINGS
 from bot.core.roster import Assignment, Roster
 from bot.services import schedules as svc
 from bot.services.errors import ServiceError
@@ -167,15 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("--json", action="store_true", help="print a JSON document")
 
     rp = sub.add_parser("report", help="response numbers for a period, grouped by language, "
-                                       "region, category, severity or person",
+                                       "region, category, severity, tier or person",
                         example="oncall-bot report --from 2026-03-01 --to 2026-03-31 "
                                 "--by language --json")
     rp.add_argument("--from", dest="start", type=_day, required=True,
                     help="first day, UTC (e.g. 2026-03-01)")
     rp.add_argument("--to", dest="end", type=_day, required=True,
                     help="last day, UTC, included (e.g. 2026-03-31)")
-    rp.add_argument("--by", required=True,
-                    choices=("language", "region", "category", "severity", "person"))
+    rp.add_argument("--by", required=True, choices=GROUPINGS)
     rp.add_argument("--team", help="team name (default: the only team)")
     out = rp.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print a JSON document")

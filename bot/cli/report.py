@@ -1,5 +1,5 @@
 """`oncall-bot report --from DATE --to DATE --by WHAT [--team T] [--json|--csv]`:
-response numbers per language, region, category, severity or person (the same rows as
+response numbers per language, region, category, severity, tier or person (the same rows as
 `/oncall report ... by=...`). Days are UTC; --to is included."""
 
 from __future__ import annotations

@@ -13,6 +13,14 @@ Definitions (written once, here; docs/design.md repeats them):
   -> Asia, "Africa/Lagos" -> Africa), with "America" read as Americas and "Australia"
   and "Pacific" as Oceania; other areas (Atlantic, Indian) keep their name; a zone
   without an area ("UTC") or no zone at all is "unknown".
+- Tier of a request: the tier (primary or secondary) of the rotation through which the
+  person who took it (its assignee) was on call when they were paged for it (their
+  first page of the request; the moment it was acknowledged when they took it without
+  a page); when nobody took it, the same for the first person paged, at that page.
+  On call through rotations of both tiers at that moment: primary. Not on call through
+  any rotation then (an off-shift backup, a translator, a handover to someone off
+  shift): "off rotation". Nobody paged and nobody took it: "unknown". Rotations are
+  read as the team defines them now (the roster keeps no history), like on-call hours.
 """
 
 from __future__ import annotations
@@ -22,8 +30,11 @@ from datetime import datetime, time
 from statistics import quantiles
 
 from bot.core import timezones
+from bot.core.roster import Roster
 
-GROUPINGS = ("language", "region", "category", "severity", "person")
+GROUPINGS = ("language", "region", "category", "severity", "tier", "person")
+OFF_ROTATION = "off rotation"
+TIER_ORDER = ("primary", "secondary", OFF_ROTATION, "unknown")
 BUCKETS = ("business", "evening", "sleep")
 
 BUSINESS = (time(9), time(18))
@@ -67,6 +78,15 @@ def region_of(tzname: str | None) -> str:
         return "unknown"
     area = tzname.split("/", 1)[0]
     return _AREAS.get(area, area)
+
+
+def tier_at(roster: Roster, user: str, instant: datetime) -> str:
+    """The tier of the rotation through which `user` was on call at `instant` (primary
+    first), or OFF_ROTATION."""
+    for a in roster.on_call(instant):  # primary tier first
+        if a.user == user:
+            return a.tier
+    return OFF_ROTATION
 
 
 def rate(part: int, whole: int) -> float | None:

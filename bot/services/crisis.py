@@ -2,7 +2,9 @@
 
 A crisis is a row in `crises`, committed at once; requests filed while it is active
 join it when they match (`crisis_link`, in the filing's transaction). `end` computes
-the summary from the linked requests and keeps it on the row."""
+the summary from the linked requests with the reports' numbers
+(`bot.services.crisis_summary`), keeps it on the row and posts it to the crisis channel
+(the intake channel when the crisis has none) through the outbox, in one transaction."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from bot.core import escalation_words, refs
 from bot.core.crisis import slug
 from bot.core.messages import DIRECT
 from bot.core.model import SEVERITIES, Team
+from bot.core.roster import Roster
 from bot.services import sweep_tally
+from bot.services.crisis_summary import crisis_summary, summary_text
 from bot.services.errors import ServiceError
 from bot.store.crises import ACTIVE, ENDED, add_crisis
 from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
@@ -25,9 +29,20 @@ from bot.store.paging import insert_outbox_rows
 from bot.store.paging_tables import RequestRow
 from bot.store.paging_writes import outbox_values
 
-__all__ = ["CrisisService", "percentile", "summary_of"]
+__all__ = ["CrisisService", "Ended"]
 
 EXAMPLE = "oncall crisis start beirut-port languages=ar,fr severity=sev1 match=port,blast"
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A crisis just ended: the reply (service text), its name, its channel (None when
+    Slack never made one) and the summary kept on its row."""
+
+    text: str
+    name: str
+    channel: str | None
+    summary: dict
 
 
 @dataclass(frozen=True)
@@ -39,31 +54,6 @@ class Linked:
     created: datetime
     acknowledged: datetime | None
     resolved: datetime | None
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile (p50: share 0.5); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-int(share * 100) * len(ordered) // 100))  # ceil(share * n)
-    return ordered[rank - 1]
-
-
-def summary_of(linked: list[Linked]) -> dict:
-    """The end-of-crisis summary: counts by language and category, time to acknowledge
-    and to resolve in seconds (p50, p95), acknowledged requests per person."""
-    ack = [(r.acknowledged - r.created).total_seconds() for r in linked if r.acknowledged]
-    res = [(r.resolved - r.created).total_seconds() for r in linked if r.resolved]
-    return {
-        "requests": len(linked),
-        "by_language": dict(sorted(Counter(r.language for r in linked).items())),
-        "by_category": dict(sorted(Counter(r.category for r in linked).items())),
-        "by_status": dict(sorted(Counter(r.status for r in linked).items())),
-        "ack_p50": percentile(ack, 0.5), "ack_p95": percentile(ack, 0.95),
-        "resolve_p50": percentile(res, 0.5), "resolve_p95": percentile(res, 0.95),
-        "per_person": dict(sorted(Counter(r.assignee for r in linked if r.assignee).items())),
-    }
 
 
 class CrisisService:
@@ -191,16 +181,21 @@ class CrisisService:
             sweeps = sweep_tally.card_lines(session, row)  # bot/services/sweep_tally.py
         return _status_text(row, linked) + sweeps
 
-    def end(self, team: Team, user: str, name: str | None) -> str:
-        now = self.clock.now()
+    def end(self, roster: Roster, user: str, name: str | None) -> Ended:
+        team, now = roster.team, self.clock.now()
         with self._sf() as session, session.begin():
             row = self._one(session, team, name, "end")
-            summary = summary_of(self._linked(session, row.id))
+            summary = crisis_summary(session, roster, row.id, row.started_utc, now)
             row.status, row.ended_by, row.ended_utc = ENDED, user, now
             row.remind_due_utc, row.summary = None, summary
-            title = row.name
-        return (f"Crisis *{refs.typed(title)}* ended by {refs.person(user)} at "
-                f"{refs.moment(now)}.\n" + summary_text(summary))
+            text = (f"Crisis *{refs.typed(row.name)}* ended by {refs.person(user)} at "
+                    f"{refs.moment(now)}. Summary:\n" + summary_text(summary))
+            target = row.channel or team.intake_channel
+            if target:
+                insert_outbox_rows(session, [outbox_values(None, DIRECT, target,
+                                                           {"text": text}, now)])
+            ended = Ended(text, row.name, row.channel, summary)
+        return ended
 
 
 def _status_text(row: CrisisRow, linked: list[Linked]) -> str:
@@ -215,17 +210,3 @@ def _status_text(row: CrisisRow, linked: list[Linked]) -> str:
         lines.append(f"• {escalation_words.language(code)}: {counts['open']} open, "
                      f"{counts['acknowledged']} acknowledged, {counts['resolved']} resolved")
     return "\n".join(lines)
-
-
-def _minutes(seconds: float | None) -> str:
-    return "none yet" if seconds is None else f"{seconds / 60:.0f} min"
-
-
-def summary_text(s: dict) -> str:
-    langs = ", ".join(f"{escalation_words.language(k)} {v}" for k, v in s["by_language"].items())
-    cats = ", ".join(f"{k} {v}" for k, v in s["by_category"].items())
-    people = ", ".join(f"{refs.person(k)} {v}" for k, v in s["per_person"].items())
-    return (f"{s['requests']} requests" + (f" ({langs}; {cats})" if s["requests"] else "")
-            + f". Time to acknowledge: p50 {_minutes(s['ack_p50'])}, p95 "
-            f"{_minutes(s['ack_p95'])}. Time to resolve: p50 {_minutes(s['resolve_p50'])}, "
-            f"p95 {_minutes(s['resolve_p95'])}. Requests per person: {people or 'none'}.")

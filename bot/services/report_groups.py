@@ -1,5 +1,5 @@
 """Grouped response reports (`/oncall report [days] by=...`, `oncall-bot report --by ...`):
-one transport-neutral row per language, region, category, severity or person.
+one transport-neutral row per language, region, category, severity, tier or person.
 
 Every number of a row, for the requests filed in [start, end):
 - requests; time to acknowledge (filed -> acknowledged) and to resolve (filed ->
@@ -9,6 +9,8 @@ Every number of a row, for the requests filed in [start, end):
   with a page that needed translation; decline rate: pages declined / pages sent.
 - region of a request: the region of its assignee's zone, or of the first person paged
   when nobody took it (`unknown` when nobody was paged).
+- tier of a request: `bot.core.report_numbers` ("Tier of a request"): primary,
+  secondary, off rotation or unknown, in that order.
 - by person: the requests they took (assignee), and for the pages they were sent in
   [start, end): pages, declines, pages in business, evening and sleep hours on their
   own wall clock, on-call hours over the period from the roster, and exposure points.
@@ -75,7 +77,7 @@ class GroupedReport:
     rows: list[GroupRow] = field(default_factory=list)
 
 
-def _numbers(key: str, reqs: list[RequestRow], pages_of: dict[int, list[PageRow]],
+def group_numbers(key: str, reqs: list[RequestRow], pages_of: dict[int, list[PageRow]],
              pages: list[PageRow]) -> dict:
     acks = [(r.acknowledged_utc - r.created_utc).total_seconds()
             for r in reqs if r.acknowledged_utc is not None]
@@ -103,6 +105,37 @@ def request_region(r: RequestRow, pages: list[PageRow], zone_of: Callable[[str],
     return rn.region_of(zone_of(first.user)) if first else "unknown"
 
 
+def request_tier(r: RequestRow, pages: list[PageRow], roster: Roster) -> str:
+    """The tier a request was answered through (`bot.core.report_numbers`)."""
+    def first_of(user: str | None) -> PageRow | None:
+        mine = [p for p in pages if user is None or p.user == user]
+        return min(mine, key=lambda p: (p.sent_utc, p.id), default=None)
+
+    if r.assignee:
+        page = first_of(r.assignee)
+        at = page.sent_utc if page else (r.acknowledged_utc or r.created_utc)
+        return rn.tier_at(roster, r.assignee, at)
+    page = first_of(None)
+    return rn.tier_at(roster, page.user, page.sent_utc) if page else "unknown"
+
+
+def _key(by: str, r: RequestRow, pages: list[PageRow], roster: Roster,
+         zone_of: Callable[[str], str | None]) -> str:
+    if by == "region":
+        return request_region(r, pages, zone_of)
+    if by == "tier":
+        return request_tier(r, pages, roster)
+    return getattr(r, by)
+
+
+def zone_lookup(roster: Roster) -> Callable[[str], str | None]:
+    """A person's zone from the roster (None for someone it does not know)."""
+    def zone_of(user: str) -> str | None:
+        spec = roster.specialist(user)
+        return spec.timezone if spec else None
+    return zone_of
+
+
 def grouped_report(session_factory: Callable[[], Session], roster: Roster, start: datetime,
                    end: datetime, by: str) -> GroupedReport:
     if by not in rn.GROUPINGS:
@@ -118,28 +151,25 @@ def grouped_report(session_factory: Callable[[], Session], roster: Roster, start
     for p in pages:
         pages_of[p.request_id].append(p)
 
-    def zone_of(user: str) -> str | None:
-        spec = roster.specialist(user)
-        return spec.timezone if spec else None
-
+    zone_of = zone_lookup(roster)
     if by == "person":
-        rows = _person_rows(roster, reqs, pages_of, sent, points, start, end, zone_of)
+        rows = person_rows(roster, reqs, pages_of, sent, points, start, end, zone_of)
         return GroupedReport(team, start, end, by, rows)
     groups: dict[str, list[RequestRow]] = defaultdict(list)
     for r in reqs:
-        region = by == "region"
-        groups[request_region(r, pages_of[r.id], zone_of) if region else getattr(r, by)
-               ].append(r)
-    rows = [GroupRow(**_numbers(k, rs, pages_of, [p for r in rs for p in pages_of[r.id]]))
+        groups[_key(by, r, pages_of[r.id], roster, zone_of)].append(r)
+    rows = [GroupRow(**group_numbers(k, rs, pages_of, [p for r in rs for p in pages_of[r.id]]))
             for k, rs in groups.items()]
     if by == "severity":  # sev1 first: the order people read severities in
         rows.sort(key=lambda x: x.key)
+    elif by == "tier":  # primary first, as rotations page
+        rows.sort(key=lambda x: rn.TIER_ORDER.index(x.key))
     else:
         rows.sort(key=lambda x: (-x.requests, x.key))
     return GroupedReport(team, start, end, by, rows)
 
 
-def _person_rows(roster: Roster, reqs: list[RequestRow], pages_of: dict[int, list[PageRow]],
+def person_rows(roster: Roster, reqs: list[RequestRow], pages_of: dict[int, list[PageRow]],
                  sent: list[PageRow], points: dict[str, int], start: datetime,
                  end: datetime, zone_of: Callable[[str], str | None]) -> list[GroupRow]:
     taken: dict[str, list[RequestRow]] = defaultdict(list)
@@ -161,7 +191,7 @@ def _person_rows(roster: Roster, reqs: list[RequestRow], pages_of: dict[int, lis
             buckets[rn.hour_bucket(p.sent_utc, zone or "UTC")] += 1
         spec = roster.specialist(user)
         rows.append(GroupRow(
-            **_numbers(user, taken[user], pages_of, paged[user]),
+            **group_numbers(user, taken[user], pages_of, paged[user]),
             name=spec.name if spec else None, zone=zone, region=rn.region_of(zone),
             business_pages=buckets["business"], evening_pages=buckets["evening"],
             sleep_pages=buckets["sleep"],

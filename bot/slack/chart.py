@@ -1,6 +1,7 @@
 """Coverage as a picture and as text, for `/oncall coverage` and the managers' Home tab.
 
-- `coverage_chart(roster, start, days)`: a PNG drawn with Pillow. One row per team
+- `coverage_chart(roster, start, days)`: a PNG drawn with matplotlib in a child process
+  (`coverage_spec` is its numbers, `bot.charts.coverage` the drawing). One row per team
   language, the x axis is UTC time over `days` days from `start` (day ticks and labels),
   covered time in a calm green, gaps in red, a dashed purple marker at every clock change
   (DST) of every rotation zone, labelled with the zone and the change, a legend and a
@@ -12,18 +13,16 @@
   ("daily 22:00-23:00 UTC, 8-28 Mar"). `group_gaps` is that folding, the one place it
   lives; the Home tab uses `gap_list_text` too.
 
-Pure: no Slack calls, no database, no clock.
+No Slack calls, no database, no clock; the picture is drawn in a child process.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.charts.child import render
 from bot.core import timezones
 from bot.core.coverage import DAY, GapRun, group_gaps
 from bot.core.intervals import Interval
@@ -37,6 +36,7 @@ __all__ = [
     "GapRun",
     "chart_layout",
     "coverage_chart",
+    "coverage_spec",
     "describe_gap_run",
     "describe_span",
     "dst_markers",
@@ -171,16 +171,6 @@ COLORS = {
 }
 
 
-@functools.lru_cache(maxsize=8)  # one load per size, however many charts
-def _font(size: int):
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, AttributeError, OSError, ImportError):  # Pillow < 10.1, no FreeType
-        return ImageFont.load_default()
-
-
 @dataclass(frozen=True)
 class ChartLayout:
     start: datetime  # UTC
@@ -216,26 +206,6 @@ def chart_layout(start: datetime, days: int, languages: int) -> ChartLayout:
                        languages)
 
 
-def _text_width(draw, text: str, font) -> float:
-    return draw.textlength(text, font=font)
-
-
-def _fit(draw, text: str, font, width: float) -> str:
-    if _text_width(draw, text, font) <= width:
-        return text
-    while text and _text_width(draw, text + "...", font) > width:
-        text = text[:-1]
-    return text + "..."  # ASCII: Pillow's default font has no ellipsis glyph
-
-
-def _dashed_vline(draw, x: int, y0: int, y1: int, color, dash: int = 7,
-                  gap: int = 4, width: int = 2) -> None:
-    y = y0
-    while y < y1:
-        draw.line([(x, y), (x, min(y + dash, y1))], fill=color, width=width)
-        y += dash + gap
-
-
 def _offset_change(at: datetime, zone: str) -> str:
     before = timezones.utc_offset(at - timedelta(seconds=1), zone)
     after = timezones.utc_offset(at, zone)
@@ -256,168 +226,83 @@ def dst_markers(roster: Roster, start: datetime, end: datetime) -> list[tuple[da
     return [(t, ", ".join(labels)) for t, labels in sorted(at.items())]
 
 
-def _draw_title_and_legend(draw, team: str, layout: ChartLayout, days: int, any_gap: bool,
-                           markers: bool) -> None:
-    """The title line, and a legend of what the colours and dashes mean."""
+def _hex(rgb: tuple[int, int, int]) -> str:
+    r, g, b = rgb
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _title(team: str, layout: ChartLayout) -> str:
     start, end = layout.start, layout.end
-    f_title, f_tick = _font(19), _font(12)
-    span = f"{start:%a} {start.day} {start:%b %Y %H:%M} to {end:%a} {end.day} {end:%b %Y %H:%M} UTC"
-    title = f"Coverage by language · {team} · {span}"
-    draw.text((16, 8), _fit(draw, title, f_title, WIDTH - 32), font=f_title, fill=COLORS["text"])
-    x, ly = 16.0, 34
-    legend: list[tuple[str, str]] = [("covered", "on-call reader")]
-    legend.append(("gap", "gap: nobody on call reads it") if any_gap else
-                  ("none", "no gaps in this window"))
+    return (f"Coverage by language · {team} · {start:%a} {start.day} {start:%b %Y %H:%M} to "
+            f"{end:%a} {end.day} {end:%b %Y %H:%M} UTC")
+
+
+def _legend(days: int, any_gap: bool, markers: bool) -> list[list[str]]:
+    legend = [["covered", "on-call reader"],
+              ["gap", "gap: nobody on call reads it"] if any_gap else
+              ["none", "no gaps in this window"]]
     if markers:
-        legend.append(("dst", "clock change (DST) in a rotation's zone"))
-    legend.append(("none", f"{days} day{'s' if days != 1 else ''}, times in UTC"))
-    for kind, text in legend:
-        if kind in ("covered", "gap"):
-            draw.rectangle([x, ly + 2, x + 18, ly + 13], fill=COLORS[kind])
-            x += 24
-        elif kind == "dst":
-            _dashed_vline(draw, int(x + 6), ly, ly + 15, COLORS["dst"], dash=4, gap=2)
-            x += 16
-        draw.text((x, ly), text, font=f_tick, fill=COLORS["muted"] if kind == "none"
-                  else COLORS["text"])
-        x += _text_width(draw, text, f_tick) + 22
+        legend.append(["dst", "clock change (DST) in a rotation's zone"])
+    legend.append(["none", f"{days} day{'s' if days != 1 else ''}, times in UTC"])
+    return legend
 
 
-def _draw_rows(draw, layout: ChartLayout, langs: list[str], gaps: dict) -> None:
-    """Per language: a background band, its name and how many gaps it has."""
-    f_label, f_small = _font(14), _font(11)
-    top = layout.plot_top
-    for i, lang in enumerate(langs):
-        y0 = top + i * ROW_HEIGHT
-        if i % 2 == 0:
-            draw.rectangle([0, y0, WIDTH - 1, y0 + ROW_HEIGHT - 1], fill=COLORS["row"])
-        name = _fit(draw, f"{language_name(lang)} ({lang})", f_label, PLOT_LEFT - 24)
-        draw.text((16, y0 + 13), name, font=f_label, fill=COLORS["text"])
-        lang_gaps = gaps.get(lang, [])
-        total = sum(((e - s) for s, e in lang_gaps), timedelta())
-        note = "covered throughout" if not lang_gaps else (
-            f"{len(lang_gaps)} gap{'s' if len(lang_gaps) != 1 else ''}, "
-            f"{_duration(total)}")
-        draw.text((16, y0 + 32), _fit(draw, note, f_small, PLOT_LEFT - 24), font=f_small,
-                  fill=COLORS["muted"])
-    if not langs:
-        draw.text((PLOT_LEFT, top + 20), "This team has no languages.", font=f_label,
-                  fill=COLORS["muted"])
-
-
-def _draw_day_ticks(draw, layout: ChartLayout, px_per_day: float) -> None:
-    """Day ticks (midnight UTC) as grid lines, labels at a step that leaves room."""
-    f_tick = _font(12)
-    start, end = layout.start, layout.end
-    top, bottom = layout.plot_top, layout.plot_bottom
+def _ticks(layout: ChartLayout, days: int) -> list[list]:
+    """Midnights UTC, labelled at a step that leaves room (about 7 pixels a character);
+    the others are grid lines only."""
+    px_per_day = (PLOT_RIGHT - PLOT_LEFT) / days
     wide = px_per_day >= 64
-    sample = "Wed 30 Sep" if wide else "30 Sep"
-    need = _text_width(draw, sample, f_tick) + 10
+    need = (10 if wide else 6) * 7 + 10
     step = next((k for k in (1, 2, 3, 7, 14, 28, 56) if k * px_per_day >= need), 91)
-    first = datetime.combine(start.date(), datetime.min.time(), tzinfo=start.tzinfo)
-    if first < start:
+    first = datetime.combine(layout.start.date(), datetime.min.time(),
+                             tzinfo=layout.start.tzinfo)
+    if first < layout.start:
         first += DAY
-    midnight, n = first, 0
-    draw.line([(PLOT_LEFT, bottom), (PLOT_RIGHT, bottom)], fill=COLORS["muted"], width=1)
-    while midnight <= end:
-        tx = round(layout.x(midnight))
-        if px_per_day >= 6 or n % step == 0:
-            draw.line([(tx, top), (tx, bottom - 1)], fill=COLORS["grid"], width=1)
-        draw.line([(tx, bottom), (tx, bottom + 4)], fill=COLORS["muted"], width=1)
-        if n % step == 0 and midnight < end:
-            label = (f"{midnight:%a} {midnight.day} {midnight:%b}" if wide
-                     else f"{midnight.day} {midnight:%b}")
-            if tx + 3 + _text_width(draw, label, f_tick) <= WIDTH - 2:
-                draw.text((tx + 3, bottom + 5), label, font=f_tick, fill=COLORS["muted"])
+    ticks, midnight, n = [], first, 0
+    while midnight < layout.end:
+        label = ((f"{midnight:%a} {midnight.day} {midnight:%b}" if wide
+                  else f"{midnight.day} {midnight:%b}") if n % step == 0 else "")
+        if px_per_day >= 6 or label:
+            ticks.append([(midnight - layout.start).total_seconds(), label])
         midnight += DAY
         n += 1
+    return ticks
 
 
-def _draw_hour_ticks(draw, layout: ChartLayout, px_per_day: float) -> None:
-    """Hours within the days when there is room: short windows (1-3 days) read better."""
-    f_small = _font(11)
-    start, end = layout.start, layout.end
-    bottom = layout.plot_bottom
-    hour_step = 3 if px_per_day >= 400 else 6 if px_per_day >= 150 else 0
-    if hour_step:
-        tick = datetime.combine(start.date(), datetime.min.time(), tzinfo=start.tzinfo)
-        while tick <= end:
-            if tick >= start and tick.hour:
-                tx = round(layout.x(tick))
-                draw.line([(tx, bottom), (tx, bottom + 3)], fill=COLORS["muted"], width=1)
-                label = f"{tick:%H:%M}"
-                if (px_per_day * hour_step / 24 >= _text_width(draw, label, f_small) + 12
-                        and tx + 3 + _text_width(draw, label, f_small) <= WIDTH - 2):
-                    draw.text((tx + 3, bottom + 6), label, font=f_small, fill=COLORS["muted"])
-            tick += timedelta(hours=hour_step)
-
-
-def _draw_bars(draw, layout: ChartLayout, langs: list[str], gaps: dict) -> None:
-    """Bars: covered, then the gaps in red (at least one pixel wide each)."""
-    for i, lang in enumerate(langs):
-        b0, b1 = layout.bar(i)
-        draw.rectangle([PLOT_LEFT, b0, PLOT_RIGHT - 1, b1], fill=COLORS["covered"])
-        for s, e in gaps.get(lang, []):
-            gx0 = math.floor(layout.x(s))
-            gx1 = max(math.ceil(layout.x(e)) - 1, gx0)
-            draw.rectangle([gx0, b0, min(gx1, PLOT_RIGHT - 1), b1], fill=COLORS["gap"])
-
-
-def _draw_markers(draw, layout: ChartLayout, markers: list[tuple[datetime, str]]) -> None:
-    """Clock changes: dashed markers across the rows; labels below the axis or, when
-    that lane is taken there, in a white box at the top of the plot, above the first bar."""
-    f_small, f_tick = _font(11), _font(12)
-    top, bottom = layout.plot_top, layout.plot_bottom
-    for at, _ in markers:
-        _dashed_vline(draw, round(layout.x(at)), top, bottom, COLORS["dst"])
-    lanes: list[list] = [[bottom + 23, f_tick, -1e9], [top, f_small, -1e9]]  # y, font, used
-    for at, label in markers:
-        mx = round(layout.x(at))
-        placed = None
-        for lane in lanes:
-            fitted = _fit(draw, label, lane[1], max(WIDTH - 8 - mx, 160))
-            w = _text_width(draw, fitted, lane[1])
-            tx = mx + 4 if mx + 4 + w <= WIDTH - 4 else mx - 4 - w
-            if tx > lane[2] + 6:
-                placed = (lane, fitted, tx, w)
-                break
-        if placed is None:  # crowded: overlap in the lane that frees up first
-            lane = min(lanes, key=lambda ln: ln[2])
-            fitted = _fit(draw, label, lane[1], max(WIDTH - 8 - mx, 160))
-            w = _text_width(draw, fitted, lane[1])
-            tx = mx + 4 if mx + 4 + w <= WIDTH - 4 else mx - 4 - w
-            placed = (lane, fitted, tx, w)
-        lane, fitted, tx, w = placed
-        if lane[0] == top:
-            draw.rectangle([tx - 2, top, tx + w + 2, top + BAR_INSET - 1],
-                           fill=COLORS["background"])
-        draw.text((tx, lane[0]), fitted, font=lane[1], fill=COLORS["dst"])
-        lane[2] = tx + w
-
-
-def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
-    """A PNG of the team's per-language coverage over [start, start + days) in UTC."""
+def coverage_spec(roster: Roster, start: datetime, days: int) -> dict:
+    """The chart spec (`bot.charts.coverage`) of the team's per-language coverage over
+    [start, start + days) in UTC."""
     if days < 1:
         raise ValueError("days must be at least 1")
     langs = list(roster.team.languages)
     layout = chart_layout(start, days, len(langs))
     gaps = roster.coverage_gaps(layout.start, layout.end, langs) if langs else {}
     markers = dst_markers(roster, layout.start, layout.end)
+    span = (layout.end - layout.start).total_seconds()
+    pixel = span / (PLOT_RIGHT - PLOT_LEFT)  # a gap is at least one pixel wide
 
-    # Pillow is loaded only when someone asks for a chart: the serving process stays small.
-    from PIL import Image, ImageDraw
+    def secs(t: datetime) -> float:
+        return min(max((timezones.utc(t) - layout.start).total_seconds(), 0.0), span)
 
-    img = Image.new("RGB", layout.size, COLORS["background"])
-    draw = ImageDraw.Draw(img)
-    _draw_title_and_legend(draw, roster.team.name, layout, days, any(gaps.values()),
-                           bool(markers))
-    _draw_rows(draw, layout, langs, gaps)
-    px_per_day = (PLOT_RIGHT - PLOT_LEFT) / days
-    _draw_day_ticks(draw, layout, px_per_day)
-    _draw_hour_ticks(draw, layout, px_per_day)
-    _draw_bars(draw, layout, langs, gaps)
-    _draw_markers(draw, layout, markers)
+    rows = []
+    for lang in langs:
+        lang_gaps = gaps.get(lang, [])
+        total = sum(((e - s) for s, e in lang_gaps), timedelta())
+        note = "covered throughout" if not lang_gaps else (
+            f"{len(lang_gaps)} gap{'s' if len(lang_gaps) != 1 else ''}, {_duration(total)}")
+        rows.append({"label": f"{language_name(lang)} ({lang})", "note": note,
+                     "gaps": [[secs(s), max(secs(e), secs(s) + pixel)] for s, e in lang_gaps]})
+    return {"kind": "coverage", "title": _title(roster.team.name, layout),
+            "size": list(layout.size), "plot": [PLOT_LEFT, PLOT_RIGHT, TOP, ROW_HEIGHT,
+                                                BAR_INSET],
+            "span": span, "rows": rows, "ticks": _ticks(layout, days),
+            "markers": [[secs(t), label] for t, label in markers],
+            "colors": {k: _hex(v) for k, v in COLORS.items()},
+            "legend": _legend(days, any(gaps.values()), bool(markers))}
 
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
+
+def coverage_chart(roster: Roster, start: datetime, days: int) -> bytes:
+    """A PNG of the team's per-language coverage over [start, start + days) in UTC,
+    drawn with matplotlib in a child process (`bot.charts.child`; ChartError when it
+    cannot be)."""
+    return render(coverage_spec(roster, start, days))

@@ -8,7 +8,7 @@ import re
 
 from bot.core.model import SEVERITIES
 from bot.core.roster import Roster
-from bot.services.crisis import CrisisService
+from bot.services.crisis import CrisisService, Ended
 from bot.services.errors import ServiceError
 from bot.slack.oncall_args import Args, language_arg
 from bot.slack.oncall_commands import CrisisCmd
@@ -80,7 +80,7 @@ def _start_options(c: Args, tokens: list[str]) -> dict:
 
 
 def run_crisis(crises: CrisisService, roster: Roster, user: str, manager: bool,
-               describe_managers: str, cmd: CrisisCmd) -> str:
+               describe_managers: str, cmd: CrisisCmd) -> str | Ended:
     if cmd.action in ("start", "update", "end") and not manager:
         raise ServiceError(f"only managers ({describe_managers}) can {cmd.action} a crisis; "
                            "`/oncall crisis status` shows how it is going")
@@ -89,6 +89,6 @@ def run_crisis(crises: CrisisService, roster: Roster, user: str, manager: bool,
                             cmd.words)
     if cmd.action == "update":
         return crises.update(roster.team, user, cmd.text)
-    if cmd.action == "end":
-        return crises.end(roster.team, user, cmd.name)
+    if cmd.action == "end":  # the reply is `Ended.text`; `crisis_end` adds the chart
+        return crises.end(roster, user, cmd.name)
     return crises.status(roster.team, cmd.name)

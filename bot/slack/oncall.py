@@ -16,6 +16,7 @@ from functools import partial
 
 from slack_sdk.errors import SlackApiError
 
+from bot.charts.child import ChartError
 from bot.clock import Clock
 from bot.core import refs
 from bot.core.edit_options import parse_rotation_options
@@ -28,6 +29,7 @@ from bot.services.rotations import RotationService, StaleEdit
 from bot.slack import chart, home, ids, render
 from bot.slack import grammar as g
 from bot.slack.breaks import BreakDeps, Breaks
+from bot.slack.charted import answer_with_chart, with_chart
 from bot.slack.crisis_mode import run_crisis_mode
 from bot.slack.exposure import home_exposure, run_exposure
 from bot.slack.oncall_category import run_category
@@ -43,7 +45,6 @@ from bot.slack.oncall_replies import (
 from bot.slack.oncall_specialist import specialist_reply
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.render import blocks as kit
-from bot.slack.report_groups import run_report
 from bot.slack.rotation_modal import (
     parse_rotation_submission,
     rotation_modal,
@@ -152,6 +153,9 @@ class OncallCommands:
                 say(text="Drawing the coverage chart...")
                 self._coverage(client, command, user, cmd.days, respond)
                 return
+            if with_chart(cmd):  # report, crisis end: the words now, the chart after
+                answer_with_chart(self.d, self._roster(user), user, cmd, say, client, respond)
+                return
             later: list[tuple[str, dict]] = []  # swap/cover asks: DMs through the outbox
             reply = self._run(cmd, user, later)
             # Written before Slack hears back, so a crash cannot lose them; sent after,
@@ -175,11 +179,6 @@ class OncallCommands:
             return self._who(user, cmd.language, cmd.category)
         if isinstance(cmd, g.Me):
             return me_reply(r.me_view(user))
-        if isinstance(cmd, g.Report):
-            roster = self._roster(user)
-            self._require_manager(roster, user, "see response reports")
-            return run_report(self.d.reports_session_factory, roster, self.d.clock.now(),
-                              cmd.days, cmd.by)  # bot/slack/report_groups.py
         if isinstance(cmd, g.Exposure):
             roster = self._roster(user)
             return run_exposure(self.d.reports_session_factory, roster, user,
@@ -365,7 +364,7 @@ class OncallCommands:
                                    title=f"Coverage, next {days} days",
                                    initial_comment=f"Coverage for the next {days} day(s):\n"
                                                    f"{text}")
-        except (ServiceError, SlackApiError, ValueError) as err:
+        except (ServiceError, SlackApiError, ValueError, ChartError) as err:
             log.warning("coverage chart failed: %s", err)
             respond(text=f":warning: could not post the chart: {err}",
                     response_type="ephemeral")

@@ -76,13 +76,14 @@ HELP: dict[str, Usage] = {
         EVERYONE,
     ),
     "report": Usage(
-        "/oncall report [days] [by=language|region|category|severity|person]",
+        "/oncall report [days] [by=language|region|category|severity|tier|person]",
         "Shows how fast pages were answered, by language and severity, over the last days; "
         "with by=, a table by that grouping (by=person: who carried the pages, at what "
-        "hours, on-call hours, exposure).",
+        "hours, on-call hours, exposure; by=tier: primary, secondary or off rotation).",
         "/oncall report 30 by=person",
         MANAGERS,
-        f"days is 1 to {MAX_DAYS} (default {DEFAULT_DAYS['report']}).",
+        f"days is 1 to {MAX_DAYS} (default {DEFAULT_DAYS['report']}). A chart of the "
+        "numbers follows in your direct messages with the bot.",
     ),
     "shifts": Usage(
         "/oncall shifts [rotation|@user] [days]",

@@ -1,35 +1,29 @@
-"""`/oncall report [days] [by=language|region|category|severity|person]`: the grouped
+"""`/oncall report [days] [by=language|region|category|severity|tier|person]`: the grouped
 response report as a table in blocks (a monospace table per section, at most
 `ROWS_PER_SECTION` rows each). Without `by=` the command is the per-language report it
 always was (`bot.slack.oncall_replies.report_reply`).
 
 The numbers come from `bot.services.report_groups.grouped_report` (transport-neutral
-rows); this module parses the command and renders the rows. No chart: the project draws
-its one chart (coverage) by hand with Pillow and has no plotting library, so this report
-is table-only.
+rows); this module parses the command and renders the rows. The chart that comes with the
+table is `bot.slack.report_chart`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from bot.core.report_numbers import GROUPINGS
-from bot.core.roster import Roster
-from bot.services.report import response_report
-from bot.services.report_groups import GroupedReport, GroupRow, grouped_report
+from bot.services.report_groups import GroupedReport, GroupRow
 from bot.slack.oncall_args import Args, days_arg
 from bot.slack.oncall_commands import DEFAULT_DAYS, Report
-from bot.slack.oncall_replies import Reply, report_reply
+from bot.slack.oncall_replies import Reply
 from bot.slack.oncall_text import decode, quote
 from bot.slack.render import blocks as kit
 from bot.slack.render import mrkdwn as md
-from bot.slack.reports import format_report
 
-__all__ = ["grouped_blocks", "grouped_reply", "p_report", "run_grouped_report", "run_report"]
+__all__ = ["WHAT", "grouped_blocks", "grouped_reply", "p_report", "row_label"]
 
 ROWS_PER_SECTION = 15
-_WHAT = {"language": "language", "region": "region", "category": "category",
-         "severity": "severity", "person": "person"}
+WHAT = {"language": "language", "region": "region", "category": "category",
+         "severity": "severity", "tier": "tier", "person": "person"}
 
 
 def p_report(args: list[str]) -> Report:
@@ -67,7 +61,7 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.0f}%"
 
 
-def _label(report: GroupedReport, row: GroupRow) -> str:
+def row_label(report: GroupedReport, row: GroupRow) -> str:
     if report.by == "language":
         return f"{md.language_name(row.key)} ({row.key})"
     if report.by == "person":
@@ -78,13 +72,13 @@ def _label(report: GroupedReport, row: GroupRow) -> str:
 def _table(report: GroupedReport, rows: list[GroupRow]) -> str:
     if report.by == "person":
         head = ["Person", "Pages", "Day", "Eve", "Sleep", "Decl", "On call", "Exposure"]
-        body = [[_label(report, r)[:22], str(r.pages), str(r.business_pages),
+        body = [[row_label(report, r)[:22], str(r.pages), str(r.business_pages),
                  str(r.evening_pages), str(r.sleep_pages), _pct(r.decline_rate),
                  f"{r.oncall_hours:.0f}h", str(r.exposure_points)] for r in rows]
     else:
         head = [report.by.capitalize(), "Reqs", "Ack p50", "p95", "Fix p50", "p95",
                 "Esc", "Fallbk", "Decl"]
-        body = [[_label(report, r)[:22], str(r.requests), _dur(r.ack_p50_s),
+        body = [[row_label(report, r)[:22], str(r.requests), _dur(r.ack_p50_s),
                  _dur(r.ack_p95_s), _dur(r.resolve_p50_s), _dur(r.resolve_p95_s),
                  _pct(r.escalated_rate), _pct(r.fallback_rate), _pct(r.decline_rate)]
                 for r in rows]
@@ -109,10 +103,15 @@ _REGION = ("Region: where the person who took the request lives (by their time z
            "or the first person paged when nobody took it.")
 
 
+_TIER = ("Tier: of the rotation through which the person who took the request was on call "
+         "when paged (or the first person paged, when nobody took it); off rotation: an "
+         "off-shift backup or someone else not on call then.")
+
+
 def grouped_blocks(report: GroupedReport, days: int) -> list[dict]:
     since = f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC"
     total = sum(r.requests for r in report.rows)
-    blocks = [kit.header(f"Response report by {_WHAT[report.by]}, last {days} day(s)"),
+    blocks = [kit.header(f"Response report by {WHAT[report.by]}, last {days} day(s)"),
               kit.context(f"Team {md.escape(report.team)} · {since}"
                           + ("" if report.by == "person" else f" · {total} request(s)"))]
     if not report.rows:
@@ -123,28 +122,14 @@ def grouped_blocks(report: GroupedReport, days: int) -> list[dict]:
     notes = [_NOTES.get(report.by, _NOTE)]
     if report.by == "region":
         notes.append(_REGION)
+    if report.by == "tier":
+        notes.append(_TIER)
     blocks.append(kit.context(*notes))
     return kit.cap(blocks)
 
 
 def grouped_reply(report: GroupedReport, days: int) -> Reply:
     n = len(report.rows)
-    text = (f"Response report by {_WHAT[report.by]}, last {days} day(s): "
+    text = (f"Response report by {WHAT[report.by]}, last {days} day(s): "
             f"{n} row{'s' if n != 1 else ''}.")
     return Reply(text, grouped_blocks(report, days))
-
-
-def run_grouped_report(session_factory, roster: Roster, now: datetime, days: int,
-                       by: str) -> Reply:
-    report = grouped_report(session_factory, roster, now - timedelta(days=days), now, by)
-    return grouped_reply(report, days)
-
-
-def run_report(session_factory, roster: Roster, now: datetime, days: int,
-               by: str | None) -> Reply:
-    """`/oncall report`: without `by`, the per-language and per-severity report it always
-    was; with it, the grouped table."""
-    if by:
-        return run_grouped_report(session_factory, roster, now, days, by)
-    report = response_report(session_factory, roster.team.name, now, days)
-    return report_reply(report, days, format_report(report))

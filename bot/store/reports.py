@@ -1,5 +1,5 @@
-"""The reads behind response reports: requests filed in a period, their pages, the
-pages each person got and their exposure points."""
+"""The reads behind response reports: requests filed in a period (or linked to a
+crisis), their pages, the pages each person got and their exposure points."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.store.crisis_tables import CrisisRequestRow
 from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.wellbeing_tables import ExposureRow
 
@@ -41,4 +42,21 @@ def exposure_points(session: Session, team: str, start: datetime,
         .where(ExposureRow.team == team, ExposureRow.at_utc >= start,
                ExposureRow.at_utc < end)
         .group_by(ExposureRow.user))
+    return {user: int(points or 0) for user, points in rows}
+
+
+def requests_linked(session: Session, crisis_id: int) -> list[RequestRow]:
+    """The requests linked to a crisis, oldest first."""
+    return list(session.scalars(
+        select(RequestRow).join(CrisisRequestRow, CrisisRequestRow.request_id == RequestRow.id)
+        .where(CrisisRequestRow.crisis_id == crisis_id).order_by(RequestRow.id)))
+
+
+def exposure_of_requests(session: Session, request_ids: list[int]) -> dict[str, int]:
+    """Exposure points per person counted for these requests (whenever counted)."""
+    if not request_ids:
+        return {}
+    rows = session.execute(
+        select(ExposureRow.user, func.sum(ExposureRow.weight))
+        .where(ExposureRow.request_id.in_(request_ids)).group_by(ExposureRow.user))
     return {user: int(points or 0) for user, points in rows}

@@ -8,16 +8,19 @@ readers on shift all day). Requests default to sev2 there, so a crisis at sev1 s
 from __future__ import annotations
 
 import json
-import statistics
+import sys
 import time
+from collections import Counter
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from bot.services.crisis import percentile
+from bot.charts.child import PNG_MAGIC
 from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
-from bot.store.paging_tables import RequestRow
+from bot.store.paging_tables import PageRow, RequestRow
+from bot.store.wellbeing_tables import ExposureRow
 from tests.slack_harness import FIXTURE_TEAMS, ToolHarness, utc
 
 AMAL = "U0CD00001"
@@ -124,34 +127,112 @@ def test_a_request_joins_every_crisis_it_matches_and_a_sev1_stays_sev1(desk):
     assert (first.severity, second.severity) == ("sev1", "sev2")
 
 
+ZONES = {"U0CD00001": "Asia/Amman", "U0CD00002": "Asia/Amman", "U0CD00003": "Asia/Amman",
+         "U0CD00004": "Asia/Amman", "U0CD00005": "Europe/London", "U0CD00006": "Asia/Amman",
+         "U0CD00007": "Europe/Paris"}  # tests/fixtures/teams/category-desk.yaml
+
+
+def linear(values: list[float], q: float) -> float | None:
+    """Percentile by linear interpolation between closest ranks (docs/design.md), here."""
+    if not values:
+        return None
+    data = sorted(values)
+    pos = q * (len(data) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+def bucket(instant, tz: str) -> str:
+    local = instant.astimezone(ZoneInfo(tz))
+    if local.weekday() >= 5:
+        return "sleep"
+    return ("business" if 9 <= local.hour < 18 else
+            "evening" if 18 <= local.hour < 23 else "sleep")
+
+
 def test_end_keeps_a_summary_that_equals_the_database(desk):
     oncall(desk, "crisis start flood", MANAGER)
-    for n in range(3):
-        file(desk, f"lang:ar بث مباشر رقم {n}")
+    desk.advance(1)
+    crisis = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
+    for n, lang in enumerate(("ar", "ar", "ar", "fr")):
+        file(desk, f"lang:{lang} بث مباشر رقم {n}" if lang == "ar" else "lang:fr vidéo en direct")
         desk.advance(60)
+    file(desk, "lang:ar فيديو مباشر لإطلاق نار")  # no languages= or match=: it joins
     with desk.runtime.sessions() as session, session.begin():
         rows = list(session.scalars(select(RequestRow).order_by(RequestRow.id)))
-        for minutes, row in zip((2, 5), rows, strict=False):  # two acknowledged, one resolved
+        for minutes, row in zip((2, 5, 11), rows, strict=False):  # three acknowledged
             row.status, row.assignee = "acknowledged", AMAL
             row.acknowledged_utc = row.created_utc + timedelta(minutes=minutes)
         rows[0].status, rows[0].resolved_utc = "resolved", rows[0].created_utc + timedelta(
             minutes=20)
-    said = oncall(desk, "crisis end", MANAGER)
-    assert "Crisis *flood* ended" in said and "3 requests" in said, said
+        session.add(ExposureRow(team="category-desk", user=AMAL, request_id=rows[0].id,
+                                weight=3, kind="acknowledged", at_utc=rows[0].created_utc))
+    responses = desk.capture_responses()
+    r = desk.command("/oncall", "crisis end", user=MANAGER,
+                     response_url=f"{desk.standin.origin}/response/end")
+    said = r.json()["text"]
+    assert "Crisis *flood* ended" in said and "5 requests" in said, said
+    assert "The chart follows in the crisis channel" in said
     [crisis] = crises(desk)
     assert crisis.status == "ended" and crisis.ended_by == MANAGER
     with desk.runtime.sessions() as session:
-        rows = list(session.scalars(select(RequestRow)))
+        linked = {rid for _, rid in links(desk)}
+        rows = [r for r in session.scalars(select(RequestRow)) if r.id in linked]
+        pages = [p for p in session.scalars(select(PageRow)) if p.request_id in linked]
     ack = [(r.acknowledged_utc - r.created_utc).total_seconds() for r in rows
            if r.acknowledged_utc]
+    fix = [(r.resolved_utc - r.created_utc).total_seconds() for r in rows if r.resolved_utc]
     s = crisis.summary
-    assert s["requests"] == len(rows) == 3
-    assert s["by_language"] == {"ar": 3}
-    assert s["ack_p50"] == percentile(ack, 0.5) == 120.0
-    assert s["ack_p95"] == max(ack) == 300.0
-    assert s["resolve_p50"] == 1200.0 and s["per_person"] == {AMAL: 2}
-    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == statistics.median_low([1, 2, 3, 4])
+    assert s["requests"] == len(rows) == 5
+    assert s["by_language"] == {"ar": 4, "fr": 1} == dict(Counter(r.language for r in rows))
+    assert s["by_category"] == dict(Counter(r.category for r in rows))
+    assert s["ack_p50"] == pytest.approx(linear(ack, 0.5)) == 300.0
+    assert s["ack_p95"] == pytest.approx(linear(ack, 0.95)) == pytest.approx(300 + 0.9 * 360)
+    assert s["resolve_p50"] == s["resolve_p95"] == linear(fix, 0.5) == 1200.0
+    assert s["per_person"] == {AMAL: 3}
+    assert s["pages"] == len(pages) and s["declines"] == 0
+    # Pages per person, split by the hour on each person's own clock.
+    mine: dict[str, Counter] = {}
+    for p in pages:
+        mine.setdefault(p.user, Counter())[bucket(p.sent_utc, ZONES[p.user])] += 1
+    people = {p["user"]: p for p in s["people"]}
+    assert set(people) == set(mine) | {AMAL}
+    for user, counts in mine.items():
+        assert people[user]["pages"] == sum(counts.values())
+        for b in ("business", "evening", "sleep"):
+            assert people[user][f"{b}_pages"] == counts[b], (user, b)
+    assert people[AMAL]["exposure_points"] == 3 and people[AMAL]["requests"] == 3
+    # The same numbers as the report by language for the same requests.
+    assert {r["key"]: r["requests"] for r in s["languages"]} == {"ar": 4, "fr": 1}
+    # Posted to the crisis channel (text through the outbox, the chart uploaded).
+    desk.settle()
+    assert any("Crisis *flood* ended" in (m.get("text") or "")
+               and "Pages per person" in (m.get("text") or "")
+               for m in desk.standin.messages_to(crisis.channel))
+    [done] = desk.standin.wait_for(lambda c: c.method == "files.completeUploadExternal",
+                                   timeout=60, description="the chart uploaded")
+    assert done.ok and done.params["channel_id"] == crisis.channel
+    png = desk.standin.file(done.params["files"][0]["id"])["content"]
+    assert png.startswith(PNG_MAGIC) and len(png) > 10_000
+    assert done.params["files"][0]["title"] == "Crisis flood: time to acknowledge by language"
+    assert responses == []  # no "no chart" note
+    assert "matplotlib" not in sys.modules
     assert "no crisis is running" in oncall(desk, "crisis status", MANAGER)
+
+
+def test_a_chart_that_cannot_be_uploaded_leaves_the_summary_and_says_why(desk):
+    oncall(desk, "crisis start flood", MANAGER)  # no channel yet: the chart goes to the DM
+    file(desk, "lang:ar فيديو مباشر لإطلاق نار")
+    desk.standin.fail_next("files.completeUploadExternal", status=200, error="not_allowed")
+    desk.capture_responses()
+    r = desk.command("/oncall", "crisis end", user=MANAGER,
+                     response_url=f"{desk.standin.origin}/response/end")
+    assert "Crisis *flood* ended" in r.json()["text"] and "direct messages" in r.json()["text"]
+    note = desk.wait_response("No chart of the crisis summary", timeout=60)
+    assert "Slack did not accept the picture (it answered not_allowed)" in note["text"]
+    [crisis] = crises(desk)
+    assert crisis.status == "ended" and crisis.summary["requests"] == 1
 
 
 INTAKE = "C0INTAKE01"

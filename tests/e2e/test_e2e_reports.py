@@ -19,7 +19,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -219,12 +219,49 @@ def test_by_region_and_severity(story, monkeypatch, capsys):
         ("sev1", "1", "1"), ("sev2", "2", "0")]
 
 
+def _tier(h, user: str, at: datetime) -> str:
+    """Written here from the roster's plain assignment list (not its on-call index):
+    the tier of a rotation `user` was on call through at `at`, primary first."""
+    roster = h.runtime.rosters.get("safety-escalations")
+    tiers = {a.tier for a in roster.assignments(at, at + timedelta(microseconds=1),
+                                                include_uncovered=False)
+             if a.user == user and a.start <= at < a.end}
+    return "primary" if "primary" in tiers else "secondary" if tiers else "off rotation"
+
+
+def test_by_tier_json_and_csv_equal_a_computation_over_the_rows(story, monkeypatch, capsys):
+    code, out, err = _cli(monkeypatch, capsys, story, *PERIOD, "--by", "tier", "--json")
+    assert code == 0, err
+    got = {r["key"]: r for r in json.loads(out)["rows"]}
+    reqs, pages = _rows(story)
+    expected: dict[str, list[RequestRow]] = defaultdict(list)
+    for r in reqs:  # the assignee's first page of the request, the tier then
+        first = min((p for p in pages if p.request_id == r.id and p.user == r.assignee),
+                    key=lambda p: p.sent_utc)
+        expected[_tier(story, r.assignee, first.sent_utc)].append(r)
+    assert set(got) == set(expected)
+    for tier, mine in expected.items():
+        acks = [(r.acknowledged_utc - r.created_utc).total_seconds() for r in mine]
+        assert got[tier]["requests"] == len(mine)
+        assert got[tier]["ack_p50_s"] == pytest.approx(_linear(acks, 0.5))
+        assert got[tier]["ack_p95_s"] == pytest.approx(_linear(acks, 0.95))
+    # Karim took T-1 and T-3 on his amer-ar-fr shifts (primary); Rami, the off-shift
+    # backup, took T-2.
+    assert [(r["key"], r["requests"]) for r in json.loads(out)["rows"]] == [
+        ("primary", 2), ("off rotation", 1)]
+    code, out, err = _cli(monkeypatch, capsys, story, *PERIOD, "--by", "tier", "--csv")
+    assert code == 0, err
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["key"], r["requests"]) for r in table] == [("primary", "2"),
+                                                          ("off rotation", "1")]
+
+
 def test_bad_arguments_name_the_problem_with_an_example(story, monkeypatch, capsys):
     code, out, err = _cli(monkeypatch, capsys, story, "--from", "2026-03-31", "--to",
                           "2026-03-01", "--by", "person", "--json")
     assert code != 0 and out == ""
     assert "--to 2026-03-01 is before --from 2026-03-31" in err and "example:" in err
-    code, out, err = _cli(monkeypatch, capsys, story, *PERIOD, "--by", "tier")
+    code, out, err = _cli(monkeypatch, capsys, story, *PERIOD, "--by", "shift")
     assert code != 0 and out == "" and "--by" in err and "example:" in err
     code, out, err = _cli(monkeypatch, capsys, story, "--from", "March", "--to",
                           "2026-03-01", "--by", "person")
@@ -251,9 +288,13 @@ def test_oncall_report_by_person_answers_a_table_for_managers(story):
     assert "own clock" in json.dumps(doc["blocks"][-1])
     by_lang = story.command("/oncall", "report 30 by=language", user="U0MGR0001").json()
     assert "Arabic (ar)" in by_lang["blocks"][2]["text"]["text"]
+    by_tier = story.command("/oncall", "report 30 by=tier", user="U0MGR0001").json()
+    tiers = by_tier["blocks"][2]["text"]["text"]
+    assert "primary" in tiers and "off rotation" in tiers and "off-shift backup" in json.dumps(
+        by_tier["blocks"][-1])
     refused = story.command("/oncall", "report by=person", user=KARIM).json()
     assert "manager" in refused["text"].lower()
-    bad = story.command("/oncall", "report by=tier", user="U0MGR0001").json()
+    bad = story.command("/oncall", "report by=shift", user="U0MGR0001").json()
     assert "is not a grouping" in bad["text"] and "/oncall report 30 by=person" in bad["text"]
 
 

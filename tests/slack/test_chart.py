@@ -1,8 +1,10 @@
-"""The coverage chart (a PNG drawn with Pillow) and the gap list text."""
+"""The coverage chart (a PNG drawn with matplotlib in a child process, checked pixel by
+pixel against the geometry its spec fixes) and the gap list text."""
 
 from __future__ import annotations
 
 import io
+import sys
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -165,18 +167,17 @@ def test_empty_team_and_bad_days():
         coverage_chart(Roster(FULL), START, 0)
 
 
-def test_default_font_fallback(monkeypatch):
-    from PIL import ImageFont
-    real = ImageFont.load_default
-
-    def old_pillow(*args, **kwargs):
-        if kwargs or args:
-            raise TypeError("load_default() takes no arguments")
-        return real()
-
-    monkeypatch.setattr(ImageFont, "load_default", old_pillow)
-    img = open_png(coverage_chart(Roster(GAPPY), START, 7))
-    assert img.size == (1200, 280) and red_pixels(img) > 0
+def test_the_spec_holds_the_gaps_markers_and_words():
+    spec = chart.coverage_spec(Roster(GAPPY), START, 7)
+    assert spec["kind"] == "coverage" and spec["span"] == 7 * 86400
+    assert [r["label"] for r in spec["rows"]] == ["English (en)", "Arabic (ar)", "French (fr)"]
+    assert spec["rows"][0]["gaps"][0] == [12 * 3600, 24 * 3600]  # 12:00-24:00 UTC
+    assert spec["rows"][2]["gaps"] == [[0, 7 * 86400]] and spec["rows"][2]["note"] == (
+        "1 gap, 7 d")
+    assert ["gap", "gap: nobody on call reads it"] in spec["legend"]
+    dublin = chart.coverage_spec(Roster(DUBLIN), START, 14)
+    assert dublin["markers"] == [[(EU_CHANGE - START).total_seconds(), "Europe/Dublin +1 h"]]
+    assert "matplotlib" not in sys.modules  # drawn in a child process only
 
 
 def test_upload_through_the_standin():

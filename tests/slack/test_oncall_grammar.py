@@ -397,7 +397,7 @@ ERRORS = [
     ("report 0", "from 1 to 90", "report"),
     ("report 91", "from 1 to 90", "report"),
     ("report 30d", "whole number", "report"),
-    ("report by=tier", "is not a grouping", "report"),
+    ("report by=shift", "is not a grouping", "report"),
     ("report by=person by=region", "Give `by=` once", "report"),
     ("report 7 7", "Unexpected '7'", "report"),
     ("report ١٢", "whole number", "report"),
