@@ -17,6 +17,7 @@ from bot.core import escalation_words, refs
 from bot.core.crisis import slug
 from bot.core.messages import DIRECT
 from bot.core.model import SEVERITIES, Team
+from bot.services.crisis_card import card_text
 from bot.services.errors import ServiceError
 from bot.store.crises import ACTIVE, ENDED, add_crisis
 from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
@@ -86,6 +87,7 @@ class CrisisService:
                 raise ServiceError("say what changed, e.g. " + refs.command(
                     f"oncall crisis update {row.name} the port video is down on every site"))
             row.last_update_utc, row.remind_due_utc = now, now + team.crisis_update_every
+            row.card_version += 1  # the status card says "last update ... ago"
             line = (f"Crisis *{row.name}* update from {refs.person(user)} at "
                     f"{refs.moment(now)}: {refs.typed(said)}")
             targets = [c for c in (row.channel, team.intake_channel) if c]
@@ -184,10 +186,10 @@ class CrisisService:
         return [Linked(*r) for r in rows]
 
     def status(self, team: Team, name: str | None) -> str:
+        """The status card's text, answered privately."""
         with self._sf() as session:
             row = self._one(session, team, name, "status")
-            linked = self._linked(session, row.id)
-        return _status_text(row, linked)
+            return card_text(session, row, self.rosters.get(team.name), self.clock.now())
 
     def end(self, team: Team, user: str, name: str | None) -> str:
         now = self.clock.now()
@@ -199,20 +201,6 @@ class CrisisService:
             title = row.name
         return (f"Crisis *{refs.typed(title)}* ended by {refs.person(user)} at "
                 f"{refs.moment(now)}.\n" + summary_text(summary))
-
-
-def _status_text(row: CrisisRow, linked: list[Linked]) -> str:
-    by_lang: dict[str, Counter] = {}
-    for r in linked:
-        by_lang.setdefault(r.language, Counter())[r.status] += 1
-    lines = [f"Crisis *{refs.typed(row.name)}*, {row.severity.upper()}, running since "
-             f"{refs.moment(row.started_utc)}; last update {refs.moment(row.last_update_utc)}."]
-    if not by_lang:
-        lines.append("No request has joined it yet.")
-    for code, counts in sorted(by_lang.items()):
-        lines.append(f"• {escalation_words.language(code)}: {counts['open']} open, "
-                     f"{counts['acknowledged']} acknowledged, {counts['resolved']} resolved")
-    return "\n".join(lines)
 
 
 def _minutes(seconds: float | None) -> str:

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.crisis import slug
 from bot.services import crisis_setup
-from bot.services.crisis import CrisisService
+from bot.services.crisis_card import CrisisCards
 from bot.slack.sender import slack_error
 from bot.slack.text import from_neutral
 
@@ -24,19 +24,20 @@ __all__ = ["refresh_cards", "set_up_crises"]
 log = logging.getLogger(__name__)
 
 
-def set_up_crises(client, session_factory, crises: CrisisService, rosters,
+def set_up_crises(client, session_factory, cards: CrisisCards, rosters,
                   now: Callable[[], datetime]) -> int:
     """One pass; the number of crises whose Slack side is complete after it."""
     done = 0
     for s in crisis_setup.pending(session_factory):
         try:
-            done += _set_up(client, session_factory, crises, rosters, now, s)
+            done += _set_up(client, session_factory, cards, rosters, now, s)
         except SlackApiError as err:  # the next pass tries again
             log.warning("crisis %s: Slack answered %s", s.id, slack_error(err)[1])
     return done
 
 
-def _set_up(client, session_factory, crises, rosters, now, s: crisis_setup.Setup) -> int:
+def _set_up(client, session_factory, cards: CrisisCards, rosters, now,
+            s: crisis_setup.Setup) -> int:
     channel = s.channel
     if channel is None:
         name = slug(s.name)
@@ -60,9 +61,12 @@ def _set_up(client, session_factory, crises, rosters, now, s: crisis_setup.Setup
             except SlackApiError as err:
                 if slack_error(err)[1] != "already_in_channel":
                     raise
-        text = from_neutral(crises.status(team, s.name))
-        ts = client.chat_postMessage(channel=channel, text=text)["ts"]
+        card = cards.render(s.id)
+        if card is None:  # ended meanwhile
+            return 0
+        ts = client.chat_postMessage(channel=channel, text=from_neutral(card.text))["ts"]
         crisis_setup.set_card(session_factory, s.id, ts)
+        cards.shown(card)
         try:
             client.pins_add(channel=channel, timestamp=ts)
         except SlackApiError as err:
@@ -71,14 +75,23 @@ def _set_up(client, session_factory, crises, rosters, now, s: crisis_setup.Setup
     return 1
 
 
-def refresh_cards(client, session_factory, crises: CrisisService, rosters) -> int:
-    """Edit each active crisis's pinned status card to how it reads now."""
+def refresh_cards(client, session_factory, cards: CrisisCards,
+                  only: tuple[int, ...] | None = None) -> int:
+    """Edit active crises' pinned status cards to how they read now: those in `only`
+    (their content changed), or all (the periodic refresh of the time-based parts).
+    A card whose text is what it showed already is not edited. The number edited."""
     done = 0
     for s in crisis_setup.cards(session_factory):
+        if only is not None and s.id not in only:
+            continue
         try:
-            text = from_neutral(crises.status(rosters.get(s.team).team, s.name))
-            client.chat_update(channel=s.channel, ts=s.card_ts, text=text)
-            done += 1
+            card = cards.render(s.id)
+            if card is None:
+                continue
+            if card.changed:
+                client.chat_update(channel=s.channel, ts=s.card_ts, text=from_neutral(card.text))
+                done += 1
+            cards.shown(card)
         except SlackApiError as err:  # the next refresh tries again
             log.warning("crisis %s card: Slack answered %s", s.id, slack_error(err)[1])
     return done
