@@ -121,7 +121,7 @@ def card_text(session: Session, row: CrisisRow, roster: Roster, now: datetime) -
     """The status card of crisis `row` at `now` (neutral text)."""
     languages = tuple(row.languages or ()) or tuple(roster.team.languages)
     counts = _counts(session, row.id)
-    lines = [f"*Crisis {refs.typed(row.name)}*, {row.severity.upper()}, running since "
+    lines = [f"Crisis *{refs.typed(row.name)}*, {row.severity.upper()}, running since "
              f"{refs.moment(row.started_utc)}.", "", "*Requests*"]
     shown = [*languages, *sorted(k for k in counts if k not in languages)]
     if not counts:
