@@ -17,7 +17,7 @@ from bot.store.crisis_tables import CrisisRow
 from bot.store.paging import insert_outbox_rows
 from bot.store.paging_writes import outbox_values
 
-__all__ = ["Setup", "cards", "not_started", "pending", "set_card", "set_channel"]
+__all__ = ["Setup", "cards", "channel_in_use", "not_started", "pending", "set_card", "set_channel"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,13 @@ def cards(session_factory) -> list[Setup]:
             CrisisRow.status == ACTIVE, CrisisRow.card_ts.is_not(None)))
         return [Setup(r.id, r.team, r.name, r.channel, r.card_ts, tuple(r.languages or ()),
                       r.started_by) for r in rows]
+
+
+def channel_in_use(session_factory, channel: str) -> bool:
+    """Whether a crisis (active or ended) has this channel already."""
+    with session_factory() as session:
+        return session.execute(select(CrisisRow.id).where(CrisisRow.channel == channel)
+                               .limit(1)).first() is not None
 
 
 def set_channel(session_factory, crisis_id: int, channel: str) -> None:

@@ -22,6 +22,7 @@ from bot.slack.text import from_neutral
 __all__ = ["refresh_cards", "set_up_crises"]
 
 log = logging.getLogger(__name__)
+LIST_PAGES = 50  # conversations.list pages read looking for our channel (1000 a page)
 
 
 def set_up_crises(client, session_factory, cards: CrisisCards, rosters,
@@ -33,6 +34,8 @@ def set_up_crises(client, session_factory, cards: CrisisCards, rosters,
             done += _set_up(client, session_factory, cards, rosters, now, s)
         except SlackApiError as err:  # the next pass tries again
             log.warning("crisis %s: Slack answered %s", s.id, slack_error(err)[1])
+        except OSError as err:  # no answer (the call may have happened): the same
+            log.warning("crisis %s: no answer from Slack (%s)", s.id, type(err).__name__)
     return done
 
 
@@ -46,8 +49,10 @@ def _set_up(client, session_factory, cards: CrisisCards, rosters, now,
         except SlackApiError as err:
             if slack_error(err)[1] != "name_taken":
                 raise
-            crisis_setup.not_started(session_factory, s, name, now())
-            return 0
+            channel = _made_by_us(client, session_factory, name)
+            if channel is None:
+                crisis_setup.not_started(session_factory, s, name, now())
+                return 0
         crisis_setup.set_channel(session_factory, s.id, channel)
     if s.card_ts is None:
         team = rosters.get(s.team).team
@@ -73,6 +78,28 @@ def _set_up(client, session_factory, cards: CrisisCards, rosters, now,
             if slack_error(err)[1] != "already_pinned":
                 raise
     return 1
+
+
+def _made_by_us(client, session_factory, name: str) -> str | None:
+    """The channel named `name` when this bot created it and no other crisis uses it:
+    a create that succeeded in Slack while its id was never recorded (its answer lost,
+    or the process died before the commit). None: someone else's channel (or an earlier
+    crisis's), and the crisis does not start."""
+    me = client.auth_test().get("user_id")
+    cursor = ""
+    for _ in range(LIST_PAGES):
+        page = client.conversations_list(types="public_channel", exclude_archived=True,
+                                         limit=1000, cursor=cursor or None)
+        for c in page.get("channels") or ():
+            if c.get("name") == name:
+                ours = me and c.get("creator") == me and not c.get("is_archived")
+                if ours and not crisis_setup.channel_in_use(session_factory, c["id"]):
+                    return c["id"]
+                return None
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
+        if not cursor:
+            break
+    return None
 
 
 def refresh_cards(client, session_factory, cards: CrisisCards,

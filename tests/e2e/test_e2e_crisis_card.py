@@ -166,3 +166,55 @@ def test_the_card_and_the_page_dm_name_the_crisis(desk):
     desk.settle()
     updated = wait_for(lambda: desk.updates(first["ts"]), "the card edited")
     assert names in json.dumps(updated[-1].params.get("blocks"), ensure_ascii=False)
+
+
+def crises(h: ToolHarness) -> list[CrisisRow]:
+    with h.runtime.sessions() as session:
+        return list(session.scalars(select(CrisisRow).order_by(CrisisRow.id)))
+
+
+def not_started_dms(h: ToolHarness) -> list[str]:
+    return [m.get("text") or "" for m in h.dms(MANAGER)
+            if "was not started" in (m.get("text") or "")]
+
+
+def test_a_channel_created_whose_id_was_never_recorded_is_found_and_used(desk):
+    # Slack creates the channel, and the answer never reaches the bot: as if the process
+    # had died between the create and the commit of the channel's id.
+    desk.standin.lose_answer_next("conversations.create")
+    oncall(desk, "crisis start flood languages=ar", MANAGER)
+    desk.advance(1)
+    [lost] = wait_for(lambda: desk.standin.calls_to("conversations.create"), "the create")
+    made = lost.response["channel"]["id"]
+    assert crises(desk)[0].channel is None
+    # The next pass meets name_taken, finds the channel the bot made, and carries on.
+    desk.advance(1)
+    row = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
+    assert row.channel == made and row.status == "active"
+    assert wait_for(lambda: desk.standin.workspace.pinned(made), "the pin") == {row.card_ts}
+    assert AMAL in desk.standin.workspace.channel_members(made)
+    assert [c.params.get("types") for c in desk.standin.calls_to("conversations.list")] == [
+        "public_channel"]
+    desk.settle()
+    assert not_started_dms(desk) == []
+
+
+def test_a_taken_name_from_a_person_or_an_earlier_crisis_still_refuses(desk):
+    # The bot made #crisis-flood for an earlier crisis, now ended: not reused.
+    oncall(desk, "crisis start flood", MANAGER)
+    desk.advance(1)
+    wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the first crisis's card")
+    oncall(desk, "crisis end flood", MANAGER)
+    oncall(desk, "crisis start flood", MANAGER)
+    desk.advance(1)
+    wait_for(lambda: len(crises(desk)) == 1, "the second crisis undone")
+    desk.settle()
+    assert len(wait_for(lambda: not_started_dms(desk), "the DM")) == 1
+    # A channel a person made: not the bot's.
+    desk.standin.workspace.add_channel("crisis-quake")
+    oncall(desk, "crisis start quake", MANAGER)
+    desk.advance(1)
+    wait_for(lambda: len(crises(desk)) == 1, "the quake crisis undone")
+    desk.settle()
+    assert len(wait_for(lambda: len(not_started_dms(desk)) == 2 and not_started_dms(desk),
+                        "the second DM")) == 2
