@@ -10,12 +10,15 @@ U0MGR0001). In July, Amman is UTC+3 and London UTC+1.
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot.app.runtime import Runtime
 from bot.store.crisis_tables import CrisisRow
 from tests.slack_harness import FIXTURE_TEAMS, ToolHarness, page_id_of, utc
 
@@ -218,3 +221,54 @@ def test_a_taken_name_from_a_person_or_an_earlier_crisis_still_refuses(desk):
     desk.settle()
     assert len(wait_for(lambda: len(not_started_dms(desk)) == 2 and not_started_dms(desk),
                         "the second DM")) == 2
+
+
+def reminders(h: ToolHarness, channel: str) -> list[str]:
+    return [m.get("text") or "" for m in h.standin.messages_to(channel)
+            if "No update on crisis *flood*" in (m.get("text") or "")]
+
+
+def test_two_workers_on_one_database_send_the_reminder_once(desk):
+    oncall(desk, "crisis start flood", MANAGER)
+    desk.advance(1)
+    row = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
+    other = Runtime(desk.settings, clock=desk.clock, migrate_schema=False)
+    try:
+        desk.clock.advance(30 * 60)  # due now; neither worker has passed yet
+        barrier = threading.Barrier(2)
+
+        def remind(runtime: Runtime) -> int:
+            barrier.wait()
+            return runtime.crises.remind()
+
+        with ThreadPoolExecutor(2) as pool:
+            sent = list(pool.map(remind, [desk.runtime, other]))
+        assert sorted(sent) == [0, 1]
+        other.tick()  # whole passes of both, after: nothing more
+        desk.advance(1)
+        desk.settle()
+        assert len(reminders(desk, row.channel)) == 1
+    finally:
+        other.close()
+
+
+def test_a_reminder_due_while_down_or_written_before_a_crash_goes_once(desk):
+    oncall(desk, "crisis start flood", MANAGER)
+    desk.advance(1)
+    row = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
+    # Written (the deadline claimed, its outbox row committed), then the process dies
+    # before sending it: the next process sends it, once.
+    desk.clock.advance(30 * 60)
+    assert desk.runtime.crises.remind() == 1
+    assert reminders(desk, row.channel) == []
+    desk.restart()
+    desk.advance(1)
+    desk.settle()
+    assert len(reminders(desk, row.channel)) == 1
+    # Down while the next one comes due: sent once when the bot is back.
+    desk.clock.advance(31 * 60)
+    desk.restart()
+    desk.advance(1)
+    desk.advance(1)
+    desk.settle()
+    assert len(reminders(desk, row.channel)) == 2
