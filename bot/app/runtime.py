@@ -55,6 +55,7 @@ from bot.services.retention import Retention
 from bot.services.rotations import RotationService
 from bot.services.sensitivity import SensitivityService
 from bot.services.trends import TrendService
+from bot.services.trends_refused import TrendRefusals
 from bot.slack import oncall
 from bot.slack.client import make_web_client
 from bot.slack.crisis_channel import refresh_cards, set_up_crises
@@ -110,7 +111,7 @@ class Runtime:
         self.metrics = metrics.Metrics(self.health.process.label, self.health.snapshot)
         self.heartbeat = HeartbeatPinger(settings.heartbeat_url, self.clock)
         self.outbox = Outbox(self.sessions, self.clock, on_refused=self._page_refused,
-                             on_settled=self.metrics.settled)
+                             on_settled=self._settled)
         self.client = client or make_web_client(settings.slack_bot_token or "",
                                                 settings.slack_api_url)
         # The outbox's own client: one attempt per call and no sleeping through a
@@ -133,6 +134,7 @@ class Runtime:
         self.pauses = PauseService(self.sessions, self.rosters, self.clock)
         self.checkins = CheckinService(self.sessions, self.rosters, self.clock)
         self.trends = TrendService(self.sessions, self.rosters, self.clock)
+        self.trend_refusals = TrendRefusals(self.sessions, self.rosters, self.clock)
         self.crises = CrisisService(self.sessions, self.clock, self.rosters)
         self.crisis_cards = CrisisCards(self.sessions, self.clock, self.rosters)
         # On-call user groups: planned by the reconciler, sent on a sending thread with
@@ -209,6 +211,13 @@ class Runtime:
     def _reader_zone(self, team: str, user: str) -> str | None:
         specialist = self.rosters.get(team).team.specialist(user)
         return specialist.timezone if specialist is not None else None
+
+    def _settled(self, outcomes) -> None:
+        """The outbox's settle hook: the metrics count them; a trend digest refused
+        for good is told to the managers (once), what they can fix."""
+        self.metrics.settled(outcomes)
+        if self.trend_refusals.settled(outcomes):
+            self.deliver_soon(None)
 
     def _page_refused(self, page_id: int, code: str) -> None:
         """Slack refused a page DM for good: the escalation moves on now (the next
