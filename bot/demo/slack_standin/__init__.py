@@ -33,11 +33,11 @@ Behaviour worth knowing:
 * ``files.getUploadURLExternal`` hands out ``http://127.0.0.1:PORT/upload/<file_id>``
   on the stand-in itself; the POST of the bytes there is recorded as method
   ``"upload"`` (``UPLOAD_METHOD``), and can have faults injected like any method.
-* Faults (``fail_next``, ``delay_next``, ``drop_next``, ``lose_answer_next``) are
-  queued per method (or ``"*"`` for any method) and used in order. A failed call has
-  no side effect. A delayed call takes effect on arrival and only its answer is late,
-  like a Slack call whose response is lost to a client timeout; a lost answer takes
-  effect and the connection closes without one (a create whose id never arrived).
+* Faults (``fail_next``, ``delay_next``, ``drop_next``) are queued per method (or
+  ``"*"`` for any method) and used in order. A failed call has no side effect. A
+  delayed call takes effect on arrival and only its answer is late, like a Slack
+  call whose response is lost to a client timeout; ``drop_next(..., done=True)``
+  carries the call out, then closes the connection without an answer.
   ``fail_next(..., where={...})`` aims a fault at the calls whose params hold those
   values (e.g. one channel), or that pass a test (``channel_posts``,
   ``direct_messages``).

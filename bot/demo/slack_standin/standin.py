@@ -241,15 +241,11 @@ class SlackStandIn:
         The call takes effect on arrival; only the answer waits."""
         self._add_fault(method, delay_fault(seconds, count))
 
-    def drop_next(self, method: str, count: int = 1) -> None:
+    def drop_next(self, method: str, count: int = 1, done: bool = False) -> None:
         """Close the connection without answering the next ``count`` calls to
-        ``method`` ("*" = any); the client sees RemoteDisconnected. No side effect."""
-        self._add_fault(method, drop_fault(count))
-
-    def lose_answer_next(self, method: str, count: int = 1) -> None:
-        """Carry out the next ``count`` calls to ``method``, then close the connection
-        without answering: the call took effect and the client never learns how."""
-        self._add_fault(method, lost_fault(count))
+        ``method`` ("*" = any); the client sees RemoteDisconnected. No side effect,
+        unless ``done``: carried out first (a create whose id never reached the caller)."""
+        self._add_fault(method, lost_fault(count) if done else drop_fault(count))
 
     def clear_faults(self) -> None:
         """Drop every fault still queued: Slack is well again."""
