@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -39,6 +39,7 @@ __all__ = ["Card", "CrisisCards", "Due", "card_text"]
 HORIZON = timedelta(hours=12)  # coverage gaps shown this far ahead
 EDIT_GAP = timedelta(seconds=5)  # one card is edited at most this often on change
 READERS_SHOWN = 4  # on-call readers named per language; "and 2 more" after
+FINAL = -1  # `card_shown` of an ended crisis whose card says it ended
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,11 @@ def card_text(session: Session, row: CrisisRow, roster: Roster, now: datetime) -
     """The status card of crisis `row` at `now` (neutral text)."""
     languages = tuple(row.languages or ()) or tuple(roster.team.languages)
     counts = _counts(session, row.id)
-    lines = [f"Crisis *{refs.typed(row.name)}*, {row.severity.upper()}, running since "
-             f"{refs.moment(row.started_utc)}.", "", "*Requests*"]
+    ended = row.status != ACTIVE and row.ended_utc is not None
+    title = (f"ended at {refs.moment(row.ended_utc)} by {refs.person(row.ended_by or '')}"
+             if ended else f"running since {refs.moment(row.started_utc)}")
+    lines = [f"Crisis *{refs.typed(row.name)}*, {row.severity.upper()}, {title}.", "",
+             "*Requests*"]
     shown = [*languages, *sorted(k for k in counts if k not in languages)]
     if not counts:
         lines.append("No request has joined it yet.")
@@ -131,6 +135,8 @@ def card_text(session: Session, row: CrisisRow, roster: Roster, now: datetime) -
             c = counts.get(code, Counter())
             lines.append(f"• {escalation_words.language(code)}: {c['open']} open, "
                          f"{c['acknowledged']} acknowledged, {c['resolved']} resolved")
+    if ended:  # what follows is about running it
+        return "\n".join([*lines, "", "This crisis has ended: new requests no longer join it."])
     lines += ["", "*On call now*", *(_on_call_line(roster, lang, now) for lang in languages)]
     gaps = _gap_lines(roster, languages, now)
     lines += ["", "*Coverage gaps, next 12 hours*",
@@ -165,21 +171,24 @@ class CrisisCards:
         now = self.clock.now()
         with self._sf() as session:
             rows = session.execute(select(
-                CrisisRow.id, CrisisRow.channel, CrisisRow.card_ts, CrisisRow.card_version,
-                CrisisRow.card_shown, CrisisRow.card_edited_utc)
-                .where(CrisisRow.status == ACTIVE)).all()
-        setup = any(r.channel is None or r.card_ts is None for r in rows)
-        stale = tuple(r.id for r in rows if r.card_ts is not None
-                      and r.card_version > r.card_shown
-                      and (r.card_edited_utc is None or r.card_edited_utc <= now - EDIT_GAP))
+                CrisisRow.id, CrisisRow.status, CrisisRow.channel, CrisisRow.card_ts,
+                CrisisRow.card_version, CrisisRow.card_shown, CrisisRow.card_edited_utc)
+                .where(or_(CrisisRow.status == ACTIVE, and_(  # ended, card not final yet
+                    CrisisRow.card_ts.is_not(None), CrisisRow.card_shown != FINAL)))).all()
+        active = [r for r in rows if r.status == ACTIVE]
+        setup = any(r.channel is None or r.card_ts is None for r in active)
+        stale = tuple(r.id for r in rows if r.card_ts is not None and (
+            r.status != ACTIVE or (r.card_version > r.card_shown and (
+                r.card_edited_utc is None or r.card_edited_utc <= now - EDIT_GAP))))
         return Due(setup, stale)
 
     def render(self, crisis_id: int) -> Card | None:
-        """The card as it reads now (None: the crisis is gone or ended)."""
+        """The card as it reads now (None: the crisis is gone). An ended crisis's card
+        says so, with its last counts, and is edited once more."""
         now = self.clock.now()
         with self._sf() as session:
             row = session.get(CrisisRow, crisis_id)
-            if row is None or row.status != ACTIVE:
+            if row is None:
                 return None
             text = card_text(session, row, self.rosters.get(row.team), now)
             digest = _digest(text)
@@ -191,6 +200,8 @@ class CrisisCards:
             row = session.get(CrisisRow, card.crisis_id, with_for_update=True)
             if row is None:
                 return
-            row.card_shown = max(row.card_shown, card.version)
+            # An ended crisis's card was edited a last time: FINAL, never again.
+            row.card_shown = FINAL if row.status != ACTIVE else max(row.card_shown,
+                                                                    card.version)
             if card.changed or row.card_edited_utc is None:
                 row.card_hash, row.card_edited_utc = card.digest, self.clock.now()

@@ -41,11 +41,12 @@ def pending(session_factory) -> list[Setup]:
                       r.started_by) for r in rows]
 
 
-def cards(session_factory) -> list[Setup]:
-    """Active crises with a posted status card (to refresh)."""
+def cards(session_factory, ids: tuple[int, ...] | None = None) -> list[Setup]:
+    """Crises with a posted status card (to refresh): the active ones, or those of
+    `ids` whatever their status (an ended crisis's card gets its last edit)."""
     with session_factory() as session:
-        rows = session.scalars(select(CrisisRow).where(
-            CrisisRow.status == ACTIVE, CrisisRow.card_ts.is_not(None)))
+        which = CrisisRow.status == ACTIVE if ids is None else CrisisRow.id.in_(ids)
+        rows = session.scalars(select(CrisisRow).where(which, CrisisRow.card_ts.is_not(None)))
         return [Setup(r.id, r.team, r.name, r.channel, r.card_ts, tuple(r.languages or ()),
                       r.started_by) for r in rows]
 

@@ -104,13 +104,12 @@ def _made_by_us(client, session_factory, name: str) -> str | None:
 
 def refresh_cards(client, session_factory, cards: CrisisCards,
                   only: tuple[int, ...] | None = None) -> int:
-    """Edit active crises' pinned status cards to how they read now: those in `only`
-    (their content changed), or all (the periodic refresh of the time-based parts).
+    """Edit crises' pinned status cards to how they read now: those in `only` (their
+    content changed, or they ended), or all active ones (the periodic refresh of the
+    time-based parts).
     A card whose text is what it showed already is not edited. The number edited."""
     done = 0
-    for s in crisis_setup.cards(session_factory):
-        if only is not None and s.id not in only:
-            continue
+    for s in crisis_setup.cards(session_factory, only):
         try:
             card = cards.render(s.id)
             if card is None:

@@ -272,3 +272,24 @@ def test_a_reminder_due_while_down_or_written_before_a_crash_goes_once(desk):
     desk.advance(1)
     desk.settle()
     assert len(reminders(desk, row.channel)) == 2
+
+
+def test_an_ended_crisis_card_says_so_once_and_is_left_alone(desk):
+    oncall(desk, "crisis start flood languages=ar", MANAGER)
+    desk.advance(1)
+    row = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
+    r = desk.command("/emergency", "lang:ar بث مباشر من الميناء", user=REQUESTER)
+    assert r.status == 200, r.text
+    desk.settle()
+    desk.advance(5)
+    wait_for(lambda: card_edits(desk, row.card_ts), "the card after the filing")
+    oncall(desk, "crisis end", MANAGER)
+    desk.advance(1)
+    last = wait_for(lambda: len(card_edits(desk, row.card_ts)) == 2
+                    and card_edits(desk, row.card_ts)[-1], "the last edit")
+    assert f"ended at {date_token(desk.clock.now() - timedelta(seconds=1))}" in last, last
+    assert f"by <@{MANAGER}>" in last and "Arabic: 1 open" in last, last
+    assert "This crisis has ended" in last and "On call now" not in last, last
+    desk.advance(3 * 60)  # the periodic refresh leaves it alone
+    desk.advance(5)
+    assert len(card_edits(desk, row.card_ts)) == 2
