@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -36,11 +37,11 @@ from bot.jobs.router import Router
 from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
 from bot.schedules.holidays import holiday_dates
-from bot.services import crisis_setup
 from bot.services import schedules as schedule_svc
 from bot.services.checkins import CheckinService
 from bot.services.contact_answers import ContactAnswers
 from bot.services.crisis import CrisisService
+from bot.services.crisis_card import CrisisCards
 from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
@@ -55,6 +56,7 @@ from bot.services.rotations import RotationService
 from bot.services.sensitivity import SensitivityService
 from bot.services.sweeps import SweepService
 from bot.services.trends import TrendService
+from bot.services.trends_refused import TrendRefusals
 from bot.slack import oncall
 from bot.slack.client import make_web_client
 from bot.slack.crisis_channel import refresh_cards, set_up_crises
@@ -110,7 +112,7 @@ class Runtime:
         self.metrics = metrics.Metrics(self.health.process.label, self.health.snapshot)
         self.heartbeat = HeartbeatPinger(settings.heartbeat_url, self.clock)
         self.outbox = Outbox(self.sessions, self.clock, on_refused=self._page_refused,
-                             on_settled=self.metrics.settled)
+                             on_settled=self._settled)
         self.client = client or make_web_client(settings.slack_bot_token or "",
                                                 settings.slack_api_url)
         # The outbox's own client: one attempt per call and no sleeping through a
@@ -133,8 +135,10 @@ class Runtime:
         self.pauses = PauseService(self.sessions, self.rosters, self.clock)
         self.checkins = CheckinService(self.sessions, self.rosters, self.clock)
         self.trends = TrendService(self.sessions, self.rosters, self.clock)
+        self.trend_refusals = TrendRefusals(self.sessions, self.rosters, self.clock)
         self.crises = CrisisService(self.sessions, self.clock, self.rosters)
         self.sweeps = SweepService(self.sessions, self.rosters, self.clock)
+        self.crisis_cards = CrisisCards(self.sessions, self.clock, self.rosters)
         # On-call user groups: planned by the reconciler, sent on a sending thread with
         # the outbox's client (one attempt per call, no sleeping through a Retry-After).
         self.groups = OncallGroupService(self.sessions, self.rosters, self.clock)
@@ -179,6 +183,7 @@ class Runtime:
         self.retention = Retention(self.sessions, self.rosters, self.clock)
         self._next_purge = self.clock.now()  # once at start, then daily
         self._next_card_refresh = self.clock.now()
+        self._cards_busy = threading.Lock()
 
     # -- wiring helpers ------------------------------------------------------------------
 
@@ -209,6 +214,13 @@ class Runtime:
         specialist = self.rosters.get(team).team.specialist(user)
         return specialist.timezone if specialist is not None else None
 
+    def _settled(self, outcomes) -> None:
+        """The outbox's settle hook: the metrics count them; a trend digest refused
+        for good is told to the managers (once), what they can fix."""
+        self.metrics.settled(outcomes)
+        if self.trend_refusals.settled(outcomes):
+            self.deliver_soon(None)
+
     def _page_refused(self, page_id: int, code: str) -> None:
         """Slack refused a page DM for good: the escalation moves on now (the next
         candidate, else the next step), and what that wrote goes to the sending threads."""
@@ -237,9 +249,32 @@ class Runtime:
         self.dispatch.filed(filed.claimed)
 
     def set_up_crises(self) -> None:
-        set_up_crises(self.slack_sender.client, self.sessions, self.crises, self.rosters,
-                      self.clock.now)
+        set_up_crises(self.slack_sender.client, self.sessions, self.crisis_cards,
+                      self.rosters, self.clock.now)
         self.deliver_soon(None)
+
+    def crisis_work(self) -> None:
+        """A crisis's channel and pinned card set up; status cards edited once what
+        they show changed (a few seconds apart at most), and all of them every
+        CRISIS_CARD_EVERY for their time-based parts. One small read a pass."""
+        due = self.crisis_cards.due()
+        if due.setup:
+            self.dispatch.task("crisis-channels", self.set_up_crises)
+        if self.clock.now() >= self._next_card_refresh:
+            self._next_card_refresh = self.clock.now() + CRISIS_CARD_EVERY
+            self.dispatch.task("crisis-cards", lambda: self.refresh_cards(None))
+        elif due.stale:
+            self.dispatch.task("crisis-cards-changed", lambda: self.refresh_cards(due.stale))
+
+    def refresh_cards(self, only: tuple[int, ...] | None) -> None:
+        """One refresh at a time in this process: a pass finding a card still behind
+        while Slack is slow to answer must not start a second edit of it."""
+        if not self._cards_busy.acquire(blocking=False):
+            return
+        try:
+            refresh_cards(self.slack_sender.client, self.sessions, self.crisis_cards, only)
+        finally:
+            self._cards_busy.release()
 
     def apply_groups(self) -> None:
         """Send the on-call groups' new members to Slack (a sending thread); the notes
@@ -271,12 +306,7 @@ class Runtime:
         self.trends.run()  # trend digests every trends_every (teams with trends_channel)
         self.crises.remind()  # crises without an update for crisis.update_every
         self.sweeps.run()  # sweep turns due, their nudges and missed-sweep reports
-        if crisis_setup.pending(self.sessions):  # a crisis's channel and pinned card
-            self.dispatch.task("crisis-channels", self.set_up_crises)
-        if self.clock.now() >= self._next_card_refresh:  # crisis status cards, cheaply
-            self._next_card_refresh = self.clock.now() + CRISIS_CARD_EVERY
-            self.dispatch.task("crisis-cards", lambda: refresh_cards(
-                self.slack_sender.client, self.sessions, self.crises, self.rosters))
+        self.crisis_work()
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)

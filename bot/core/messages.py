@@ -98,6 +98,8 @@ class RequestView:
     # were purged (None: still held). A purged request renders like a sensitive one,
     # without a "Show details".
     purged: datetime | None = None
+    # The crises it joined when filed (their names, as the managers typed them).
+    crises: tuple[str, ...] = ()
 
     @property
     def redacted(self) -> bool:

@@ -8,9 +8,7 @@ the summary from the linked requests with the reports' numbers
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select, update
 
@@ -20,13 +18,12 @@ from bot.core.crisis import slug
 from bot.core.messages import DIRECT
 from bot.core.model import SEVERITIES, Team
 from bot.core.roster import Roster
-from bot.services import sweep_tally
+from bot.services.crisis_card import card_text
 from bot.services.crisis_summary import crisis_summary, summary_text
 from bot.services.errors import ServiceError
 from bot.store.crises import ACTIVE, ENDED, add_crisis
-from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
+from bot.store.crisis_tables import CrisisRow
 from bot.store.paging import insert_outbox_rows
-from bot.store.paging_tables import RequestRow
 from bot.store.paging_writes import outbox_values
 
 __all__ = ["CrisisService", "Ended"]
@@ -43,17 +40,6 @@ class Ended:
     name: str
     channel: str | None
     summary: dict
-
-
-@dataclass(frozen=True)
-class Linked:
-    language: str
-    category: str
-    status: str
-    assignee: str | None
-    created: datetime
-    acknowledged: datetime | None
-    resolved: datetime | None
 
 
 class CrisisService:
@@ -77,6 +63,7 @@ class CrisisService:
                 raise ServiceError("say what changed, e.g. " + refs.command(
                     f"oncall crisis update {row.name} the port video is down on every site"))
             row.last_update_utc, row.remind_due_utc = now, now + team.crisis_update_every
+            row.card_version += 1  # the status card says "last update ... ago"
             line = (f"Crisis *{row.name}* update from {refs.person(user)} at "
                     f"{refs.moment(now)}: {refs.typed(said)}")
             targets = [c for c in (row.channel, team.intake_channel) if c]
@@ -165,21 +152,11 @@ class CrisisService:
                                               + (" what changed" if " " in verb else "")))
         return rows[0]
 
-    def _linked(self, session, crisis_id: int) -> list[Linked]:
-        rows = session.execute(
-            select(RequestRow.language, RequestRow.category, RequestRow.status,
-                   RequestRow.assignee, RequestRow.created_utc, RequestRow.acknowledged_utc,
-                   RequestRow.resolved_utc)
-            .join(CrisisRequestRow, CrisisRequestRow.request_id == RequestRow.id)
-            .where(CrisisRequestRow.crisis_id == crisis_id)).all()
-        return [Linked(*r) for r in rows]
-
     def status(self, team: Team, name: str | None) -> str:
+        """The status card's text, answered privately."""
         with self._sf() as session:
             row = self._one(session, team, name, "status")
-            linked = self._linked(session, row.id)
-            sweeps = sweep_tally.card_lines(session, row)  # bot/services/sweep_tally.py
-        return _status_text(row, linked) + sweeps
+            return card_text(session, row, self.rosters.get(team.name), self.clock.now())
 
     def end(self, roster: Roster, user: str, name: str | None) -> Ended:
         team, now = roster.team, self.clock.now()
@@ -198,15 +175,3 @@ class CrisisService:
         return ended
 
 
-def _status_text(row: CrisisRow, linked: list[Linked]) -> str:
-    by_lang: dict[str, Counter] = {}
-    for r in linked:
-        by_lang.setdefault(r.language, Counter())[r.status] += 1
-    lines = [f"Crisis *{refs.typed(row.name)}*, {row.severity.upper()}, running since "
-             f"{refs.moment(row.started_utc)}; last update {refs.moment(row.last_update_utc)}."]
-    if not by_lang:
-        lines.append("No request has joined it yet.")
-    for code, counts in sorted(by_lang.items()):
-        lines.append(f"• {escalation_words.language(code)}: {counts['open']} open, "
-                     f"{counts['acknowledged']} acknowledged, {counts['resolved']} resolved")
-    return "\n".join(lines)

@@ -33,6 +33,7 @@ def match(w: RequestWrites) -> list[ActiveCrisis]:
     if not found:
         return []
     row.severity = crisis_core.raised(row.severity, [c.severity for c in found])
+    row.crisis_names = [c.name for c in found]  # its card and page DM name them
     crisis_store.link_requests(w.session, [c.id for c in found], w.request_id(), w.now)
     return found
 

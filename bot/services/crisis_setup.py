@@ -17,7 +17,7 @@ from bot.store.crisis_tables import CrisisRow
 from bot.store.paging import insert_outbox_rows
 from bot.store.paging_writes import outbox_values
 
-__all__ = ["Setup", "cards", "not_started", "pending", "set_card", "set_channel"]
+__all__ = ["Setup", "cards", "channel_in_use", "not_started", "pending", "set_card", "set_channel"]
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,21 @@ def pending(session_factory) -> list[Setup]:
                       r.started_by) for r in rows]
 
 
-def cards(session_factory) -> list[Setup]:
-    """Active crises with a posted status card (to refresh)."""
+def cards(session_factory, ids: tuple[int, ...] | None = None) -> list[Setup]:
+    """Crises with a posted status card (to refresh): the active ones, or those of
+    `ids` whatever their status (an ended crisis's card gets its last edit)."""
     with session_factory() as session:
-        rows = session.scalars(select(CrisisRow).where(
-            CrisisRow.status == ACTIVE, CrisisRow.card_ts.is_not(None)))
+        which = CrisisRow.status == ACTIVE if ids is None else CrisisRow.id.in_(ids)
+        rows = session.scalars(select(CrisisRow).where(which, CrisisRow.card_ts.is_not(None)))
         return [Setup(r.id, r.team, r.name, r.channel, r.card_ts, tuple(r.languages or ()),
                       r.started_by) for r in rows]
+
+
+def channel_in_use(session_factory, channel: str) -> bool:
+    """Whether a crisis (active or ended) has this channel already."""
+    with session_factory() as session:
+        return session.execute(select(CrisisRow.id).where(CrisisRow.channel == channel)
+                               .limit(1)).first() is not None
 
 
 def set_channel(session_factory, crisis_id: int, channel: str) -> None:

@@ -356,7 +356,7 @@ class Outbox:
             result = sender.send(d)
         except PermanentError as err:
             return Outcome(item.ids, item.kind, "failed", error=f"permanent: {err}",
-                           page_id=d.page.id if d.page else None)
+                           page_id=d.page.id if d.page else None, target=d.target)
         except Busy as err:
             log.warning("Slack turned away %s (%s) for %g s: %s", lane, item.kind,
                         err.seconds, err)
@@ -370,7 +370,8 @@ class Outbox:
                            unsure=not isinstance(err, NotSent))
         return Outcome(item.ids, item.kind, "sent", result=result,
                        page_id=d.page.id if d.page else None,
-                       request_id=d.request.id if d.request else None, at=self._clock.now())
+                       request_id=d.request.id if d.request else None, at=self._clock.now(),
+                       target=d.target)
 
     # -- settling ------------------------------------------------------------------------
 

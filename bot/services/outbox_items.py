@@ -104,6 +104,7 @@ class Outcome:
     until: datetime | None = None  # release: not before then
     at: datetime | None = None  # sent: when the transport answered
     filed: datetime | None = None  # a request's first page DM: when the request was filed
+    target: str | None = None  # sent or failed: where it was going (a channel, a user)
 
 
 def fold(rows: list, view: RequestView | None,

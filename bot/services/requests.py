@@ -113,6 +113,7 @@ def request_view(row, pages: Iterable[PageLike]) -> RequestView:
         served=getattr(row, "language_served", None) is not False,
         sensitive=bool(getattr(row, "sensitive", False)),
         purged=getattr(row, "purged_utc", None),
+        crises=tuple(getattr(row, "crisis_names", None) or ()),
         **_category_view(row))
 
 

@@ -320,7 +320,10 @@ HELP: dict[str, Usage] = {
         "sev1 unless given; a request filed more severe keeps its own. When several "
         "crises run, status, update and end need the name. An update goes to the crisis "
         "channel and the intake channel; without one for crisis.update_every (30m), the "
-        "channel is reminded.",
+        "channel is reminded. The crisis channel's pinned card (and status) shows the "
+        "requests by language, who is on call now with their local time, the coverage "
+        "gaps of the next 12 hours and the time since the last update; it follows each "
+        "change within seconds.",
     ),
     "sweep": Usage(
         "/oncall sweep start <lang|all> [every=30m] [until=<time>] | stop [<lang|all>] | status",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
 
-__all__ = ["ACTIVE", "ENDED", "ActiveCrisis", "active_crises", "add_crisis", "link_requests"]
+__all__ = ["ACTIVE", "ENDED", "ActiveCrisis", "active_crises", "add_crisis", "cards_stale_for",
+           "link_requests"]
 
 ACTIVE, ENDED = "active", "ended"
 
@@ -50,6 +51,20 @@ def add_crisis(session: Session, *, team: str, name: str, languages: list[str],
 
 def link_requests(session: Session, crisis_ids: list[int], request_id: int,
                   now: datetime) -> None:
-    """Link a request to crises, in one statement."""
+    """Link a request to crises (one statement), and mark their status cards stale."""
     session.connection().execute(insert(CrisisRequestRow.__table__), [
         {"crisis_id": c, "request_id": request_id, "linked_utc": now} for c in crisis_ids])
+    session.connection().execute(
+        update(CrisisRow).where(CrisisRow.id.in_(crisis_ids))
+        .values(card_version=CrisisRow.card_version + 1))
+
+
+def cards_stale_for(session: Session, request_id: int) -> None:
+    """A request's card changed (acknowledged, resolved, moved on...): the status cards
+    of the active crises it is part of are stale. One statement, whatever it finds."""
+    session.connection().execute(
+        update(CrisisRow)
+        .where(CrisisRow.status == ACTIVE, CrisisRow.id.in_(
+            select(CrisisRequestRow.crisis_id)
+            .where(CrisisRequestRow.request_id == request_id).scalar_subquery()))
+        .values(card_version=CrisisRow.card_version + 1))

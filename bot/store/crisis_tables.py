@@ -6,6 +6,11 @@
   the crisis's durable deadline: when no update was posted by then, the worker claims
   the row with a compare-and-set on that column (two workers: one reminder) and moves
   it on by `crisis.update_every`. `summary` is kept when the crisis ends.
+  The status card is kept current by a "dirty" mark: `card_version` is bumped in the
+  transaction of every change it shows (a request linked, acknowledged, resolved...;
+  an update posted) and `card_shown` is the version the card showed when last edited;
+  `card_hash` is the digest of that text (no edit when the text is the same) and
+  `card_edited_utc` when it was edited (edits of one card are spaced out).
 - `crisis_requests`: the requests linked to a crisis; a request joins every crisis it
   matches, once (UNIQUE pair).
 """
@@ -40,6 +45,10 @@ class CrisisRow(Base):
     remind_due_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     card_ts: Mapped[str | None] = mapped_column(String(32))
     summary: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    card_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    card_shown: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    card_hash: Mapped[str | None] = mapped_column(String(64))
+    card_edited_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index(None, "team", "status"), Index(None, "status", "remind_due_utc"))
 

@@ -67,6 +67,9 @@ class RequestRow(Base):
     # When text, link, field values and resolve notes were purged after the team's
     # `retention` (None: still held).
     purged_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The names of the crises the request joined when it was filed (it joins none
+    # later, and a crisis keeps its name): its card and page DM name them without a read.
+    crisis_names: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     policy: Mapped[dict] = mapped_column(JSON)  # frozen when the request starts
     esc_round: Mapped[int | None] = mapped_column(Integer)  # the step that fired last
     esc_step: Mapped[int | None] = mapped_column(Integer)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.messages import (
     CARD,
+    CARD_UPDATE,
     DIRECT,
     EMAIL,
     PAGE,
@@ -26,6 +27,7 @@ from bot.core.messages import (
     SMS,
     VOICE,
 )
+from bot.store.crises import cards_stale_for
 from bot.store.paging import LEASE
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
 
@@ -196,6 +198,10 @@ class RequestWrites:
         if self._deadlines:
             conn.execute(_INSERT_DEADLINES, [{**d, "request_id": rid} for d in self._deadlines])
         claimed: list[OutboxEntry] = []
+        if any(o["kind"] == CARD_UPDATE for o in self._outbox):
+            # What a request's card shows changed: so did the status card of each
+            # crisis it is part of (counts by status and language).
+            cards_stale_for(session, rid)
         if self._outbox:
             values = [outbox_values(rid, o["kind"], o["target"], o["payload"], self.now,
                                     o["page_id"], SENDING if o["kind"] in claim else PENDING)

@@ -36,9 +36,11 @@ Behaviour worth knowing:
 * Faults (``fail_next``, ``delay_next``, ``drop_next``) are queued per method (or
   ``"*"`` for any method) and used in order. A failed call has no side effect. A
   delayed call takes effect on arrival and only its answer is late, like a Slack
-  call whose response is lost to a client timeout. ``fail_next(..., where={...})``
-  aims a fault at the calls whose params hold those values (e.g. one channel), or
-  that pass a test (``channel_posts``, ``direct_messages``).
+  call whose response is lost to a client timeout; ``drop_next(..., done=True)``
+  carries the call out, then closes the connection without an answer.
+  ``fail_next(..., where={...})`` aims a fault at the calls whose params hold those
+  values (e.g. one channel), or that pass a test (``channel_posts``,
+  ``direct_messages``).
 * ``fault_window(seconds, ratelimited=0.3, server_error=0.15, retry_after=1,
   methods=..., where=..., seed=...)``: a rate-limit storm or an outage. For that long
   (on the stand-in's ``clock``, which a test can fake), each matching call answers

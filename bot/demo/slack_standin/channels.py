@@ -1,6 +1,7 @@
-"""The stand-in's channel writes: `conversations.create`, `conversations.invite` and
+"""The stand-in's channels: `conversations.create`, `conversations.invite` and
 `pins.add` (crisis mode's channel and its pinned status card), answering as Slack does:
-`name_taken`, `invalid_name_specials`, `already_in_channel`, `already_pinned`."""
+`name_taken`, `invalid_name_specials`, `already_in_channel`, `already_pinned`; and
+`conversations.list` (public channels, with their `creator`, a page at a time)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,21 @@ class ChannelWrites:
     (a channel someone already made, for `name_taken`)."""
 
     _messages: dict[str, dict[str, Any]]
+    bot_user_id: str
 
     def _channel_state(self) -> dict[str, Any]:
         return self.__dict__.setdefault("_channel_writes",
-                                        {"by_name": {}, "members": {}, "pins": {}})
+                                        {"by_name": {}, "members": {}, "pins": {},
+                                         "creators": {}})
 
-    def add_channel(self, name: str, channel_id: str | None = None) -> str:
+    def add_channel(self, name: str, channel_id: str | None = None,
+                    creator: str = "U0SOMEONE") -> str:
+        """A channel named `name`, made by `creator` (by default a person, not the bot)."""
         state = self._channel_state()
         channel_id = channel_id or self._next_id("C")
         state["by_name"][name] = channel_id
         state["members"].setdefault(channel_id, set())
+        state["creators"][channel_id] = creator
         return channel_id
 
     def channel_members(self, channel_id: str) -> set[str]:
@@ -46,10 +52,31 @@ class ChannelWrites:
         state = self._channel_state()
         if name in state["by_name"]:
             raise ApiError("name_taken")
-        channel_id = self.add_channel(name)
+        channel_id = self.add_channel(name, creator=self.bot_user_id)
         private = str(params.get("is_private", "")).lower() in ("1", "true")
         return {"ok": True, "channel": {"id": channel_id, "name": name, "is_channel": True,
                                         "is_private": private, "is_member": True}}
+
+    def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Public channels by name order, `limit` a page (Slack: at most 1000), the next
+        page's `cursor` in `response_metadata` ("" on the last)."""
+        types = str(params.get("types") or "public_channel")
+        if "public_channel" not in types.split(","):
+            return {"ok": True, "channels": [], "response_metadata": {"next_cursor": ""}}
+        try:
+            limit = max(1, min(int(params.get("limit") or 100), 1000))
+            start = int(params.get("cursor") or 0)
+        except ValueError as err:
+            raise ApiError("invalid_cursor") from err
+        state = self._channel_state()
+        named = sorted(state["by_name"].items())
+        page = named[start:start + limit]
+        more = start + limit < len(named)
+        return {"ok": True, "channels": [
+            {"id": cid, "name": name, "is_channel": True, "is_archived": False,
+             "is_private": False, "creator": state["creators"].get(cid, "U0SOMEONE")}
+            for name, cid in page],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _conversations_invite(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(require(params, "channel", "channel_not_found"))

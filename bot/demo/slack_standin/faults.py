@@ -48,7 +48,7 @@ class Fault:
     channel), or that pass this test; other calls to the method pass it by.
     """
 
-    kind: str  # "status", "delay" or "drop"
+    kind: str  # "status", "delay", "drop" or "lost"
     remaining: int
     status: int = 200
     retry_after: int | None = None
@@ -90,6 +90,12 @@ def delay_fault(seconds: float, count: int) -> Fault:
 
 def drop_fault(count: int) -> Fault:
     return Fault("drop", count)
+
+
+def lost_fault(count: int) -> Fault:
+    """The call takes effect, then the connection closes without its answer (a create
+    that happened, whose caller never learnt the id)."""
+    return Fault("lost", count)
 
 
 @dataclass(eq=False)

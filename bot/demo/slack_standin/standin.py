@@ -19,6 +19,7 @@ from bot.demo.slack_standin.faults import (
     drop_fault,
     fault_window,
     faulted_answer,
+    lost_fault,
     status_fault,
 )
 from bot.demo.slack_standin.recording import Call, CallLog
@@ -240,10 +241,11 @@ class SlackStandIn:
         The call takes effect on arrival; only the answer waits."""
         self._add_fault(method, delay_fault(seconds, count))
 
-    def drop_next(self, method: str, count: int = 1) -> None:
+    def drop_next(self, method: str, count: int = 1, done: bool = False) -> None:
         """Close the connection without answering the next ``count`` calls to
-        ``method`` ("*" = any); the client sees RemoteDisconnected. No side effect."""
-        self._add_fault(method, drop_fault(count))
+        ``method`` ("*" = any); the client sees RemoteDisconnected. No side effect,
+        unless ``done``: carried out first (a create whose id never reached the caller)."""
+        self._add_fault(method, lost_fault(count) if done else drop_fault(count))
 
     def clear_faults(self) -> None:
         """Drop every fault still queued: Slack is well again."""
@@ -411,7 +413,7 @@ class SlackStandIn:
         latency = self._latency  # read once: a change applies to the calls after it
         with self._lock:
             fault = self._faults.take(method, params, self._clock())
-            if fault is not None and fault.kind != "delay":
+            if fault is not None and fault.kind not in ("delay", "lost"):
                 arrival = Call(method, params, arrived, thread_id, token, received=received)
                 call, outcome = faulted_answer(arrival, fault)
             else:
@@ -421,9 +423,10 @@ class SlackStandIn:
                     else self._dispatch(method, params, token)
                 )
                 call = Call(method, params, arrived, thread_id, token, 200, response,
-                            "delay" if fault is not None else None, received)
+                            fault.kind if fault is not None else None, received)
                 outcome = json_outcome(200, response)
                 outcome.delay = fault.seconds if fault is not None else 0.0
+                outcome.drop = fault is not None and fault.kind == "lost"
                 if method == "chat.postMessage" and response.get("ok"):
                     self._received[str(response.get("ts"))] = received
             outcome.delay += latency

@@ -67,6 +67,7 @@ class Workspace(ConversationReads, ChannelWrites):
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "conversations.create": self._conversations_create,
+            "conversations.list": self._conversations_list,
             "conversations.invite": self._conversations_invite,
             "pins.add": self._pins_add,
             "views.open": self._views_open,

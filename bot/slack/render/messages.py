@@ -120,6 +120,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     target = pages.due_line(req, now, tz, your_time=True)
     if target:
         blocks.append(kit.section(target))
+    blocks.extend(pages.crisis_blocks(req))
     if language.page_banner(page):
         blocks.append(kit.section(language.page_banner(page)))
     elif page.needs_translation:
@@ -202,6 +203,7 @@ def ticket_card(req: RequestView, now: datetime | None = None,
 
     blocks: kit.Blocks = [
         kit.header(f"{emoji} {ticket} · {status_label}{late} · {sev} · {lang}")]
+    blocks.extend(pages.crisis_blocks(req))
     target = pages.due_line(req, now)
     if target:
         blocks.append(kit.section(target))

@@ -54,6 +54,18 @@ def local_time(at: datetime, tz: str | None) -> str:
     return f"<!date^{stamp}^{{time}}|{shown}>"
 
 
+def crisis_blocks(req: RequestView) -> kit.Blocks:
+    """'Part of crisis *beirut-port*' for a request that joined crises (nothing
+    otherwise): on its card and page DM, so a reader knows it belongs to the event."""
+    names = [f"*{md.escape_clip(n, 80, one_line=True)}*" for n in req.crises if n]
+    if not names:
+        return []
+    if len(names) == 1:
+        return [kit.section(f":rotating_light: Part of crisis {names[0]}")]
+    return [kit.section(f":rotating_light: Part of crises {', '.join(names[:-1])} and "
+                        f"{names[-1]}")]
+
+
 def overdue(req: RequestView, now: datetime | None) -> bool:
     """Whether the request's response target has passed at `now` (never once resolved,
     nor when the message is rendered without a clock)."""
