@@ -56,6 +56,9 @@ class Delivery:
     ids: tuple[int, ...] = ()  # the outbox rows this message covers, in order
     unsure: bool = False  # an earlier attempt may have reached Slack: look it up first
     since: datetime | None = None  # when the oldest of those rows was written
+    # A digest card (DIGEST, or a CARD_UPDATE of a request listed in one): every request
+    # it lists, as they are now (bot.core.surge).
+    digest: tuple[RequestView, ...] = ()
 
 
 class Sender(Protocol):
@@ -104,6 +107,7 @@ class Outcome:
     until: datetime | None = None  # release: not before then
     at: datetime | None = None  # sent: when the transport answered
     filed: datetime | None = None  # a request's first page DM: when the request was filed
+    requests: tuple[int, ...] = ()  # a digest sent: the requests it listed for the first time
 
 
 def fold(rows: list, view: RequestView | None,
