@@ -64,8 +64,9 @@ class RateLimits:
     post_burst: int = 4
     tiers: bool = True
     method_tiers: Mapping[str, int] = field(default_factory=lambda: dict(METHOD_TIERS))
-    _buckets: dict[str, Bucket] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Not arguments: `dataclasses.replace(limits)` gives the same limits, fresh buckets.
+    _buckets: dict[str, Bucket] = field(default_factory=dict, repr=False, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, init=False)
 
     def __post_init__(self) -> None:
         if not (self.post_rate > 0 and self.post_burst >= 1):
