@@ -95,6 +95,14 @@ def listed_in_intake(h: ToolHarness) -> set[str]:
     return found
 
 
+def deliveries(h: ToolHarness, **labels) -> float:
+    """oncall_deliveries_total of this process, summed over the other labels."""
+    return sum(sample.value for family in h.runtime.metrics.registry.collect()
+               if family.name == "oncall_deliveries" for sample in family.samples
+               if sample.name.endswith("_total")
+               and all(sample.labels.get(k) == v for k, v in labels.items()))
+
+
 def rate_limit_logs(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
             and re.search(r"429|rate.?limit|turned away", r.getMessage(), re.I)]
@@ -163,6 +171,15 @@ def test_a_burst_pages_at_once_and_lists_every_request_within_a_minute(slack, ca
                           for r in str(((m.get("metadata") or {}).get("event_payload") or {})
                                        .get("rows", "")).split(",") if r)
     assert thread_rows and max(thread_rows.values()) == 1
+    # The digest's thread names each line's ticket (it holds several requests' lines).
+    digest = next(m for m in slack.standin.messages_to(INTAKE)
+                  if "new emergency request" in (m.get("text") or ""))
+    in_thread = [m for m in slack.standin.messages_to(INTAKE)
+                 if m.get("thread_ts") == digest["ts"]]
+    assert in_thread and all(TICKET.search(m["text"]) for m in in_thread)
+    # A 429 is Slack's pace, not an error: counted, logged below WARNING.
+    assert deliveries(slack, result="rate_limited") >= 1
+    assert deliveries(slack, kind="digest", result="sent") >= 1
     assert rate_limit_logs(caplog) == []
 
 
