@@ -14,6 +14,7 @@ takes more than its burst.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -24,8 +25,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.demo.slack_standin import RateLimits
+from bot.slack import ids
 from bot.store.paging_tables import OutboxRow, RequestRow
-from tests.slack_harness import INTAKE, ToolHarness, page_deliveries, utc
+from tests.slack_harness import INTAKE, ToolHarness, page_deliveries, page_id_of, utc
 
 PEOPLE = [f"U0SG{i:05d}" for i in range(1, 21)]
 BURST = 50
@@ -93,6 +95,17 @@ def listed_in_intake(h: ToolHarness) -> set[str]:
         if not m.get("thread_ts"):
             found.update(f"T-{n}" for n in TICKET.findall(m.get("text") or ""))
     return found
+
+
+def step_until(h: ToolHarness, done, seconds: int = 60) -> bool:
+    """Move the injected clock a second at a time (a reconciler pass each) until `done()`,
+    for at most `seconds`."""
+    for _ in range(seconds):
+        if done():
+            return True
+        h.advance(1)
+        h.runtime.dispatch.wait_idle()
+    return done()
 
 
 def deliveries(h: ToolHarness, **labels) -> float:
@@ -198,3 +211,39 @@ def test_without_a_surge_each_request_gets_its_own_card(slack):
     assert all("new emergency request" not in m["text"] for m in cards)
     with slack.runtime.sessions() as s:
         assert s.scalars(select(RequestRow).where(RequestRow.card_digest.is_(True))).all() == []
+
+
+def test_a_digest_takes_later_requests_in_place_and_follows_their_state(slack):
+    """Requests filed while the channel is still in a surge are added to the open digest
+    (chat.update, not a new post); a listed request's acknowledgement re-renders it."""
+    with ThreadPoolExecutor(8) as pool:
+        first = dict(pool.map(lambda i: file_one(slack, i), range(1, 13)))
+    assert step_until(slack, lambda: listed_in_intake(slack) == set(first))
+    digests = [m for m in slack.standin.messages_to(INTAKE)
+               if "new emergency request" in (m.get("text") or "")]
+    assert len(digests) == 1
+    ts = digests[0]["ts"]
+
+    later = [file_one(slack, i)[0] for i in range(13, 16)]
+    assert step_until(slack, lambda: set(later) <= listed_in_intake(slack))
+    digests = [m for m in slack.standin.messages_to(INTAKE)
+               if "new emergency request" in (m.get("text") or "")]
+    assert [m["ts"] for m in digests] == [ts]  # no new post: the digest was updated
+    assert all(t in digests[0]["text"] for t in later)
+    assert slack.updates(ts), "the digest was not updated in place"
+
+    # Acknowledging a listed request re-renders the digest: it says who has it.
+    listed = TICKET.findall(digests[0]["text"])
+    ticket = f"T-{listed[0]}"
+    with slack.runtime.sessions() as s:
+        req = s.get(RequestRow, int(listed[0]))
+        assert req.card_digest and req.card_ts == ts
+    page = next(c for c in slack.page_posts() if ticket in (c.params.get("text") or ""))
+    person = page.params["channel"]
+    assert slack.click(ids.ACK, page_id_of(page.params), person).status == 200
+    for _ in range(3):
+        slack.advance(1)
+        slack.runtime.dispatch.wait_idle()
+    shown = json.dumps(slack.standin.message(ts)["blocks"], ensure_ascii=False)
+    assert f"*{ticket}* · Acknowledged" in shown and f"<@{person}> has it" in shown
+    assert all(f"*T-{n}*" in shown for n in listed)  # the others are still listed
