@@ -37,6 +37,7 @@ BURST = 50
 # about a second: the filing path's CPU, not Slack's limit.
 PAGE_BOUND = 10.0
 TICKET = re.compile(r"\bT-(\d+)\b")
+SECRET_TEXT = "Live video of a gunshot victim is being shared in a group right now"
 
 
 def surge_desk(folder) -> object:
@@ -224,13 +225,20 @@ def test_a_digest_takes_later_requests_in_place_and_follows_their_state(slack):
     assert len(digests) == 1
     ts = digests[0]["ts"]
 
-    later = [file_one(slack, i)[0] for i in range(13, 16)]
+    later = [file_one(slack, i)[0] for i in range(13, 15)]
+    graphic = slack.command("/emergency", f"graphic sev1 lang:en {SECRET_TEXT}",
+                            user="U0RQ09999")
+    later.append(f"T-{TICKET.search(graphic.text).group(1)}")
     assert step_until(slack, lambda: set(later) <= listed_in_intake(slack))
     digests = [m for m in slack.standin.messages_to(INTAKE)
                if "new emergency request" in (m.get("text") or "")]
     assert [m["ts"] for m in digests] == [ts]  # no new post: the digest was updated
     assert all(t in digests[0]["text"] for t in later)
     assert slack.updates(ts), "the digest was not updated in place"
+    # A sensitive request is listed without its text, on the card and in its thread.
+    everything = json.dumps(slack.standin.messages_to(INTAKE), ensure_ascii=False)
+    assert "hidden here" in json.dumps(digests[0]["blocks"], ensure_ascii=False)
+    assert "gunshot" not in everything
 
     # Acknowledging a listed request re-renders the digest: it says who has it.
     listed = TICKET.findall(digests[0]["text"])
