@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -41,11 +41,10 @@ from bot.core.messages import (
     PAGE_SIDE,
     PAGE_UPDATE,
     TIMELINE,
-    PageView,
-    RequestView,
 )
 from bot.services.outbox_items import (
     Busy,
+    Claimed,
     Item,
     NotSent,
     Outcome,
@@ -58,7 +57,7 @@ from bot.services.outbox_ready import digest_lines, ready_rows
 from bot.services.requests import page_view, request_view
 from bot.store import digests as dq
 from bot.store import paging as q
-from bot.store.paging_writes import OutboxEntry, outbox_values
+from bot.store.paging_writes import outbox_values
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -70,16 +69,6 @@ PROBE_WAIT = timedelta(seconds=1)  # a lane's others wait this long for its prob
 # and for longer: about 2.5 minutes of a failing Slack before it is given up.
 PAGE_RETRY_MAX, PAGE_MAX_ATTEMPTS = timedelta(seconds=4), 40
 COMBINED = (CARD, TIMELINE)  # an intake channel's traffic that a surge combines
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """Outbox rows a use case wrote already claimed (`sending`), with the views to
-    render them: delivered by `Outbox.deliver_claimed` without reading anything."""
-
-    request: RequestView
-    rows: tuple[OutboxEntry, ...]
-    pages: tuple[PageView, ...]
 
 
 Later = Callable[[Callable[[], None]], None]  # runs a task later (e.g. a pool's submit)
@@ -272,7 +261,8 @@ class Outbox:
             # A fresh session: the request and its pages as committed now, read once.
             req = q.get_request(session, request_id) if request_id is not None else None
             pages = {p.id: p for p in q.pages_of(session, req.id)} if req is not None else {}
-            wanted = ready_rows(session, rows, req, pages)
+            wanted = [r for r in ready_rows(session, rows, req, pages)
+                      if not self._waits_for_pass(r.kind, r.target, r.unsure)]
             more = more or len(wanted) < len(rows)
             got = q.claim_outbox_rows(session, [r.id for r in wanted], now)
             claimed = [r for r in wanted if r.id in got]
@@ -333,13 +323,19 @@ class Outbox:
             self._let_go(ids)
         return outcomes
 
-    def _diverted(self, d) -> datetime | None:
-        """Until when a card or thread line for a channel in a surge waits for the
-        channel's combined pass (None: it goes now)."""
-        if d.kind not in COMBINED or not self.surging(d.target):
-            return None
+    def _waits_for_pass(self, kind: str, channel: str | None, unsure: bool) -> bool:
+        """A card or thread line for a channel in a surge waits for the channel's
+        combined pass (queued here); one that may have reached Slack is looked up alone."""
+        if kind not in COMBINED or unsure or not self.surging(channel):
+            return False
         if self.on_surge is not None:
-            self.on_surge(d.target)
+            self.on_surge(channel)
+        return True
+
+    def _diverted(self, d) -> datetime | None:
+        """Until when a send waits for its channel's combined pass (None: it goes now)."""
+        if not self._waits_for_pass(d.kind, d.target, d.unsure):
+            return None
         return self._clock.now() + surge.PACE
 
     def _send_batch(self, sender: Sender, items: list[Item],

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.messages import CARD_UPDATE, PAGE_UPDATE, TIMELINE, PageView, RequestView
+from bot.store.paging_writes import OutboxEntry
 
 
 class PermanentError(Exception):
@@ -59,6 +60,16 @@ class Delivery:
     # A digest card (DIGEST, or a CARD_UPDATE of a request listed in one): every request
     # it lists, as they are now (bot.core.surge).
     digest: tuple[RequestView, ...] = ()
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """Outbox rows a use case wrote already claimed (`sending`), with the views to
+    render them: delivered by `Outbox.deliver_claimed` without reading anything."""
+
+    request: RequestView
+    rows: tuple[OutboxEntry, ...]
+    pages: tuple[PageView, ...]
 
 
 class Sender(Protocol):
