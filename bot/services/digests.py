@@ -98,7 +98,9 @@ class Digests:
             cards = [r for r in cards if r.id in got]
             carded = {r.request_id for r in cards}
             lines = [r for r in rows if r.kind == TIMELINE and r.request_id in reqs
-                     and (reqs[r.request_id].card_ts is not None or r.request_id in carded)]
+                     and (r.request_id in carded or (reqs[r.request_id].card_ts is not None
+                                                     and reqs[r.request_id].card_channel
+                                                     == channel))]
             got = q.claim_outbox_rows(session, [r.id for r in lines], now)
             lines = [r for r in lines if r.id in got]
             if not cards and not lines:
