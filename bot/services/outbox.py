@@ -326,11 +326,10 @@ class Outbox:
     def _waits_for_pass(self, kind: str, channel: str | None, unsure: bool) -> bool:
         """A card or thread line for a channel in a surge waits for the channel's
         combined pass (queued here); one that may have reached Slack is looked up alone."""
-        if kind not in COMBINED or unsure or not self.surging(channel):
-            return False
-        if self.on_surge is not None:
+        if kind in COMBINED and not unsure and self.on_surge and self.surging(channel):
             self.on_surge(channel)
-        return True
+            return True
+        return False
 
     def _diverted(self, d) -> datetime | None:
         """Until when a send waits for its channel's combined pass (None: it goes now)."""
