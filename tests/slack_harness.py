@@ -5,6 +5,7 @@ running server, the Web API client pointed at a local Slack stand-in, a manual c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 import urllib.error
@@ -72,6 +73,8 @@ def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dic
 class Harness:
     # More settings for the runtime (a subclass's Twilio or SMTP stand-ins).
     extra_settings: dict = {}
+    # Slack's rate limits in the stand-in (a subclass sets RateLimits(); None: off).
+    slack_limits = None
 
     def __init__(self, tmp_path: Path, start: datetime, database_url: str | None = None,
                  schedules: Path = SCHEDULES, public_url: bool = False,
@@ -80,8 +83,12 @@ class Harness:
         calendar feeds are on and their links can be fetched (the port is kept across
         `restart()`). `runtime_options` go to `Runtime` (e.g. `inline_limit=0`)."""
         self._runtime_options = runtime_options
-        self.standin = SlackStandIn(tokens=[TOKEN]).start()
         self.clock = ManualClock(start)
+        # Slack's rate limits, when a test turns them on (`slack_limits`), run on the
+        # injected clock like the outbox's holds do: a test moves both with `advance`.
+        limits = ({"rate_limits": dataclasses.replace(self.slack_limits),  # fresh buckets
+                   "clock": lambda: self.clock.now().timestamp()} if self.slack_limits else {})
+        self.standin = SlackStandIn(tokens=[TOKEN], **limits).start()
         self.database_url = premigrated(database_url or f"sqlite:///{tmp_path / 'oncall.db'}")
         self.schedules = schedules
         self._public_port: int | None = _free_port() if public_url else None

@@ -42,6 +42,7 @@ from bot.services.checkins import CheckinService
 from bot.services.contact_answers import ContactAnswers
 from bot.services.crisis import CrisisService
 from bot.services.crisis_card import CrisisCards
+from bot.services.digests import Digests
 from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
@@ -124,6 +125,11 @@ class Runtime:
         # Pages by SMS, call and email go through the same outbox (bot.app.senders).
         self.sender = Senders(self.slack_sender, *contact_senders(settings))
         self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor)
+        # An intake channel in a surge: its cards and lines go out combined, one pass at
+        # a time per channel, on a sending thread (bot.core.surge).
+        self.digests = Digests(self.outbox, self.sessions, self.clock)
+        self.outbox.on_surge = lambda channel: self.dispatch.task(
+            f"digest:{channel}", lambda: self.digests.deliver(self.sender, channel))
         self.bolt = App(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",

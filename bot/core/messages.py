@@ -31,6 +31,9 @@ RESTATE = "restate"
 # in their page DM's thread (page_id) or as a DM, with "Snooze 30m"
 # (payload: {"text": neutral text, "request": request id}).
 ACK_REMIND = "ack_remind"
+# Not a row kind: the one send that lists several requests' cards in an intake channel
+# in a surge (bot.core.surge), posted, or updated in place as more are added.
+DIGEST = "digest"
 # A page reaching its person outside Slack, beside the page DM (a step's `via`): target
 # the phone number (E.164) or the email address; page_id set; payload {}.
 SMS, VOICE, EMAIL = "sms", "voice", "email"

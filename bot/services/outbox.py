@@ -15,34 +15,36 @@ Exactly once, as far as anything can be:
 
 Lanes: a sender names the lane of each message (one API method to one channel). A
 `Busy` answer (Slack's 429) pauses that lane until its Retry-After and turns away the
-lane's other messages meanwhile, without a retry counted; other lanes go on. A
+lane's other messages meanwhile, without a retry counted; other lanes go on; a channel
+turned away is in a surge and its cards and lines are combined (`bot.core.surge`). A
 request's page DMs and the rest of its messages are claimed and sent apart (their own
-locks), so a page never waits behind a card or a thread line of the same request.
-"""
+locks), so a page never waits behind a card or a thread line of the same request."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 from tenacity import Retrying, before_sleep_log, stop_after_delay, wait_exponential
 
 from bot.clock import Clock
+from bot.core import surge
 from bot.core.messages import (
     CARD,
+    DIGEST,
     DIRECT,
     PAGE,
     PAGE_SIDE,
     PAGE_UPDATE,
-    PageView,
-    RequestView,
+    TIMELINE,
 )
 from bot.services.outbox_items import (
     Busy,
+    Claimed,
     Item,
     NotSent,
     Outcome,
@@ -51,9 +53,11 @@ from bot.services.outbox_items import (
     Unsure,
     fold,
 )
+from bot.services.outbox_ready import digest_lines, ready_rows
 from bot.services.requests import page_view, request_view
+from bot.store import digests as dq
 from bot.store import paging as q
-from bot.store.paging_writes import OutboxEntry, outbox_values
+from bot.store.paging_writes import outbox_values
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -62,19 +66,9 @@ SETTLE_FOR = 5.0  # seconds a settling transaction is retried before the lease d
 PAGES, REST = "pages", "rest"  # the two sides of a request, each with its own lock
 PROBE_WAIT = timedelta(seconds=1)  # a lane's others wait this long for its probe's answer
 # A page DM that failed is tried again within this (other messages back off further),
-# and for longer: about 2.5 minutes of a failing Slack before it is given up (its
-# step's deadline moves the request on meanwhile).
+# and for longer: about 2.5 minutes of a failing Slack before it is given up.
 PAGE_RETRY_MAX, PAGE_MAX_ATTEMPTS = timedelta(seconds=4), 40
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """Outbox rows a use case wrote already claimed (`sending`), with the views to
-    render them: delivered by `Outbox.deliver_claimed` without reading anything."""
-
-    request: RequestView
-    rows: tuple[OutboxEntry, ...]
-    pages: tuple[PageView, ...]
+COMBINED = (CARD, TIMELINE)  # an intake channel's traffic that a surge combines
 
 
 Later = Callable[[Callable[[], None]], None]  # runs a task later (e.g. a pool's submit)
@@ -96,6 +90,10 @@ class Outbox:
         self._guard = threading.Lock()
         self._held: set[int] = set()  # rows this process claimed and has not settled
         self._paused: dict[str, datetime] = {}  # lane -> turned away until
+        self._turned_away: dict[str, datetime] = {}  # channel -> Slack's last 429 to it
+        # Called with an intake channel in a surge whose cards and thread lines wait to
+        # be combined (bot.core.surge); the app runs the channel's digest pass then.
+        self.on_surge: Callable[[str], None] | None = None
 
     # -- claims held by this process ----------------------------------------------------
 
@@ -263,7 +261,8 @@ class Outbox:
             # A fresh session: the request and its pages as committed now, read once.
             req = q.get_request(session, request_id) if request_id is not None else None
             pages = {p.id: p for p in q.pages_of(session, req.id)} if req is not None else {}
-            wanted = _ready(session, rows, req, pages)
+            wanted = [r for r in ready_rows(session, rows, req, pages)
+                      if not self._waits_for_pass(r.kind, r.target, r.unsure)]
             more = more or len(wanted) < len(rows)
             got = q.claim_outbox_rows(session, [r.id for r in wanted], now)
             claimed = [r for r in wanted if r.id in got]
@@ -276,8 +275,10 @@ class Outbox:
                        (p.dm_channel, p.dm_ts) if p.dm_ts else None)
                 for p in (pages[r.page_id] for r in claimed if r.page_id in pages)}
             card = (req.card_channel, req.card_ts) if req is not None and req.card_ts else None
-            return fold(claimed, view, page_views, card, any(r.kind == CARD for r in rows),
-                        {r.page_id for r in rows if r.kind == PAGE}), more
+            items = fold(claimed, view, page_views, card, any(r.kind == CARD for r in rows),
+                         {r.page_id for r in rows if r.kind == PAGE})
+            digest_lines(session, req, items)
+            return items, more
 
     # -- sending -------------------------------------------------------------------------
 
@@ -308,12 +309,42 @@ class Outbox:
             self._paused[lane] = max(until, self._paused.get(lane, until))
             return self._paused[lane]
 
+    def surging(self, channel: str | None) -> bool:
+        """Is this channel in a surge (Slack turned a post to it away lately)?"""
+        with self._guard:
+            return surge.in_surge(self._turned_away.get(channel or ""), self._clock.now())
+
+    def send_combined(self, sender: Sender, items: list[Item]) -> list[Outcome]:
+        """Send a channel's combined traffic (claimed by the caller), then settle it."""
+        self._hold(ids := [i for item in items for i in item.ids])
+        try:
+            self._settle(outcomes := self._send_batch(sender, items, combine=False))
+        finally:
+            self._let_go(ids)
+        return outcomes
+
+    def _waits_for_pass(self, kind: str, channel: str | None, unsure: bool) -> bool:
+        """A card or thread line for a channel in a surge waits for the channel's
+        combined pass (queued here); one that may have reached Slack is looked up alone."""
+        if kind in COMBINED and not unsure and self.on_surge and self.surging(channel):
+            self.on_surge(channel)
+            return True
+        return False
+
+    def _diverted(self, d) -> datetime | None:
+        """Until when a send waits for its channel's combined pass (None: it goes now)."""
+        if not self._waits_for_pass(d.kind, d.target, d.unsure):
+            return None
+        return self._clock.now() + surge.PACE
+
     def _send_batch(self, sender: Sender, items: list[Item],
-                    before: list[Outcome] = ()) -> list[Outcome]:
+                    before: list[Outcome] = (), combine: bool = True) -> list[Outcome]:
         """Send in order. A failure holds back only what depends on it: later messages
-        of its lane, and the thread lines and updates of a card that did not go out."""
+        of its lane, and the thread lines and updates of a card that did not go out.
+        With `combine`, a channel's cards and lines in a surge wait for its digest pass."""
         outcomes: list[Outcome] = []
-        card = next((i.delivery.card for i in items if i.delivery.card), None)
+        # Combined: each send has its own thread; a new digest's lines wait for it.
+        card = next((i.delivery.card for i in items if i.delivery.card and combine), None)
         card = card or next((o.result for o in before if o.kind == CARD and o.result), None)
         posted = {o.page_id: o.result for o in before if o.kind == PAGE and o.result}
         stopped: dict[str, datetime | None] = {}  # lane -> held back (until)
@@ -328,6 +359,10 @@ class Outbox:
             if d.kind == PAGE_UPDATE and d.page_message is None and d.page is not None:
                 d = replace(d, page_message=posted.get(d.page.id))
             lane = sender.lane(d)
+            held = self._diverted(d) if combine else None
+            if held is not None:
+                outcomes.append(Outcome(item.ids, item.kind, "release", until=held))
+                continue
             if lane in stopped or (card_failed and d.kind in q.NEEDS_CARD):
                 outcomes.append(Outcome(item.ids, item.kind, "release",
                                         until=stopped.get(lane)))
@@ -335,6 +370,7 @@ class Outbox:
             until = self._paused_until(lane)
             if until is not None:  # turned away a moment ago: no call until then
                 stopped[lane] = until
+                card_failed = card_failed or d.kind in (CARD, DIGEST)
                 outcomes.append(Outcome(item.ids, item.kind, "release", until=until))
                 continue
             outcome = self._send_one(sender, item, d, lane)
@@ -342,13 +378,13 @@ class Outbox:
             if outcome.until is None:  # answered (not turned away): the lane is open
                 self._resume(lane)
             if outcome.action == "sent":
-                if outcome.result is not None and d.kind == CARD:
+                if outcome.result is not None and d.kind in (CARD, DIGEST):
                     card = outcome.result
                 if outcome.result is not None and d.kind == PAGE and d.page is not None:
                     posted[d.page.id] = outcome.result
             elif outcome.action != "failed":
                 stopped[lane] = outcome.until
-                card_failed = card_failed or d.kind == CARD
+                card_failed = card_failed or d.kind in (CARD, DIGEST)
         return outcomes
 
     def _send_one(self, sender: Sender, item: Item, d, lane: str) -> Outcome:
@@ -357,9 +393,12 @@ class Outbox:
         except PermanentError as err:
             return Outcome(item.ids, item.kind, "failed", error=f"permanent: {err}",
                            page_id=d.page.id if d.page else None, target=d.target)
-        except Busy as err:
-            log.warning("Slack turned away %s (%s) for %g s: %s", lane, item.kind,
-                        err.seconds, err)
+        except Busy as err:  # Slack's pace, not a failure: the lane waits its Retry-After
+            log.info("Slack turned away %s (%s) for %g s: %s", lane, item.kind,
+                     err.seconds, err)
+            if d.kind in (*COMBINED, DIGEST) and d.target:
+                with self._guard:
+                    self._turned_away[d.target] = self._clock.now()
             return Outcome(item.ids, item.kind, "release", error=str(err),
                            until=self._pause(lane, err.seconds))
         except Exception as err:  # noqa: BLE001 - retried; unless surely not sent, looked up
@@ -369,6 +408,7 @@ class Outbox:
             return Outcome(item.ids, item.kind, "retry", error=str(err) or type(err).__name__,
                            unsure=not isinstance(err, NotSent))
         return Outcome(item.ids, item.kind, "sent", result=result,
+                       requests=tuple(d.payload.get("requests", ())) if d.kind == DIGEST else (),
                        page_id=d.page.id if d.page else None,
                        request_id=d.request.id if d.request else None, at=self._clock.now(),
                        target=d.target)
@@ -396,8 +436,7 @@ class Outbox:
                 if o.action == "failed" and o.kind in PAGE_SIDE and o.page_id is not None]
 
     def _tell_refused(self, refused: list[tuple[int, str]]) -> None:
-        """Once the rows are settled and the request's lock is let go: each refused
-        page moves on to someone else (the hook may send at once, on this thread)."""
+        """Once settled and unlocked: each refused page moves on (may send, here)."""
         if self._on_refused is None:
             return
         for page_id, cause in refused:
@@ -415,16 +454,17 @@ class Outbox:
                 if o.action == "release":
                     q.release_outbox_rows(session, o.ids, o.until)
                 elif o.action != "sent":
-                    for row in q.retry_or_fail_outbox_rows(session, o.ids, o.error or "",
-                                                          now, PAGE_MAX_ATTEMPTS
-                                                          if o.kind in PAGE_SIDE
-                                                          else MAX_ATTEMPTS,
-                                                          permanent=o.action == "failed",
-                                                          unsure=o.unsure,
-                                                          max_delay=PAGE_RETRY_MAX
-                                                          if o.kind in PAGE_SIDE else None):
+                    page = o.kind in PAGE_SIDE
+                    for row in q.retry_or_fail_outbox_rows(
+                            session, o.ids, o.error or "", now,
+                            PAGE_MAX_ATTEMPTS if page else MAX_ATTEMPTS,
+                            permanent=o.action == "failed", unsure=o.unsure,
+                            max_delay=PAGE_RETRY_MAX if page else None):
                         log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
                                   row.target, o.error, extra={"request_id": row.request_id})
+            for o in outcomes:
+                if o.kind == DIGEST and o.action == "sent" and o.result and o.requests:
+                    dq.record_digest(session, list(o.requests), *o.result)
             q.record_posted(
                 session,
                 cards={o.request_id: o.result for o in outcomes if o.action == "sent"
@@ -454,26 +494,3 @@ class Outbox:
         with self._sf() as session:
             return q.pending_outbox_count(session)
 
-
-def _ready(session: Session, rows: list, req, pages: dict) -> list:
-    """The rows that can go now: thread lines and card updates wait for the card,
-    updates of a page DM for the page DM (when another thread or process is sending
-    them)."""
-    card_here = any(r.kind == CARD for r in rows)
-    pages_here = {r.page_id for r in rows if r.kind == PAGE}
-    wanted = []
-    card_waits: bool | None = None
-    for row in rows:
-        if (row.kind in q.NEEDS_CARD and req is not None and req.card_ts is None
-                and not card_here):
-            if card_waits is None:
-                card_waits = q.card_unsettled(session, req.id)
-            if card_waits:
-                continue  # wait for the card: thread lines and updates go under it
-        if row.kind == PAGE_UPDATE and row.page_id not in pages_here:
-            page = pages.get(row.page_id)
-            if page is not None and page.dm_ts is None and q.page_unsettled(
-                    session, page.id):
-                continue  # the page is still on its way
-        wanted.append(row)
-    return wanted

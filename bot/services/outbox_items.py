@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.messages import CARD_UPDATE, PAGE_UPDATE, TIMELINE, PageView, RequestView
+from bot.store.paging_writes import OutboxEntry
 
 
 class PermanentError(Exception):
@@ -56,6 +57,19 @@ class Delivery:
     ids: tuple[int, ...] = ()  # the outbox rows this message covers, in order
     unsure: bool = False  # an earlier attempt may have reached Slack: look it up first
     since: datetime | None = None  # when the oldest of those rows was written
+    # A digest card (DIGEST, or a CARD_UPDATE of a request listed in one): every request
+    # it lists, as they are now (bot.core.surge).
+    digest: tuple[RequestView, ...] = ()
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """Outbox rows a use case wrote already claimed (`sending`), with the views to
+    render them: delivered by `Outbox.deliver_claimed` without reading anything."""
+
+    request: RequestView
+    rows: tuple[OutboxEntry, ...]
+    pages: tuple[PageView, ...]
 
 
 class Sender(Protocol):
@@ -105,6 +119,7 @@ class Outcome:
     at: datetime | None = None  # sent: when the transport answered
     filed: datetime | None = None  # a request's first page DM: when the request was filed
     target: str | None = None  # sent or failed: where it was going (a channel, a user)
+    requests: tuple[int, ...] = ()  # a digest sent: the requests it listed for the first time
 
 
 def fold(rows: list, view: RequestView | None,

@@ -29,6 +29,7 @@ from bot.core.messages import (
     CARD,
     CARD_UPDATE,
     CHANNEL_ALERT,
+    DIGEST,
     DIRECT,
     MANAGER_ALERT,
     PAGE,
@@ -42,6 +43,7 @@ from bot.core.messages import (
 )
 from bot.services.outbox_items import Busy, Delivery, NotSent, PermanentError, Unsure
 from bot.slack import render
+from bot.slack.render import digest as digest_render
 from bot.slack.render import pages as page_render
 from bot.slack.render import verify as verify_render
 from bot.slack.text import NO_UNFURL
@@ -93,7 +95,7 @@ class SlackSender:
         """Slack's rate limits are per method (and per channel for posts)."""
         if d.kind == PAGE_UPDATE:
             return f"chat.update:{d.page_message[0] if d.page_message else d.target}"
-        if d.kind == CARD_UPDATE:
+        if d.kind == CARD_UPDATE or (d.kind == DIGEST and d.card):
             return f"chat.update:{d.card[0] if d.card else d.target}"
         if d.kind == RESTATE:
             return f"chat.update:{d.target}"
@@ -145,10 +147,17 @@ class SlackSender:
         if d.kind == CARD:
             text, blocks = render.ticket_card(d.request, self._now(), self._languages(d))
             return self._post(d.target, text, blocks, d.ids)
+        if d.kind == DIGEST:  # posted, or updated in place to list more requests
+            text, blocks = digest_render.digest_card(d.digest, self._now())
+            if d.card is None:
+                return self._post(d.target, text, blocks, d.ids)
+            self.client.chat_update(channel=d.card[0], ts=d.card[1], text=text, blocks=blocks)
+            return d.card
         if d.kind == CARD_UPDATE:
             if d.card is None:
                 return None
-            text, blocks = render.ticket_card(d.request, self._now(), self._languages(d))
+            text, blocks = (digest_render.digest_card(d.digest, self._now()) if d.digest else
+                            render.ticket_card(d.request, self._now(), self._languages(d)))
             self.client.chat_update(channel=d.card[0], ts=d.card[1], text=text, blocks=blocks)
             return None
         if d.kind == TIMELINE:
@@ -251,7 +260,7 @@ class SlackSender:
         for p in lines:
             entry = TimelineEntry(datetime.fromisoformat(p["at"]), p["actor"],
                                   p["action"], p["text"])
-            text, line_blocks = render.timeline_line(entry)
+            text, line_blocks = render.timeline_line(entry, p.get("ticket"))
             texts.append(text)
             blocks.extend(line_blocks)
         return "\n".join(texts), blocks

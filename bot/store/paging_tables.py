@@ -79,6 +79,10 @@ class RequestRow(Base):
     esc_token: Mapped[int] = mapped_column(Integer, default=0)
     card_channel: Mapped[str | None] = mapped_column(SLACK_ID)
     card_ts: Mapped[str | None] = mapped_column(String(32))
+    # The card is a digest shared with other requests (an intake channel in a surge:
+    # bot.core.surge): updates re-render the digest, thread lines name the ticket.
+    card_digest: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False,
+                                              server_default=false())
     created_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     acknowledged_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

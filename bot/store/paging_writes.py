@@ -61,7 +61,7 @@ def add_request(session: Session, **fields) -> RequestRow:
     when its id is first needed. It stays out of the session: the ORM's unit of work
     cost twice the insert itself, and a new request is written once, complete."""
     fields = {"category": "other", "category_info": {}, "fields": {}, **fields}
-    return RequestRow(exhausted=False, esc_token=0, **fields)
+    return RequestRow(exhausted=False, esc_token=0, card_digest=False, **fields)
 
 
 def _request_values(row: RequestRow) -> dict:

@@ -46,6 +46,12 @@ Behaviour worth knowing:
   (on the stand-in's ``clock``, which a test can fake), each matching call answers
   429 (with Retry-After) or 500 with those probabilities, from a seeded draw per call;
   queued faults go first. The returned ``FaultWindow`` counts what it did.
+* Slack's rate limits, off by default (existing tests and the demo are unchanged):
+  ``limit_rates()`` (or ``rate_limits=RateLimits(...)``) turns on ``chat.postMessage``
+  at about 1 per second per channel after a short burst, and the per-method,
+  per-workspace, per-minute tiers of the other methods (``limits``), on the stand-in's
+  ``clock``. A call over them answers 429 with Retry-After and no side effect, and is
+  recorded with ``Call.fault == "ratelimited"``; ``rate_limited()`` lists them.
 * ``serve_path(prefix, handler)`` answers other addresses Slack hosts (such as a
   ``response_url``) with ``handler(body)``; without it they get 404 ``unknown_path``.
   Either way they are recorded with the path as the method.
@@ -67,10 +73,12 @@ from bot.demo.slack_standin.faults import (
     channel_posts,
     direct_messages,
 )
+from bot.demo.slack_standin.limits import RateLimits
 from bot.demo.slack_standin.recording import Call
-from bot.demo.slack_standin.standin import UPLOAD_METHOD, SlackStandIn
+from bot.demo.slack_standin.standin import RATE_LIMITED, UPLOAD_METHOD, SlackStandIn
 
-__all__ = ["ANY_METHOD", "Call", "FaultWindow", "SlackStandIn", "UPLOAD_METHOD",
+__all__ = ["ANY_METHOD", "Call", "FaultWindow", "RATE_LIMITED", "RateLimits", "SlackStandIn",
+           "UPLOAD_METHOD",
            "channel_posts", "direct_messages", "main", "serve_forever"]
 
 

@@ -11,7 +11,7 @@ from bot.demo.slack_standin.api_errors import ApiError, require
 
 class ConversationReads:
     """Mixed into the stand-in's `Workspace`, which holds `_messages`,
-    `_resolve_channel` and `_message_payload`."""
+    `channel_id` and `_message_payload`."""
 
     _messages: dict[str, dict[str, Any]]
 
@@ -21,7 +21,7 @@ class ConversationReads:
         The stand-in's timestamps count calls rather than time, so ``oldest`` and
         ``latest`` are accepted and not applied. Metadata is included only with
         ``include_all_metadata``, as on Slack."""
-        channel = self._resolve_channel(require(params, "channel", "channel_not_found"))
+        channel = self.channel_id(require(params, "channel", "channel_not_found"))
         found = [m for m in self._messages.values() if m["channel"] == channel
                  and m.get("thread_ts") in (None, m["ts"])]
         found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
@@ -29,7 +29,7 @@ class ConversationReads:
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         """A thread: its parent, then its replies, oldest first (``oldest`` as above)."""
-        channel = self._resolve_channel(require(params, "channel", "channel_not_found"))
+        channel = self.channel_id(require(params, "channel", "channel_not_found"))
         ts = str(require(params, "ts", "thread_not_found"))
         parent = self._messages.get(ts)
         if parent is None or parent["channel"] != channel:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from bot.demo.slack_standin.faults import (
     lost_fault,
     status_fault,
 )
+from bot.demo.slack_standin.limits import RateLimits
 from bot.demo.slack_standin.recording import Call, CallLog
 from bot.demo.slack_standin.server import (
     Outcome,
@@ -38,6 +40,7 @@ from bot.demo.slack_standin.web_api import (
 )
 
 UPLOAD_METHOD = "upload"
+RATE_LIMITED = "ratelimited"  # Call.fault of a 429 the modelled limits answered
 API_PREFIX = "/api/"
 
 PathHandler = Callable[[bytes], dict[str, Any]]
@@ -69,6 +72,7 @@ class SlackStandIn:
         on_call: Callable[[Call], None] | None = None,
         latency: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         self.tokens: frozenset[str] | None = None if tokens is None else frozenset(tokens)
         self.on_call = on_call
@@ -94,7 +98,9 @@ class SlackStandIn:
         self._lock = threading.RLock()
         self._log = CallLog(self._lock)
         self._faults = FaultQueue()
-        self._clock = clock  # when fault windows open and close (a test passes a fake)
+        self._clock = clock  # fault windows and rate limits run on it (a test may fake it)
+        self.rate_limits = rate_limits
+        """Slack's limits in force (None: off, the default); see ``limits``."""
         self._latency = 0.0
         self.latency = latency
         self._received: dict[str, float] = {}  # message ts -> wall clock of its post
@@ -176,12 +182,8 @@ class SlackStandIn:
 
     @property
     def latency(self) -> float:
-        """Seconds every Web API call takes to answer (0 by default: at once).
-
-        Real Slack answers in about 100-300 ms. The call takes effect on arrival (its
-        ``Call.at`` / ``received``) and only the answer waits, in the connection's own
-        thread, so concurrent calls overlap. Settable while running; a call already
-        waiting keeps the latency it arrived with."""
+        """Seconds every Web API call takes to answer (0: at once; real Slack takes
+        100-300 ms). See the package docstring; settable while running."""
         return self._latency
 
     @latency.setter
@@ -216,15 +218,8 @@ class SlackStandIn:
 
     # ----------------------------------------------------------- fault injection
 
-    def fail_next(
-        self,
-        method: str,
-        status: int = 429,
-        retry_after: int = 1,
-        count: int = 1,
-        error: str | None = None,
-        where: Where | None = None,
-    ) -> None:
+    def fail_next(self, method: str, status: int = 429, retry_after: int = 1, count: int = 1,
+                  error: str | None = None, where: Where | None = None) -> None:
         """Answer the next ``count`` calls to ``method`` ("*" = any) with an error.
 
         429 answers carry ``Retry-After: retry_after`` (whole seconds; slack_sdk
@@ -268,18 +263,12 @@ class SlackStandIn:
         seed: int = 0,
         starts_in: float = 0.0,
     ) -> FaultWindow:
-        """For ``seconds`` from now (or from ``starts_in`` seconds from now, on the
-        stand-in's clock), answer a share of the matching calls with an error: 429 with
-        ``Retry-After: retry_after`` for ``ratelimited`` of them (0..1), 500 for
-        ``server_error`` of them, the rest as usual. ``methods``: the Web API methods hit
-        (None or "*": any); ``where``: param values the call must hold, or a test on its
-        params (``faults.channel_posts``, ``faults.direct_messages``). Each matching call
-        draws from ``random.Random(seed)`` in arrival order; a failed call has no side
-        effect. Faults queued with ``fail_next`` and the like go first.
-
-        Returns the window; its counters (``matched``, ``ratelimited_calls``,
-        ``server_error_calls``) say what it did.
-        """
+        """For ``seconds`` from now (or from ``starts_in`` on, on the stand-in's clock),
+        answer 429 (``Retry-After: retry_after``) to a share ``ratelimited`` of the
+        matching calls and 500 to a share ``server_error``; ``methods`` (None: any) and
+        ``where`` (param values, or a test such as ``faults.channel_posts``) pick the
+        calls. Seeded draws in arrival order; queued faults go first. Returns the window
+        (``faults.FaultWindow``: its counters say what it did)."""
         with self._lock:
             window = fault_window(self._clock(), seconds, ratelimited=ratelimited,
                                   server_error=server_error, retry_after=retry_after,
@@ -287,6 +276,17 @@ class SlackStandIn:
                                   starts_in=starts_in)
             self._faults.add_window(window)
         return window
+
+    def limit_rates(self, limits: RateLimits | None = None) -> RateLimits:
+        """Turn Slack's rate limits on (``limits.RateLimits()`` by default); returns them.
+        ``rate_limits = None`` turns them off."""
+        with self._lock:
+            self.rate_limits = limits or RateLimits()
+            return self.rate_limits
+
+    def rate_limited(self) -> list[Call]:
+        """The calls the modelled limits answered 429, in arrival order."""
+        return [c for c in self.calls if c.fault == RATE_LIMITED]
 
     def end_fault_windows(self) -> None:
         """Close every fault window now, started or not."""
@@ -304,26 +304,16 @@ class SlackStandIn:
         """Recorded calls to ``method``, injected failures included."""
         return self._log.calls_to(method)
 
-    def wait_for(
-        self,
-        predicate: Callable[[Call], bool],
-        timeout: float = 5.0,
-        *,
-        count: int = 1,
-        description: str | None = None,
-    ) -> list[Call]:
+    def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 5.0, *,
+                 count: int = 1, description: str | None = None) -> list[Call]:
         """Block until at least ``count`` recorded calls satisfy ``predicate``; return
         all calls that do. Raises AssertionError listing what was recorded on timeout."""
         return self._log.wait_for(predicate, timeout, count=count, description=description)
 
     def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Block until ``count`` calls to ``method`` (any outcome) have been recorded."""
-        return self.wait_for(
-            lambda c: c.method == method,
-            timeout,
-            count=count,
-            description=f"method == {method!r}",
-        )
+        return self.wait_for(lambda c: c.method == method, timeout, count=count,
+                             description=f"method == {method!r}")
 
     def dm_channel(self, user_id: str) -> str:
         """The DM channel id the stand-in uses for the bot's DM with ``user_id``."""
@@ -413,9 +403,14 @@ class SlackStandIn:
         latency = self._latency  # read once: a change applies to the calls after it
         with self._lock:
             fault = self._faults.take(method, params, self._clock())
+            limited = fault is None and self._over_limit(method, params)
+            if limited:
+                fault = status_fault(429, limited, 1, None)
             if fault is not None and fault.kind not in ("delay", "lost"):
                 arrival = Call(method, params, arrived, thread_id, token, received=received)
                 call, outcome = faulted_answer(arrival, fault)
+                if limited:  # Slack's own limit, not a fault a test queued
+                    call = replace(call, fault=RATE_LIMITED)
             else:
                 response = (
                     {"ok": False, "error": parse_error}
@@ -432,6 +427,13 @@ class SlackStandIn:
             outcome.delay += latency
             self._log.append(call)
         return call, outcome
+
+    def _over_limit(self, method: str, params: dict[str, Any]) -> int:
+        """The Retry-After of a call over Slack's limits (0: within them, or off)."""
+        if self.rate_limits is None:
+            return 0
+        return self.rate_limits.retry_after(method, params, self._clock(),
+                                            self.workspace.channel_id) or 0
 
     def _upload(
         self, file_id: str, body: bytes, arrived: float, thread_id: int, received: float

@@ -153,7 +153,7 @@ class Workspace(ConversationReads, ChannelWrites):
     def messages_to(self, channel_or_user: str) -> list[dict[str, Any]]:
         """Messages posted to a channel, or to a user id / its DM channel, oldest first
         (copies of their current state)."""
-        channel = self._resolve_channel(channel_or_user)
+        channel = self.channel_id(channel_or_user)
         return [copy.deepcopy(m) for m in self._messages.values() if m["channel"] == channel]
 
     def message(self, ts: str) -> dict[str, Any] | None:
@@ -199,7 +199,7 @@ class Workspace(ConversationReads, ChannelWrites):
         self._id_counter += 1
         return f"{prefix}0STANDIN{self._id_counter:05d}"
 
-    def _resolve_channel(self, channel: str) -> str:
+    def channel_id(self, channel: str) -> str:
         return self.dm_channel(channel) if _USER_ID.match(channel) else channel
 
     def _message_payload(self, stored: dict[str, Any]) -> dict[str, Any]:
@@ -233,7 +233,7 @@ class Workspace(ConversationReads, ChannelWrites):
     def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = _require(params, "channel", "channel_not_found")
         _require_content(params)
-        channel = self._resolve_channel(channel)
+        channel = self.channel_id(channel)
         ts = self._next_ts()
         stored = {
             "channel": channel,
@@ -249,7 +249,7 @@ class Workspace(ConversationReads, ChannelWrites):
         return {"ok": True, "channel": channel, "ts": ts, "message": self._message_payload(stored)}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._resolve_channel(_require(params, "channel", "channel_not_found"))
+        channel = self.channel_id(_require(params, "channel", "channel_not_found"))
         ts = _require(params, "ts", "message_not_found")
         stored = self._messages.get(str(ts))
         if stored is None or stored["channel"] != channel:
@@ -274,7 +274,7 @@ class Workspace(ConversationReads, ChannelWrites):
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _chat_get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._resolve_channel(_require(params, "channel", "channel_not_found"))
+        channel = self.channel_id(_require(params, "channel", "channel_not_found"))
         ts = str(_require(params, "message_ts", "message_not_found"))
         stored = self._messages.get(ts)
         if stored is None or stored["channel"] != channel:
@@ -450,9 +450,9 @@ class Workspace(ConversationReads, ChannelWrites):
             raise ApiError("invalid_arguments")
         channels: list[str] = []
         if params.get("channel_id"):
-            channels.append(self._resolve_channel(str(params["channel_id"])))
+            channels.append(self.channel_id(str(params["channel_id"])))
         if params.get("channels"):
-            channels += [self._resolve_channel(c) for c in str(params["channels"]).split(",") if c]
+            channels += [self.channel_id(c) for c in str(params["channels"]).split(",") if c]
         done = []
         for entry in entries:
             stored = self._files.get(str(entry.get("id")) if isinstance(entry, dict) else "")

@@ -289,19 +289,21 @@ _ACTION_EMOJI = {
 }
 
 
-def timeline_line(entry: TimelineEntry) -> tuple[str, kit.Blocks]:
-    """One line of the card's thread: when (date token), who, what."""
+def timeline_line(entry: TimelineEntry, ticket: str | None = None) -> tuple[str, kit.Blocks]:
+    """One line of the card's thread: when (date token), who, what; led by its `ticket`
+    in a digest's thread, which holds several requests' lines."""
     actor = md.as_text(entry.actor).strip()
     who = "bot" if not actor or actor == "bot" else md.user_mention(actor)
     body = md.bot_text(entry.text, 2500) or md.escape_clip(entry.action, 100)
     emoji = _ACTION_EMOJI.get(md.as_text(entry.action).strip().lower(), "")
-    lead = f"{emoji} " if emoji else ""
+    tag = f"{md.escape(ticket)} · " if ticket else ""
+    lead = (f"{emoji} " if emoji else "") + (f"*{md.escape(ticket)}* · " if ticket else "")
     if who != "bot" and who in body:
         # "<@U1> acknowledged", "Details viewed by <@U1>": it names its actor already.
-        text = kit.fallback(f"{md.utc_text(entry.at)} {body}")
+        text = kit.fallback(f"{tag}{md.utc_text(entry.at)} {body}")
         line = f"{lead}{md.slack_date(entry.at)} · {body}"
     else:
-        text = kit.fallback(f"{md.utc_text(entry.at)} {who}: {body}")
+        text = kit.fallback(f"{tag}{md.utc_text(entry.at)} {who}: {body}")
         line = f"{lead}{md.slack_date(entry.at)} · *{who}* {body}"
     line = md.clip_mrkdwn(line, kit.FIELD_TEXT_MAX)
     return text, [kit.context(line)]

@@ -1,0 +1,57 @@
+"""Which claimed-to-be rows of a request can go now, and how a request whose card is a
+digest (bot.core.surge) has its updates and thread lines delivered."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy.orm import Session
+
+from bot.core.messages import CARD, CARD_UPDATE, PAGE, PAGE_UPDATE, TIMELINE
+from bot.services.outbox_items import Item
+from bot.services.requests import request_view, ticket
+from bot.store import digests as dq
+from bot.store import paging as q
+
+
+def ready_rows(session: Session, rows: list, req, pages: dict) -> list:
+    """The rows that can go now: thread lines and card updates wait for the card,
+    updates of a page DM for the page DM (when another thread or process is sending
+    them)."""
+    card_here = any(r.kind == CARD for r in rows)
+    pages_here = {r.page_id for r in rows if r.kind == PAGE}
+    wanted = []
+    card_waits: bool | None = None
+    for row in rows:
+        if (row.kind in q.NEEDS_CARD and req is not None and req.card_ts is None
+                and not card_here):
+            if card_waits is None:
+                card_waits = q.card_unsettled(session, req.id)
+            if card_waits:
+                continue  # wait for the card: thread lines and updates go under it
+        if row.kind == PAGE_UPDATE and row.page_id not in pages_here:
+            page = pages.get(row.page_id)
+            if page is not None and page.dm_ts is None and q.page_unsettled(
+                    session, page.id):
+                continue  # the page is still on its way
+        wanted.append(row)
+    return wanted
+
+
+def digest_lines(session: Session, req, items: list[Item]) -> None:
+    """A request whose card is a digest: its card updates re-render the whole digest
+    (every request it lists, as they are now), and its thread lines name its ticket
+    (the digest's thread holds several requests' lines)."""
+    if req is None or not req.card_digest:
+        return
+    if any(i.kind == CARD_UPDATE for i in items):
+        members = dq.digest_members(session, req.card_channel, req.card_ts)
+        pages = q.pages_of_requests(session, [m.id for m in members])
+        views = tuple(request_view(m, pages.get(m.id, ())) for m in members)
+        for item in items:
+            if item.kind == CARD_UPDATE:
+                item.delivery = replace(item.delivery, digest=views)
+    for item in items:
+        if item.kind == TIMELINE:
+            lines = [{**line, "ticket": ticket(req)} for line in item.delivery.payload["lines"]]
+            item.delivery = replace(item.delivery, payload={"lines": lines})
