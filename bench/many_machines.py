@@ -47,16 +47,21 @@ from bench.chaos.report import Figures, print_table
 from bench.chaos.watch import Database, transactions
 from bench.paging.figures import pct
 from bench.paging.load import Client, load_texts, make_shots
-from bench.paging.server import FreshPostgres, bot_env, code_version, scan_log
+from bench.paging.server import (
+    FreshPostgres,
+    bot_env,
+    code_version,
+    own_cpu_seconds,
+    scan_log,
+)
 from bench.paging.slack import SlackConditions, add_options, window_line
 from bench.paging.team import bench_team, write_schedules
 from bot.demo.slack_standin import SlackStandIn
-from bot.store.paging import LEASE
 
-# A process that still holds a row half a lease after the SIGKILL, lease unchanged, is
-# dead: a live one sends, fails or renews its leases (every third of the lease) by then,
-# and nobody takes a row over before its lease ends.
-ORPHAN_LOOK = LEASE.total_seconds() / 2
+# The rows being sent at the SIGKILL are watched this often until every lease they had
+# has ended (bench/chaos/ledger.py, `orphans`); a received request still unrouted
+# `ORPHAN_LOOK` s after the kill was the dead web process's (a live one routes at once).
+WATCH_EVERY, ORPHAN_LOOK = 0.25, 3.0
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, SlackConditions]:
@@ -124,9 +129,13 @@ class Chaos:
             self.killed.append((web.port, self.at))
             print(f"SIGKILL {web.name} and {worker.name} ...", file=sys.stderr, flush=True)
             first = self.db.claims()
-            time.sleep(ORPHAN_LOOK)
-            later = self.db.claims()
-            self.orphans = ledger.orphans(first.sending, later.sending)
+            samples = []
+            ends = max([*first.sending.values(), first.at + ORPHAN_LOOK])
+            while time.time() < ends + WATCH_EVERY:
+                time.sleep(WATCH_EVERY)
+                samples.append(self.db.claims())
+            self.orphans = ledger.orphans(first.sending, [(c.at, c.sending) for c in samples])
+            later = next((c for c in samples if c.at >= first.at + ORPHAN_LOOK), first)
             self.orphan_requests = first.received & later.received
             time.sleep(max(0.0, self.at + self.restart_after - time.monotonic()))
             print(f"restarting {web.name} and {worker.name} ...", file=sys.stderr, flush=True)
@@ -207,6 +216,7 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
         print("draining ...", file=sys.stderr, flush=True)
         drained, left = db.wait_settled(args.drain_timeout)
         standin.end_fault_windows()
+        cpu, load = fleet.cpu(), os.getloadavg()
         time.sleep(2)  # the last transactions' counts reach pg_stat_database
         before = transactions(pg.name)
         time.sleep(args.idle)
@@ -239,6 +249,10 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
             ("deadlines by state", _states(facts.deadline_states)),
             ("requests by status", _states(facts.request_states)),
             ("server logs", _states(logs) or "nothing flagged"),
+            ("CPU seconds to the drain (restarted: since the restart)",
+             ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
+             + f"; this process (client, stand-in) {own_cpu_seconds():.1f}"),
+            ("machine load average 1 / 5 min at the drain", f"{load[0]:.1f} / {load[1]:.1f}"),
             ("total wall time", f"{time.monotonic() - wall0:.0f} s"),
         ]
         table = print_table(f, extra)

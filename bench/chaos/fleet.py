@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench.paging.load import Shot
-from bench.paging.server import HOST, BotServer, free_port, oncall_bot_command
+from bench.paging.server import HOST, BotServer, cpu_seconds, free_port, oncall_bot_command
 
 
 @dataclasses.dataclass
@@ -112,6 +112,17 @@ class Fleet:
         if not up:
             return self.webs[0].port  # refused: nobody serves
         return up[shot.n % len(up)]
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds (user + system) each process has used, a web process's gunicorn
+        worker included; a restarted one counts from its restart."""
+        out = {}
+        for m in self.members:
+            if m.server is None or m.server.proc is None:
+                continue
+            pids = [m.server.proc.pid, m.server.worker_pid()]
+            out[m.name] = sum(cpu_seconds(p) for p in pids if p is not None)
+        return out
 
     def stop(self) -> None:
         for m in self.members:

@@ -150,10 +150,16 @@ def took_over(log_text: str) -> list[tuple[float, int]]:
     return out
 
 
-def orphans(after_kill: Mapping[int, Any], later: Mapping[int, Any]) -> set[int]:
-    """Outbox rows the dead held: `sending` just after the SIGKILL and still `sending`
-    with the same lease a while later (a live holder finishes, fails or renews)."""
-    return {i for i, lease in after_kill.items() if i in later and later[i] == lease}
+def orphans(at_kill: Mapping[int, float],
+            samples: Iterable[tuple[float, Mapping[int, float]]]) -> set[int]:
+    """Outbox rows the dead held: `sending` at the SIGKILL (id -> lease end, UTC seconds)
+    and left alone until their lease ran out. A live holder sends, fails or renews a row
+    (every third of the lease) before its lease ends, and nobody else may take it
+    before then; `samples` are (UTC seconds, the rows then sending, id -> lease end)."""
+    held = set(at_kill)
+    for t, sending in samples:
+        held = {i for i in held if t >= at_kill[i] or sending.get(i) == at_kill[i]}
+    return held
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,9 +24,11 @@ def _seconds(value: datetime | None) -> float | None:
 
 @dataclasses.dataclass(frozen=True)
 class Claims:
-    """Outbox rows being sent (id -> lease end) and requests received but not routed."""
+    """Outbox rows being sent (id -> lease end, UTC seconds) and requests received but
+    not routed, at `at` (UTC seconds)."""
 
-    sending: dict[int, datetime]
+    at: float
+    sending: dict[int, float]
     received: frozenset[int]
 
 
@@ -52,12 +54,14 @@ class Database:
         self.engine.dispose()
 
     def claims(self) -> Claims:
+        at = time.time()
         with self.engine.connect() as conn:
-            sending = dict(conn.execute(select(OutboxRow.id, OutboxRow.next_attempt_utc).where(
-                OutboxRow.state == "sending")).all())
+            sending = {i: _seconds(lease) or 0.0 for i, lease in conn.execute(select(
+                OutboxRow.id, OutboxRow.next_attempt_utc).where(
+                    OutboxRow.state == "sending")).all()}
             received = frozenset(conn.scalars(select(RequestRow.id).where(
                 RequestRow.status == "received")))
-        return Claims(sending, received)
+        return Claims(at, sending, received)
 
     def unsettled(self) -> int | None:
         """Work left: deadlines pending and due, outbox rows pending or sending, requests
