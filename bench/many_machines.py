@@ -14,7 +14,8 @@ processes start together, then:
 1. signed `/emergency sev2` requests (half `lang:ar`, half detected) at `--rate`
    per second for `--seconds`, round-robin over the web processes that are up;
 2. a Slack fault window (`--fault-mix`, default 20% 429 + 30% 500 of every call) from
-   20% to 40% of the run;
+   20% to 40% of the run, and as it opens `--fault-timeouts` posts that take effect but
+   answer after the bot's Slack timeout;
 3. at 55% of the run web 1 and worker 1 get SIGKILL (web 1 leaves the rotation at that
    instant), and are restarted `--restart-after` s later on the same ports;
 4. after the load, the bench waits until every deadline has fired and nothing is left to
@@ -90,6 +91,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, SlackCon
     ap.add_argument("--quick", action="store_true",
                     help="about a minute: 20 s of load, 6 s steps, 4 s to restart, 8 s idle")
     add_options(ap)
+    ap.add_argument("--fault-timeouts", type=int, default=20, metavar="N",
+                    help="when the fault window opens, the next N chat.postMessage calls "
+                         "take effect but answer --fault-delay s late (default 20)")
+    ap.add_argument("--fault-delay", type=float, default=12, metavar="SECONDS",
+                    help="how late those answer: past the bot's 10 s Slack timeout, so it "
+                         "cannot know they were posted (default 12)")
     ap.set_defaults(fault_mix=(0.2, 0.3), fault_seconds=None, fault_start=None)
     args = ap.parse_args(argv)
     if args.quick:
@@ -98,6 +105,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, SlackCon
     if args.web < 2 or args.workers < 2:
         ap.error("--web and --workers must be at least 2: one of each is killed, the "
                  "others take over")
+    if args.fault_timeouts < 0 or args.fault_delay < 0:
+        ap.error("--fault-timeouts and --fault-delay must be >= 0")
     if args.rate <= 0 or args.seconds <= 0 or args.step <= 0 or not 0 < args.kill_at < 1:
         ap.error("--rate, --seconds and --step must be > 0, --kill-at between 0 and 1")
     # The fault window: from 20% to 40% of the load unless given, over before the kill.
@@ -205,6 +214,11 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
         client = Client(fleet.webs[0].port, args.timeout, route=fleet.route)
         t0, t0_wall = time.monotonic(), time.time()
         window = slack.open_window(standin, args.seed)
+        # Answers lost in a timeout: the post took effect, the bot cannot know it did.
+        timeouts = threading.Timer(slack.start, standin.delay_next, args=(
+            "chat.postMessage", args.fault_delay, args.fault_timeouts))
+        if args.fault_timeouts:
+            timeouts.start()
         chaos = Chaos(fleet, db, args.kill_at * args.seconds, args.restart_after)
         chaos.thread.start()
         print(f"{len(shots)} requests at {args.rate:g}/s over {args.seconds:g} s ...",
@@ -236,8 +250,11 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
               + ", ".join(f"{k} {v:.1f} s" for k, v in started.items()))
         print(f"team: {len(team.specialists)} specialists; sev2 language_oncall "
               f"{args.step:g} s -> managers {args.step:g} s -> channel")
+        delayed = sum(1 for c in standin.calls if c.fault == "delay")
         print(f"load: {len(shots)} signed /emergency at {args.rate:g}/s for "
-              f"{args.seconds:g} s; {slack.describe()} (window: {window_line(window)})")
+              f"{args.seconds:g} s; {slack.describe()} (window: {window_line(window)}); "
+              f"{delayed} of {args.fault_timeouts} chat.postMessage answered "
+              f"{args.fault_delay:g} s late from the window's start")
         print(f"SIGKILL web 1 and worker 1 at {chaos.at - t0:.1f} s, restarted "
               f"{args.restart_after:g} s later (healthy after "
               + ", ".join(f"{k} {v:.1f} s" for k, v in chaos.restart_took.items()) + ")")
