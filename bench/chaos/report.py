@@ -88,12 +88,13 @@ def takeover(table: Table, f: Figures) -> None:
     table.add("first delivery of held work or of a step due after the kill",
               _seconds(t.first), "<= 10 s",
               verdict(not math.isnan(t.first) and t.first <= 10))
-    # The bot's own account: a survivor's sweep took over rows whose lease ran out.
-    first_log = min((at for at, _ in f.took_over), default=math.nan)
+    # The bot's own account: a sweep took over rows whose lease ran out. Lines before the
+    # kill are live processes taking each other's rows (a lease not renewed in time).
+    first_log = min((at for at, _ in f.took_over if at >= 0), default=math.nan)
     table.add("survivors' logs: \"took over N message(s)\"", ", ".join(
         f"{n} at {at:+.1f} s" for at, n in f.took_over) or "none",
               f"first <= 10 s; design: {BASE_TAKEOVER}",
-              verdict(not math.isnan(first_log) and first_log <= 10) if f.took_over else "")
+              verdict(first_log <= 10) if not math.isnan(first_log) else "")
     table.add("rows left untouched until their lease ran out", f"{t.orphaned}",
               "(the dead's; also a live holder's it did not renew in time)")
     table.add("last of those delivered / never delivered",
