@@ -137,6 +137,8 @@ class Chaos:
             self.fleet.kill(worker)
             self.killed.append((web.port, self.at))
             print(f"SIGKILL {web.name} and {worker.name} ...", file=sys.stderr, flush=True)
+            restart = threading.Thread(target=self._restart, args=(web, worker), daemon=True)
+            restart.start()
             first = self.db.claims()
             samples = []
             ends = max([*first.sending.values(), first.at + ORPHAN_LOOK])
@@ -146,9 +148,16 @@ class Chaos:
             self.orphans = ledger.orphans(first.sending, [(c.at, c.sending) for c in samples])
             later = next((c for c in samples if c.at >= first.at + ORPHAN_LOOK), first)
             self.orphan_requests = first.received & later.received
-            time.sleep(max(0.0, self.at + self.restart_after - time.monotonic()))
-            print(f"restarting {web.name} and {worker.name} ...", file=sys.stderr, flush=True)
-            self.restart_took = self.fleet.start([web, worker])
+            restart.join()
+        except BaseException as err:  # noqa: BLE001 - reported by the main thread
+            self.error = err
+
+    def _restart(self, *members) -> None:
+        time.sleep(max(0.0, self.at + self.restart_after - time.monotonic()))
+        print("restarting " + " and ".join(m.name for m in members) + " ...",
+              file=sys.stderr, flush=True)
+        try:
+            self.restart_took = self.fleet.start(list(members))
         except BaseException as err:  # noqa: BLE001 - reported by the main thread
             self.error = err
 
