@@ -82,8 +82,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, SlackCon
                     help="web processes run the jobs too (`serve` without --no-jobs)")
     ap.add_argument("--idle", type=float, default=20,
                     help="seconds of idle transaction counting after the drain (default 20)")
-    ap.add_argument("--drain-timeout", type=float, default=180,
-                    help="give up waiting for the last steps and sends after this (default 180)")
+    ap.add_argument("--drain-timeout", type=float, default=360,
+                    help="give up waiting for the last steps and sends after this (default 360)")
     ap.add_argument("--timeout", type=float, default=10, help="client timeout per POST (s)")
     ap.add_argument("--seed", type=int, default=1, help="team and fault draws (default 1)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
@@ -175,8 +175,8 @@ def read_logs(fleet: Fleet) -> tuple[Counter[str], list[tuple[float, int]]]:
 
 
 def figures(args, shots, facts, standin: SlackStandIn, chaos: Chaos, window_bounds,
-            idle: tuple[int, int], processes: int, took: list[tuple[float, int]]
-            ) -> Figures:
+            idle: tuple[int, int], processes: int, took: list[tuple[float, int]],
+            left: int | None) -> Figures:
     calls = standin.calls
     delivered = ledger.delivered_rows(calls)
     lateness = ledger.step_lateness(facts.deadlines, facts.rows, delivered)
@@ -203,7 +203,7 @@ def figures(args, shots, facts, standin: SlackStandIn, chaos: Chaos, window_boun
         ack_p99=pct(acks, 99),
         idle_per_process=ledger.idle_per_process(*idle, args.idle, processes),
         idle_total=ledger.idle_per_process(*idle, args.idle, 1),
-        idle_seconds=args.idle, processes=processes)
+        idle_seconds=args.idle, processes=processes, left=left)
 
 
 def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: SlackStandIn
@@ -249,7 +249,8 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
             slack.faulty) else []
         bounds.append((chaos.at_wall, chaos.at_wall + args.restart_after + 10))
         logs, took = read_logs(fleet)
-        f = figures(args, shots, facts, standin, chaos, bounds, idle, len(fleet.members), took)
+        f = figures(args, shots, facts, standin, chaos, bounds, idle, len(fleet.members), took,
+                    left)
 
         print(f"python {platform.python_version()}, {os.cpu_count()} CPUs (shared with "
               f"whatever else runs); PostgreSQL on the same machine; bot code at "
