@@ -249,6 +249,8 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
             slack.faulty) else []
         bounds.append((chaos.at_wall, chaos.at_wall + args.restart_after + 10))
         logs, took = read_logs(fleet)
+        twice = sorted(i for i, got in ledger.delivered_rows(standin.calls).items()
+                       if len(got) > 1)
         f = figures(args, shots, facts, standin, chaos, bounds, idle, len(fleet.members), took,
                     left)
 
@@ -276,6 +278,8 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
             ("deadlines by state", _states(facts.deadline_states)),
             ("requests by status", _states(facts.request_states)),
             ("server logs", _states(logs) or "nothing flagged"),
+            ("outbox rows posted more than once (ids, any kind)",
+             ", ".join(map(str, twice[:20])) or "none"),
             ("CPU seconds to the drain (restarted: since the restart)",
              ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
              + f"; this process (client, stand-in) {own_cpu_seconds():.1f}"),
