@@ -195,6 +195,7 @@ def figures(args, shots, facts, standin: SlackStandIn, chaos: Chaos, window_boun
         stored_unanswered=sum(1 for k in facts.keys if k.startswith("cmd:")
                               and k not in answered),
         tallies=ledger.tally(facts.rows, delivered), doubled_page_rows=facts.doubled_page_rows,
+        other_posts=ledger.tally(facts.rows, delivered, ledger.OTHER_POSTS),
         lateness=list(lateness.values()), calm_lateness=calm,
         fired_late=ledger.fired_late(facts.deadlines),
         took_over=[(at - chaos.at_wall, n) for at, n in took],

@@ -24,6 +24,9 @@ from bench.paging.figures import pct
 # DM, the "paged again" ping, a manager's alert, the escalation channel's alert.
 PAGE_KINDS = ("page", "page_again")
 STEP_KINDS = (*PAGE_KINDS, "manager_alert", "channel_alert")
+# The other kinds a request's filing posts with chat.postMessage (updates in place carry
+# no row ids): its card, the lines in the card's thread, the note to the requester.
+OTHER_POSTS = ("card", "timeline", "requester_note")
 # Rows created this close to a deadline's firing were written by it (steps are seconds
 # apart, the firing is one transaction).
 SAME_FIRING = 2.0

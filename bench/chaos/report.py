@@ -26,6 +26,7 @@ class Figures:
     lost: int
     stored_unanswered: int
     tallies: dict[str, Tally]
+    other_posts: dict[str, Tally]
     doubled_page_rows: int
     lateness: list[float]
     calm_lateness: list[float]
@@ -68,6 +69,10 @@ def page_dms(table: Table, f: Figures) -> None:
     table.add("page DMs missing, all steps", f"{missing}", "0", verdict(missing == 0))
     table.add("(request, round, step, person) with two page rows", f"{f.doubled_page_rows}",
               "0", verdict(f.doubled_page_rows == 0))
+    for label, t in f.other_posts.items():
+        table.add(f"(not a step) {label}", f"{t.expected} expected: {t.once} once, "
+                  f"{t.doubled} doubled, {t.missing} missing", "doubled 0, missing 0",
+                  verdict(t.doubled == 0 and t.missing == 0))
 
 
 def lateness(table: Table, f: Figures) -> None:
