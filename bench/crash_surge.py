@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -39,10 +38,9 @@ from pathlib import Path
 from bench.paging.figures import Table, ms, pct, verdict
 from bench.paging.load import Client, PageWatch, load_texts, make_shots
 from bench.paging.server import (
-    BOT_TOKEN,
-    SECRET,
     BotServer,
     FreshPostgres,
+    bot_env,
     code_version,
     drain,
     free_port,
@@ -98,11 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _, team = write_schedules(bench_team(args.seed), tmp / "schedules")
         db_url = pg.__enter__().url if pg is not None else f"sqlite:///{tmp / 'crash.db'}"
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("SLACK_APP_TOKEN", "DATABASE_URL", "ONCALL_SCHEDULES", "PORT")}
-        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                   SLACK_API_URL=standin.url, DATABASE_URL=db_url,
-                   ONCALL_SCHEDULES=str(tmp / "schedules"), PYTHONUNBUFFERED="1")
+        env = bot_env(standin.url, db_url, tmp / "schedules")
         port = free_port()
         a = BotServer(port, env, tmp, tmp / "server-a.log")
         servers.append(a)
@@ -118,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         def kill_a() -> None:
             time.sleep(args.kill_after)
             killed_at.append(time.monotonic())
-            os.killpg(a.proc.pid, signal.SIGKILL)  # master and worker: a new session each
+            a.kill()  # master and worker
 
         killer = threading.Thread(target=kill_a, daemon=True)
         print(f"A: {len(shots)} requests at {args.rate:g}/s, SIGKILL after "
@@ -126,7 +120,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         killer.start()
         client.open_loop(shots, args.rate)
         killer.join()
-        a.proc.wait(timeout=10)
         keys_a, status_a, _ = db_facts(db_url)
         acked = [s for s in shots if s.status == 200 and s.ticket is not None]
         in_flight = sum(1 for s in shots if s.start < killed_at[0] < s.end)

@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.paging.server import HOST, SECRET
@@ -103,6 +104,7 @@ class Shot:
     status: int = 0  # 0: no HTTP answer (timeout, connection error)
     ticket: int | None = None
     error: str | None = None
+    port: int = 0  # where it was sent
 
     @property
     def trigger_id(self) -> str:
@@ -123,24 +125,28 @@ class Client:
     request is its own task, started at its scheduled instant however slow the earlier
     ones are, and given up after `timeout` s (Slack itself gives up after 3 s)."""
 
-    def __init__(self, port: int, timeout: float):
+    def __init__(self, port: int, timeout: float,
+                 route: Callable[[Shot], int] | None = None):
+        """`route`: the port each request goes to (a load balancer in front of several
+        web processes); by default `port`."""
         self.port = port
         self.timeout = timeout
+        self.route = route or (lambda _shot: port)
         self.sim = SlackSimulator(f"http://{HOST}:{port}", SECRET)
 
     def _request(self, shot: Shot) -> bytes:
         body = self.sim.command_body("/emergency", shot.text,
                                      REQUESTERS[shot.n % len(REQUESTERS)], ORIGIN_CHANNEL,
                                      trigger_id=shot.trigger_id)
-        headers = {"Host": f"{HOST}:{self.port}",
+        headers = {"Host": f"{HOST}:{shot.port}",
                    "Content-Type": "application/x-www-form-urlencoded",
                    "Content-Length": str(len(body)), **sign(body, SECRET)}
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         # HTTP/1.0: the server closes the connection after the answer; read to EOF.
         return f"POST {EVENTS_PATH} HTTP/1.0\r\n{head}\r\n".encode() + body
 
-    async def _exchange(self, request: bytes) -> bytes:
-        reader, writer = await asyncio.open_connection(HOST, self.port)
+    async def _exchange(self, request: bytes, port: int) -> bytes:
+        reader, writer = await asyncio.open_connection(HOST, port)
         try:
             writer.write(request)
             await writer.drain()
@@ -149,10 +155,11 @@ class Client:
             writer.close()
 
     async def fire(self, shot: Shot) -> None:
+        shot.port = self.route(shot)
         request = self._request(shot)
         shot.start = time.monotonic()
         try:
-            raw = await asyncio.wait_for(self._exchange(request), self.timeout)
+            raw = await asyncio.wait_for(self._exchange(request, shot.port), self.timeout)
         except TimeoutError:
             shot.end = time.monotonic()
             shot.error = "timeout"

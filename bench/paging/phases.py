@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import os
 import sys
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from bench.paging.server import (
     SECRET,
     BotServer,
     FreshPostgres,
+    bot_env,
     cpu_seconds,
     drain,
     filed_requests,
@@ -114,12 +114,7 @@ class Bench:
         self.team_name = ""  # the bench team's name (set by the caller)
 
     def env(self, db_url: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("SLACK_APP_TOKEN", "DATABASE_URL", "ONCALL_SCHEDULES", "PORT")}
-        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                   SLACK_API_URL=self.standin.url, DATABASE_URL=db_url,
-                   ONCALL_SCHEDULES=str(self.tmp / "schedules"), PYTHONUNBUFFERED="1")
-        return env
+        return bot_env(self.standin.url, db_url, self.tmp / "schedules")
 
     def run(self, phase: Phase, index: int) -> PhaseResult:
         args = self.args

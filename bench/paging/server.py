@@ -84,6 +84,17 @@ def oncall_bot_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "bot"]
 
 
+def bot_env(slack_url: str, db_url: str, schedules: Path) -> dict[str, str]:
+    """The environment a bench gives `oncall-bot serve` and `worker`: this one without
+    what would point the bot elsewhere, plus the bench's token, secret, stand-in,
+    database and schedules folder."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SLACK_APP_TOKEN", "DATABASE_URL", "ONCALL_SCHEDULES", "PORT")}
+    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack_url,
+               DATABASE_URL=db_url, ONCALL_SCHEDULES=str(schedules), PYTHONUNBUFFERED="1")
+    return env
+
+
 def http_get_json(port: int, path: str, timeout: float = 5) -> dict | None:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
@@ -127,6 +138,13 @@ class BotServer:
                 return time.monotonic() - t0
             time.sleep(0.1)
         raise RuntimeError(f"/healthz not ready after {timeout:.0f} s:\n" + self.log_tail())
+
+    def kill(self) -> None:
+        """SIGKILL the whole server (gunicorn master and worker: it has a session of its
+        own) and reap it."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
 
     def worker_pid(self) -> int | None:
         """The gunicorn worker: the master's child."""

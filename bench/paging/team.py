@@ -13,10 +13,12 @@ from bot.schedules.reader import parse_team
 from bot.schedules.writer import dump_team
 
 
-def bench_policies(first_wait: timedelta = timedelta(minutes=5)
+def bench_policies(first_wait: timedelta = timedelta(minutes=5),
+                   then_wait: timedelta = timedelta(minutes=10), repeat: int = 1
                    ) -> tuple[tuple[str, EscalationPolicy], ...]:
-    """The policies of PRODUCT.md's example (team_gen makes none); sev2's first wait is
-    `first_wait`."""
+    """The policies of PRODUCT.md's example (team_gen makes none); sev2 waits
+    `first_wait` before paging the managers, `then_wait` before the channel, and runs
+    `repeat` more rounds."""
     step = EscalationStep
     return (
         ("sev1", EscalationPolicy((
@@ -28,9 +30,9 @@ def bench_policies(first_wait: timedelta = timedelta(minutes=5)
         ), repeat=2)),
         ("sev2", EscalationPolicy((
             step("language_oncall", first_wait),
-            step("managers", timedelta(minutes=10)),
+            step("managers", then_wait),
             step("channel"),
-        ), repeat=1)),
+        ), repeat=repeat)),
         ("sev3", EscalationPolicy((
             step("language_oncall", timedelta(minutes=30)),
             step("managers", timedelta(hours=1)),
@@ -38,11 +40,13 @@ def bench_policies(first_wait: timedelta = timedelta(minutes=5)
     )
 
 
-def bench_team(seed: int = 1, first_wait: timedelta = timedelta(minutes=5)) -> Team:
+def bench_team(seed: int = 1, first_wait: timedelta = timedelta(minutes=5),
+               then_wait: timedelta = timedelta(minutes=10), repeat: int = 1) -> Team:
     """`generate_team(seed)` with what a schedules file needs and the generator leaves
-    out: escalation policies and a default severity (channels and managers it sets)."""
+    out: escalation policies (`bench_policies`) and a default severity (channels and
+    managers it sets)."""
     team = generate_team(seed=seed)
-    return dataclasses.replace(team, policies=bench_policies(first_wait),
+    return dataclasses.replace(team, policies=bench_policies(first_wait, then_wait, repeat),
                                default_severity="sev2")
 
 
