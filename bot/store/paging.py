@@ -317,11 +317,21 @@ def renew_leases(session: Session, row_ids: list[int], now: datetime) -> None:
 
 def take_over_expired(session: Session, now: datetime) -> int:
     """Rows whose holder stopped renewing their lease (it died, or its send outlived
-    it) go back to `pending`, marked unsure: their message may be in Slack already."""
+    it) go back to `pending`, marked unsure: their message may be in Slack already.
+
+    On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`: a row a live holder is
+    renewing at this moment is skipped (its lease is fresh again a moment later), and
+    a statement that never waits for a lock cannot join a deadlock with the renewals
+    of several processes (seen under load with the plain multi-row UPDATE)."""
+    expired = (OutboxRow.state == "sending", OutboxRow.next_attempt_utc < now)
+    stmt = update(OutboxRow).where(*expired)
+    if _skip_locked(session):
+        picked = (select(OutboxRow.id).where(*expired)
+                  .with_for_update(skip_locked=True).scalar_subquery())
+        stmt = update(OutboxRow).where(OutboxRow.id.in_(picked), *expired)
     result = session.execute(
-        update(OutboxRow).where(OutboxRow.state == "sending",
-                                OutboxRow.next_attempt_utc < now)
-        .values(state="pending", unsure=True, next_attempt_utc=now))
+        stmt.values(state="pending", unsure=True, next_attempt_utc=now),
+        execution_options={"synchronize_session": False})
     return result.rowcount
 
 
