@@ -138,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             with count_sql(runtime.engine) as counted:
                 wsgi_post(runtime.wsgi, body(10**6))
             print("\n".join(counted.sql))
-            print(f"{counted.statements} statements, {counted.transactions} transactions")
+            print(f"{counted.statements} statements, {counted.transactions} transactions, "
+                  f"{counted.round_trips} round trips to PostgreSQL ({counted.pings} pings)")
         if not args.no_cprofile:
             profile(runtime, [body(n) for n in range(args.warmup, args.warmup + args.requests)],
                     args)

@@ -192,10 +192,11 @@ class Bench:
         finally:
             server.stop()
 
-    def sql_per_request(self, count: int = 20) -> tuple[float, float]:
-        """SQL statements and transactions per filed /emergency end to end (file, route,
-        page DM, card, thread), counted with SQLAlchemy events on the app's engine in
-        this process (bench/sqlcount.py), after warm-up requests."""
+    def sql_per_request(self, count: int = 20) -> tuple[float, float, float]:
+        """SQL statements, transactions and round trips to PostgreSQL (0 on SQLite) per
+        filed /emergency end to end (file, route, page DM, card, thread), counted with
+        SQLAlchemy events on the app's engine in this process (bench/sqlcount.py), after
+        warm-up requests."""
         from bench.sqlcount import count_sql
         from bot.app.runtime import Runtime
         from bot.config import Settings
@@ -225,7 +226,7 @@ class Bench:
                     self.watch.wait_for({shot.ticket} - {None}, 10)
                     _wait_quiet(runtime, counted)
             n = max(1, sum(1 for s in shots if s.acked))
-            return counted.statements / n, counted.transactions / n
+            return counted.statements / n, counted.transactions / n, counted.round_trips / n
         finally:
             if server is not None:
                 server.stop()

@@ -66,7 +66,13 @@ from bot.slack.listeners import Deps, Listeners
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.routes import register
 from bot.slack.sender import SlackSender
-from bot.store.db import make_engine, migrate, session_factory, startup_lock
+from bot.store.db import (
+    make_engine,
+    migrate,
+    read_session_factory,
+    session_factory,
+    startup_lock,
+)
 from bot.store.paging import LEASE, forget_seen_before
 from bot.store.paging_tables import SeenEventRow
 
@@ -99,7 +105,7 @@ class Runtime:
         if migrate_schema:  # `serve` migrates before it starts the server
             migrate(self.engine)
         self.sessions = session_factory(self.engine, immediate=True)
-        self.reads = session_factory(self.engine)
+        self.reads = read_session_factory(self.engine)
         self.rosters = schedule_svc.RosterCache(self.reads, holiday_dates)
         self.intake = IntakeService(
             self.sessions, self.rosters, self.clock,
@@ -208,8 +214,8 @@ class Runtime:
     def _team_languages(self, team: str) -> tuple[str, ...]:
         """The team's languages as this process last loaded them (no database read on a
         sending thread; () before it is loaded: "Set language" lists common ones)."""
-        return next((r.team.languages for r in self.rosters.cached() if r.team.name == team),
-                    ())
+        roster = self.rosters.loaded(team)
+        return roster.team.languages if roster is not None else ()
 
     def _name_of(self, user: str) -> str | None:
         """A specialist's name as this process last loaded the teams (phone replies)."""
@@ -217,7 +223,11 @@ class Runtime:
                      if (s := r.team.specialist(user)) is not None), None)
 
     def _reader_zone(self, team: str, user: str) -> str | None:
-        specialist = self.rosters.get(team).team.specialist(user)
+        """The zone a page's times are shown in, from the team as this process last
+        loaded it (filing loaded it a moment ago): no database read on a sending thread
+        before the page DM goes out."""
+        roster = self.rosters.loaded(team) or self.rosters.get(team)
+        specialist = roster.team.specialist(user)
         return specialist.timezone if specialist is not None else None
 
     def _settled(self, outcomes) -> None:

@@ -328,23 +328,21 @@ class IntakeService:
 
     def route_next(self, claim: bool = False) -> Filed | None:
         """Route the most severe, oldest `received` request (one transaction); None when
-        there is none. Safe from several threads and processes: the row is re-read
-        locked and routed only if it is still `received`. `claim` as in `file`."""
-        while True:
-            with self._sf() as session:
-                found = q.next_received(session)
+        there is none. Safe from several threads and processes: the row is read locked
+        (PostgreSQL: others skip it; SQLite: one writer at a time) and only while it is
+        still `received`. `claim` as in `file`."""
+        with self._sf() as session, session.begin():
+            found = q.claim_next_received(session)
             if found is None:
                 return None
-            request_id, team_name = found
-            roster = self.rosters.get(team_name)  # before the write lock, as in `_take`
-            with self._sf() as session, session.begin():
-                row = q.lock_request(session, request_id)
-                if row is None or row.status != RECEIVED:
-                    continue  # another router took it
-                w = RequestWrites(session, row, self.clock.now())
-                # Its acknowledgement could not say who was paged: a DM will.
-                self._start(w, roster, True)
-                return _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
+            row, revision = found
+            # The roster this process holds when it is at the stored revision (filing
+            # read it a moment ago), else read through the cache's own connection.
+            roster = self.rosters.at_revision(row.team, revision)
+            w = RequestWrites(session, row, self.clock.now())
+            # Its acknowledgement could not say who was paged: a DM will.
+            self._start(w, roster, True)
+            return _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
 
     def received_count(self) -> int:
         with self._sf() as session:

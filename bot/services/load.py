@@ -1,9 +1,9 @@
 """How busy people are, read for routing: open requests, recent pages, last page.
 
-One grouped query for the open load and one for the page history, whatever the size
-of the team (bot.store.paging), the first also bringing the team's exposure points and
-breaks (`routing.Load.care`); the escalation of a request and `/oncall who` both
-read it here, so they answer the same question the same way."""
+One grouped query for the open load and the page history, whatever the size of the
+team (bot.store.paging), also bringing the team's exposure points and breaks
+(`routing.Load.care`) when the team is given; the escalation of a request and
+`/oncall who` both read it here, so they answer the same question the same way."""
 
 from __future__ import annotations
 
@@ -30,14 +30,15 @@ def current_load(session: Session, now: datetime, capacity: int | None,
     routed (not load against taking that same request). With `team`: its people's
     exposure over `wellbeing.exposure_window` and who is on a break (`Load.care`), read
     in the same statement as the open load; `sensitive`: the request being routed is."""
-    recent, last_paged = q.page_history(session, now - LAST_PAGE_WINDOW, now - RECENT)
     care = NO_CARE
     if team is None:
+        recent, last_paged = q.page_history(session, now - LAST_PAGE_WINDOW, now - RECENT)
         opened = q.open_load(session)
     else:
         w = team.wellbeing
-        opened, points, paused = q.open_load_and_care(session, team.name,
-                                                      now - w.exposure_window, now)
+        recent, last_paged, opened, points, paused = q.history_load_and_care(
+            session, team.name, now - LAST_PAGE_WINDOW, now - RECENT,
+            now - w.exposure_window, now)
         care = Care(points, w.exposure_limit, paused, w.exposure_window)
     for user in own_pending:
         if opened.get(user):

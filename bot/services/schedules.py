@@ -101,6 +101,25 @@ class RosterCache:
         with self._lock:
             return [self._cache[name][1] for name in sorted(self._cache)]
 
+    def at_revision(self, team_name: str, revision: int | None) -> Roster:
+        """The team's roster at `revision`, which the caller has just read (None: no such
+        team): the cached one when it is at that revision, else loaded."""
+        if revision is None:
+            raise NotFound(f"no team named '{team_name}'")
+        hit = self._cache.get(team_name)
+        if hit is not None and hit[0] == revision:
+            return hit[1]
+        with self._sf() as session:
+            return self._current(session, team_name, revision)
+
+    def loaded(self, team_name: str) -> Roster | None:
+        """The team's roster as this process last loaded it (None: not loaded yet),
+        without touching the database: for the sending threads, which render with what
+        filing read a moment ago."""
+        with self._lock:
+            hit = self._cache.get(team_name)
+        return hit[1] if hit is not None else None
+
     def _current(self, session: Session, team_name: str, revision: int) -> Roster:
         """The cached roster when it is at `revision`, else loaded through `session`."""
         hit = self._cache.get(team_name)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    null,
     select,
     union,
     union_all,
@@ -29,6 +30,7 @@ from bot.store.paging_tables import (
     RequestRow,
     SeenEventRow,
 )
+from bot.store.tables import TeamRow
 from bot.store.wellbeing_tables import ExposureRow, PauseRow
 
 NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in place
@@ -205,13 +207,51 @@ def open_load_and_care(session: Session, team: str, since: datetime, now: dateti
     paused: set[str] = set()
     for kind, user, n in session.connection().execute(
             _LOAD_AND_CARE, {"team": team, "since": since, "now": now}):
-        if kind == "o":
-            opened[user] = int(n)
-        elif kind == "x":
-            points[user] = int(n or 0)
-        else:
-            paused.add(user)
+        _care_row(kind, user, n, opened, points, paused)
     return opened, points, frozenset(paused)
+
+
+def _care_row(kind: str, user: str, n, opened: dict, points: dict, paused: set) -> None:
+    if kind == "o":
+        opened[user] = int(n)
+    elif kind == "x":
+        points[user] = int(n or 0)
+    else:
+        paused.add(user)
+
+
+# `page_history` and `open_load_and_care` in one statement: what routing a request reads
+# while it holds the team's routing turn, so one round trip fewer under the lock. The
+# history's rows come first ('h': pages since `recent`, the last page since `history`),
+# so that their time column gives the union its type.
+_HISTORY_LOAD_AND_CARE = union_all(
+    select(literal_column("'h'").label("kind"), PAGES.c.user.label("user"),
+           func.count(case((PAGES.c.sent_utc >= bindparam("recent"), 1))).label("n"),
+           func.max(PAGES.c.sent_utc).label("at"))
+    .where(PAGES.c.sent_utc >= bindparam("history")).group_by(PAGES.c.user),
+    *(s.add_columns(null()) for s in _LOAD_AND_CARE.selects),
+)
+
+
+def history_load_and_care(session: Session, team: str, history: datetime,
+                          recent: datetime, since: datetime, now: datetime):
+    """`page_history(history, recent)` and `open_load_and_care(team, since, now)` in one
+    statement: (recent page counts, last pages, open load, exposure points, paused)."""
+    counts: dict[str, int] = {}
+    last: dict[str, datetime] = {}
+    opened: dict[str, int] = {}
+    points: dict[str, int] = {}
+    paused: set[str] = set()
+    for kind, user, n, at in session.connection().execute(
+            _HISTORY_LOAD_AND_CARE, {"team": team, "since": since, "now": now,
+                                     "history": history, "recent": recent}):
+        if kind != "h":
+            _care_row(kind, user, n, opened, points, paused)
+            continue
+        if n:
+            counts[user] = int(n)
+        last[user] = _utc(at)
+    return counts, last, opened, points, frozenset(paused)
 
 
 def _utc(at: datetime) -> datetime:
@@ -232,13 +272,20 @@ def claim_due_deadline(session: Session, now: datetime) -> DeadlineRow | None:
 
 
 
-def next_received(session: Session) -> tuple[int, str] | None:
-    """(id, team) of the `received` request to route next: the most severe (sev1
-    sorts first), then the oldest."""
-    stmt = (select(RequestRow.id, RequestRow.team).where(RequestRow.status == "received")
+def claim_next_received(session: Session) -> tuple[RequestRow, int | None] | None:
+    """The `received` request to route next (the most severe, then the oldest), locked
+    for this transaction where the database can (other routers skip it; SQLite's
+    writers take turns anyway), with its team's stored revision (None: the team is
+    gone). One statement where routing read the next id, the team's revision and the
+    row locked, each in its own round trip."""
+    stmt = (select(RequestRow, TeamRow.revision)
+            .outerjoin(TeamRow, TeamRow.name == RequestRow.team)
+            .where(RequestRow.status == "received")
             .order_by(RequestRow.severity, RequestRow.id).limit(1))
+    if _skip_locked(session):
+        stmt = stmt.with_for_update(of=RequestRow.__table__, skip_locked=True)
     found = session.execute(stmt).first()
-    return (found[0], found[1]) if found else None
+    return (found[0], found[1]) if found is not None else None
 
 
 def received_count(session: Session) -> int:
