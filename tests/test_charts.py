@@ -42,3 +42,24 @@ def test_a_child_that_cannot_start_or_is_too_slow_is_a_chart_error(tmp_path):
         render(TIMES, python=str(tmp_path / "no-such-python"))
     with pytest.raises(ChartError, match="longer than 0 seconds"):
         render(TIMES, timeout=0.01)
+
+
+def test_the_drawing_process_is_kept_and_replaced_when_it_dies():
+    from bot.charts import child
+
+    render(TIMES)
+    drawer = child._drawers[sys.executable]  # noqa: SLF001 - the kept process itself
+    first = drawer.proc
+    render(PAGES)
+    assert drawer.proc is first and first.poll() is None  # kept: no second start-up
+    first.kill()
+    first.wait()
+    assert render(TIMES).startswith(PNG_MAGIC)  # a dead one is replaced on the next chart
+    assert drawer.proc is not first
+
+
+def test_a_bad_spec_does_not_lose_the_drawing_process():
+    render(TIMES)
+    with pytest.raises(ChartError, match="could not be drawn"):
+        render({"kind": "pie", "rows": []})
+    assert render(PAGES).startswith(PNG_MAGIC)

@@ -119,7 +119,24 @@ def _png(fig) -> bytes:
     return out.getvalue()
 
 
+def serve() -> int:
+    """`--serve`: one JSON spec per line until stdin closes (`bot.charts.child`)."""
+    out = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        try:
+            png = draw(json.loads(line))
+        except (ValueError, KeyError, TypeError) as err:
+            why = " ".join(f"the chart's numbers could not be drawn: {err}".split())
+            out.write(f"ERR {why}\n".encode())
+        else:
+            out.write(f"OK {len(png)}\n".encode() + png)
+        out.flush()
+    return 0
+
+
 def main() -> int:
+    if "--serve" in sys.argv[1:]:
+        return serve()
     try:
         png = draw(json.loads(sys.stdin.buffer.read()))
     except (ValueError, KeyError, TypeError) as err:
