@@ -272,7 +272,6 @@ class Runtime:
         hand what is due to the sending threads (tests and tools, by the injected clock;
         they wait until the sends are done unless `wait=False`)."""
         self._pass(None)
-        self.router.wake()  # requests another process left received
         if wait:
             self.dispatch.wait_idle()
             self.heartbeat.wait_idle()

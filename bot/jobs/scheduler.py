@@ -36,7 +36,7 @@ class Jobs:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.passes = 0  # passes run (tests and benchmarks read it)
+        self.passes = self.completed = 0  # passes started, ended (tests and benchmarks)
 
     def start(self) -> None:
         if self._thread is None:
@@ -73,6 +73,7 @@ class Jobs:
             except Exception:  # a bad pass must not stop the next one
                 log.exception("reconcile pass failed")
                 due_in = None
+            self.completed += 1
             sleep = self.interval if due_in is None else min(max(due_in, 0.0) + LATE_BY,
                                                              self.interval)
             self._wake.wait(sleep)
