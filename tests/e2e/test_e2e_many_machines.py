@@ -103,12 +103,12 @@ def test_two_runtimes_deliver_each_row_once_under_interleavings(tmp_path, db_url
         assert [r.status for r in answers] == [200] * count
         h.runtime.outbox.enqueue_direct([(OMAR, {"text": f"direct {i}"}) for i in range(40)])
 
-        def together(work) -> None:
+        def together(work) -> list:
             start = threading.Barrier(len(both))
 
             def run(rt):
                 start.wait()
-                work(rt)
+                return work(rt)
             with ThreadPoolExecutor(len(both)) as pool:
                 return list(pool.map(run, both))
 
