@@ -9,6 +9,7 @@ where the idle cost is counted (the real clock, over a bounded real window).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections import Counter
@@ -22,8 +23,8 @@ from bot.app.runtime import Runtime
 from bot.store.paging_tables import DeadlineRow, PageRow, RequestRow
 from tests.slack_harness import REQUESTER, ToolHarness, page_deliveries, utc
 
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.parametrize("db_url", ["postgres"], indirect=True)]
+pytestmark = pytest.mark.postgres
+ON_POSTGRES = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
 ARABIC = "sev1 lang:ar بث مباشر لشخص يهدد بالانتحار الآن"
 STEP = timedelta(minutes=2, seconds=1)  # sev1 step 1 waits 2 minutes
@@ -52,6 +53,7 @@ def texts_posted(h: ToolHarness) -> Counter:
                    if c.ok and c.method == "chat.postMessage")
 
 
+@ON_POSTGRES
 def test_an_idle_runtime_issues_at_most_one_statement_a_second(slack):
     runtime = Runtime(slack.settings)  # the real clock: passes as in production
     try:
@@ -69,6 +71,7 @@ def test_an_idle_runtime_issues_at_most_one_statement_a_second(slack):
     assert len(statements) <= window, f"{len(statements)} statements in {window} s: {statements}"
 
 
+@ON_POSTGRES
 def test_a_notify_wakes_a_listening_worker(slack):
     # A worker whose safety sweep is a minute: only a notification explains a delivery.
     worker = Runtime(slack.settings, clock=slack.clock, tick_interval=60.0, role="worker")
@@ -84,6 +87,7 @@ def test_a_notify_wakes_a_listening_worker(slack):
         worker.close()
 
 
+@ON_POSTGRES
 def test_two_runtimes_deliver_each_row_once_under_interleavings(tmp_path, db_url):
     # Filing only commits (`received`): the web runtime's router never runs, so the two
     # others route, fire and send everything, at once, from threads.
@@ -137,4 +141,29 @@ def test_two_runtimes_deliver_each_row_once_under_interleavings(tmp_path, db_url
     finally:
         for rt in both:
             rt.close()
+        h.quiet_close()
+
+
+def test_the_listener_comes_back_after_the_database_restarts(tmp_path, outage_database,
+                                                            caplog):
+    """Its connection cut and refused: said once at warning, retried with a growing
+    pause; once the database is back, a commit wakes the worker again."""
+    url, reachable = outage_database
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=url)
+    worker = Runtime(h.settings, clock=h.clock, tick_interval=60.0, role="worker")
+    try:
+        worker.start_jobs()
+        assert until(lambda: worker.listener.listening.is_set() and worker.jobs.completed)
+        with caplog.at_level(logging.WARNING, logger="bot.store.wakeups"):
+            reachable(False)
+            assert until(lambda: not worker.listener.listening.is_set())
+            time.sleep(2.0)  # the outage lasts through more than one retry (0.5 s, 1 s)
+            reachable(True)
+            assert until(lambda: worker.listener.listening.is_set(), timeout=15.0)
+        lost = [r for r in caplog.records if "listens for wake-ups" in r.getMessage()]
+        assert len(lost) == 1 and lost[0].levelno == logging.WARNING
+        h.runtime.outbox.enqueue_direct([(OMAR, {"text": "after the restart"})])
+        assert until(lambda: texts_posted(h)["after the restart"] == 1)
+    finally:
+        worker.close()
         h.quiet_close()
