@@ -106,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} "
           f"CPUs; database {args.database}; bot code at {code_version()}")
     print(f"idle: the example team, no request; {args.seconds:g} s counted after "
-          f"{args.settle:g} s; reconciler passes from start-up: now {now_passes}, before {old_passes}")
+          f"{args.settle:g} s; reconciler passes from start-up: now {now_passes}, "
+          f"before {old_passes}")
     print()
     table.section("an idle runtime's SQL statements")
     table.add("idle statements per second (wake-ups, safety sweep)", f"{now:.2f}/s",
