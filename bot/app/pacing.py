@@ -23,6 +23,7 @@ ROSTER_SWEEP = timedelta(seconds=60)
 # sharing the file hears of new work within this.
 SWEEP_POSTGRES, SWEEP_SQLITE = 5.0, 1.0
 RETRY = timedelta(seconds=1)
+RECHECK = timedelta(seconds=0.25)
 
 
 def sweep_for(dialect: str) -> float:
@@ -33,9 +34,13 @@ def reached(at: datetime | None, now: datetime) -> bool:
     return at is not None and at <= now
 
 
-def seconds_until(now: datetime, times: Iterable[datetime | None]) -> float | None:
-    """Seconds from `now` to the earliest of `times` (None when all are None)."""
-    found = [t for t in times if t is not None]
+def seconds_until(now: datetime, times: Iterable[datetime | None],
+                  started: datetime) -> float | None:
+    """Seconds from `now` to the earliest of `times` (None when all are None). A time
+    the pass that `started` then found due was handled by it, or could not be (a row
+    another process holds, a lane paused by a 429): looked at again RECHECK on, the old
+    tick's pace, not at once; what the pass wrote wakes the next pass by itself."""
+    found = [now + RECHECK if t <= started else t for t in times if t is not None]
     return (min(found) - now).total_seconds() if found else None
 
 

@@ -316,10 +316,11 @@ class Runtime:
         if look is None:
             return None
         return seconds_until(self.clock.now(), (
-            look.earliest(), self._roster_pace.next, self._next_prune, self._next_purge,
+            *look.times(), self._roster_pace.next, self._next_prune, self._next_purge,
             self._next_card_refresh if look.crisis_active else None,
             # Sends running hold leases, renewed every LEASE_EVERY.
-            None if self.dispatch.idle() else self.clock.now() + timedelta(seconds=LEASE_EVERY)))
+            None if self.dispatch.idle() else self.clock.now() + timedelta(seconds=LEASE_EVERY)),
+            started=now)
 
     def _roster_parts(self) -> None:
         """What follows the rosters: handoff/reminder DMs and channel notes (open

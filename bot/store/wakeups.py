@@ -98,10 +98,10 @@ class Outlook:
     crisis_active: bool
     groups_next: datetime | None  # on-call group members to send
 
-    def earliest(self) -> datetime | None:
-        found = [t for t in (self.next_deadline, self.next_send, self.next_expiry,
-                             self.crisis_remind, self.groups_next) if t is not None]
-        return min(found) if found else None
+    def times(self) -> tuple[datetime | None, ...]:
+        """Every due time it read."""
+        return (self.next_deadline, self.next_send, self.next_expiry, self.crisis_remind,
+                self.groups_next)
 
 
 def _first(column, *where):
