@@ -196,7 +196,8 @@ class Listener:
         self.listening.clear()
 
     def _listen(self, conn) -> None:
-        # The timeout only lets a stop be seen: waiting on the socket costs no statement.
+        # The timeout (psycopg 3.2) only lets a stop be seen: waiting on the socket costs
+        # no statement.
         while not self._stop.is_set():
             for _ in conn.notifies(timeout=1.0):
                 self._on_notify()
