@@ -43,7 +43,8 @@ _WRITES, _COMMITTED = "oncall_work_written", "oncall_work_committed"
 
 def work_created(session: Session) -> None:
     """Mark the session's transaction as creating work the statements do not show
-    (outbox rows put back to pending, to be sent again at a later time)."""
+    (outbox rows put back to pending, to be sent again at a later time: the store's
+    `release_outbox_rows` and `retry_or_fail_outbox_rows` call it)."""
     session.connection().info[_WRITES] = True
 
 
