@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -227,7 +227,9 @@ def test_the_first_step_pages_the_models_first_else_the_managers(data, team, ins
 
 
 # Stop at the first example found: no shrinking (it would cost a minute a search).
-FIRST_FOUND = settings(max_examples=3000, deadline=None, database=None,
+# Derandomized: the same examples every run, so a search that finds its witness finds it
+# every time (a random search sometimes ran out of examples first, and took minutes).
+FIRST_FOUND = settings(max_examples=3000, deadline=None, database=None, derandomize=True,
                        phases=[Phase.generate], suppress_health_check=list(HealthCheck))
 
 
@@ -268,29 +270,35 @@ def test_paging_everyone_leaves_out_those_at_the_limit_while_another_is_free(dat
     assert all(bool(p.over_limit) == load.over_limit(p.user) for p in d.fired[0].pages)
 
 
-def test_the_random_loads_pass_over_readers_at_the_limit():
-    """Not vacuous: a sensitive request whose best reader by tier and strength is at the
-    limit while another is below it; and one whose on-call readers are all at it while
-    an off-shift backup is below it."""
-    def plain(load):
-        return replace(load, sensitive=False)
+def _round_the_clock(name: str, user: str) -> Rotation:
+    return Rotation(name=name, timezone="UTC", shift_start=datetime.min.time(),
+                    shift_end=datetime.min.time(), days=frozenset(range(7)), handoff_days=7,
+                    start=date(2025, 1, 1), tier="primary", members=(user,))
 
-    def passed_over(x):
-        team, instant, load = x
-        for lang in LANGS:
-            level, order = model_chain(team, instant, lang, (), load)
-            first = model_chain(team, instant, lang, (), plain(load))[1][:1]
-            if (level == "on_call" and first and load.over_limit(first[0])
-                    and not load.over_limit(order[0])):
-                return True
-        return False
 
-    def backup_first(x):
-        team, instant, load = x
-        return any(model_chain(team, instant, lang, (), load)[0] == "backup"
-                   and model_chain(team, instant, lang, (), plain(load))[0] == "on_call"
-                   for lang in LANGS)
+AT_LIMIT = routing.Load(care=Care({"U1": 6}, 6), sensitive=True)  # U1 at it, U2 below
 
-    for wanted in (passed_over, backup_first):
-        find(instants.flatmap(lambda i: st.tuples(teams(), st.just(i), loads(i))), wanted,
-             settings=FIRST_FOUND)
+
+@pytest.mark.parametrize("case", ["on_call", "backup"])
+def test_readers_at_the_limit_are_passed_over_as_the_model_says(case):
+    """The cases the properties above must reach, built by hand (a random search for
+    them took minutes and sometimes found none): a sensitive Arabic request whose best
+    on-call reader is at the limit while another on-call reader is below it (that one
+    is paged first); and one whose only on-call reader is at it while an off-shift
+    backup is below it (the backup is paged)."""
+    u1 = Specialist("U1", "U1", "UTC", ("ar", "en"))
+    if case == "on_call":
+        u2 = Specialist("U2", "U2", "UTC", ("en", "ar"))
+        rotations = (_round_the_clock("r0", "U1"), _round_the_clock("r1", "U2"))
+    else:
+        u2 = Specialist("U2", "U2", "UTC", ("en",), backup=("ar",))
+        rotations = (_round_the_clock("r0", "U1"),)
+    team = Team("t", tuple(LANGS), "C1", "C2", specialists=(u1, u2), rotations=rotations)
+    instant = datetime(2025, 6, 4, 12, tzinfo=UTC)
+    plain = replace(AT_LIMIT, sensitive=False)
+    assert model_chain(team, instant, "ar", (), plain) == ("on_call", ["U1"] if case ==
+                                                           "backup" else ["U1", "U2"])
+    level, order = model_chain(team, instant, "ar", (), AT_LIMIT)
+    assert (level, order[0]) == (case, "U2")
+    got = routing.chain(Roster(team, fake_holidays), "ar", instant, AT_LIMIT, ())
+    assert [c.user for c in got] == order and {c.source for c in got} == {case}
