@@ -11,7 +11,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import timedelta
@@ -33,6 +32,7 @@ from bot.core.example_team import example_ids_in
 from bot.core.model import Team
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.heartbeat import HeartbeatPinger
+from bot.jobs.leases import LeaseKeeper
 from bot.jobs.router import Router
 from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
@@ -73,13 +73,10 @@ from bot.store.db import (
     session_factory,
     startup_lock,
 )
-from bot.store.paging import LEASE, forget_seen_before
+from bot.store.paging import forget_seen_before
 from bot.store.paging_tables import SeenEventRow
 
 log = logging.getLogger(__name__)
-# Leases on outbox rows being sent are renewed, and expired ones taken over, this often
-# (a third of the lease: a dead holder's rows move within about 8 s).
-LEASE_EVERY = LEASE.total_seconds() / 3
 # Seen event ids and signed-request keys are kept a day: Slack retries an event within
 # the hour and a signature is good for 5 minutes.
 SEEN_KEPT, PRUNE_EVERY = timedelta(days=1), timedelta(minutes=10)
@@ -131,6 +128,13 @@ class Runtime:
         # Pages by SMS, call and email go through the same outbox (bot.app.senders).
         self.sender = Senders(self.slack_sender, *contact_senders(settings))
         self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor)
+        # Leases renewed and expired ones taken over on a thread of their own, never
+        # behind the reconciler's pass; it starts with the first row this process sends
+        # (a web process without jobs too), or with the jobs. What it takes over goes to
+        # the sending threads at once.
+        self.leases = LeaseKeeper(self.outbox.renew, self.outbox.take_over,
+                                  taken=lambda _: self.dispatch.sweep())
+        self.outbox.leases.on_hold = self.leases.start
         # An intake channel in a surge: its cards and lines go out combined, one pass at
         # a time per channel, on a sending thread (bot.core.surge).
         self.digests = Digests(self.outbox, self.sessions, self.clock)
@@ -190,7 +194,6 @@ class Runtime:
         self.wsgi = create_wsgi(self.bolt, self.probes, settings.slack_signing_secret or "",
                                 feeds=self._calendar, twilio=self.twilio_hooks)
         self.jobs = Jobs(lambda: self.tick(wait=False), tick_interval)
-        self._last_lease = float("-inf")
         self._next_prune = self.clock.now()
         self.retention = Retention(self.sessions, self.rosters, self.clock)
         self._next_purge = self.clock.now()  # once at start, then daily
@@ -309,9 +312,10 @@ class Runtime:
             self._calls.submit(run)
 
     def tick(self, wait: bool = True) -> None:
-        """One reconciler pass: fire due deadlines, run handoffs, keep leases, and hand
-        what is due to the sending threads. The scheduled job never waits for Slack
-        (`wait=False`); tests and tools wait until the sends are done."""
+        """One reconciler pass: fire due deadlines, run handoffs, and hand what is due to
+        the sending threads (leases are the lease keeper's: `self.leases`). The scheduled
+        job never waits for Slack (`wait=False`); tests and tools wait until the sends
+        are done."""
         self.escalation.reconcile(fired=self.deliver_soon, late=self.metrics.escalation_late)
         # Handoff/reminder DMs and channel notes; open requests whose pages went to
         # someone now off shift are paged to the incoming reader.
@@ -326,10 +330,6 @@ class Runtime:
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)
-        if time.monotonic() - self._last_lease >= LEASE_EVERY:
-            self._last_lease = time.monotonic()
-            self.outbox.renew()
-            self.outbox.take_over()
         now = self.clock.now()
         if now >= self._next_prune:
             self._next_prune = now + PRUNE_EVERY
@@ -399,6 +399,7 @@ class Runtime:
     def start_jobs(self, recover: bool = True) -> None:
         if recover:
             self.recover()
+        self.leases.start()
         self.jobs.start()
 
     def close(self) -> None:
@@ -406,6 +407,7 @@ class Runtime:
         self.heartbeat.close()
         self.router.stop()
         self.dispatch.close()
+        self.leases.stop()  # after the last sends settled: they were renewed till then
         self._calls.shutdown(wait=True)
         self.engine.dispose()
 
