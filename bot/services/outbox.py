@@ -257,7 +257,6 @@ class Outbox:
             claimed = [r for r in wanted if r.id in got]
             if not claimed:
                 return [], False
-            self._hold(r.id for r in claimed)
             view = request_view(req, pages.values()) if req is not None else None
             page_views = {
                 p.id: (page_view(p, view, req.policy),
@@ -267,7 +266,11 @@ class Outbox:
             items = fold(claimed, view, page_views, card, any(r.kind == CARD for r in rows),
                          {r.page_id for r in rows if r.kind == PAGE})
             digest_lines(session, req, items)
-            return items, more
+        # Held once the claim is committed: a renewal before then would not see the rows
+        # as being sent (PostgreSQL skips a row whose new state it cannot see yet) and
+        # would take them for taken over.
+        self._hold(r.id for r in claimed)
+        return items, more
 
     # -- sending -------------------------------------------------------------------------
 

@@ -33,7 +33,11 @@ class Leases:
         self._sf = session_factory
         self._clock = clock
         self._guard = threading.Lock()
-        self._held: set[int] = set()  # rows this process claimed and has not settled
+        # Rows this process claimed and has not settled, each with the number of the
+        # claim that holds it (a row let go and claimed again between a renewal's read
+        # and its answer is not the row that renewal found gone).
+        self._held: dict[int, int] = {}
+        self._claims = 0
         self._lost: set[int] = set()  # held rows another process took over
         # Called when rows are first held (the app starts its lease keeper then: a web
         # process without jobs sends too, and must renew what it sends).
@@ -42,7 +46,8 @@ class Leases:
     def hold(self, ids: Iterable[int]) -> None:
         ids = set(ids)
         with self._guard:
-            self._held.update(ids)
+            self._claims += 1
+            self._held.update(dict.fromkeys(ids, self._claims))
             self._lost.difference_update(ids)
         if self.on_hold is not None:
             self.on_hold()
@@ -50,7 +55,8 @@ class Leases:
     def let_go(self, ids: Iterable[int]) -> None:
         ids = set(ids)
         with self._guard:
-            self._held.difference_update(ids)
+            for i in ids:
+                self._held.pop(i, None)
             self._lost.difference_update(ids)
 
     def lost(self, ids: Iterable[int]) -> bool:
@@ -65,18 +71,21 @@ class Leases:
     def renew(self) -> int:
         """Renew the lease of every row this process is sending; no statement when
         none. Rows found taken over are marked lost. Returns how many were renewed."""
-        held = self.held()
+        with self._guard:
+            held = dict(self._held)
         if not held:
             return 0
         with self._sf() as session, session.begin():
-            kept = q.renew_leases(session, held, self._clock.now())
+            kept = q.renew_leases(session, sorted(held), self._clock.now())
         gone = set(held) - kept
         if gone:
             with self._guard:
-                # Only rows still held now: one settled meanwhile was let go already.
-                gone &= self._held
+                # Only rows still held by the same claim: one settled meanwhile (and
+                # perhaps claimed again) is not gone.
+                gone = {i for i in gone if self._held.get(i) == held[i]}
                 self._lost.update(gone)
-                self._held.difference_update(gone)
+                for i in gone:
+                    del self._held[i]
             if gone:
                 log.warning("%d message(s) being sent here were taken over by another "
                             "process (their lease was not renewed in time); left to it",
