@@ -39,7 +39,7 @@ class LeaseKeeper:
         rows, returning how many. `taken(n)`: called after rows were taken over."""
         self._renew, self._take_over, self._taken = renew, take_over, taken
         self._renew_every, self._take_over_every = renew_every, take_over_every
-        self._next_take_over = float("-inf")
+        self._next_take_over = 0.0  # set on start: the first pass comes a period later
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -50,6 +50,9 @@ class LeaseKeeper:
             return
         with self._lock:
             if self._thread is None and not self._stop.is_set():
+                # Start-up took over what was expired then (`Runtime.recover`); rows
+                # just claimed need no renewal yet: both wait a period.
+                self._next_take_over = time.monotonic() + self._take_over_every
                 self._thread = threading.Thread(target=self._run, name="leases", daemon=True)
                 self._thread.start()
 
@@ -77,11 +80,12 @@ class LeaseKeeper:
         return taken
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        wait = self._renew_every
+        while not self._stop.wait(wait):
             started = time.monotonic()
             try:
                 self.keep()
             except Exception as err:  # noqa: BLE001 - a database blip: the next pass retries
                 log.warning("keeping the outbox's leases failed (retried in %g s): %s",
                             self._renew_every, err)
-            self._stop.wait(max(self._renew_every - (time.monotonic() - started), 0.0))
+            wait = max(self._renew_every - (time.monotonic() - started), 0.0)

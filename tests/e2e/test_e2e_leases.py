@@ -143,3 +143,30 @@ def test_a_dead_process_rows_are_taken_over_and_not_posted_twice(two):
         a.slack_sender.client.token = "xoxb-dead-process"
         held.release()
         a.dispatch.wait_idle()
+
+
+def test_an_idle_keeper_costs_one_statement_per_take_over_period(two):
+    """Nothing held: renewing issues nothing; a pass takes over at most once per
+    TAKE_OVER_EVERY (one statement), however often it runs."""
+    from sqlalchemy import event
+
+    from bot.jobs.leases import LeaseKeeper
+
+    h, _ = two
+    rt = h.runtime
+    issued: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE of a write
+            issued.append(statement)
+
+    keeper = LeaseKeeper(rt.outbox.renew, rt.outbox.take_over)  # not started: passes by hand
+    event.listen(rt.engine, "before_cursor_execute", count)
+    try:
+        assert rt.outbox.renew() == 0
+        assert issued == []
+        for _ in range(5):
+            keeper.keep()
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", count)
+    assert len(issued) == 1 and "outbox" in issued[0], issued
