@@ -95,6 +95,23 @@ def test_a_process_whose_tick_never_runs_keeps_its_leases(two):
         held.release()
     h.settle()
     assert rows(h, OutboxRow.state != "sent") == 0
+    assert_each_posted_once(h)
+
+
+def assert_each_posted_once(h: ToolHarness) -> None:
+    """One card, each thread line once, each page DM once."""
+    posts = [c for c in h.standin.calls_to("chat.postMessage") if c.ok]
+    cards = [c for c in posts if c.params["channel"] == INTAKE
+             and not c.params.get("thread_ts")]
+    assert len(cards) == 1, "the card was posted twice"
+    line_rows = Counter()
+    for c in posts:
+        if c.params["channel"] == INTAKE and c.params.get("thread_ts"):
+            meta = c.params.get("metadata") or {}
+            meta = json.loads(meta) if isinstance(meta, str) else meta
+            line_rows.update(meta["event_payload"]["rows"].split(","))
+    assert line_rows and max(line_rows.values()) == 1, f"thread lines twice: {line_rows}"
+    assert len(line_rows) == rows(h, OutboxRow.kind == TIMELINE)
     assert max(page_deliveries(h.standin.calls).values()) == 1
 
 
@@ -124,25 +141,37 @@ def test_a_dead_process_rows_are_taken_over_and_not_posted_twice(two):
         assert took < TAKE_OVER_EVERY + RENEW_EVERY + 5, took
         assert rows(h, OutboxRow.attempts == 2) > 0  # claimed by A, then by B
 
-        posts = [c for c in h.standin.calls_to("chat.postMessage") if c.ok]
-        cards = [c for c in posts if c.params["channel"] == INTAKE
-                 and not c.params.get("thread_ts")]
-        assert len(cards) == 1, "the card was posted twice"
-        line_rows = Counter()
-        for c in posts:
-            if c.params["channel"] == INTAKE and c.params.get("thread_ts"):
-                meta = c.params.get("metadata") or {}
-                meta = json.loads(meta) if isinstance(meta, str) else meta
-                line_rows.update(meta["event_payload"]["rows"].split(","))
-        assert line_rows and max(line_rows.values()) == 1, f"thread lines twice: {line_rows}"
-        assert len(line_rows) == rows(h, OutboxRow.kind == TIMELINE)
-        assert max(page_deliveries(h.standin.calls).values()) == 1
+        assert_each_posted_once(h)
     finally:
         # A's thread that posted the held line lives on in this test process (a dead
         # process's would not): it may no longer reach Slack, then gets its answer.
         a.slack_sender.client.token = "xoxb-dead-process"
         held.release()
         a.dispatch.wait_idle()
+
+
+def test_a_holder_whose_rows_were_taken_over_sends_none_of_them(two):
+    """A's keeper starves past the lease while Slack holds its page DM's answer; B takes
+    A's rows over and delivers them (the page DM found, not posted again). When A's
+    keeper renews again it learns they are B's, so A sends none of the card and lines
+    it still held, and settles none of them."""
+    h, b = two
+    a = h.runtime
+    held = Held(h, lambda c: c.method == "chat.postMessage")  # the page DM
+    try:
+        assert h.command("/emergency", ARABIC).status == 200
+        assert held.arrived.wait(WAIT)
+        a.leases.stop()  # starved: no renewal until the one made by hand below
+        h.clock.advance(LEASE.total_seconds() + 1)
+        assert b.outbox.take_over() > 0
+        b.deliver()
+        assert rows(h, OutboxRow.state != "sent") == 0
+        assert a.outbox.renew() == 0  # every row it held is B's now
+    finally:
+        held.release()
+    poll("A's sending threads to finish", a.dispatch.idle)
+    assert_each_posted_once(h)
+    assert rows(h, OutboxRow.state != "sent") == 0
 
 
 def test_an_idle_keeper_costs_one_statement_per_take_over_period(two):
