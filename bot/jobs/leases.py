@@ -39,7 +39,8 @@ class LeaseKeeper:
         rows, returning how many. `taken(n)`: called after rows were taken over."""
         self._renew, self._take_over, self._taken = renew, take_over, taken
         self._renew_every, self._take_over_every = renew_every, take_over_every
-        self._next_take_over = 0.0  # set on start: the first pass comes a period later
+        # When each is next due (monotonic); set on start to a period later.
+        self._next_renew = self._next_take_over = 0.0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -52,12 +53,11 @@ class LeaseKeeper:
             if self._thread is None and not self._stop.is_set():
                 # Start-up took over what was expired then (`Runtime.recover`); rows
                 # just claimed need no renewal yet: both wait a period.
-                self._next_take_over = time.monotonic() + self._take_over_every
+                now = time.monotonic()
+                self._next_renew = now + self._renew_every
+                self._next_take_over = now + self._take_over_every
                 self._thread = threading.Thread(target=self._run, name="leases", daemon=True)
                 self._thread.start()
-
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop renewing (a process that stops this way without settling its rows is,
@@ -69,23 +69,27 @@ class LeaseKeeper:
             thread.join(timeout)
 
     def keep(self) -> int:
-        """One pass: renew; take over when due. Returns the rows taken over."""
-        self._renew()
-        if time.monotonic() < self._next_take_over:
+        """One pass: renew, and take over, whichever is due. Returns the rows taken
+        over."""
+        now = time.monotonic()
+        if now >= self._next_renew:
+            self._next_renew = now + self._renew_every
+            self._renew()
+        if now < self._next_take_over:
             return 0
-        self._next_take_over = time.monotonic() + self._take_over_every
+        self._next_take_over = now + self._take_over_every
         taken = self._take_over()
         if taken and self._taken is not None:
             self._taken(taken)
         return taken
 
     def _run(self) -> None:
-        wait = self._renew_every
-        while not self._stop.wait(wait):
-            started = time.monotonic()
+        while not self._stop.wait(self._until_due()):
             try:
                 self.keep()
             except Exception as err:  # noqa: BLE001 - a database blip: the next pass retries
                 log.warning("keeping the outbox's leases failed (retried in %g s): %s",
                             self._renew_every, err)
-            wait = max(self._renew_every - (time.monotonic() - started), 0.0)
+
+    def _until_due(self) -> float:
+        return max(min(self._next_renew, self._next_take_over) - time.monotonic(), 0.0)
