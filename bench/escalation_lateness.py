@@ -9,7 +9,7 @@ An in-process `Runtime` on the system clock, like `oncall-bot serve` builds it: 
 fresh database (a SQLite file in a temporary folder, or with `--database postgres` a
 fresh PostgreSQL database on 127.0.0.1:5432 as user postgres, dropped afterwards), the
 real Slack client pointed at a local Slack stand-in (127.0.0.1), and the jobs
-(APScheduler, the default tick interval) started as `serve` starts them.
+(the reconciler's thread, the default safety sweep) started as `serve` starts them.
 
 1. The 300-specialist team of `bench.team_gen` is imported from YAML (`dump_team`,
    then `Runtime.bootstrap`), with a sev2 policy `language_oncall` (wait 1 h) ->
@@ -398,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = read_outcome(rt, setup.ids, moved, first_due, last_due, waited)
 
         print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} "
-              f"CPUs; database {args.database}; tick interval {rt.jobs.interval} s; bot code "
+              f"CPUs; database {args.database}; safety sweep {rt.jobs.interval} s; bot code "
               f"at {version}")
         print(f"team: {len(team.specialists)} specialists, {len(team.rotations)} rotations, "
               f"{len(team.overrides) + len(team.time_off)} overrides and time-off entries")
@@ -409,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"from the move on: {slack.describe()}")
         print()
         table.section(f"{len(moved)} deadlines due uniformly over {args.spread:g} s, "
-                      f"{args.lead:g} s after the move; reconciler on APScheduler")
+                      f"{args.lead:g} s after the move; reconciler asleep until due or woken")
         report_lateness(table, out, arrivals, slack, window, args.spread)
         report_rest(table, out, arrivals)
         table.add("Web API calls after the move", ", ".join(

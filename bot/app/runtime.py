@@ -22,13 +22,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import metrics
+from bot.app.first_import import bootstrap, import_configured
 from bot.app.health import Probes
+from bot.app.pacing import RosterPace, reached, seconds_until, sweep_for
 from bot.app.senders import Senders, contact_senders
 from bot.app.twilio_hooks import TwilioHooks
 from bot.app.web import create_wsgi
 from bot.clock import Clock, SystemClock
-from bot.config import ConfigError, Settings
-from bot.core.example_team import example_ids_in
+from bot.config import Settings
 from bot.core.model import Team
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.heartbeat import HeartbeatPinger
@@ -66,12 +67,12 @@ from bot.slack.listeners import Deps, Listeners
 from bot.slack.permissions import ManagerDirectory
 from bot.slack.routes import register
 from bot.slack.sender import SlackSender
+from bot.store import wakeups
 from bot.store.db import (
     make_engine,
     migrate,
     read_session_factory,
     session_factory,
-    startup_lock,
 )
 from bot.store.paging import forget_seen_before
 from bot.store.paging_tables import SeenEventRow
@@ -89,13 +90,15 @@ INLINE_LIMIT = 2
 
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None,
-                 client: WebClient | None = None, tick_interval: float = 0.25,
+                 client: WebClient | None = None, tick_interval: float | None = None,
                  listener_threads: int = 8, inline_limit: int = INLINE_LIMIT,
                  migrate_schema: bool = True, executor: Executor | None = None,
                  role: str = "serve"):
         """`executor`: runs the listeners and the deliveries instead of the two thread
         pools (a profile passes one that runs each task at once, on the caller's thread).
-        `role` (serve | worker | web) names this process in its heartbeat and metrics."""
+        `role` (serve | worker | web) names this process in its heartbeat and metrics.
+        `tick_interval`: the reconciler's safety sweep, the longest it sleeps (default:
+        5 s on PostgreSQL, 1 s on SQLite; bot.app.pacing says why)."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url)
@@ -193,7 +196,15 @@ class Runtime:
                                         settings.public_url, self.deliver_soon)
         self.wsgi = create_wsgi(self.bolt, self.probes, settings.slack_signing_secret or "",
                                 feeds=self._calendar, twilio=self.twilio_hooks)
-        self.jobs = Jobs(lambda: self.tick(wait=False), tick_interval)
+        self.jobs = Jobs(self.scheduled_pass, tick_interval or sweep_for(self.engine.dialect.name))
+        # Wake-ups (bot.store.wakeups): a commit here that created work wakes this
+        # reconciler; on PostgreSQL every process's commits do, by LISTEN/NOTIFY.
+        wakeups.watch(self.engine, self.jobs.wake)
+        self.listener = (wakeups.Listener(self.engine, self.jobs.wake)
+                         if self.engine.dialect.name == "postgresql" else None)
+        self._roster_pace = RosterPace(lambda: (
+            self.handoffs.next_pass(), self.checkins.next_pass(), self.trends.next_pass(),
+            self.groups.next_pass()))
         self._next_prune = self.clock.now()
         self.retention = Retention(self.sessions, self.rosters, self.clock)
         self._next_purge = self.clock.now()  # once at start, then daily
@@ -312,25 +323,69 @@ class Runtime:
             self._calls.submit(run)
 
     def tick(self, wait: bool = True) -> None:
-        """One reconciler pass: fire due deadlines, run handoffs, and hand what is due to
-        the sending threads (leases are the lease keeper's: `self.leases`). The scheduled
-        job never waits for Slack (`wait=False`); tests and tools wait until the sends
-        are done."""
-        self.escalation.reconcile(fired=self.deliver_soon, late=self.metrics.escalation_late)
-        # Handoff/reminder DMs and channel notes; open requests whose pages went to
-        # someone now off shift are paged to the incoming reader.
+        """One whole reconciler pass: fire due deadlines, run handoffs, and hand what is
+        due to the sending threads (tests and tools, by the injected clock; they wait
+        until the sends are done unless `wait=False`). Leases are the lease keeper's
+        (`self.leases`), not a pass's."""
+        self._pass(None)
+        if wait:
+            self.dispatch.wait_idle()
+            self.heartbeat.wait_idle()
+
+    def scheduled_pass(self) -> float | None:
+        """The scheduled job's pass: one look at what is due, then only those parts;
+        never waits for Slack. Returns the seconds until the next due work it knows."""
+        with self.reads() as session:
+            look = wakeups.outlook(session)
+        return self._pass(look)
+
+    def _pass(self, look: wakeups.Outlook | None) -> float | None:
+        """The parts of a pass; with `look`, only those it shows due (bot.app.pacing)."""
+        now = self.clock.now()
+        if look is None or reached(look.next_deadline, now):
+            self.escalation.reconcile(fired=self.deliver_soon,
+                                      late=self.metrics.escalation_late)
+        if look is None or self._roster_pace.due(look.teams, now):
+            self._roster_parts()
+            if look is not None:
+                self._roster_pace.ran(look.teams, now)
+        elif reached(look.groups_next, now):  # members to send (a retry, a claim ended)
+            self.dispatch.task("oncall-groups", self.apply_groups)
+        if look is None or reached(look.crisis_remind, now):
+            self.crises.remind()  # crises without an update for crisis.update_every
+        if look is None or reached(look.sweep_next, now):
+            self.sweeps.run()  # sweep turns due, their nudges and missed-sweep reports
+        if look is None or look.crisis_active:
+            self.crisis_work()  # channels set up, status cards kept current
+        if look is not None and look.received:
+            self.router.wake()
+        self._housekeeping(now)
+        if look is None or reached(look.next_send, now):
+            self.dispatch.sweep()
+        # The pass completed: say so in the database (at most every 2 s), and to the
+        # outside monitor (once a minute, off this thread).
+        self.health.beat()
+        self.heartbeat.healthy()
+        if look is None:
+            return None
+        return seconds_until(self.clock.now(), (
+            *look.times(), self._roster_pace.next, self._next_prune, self._next_purge,
+            self._next_card_refresh if look.crisis_active else None), started=now)
+
+    def _roster_parts(self) -> None:
+        """What follows the rosters: handoff/reminder DMs and channel notes (open
+        requests paged to someone now off shift go to the incoming reader), check-ins,
+        trend digests, and the on-call user groups."""
         handed = self.handoffs.run()
         if handed.repage:
             self.escalation.repage(handed.pairs())
         self.checkins.run()  # end-of-shift check-in DMs (teams with wellbeing.checkin)
         self.trends.run()  # trend digests every trends_every (teams with trends_channel)
-        self.crises.remind()  # crises without an update for crisis.update_every
-        self.sweeps.run()  # sweep turns due, their nudges and missed-sweep reports
-        self.crisis_work()
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)
-        now = self.clock.now()
+
+    def _housekeeping(self, now) -> None:
         if now >= self._next_prune:
             self._next_prune = now + PRUNE_EVERY
             with self.sessions() as session, session.begin():
@@ -338,14 +393,6 @@ class Runtime:
         if now >= self._next_purge:
             self._next_purge = now + PURGE_EVERY
             self.dispatch.task("purge", self.purge)
-        self.dispatch.sweep()
-        # The pass completed: say so in the database (at most every 2 s), and to the
-        # outside monitor (once a minute, off this thread).
-        self.health.beat()
-        self.heartbeat.healthy()
-        if wait:
-            self.dispatch.wait_idle()
-            self.heartbeat.wait_idle()
 
     def purge(self) -> None:
         """Retention's daily run (its edits of posted messages go through the outbox)."""
@@ -399,10 +446,14 @@ class Runtime:
     def start_jobs(self, recover: bool = True) -> None:
         if recover:
             self.recover()
+        if self.listener is not None:
+            self.listener.start()
         self.leases.start()
         self.jobs.start()
 
     def close(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
         self.jobs.stop()
         self.heartbeat.close()
         self.router.stop()
@@ -423,60 +474,3 @@ def _seen(sessions, key: str, now) -> bool:
     except IntegrityError:
         return True
     return False
-
-
-def bootstrap(engine, sessions, reads, path: Path,
-              check: Callable[[list[Team]], None] | None = None) -> list[str]:
-    """Import the schedules at `path` when the database holds no team yet; the names
-    of the teams imported. Processes started together take turns (`startup_lock`),
-    and the one that comes second finds the teams the first imported. `check(teams)`
-    may refuse them by raising, before anything is written."""
-    from bot.schedules.reader import load_schedules
-
-    if schedule_svc.team_names(reads):
-        return []  # the usual start: no need to wait for the lock
-    with startup_lock(engine):
-        if schedule_svc.team_names(reads):
-            return []
-        teams = load_schedules(path)
-        if check is not None:
-            check(teams)
-        schedule_svc.import_teams(sessions, teams)
-        return [t.name for t in teams]
-
-
-# -- the first deploy: what `serve` may import ----------------------------------------
-
-def import_configured(settings: Settings, engine, sessions, reads) -> list[str]:
-    """What `serve`, `worker` and the WSGI entry import into an empty database: only
-    the schedules ONCALL_SCHEDULES names (nothing when it is unset, never ./schedules
-    by default), and never the example team's made-up people. A ConfigError says what
-    to do instead; nothing is written then."""
-    path = settings.schedules_path
-    if path is None:
-        if not schedule_svc.team_names(reads):
-            log.warning("ONCALL_SCHEDULES is not set, so no team was imported; set it to "
-                        "your team's .yaml file or folder (schedules/example/ shows the "
-                        "format), or import one with `oncall-bot schedules import PATH`")
-        return []
-    if not path.exists():
-        if schedule_svc.team_names(reads):
-            return []
-        raise ConfigError(f"ONCALL_SCHEDULES names {path}, which does not exist; set it to "
-                          "your team's .yaml file or a folder of them")
-    return bootstrap(engine, sessions, reads, path, check=lambda teams: refuse_example(
-        teams, path))
-
-
-def refuse_example(teams: list[Team], path: Path) -> None:
-    """Raise a ConfigError when a team uses the example team's made-up Slack ids."""
-    for team in teams:
-        found = example_ids_in(team)
-        if found:
-            shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
-            raise ConfigError(
-                f"ONCALL_SCHEDULES ({path}): team {team.name} uses the example team's "
-                f"made-up Slack user ids ({shown}), so its pages would reach nobody; nothing "
-                "was imported. Copy the example, put your workspace's user and channel "
-                "ids in it, and set ONCALL_SCHEDULES to that file or folder "
-                "(`oncall-bot demo` runs the example without Slack)")

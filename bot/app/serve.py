@@ -67,7 +67,7 @@ def prepare(settings: Settings) -> None:
     """What the server needs done once before it starts: the schema migrated, the
     schedules ONCALL_SCHEDULES names imported into an empty database (nothing when it
     is unset; never the example team), the language tables built."""
-    from bot.app.runtime import import_configured
+    from bot.app.first_import import import_configured
     from bot.language.detector import ensure_cache
     from bot.store.db import make_engine, migrate, session_factory
 

@@ -2,7 +2,7 @@
 
 The real app (Bolt behind a WSGI server), real signed HTTP requests, the real Slack
 client pointed at a local Slack stand-in, a temporary SQLite database, the example
-schedules and the real APScheduler job. The clock is simulated so the escalation
+schedules and the real reconciler thread. The clock is simulated so the escalation
 minutes pass in moments; everything else is as in production.
 
 Each story shows what the people saw, as the stand-in recorded it: the page, the

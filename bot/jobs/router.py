@@ -10,7 +10,8 @@ a request is only committed, as `received`, and acknowledged; one router thread 
 routes received requests, most severe and oldest first, and sends their pages.
 
 A received request is as durable as a routed one: if the process dies before routing
-it, the next process's router finds it (it sweeps the database every second).
+it, another process's router finds it (its reconciler sees received requests waiting
+and wakes it; `sweep` seconds, when given, bound the wait on its own).
 """
 
 from __future__ import annotations
@@ -23,16 +24,19 @@ from bot.core.roster import Roster
 from bot.services.intake import Filed, Intake, IntakeService
 
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = 1.0  # how often an idle router looks for requests another process left
+RETRY_SECONDS = 1.0  # the pause after a failed routing pass
 
 
 class Router:
     def __init__(self, intake: IntakeService, deliver: Callable[[Filed], None],
-                 inline_limit: int = 2):
+                 inline_limit: int = 2, sweep: float | None = None):
+        """`sweep`: the longest an idle router waits before looking for requests left
+        by another process (None: until woken)."""
         self._intake = intake
         self._deliver = deliver
         self._inline = threading.BoundedSemaphore(inline_limit) if inline_limit > 0 else None
         self._wake = threading.Event()
+        self._sweep = sweep
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._backlog = 0  # received here and not routed yet (a hint, not a count of rows)
@@ -77,13 +81,13 @@ class Router:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(SWEEP_SECONDS)
+            self._wake.wait(self._sweep)
             self._wake.clear()
             try:
                 self.drain()
-            except Exception:  # the rows stay received; the next sweep retries them
+            except Exception:  # the rows stay received; the next wake-up retries them
                 log.exception("routing received requests failed")
-                self._stop.wait(SWEEP_SECONDS)
+                self._stop.wait(RETRY_SECONDS)
 
     def drain(self) -> int:
         """Route every received request (from this process or one that died)."""

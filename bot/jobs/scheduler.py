@@ -1,48 +1,102 @@
-"""APScheduler wakes the reconciler; all state lives in the database.
+"""APScheduler runs the reconciler: a pass, then none until something is due; all state
+lives in the database.
 
-One interval job runs `tick` (fire due deadlines, deliver the outbox). It holds no
-state of its own, so a restart loses nothing: the next tick finds every due row.
+Each pass (`tick`) fires what is due and answers how long until the next thing it
+knows is due (the next deadline, retry, lease expiry, shift change), or None when it
+knows of nothing. The one job is then moved to that time, never later than the safety
+sweep (`interval`, the job's interval trigger), and brought forward by `wake()`: a
+commit in this process that created work, or a PostgreSQL notification from another
+one. An idle bot thus runs one pass per sweep. The pass holds no state of its own, so
+a restart loses nothing: the next pass finds every due row.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 JOB_ID = "reconcile"
-# A tick still running when the next is due is skipped on purpose (max_instances=1);
-# APScheduler would log that as a warning several times a second under load.
+# Wake-ups closer together than this are taken as one pass: under load every commit
+# wakes every process, and a pass that finds nothing due still costs a statement.
+MIN_GAP = 0.02
+# Waking a little after a due time, not before it: the pass compares with `<=`.
+LATE_BY = 0.002
+# A wake-up while a pass runs is kept (`_woken`) and answered when it ends; APScheduler
+# would otherwise log the skipped run (max_instances=1) as a warning.
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 logging.getLogger("apscheduler.executors.default").setLevel(logging.ERROR)
 
 
 class Jobs:
-    def __init__(self, tick: Callable[[], object], interval: float = 0.25):
+    def __init__(self, tick: Callable[[], float | None], interval: float = 5.0,
+                 min_gap: float = MIN_GAP):
+        """`tick` runs one pass and returns the seconds until its next due work (None:
+        none known); `interval` is the safety sweep, the longest wait."""
         self._tick = tick
         self.interval = interval
-        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self._min_gap = min(min_gap, interval)
+        self._lock = threading.Lock()
+        self._in_pass = self._woken = False
+        self._last = float("-inf")
+        self.passes = self.completed = 0  # passes started, ended (tests and benchmarks)
+        self.scheduler = BackgroundScheduler(
+            timezone="UTC", executors={"default": ThreadPoolExecutor(1)})
         self.scheduler.add_job(self._run, "interval", seconds=interval, id=JOB_ID,
-                               coalesce=True, max_instances=1, misfire_grace_time=None)
-
-    def _run(self) -> None:
-        try:
-            self._tick()
-        except Exception:  # a bad tick must not stop the next one
-            log.exception("reconcile tick failed")
+                               next_run_time=datetime.now(UTC), coalesce=True,
+                               max_instances=1, misfire_grace_time=None)
 
     def start(self) -> None:
         if not self.scheduler.running:
             self.scheduler.start()
 
-    def wake(self) -> None:
-        """Run the tick now instead of at the next interval."""
-        if self.scheduler.running:
-            self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
+    @property
+    def running(self) -> bool:
+        return self.scheduler.running
 
-    def stop(self) -> None:
+    def wake(self) -> None:
+        """Run a pass now instead of at the next due time."""
+        with self._lock:
+            self._woken = True
+            if self._in_pass:
+                return  # the pass running now ends by scheduling the next one at once
+        self._schedule(0.0)
+
+    def stop(self, timeout: float = 30.0) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+
+    def _schedule(self, seconds: float) -> None:
+        """Move the job's next run `seconds` from now (never sooner than MIN_GAP after
+        the last pass started)."""
+        earliest = self._last + self._min_gap - time.monotonic()
+        at = datetime.now(UTC) + timedelta(seconds=max(seconds, earliest, 0.0))
+        try:
+            self.scheduler.modify_job(JOB_ID, next_run_time=at)
+        except JobLookupError:  # shutting down
+            return
+
+    def _run(self) -> None:
+        with self._lock:
+            self._in_pass, self._woken = True, False
+        self._last = time.monotonic()
+        self.passes += 1
+        try:
+            due_in = self._tick()
+        except Exception:  # a bad pass must not stop the next one
+            log.exception("reconcile pass failed")
+            due_in = None
+        self.completed += 1
+        with self._lock:
+            self._in_pass = False
+            woken = self._woken
+        wait = self.interval if due_in is None else min(max(due_in, 0.0) + LATE_BY,
+                                                        self.interval)
+        self._schedule(0.0 if woken else wait)

@@ -71,6 +71,12 @@ class CheckinService:
 
     # -- the pass ------------------------------------------------------------------------
 
+
+    def next_pass(self) -> datetime | None:
+        """When a pass next has something to do for the teams as last loaded (None:
+        nothing known; an edit of a team is found by its revision)."""
+        return min((until for _, until in self._idle.values()), default=None)
+
     def run(self) -> int:
         """One pass over every team; the number of check-in DMs queued. One team's
         failure is logged and retried next pass (its cursor did not move)."""

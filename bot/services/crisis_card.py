@@ -32,7 +32,7 @@ from bot.core import escalation_words, refs, timezones
 from bot.core.roster import Roster
 from bot.services import sweep_tally
 from bot.store.crises import ACTIVE
-from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
+from bot.store.crisis_tables import CARD_FINAL, CrisisRequestRow, CrisisRow
 from bot.store.paging_tables import RequestRow
 
 __all__ = ["Card", "CrisisCards", "Due", "card_text"]
@@ -40,7 +40,7 @@ __all__ = ["Card", "CrisisCards", "Due", "card_text"]
 HORIZON = timedelta(hours=12)  # coverage gaps shown this far ahead
 EDIT_GAP = timedelta(seconds=5)  # one card is edited at most this often on change
 READERS_SHOWN = 4  # on-call readers named per language; "and 2 more" after
-FINAL = -1  # `card_shown` of an ended crisis whose card says it ended
+FINAL = CARD_FINAL  # `card_shown` of an ended crisis whose card says it ended
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,12 @@ class HandoffService:
 
     # -- the pass ----------------------------------------------------------------------
 
+
+    def next_pass(self) -> datetime | None:
+        """When a pass next has something to do for the teams as last loaded (None:
+        nothing known; an edit of a team is found by its revision)."""
+        return min((until for _, until in self._idle.values()), default=None)
+
     def run(self) -> HandoffRun:
         """One pass over every team; see the module docstring. Never raises for one
         team's failure (logged; the next pass retries, the cursor did not move)."""

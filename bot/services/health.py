@@ -22,11 +22,11 @@ from bot.clock import Clock
 from bot.store import health as q
 
 log = logging.getLogger(__name__)
-# A heartbeat is written at most this often, not on every 0.25 s tick: one small UPDATE
-# every 2 s per process keeps the idle database load low.
+# A heartbeat is written at most this often, not on every pass (under load passes come
+# close together): one small UPDATE per pass, every 2 s at most, per process.
 BEAT_EVERY = timedelta(seconds=2)
-# Ready only while some reconciler completed a pass this recently. A tick is due every
-# 0.25 s and a beat lands within BEAT_EVERY of it, so 10 s means several missed passes.
+# Ready only while some reconciler completed a pass this recently. An idle one passes
+# every safety sweep (5 s at most), so 10 s means a missed pass at least.
 STALE_AFTER = timedelta(seconds=10)
 # Rows of processes gone for this long are deleted (checked this often by a beating one).
 BEATS_KEPT, FORGET_EVERY = timedelta(days=1), timedelta(minutes=10)

@@ -78,6 +78,12 @@ class OncallGroupService:
 
     # -- the pass ----------------------------------------------------------------------
 
+
+    def next_pass(self) -> datetime | None:
+        """When a pass next has something to do for the teams as last loaded (None:
+        nothing known; an edit of a team is found by its revision)."""
+        return min((until for _, until in self._idle.values()), default=None)
+
     def plan(self) -> bool:
         """One pass over every team (see the module docstring). Returns whether members
         are due to be sent now (hand `apply` to a sending thread then). Never raises for

@@ -148,6 +148,12 @@ class TrendService:
         self.clock = clock
         self._next: dict[str, tuple[Roster, datetime]] = {}  # team -> (roster, next due)
 
+
+    def next_pass(self) -> datetime | None:
+        """When a pass next has something to do for the teams as last loaded (None:
+        nothing known; an edit of a team is found by its revision)."""
+        return min((until for _, until in self._next.values()), default=None)
+
     def run(self) -> int:
         """One pass over every team; the number of digests queued."""
         sent = 0

@@ -25,6 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.store.db import UTCDateTime
 from bot.store.tables import CODE, NAME, SLACK_ID, Base
 
+# `card_shown` of an ended crisis whose card says it ended (it is edited no more).
+CARD_FINAL = -1
+
 
 class CrisisRow(Base):
     __tablename__ = "crises"

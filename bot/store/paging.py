@@ -31,6 +31,7 @@ from bot.store.paging_tables import (
     SeenEventRow,
 )
 from bot.store.tables import TeamRow
+from bot.store.wakeups import work_created
 from bot.store.wellbeing_tables import ExposureRow, PauseRow
 
 NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in place
@@ -407,6 +408,7 @@ def release_outbox_rows(session: Session, row_ids: list[int],
                         until: datetime | None = None) -> None:
     """Claimed rows that were not attempted (or that Slack turned away, as with a 429)
     go back to pending, the attempt uncounted; not before `until` when given."""
+    work_created(session)  # the reconcilers learn the new due time
     for row in _outbox_rows(session, row_ids):
         row.state, row.attempts = "pending", max(row.attempts - 1, 0)
         if until is not None:
@@ -422,6 +424,7 @@ def retry_or_fail_outbox_rows(session: Session, row_ids: list[int], error: str,
     send may have reached Slack, so the next attempt looks it up first. `max_delay`:
     the longest wait before the next attempt (pages: someone's life may be waiting)."""
     given_up = []
+    work_created(session)  # the reconcilers learn when to try again
     for row in _outbox_rows(session, row_ids):
         row.error = error[:2000]
         row.unsure = row.unsure or unsure

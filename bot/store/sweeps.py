@@ -72,7 +72,7 @@ def add_turn(session: Session, sweep: SweepRow, user: str | None, start: datetim
     return row
 
 
-def _open_turn():
+def open_turn():
     return (SweepTurnRow.answer.is_(None), SweepTurnRow.cancelled_utc.is_(None),
             SweepTurnRow.user.is_not(None))
 
@@ -80,30 +80,30 @@ def _open_turn():
 def holding_turns(session: Session, team: str, now: datetime) -> set[str]:
     """Who holds a turn of the team's sweeps not answered and not due yet."""
     return set(session.scalars(select(SweepTurnRow.user).where(
-        SweepTurnRow.team == team, *_open_turn(), SweepTurnRow.due_utc > now)))
+        SweepTurnRow.team == team, *open_turn(), SweepTurnRow.due_utc > now)))
 
 
 def due_nudges(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(select(SweepTurnRow.id).where(
-        *_open_turn(), SweepTurnRow.nudged_utc.is_(None), SweepTurnRow.nudge_utc <= now)
+        *open_turn(), SweepTurnRow.nudged_utc.is_(None), SweepTurnRow.nudge_utc <= now)
         .order_by(SweepTurnRow.id)))
 
 
 def due_reports(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(select(SweepTurnRow.id).where(
-        *_open_turn(), SweepTurnRow.reported_utc.is_(None), SweepTurnRow.due_utc <= now)
+        *open_turn(), SweepTurnRow.reported_utc.is_(None), SweepTurnRow.due_utc <= now)
         .order_by(SweepTurnRow.id)))
 
 
 def claim_nudge(session: Session, turn_id: int, now: datetime) -> bool:
     return session.execute(update(SweepTurnRow).where(
-        SweepTurnRow.id == turn_id, *_open_turn(), SweepTurnRow.nudged_utc.is_(None))
+        SweepTurnRow.id == turn_id, *open_turn(), SweepTurnRow.nudged_utc.is_(None))
         .values(nudged_utc=now)).rowcount == 1
 
 
 def claim_report(session: Session, turn_id: int, now: datetime) -> bool:
     return session.execute(update(SweepTurnRow).where(
-        SweepTurnRow.id == turn_id, *_open_turn(), SweepTurnRow.reported_utc.is_(None))
+        SweepTurnRow.id == turn_id, *open_turn(), SweepTurnRow.reported_utc.is_(None))
         .values(reported_utc=now)).rowcount == 1
 
 

@@ -198,3 +198,11 @@ def test_language_decision_bench_runs_and_prints_each_figure_beside_its_target()
                    "Resident memory of the process", "German (de) *", "Italian (it) *",
                    "Indonesian (id) *", "unknown (junk)", "restricted model"):
         assert figure in out, figure
+
+
+@pytest.mark.postgres
+def test_idle_cost_prints_the_rate_beside_its_target_and_the_old_baseline(pg_server_url):
+    out = run_bench("bench.idle_cost", "--seconds", "2", "--settle", "1")
+    assert re.search(r"idle statements per second \(wake-ups, safety sweep\) +[\d.]+/s +"
+                     r"<= 1/s +(PASS|MISS)", out)
+    assert re.search(r"before: a pass every 0.25 s, router every 1 s \(same run\) +[\d.]+/s", out)

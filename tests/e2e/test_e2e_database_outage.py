@@ -16,13 +16,9 @@ import socket
 import time
 import urllib.error
 import urllib.request
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
 
 from bot.store.db import make_engine
 from bot.store.paging_tables import RequestRow
@@ -34,34 +30,8 @@ INTAKE = "C0INTAKE01"  # schedules/: the team's intake channel
 
 
 @pytest.fixture
-def database(pg_server_url):
-    """A fresh database of its own (its connections are cut, so not a shared one), and
-    a switch that takes it away and brings it back."""
-    name = f"oncall_outage_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-
-    def reachable(up: bool) -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(up).lower()}'))
-            if not up:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-
-    try:
-        yield url, reachable
-    finally:
-        reachable(True)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture
-def app(tmp_path, database):
-    url, reachable = database
+def app(tmp_path, outage_database):
+    url, reachable = outage_database
     h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=url)
     try:
         yield h, reachable

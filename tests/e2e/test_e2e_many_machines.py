@@ -1,0 +1,169 @@
+"""Several processes on one PostgreSQL database, as runtimes in one test process: an
+idle one costs next to nothing, a commit that creates work wakes a listening worker
+(LISTEN/NOTIFY), and two runtimes working the same rows at once deliver each once.
+
+The Slack stand-in records every call; the clock is the harness's manual one, except
+where the idle cost is counted (the real clock, over a bounded real window).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from bot.app.runtime import Runtime
+from bot.store.paging_tables import DeadlineRow, PageRow, RequestRow
+from tests.slack_harness import REQUESTER, ToolHarness, page_deliveries, utc
+
+pytestmark = pytest.mark.postgres
+ON_POSTGRES = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+
+ARABIC = "sev1 lang:ar بث مباشر لشخص يهدد بالانتحار الآن"
+STEP = timedelta(minutes=2, seconds=1)  # sev1 step 1 waits 2 minutes
+OMAR = "U0EU00009"
+
+
+@pytest.fixture
+def slack(tmp_path, db_url):
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=db_url)
+    yield h
+    h.quiet_close()
+
+
+def until(check, timeout: float = 10.0) -> bool:
+    """Poll `check` until it holds (bounded): waiting for an effect, not for time."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.02)
+    return bool(check())
+
+
+def texts_posted(h: ToolHarness) -> Counter:
+    return Counter(c.params.get("text") for c in h.standin.calls
+                   if c.ok and c.method == "chat.postMessage")
+
+
+@ON_POSTGRES
+def test_an_idle_runtime_issues_at_most_one_statement_a_second(slack):
+    runtime = Runtime(slack.settings)  # the real clock: passes as in production
+    try:
+        runtime.start_jobs()
+        assert until(lambda: runtime.jobs.completed >= 1 and runtime.dispatch.idle())
+        time.sleep(1.0)  # start-up's own writes settle (the first pass reads every team)
+        statements: list[str] = []
+        listen = lambda *args: statements.append(args[2].split()[0])  # noqa: E731
+        event.listen(runtime.engine, "before_cursor_execute", listen)
+        window = 3.0
+        time.sleep(window)  # the window counted: a count, not a timing assertion
+        event.remove(runtime.engine, "before_cursor_execute", listen)
+    finally:
+        runtime.close()
+    assert len(statements) <= window, f"{len(statements)} statements in {window} s: {statements}"
+
+
+@ON_POSTGRES
+def test_a_notify_wakes_a_listening_worker(slack):
+    # A worker whose safety sweep is a minute: only a notification explains a delivery.
+    worker = Runtime(slack.settings, clock=slack.clock, tick_interval=60.0, role="worker")
+    try:
+        worker.start_jobs()
+        assert until(lambda: worker.listener.listening.is_set() and worker.jobs.completed)
+        passes = worker.jobs.completed  # the start-up pass is over: the worker sleeps
+        # The web runtime commits a DM to send and sends nothing itself (no jobs).
+        slack.runtime.outbox.enqueue_direct([(OMAR, {"text": "wake-up test"})])
+        assert until(lambda: texts_posted(slack)["wake-up test"] == 1)
+        assert worker.jobs.completed > passes
+    finally:
+        worker.close()
+
+
+@ON_POSTGRES
+def test_two_runtimes_deliver_each_row_once_under_interleavings(tmp_path, db_url):
+    # Filing only commits (`received`): the web runtime's router never runs, so the two
+    # others route, fire and send everything, at once, from threads.
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=db_url, inline_limit=0)
+    h.runtime.router.stop()
+    a = Runtime(h.settings, clock=h.clock, role="worker")
+    b = Runtime(h.settings, clock=h.clock, role="worker")
+    both = (a, b)
+    # Two runtimes in one process share its host:pid, as two processes never do: give
+    # the second a heartbeat row of its own.
+    b.health.process = dataclasses.replace(b.health.process, host="second-host")
+    try:
+        count = 24
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda i: h.command("/emergency", f"{ARABIC} {i}",
+                                                        user=REQUESTER), range(count)))
+        assert [r.status for r in answers] == [200] * count
+        h.runtime.outbox.enqueue_direct([(OMAR, {"text": f"direct {i}"}) for i in range(40)])
+
+        def together(work) -> list:
+            start = threading.Barrier(len(both))
+
+            def run(rt):
+                start.wait()
+                return work(rt)
+            with ThreadPoolExecutor(len(both)) as pool:
+                return list(pool.map(run, both))
+
+        routed = together(lambda rt: rt.router.drain())  # both route the received requests
+        assert sum(routed) == count, routed  # each request routed by one of them
+        together(lambda rt: rt.tick())  # both sweep the outbox
+        with h.runtime.sessions() as s:
+            assert s.scalar(select(RequestRow.id).where(RequestRow.status == "received")) \
+                is None
+        h.clock.advance(STEP.total_seconds())
+        together(lambda rt: rt.tick())  # both fire the due escalation steps
+        assert until(lambda: all(rt.dispatch.idle() and not rt.outbox.in_flight()
+                                 for rt in both))
+        together(lambda rt: rt.tick())
+
+        with h.runtime.sessions() as s:
+            fired = s.scalars(select(DeadlineRow).where(DeadlineRow.reason == "deadline",
+                                                        DeadlineRow.state == "fired")).all()
+            pages = s.scalars(select(PageRow)).all()
+        assert len(fired) == count  # each request's first step, once
+        sent = page_deliveries(h.standin.calls)
+        assert max(sent.values()) == 1, "a page DM went out twice"
+        assert set(sent) == {str(p.id) for p in pages}
+        posted = texts_posted(h)
+        assert all(posted[f"direct {i}"] == 1 for i in range(40)), posted
+    finally:
+        for rt in both:
+            rt.close()
+        h.quiet_close()
+
+
+def test_the_listener_comes_back_after_the_database_restarts(tmp_path, outage_database,
+                                                            caplog):
+    """Its connection cut and refused: said once at warning, retried with a growing
+    pause; once the database is back, a commit wakes the worker again."""
+    url, reachable = outage_database
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=url)
+    worker = Runtime(h.settings, clock=h.clock, tick_interval=60.0, role="worker")
+    try:
+        worker.start_jobs()
+        assert until(lambda: worker.listener.listening.is_set() and worker.jobs.completed)
+        with caplog.at_level(logging.WARNING, logger="bot.store.wakeups"):
+            reachable(False)
+            assert until(lambda: not worker.listener.listening.is_set())
+            time.sleep(2.0)  # the outage lasts through more than one retry (0.5 s, 1 s)
+            reachable(True)
+            assert until(lambda: worker.listener.listening.is_set(), timeout=15.0)
+        lost = [r for r in caplog.records if "listens for wake-ups" in r.getMessage()]
+        assert len(lost) == 1 and lost[0].levelno == logging.WARNING
+        h.runtime.outbox.enqueue_direct([(OMAR, {"text": "after the restart"})])
+        assert until(lambda: texts_posted(h)["after the restart"] == 1)
+    finally:
+        worker.close()
+        h.quiet_close()

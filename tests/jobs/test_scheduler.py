@@ -1,0 +1,64 @@
+"""The reconciler's thread: a pass at start, then asleep until the due time its pass
+named, a wake-up or the safety sweep; a failing pass does not stop the next."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from bot.jobs.scheduler import Jobs
+
+
+def until(check, timeout: float = 5.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.005)
+    return bool(check())
+
+
+def test_asleep_until_woken_when_nothing_is_due():
+    passes = []
+    jobs = Jobs(lambda: passes.append(1), interval=60.0)  # None: nothing known to be due
+    try:
+        jobs.start()
+        assert until(lambda: jobs.completed == 1)
+        jobs.wake()
+        assert until(lambda: jobs.completed == 2)
+        assert jobs.passes == 2  # no pass came without the wake-up
+    finally:
+        jobs.stop()
+    assert not jobs.running
+
+
+def test_a_due_time_named_by_the_pass_brings_the_next_one_without_a_wake_up():
+    jobs = Jobs(lambda: 0.05, interval=60.0)
+    try:
+        jobs.start()
+        assert until(lambda: jobs.completed >= 3)
+    finally:
+        jobs.stop()
+
+
+def test_wake_ups_during_a_pass_make_one_more_pass_and_a_failure_is_not_the_end():
+    gate, calls = threading.Event(), []
+
+    def tick():
+        calls.append(1)
+        if len(calls) == 1:
+            gate.wait(5)
+            raise RuntimeError("a bad pass")
+        return None
+
+    jobs = Jobs(tick, interval=60.0)
+    try:
+        jobs.start()
+        assert until(lambda: jobs.passes == 1)
+        for _ in range(5):  # several commits during the pass: one more pass
+            jobs.wake()
+        gate.set()
+        assert until(lambda: jobs.completed == 2)
+        assert jobs.passes == 2
+    finally:
+        jobs.stop()
