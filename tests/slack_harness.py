@@ -115,6 +115,7 @@ class Harness:
         # A dead process's threads die with it: the old router must not keep sweeping
         # (after the test it would sweep a dropped database and log into later tests).
         self.runtime.router.stop(timeout=2.0)
+        self.runtime.leases.stop()  # nor renew: its rows' leases run out, as a dead one's
         self.runtime.engine.dispose()
         self._boot()
         self.runtime.recover()

@@ -11,7 +11,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import timedelta
@@ -34,6 +33,7 @@ from bot.config import Settings
 from bot.core.model import Team
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.heartbeat import HeartbeatPinger
+from bot.jobs.leases import LeaseKeeper
 from bot.jobs.router import Router
 from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
@@ -74,13 +74,10 @@ from bot.store.db import (
     read_session_factory,
     session_factory,
 )
-from bot.store.paging import LEASE, forget_seen_before
+from bot.store.paging import forget_seen_before
 from bot.store.paging_tables import SeenEventRow
 
 log = logging.getLogger(__name__)
-# Leases on outbox rows being sent are renewed, and expired ones taken over, this often
-# (a third of the lease: a dead holder's rows move within about 8 s).
-LEASE_EVERY = LEASE.total_seconds() / 3
 # Seen event ids and signed-request keys are kept a day: Slack retries an event within
 # the hour and a signature is good for 5 minutes.
 SEEN_KEPT, PRUNE_EVERY = timedelta(days=1), timedelta(minutes=10)
@@ -134,6 +131,13 @@ class Runtime:
         # Pages by SMS, call and email go through the same outbox (bot.app.senders).
         self.sender = Senders(self.slack_sender, *contact_senders(settings))
         self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor)
+        # Leases renewed and expired ones taken over on a thread of their own, never
+        # behind the reconciler's pass; it starts with the first row this process sends
+        # (a web process without jobs too), or with the jobs. What it takes over goes to
+        # the sending threads at once.
+        self.leases = LeaseKeeper(self.outbox.renew, self.outbox.take_over,
+                                  taken=lambda _: self.dispatch.sweep())
+        self.outbox.leases.on_hold = self.leases.start
         # An intake channel in a surge: its cards and lines go out combined, one pass at
         # a time per channel, on a sending thread (bot.core.surge).
         self.digests = Digests(self.outbox, self.sessions, self.clock)
@@ -201,7 +205,6 @@ class Runtime:
         self._roster_pace = RosterPace(lambda: (
             self.handoffs.next_pass(), self.checkins.next_pass(), self.trends.next_pass(),
             self.groups.next_pass()))
-        self._last_lease = float("-inf")
         self._next_prune = self.clock.now()
         self.retention = Retention(self.sessions, self.rosters, self.clock)
         self._next_purge = self.clock.now()  # once at start, then daily
@@ -320,9 +323,10 @@ class Runtime:
             self._calls.submit(run)
 
     def tick(self, wait: bool = True) -> None:
-        """One whole reconciler pass: fire due deadlines, run handoffs, keep leases, and
-        hand what is due to the sending threads (tests and tools, by the injected clock;
-        they wait until the sends are done unless `wait=False`)."""
+        """One whole reconciler pass: fire due deadlines, run handoffs, and hand what is
+        due to the sending threads (tests and tools, by the injected clock; they wait
+        until the sends are done unless `wait=False`). Leases are the lease keeper's
+        (`self.leases`), not a pass's."""
         self._pass(None)
         if wait:
             self.dispatch.wait_idle()
@@ -353,7 +357,6 @@ class Runtime:
             self.sweeps.run()  # sweep turns due, their nudges and missed-sweep reports
         if look is None or look.crisis_active:
             self.crisis_work()  # channels set up, status cards kept current
-        self._keep_leases(look, now)
         if look is not None and look.received:
             self.router.wake()
         self._housekeeping(now)
@@ -367,10 +370,7 @@ class Runtime:
             return None
         return seconds_until(self.clock.now(), (
             *look.times(), self._roster_pace.next, self._next_prune, self._next_purge,
-            self._next_card_refresh if look.crisis_active else None,
-            # Sends running hold leases, renewed every LEASE_EVERY.
-            None if self.dispatch.idle() else self.clock.now() + timedelta(seconds=LEASE_EVERY)),
-            started=now)
+            self._next_card_refresh if look.crisis_active else None), started=now)
 
     def _roster_parts(self) -> None:
         """What follows the rosters: handoff/reminder DMs and channel notes (open
@@ -384,18 +384,6 @@ class Runtime:
         # On-call user groups follow who is on call now (a handoff, an edit, an import).
         if self.groups.plan():
             self.dispatch.task("oncall-groups", self.apply_groups)
-
-    def _keep_leases(self, look: wakeups.Outlook | None, now) -> None:
-        """Renew this process's leases every LEASE_EVERY; take over rows whose holder
-        stopped renewing (a whole pass: every LEASE_EVERY; a scheduled one: when the
-        look shows a lease run out)."""
-        if time.monotonic() - self._last_lease >= LEASE_EVERY:
-            self._last_lease = time.monotonic()
-            self.outbox.renew()
-            if look is None:
-                self.outbox.take_over()
-        if look is not None and look.next_expiry is not None and look.next_expiry < now:
-            self.outbox.take_over()
 
     def _housekeeping(self, now) -> None:
         if now >= self._next_prune:
@@ -460,6 +448,7 @@ class Runtime:
             self.recover()
         if self.listener is not None:
             self.listener.start()
+        self.leases.start()
         self.jobs.start()
 
     def close(self) -> None:
@@ -469,6 +458,7 @@ class Runtime:
         self.heartbeat.close()
         self.router.stop()
         self.dispatch.close()
+        self.leases.stop()  # after the last sends settled: they were renewed till then
         self._calls.shutdown(wait=True)
         self.engine.dispose()
 

@@ -53,6 +53,7 @@ from bot.services.outbox_items import (
     Unsure,
     fold,
 )
+from bot.services.outbox_leases import Leases
 from bot.services.outbox_ready import digest_lines, ready_rows
 from bot.services.requests import page_view, request_view
 from bot.store import digests as dq
@@ -88,7 +89,7 @@ class Outbox:
         self._on_settled = on_settled
         self._locks: dict[tuple[int, str], threading.Lock] = {}
         self._guard = threading.Lock()
-        self._held: set[int] = set()  # rows this process claimed and has not settled
+        self.leases = Leases(session_factory, clock)  # the rows being sent from here
         self._paused: dict[str, datetime] = {}  # lane -> turned away until
         self._turned_away: dict[str, datetime] = {}  # channel -> Slack's last 429 to it
         # Called with an intake channel in a surge whose cards and thread lines wait to
@@ -104,32 +105,20 @@ class Outbox:
             return self._locks.setdefault((request_id or 0, side), threading.Lock())
 
     def _hold(self, ids) -> None:
-        with self._guard:
-            self._held.update(ids)
+        self.leases.hold(ids)
 
     def _let_go(self, ids) -> None:
-        with self._guard:
-            self._held.difference_update(ids)
+        self.leases.let_go(ids)
 
     def renew(self) -> int:
-        """Renew the lease of every row this process is sending (the reconciler calls
+        """Renew the lease of every row this process is sending (the lease keeper calls
         this every `LEASE / 3`)."""
-        with self._guard:
-            held = sorted(self._held)
-        if held:
-            with self._sf() as session, session.begin():
-                q.renew_leases(session, held, self._clock.now())
-        return len(held)
+        return self.leases.renew()
 
     def take_over(self) -> int:
         """Rows whose holder stopped renewing go back to pending, to be looked up in
         Slack before they are sent again. Returns how many."""
-        with self._sf() as session, session.begin():
-            taken = q.take_over_expired(session, self._clock.now())
-        if taken:
-            log.warning("took over %d message(s) whose sender stopped (its lease ran out); "
-                        "each is looked up in Slack before it is sent again", taken)
-        return taken
+        return self.leases.take_over()
 
     def recover(self) -> int:
         """At start-up: what a dead process was sending, once its leases ran out."""
@@ -268,7 +257,6 @@ class Outbox:
             claimed = [r for r in wanted if r.id in got]
             if not claimed:
                 return [], False
-            self._hold(r.id for r in claimed)
             view = request_view(req, pages.values()) if req is not None else None
             page_views = {
                 p.id: (page_view(p, view, req.policy),
@@ -278,7 +266,11 @@ class Outbox:
             items = fold(claimed, view, page_views, card, any(r.kind == CARD for r in rows),
                          {r.page_id for r in rows if r.kind == PAGE})
             digest_lines(session, req, items)
-            return items, more
+        # Held once the claim is committed: a renewal before then would not see the rows
+        # as being sent (PostgreSQL skips a row whose new state it cannot see yet) and
+        # would take them for taken over.
+        self._hold(r.id for r in claimed)
+        return items, more
 
     # -- sending -------------------------------------------------------------------------
 
@@ -350,6 +342,9 @@ class Outbox:
         stopped: dict[str, datetime | None] = {}  # lane -> held back (until)
         card_failed = False
         for item in items:
+            if self.leases.lost(item.ids):  # taken over meanwhile: the taker sends it
+                outcomes.append(Outcome(item.ids, item.kind, "lost"))
+                continue
             if item.noop:
                 outcomes.append(Outcome(item.ids, item.kind, "sent"))
                 continue
@@ -451,6 +446,8 @@ class Outbox:
             q.mark_outbox_sent(session, {i: o.result for o in outcomes if o.action == "sent"
                                          for i in o.ids}, now)
             for o in outcomes:
+                if o.action == "lost" or (o.action != "sent" and self.leases.lost(o.ids)):
+                    continue  # another process took these rows over: its to settle
                 if o.action == "release":
                     q.release_outbox_rows(session, o.ids, o.until)
                 elif o.action != "sent":

@@ -109,7 +109,9 @@ class Item:
 class Outcome:
     ids: list[int]
     kind: str
-    action: str  # sent | failed | retry | release (not attempted, or turned away)
+    # sent | failed | retry | release (not attempted, or turned away) | lost (taken over
+    # by another process before it was attempted: neither sent nor settled here)
+    action: str
     result: tuple[str, str] | None = None
     error: str | None = None
     page_id: int | None = None

@@ -54,7 +54,7 @@ _SENT = (update(OUTBOX).where(OUTBOX.c.id == bindparam("key_id"))
                  posted_channel=bindparam("channel"), posted_ts=bindparam("ts")))
 _RENEW = (update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
                                OUTBOX.c.state == "sending")
-          .values(next_attempt_utc=bindparam("until")))
+          .values(next_attempt_utc=bindparam("until")).returning(OUTBOX.c.id))
 _DM_POSTED = (update(PAGES).where(PAGES.c.id == bindparam("key_id"))
               .values(dm_channel=bindparam("channel"), dm_ts=bindparam("ts")))
 
@@ -357,21 +357,27 @@ def claim_outbox_rows(session: Session, row_ids: list[int], now: datetime) -> se
     return {row_id for (row_id,) in result}
 
 
-def renew_leases(session: Session, row_ids: list[int], now: datetime) -> None:
-    """The holder of these rows is alive and still sending them."""
-    if row_ids:
-        session.connection().execute(_RENEW, {"ids": row_ids, "until": now + LEASE})
+def renew_leases(session: Session, row_ids: list[int], now: datetime) -> set[int]:
+    """The holder of these rows is alive and still sending them. Returns the ids still
+    being sent: one left out was taken over (its lease ran out before this renewal) or
+    settled meanwhile."""
+    if not row_ids:
+        return set()
+    result = session.connection().execute(_RENEW, {"ids": row_ids, "until": now + LEASE})
+    return {row_id for (row_id,) in result}
 
 
-def take_over_expired(session: Session, now: datetime) -> int:
+def take_over_expired(session: Session, now: datetime, keep: list[int] = ()) -> int:
     """Rows whose holder stopped renewing their lease (it died, or its send outlived
     it) go back to `pending`, marked unsure: their message may be in Slack already.
+    `keep`: rows the caller itself is sending (never its own to take over).
 
     On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`: a row a live holder is
     renewing at this moment is skipped (its lease is fresh again a moment later), and
     a statement that never waits for a lock cannot join a deadlock with the renewals
     of several processes (seen under load with the plain multi-row UPDATE)."""
-    expired = (OutboxRow.state == "sending", OutboxRow.next_attempt_utc < now)
+    expired = (OutboxRow.state == "sending", OutboxRow.next_attempt_utc < now,
+               *((OutboxRow.id.not_in(keep),) if keep else ()))
     stmt = update(OutboxRow).where(*expired)
     if _skip_locked(session):
         picked = (select(OutboxRow.id).where(*expired)

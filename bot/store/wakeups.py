@@ -104,7 +104,9 @@ class Outlook:
 
     def times(self) -> tuple[datetime | None, ...]:
         """Every due time it read."""
-        return (self.next_deadline, self.next_send, self.next_expiry, self.crisis_remind,
+        # Not `next_expiry`: leases are the lease keeper's (bot.jobs.leases), not a
+        # pass's, so a lease running out is no reason to wake the reconciler.
+        return (self.next_deadline, self.next_send, self.crisis_remind,
                 self.groups_next, self.sweep_next)
 
 
