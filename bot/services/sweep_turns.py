@@ -196,32 +196,34 @@ def _filed_meanwhile(session: Session, turn_id: int, now: datetime) -> bool:
     return True
 
 
-def _nudge(sf: SessionFactory, rosters: RosterCache, turn_id: int, now: datetime) -> int:
+def _claimed_step(sf: SessionFactory, rosters: RosterCache, turn_id: int, now: datetime,
+                  claim, step) -> int:
+    """A nudge or a missed-sweep report of a turn, once: in one transaction, unless a
+    request was filed from the turn meanwhile, `claim` (a compare-and-set) wins it and
+    `step(session, roster, turn)` queues its messages."""
     with sf() as session:
         team = session.get(SweepTurnRow, turn_id).team
     roster = rosters.get(team)  # before the write transaction
     with sf() as session, session.begin():
         if _filed_meanwhile(session, turn_id, now):
             return 0
-        if not store.claim_nudge(session, turn_id, now):
+        if not claim(session, turn_id, now):
             return 0
-        turn = session.get(SweepTurnRow, turn_id)
+        return step(session, roster, session.get(SweepTurnRow, turn_id))
+
+
+def _nudge(sf: SessionFactory, rosters: RosterCache, turn_id: int, now: datetime) -> int:
+    def step(session, roster, turn) -> int:
         if turn.due_utc <= now:
             return 0  # the bot was down past the deadline: the report says it instead
         queue_direct(session, turn.user, _nudge_text(roster, turn, now), DIRECT_PRIORITY,
                      now, extra={"sweep": turn.id})
         return 1
+    return _claimed_step(sf, rosters, turn_id, now, store.claim_nudge, step)
 
 
 def _report(sf: SessionFactory, rosters: RosterCache, turn_id: int, now: datetime) -> int:
-    with sf() as session:
-        team = session.get(SweepTurnRow, turn_id).team
-    roster = rosters.get(team)  # before the write transaction
-    with sf() as session, session.begin():
-        if _filed_meanwhile(session, turn_id, now):
-            return 0
-        if not store.claim_report(session, turn_id, now):
-            return 0
-        turn = session.get(SweepTurnRow, turn_id)
+    def step(session, roster, turn) -> int:
         crises = covering(session, turn.team, turn.language)
         return _tell_missed(session, roster, turn, crises, _missed_text(turn), now)
+    return _claimed_step(sf, rosters, turn_id, now, store.claim_report, step)
