@@ -178,6 +178,14 @@ def _backups_found(roster: Roster, langs: tuple[str, ...], now: datetime,
     return found
 
 
+def weighed(roster: Roster, now: datetime) -> frozenset[str]:
+    """Everyone a routing decision at `now` may weigh: whoever is on call (any language,
+    any tier: readers, fallback readers, translators) and the off-shift backups. Only
+    their load needs reading; managers and channels are paged without it."""
+    return frozenset([a.user for a in roster.on_call(now) if a.user]
+                     + [s.id for s in roster.team.specialists if s.backup])
+
+
 def on_call_readers(roster: Roster, lang: str, now: datetime,
                     load: Load | Mapping[str, int] | None = None,
                     skills: tuple[str, ...] = ()) -> list[Candidate]:

@@ -20,14 +20,17 @@ LINKED = "crisis_linked"  # the audit action of a link (detail: crisis id and na
 EXCERPT = 120  # characters of a request's text in the crisis channel line
 
 
-def match(w: RequestWrites) -> list[ActiveCrisis]:
+def match(w: RequestWrites, active: list[ActiveCrisis] | None = None) -> list[ActiveCrisis]:
     """Link the request `w` writes for to the crises it matches and raise its severity;
-    call once its language is known, before its policy is chosen."""
+    call once its language is known, before its policy is chosen. `active`: the team's
+    active crises when this transaction read them already (`crisis_store.filing_reads`)."""
     row = w.request
     # What a sweep found joins its language's crises whatever words it uses: the person
     # was sweeping for them (docs/design.md "Sweeps").
     swept = row.via == sweep_rules.VIA
-    found = [c for c in crisis_store.active_crises(w.session, row.team)
+    if active is None:
+        active = crisis_store.active_crises(w.session, row.team)
+    found = [c for c in active
              if crisis_core.matches(c.languages, () if swept else c.match_words,
                                     row.language, row.text)]
     if not found:

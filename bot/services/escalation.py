@@ -122,7 +122,7 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
         load = current_load(w.session, w.now, team.max_open_per_person,
                             own_pending=[p.user for p in pages if p.state == "pending"]
                             if row.status == "open" else (),
-                            team=team, sensitive=bool(row.sensitive))
+                            team=team, sensitive=bool(row.sensitive), roster=roster)
     category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
         roster=roster, language=routing_language(row, team), managers=team.managers,

@@ -35,7 +35,10 @@ from bot.services.requests import (
     request_view,
 )
 from bot.services.schedules import RosterCache
+from bot.store import crises as crisis_store
 from bot.store import paging as q
+from bot.store.crises import ActiveCrisis
+from bot.store.paging_tables import RequestRow
 from bot.store.paging_writes import RequestWrites, add_request
 
 # A new request's own transaction writes its messages already claimed: nobody else can
@@ -295,9 +298,10 @@ class IntakeService:
             raise ServiceError("; ".join(wrong.values()))
         try:
             with self._intake_sf() as session, session.begin():
-                existing = q.request_by_key(session, intake.key)
+                existing, crises = crisis_store.filing_reads(session, intake.key, team.name)
                 if existing is not None:
-                    return Filed(read_view(session, existing), duplicate=True)
+                    return Filed(read_view(session, session.get(RequestRow, existing)),
+                                 duplicate=True)
                 row = add_request(
                     session, key=intake.key, team=team.name, requester=intake.requester,
                     origin_channel=intake.origin_channel, via=intake.via, text=text,
@@ -315,7 +319,7 @@ class IntakeService:
                     # durable deadline, fired once by the reconciler (`steps.DUE`).
                     w.deadline(row.due_utc, response_due.DUE, 0)
                 if route:
-                    self._start(w, roster, intake.confirm_by_dm)
+                    self._start(w, roster, intake.confirm_by_dm, crises)
                 filed = _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
         except IntegrityError:
             # The same interaction arrived twice at once: the other one won.
@@ -348,9 +352,11 @@ class IntakeService:
         with self._sf() as session:
             return q.received_count(session)
 
-    def _start(self, w: RequestWrites, roster: Roster, confirm_by_dm: bool) -> None:
+    def _start(self, w: RequestWrites, roster: Roster, confirm_by_dm: bool,
+               active_crises: list[ActiveCrisis] | None = None) -> None:
         """Route a received request: its language, its frozen policy, the card, the
-        first escalation step."""
+        first escalation step. `active_crises`: the team's, when this transaction read
+        them already (None: read them here)."""
         row, team = w.request, roster.team
         # The request keeps the language it is written in, served by the team or not;
         # routing sends one the team does not serve to its `language_fallbacks` readers
@@ -370,7 +376,7 @@ class IntakeService:
             else:
                 row.language, row.language_source = UNKNOWN_LANGUAGE, "unknown"
         # Active crises it matches: linked, and its severity raised before the policy.
-        crises = crisis_link.match(w)
+        crises = crisis_link.match(w, active_crises)
         routed_to = ", ".join(escalation_words.language(code)
                               for code in team.reading_languages(row.language))
         row.policy = escalation.policy_to_json(

@@ -240,7 +240,7 @@ class RequestService:
         now = timezones.utc(now)
         with self._sf() as session:
             load = current_load(session, now, t.max_open_per_person, team=t,
-                                sensitive=cat.sensitive)
+                                sensitive=cat.sensitive, roster=roster)
         return [PagingOrder(now, lang, cat,
                             tuple(routing.chain(roster, lang, now, load, cat.skills)), load)
                 for lang in languages]

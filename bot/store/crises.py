@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, literal_column, null, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
+from bot.store.paging_tables import RequestRow
 
 __all__ = ["ACTIVE", "ENDED", "ActiveCrisis", "active_crises", "add_crisis", "cards_stale_for",
-           "link_requests"]
+           "filing_reads", "link_requests"]
 
 ACTIVE, ENDED = "active", "ended"
 
@@ -26,15 +27,45 @@ class ActiveCrisis:
     match_words: tuple[str, ...]
 
 
+_CRISES, _REQUESTS = CrisisRow.__table__, RequestRow.__table__
+_ACTIVE = (select(literal_column("'c'").label("kind"), _CRISES.c.id.label("id"),
+                  _CRISES.c.name, _CRISES.c.channel, _CRISES.c.languages, _CRISES.c.severity,
+                  _CRISES.c.match_words)
+           .where(_CRISES.c.team == bindparam("team"), _CRISES.c.status == ACTIVE))
+# A new request's first read, in one statement: whether its idempotency key was filed
+# already, and the team's active crises it may join. The crises come first, so that
+# their columns give the union its types (JSON read back as lists).
+_FILING_READS = union_all(
+    _ACTIVE,
+    select(literal_column("'r'"), _REQUESTS.c.id, null(), null(), null(), null(), null())
+    .where(_REQUESTS.c.key == bindparam("key")),
+).order_by(literal_column("kind"), literal_column("id"))
+
+
+def _crisis(r) -> ActiveCrisis:
+    return ActiveCrisis(r.id, r.name, r.channel, tuple(r.languages or ()), r.severity,
+                        tuple(r.match_words or ()))
+
+
 def active_crises(session: Session, team: str) -> list[ActiveCrisis]:
-    """The team's active crises, in one small statement (the request path reads it)."""
-    rows = session.execute(
-        select(CrisisRow.id, CrisisRow.name, CrisisRow.channel, CrisisRow.languages,
-               CrisisRow.severity, CrisisRow.match_words)
-        .where(CrisisRow.team == team, CrisisRow.status == ACTIVE)
-        .order_by(CrisisRow.id)).all()
-    return [ActiveCrisis(r.id, r.name, r.channel, tuple(r.languages or ()), r.severity,
-                         tuple(r.match_words or ())) for r in rows]
+    """The team's active crises, in one small statement (routing a received request
+    reads it; a request filed at once has them from `filing_reads`)."""
+    rows = session.connection().execute(_ACTIVE.order_by(_CRISES.c.id), {"team": team})
+    return [_crisis(r) for r in rows]
+
+
+def filing_reads(session: Session, key: str, team: str
+                 ) -> tuple[int | None, list[ActiveCrisis]]:
+    """(the id of the request already filed with `key`, or None; `team`'s active
+    crises), in one statement: every new request asks both, and the answers are
+    almost always "none" and "none"."""
+    found, crises = None, []
+    for r in session.connection().execute(_FILING_READS, {"key": key, "team": team}):
+        if r.kind == "r":
+            found = r.id
+        else:
+            crises.append(_crisis(r))
+    return found, crises
 
 
 def add_crisis(session: Session, *, team: str, name: str, languages: list[str],

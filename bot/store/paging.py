@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
@@ -225,19 +226,25 @@ def _care_row(kind: str, user: str, n, opened: dict, points: dict, paused: set) 
 # while it holds the team's routing turn, so one round trip fewer under the lock. The
 # history's rows come first ('h': pages since `recent`, the last page since `history`),
 # so that their time column gives the union its type.
+# The history is read for the people routing may weigh only (`users`): through the
+# pages' (user, sent_utc) index that is a short range per person, where all pages
+# since `history` would be every page of the week, however many people they went to.
 _HISTORY_LOAD_AND_CARE = union_all(
     select(literal_column("'h'").label("kind"), PAGES.c.user.label("user"),
            func.count(case((PAGES.c.sent_utc >= bindparam("recent"), 1))).label("n"),
            func.max(PAGES.c.sent_utc).label("at"))
-    .where(PAGES.c.sent_utc >= bindparam("history")).group_by(PAGES.c.user),
+    .where(PAGES.c.user.in_(bindparam("users", expanding=True)),
+           PAGES.c.sent_utc >= bindparam("history")).group_by(PAGES.c.user),
     *(s.add_columns(null()) for s in _LOAD_AND_CARE.selects),
 )
 
 
 def history_load_and_care(session: Session, team: str, history: datetime,
-                          recent: datetime, since: datetime, now: datetime):
-    """`page_history(history, recent)` and `open_load_and_care(team, since, now)` in one
-    statement: (recent page counts, last pages, open load, exposure points, paused)."""
+                          recent: datetime, since: datetime, now: datetime,
+                          users: Collection[str]):
+    """`page_history(history, recent)` of `users` and `open_load_and_care(team, since,
+    now)` in one statement: (recent page counts, last pages, open load, exposure
+    points, paused)."""
     counts: dict[str, int] = {}
     last: dict[str, datetime] = {}
     opened: dict[str, int] = {}
@@ -245,7 +252,8 @@ def history_load_and_care(session: Session, team: str, history: datetime,
     paused: set[str] = set()
     for kind, user, n, at in session.connection().execute(
             _HISTORY_LOAD_AND_CARE, {"team": team, "since": since, "now": now,
-                                     "history": history, "recent": recent}):
+                                     "history": history, "recent": recent,
+                                     "users": sorted(users)}):
         if kind != "h":
             _care_row(kind, user, n, opened, points, paused)
             continue

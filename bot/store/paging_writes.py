@@ -198,9 +198,11 @@ class RequestWrites:
         if self._deadlines:
             conn.execute(_INSERT_DEADLINES, [{**d, "request_id": rid} for d in self._deadlines])
         claimed: list[OutboxEntry] = []
-        if any(o["kind"] == CARD_UPDATE for o in self._outbox):
+        if self.request.crisis_names and any(o["kind"] == CARD_UPDATE for o in self._outbox):
             # What a request's card shows changed: so did the status card of each
-            # crisis it is part of (counts by status and language).
+            # crisis it is part of (counts by status and language). A request joins
+            # crises only when filed (`crisis_link.match`, which names them on the row),
+            # so one that names none is part of none: no statement.
             cards_stale_for(session, rid)
         if self._outbox:
             values = [outbox_values(rid, o["kind"], o["target"], o["payload"], self.now,

@@ -92,3 +92,17 @@ def test_chain_is_empty_when_nobody_is_on_call():
     r = roster([person("U_OFF", "en")], [always("a", "U_OFF")],
                time_off=(away_now("U_OFF"),))
     assert routing.chain(r, "en", NOW, {}) == []
+
+
+def test_weighed_is_everyone_any_level_of_the_chain_can_page():
+    """Routing reads the page history of `weighed` only: it must hold whoever any
+    level (readers, fallbacks, backups, translators) can return, and not the rest."""
+    r = roster([person("U_ES", "es"), person("U_EN", "en"),
+                person("U_AR_BACKUP", "ar", backup=("ar",)),
+                person("U_OFF", "ar"), person("U_OFF_EN", "en")],
+               [always("a", "U_ES"), always("b", "U_EN", tier="secondary")])
+    weighed = routing.weighed(r, NOW)
+    assert weighed == {"U_ES", "U_EN", "U_AR_BACKUP"}
+    for lang in ("es", "en", "ar", "fr", None):
+        for level in (routing.chain, routing.translators, routing.step_backups):
+            assert set(users(level(r, lang, NOW, {}))) <= weighed, (lang, level)

@@ -36,7 +36,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import bot.store.paging as paging_store
+import bot.store.crises as crisis_store
 from bot.app.runtime import Runtime
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -407,17 +407,17 @@ def test_same_idempotency_key_filed_concurrently_creates_one_request(
     # there the later ones simply find the request.
     gate: dict[str, threading.Barrier | None] = {"barrier": None}
     passed_check = Counter()
-    real = paging_store.request_by_key
+    real = crisis_store.filing_reads
 
-    def gated(session, key):
-        found = real(session, key)
+    def gated(session, key, team):
+        found, crises = real(session, key, team)
         barrier = gate["barrier"]
         if found is None and barrier is not None:
             passed_check[key] += 1
             barrier.wait(timeout=10)
-        return found
+        return found, crises
 
-    monkeypatch.setattr(paging_store, "request_by_key", gated)
+    monkeypatch.setattr(crisis_store, "filing_reads", gated)
     keys = [f"same-{k}" for k in range(8)]
     for key in keys:
         if cluster.dialect == "postgresql":

@@ -4,6 +4,7 @@ SQLite pragmas, migrations (Alembic from the repository root and `migrate()`).""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -689,5 +690,50 @@ def test_any_sequence_of_saves_reads_back_exactly(history):
             previous = team
             assert load(sessions, "t") == team
             assert revision(sessions, "t") == expected_revision
+    finally:
+        engine.dispose()
+
+
+def test_requests_linked_before_0017_get_their_crisis_names(db_url):
+    """0019 names the crises of requests linked before `requests.crisis_names` existed
+    (the request path trusts it: a request naming none marks no status card stale)."""
+    from alembic import command
+
+    from bot.store.db import alembic_config, migration_connection
+
+    engine = make_engine(db_url)
+    try:
+        cfg = alembic_config()
+        with migration_connection(engine) as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0018")
+        from datetime import UTC, datetime
+
+        from bot.store.crisis_tables import CrisisRequestRow, CrisisRow
+        from bot.store.paging_tables import RequestRow
+
+        at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+        # Core inserts through the models (0019 changes data only: the tables at 0018
+        # are the models'), so the columns' own defaults apply.
+        with engine.begin() as conn:
+            conn.execute(CrisisRow.__table__.insert(), [
+                {"id": n, "team": "desk", "name": name, "languages": [], "severity": "sev1",
+                 "match_words": [], "status": "active", "started_by": "UMGR",
+                 "started_utc": at, "last_update_utc": at, "remind_due_utc": at}
+                for n, name in ((1, "beirut-port"), (2, "quake"))])
+            conn.execute(RequestRow.__table__.insert(), [
+                {"id": rid, "key": f"k{rid}", "team": "desk", "requester": "UREQ",
+                 "via": "command", "text": "help", "severity": "sev1", "language": "en",
+                 "language_source": "given", "status": "open", "policy": {},
+                 "created_utc": at} for rid in (1, 2)])
+            # Linked the old way: a link row, no names on the request.
+            conn.execute(CrisisRequestRow.__table__.insert(), [
+                {"id": 1, "crisis_id": 2, "request_id": 1, "linked_utc": at},
+                {"id": 2, "crisis_id": 1, "request_id": 1, "linked_utc": at}])
+        migrate(engine)
+        with engine.connect() as conn:
+            got = dict(conn.execute(text("SELECT id, crisis_names FROM requests")).all())
+        names = {rid: (json.loads(v) if isinstance(v, str) else v) for rid, v in got.items()}
+        assert names == {1: ["quake", "beirut-port"], 2: None}  # in the order linked
     finally:
         engine.dispose()
