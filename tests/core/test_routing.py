@@ -103,6 +103,7 @@ def test_weighed_is_everyone_any_level_of_the_chain_can_page():
                [always("a", "U_ES"), always("b", "U_EN", tier="secondary")])
     weighed = routing.weighed(r, NOW)
     assert weighed == {"U_ES", "U_EN", "U_AR_BACKUP"}
+    assert set(users(routing.translators(r, NOW, {}))) <= weighed
     for lang in ("es", "en", "ar", "fr", None):
-        for level in (routing.chain, routing.translators, routing.step_backups):
+        for level in (routing.chain, routing.step_backups, routing.fallback_readers):
             assert set(users(level(r, lang, NOW, {}))) <= weighed, (lang, level)
