@@ -31,6 +31,8 @@ from bot.app.web import create_wsgi
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core.model import Team
+from bot.jobs.acks_first import MAX_WAIT as ACKS_FIRST_WAIT
+from bot.jobs.acks_first import AcksFirst
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.heartbeat import HeartbeatPinger
 from bot.jobs.leases import LeaseKeeper
@@ -130,7 +132,11 @@ class Runtime:
             team_languages=self._team_languages)
         # Pages by SMS, call and email go through the same outbox (bot.app.senders).
         self.sender = Senders(self.slack_sender, *contact_senders(settings))
-        self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor)
+        # Background work waits its turn behind the answers to Slack (bot.jobs.acks_first);
+        # not when every hand-off runs inline (a profile): it would wait on itself.
+        self.acks_first = AcksFirst(max_wait=0 if executor is not None else ACKS_FIRST_WAIT)
+        self.dispatch = Dispatcher(self.outbox, self.sender, executor=executor,
+                                   acks_first=self.acks_first)
         # Leases renewed and expired ones taken over on a thread of their own, never
         # behind the reconciler's pass; it starts with the first row this process sends
         # (a web process without jobs too), or with the jobs. What it takes over goes to
@@ -177,7 +183,8 @@ class Runtime:
         # form, an ephemeral answer): on their own threads, so a slow or rate-limited
         # Slack never holds the threads that acknowledge.
         self._calls = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack")
-        self.router = Router(self.intake, self.deliver_filed, inline_limit)
+        self.router = Router(self.intake, self.deliver_filed, inline_limit,
+                             acks_first=self.acks_first)
         self.sensitivity = SensitivityService(self.sessions, self.rosters, self.clock,
                                               group_members=self.managers.group_members)
         self.listeners = Listeners(Deps(
@@ -195,7 +202,8 @@ class Runtime:
         self.twilio_hooks = TwilioHooks(self.contact_answers, settings.twilio_auth_token,
                                         settings.public_url, self.deliver_soon)
         self.wsgi = create_wsgi(self.bolt, self.probes, settings.slack_signing_secret or "",
-                                feeds=self._calendar, twilio=self.twilio_hooks)
+                                feeds=self._calendar, twilio=self.twilio_hooks,
+                                answering=self.acks_first.answering)
         self.jobs = Jobs(self.scheduled_pass, tick_interval or sweep_for(self.engine.dialect.name))
         # Wake-ups (bot.store.wakeups): a commit here that created work wakes this
         # reconciler; on PostgreSQL every process's commits do, by LISTEN/NOTIFY.

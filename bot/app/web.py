@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -20,10 +21,13 @@ log = logging.getLogger(__name__)
 
 def create_wsgi(bolt: App, probes: health.Probes, signing_secret: str,
                 feeds: Callable[[str], tuple[int, bytes] | None] | None = None,
-                max_body: int = MAX_BODY, twilio: Callable | None = None):
+                max_body: int = MAX_BODY, twilio: Callable | None = None,
+                answering: Callable[[], AbstractContextManager] = nullcontext):
     """`probes`: what /healthz (this process reaches its database, and nothing else:
     anyone can ask it), /readyz and /metrics answer. `twilio`: the WSGI app of
-    /twilio/sms and /twilio/voice (`bot.app.twilio_hooks`, its own signature check)."""
+    /twilio/sms and /twilio/voice (`bot.app.twilio_hooks`, its own signature check).
+    `answering`: held around answering Slack (background work waits its turn behind
+    it: `bot.jobs.acks_first`)."""
     bolt_wsgi = SlackRequestHandler(bolt, path=EVENTS_PATH)
     slack = guarded(bolt_wsgi, signing_secret, max_body)
 
@@ -48,7 +52,8 @@ def create_wsgi(bolt: App, probes: health.Probes, signing_secret: str,
         if twilio is not None and path in TWILIO_PATHS:
             return twilio(environ, start_response)
         if path == EVENTS_PATH:
-            return slack(environ, start_response)
+            with answering():
+                return slack(environ, start_response)
         return bolt_wsgi(environ, start_response)  # Bolt's 404 for any other path
 
     def app(environ, start_response) -> Iterable[bytes]:

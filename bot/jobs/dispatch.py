@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 
+from bot.jobs.acks_first import AcksFirst
 from bot.services.outbox import PAGES, REST, Claimed, Outbox, Sender
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,13 @@ PAGE_THREADS, POST_THREADS = 24, 12
 
 class Dispatcher:
     def __init__(self, outbox: Outbox, sender: Sender, page_threads: int = PAGE_THREADS,
-                 post_threads: int = POST_THREADS, executor: Executor | None = None):
+                 post_threads: int = POST_THREADS, executor: Executor | None = None,
+                 acks_first: AcksFirst | None = None):
         """`executor`: runs every task instead of the two pools (a profile passes one
-        that runs each task at once, on the caller's thread)."""
+        that runs each task at once, on the caller's thread). `acks_first`: the post
+        pool's tasks wait their turn behind the acknowledgements being answered (page
+        DMs never do)."""
+        self._acks_first = acks_first or AcksFirst(max_wait=0)
         self._outbox = outbox
         self._sender = sender
         self._pools = {
@@ -103,6 +108,8 @@ class Dispatcher:
                 key: tuple[str, int | None] | None = None) -> None:
         def run() -> None:
             try:
+                if side == REST:
+                    self._acks_first.turn()
                 task()
             except Exception:  # the rows keep their lease or stay pending: swept again
                 log.exception("sending %s failed", key or side)

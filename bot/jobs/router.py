@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 
 from bot.core.roster import Roster
+from bot.jobs.acks_first import AcksFirst
 from bot.services.intake import Filed, Intake, IntakeService
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,12 @@ RETRY_SECONDS = 1.0  # the pause after a failed routing pass
 
 class Router:
     def __init__(self, intake: IntakeService, deliver: Callable[[Filed], None],
-                 inline_limit: int = 2, sweep: float | None = None):
+                 inline_limit: int = 2, sweep: float | None = None,
+                 acks_first: AcksFirst | None = None):
         """`sweep`: the longest an idle router waits before looking for requests left
-        by another process (None: until woken)."""
+        by another process (None: until woken). `acks_first`: routing waits its turn
+        behind the acknowledgements being answered (`bot.jobs.acks_first`)."""
+        self._acks_first = acks_first or AcksFirst(max_wait=0)
         self._intake = intake
         self._deliver = deliver
         self._inline = threading.BoundedSemaphore(inline_limit) if inline_limit > 0 else None
@@ -96,6 +100,7 @@ class Router:
             with self._lock:
                 self._routing = True
             filed, failed = None, True
+            self._acks_first.turn()
             try:
                 filed = self._intake.route_next(claim=True)
                 if filed is not None:

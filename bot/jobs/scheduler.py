@@ -24,8 +24,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 JOB_ID = "reconcile"
-# Wake-ups closer together than this are taken as one pass: under load every commit
-# wakes every process, and a pass that finds nothing due still costs a statement.
+# Passes start at least this far apart when a wake-up (a commit here, a notification
+# from another process) asks for one: under load every commit wakes every process,
+# and a pass that finds nothing due still costs its statements and a few milliseconds
+# of the interpreter lock the acknowledgements need. Nothing a wake-up announces is
+# due sooner (this process sends its own messages and routes its own requests; a
+# deadline is seconds away at least), so four passes a second at most lose nothing.
+WAKE_GAP = 0.25
+# A pass for a due time waits only this after the previous one started.
 MIN_GAP = 0.02
 # Waking a little after a due time, not before it: the pass compares with `<=`.
 LATE_BY = 0.002
@@ -37,12 +43,13 @@ logging.getLogger("apscheduler.executors.default").setLevel(logging.ERROR)
 
 class Jobs:
     def __init__(self, tick: Callable[[], float | None], interval: float = 5.0,
-                 min_gap: float = MIN_GAP):
+                 min_gap: float = MIN_GAP, wake_gap: float = WAKE_GAP):
         """`tick` runs one pass and returns the seconds until its next due work (None:
         none known); `interval` is the safety sweep, the longest wait."""
         self._tick = tick
         self.interval = interval
         self._min_gap = min(min_gap, interval)
+        self._wake_gap = min(max(wake_gap, self._min_gap), interval)
         self._lock = threading.Lock()
         self._in_pass = self._woken = False
         self._last = float("-inf")
@@ -67,16 +74,17 @@ class Jobs:
             self._woken = True
             if self._in_pass:
                 return  # the pass running now ends by scheduling the next one at once
-        self._schedule(0.0)
+        self._schedule(0.0, self._wake_gap)
 
     def stop(self, timeout: float = 30.0) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 
-    def _schedule(self, seconds: float) -> None:
-        """Move the job's next run `seconds` from now (never sooner than MIN_GAP after
-        the last pass started)."""
-        earliest = self._last + self._min_gap - time.monotonic()
+    def _schedule(self, seconds: float, gap: float | None = None) -> None:
+        """Move the job's next run `seconds` from now, never sooner than `gap` (default
+        MIN_GAP) after the last pass started."""
+        gap = self._min_gap if gap is None else gap
+        earliest = self._last + gap - time.monotonic()
         at = datetime.now(UTC) + timedelta(seconds=max(seconds, earliest, 0.0))
         try:
             self.scheduler.modify_job(JOB_ID, next_run_time=at)
@@ -99,4 +107,7 @@ class Jobs:
             woken = self._woken
         wait = self.interval if due_in is None else min(max(due_in, 0.0) + LATE_BY,
                                                         self.interval)
-        self._schedule(0.0 if woken else wait)
+        if woken:
+            self._schedule(0.0, self._wake_gap)
+        else:
+            self._schedule(wait)

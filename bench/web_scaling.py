@@ -1,0 +1,198 @@
+"""One web process against two: the rate each sustains, side by side in one run.
+
+    python -m bench.web_scaling [--database postgres|sqlite] [--rates 10,20,30,40,50]
+                                [--seconds 8] [--bound 1.0] [--web 1,2]
+
+PRODUCT.md "Many machines": adding a second web process must raise the rate the desk
+sustains. For each number of web processes (`--web`, default 1 then 2) and each rate of
+the ladder (`--rates`, requests/s), on a fresh database and fresh processes (so that no
+step inherits another's backlog or history): that many `oncall-bot serve` processes
+(each with its jobs, as `serve` runs by default) on one database, signed
+`/emergency sev2` requests (half `lang:ar`, half detected) for `--seconds` at the rate,
+round-robin over the processes as a load balancer would, Slack (the stand-in, in this
+process) answering in `--slack-latency` s. Then it waits for every page DM.
+
+A rate is *sustained* when no acknowledgement took over 3 s (Slack's limit) and the
+POST -> page DM p99 stayed within `--bound` s (default 1 s: a backlog that grows for the
+whole step shows as seconds). The table gives, per rate and process count: acks over
+3 s, POST -> page DM p50 / p99, and the bot's CPU per request (all its processes,
+from /proc); under it, the highest rate sustained by each count, and PASS when two
+processes sustain more than one (MISS when they do not, or when neither sustains the
+lowest rate: widen the ladder).
+
+The processes share this machine's cores with PostgreSQL, the client and the stand-in:
+on 2 cores the second process can add at most what the first leaves idle. The load
+average is printed with the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.paging.figures import Table, ms, pct, verdict
+from bench.paging.load import Client, PageWatch, load_texts, make_shots
+from bench.paging.server import (
+    HOST,
+    BotServer,
+    FreshPostgres,
+    bot_env,
+    code_version,
+    cpu_seconds,
+    drain,
+    free_port,
+)
+from bench.paging.team import bench_team, write_schedules
+from bot.demo.slack_standin import SlackStandIn
+
+
+@dataclass
+class Step:
+    web: int
+    rate: float
+    sent: int
+    acks_late: int  # answered after 3 s, or not 200 with a ticket
+    page_p50: float
+    page_p99: float
+    pages_missing: int
+    cpu_per_request: float  # seconds, all bot processes
+
+    def sustained(self, bound: float) -> bool:
+        return (self.acks_late == 0 and self.pages_missing == 0
+                and self.page_p99 <= bound)
+
+
+def run_step(web: int, rate: float, args: argparse.Namespace, tmp: Path,
+             standin: SlackStandIn, watch: PageWatch, texts, index: int) -> Step:
+    pg = FreshPostgres() if args.database == "postgres" else None
+    if pg is not None:
+        pg.__enter__()
+        db_url = pg.url
+    else:
+        db_url = f"sqlite:///{tmp / f'step{index}.db'}"
+    env = bot_env(standin.url, db_url, tmp / "schedules")
+    servers = [BotServer(free_port(), env, tmp, tmp / f"step{index}-web{i + 1}.log")
+               for i in range(web)]
+    watch.reset()
+    try:
+        # One after the other: the first migrates and imports the team.
+        for s in servers:
+            s.start()
+        ports = [s.port for s in servers]
+        client = Client(ports[0], args.timeout,
+                        route=lambda shot: ports[shot.n % len(ports)])
+        warm = make_shots(args.warmup * web, 1, texts, 0.5)
+        client.sequential(warm)
+        watch.wait_for({s.ticket for s in warm if s.ticket is not None}, 30)
+        drain(db_url, 30)
+        workers = [s.worker_pid() for s in servers]
+        shots = make_shots(round(rate * args.seconds), 1 + len(warm), texts, 0.5)
+        print(f"{web} web: {len(shots)} requests at {rate:g}/s ...", file=sys.stderr,
+              flush=True)
+        cpu0 = sum(cpu_seconds(p) for p in workers)
+        client.open_loop(shots, rate)
+        tickets = {s.ticket for s in shots if s.ticket is not None}
+        watch.wait_for(tickets, args.page_timeout)
+        drain(db_url, args.page_timeout)
+        cpu = sum(cpu_seconds(p) for p in workers) - cpu0
+        first, _, _ = watch.snapshot()
+        to_page = [first[s.ticket] - s.start for s in shots if s.ticket in first]
+        late = sum(1 for s in shots if not s.acked)
+        missing = sum(1 for s in shots if s.ticket is not None and s.ticket not in first)
+        return Step(web, rate, len(shots), late, pct(to_page, 50), pct(to_page, 99),
+                    missing, cpu / max(1, len(shots)))
+    finally:
+        for s in servers:
+            s.stop()
+        if pg is not None:
+            pg.__exit__(None, None, None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.web_scaling", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
+    ap.add_argument("--rates", default="10,20,30,40,50",
+                    help="the ladder of requests/s, lowest first (default 10,20,30,40,50)")
+    ap.add_argument("--web", default="1,2", help="web process counts (default 1,2)")
+    ap.add_argument("--seconds", type=float, default=8, help="seconds of load per step")
+    ap.add_argument("--bound", type=float, default=1.0,
+                    help="POST -> page DM p99 a sustained rate stays within, s (default 1)")
+    ap.add_argument("--slack-latency", type=float, default=0.15)
+    ap.add_argument("--warmup", type=int, default=10, help="warm-up requests per process")
+    ap.add_argument("--timeout", type=float, default=10)
+    ap.add_argument("--page-timeout", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--fail-on-miss", action="store_true")
+    args = ap.parse_args(argv)
+    try:
+        rates = [float(r) for r in args.rates.split(",") if r.strip()]
+        webs = [int(w) for w in args.web.split(",") if w.strip()]
+    except ValueError:
+        ap.error("--rates and --web take comma-separated numbers, e.g. --rates 10,20,40")
+    if not rates or not webs or min(webs) < 1 or min(rates) <= 0:
+        ap.error("give at least one rate above 0 and one process count of 1 or more")
+
+    def stop(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    tmp = Path(tempfile.mkdtemp(prefix="oncall-webscale-"))
+    watch = PageWatch()
+    standin = SlackStandIn(on_call=watch, host=HOST).start()
+    standin.latency = args.slack_latency
+    steps: list[Step] = []
+    try:
+        write_schedules(bench_team(args.seed), tmp / "schedules")
+        texts = load_texts()
+        for web in webs:
+            for rate in rates:
+                step = run_step(web, rate, args, tmp, standin, watch, texts, len(steps))
+                steps.append(step)
+                if not step.sustained(args.bound) and rate != rates[-1]:
+                    print(f"{web} web: {rate:g}/s not sustained; higher rates skipped",
+                          file=sys.stderr, flush=True)
+                    break
+    finally:
+        standin.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    table = Table()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; database "
+          f"{args.database}; bot code at {code_version()}; Slack answers in "
+          f"{args.slack_latency * 1000:.0f} ms; {args.seconds:g} s per step; load average "
+          f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    best: dict[int, float] = {}
+    for web in webs:
+        table.section(f"{web} web process{'es' if web > 1 else ''} (`oncall-bot serve`, "
+                      "jobs in each)")
+        for s in (s for s in steps if s.web == web):
+            ok = s.sustained(args.bound)
+            if ok:
+                best[web] = max(best.get(web, 0), s.rate)
+            table.add(f"{s.rate:g}/s: acks over 3 s / page DM p50 / p99 / missing; "
+                      "CPU per request",
+                      f"{s.acks_late} / {ms(s.page_p50)} / {ms(s.page_p99)} ms / "
+                      f"{s.pages_missing}; {s.cpu_per_request * 1000:.1f} ms",
+                      f"0 / - / <= {args.bound * 1000:.0f} ms / 0",
+                      "sustained" if ok else "not")
+    table.section("the highest rate sustained")
+    for web in webs:
+        table.add(f"{web} web", f"{best.get(web, 0):g}/s" if web in best else "none")
+    if len(webs) >= 2:
+        one, more = webs[0], webs[-1]
+        ok = more in best and best.get(more, 0) > best.get(one, 0)
+        table.add(f"{more} web sustain more than {one}",
+                  f"{best.get(more, 0):g} vs {best.get(one, 0):g}/s", "more", verdict(ok))
+    table.print()
+    return 2 if args.fail_on_miss and table.misses() else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
