@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bot.core import refs, timezones
 from bot.slack.render import mrkdwn as md
+from bot.slack.render import pages
 from bot.slack.text import from_neutral
 
 # --- the general rules, written out plainly ----------------------------------------
@@ -305,3 +306,12 @@ def test_times_kept_are_times_afresh():
     assert md.utc_text(first) == "2026-11-01 05:30 UTC"
     assert md.utc_text(second) == "2026-11-01 06:30 UTC"
     assert md.utc_text(None) == md.slack_date("not a time") == md.NO_TIME
+
+
+@pytest.mark.parametrize("tz", [None, "UTC", "America/New_York", "Asia/Kathmandu",
+                                "Australia/Lord_Howe", "Not/AZone"])
+def test_local_times_kept_are_local_times_afresh(tz):
+    fresh = [pages.local_time.__wrapped__(at, tz) for at in TIMES]
+    for _ in range(2):  # the second round reads what was kept
+        assert [pages.local_time(at, tz) for at in TIMES] == fresh
+    assert fresh[-3] != fresh[-2]  # the two readings of 01:30 in the fold

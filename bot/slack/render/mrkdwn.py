@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from bot.core import refs, timezones
 from bot.core.languages import LANGUAGE_NAMES
@@ -275,22 +276,34 @@ def url_link(url: object, label: str = "Open link") -> str | None:
     return escape_clip(text, 500, one_line=True)
 
 
-# A request's times (filed, acknowledged, each timeline line's) are rendered again and
-# again: its page, its card, its thread lines and every re-render of them. Both texts
-# depend only on the instant, so they are kept, keyed by the datetime and its `fold`:
-# datetimes that compare equal are the same instant (aware: compared in UTC; naive:
-# the same fields, taken as UTC), except two with the same tzinfo that differ only in
-# `fold` (a wall time inside a fall-back fold, PEP 495), which the key tells apart.
+_T = TypeVar("_T")
+
+
+def kept_per_instant(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """`fn(at, *rest)`, a pure function of the instant `at` (a datetime) and hashable
+    `rest`, computed once per instant. A request's times (filed, acknowledged, its
+    deadline, each timeline line's) are rendered again and again: its page, its card,
+    its thread lines and every re-render of them. Kept by the datetime and its `fold`:
+    datetimes that compare equal are the same instant (aware: compared in UTC; naive:
+    the same fields, taken as UTC), except two with the same tzinfo that differ only in
+    `fold` (a wall time inside a fall-back fold, PEP 495), which the key tells apart."""
+    kept = lru_cache(maxsize=4096)(lambda at, _fold, *rest: fn(at, *rest))
+
+    @wraps(fn)
+    def one(at: datetime, *rest: object) -> _T:
+        return kept(at, at.fold, *rest)
+
+    return one
 
 
 def utc_text(at: datetime | None) -> str:
     if not isinstance(at, datetime):
         return NO_TIME
-    return _utc_text(at, at.fold)
+    return _utc_text(at)
 
 
-@lru_cache(maxsize=4096)
-def _utc_text(at: datetime, _fold: int) -> str:
+@kept_per_instant
+def _utc_text(at: datetime) -> str:
     return timezones.format_local(at, "UTC")
 
 
@@ -298,13 +311,13 @@ def slack_date(at: datetime | None, fmt: str = "{date_short_pretty} {time}") -> 
     """A Slack date token: each reader sees `at` in their own zone; UTC as the fallback."""
     if not isinstance(at, datetime):
         return NO_TIME
-    return _slack_date(at, at.fold, fmt)
+    return _slack_date(at, fmt)
 
 
-@lru_cache(maxsize=4096)
-def _slack_date(at: datetime, fold: int, fmt: str) -> str:
+@kept_per_instant
+def _slack_date(at: datetime, fmt: str) -> str:
     stamp = int(timezones.utc(at).timestamp())
-    return f"<!date^{stamp}^{fmt}|{_utc_text(at, fold)}>"
+    return f"<!date^{stamp}^{fmt}|{_utc_text(at)}>"
 
 
 def severity_label(severity: object) -> str:

@@ -43,6 +43,7 @@ def _wait_words(seconds: float) -> str:
     return f"{hours:.0f} h" if hours == int(hours) else f"{hours:.1f} h"
 
 
+@md.kept_per_instant
 def local_time(at: datetime, tz: str | None) -> str:
     """'03:14' in `tz` (a date token: Slack shows each reader their own zone), with
     '03:14 UTC' as the fallback when the reader's zone is unknown."""
