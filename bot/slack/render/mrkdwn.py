@@ -202,14 +202,17 @@ def bot_text(value: object, budget: int) -> str:
     mentions (`from_neutral`, applied here and nowhere else on the way), bare user IDs
     mentioned, the rest escaped. What a person typed in it (`refs.typed`: a resolve
     note) is only escaped: no mention, channel link or URL is made of it."""
-    return _bot_text(as_text(value).strip(), budget)
+    text = as_text(value).strip()
+    if len(text) > _KEPT_LINE_MAX:  # a long note seldom comes again: not worth keeping
+        return _bot_text(text, budget)
+    return _kept_bot_text(text, budget)
 
 
-@lru_cache(maxsize=2048)
+_KEPT_LINE_MAX = 500
+
+
 def _bot_text(text: str, budget: int) -> str:
-    """`bot_text` of a text already as text. A service writes the same lines again and
-    again (the filing line, "the managers are alerted...", a step's paging line), and
-    the result depends on the text and the budget alone: each is rendered once."""
+    """`bot_text` of a text already as text."""
     parts: list[str] = []
     # Without a "{" the text holds no reference and no typed span: `split_typed` would
     # hand it back as one service piece (and `from_neutral` leave it as it is).
@@ -226,6 +229,12 @@ def _bot_text(text: str, budget: int) -> str:
             pos = m.end()
         parts.append(escape(rendered[pos:]))
     return clip_mrkdwn("".join(parts), budget)
+
+
+# A service writes the same lines again and again (the filing line, "the managers are
+# alerted...", a step's paging line), and what `_bot_text` makes of one depends on the
+# text and the budget alone: each short line is rendered once.
+_kept_bot_text = lru_cache(maxsize=2048)(_bot_text)
 
 
 def user_mention(uid: object) -> str:

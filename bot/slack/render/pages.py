@@ -182,9 +182,10 @@ def _cut(text: str, budget: int) -> tuple[str, int]:
     used, kept = 2, 0
     for ch in text:
         piece = "\n> " if ch == "\n" else md.escape(ch)
-        if used + md.utf16_units(piece) > budget - 2:
+        units = md.utf16_units(piece)
+        if used + units > budget - 2:
             break
-        used += md.utf16_units(piece)
+        used += units
         kept += 1
     shown = text[:kept].rstrip()
     return md.quote(shown, budget + 1000) + "…", len(text) - len(shown)
