@@ -122,8 +122,9 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     if target:
         blocks.append(kit.section(target))
     blocks.extend(pages.crisis_blocks(req))
-    if language.page_banner(page):
-        blocks.append(kit.section(language.page_banner(page)))
+    banner = language.page_banner(page)
+    if banner:
+        blocks.append(kit.section(banner))
     elif page.needs_translation:
         blocks.append(kit.section(
             f":warning: *NEEDS TRANSLATION* — this request is in {md.escape(lang)}, which you "
