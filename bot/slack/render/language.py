@@ -124,7 +124,7 @@ def set_language_block(req: RequestView, served: tuple[str, ...] = ()) -> dict[s
                 "options": others}] if others else [])]
     else:
         select["options"] = others
-    chosen = next((o for o in first + others if o["value"] == current), None)
+    chosen = _chosen(served, uncommon, current)
     if chosen is not None:
         select["initial_option"] = chosen
     return {"type": "actions", "block_id": f"{ids.SET_LANGUAGE_BLOCK}:{req.id}",
@@ -144,3 +144,11 @@ def _options(served: tuple[str, ...], uncommon: str | None
     others = tuple(kit.option(md.language_name(c), c)
                    for c in rest[:max(0, MAX_OPTIONS - len(first))])
     return first, others
+
+
+@functools.lru_cache(maxsize=1024)
+def _chosen(served: tuple[str, ...], uncommon: str | None, current: str) -> dict | None:
+    """The option of `current` among `_options(served, uncommon)` (the first with that
+    value), looked up once per team and language rather than scanned on every page."""
+    first, others = _options(served, uncommon)
+    return next((o for o in first + others if o["value"] == current), None)

@@ -99,8 +99,9 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     rendered), the request text and what its category asked, the buttons for this
     state, and "Set language" (the team's `languages` first); for graphic content, a
     warning and "Show details" instead of its text, link and fields."""
-    page = dataclasses.replace(page, request=content.shown(page.request))
-    req = page.request
+    req = content.shown(page.request)
+    if req is not page.request:  # redacted: the page as a message may show it
+        page = dataclasses.replace(page, request=req)
     lang = language.name(req)
     sev = md.severity_label(req.severity)
     ticket = md.as_text(req.ticket).strip() or f"#{req.id}"
@@ -121,8 +122,9 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
     if target:
         blocks.append(kit.section(target))
     blocks.extend(pages.crisis_blocks(req))
-    if language.page_banner(page):
-        blocks.append(kit.section(language.page_banner(page)))
+    banner = language.page_banner(page)
+    if banner:
+        blocks.append(kit.section(banner))
     elif page.needs_translation:
         blocks.append(kit.section(
             f":warning: *NEEDS TRANSLATION* — this request is in {md.escape(lang)}, which you "

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from bot.core import refs, timezones
 from bot.core.languages import LANGUAGE_NAMES
@@ -33,7 +35,13 @@ _LANGUAGES = LANGUAGE_NAMES  # every ISO 639-1 code and the detector's other lan
 def language_name(code: str | None) -> str:
     """English name of an ISO 639-1 code ("ar" -> "Arabic"); "pt-BR" -> "Portuguese (BR)";
     unknown codes come back as given, a missing one as "unknown"."""
-    raw = as_text(code).strip()
+    return _language_name(as_text(code).strip())
+
+
+@lru_cache(maxsize=1024)
+def _language_name(raw: str) -> str:
+    """`language_name` of a code already as text (a handful of codes, named again on
+    every page and card: looked up once each)."""
     if not raw:
         return "unknown"
     if raw == "und":  # core.model.UNKNOWN_LANGUAGE: the text's language not recognised
@@ -69,6 +77,13 @@ _STATUS = {
 
 def as_text(value: object) -> str:
     """Any value as text with line ends normalised and control characters dropped."""
+    # Fast path, the usual case (a rendering asks this of every field, about a hundred
+    # times a request): `isprintable()` is False for every character this function
+    # changes (`\r` and `_CONTROL`'s are all in Unicode's "Cc" category), so a printable
+    # str comes back as it is. Anything else (a line break, None, not a str) takes
+    # the general path below.
+    if type(value) is str and value.isprintable():
+        return value
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
@@ -88,15 +103,31 @@ def _escape_text(text: str) -> str:
 
 def utf16_units(text: str) -> int:
     """Length as Slack counts it (UTF-16 code units: an emoji outside the BMP is 2)."""
+    if text.isascii():  # O(1) in CPython; every ASCII character is one unit
+        return len(text)
     # Encoding runs in C: counting astral characters in Python cost more than the rest
     # of a page's rendering. `surrogatepass`: a lone surrogate counts as the one unit it is.
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def fits(text: str, limit: int) -> bool:
+    """Whether `text` is at most `limit` UTF-16 units long (`utf16_units(text) <= limit`),
+    without encoding it when its length decides: a character is one or two units, so
+    `len(text) <= utf16_units(text) <= 2 * len(text)`."""
+    n = len(text)
+    if n > limit:
+        return False
+    if n * 2 <= limit or text.isascii():
+        return True
+    return utf16_units(text) <= limit
+
+
 def _prefix(text: str, limit: int) -> str:
     """The longest prefix of `text` that is at most `limit` UTF-16 units long."""
-    if utf16_units(text) <= limit:
+    if fits(text, limit):
         return text
+    if text.isascii():  # one unit a character: the loop below would stop at `limit`
+        return text[:max(limit, 0)]
     used = 0
     for i, ch in enumerate(text):
         used += 2 if ord(ch) > 0xFFFF else 1
@@ -107,14 +138,14 @@ def _prefix(text: str, limit: int) -> str:
 
 def clip(text: str, limit: int) -> str:
     """Plain text cut to `limit` (UTF-16 units), marked with an ellipsis."""
-    if utf16_units(text) <= limit:
+    if fits(text, limit):
         return text
     return _prefix(text, max(limit - 1, 0)).rstrip() + "…"
 
 
 def clip_mrkdwn(text: str, limit: int) -> str:
     """Cut mrkdwn to `limit` without breaking an entity (`&amp;`) or a `<...>` token."""
-    if utf16_units(text) <= limit:
+    if fits(text, limit):
         return text
     cut = _prefix(text, max(limit - 1, 0))
     lt, gt = cut.rfind("<"), cut.rfind(">")
@@ -132,16 +163,17 @@ def escape_clip(value: object, budget: int, *, one_line: bool = False) -> str:
     if one_line:
         text = " ".join(text.split())
     whole = _escape_text(text)
-    if utf16_units(whole) <= budget - 1:  # the usual case: it fits, no cut to look for
+    if fits(whole, budget - 1):  # the usual case: it fits, no cut to look for
         return whole
     out: list[str] = []
     used = 0
     for ch in text:
         piece = _ESCAPES.get(ch, ch)
-        if used + utf16_units(piece) > budget - 1:
+        units = utf16_units(piece)
+        if used + units > budget - 1:
             return "".join(out).rstrip() + "…"
         out.append(piece)
-        used += utf16_units(piece)
+        used += units
     return "".join(out)
 
 
@@ -151,16 +183,17 @@ def quote(value: object, budget: int = TEXT_BUDGET) -> str:
     if not text:
         return "> _(no text)_"
     whole = "> " + _escape_text(text).replace("\n", "\n> ")
-    if utf16_units(whole) <= budget - 1:  # the usual case: it fits, no cut to look for
+    if fits(whole, budget - 1):  # the usual case: it fits, no cut to look for
         return whole
     out = ["> "]
     used = 2
     for ch in text:
         piece = "\n> " if ch == "\n" else _ESCAPES.get(ch, ch)
-        if used + utf16_units(piece) > budget - 1:
+        units = utf16_units(piece)
+        if used + units > budget - 1:
             return "".join(out).rstrip() + "…"
         out.append(piece)
-        used += utf16_units(piece)
+        used += units
     return "".join(out)
 
 
@@ -169,19 +202,39 @@ def bot_text(value: object, budget: int) -> str:
     mentions (`from_neutral`, applied here and nowhere else on the way), bare user IDs
     mentioned, the rest escaped. What a person typed in it (`refs.typed`: a resolve
     note) is only escaped: no mention, channel link or URL is made of it."""
+    text = as_text(value).strip()
+    if len(text) > _KEPT_LINE_MAX:  # a long note seldom comes again: not worth keeping
+        return _bot_text(text, budget)
+    return _kept_bot_text(text, budget)
+
+
+_KEPT_LINE_MAX = 500
+
+
+def _bot_text(text: str, budget: int) -> str:
+    """`bot_text` of a text already as text."""
     parts: list[str] = []
-    for was_typed, piece in refs.split_typed(as_text(value).strip()):
+    # Without a "{" the text holds no reference and no typed span: `split_typed` would
+    # hand it back as one service piece (and `from_neutral` leave it as it is).
+    pieces = refs.split_typed(text) if "{" in text else ((False, text),)
+    for was_typed, piece in pieces:
         if was_typed:
             parts.append(escape(piece))
             continue
-        text = from_neutral(piece)
+        rendered = from_neutral(piece)
         pos = 0
-        for m in _MARKUP_OR_ID.finditer(text):
-            parts.append(escape(text[pos : m.start()]))
+        for m in _MARKUP_OR_ID.finditer(rendered):
+            parts.append(escape(rendered[pos : m.start()]))
             parts.append(f"<{m.group('mk')}>" if m.group("mk") else f"<@{m.group('id')}>")
             pos = m.end()
-        parts.append(escape(text[pos:]))
+        parts.append(escape(rendered[pos:]))
     return clip_mrkdwn("".join(parts), budget)
+
+
+# A service writes the same lines again and again (the filing line, "the managers are
+# alerted...", a step's paging line), and what `_bot_text` makes of one depends on the
+# text and the budget alone: each short line is rendered once.
+_kept_bot_text = lru_cache(maxsize=2048)(_bot_text)
 
 
 def user_mention(uid: object) -> str:
@@ -232,9 +285,34 @@ def url_link(url: object, label: str = "Open link") -> str | None:
     return escape_clip(text, 500, one_line=True)
 
 
+_T = TypeVar("_T")
+
+
+def kept_per_instant(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """`fn(at, *rest)`, a pure function of the instant `at` (a datetime) and hashable
+    `rest`, computed once per instant. A request's times (filed, acknowledged, its
+    deadline, each timeline line's) are rendered again and again: its page, its card,
+    its thread lines and every re-render of them. Kept by the datetime and its `fold`:
+    datetimes that compare equal are the same instant (aware: compared in UTC; naive:
+    the same fields, taken as UTC), except two with the same tzinfo that differ only in
+    `fold` (a wall time inside a fall-back fold, PEP 495), which the key tells apart."""
+    kept = lru_cache(maxsize=4096)(lambda at, _fold, *rest: fn(at, *rest))
+
+    @wraps(fn)
+    def one(at: datetime, *rest: object) -> _T:
+        return kept(at, at.fold, *rest)
+
+    return one
+
+
 def utc_text(at: datetime | None) -> str:
     if not isinstance(at, datetime):
         return NO_TIME
+    return _utc_text(at)
+
+
+@kept_per_instant
+def _utc_text(at: datetime) -> str:
     return timezones.format_local(at, "UTC")
 
 
@@ -242,8 +320,13 @@ def slack_date(at: datetime | None, fmt: str = "{date_short_pretty} {time}") -> 
     """A Slack date token: each reader sees `at` in their own zone; UTC as the fallback."""
     if not isinstance(at, datetime):
         return NO_TIME
+    return _slack_date(at, fmt)
+
+
+@kept_per_instant
+def _slack_date(at: datetime, fmt: str) -> str:
     stamp = int(timezones.utc(at).timestamp())
-    return f"<!date^{stamp}^{fmt}|{utc_text(at)}>"
+    return f"<!date^{stamp}^{fmt}|{_utc_text(at)}>"
 
 
 def severity_label(severity: object) -> str:

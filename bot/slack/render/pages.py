@@ -43,6 +43,7 @@ def _wait_words(seconds: float) -> str:
     return f"{hours:.0f} h" if hours == int(hours) else f"{hours:.1f} h"
 
 
+@md.kept_per_instant
 def local_time(at: datetime, tz: str | None) -> str:
     """'03:14' in `tz` (a date token: Slack shows each reader their own zone), with
     '03:14 UTC' as the fallback when the reader's zone is unknown."""
@@ -181,9 +182,10 @@ def _cut(text: str, budget: int) -> tuple[str, int]:
     used, kept = 2, 0
     for ch in text:
         piece = "\n> " if ch == "\n" else md.escape(ch)
-        if used + md.utf16_units(piece) > budget - 2:
+        units = md.utf16_units(piece)
+        if used + units > budget - 2:
             break
-        used += md.utf16_units(piece)
+        used += units
         kept += 1
     shown = text[:kept].rstrip()
     return md.quote(shown, budget + 1000) + "…", len(text) - len(shown)
