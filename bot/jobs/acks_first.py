@@ -1,14 +1,17 @@
-"""Acknowledgements first: while this process answers Slack, its background work
-waits its turn (a little).
+"""Acknowledgements first: when answers to Slack fall behind, this process's
+background work waits its turn (a little).
 
 Slack gives an `/emergency` 3 seconds for its acknowledgement. Every thread of the
 process shares one interpreter lock, so the router (routing received requests) and the
-post pool (cards, thread lines) take CPU from the threads answering Slack, however few
-milliseconds an answer needs. In a surge that turned into acknowledgements queued
-behind routing. So the threads answering Slack mark themselves (`answering`), and the
-background work asks for its `turn` before each piece: it goes at once when nobody is
-being answered, else when the answers are done, or after `max_wait` at the latest, so
-that a steady stream of requests slows the background work but never stops it.
+post pool (cards, thread lines) take CPU from the threads answering Slack. In a surge
+that turned into acknowledgements queued behind routing. So the threads answering
+Slack mark themselves (`answering`), and the background work asks for its `turn`
+before each piece. It goes at once unless an answer has been under way for longer
+than `behind` (an answer normally takes milliseconds: one that has waited this long is
+starved of the lock); then it waits until the answers are done, or `max_wait` at the
+latest, so that a stream of slow answers slows the background work but never stops it.
+Waiting on every answer in flight would halve the routing rate at a steady 30
+requests a second, where answers are quick and nothing needs to give way.
 
 Page DMs do not wait: a page reaching a person is what the acknowledgement promised.
 """
@@ -16,37 +19,48 @@ Page DMs do not wait: a page reaching a person is what the acknowledgement promi
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 MAX_WAIT = 0.05  # seconds a piece of background work waits at most for the answers
+BEHIND = 0.25  # an answer under way this long is falling behind (seconds)
 
 
 class AcksFirst:
-    def __init__(self, max_wait: float = MAX_WAIT):
+    def __init__(self, max_wait: float = MAX_WAIT, behind: float = BEHIND,
+                 clock: Callable[[], float] = time.monotonic):
         self.max_wait = max_wait
+        self.behind = behind
+        self._clock = clock
         self._cond = threading.Condition()
-        self._answering = 0
+        self._started: dict[int, float] = {}  # answers under way: token -> start
+        self._next = 0
 
     @contextmanager
     def answering(self) -> Iterator[None]:
         """Around answering one request from Slack."""
         with self._cond:
-            self._answering += 1
+            token = self._next
+            self._next += 1
+            self._started[token] = self._clock()
         try:
             yield
         finally:
             with self._cond:
-                self._answering -= 1
-                if not self._answering:
-                    self._cond.notify_all()
+                del self._started[token]
+                self._cond.notify_all()
 
     def busy(self) -> bool:
         with self._cond:
-            return self._answering > 0
+            return bool(self._started)
+
+    def _falling_behind(self) -> bool:
+        return bool(self._started) and (
+            self._clock() - min(self._started.values()) >= self.behind)
 
     def turn(self) -> None:
-        """Wait until no request from Slack is being answered, `max_wait` at most."""
+        """Wait while an answer to Slack is falling behind, `max_wait` at most."""
         with self._cond:
-            if self._answering:
-                self._cond.wait_for(lambda: not self._answering, self.max_wait)
+            if self.max_wait > 0 and self._falling_behind():
+                self._cond.wait_for(lambda: not self._falling_behind(), self.max_wait)

@@ -1,5 +1,5 @@
-"""bot.jobs.acks_first: background work waits its turn behind the answers to Slack,
-never for good."""
+"""bot.jobs.acks_first: background work waits its turn behind answers to Slack that
+fall behind, never for good, and not behind quick ones."""
 
 from __future__ import annotations
 
@@ -8,17 +8,39 @@ import threading
 from bot.jobs.acks_first import AcksFirst
 
 
-def test_turn_is_at_once_when_nobody_is_answered():
-    gate = AcksFirst(max_wait=30)
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def turned(gate: AcksFirst, timeout: float = 5) -> threading.Event:
     done = threading.Event()
     threading.Thread(target=lambda: (gate.turn(), done.set()), daemon=True).start()
-    assert done.wait(5)
+    assert done.wait(timeout)
+    return done
 
 
-def test_turn_waits_until_the_answers_are_done():
-    gate = AcksFirst(max_wait=30)
+def test_turn_is_at_once_when_nobody_is_answered():
+    turned(AcksFirst(max_wait=30))
+
+
+def test_quick_answers_under_way_hold_nothing_up():
+    clock = Clock()
+    gate = AcksFirst(max_wait=30, behind=0.25, clock=clock)
+    with gate.answering():
+        clock.t += 0.1  # under way, not behind
+        turned(gate)
+
+
+def test_turn_waits_while_an_answer_falls_behind_until_it_is_done():
+    clock = Clock()
+    gate = AcksFirst(max_wait=30, behind=0.25, clock=clock)
     order: list[str] = []
     with gate.answering(), gate.answering():
+        clock.t += 0.3  # both under way for 300 ms: falling behind
         waiter = threading.Thread(target=lambda: (gate.turn(), order.append("turn")))
         waiter.start()
         waiter.join(0.2)  # had it not waited, it would have gone by now
@@ -28,13 +50,13 @@ def test_turn_waits_until_the_answers_are_done():
     assert not gate.busy()
 
 
-def test_a_steady_stream_of_answers_slows_background_work_but_never_stops_it():
-    gate = AcksFirst(max_wait=0.01)
+def test_falling_behind_slows_background_work_but_never_stops_it():
+    clock = Clock()
+    gate = AcksFirst(max_wait=0.01, behind=0.25, clock=clock)
     with gate.answering():
-        done = threading.Event()
-        threading.Thread(target=lambda: (gate.turn(), done.set()), daemon=True).start()
-        assert done.wait(5)
-        assert gate.busy()  # it went while an answer was still under way
+        clock.t += 1
+        turned(gate)
+        assert gate.busy()  # it went while the slow answer was still under way
 
 
 def test_an_answer_that_fails_still_ends():
