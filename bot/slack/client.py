@@ -62,6 +62,9 @@ from slack_sdk.web.internal_utils import (
 )
 from slack_sdk.web.slack_response import SlackResponse
 
+_MAXLINE = 65536  # as http.client: the longest status or header line
+_MAXHEADERS = 100
+
 __all__ = ["KeepAliveWebClient", "make_web_client", "retry_handlers"]
 
 
@@ -193,11 +196,11 @@ class KeepAliveWebClient(WebClient):
             body = urlencode(args["params"]).encode("utf-8")
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            resp, raw = self._exchange(url, "POST", body, headers)
+            reply = self._exchange(url, "POST", body, headers)
         except Exception as err:  # as slack_sdk's loop when no handler takes it
             self._logger.error(f"Failed to send a request to Slack API server: {err}")
             raise
-        status, answer = resp.status, _headers(resp)
+        status, answer, raw = reply.status, reply.headers, reply.body
         media, charset = _content_type(_content_type_of(answer))
         if 200 <= status < 300:
             return {"status": status, "headers": answer,
@@ -214,12 +217,11 @@ class KeepAliveWebClient(WebClient):
     ) -> dict[str, Any]:
         if not self._own_transport(url):
             return super()._perform_urllib_http_request_internal(url, req)
-        resp, raw = self._exchange(url, req.get_method(), req.data, dict(req.header_items()))
-        status = resp.status
+        reply = self._exchange(url, req.get_method(), req.data, dict(req.header_items()))
+        status, headers, raw = reply.status, reply.headers, reply.body
         if not 200 <= status < 300:  # as urllib's HTTPErrorProcessor
-            raise urllib.error.HTTPError(url, status, resp.reason, resp.headers,
+            raise urllib.error.HTTPError(url, status, reply.reason, reply.message(),
                                          io.BytesIO(raw))
-        headers = _headers(resp)
         media, charset = _content_type(_content_type_of(headers))
         if media == "application/gzip":
             return {"status": status, "headers": headers, "body": raw}
@@ -230,49 +232,218 @@ class KeepAliveWebClient(WebClient):
         return self.proxy is None and url[:8].lower().startswith(("http://", "https://"))
 
     def _exchange(self, url: str, method: str, body: bytes | None,
-                  headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes]:
+                  headers: dict[str, Any]) -> _Answer:
         """One request on this thread's connection to the URL's host, and its answer
         read in full. Fails as urllib does: ``URLError`` when the request could not be
-        sent; while waiting for the answer, what http.client raises (the connection is
-        closed then, so the next call opens a new one)."""
+        sent (nor the connection opened); while waiting for the answer, what http.client
+        raises (``RemoteDisconnected``, ``IncompleteRead``, ``TimeoutError``,
+        ``ConnectionResetError``). The connection is closed then, so the next call opens
+        a new one."""
         parts = urlsplit(url)
-        conn = self._connection(parts.scheme, parts.netloc)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        line = self._connection(parts.scheme, parts.netloc)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        request = _request_bytes(method, path, parts.netloc.rpartition("@")[2], headers,
+                                 body)
         try:
-            conn.request(method, path, body=body, headers=headers)
+            reader = line.send(request)
         except OSError as err:  # as urllib: a request that could not be sent
-            conn.close()
+            line.close()
             raise urllib.error.URLError(err) from err
         try:
-            resp = conn.getresponse()
-            return resp, resp.read()
+            answer = _read_answer(reader)
         except BaseException:  # the answer is lost: the next call starts afresh
-            conn.close()
+            line.close()
             raise
+        if answer.will_close:
+            line.close()
+        return answer
 
-    def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+    def _connection(self, scheme: str, netloc: str) -> _Line:
         """This thread's connection to `netloc`, opened anew when the server closed it."""
-        conns: dict[tuple[str, str], http.client.HTTPConnection] | None = getattr(
-            self._local, "conns", None)
-        if conns is None:
-            conns = self._local.conns = {}
-        conn = conns.get((scheme, netloc))
-        if conn is None:
+        lines: dict[tuple[str, str], _Line] | None = getattr(self._local, "lines", None)
+        if lines is None:
+            lines = self._local.lines = {}
+        line = lines.get((scheme, netloc))
+        if line is None:
             timeout = self.timeout
             conn = (http.client.HTTPSConnection(netloc, timeout=timeout, context=self.ssl)
                     if scheme == "https" else http.client.HTTPConnection(netloc,
                                                                          timeout=timeout))
-            conns[(scheme, netloc)] = conn
-        elif conn.sock is not None and _closed_by_peer(conn.sock):
-            conn.close()  # reopened by the next request
-        return conn
+            line = lines[(scheme, netloc)] = _Line(conn)
+        elif line.conn.sock is not None and _closed_by_peer(line.conn.sock):
+            line.close()  # reopened by the next request
+        return line
 
 
-def _headers(resp: http.client.HTTPResponse) -> dict[str, str]:
-    """An answer's headers once, as the plain dict slack_sdk copies them into. The raw
-    pairs: http.client decodes header bytes as Latin-1, so the email policy's fetch
-    step (a pass per look-up, for values with undecodable bytes) has nothing to do."""
-    return dict(resp.headers.raw_items())
+class _Line:
+    """One kept-open connection. http.client opens it (TCP, TLS and its checks, the
+    timeout on every socket operation); the request is written and the answer read
+    here. http.client's own request and answer steps cost about a third of a Web API
+    call's CPU: a header at a time through its state machine, and every answer's
+    headers through the email package's parser (feedparser, header policy)."""
+
+    __slots__ = ("conn", "reader")
+
+    def __init__(self, conn: http.client.HTTPConnection) -> None:
+        self.conn = conn
+        self.reader: Any = None
+
+    def send(self, request: bytes) -> Any:
+        """Write the whole request (one write, headers and body); the answer's reader."""
+        if self.conn.sock is None:
+            self.conn.connect()
+            self.reader = self.conn.sock.makefile("rb")
+        self.conn.sock.sendall(request)
+        return self.reader
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+        self.conn.close()
+
+
+class _Answer:
+    """An HTTP answer read in full: its headers as a dict (as slack_sdk copies them),
+    the raw header lines (for an ``HTTPError``'s message), the body."""
+
+    __slots__ = ("status", "reason", "headers", "head", "body", "will_close")
+
+    def __init__(self, status: int, reason: str, headers: dict[str, str], head: list[bytes],
+                 body: bytes, will_close: bool) -> None:
+        self.status, self.reason, self.headers = status, reason, headers
+        self.head, self.body, self.will_close = head, body, will_close
+
+    def message(self) -> http.client.HTTPMessage:
+        """The headers as http.client parses them (for ``HTTPError``: error path only)."""
+        return http.client.parse_headers(io.BytesIO(b"".join(self.head)))
+
+
+def _request_bytes(method: str, path: str, host: str, headers: dict[str, Any],
+                   body: bytes | None) -> bytes:
+    """An HTTP/1.1 request as http.client writes it: Host and ``Accept-Encoding:
+    identity`` unless given, Content-Length of the body (0 for none), the headers as
+    given; header names and values that would split the request are refused as
+    http.client refuses them (ValueError)."""
+    names = {name.lower() for name in headers}
+    out = [f"{method} {path} HTTP/1.1"]
+    if "host" not in names:
+        out.append(f"Host: {host}")
+    if "accept-encoding" not in names:
+        out.append("Accept-Encoding: identity")
+    if "content-length" not in names and "transfer-encoding" not in names:
+        out.append(f"Content-Length: {len(body) if body else 0}")
+    for name, value in headers.items():
+        value = str(value)
+        if ":" in name or "\r" in name or "\n" in name or not name.strip():
+            raise ValueError(f"Invalid header name {name!r}")
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"Invalid header value {value!r}")
+        out.append(f"{name}: {value}")
+    out.append("\r\n")
+    head = "\r\n".join(out).encode("latin-1")
+    return head + body if body else head
+
+
+def _read_answer(reader: Any) -> _Answer:
+    """The answer to one request, read as http.client reads it: interim 1xx answers
+    skipped, the body by Content-Length, chunked, or up to the close."""
+    while True:
+        status_line = reader.readline(_MAXLINE + 1)
+        if not status_line:
+            raise http.client.RemoteDisconnected(
+                "Remote end closed connection without response")
+        if len(status_line) > _MAXLINE:
+            raise http.client.LineTooLong("status line")
+        version, status, reason = _status(status_line)
+        head = _read_head(reader)
+        if status != 100:
+            break
+    headers: dict[str, str] = {}
+    last = ""
+    for raw in head[:-1]:
+        text = raw.decode("iso-8859-1").rstrip("\r\n")
+        if text[:1] in (" ", "\t") and last:  # a folded line continues the last header
+            headers[last] += " " + text.strip()
+            continue
+        name, _, value = text.partition(":")
+        last = name
+        headers[name] = value.lstrip(" \t")
+    lower = {name.lower(): value for name, value in headers.items()}
+    connection = lower.get("connection", "").lower()
+    if version in ("HTTP/1.0", "HTTP/0.9"):  # closed unless kept alive
+        will_close = "keep-alive" not in connection and "keep-alive" not in lower
+    elif version.startswith("HTTP/1."):
+        will_close = "close" in connection
+    else:
+        raise http.client.UnknownProtocol(version)
+    if 100 <= status < 200 or status in (204, 304):
+        body = b""
+    elif lower.get("transfer-encoding", "").lower() == "chunked":
+        body = _read_chunked(reader)
+    elif (length := _length(lower.get("content-length"))) is not None:
+        body = reader.read(length) if length else b""
+        if len(body) < length:
+            raise http.client.IncompleteRead(body, length - len(body))
+    else:  # no length: the body runs to the close
+        body, will_close = reader.read(), True
+    return _Answer(status, reason, headers, head, body, will_close)
+
+
+def _status(line: bytes) -> tuple[str, int, str]:
+    text = line.decode("iso-8859-1")
+    version, _, rest = text.partition(" ")
+    code, _, reason = rest.partition(" ")
+    if not version.startswith("HTTP/"):
+        raise http.client.BadStatusLine(text)
+    try:
+        status = int(code)
+    except ValueError:
+        raise http.client.BadStatusLine(text) from None
+    if not 100 <= status <= 999:
+        raise http.client.BadStatusLine(text)
+    return version, status, reason.strip()
+
+
+def _read_head(reader: Any) -> list[bytes]:
+    """Header lines up to and including the blank line ending them."""
+    head = []
+    while True:
+        raw = reader.readline(_MAXLINE + 1)
+        if len(raw) > _MAXLINE:
+            raise http.client.LineTooLong("header line")
+        head.append(raw)
+        if len(head) > _MAXHEADERS:
+            raise http.client.HTTPException(f"got more than {_MAXHEADERS} headers")
+        if raw in (b"\r\n", b"\n", b""):
+            return head
+
+
+def _length(value: str | None) -> int | None:
+    try:
+        length = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return length if length is not None and length >= 0 else None
+
+
+def _read_chunked(reader: Any) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        size_line = reader.readline(_MAXLINE + 1)
+        try:
+            size = int(size_line.split(b";", 1)[0], 16)
+        except ValueError:
+            raise http.client.IncompleteRead(b"".join(parts)) from None
+        if size == 0:
+            break
+        chunk = reader.read(size)
+        if len(chunk) < size:
+            raise http.client.IncompleteRead(b"".join(parts) + chunk, size - len(chunk))
+        parts.append(chunk)
+        reader.readline()  # the CRLF after the chunk
+    _read_head(reader)  # trailers, to the blank line
+    return b"".join(parts)
 
 
 def _content_type_of(headers: dict[str, str]) -> str:

@@ -9,6 +9,7 @@ request reaches Slack, and Slack's answers come back as the same responses and e
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import logging
 from typing import Any
@@ -19,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.demo.slack_standin import SlackStandIn
 from bot.services.outbox_items import Busy
-from bot.slack.client import KeepAliveWebClient, make_web_client
+from bot.slack.client import KeepAliveWebClient, _read_answer, make_web_client
 from bot.slack.sender import slack_error
 
 TOKEN = "xoxb-client-test"
@@ -187,3 +188,48 @@ def test_debug_logging_still_shows_requests_without_the_token(
     [line] = [r.getMessage() for r in caplog.records if "Sending a request" in r.getMessage()]
     assert f"url: {slack.url}chat.postMessage" in line and "SEV1 page" in line
     assert "(redacted)" in line and TOKEN not in line
+
+
+# -- answers the stand-in does not send, read as http.client reads them --------------------
+
+
+def answer_of(raw: bytes):
+    return _read_answer(io.BufferedReader(io.BytesIO(raw)))
+
+
+def test_a_chunked_answer_after_an_interim_one_is_read_whole() -> None:
+    answer = answer_of(
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+        b"Transfer-Encoding: chunked\r\nX-Folded: one\r\n  two\r\n\r\n"
+        b"5;ext=1\r\n{\"ok\"\r\n6\r\n:true}\r\n0\r\nTrailer: x\r\n\r\n")
+
+    assert (answer.status, answer.reason, answer.body) == (200, "OK", b'{"ok":true}')
+    assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert answer.headers["X-Folded"] == "one two" and not answer.will_close
+    assert answer.message().get_content_charset() == "utf-8"
+
+
+def test_an_answer_without_a_length_runs_to_the_close() -> None:
+    answer = answer_of(b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 3\r\n\r\ndown")
+
+    assert (answer.status, answer.body, answer.will_close) == (503, b"down", True)
+    assert answer.headers == {"Retry-After": "3"}
+
+
+@pytest.mark.parametrize("raw, error", [
+    (b"", http.client.RemoteDisconnected),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", http.client.IncompleteRead),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", http.client.IncompleteRead),
+    (b"SMTP ready\r\n\r\n", http.client.BadStatusLine),
+])
+def test_a_broken_answer_fails_as_http_client_fails(raw: bytes, error: type) -> None:
+    with pytest.raises(error):
+        answer_of(raw)
+
+
+def test_a_header_that_would_split_the_request_is_refused(slack: SeeingStandIn) -> None:
+    client = make_web_client(TOKEN, base_url=slack.url, timeout=5, retries=False)
+    with pytest.raises(ValueError):
+        client.api_call("auth.test", headers={"X-Evil": "a\r\nX-Injected: 1"})
+    assert client.auth_test()["ok"]  # nothing half-sent on the connection
