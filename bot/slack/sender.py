@@ -23,6 +23,7 @@ from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from bot.core.messages import (
     ACK_REMIND,
@@ -122,12 +123,25 @@ class SlackSender:
 
     def _post(self, channel: str, text: str, blocks: list | None, ids,
               thread_ts: str | None = None, **extra) -> tuple[str, str]:
-        r = self.client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
-            **NO_UNFURL, **extra,
+        r = self._call(
+            "chat.postMessage", channel=channel, text=text, blocks=blocks,
+            thread_ts=thread_ts, **NO_UNFURL, **extra,
             metadata={"event_type": EVENT_TYPE,
                       "event_payload": {"rows": ",".join(str(i) for i in ids)}})
         return r["channel"], r["ts"]
+
+    def _update(self, channel: str, ts: str, text: str, blocks: list | None) -> None:
+        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def _call(self, method: str, **fields) -> SlackResponse:
+        """`method` with `fields` (None ones left out) as its JSON body, through
+        `WebClient.api_call`, which is where `chat_postMessage` and `chat_update` end
+        up too (same URL, token, headers, errors). Those typed methods first copy every
+        argument into a dict of some 18 fields and test each block against six
+        Block Kit model classes, to turn model objects into dicts: ours are dicts and
+        strings already, and always carry `text`."""
+        return self.client.api_call(
+            method, json={k: v for k, v in fields.items() if v is not None})
 
     def _send(self, d: Delivery) -> tuple[str, str] | None:
         if d.kind == PAGE:
@@ -141,8 +155,7 @@ class SlackSender:
             if d.page_message is None:
                 return None  # the page itself never went out; nothing to update
             text, blocks = self._page(d)
-            self.client.chat_update(channel=d.page_message[0], ts=d.page_message[1],
-                                    text=text, blocks=blocks)
+            self._update(d.page_message[0], d.page_message[1], text, blocks)
             return None
         if d.kind == CARD:
             text, blocks = render.ticket_card(d.request, self._now(), self._languages(d))
@@ -151,14 +164,14 @@ class SlackSender:
             text, blocks = digest_render.digest_card(d.digest, self._now())
             if d.card is None:
                 return self._post(d.target, text, blocks, d.ids)
-            self.client.chat_update(channel=d.card[0], ts=d.card[1], text=text, blocks=blocks)
+            self._update(d.card[0], d.card[1], text, blocks)
             return d.card
         if d.kind == CARD_UPDATE:
             if d.card is None:
                 return None
             text, blocks = (digest_render.digest_card(d.digest, self._now()) if d.digest else
                             render.ticket_card(d.request, self._now(), self._languages(d)))
-            self.client.chat_update(channel=d.card[0], ts=d.card[1], text=text, blocks=blocks)
+            self._update(d.card[0], d.card[1], text, blocks)
             return None
         if d.kind == TIMELINE:
             return self._thread_lines(d)
@@ -196,7 +209,7 @@ class SlackSender:
             text, blocks = self._lines(d.payload.get("lines") or [])
         else:
             text, blocks = self._rendered(kind, d)
-        self.client.chat_update(channel=d.target, ts=ts, text=text, blocks=blocks)
+        self._update(d.target, ts, text, blocks)
 
     def _page_again(self, d: Delivery) -> tuple[str, str] | None:
         """Someone paged again for a request whose page DM they have: that DM shows the
@@ -209,7 +222,7 @@ class SlackSender:
         channel, ts = d.page_message
         zone = self._zone(d)
         text, blocks = render.page_message(d.page, zone, self._now(), self._languages(d))
-        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        self._update(channel, ts, text, blocks)
         if d.unsure:
             found = self._look_up(None, d.page_message, d)
             if found is not None:
