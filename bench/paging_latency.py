@@ -114,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary folder (databases, schedules, server logs)")
     ap.add_argument("--fail-on-miss", action="store_true", help="exit 2 when a target is missed")
+    ap.add_argument("--path-requests", type=int, default=None,
+                    help="requests sent one at a time for the SQL-per-request figure "
+                         "(default 20, with --quick 10)")
     ap.add_argument("--quick", action="store_true",
                     help="a short run: one steady lang:ar phase of 5 s, 5 warm-up requests "
                          "(a --duration or --surge-duration given still applies)")
@@ -129,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.duration = 5 if args.quick else 20
     if args.surge_duration is None:
         args.surge_duration = 0 if args.quick else 30
+    if args.path_requests is None:
+        args.path_requests = 10 if args.quick else 20
+    if args.path_requests < 1:
+        ap.error("--path-requests must be at least 1")
     detect_duration = args.duration if args.detect_duration is None else args.detect_duration
 
     def stop(signum, _frame):
@@ -168,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = [bench.run(ph, i) for i, ph in enumerate(phases)]
         # The path figures count statements and CPU, not time: Slack answers at once.
         standin.latency = 0
-        sql = bench.sql_per_request(10 if args.quick else 20)
+        sql = bench.sql_per_request(args.path_requests)
         bare = bench.bare_cpu_per_request(args.rate, args.duration or 5)
         cpu = routing_cpu(parsed, datetime.now(UTC), burst_lang, 500 if args.quick else 2000)
 

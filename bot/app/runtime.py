@@ -469,6 +469,8 @@ class Runtime:
         self.leases.stop()  # after the last sends settled: they were renewed till then
         self._calls.shutdown(wait=True)
         self.engine.dispose()
+        log.info("stopped cleanly: messages under way were sent; any still waiting are "
+                 "sent by the bot's next running process")
 
 
 def _seen(sessions, key: str, now) -> bool:

@@ -51,7 +51,8 @@ class Jobs:
         self._min_gap = min(min_gap, interval)
         self._wake_gap = min(max(wake_gap, self._min_gap), interval)
         self._lock = threading.Lock()
-        self._in_pass = self._woken = False
+        self._idle = threading.Condition(self._lock)  # notified when a pass ends
+        self._in_pass = self._woken = self._stopping = False
         self._last = float("-inf")
         self.passes = self.completed = 0  # passes started, ended (tests and benchmarks)
         self.scheduler = BackgroundScheduler(
@@ -76,13 +77,34 @@ class Jobs:
                 return  # the pass running now ends by scheduling the next one at once
         self._schedule(0.0, self._wake_gap)
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0) -> bool:
+        """No pass starts after this; the one under way (if any) is waited for, up to
+        `timeout` s. False when it did not end in time.
+
+        Not `shutdown(wait=True)`: APScheduler holds its job-store lock while it waits
+        for the running job, and a pass ends by moving the job (`modify_job`), which
+        takes that lock. A SIGTERM during a pass hung the process until it was killed
+        (gunicorn's graceful timeout, 10 s)."""
+        with self._lock:
+            self._stopping = True
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)
+        until = time.monotonic() + timeout
+        with self._idle:
+            while self._in_pass:
+                left = until - time.monotonic()
+                if left <= 0:
+                    log.warning("stopping: a reconcile pass still running after %.0f s",
+                                timeout)
+                    return False
+                self._idle.wait(left)
+        return True
 
     def _schedule(self, seconds: float, gap: float | None = None) -> None:
         """Move the job's next run `seconds` from now, never sooner than `gap` (default
         MIN_GAP) after the last pass started."""
+        if self._stopping:
+            return
         gap = self._min_gap if gap is None else gap
         earliest = self._last + gap - time.monotonic()
         at = datetime.now(UTC) + timedelta(seconds=max(seconds, earliest, 0.0))
@@ -93,6 +115,8 @@ class Jobs:
 
     def _run(self) -> None:
         with self._lock:
+            if self._stopping:  # submitted just before `stop`: nothing starts after it
+                return
             self._in_pass, self._woken = True, False
         self._last = time.monotonic()
         self.passes += 1
@@ -105,6 +129,7 @@ class Jobs:
         with self._lock:
             self._in_pass = False
             woken = self._woken
+            self._idle.notify_all()
         wait = self.interval if due_in is None else min(max(due_in, 0.0) + LATE_BY,
                                                         self.interval)
         if woken:

@@ -148,8 +148,12 @@ def test_serve_without_jobs_is_ready_while_a_worker_runs_and_both_log_json(tmp_p
         _stop(worker[0])
     worker_lines = _json_lines(worker[1])
     assert any(d["message"].startswith("worker: reconciling") for d in worker_lines)
+    # SIGTERM stops both cleanly (status 0, the jobs ended, nothing left hanging).
+    assert (worker[0].returncode, web[0].returncode) == (0, 0)
+    assert any(d["message"].startswith("stopped cleanly") for d in worker_lines)
     web_lines = _json_lines(web[1])
     assert {d["logger"] for d in web_lines} >= {"oncall-bot", "gunicorn.error"}
+    assert any(d["message"].startswith("stopped cleanly") for d in web_lines)
     assert all({"time", "level", "logger", "message"} <= d.keys()
                for d in worker_lines + web_lines)
 

@@ -125,6 +125,32 @@ def test_serve_with_a_bad_signature_is_refused(served, tmp_path):
     assert not [c for c in standin.calls if c.method == "chat.postMessage"]
 
 
+
+def test_sigterm_stops_serve_cleanly_and_promptly(served, tmp_path):
+    """A deploy stops the bot with SIGTERM: the request in flight is answered, the jobs
+    stop, and the process exits 0 at once. It used to take 10 s whenever the signal came
+    during a reconcile pass (the pass and the scheduler's shutdown waited on each other
+    until gunicorn killed the worker). The bound only guards against such a hang."""
+    proc, port, standin = served
+    sim = SlackSimulator(f"http://127.0.0.1:{port}", SECRET)
+    r = sim.command("/emergency", "sev2 lang:en a shutdown check", "U0REQ0001", "C0INTAKE01")
+    assert r.status == 200 and "Filed T-1" in r.text, r.text
+    # The filing woke the reconciler: passes run now, and one may be under way.
+    proc.send_signal(signal.SIGTERM)
+    t0 = time.monotonic()
+    try:
+        status = proc.wait(timeout=8)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("serve still running 8 s after SIGTERM:\n"
+                             + (tmp_path / "serve.log").read_text(errors="replace")) from None
+    took = time.monotonic() - t0
+    log = (tmp_path / "serve.log").read_text(errors="replace")
+    print(f"\nserve exited {took:.2f} s after SIGTERM")
+    assert status == 0, log
+    assert "stopped cleanly" in log, log
+    assert "Shutting down: Master" in log and "SIGKILL" not in log, log
+
+
 # -- strangers at the endpoint: stalled, oversized -------------------------------------------
 
 

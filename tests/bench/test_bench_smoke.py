@@ -147,14 +147,18 @@ def test_fault_mix_reads_shares_and_refuses_bad_ones_plainly():
 
 
 def test_paging_latency_quick_with_slack_latency_faults_and_surge_runs():
-    out = run_bench("bench.paging_latency", "--quick", "--duration", "2", "--rate", "10",
-                    "--warmup", "2",
+    # Five requests a phase: each phase, the SQL count and the bare-Bolt figure still
+    # run end to end on servers of their own (most of the time is their start-up).
+    out = run_bench("bench.paging_latency", "--quick", "--duration", "1", "--rate", "5",
+                    "--warmup", "1", "--path-requests", "3",
                     "--slack-latency", "0.05", "--fault-mix", "429=0.3,500=0.1",
-                    "--fault-seconds", "2", "--surge-duration", "1", "--surge-rate", "10",
+                    "--fault-seconds", "2", "--surge-duration", "1", "--surge-rate", "5",
                     "--surge-runs", "2", "--page-timeout", "30", "--drain-timeout", "30")
     assert "Slack answers in 50 ms; fault window 30% 429 + 10% 500 of every call" in out
     for phase in ("steady lang:ar", "surge run 1/2", "surge run 2/2"):
         assert f"[{phase}: " in out
+    assert re.search(r"\[categories lang:\w+ burst: ", out)
+    assert "SQL statements per filed /emergency" in out
     for figure in ("acks over 3 s (a 200 after 3 s, or no answer by then)",
                    "HTTP 404 (Bolt: unhandled request) / 5xx answers",
                    "Slack fault window", "tickets paged more than once, run by run"):

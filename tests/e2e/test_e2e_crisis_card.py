@@ -11,52 +11,22 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.app.runtime import Runtime
 from bot.store.crisis_tables import CrisisRow
-from tests.slack_harness import FIXTURE_TEAMS, ToolHarness, page_id_of, utc
+from tests.fixtures_crisis import MANAGER, REQUESTER, crises, oncall, wait_for
+from tests.slack_harness import ToolHarness, page_id_of, utc
 
 AMAL, DINA, EMIL = "U0CD00001", "U0CD00004", "U0CD00005"
-MANAGER = "U0MGR0001"
-REQUESTER = "U0REQ0001"
-START = utc(2026, 7, 1, 12, 0)
-
-
-@pytest.fixture
-def desk(tmp_path, db_url):
-    h = ToolHarness(tmp_path, START, database_url=db_url,
-                    schedules=FIXTURE_TEAMS / "category-desk.yaml")
-    yield h
-    h.quiet_close()
-
-
-def oncall(h: ToolHarness, text: str, user: str) -> str:
-    r = h.command("/oncall", text, user=user)
-    assert r.status == 200, r.text
-    body = r.json()
-    return body.get("text", "") + json.dumps(body.get("blocks") or [], ensure_ascii=False)
 
 
 def crisis(h: ToolHarness) -> CrisisRow:
     with h.runtime.sessions() as session:
         return session.scalars(select(CrisisRow).order_by(CrisisRow.id)).first()
-
-
-def wait_for(check, what: str):
-    """Wait for the sending thread (not for a deadline: the clock does not move)."""
-    until = time.monotonic() + 5
-    while time.monotonic() < until:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
 
 
 def date_token(at) -> str:
@@ -75,15 +45,15 @@ def card_now(h: ToolHarness, row: CrisisRow) -> str:
     return next(m["text"] for m in h.standin.messages_to(row.channel) if m["ts"] == row.card_ts)
 
 
-def test_the_card_says_who_is_on_call_the_gaps_and_follows_each_change(desk):
+def test_the_card_says_who_is_on_call_the_gaps_and_follows_each_change(crisis_desk):
     # Dina, the one French reader on shift, away today: no French reader until her
     # next shift starts (00:00 UTC).
-    said = oncall(desk, f"away <@{DINA}|dina> 2026-07-01 2026-07-01", MANAGER)
+    said = oncall(crisis_desk, f"away <@{DINA}|dina> 2026-07-01 2026-07-01", MANAGER)
     assert "away" in said.lower(), said
-    oncall(desk, "crisis start flood languages=ar,en,fr", MANAGER)
-    desk.advance(1)
-    row = wait_for(lambda: (c := crisis(desk)) and c.card_ts and c, "the card")
-    card = card_now(desk, row)
+    oncall(crisis_desk, "crisis start flood languages=ar,en,fr", MANAGER)
+    crisis_desk.advance(1)
+    row = wait_for(lambda: (c := crisis(crisis_desk)) and c.card_ts and c, "the card")
+    card = card_now(crisis_desk, row)
     # Who is on call now, with their local time (12:00 UTC: 15:00 in Amman, 13:00 London).
     assert f"<@{AMAL}> (15:00 their time)" in card, card
     assert f"<@{EMIL}> (13:00 their time)" in card, card
@@ -92,88 +62,84 @@ def test_the_card_says_who_is_on_call_the_gaps_and_follows_each_change(desk):
     assert f"French: no reader now, until {date_token(utc(2026, 7, 2, 0, 0))}" in card, card
     assert "Arabic: no reader" not in card and "English: no reader" not in card
     assert "No update posted yet (started less than a minute ago)" in card, card
-    assert card_edits(desk, row.card_ts) == []
+    assert card_edits(crisis_desk, row.card_ts) == []
 
     # A linked request filed: the card is edited within seconds, not minutes.
-    r = desk.command("/emergency", "lang:ar بث مباشر من الميناء", user=REQUESTER)
+    r = crisis_desk.command("/emergency", "lang:ar بث مباشر من الميناء", user=REQUESTER)
     assert r.status == 200, r.text
-    desk.settle()
-    desk.advance(5)
+    crisis_desk.settle()
+    crisis_desk.advance(5)
     assert "Arabic: 1 open, 0 acknowledged, 0 resolved" in wait_for(
-        lambda: card_edits(desk, row.card_ts) and card_edits(desk, row.card_ts)[-1],
+        lambda: card_edits(crisis_desk, row.card_ts) and card_edits(crisis_desk, row.card_ts)[-1],
         "the card edited after the filing")
-    assert len(card_edits(desk, row.card_ts)) == 1
+    assert len(card_edits(crisis_desk, row.card_ts)) == 1
 
     # A change the card does not show (a decline: still open): marked, rendered, and
     # not sent again since the text is the same.
-    [page] = desk.wait_for_page(AMAL)
-    before = crisis(desk).card_version
-    assert desk.click("page_decline", page_id_of(page), AMAL).status == 200
-    desk.settle()
-    assert crisis(desk).card_version > before
-    desk.advance(5)
-    wait_for(lambda: (c := crisis(desk)).card_shown == c.card_version, "the decline seen")
-    assert len(card_edits(desk, row.card_ts)) == 1
+    [page] = crisis_desk.wait_for_page(AMAL)
+    before = crisis(crisis_desk).card_version
+    assert crisis_desk.click("page_decline", page_id_of(page), AMAL).status == 200
+    crisis_desk.settle()
+    assert crisis(crisis_desk).card_version > before
+    crisis_desk.advance(5)
+    wait_for(lambda: (c := crisis(crisis_desk)).card_shown == c.card_version, "the decline seen")
+    assert len(card_edits(crisis_desk, row.card_ts)) == 1
 
     # Acknowledged by the next reader paged: edited again.
-    nxt = next(u for u in desk.paged_users() if u != AMAL)
-    [page] = desk.wait_for_page(nxt)
-    assert desk.click("page_ack", page_id_of(page), nxt).status == 200
-    desk.settle()
-    desk.advance(5)
+    nxt = next(u for u in crisis_desk.paged_users() if u != AMAL)
+    [page] = crisis_desk.wait_for_page(nxt)
+    assert crisis_desk.click("page_ack", page_id_of(page), nxt).status == 200
+    crisis_desk.settle()
+    crisis_desk.advance(5)
     assert "Arabic: 0 open, 1 acknowledged, 0 resolved" in wait_for(
-        lambda: len(card_edits(desk, row.card_ts)) == 2 and card_edits(desk, row.card_ts)[-1],
+        lambda: len(card_edits(crisis_desk, row.card_ts)) == 2
+        and card_edits(crisis_desk, row.card_ts)[-1],
         "the card edited after the acknowledgement")
 
     # An update: "last update ... ago", then the periodic refresh moves the minutes on.
-    oncall(desk, "crisis update roads are closed", MANAGER)
-    desk.advance(5)
-    at = desk.clock.now() - timedelta(seconds=5)
-    wait_for(lambda: len(card_edits(desk, row.card_ts)) == 3, "the card after the update")
-    assert "Last update less than a minute ago, at " + date_token(at) in card_now(desk, row)
-    desk.advance(3 * 60)
-    wait_for(lambda: "Last update 3 min ago" in card_now(desk, row), "the periodic refresh")
-    assert crisis(desk).card_shown == crisis(desk).card_version
+    oncall(crisis_desk, "crisis update roads are closed", MANAGER)
+    crisis_desk.advance(5)
+    at = crisis_desk.clock.now() - timedelta(seconds=5)
+    wait_for(lambda: len(card_edits(crisis_desk, row.card_ts)) == 3, "the card after the update")
+    assert "Last update less than a minute ago, at " + date_token(at) in card_now(crisis_desk, row)
+    crisis_desk.advance(3 * 60)
+    wait_for(lambda: "Last update 3 min ago" in card_now(crisis_desk, row), "the periodic refresh")
+    assert crisis(crisis_desk).card_shown == crisis(crisis_desk).card_version
     # Nothing changed, in the same minute: nothing is sent.
-    edits = len(card_edits(desk, row.card_ts))
-    desk.advance(5)
-    desk.advance(5)
-    assert len(card_edits(desk, row.card_ts)) == edits
+    edits = len(card_edits(crisis_desk, row.card_ts))
+    crisis_desk.advance(5)
+    crisis_desk.advance(5)
+    assert len(card_edits(crisis_desk, row.card_ts)) == edits
 
 
-def test_status_answers_privately_with_the_cards_text(desk):
-    oncall(desk, "crisis start flood languages=fr", MANAGER)
-    said = oncall(desk, "crisis status", "U0CD00002")
+def test_status_answers_privately_with_the_cards_text(crisis_desk):
+    oncall(crisis_desk, "crisis start flood languages=fr", MANAGER)
+    said = oncall(crisis_desk, "crisis status", "U0CD00002")
     assert "Crisis *flood*" in said and "On call now" in said, said
     assert "French: <@U0CD00004> (15:00 their time)" in said, said
     assert "None: every language has a reader on call." in said, said
 
 
-def test_the_card_and_the_page_dm_name_the_crisis(desk):
-    oncall(desk, "crisis start beirut-port languages=ar match=port", MANAGER)
-    oncall(desk, "crisis start quake languages=ar", MANAGER)
-    r = desk.command("/emergency", "lang:ar بث مباشر من PORT الآن", user=REQUESTER)
+def test_the_card_and_the_page_dm_name_the_crisis(crisis_desk):
+    oncall(crisis_desk, "crisis start beirut-port languages=ar match=port", MANAGER)
+    oncall(crisis_desk, "crisis start quake languages=ar", MANAGER)
+    r = crisis_desk.command("/emergency", "lang:ar بث مباشر من PORT الآن", user=REQUESTER)
     assert r.status == 200, r.text
-    desk.settle()
-    r = desk.command("/emergency", "lang:en nothing to do with it", user=REQUESTER)
+    crisis_desk.settle()
+    r = crisis_desk.command("/emergency", "lang:en nothing to do with it", user=REQUESTER)
     assert r.status == 200, r.text
-    desk.settle()
-    first, second = desk.cards()[:2]
+    crisis_desk.settle()
+    first, second = crisis_desk.cards()[:2]
     names = "Part of crises *beirut-port* and *quake*"
     assert names in json.dumps(first.get("blocks"), ensure_ascii=False)
     assert "Part of crisis" not in json.dumps(second.get("blocks"), ensure_ascii=False)
-    [page] = desk.wait_for_page(AMAL)
+    [page] = crisis_desk.wait_for_page(AMAL)
     assert names in json.dumps(page.get("blocks"), ensure_ascii=False)
     # Still named once the card is edited (acknowledged).
-    assert desk.click("page_ack", page_id_of(page), AMAL).status == 200
-    desk.settle()
-    updated = wait_for(lambda: desk.updates(first["ts"]), "the card edited")
+    assert crisis_desk.click("page_ack", page_id_of(page), AMAL).status == 200
+    crisis_desk.settle()
+    updated = wait_for(lambda: crisis_desk.updates(first["ts"]), "the card edited")
     assert names in json.dumps(updated[-1].params.get("blocks"), ensure_ascii=False)
-
-
-def crises(h: ToolHarness) -> list[CrisisRow]:
-    with h.runtime.sessions() as session:
-        return list(session.scalars(select(CrisisRow).order_by(CrisisRow.id)))
 
 
 def not_started_dms(h: ToolHarness) -> list[str]:
@@ -181,46 +147,47 @@ def not_started_dms(h: ToolHarness) -> list[str]:
             if "was not started" in (m.get("text") or "")]
 
 
-def test_a_channel_created_whose_id_was_never_recorded_is_found_and_used(desk):
+def test_a_channel_created_whose_id_was_never_recorded_is_found_and_used(crisis_desk):
     # Slack creates the channel, and the answer never reaches the bot: as if the process
     # had died between the create and the commit of the channel's id.
-    desk.standin.drop_next("conversations.create", done=True)
-    oncall(desk, "crisis start flood languages=ar", MANAGER)
-    desk.advance(1)
-    [lost] = wait_for(lambda: desk.standin.calls_to("conversations.create"), "the create")
+    crisis_desk.standin.drop_next("conversations.create", done=True)
+    oncall(crisis_desk, "crisis start flood languages=ar", MANAGER)
+    crisis_desk.advance(1)
+    [lost] = wait_for(lambda: crisis_desk.standin.calls_to("conversations.create"), "the create")
     made = lost.response["channel"]["id"]
-    assert crises(desk)[0].channel is None
+    assert crises(crisis_desk)[0].channel is None
     # The next pass meets name_taken, finds the channel the bot made, and carries on.
-    desk.advance(1)
-    row = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
+    crisis_desk.advance(1)
+    row = wait_for(lambda: [c for c in crises(crisis_desk) if c.card_ts], "the card")[0]
     assert row.channel == made and row.status == "active"
-    assert wait_for(lambda: desk.standin.workspace.pinned(made), "the pin") == {row.card_ts}
-    assert AMAL in desk.standin.workspace.channel_members(made)
-    assert [c.params.get("types") for c in desk.standin.calls_to("conversations.list")] == [
+    assert wait_for(lambda: crisis_desk.standin.workspace.pinned(made), "the pin") == {row.card_ts}
+    assert AMAL in crisis_desk.standin.workspace.channel_members(made)
+    assert [c.params.get("types") for c in crisis_desk.standin.calls_to("conversations.list")] == [
         "public_channel"]
-    desk.settle()
-    assert not_started_dms(desk) == []
+    crisis_desk.settle()
+    assert not_started_dms(crisis_desk) == []
 
 
-def test_a_taken_name_from_a_person_or_an_earlier_crisis_still_refuses(desk):
+def test_a_taken_name_from_a_person_or_an_earlier_crisis_still_refuses(crisis_desk):
     # The bot made #crisis-flood for an earlier crisis, now ended: not reused.
-    oncall(desk, "crisis start flood", MANAGER)
-    desk.advance(1)
-    wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the first crisis's card")
-    oncall(desk, "crisis end flood", MANAGER)
-    oncall(desk, "crisis start flood", MANAGER)
-    desk.advance(1)
-    wait_for(lambda: len(crises(desk)) == 1, "the second crisis undone")
-    desk.settle()
-    assert len(wait_for(lambda: not_started_dms(desk), "the DM")) == 1
+    oncall(crisis_desk, "crisis start flood", MANAGER)
+    crisis_desk.advance(1)
+    wait_for(lambda: [c for c in crises(crisis_desk) if c.card_ts], "the first crisis's card")
+    oncall(crisis_desk, "crisis end flood", MANAGER)
+    oncall(crisis_desk, "crisis start flood", MANAGER)
+    crisis_desk.advance(1)
+    wait_for(lambda: len(crises(crisis_desk)) == 1, "the second crisis undone")
+    crisis_desk.settle()
+    assert len(wait_for(lambda: not_started_dms(crisis_desk), "the DM")) == 1
     # A channel a person made: not the bot's.
-    desk.standin.workspace.add_channel("crisis-quake")
-    oncall(desk, "crisis start quake", MANAGER)
-    desk.advance(1)
-    wait_for(lambda: len(crises(desk)) == 1, "the quake crisis undone")
-    desk.settle()
-    assert len(wait_for(lambda: len(not_started_dms(desk)) == 2 and not_started_dms(desk),
-                        "the second DM")) == 2
+    crisis_desk.standin.workspace.add_channel("crisis-quake")
+    oncall(crisis_desk, "crisis start quake", MANAGER)
+    crisis_desk.advance(1)
+    wait_for(lambda: len(crises(crisis_desk)) == 1, "the quake crisis undone")
+    crisis_desk.settle()
+    assert len(wait_for(
+        lambda: len(not_started_dms(crisis_desk)) == 2 and not_started_dms(crisis_desk),
+        "the second DM")) == 2
 
 
 def reminders(h: ToolHarness, channel: str) -> list[str]:
@@ -228,13 +195,13 @@ def reminders(h: ToolHarness, channel: str) -> list[str]:
             if "No update on crisis *flood*" in (m.get("text") or "")]
 
 
-def test_two_workers_on_one_database_send_the_reminder_once(desk):
-    oncall(desk, "crisis start flood", MANAGER)
-    desk.advance(1)
-    row = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
-    other = Runtime(desk.settings, clock=desk.clock, migrate_schema=False)
+def test_two_workers_on_one_database_send_the_reminder_once(crisis_desk):
+    oncall(crisis_desk, "crisis start flood", MANAGER)
+    crisis_desk.advance(1)
+    row = wait_for(lambda: [c for c in crises(crisis_desk) if c.card_ts], "the card")[0]
+    other = Runtime(crisis_desk.settings, clock=crisis_desk.clock, migrate_schema=False)
     try:
-        desk.clock.advance(30 * 60)  # due now; neither worker has passed yet
+        crisis_desk.clock.advance(30 * 60)  # due now; neither worker has passed yet
         barrier = threading.Barrier(2)
 
         def remind(runtime: Runtime) -> int:
@@ -242,54 +209,54 @@ def test_two_workers_on_one_database_send_the_reminder_once(desk):
             return runtime.crises.remind()
 
         with ThreadPoolExecutor(2) as pool:
-            sent = list(pool.map(remind, [desk.runtime, other]))
+            sent = list(pool.map(remind, [crisis_desk.runtime, other]))
         assert sorted(sent) == [0, 1]
         other.tick()  # whole passes of both, after: nothing more
-        desk.advance(1)
-        desk.settle()
-        assert len(reminders(desk, row.channel)) == 1
+        crisis_desk.advance(1)
+        crisis_desk.settle()
+        assert len(reminders(crisis_desk, row.channel)) == 1
     finally:
         other.close()
 
 
-def test_a_reminder_due_while_down_or_written_before_a_crash_goes_once(desk):
-    oncall(desk, "crisis start flood", MANAGER)
-    desk.advance(1)
-    row = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
+def test_a_reminder_due_while_down_or_written_before_a_crash_goes_once(crisis_desk):
+    oncall(crisis_desk, "crisis start flood", MANAGER)
+    crisis_desk.advance(1)
+    row = wait_for(lambda: [c for c in crises(crisis_desk) if c.card_ts], "the card")[0]
     # Written (the deadline claimed, its outbox row committed), then the process dies
     # before sending it: the next process sends it, once.
-    desk.clock.advance(30 * 60)
-    assert desk.runtime.crises.remind() == 1
-    assert reminders(desk, row.channel) == []
-    desk.restart()
-    desk.advance(1)
-    desk.settle()
-    assert len(reminders(desk, row.channel)) == 1
+    crisis_desk.clock.advance(30 * 60)
+    assert crisis_desk.runtime.crises.remind() == 1
+    assert reminders(crisis_desk, row.channel) == []
+    crisis_desk.restart()
+    crisis_desk.advance(1)
+    crisis_desk.settle()
+    assert len(reminders(crisis_desk, row.channel)) == 1
     # Down while the next one comes due: sent once when the bot is back.
-    desk.clock.advance(31 * 60)
-    desk.restart()
-    desk.advance(1)
-    desk.advance(1)
-    desk.settle()
-    assert len(reminders(desk, row.channel)) == 2
+    crisis_desk.clock.advance(31 * 60)
+    crisis_desk.restart()
+    crisis_desk.advance(1)
+    crisis_desk.advance(1)
+    crisis_desk.settle()
+    assert len(reminders(crisis_desk, row.channel)) == 2
 
 
-def test_an_ended_crisis_card_says_so_once_and_is_left_alone(desk):
-    oncall(desk, "crisis start flood languages=ar", MANAGER)
-    desk.advance(1)
-    row = wait_for(lambda: [c for c in crises(desk) if c.card_ts], "the card")[0]
-    r = desk.command("/emergency", "lang:ar بث مباشر من الميناء", user=REQUESTER)
+def test_an_ended_crisis_card_says_so_once_and_is_left_alone(crisis_desk):
+    oncall(crisis_desk, "crisis start flood languages=ar", MANAGER)
+    crisis_desk.advance(1)
+    row = wait_for(lambda: [c for c in crises(crisis_desk) if c.card_ts], "the card")[0]
+    r = crisis_desk.command("/emergency", "lang:ar بث مباشر من الميناء", user=REQUESTER)
     assert r.status == 200, r.text
-    desk.settle()
-    desk.advance(5)
-    wait_for(lambda: card_edits(desk, row.card_ts), "the card after the filing")
-    oncall(desk, "crisis end", MANAGER)
-    desk.advance(1)
-    last = wait_for(lambda: len(card_edits(desk, row.card_ts)) == 2
-                    and card_edits(desk, row.card_ts)[-1], "the last edit")
-    assert f"ended at {date_token(desk.clock.now() - timedelta(seconds=1))}" in last, last
+    crisis_desk.settle()
+    crisis_desk.advance(5)
+    wait_for(lambda: card_edits(crisis_desk, row.card_ts), "the card after the filing")
+    oncall(crisis_desk, "crisis end", MANAGER)
+    crisis_desk.advance(1)
+    last = wait_for(lambda: len(card_edits(crisis_desk, row.card_ts)) == 2
+                    and card_edits(crisis_desk, row.card_ts)[-1], "the last edit")
+    assert f"ended at {date_token(crisis_desk.clock.now() - timedelta(seconds=1))}" in last, last
     assert f"by <@{MANAGER}>" in last and "Arabic: 1 open" in last, last
     assert "This crisis has ended" in last and "On call now" not in last, last
-    desk.advance(3 * 60)  # the periodic refresh leaves it alone
-    desk.advance(5)
-    assert len(card_edits(desk, row.card_ts)) == 2
+    crisis_desk.advance(3 * 60)  # the periodic refresh leaves it alone
+    crisis_desk.advance(5)
+    assert len(card_edits(crisis_desk, row.card_ts)) == 2

@@ -62,3 +62,34 @@ def test_wake_ups_during_a_pass_make_one_more_pass_and_a_failure_is_not_the_end(
         assert jobs.passes == 2
     finally:
         jobs.stop()
+
+
+def test_stop_during_a_pass_waits_for_it_and_no_pass_follows():
+    """The pass under way ends by moving the job to its next run. APScheduler's own
+    waiting shutdown holds the lock that move needs: a SIGTERM during a pass hung the
+    process until it was killed. `stop` lets the pass finish and starts no other."""
+    entered, gate, stopped = threading.Event(), threading.Event(), []
+
+    def tick():
+        entered.set()
+        gate.wait(5)
+        return 0.0  # more is due at once: without the stop, a pass would follow
+
+    jobs = Jobs(tick, interval=60.0)
+    jobs.start()
+    try:
+        assert entered.wait(5)
+        stopper = threading.Thread(target=lambda: stopped.append(jobs.stop(timeout=10)))
+        stopper.start()
+        assert until(lambda: not jobs.running)  # the stop is under way, the pass too
+        assert not stopped  # it waits for the pass
+        gate.set()
+        stopper.join(10)
+        assert not stopper.is_alive(), "stop hung behind the pass it waited for"
+    finally:
+        gate.set()
+        jobs.stop(timeout=1)
+    assert stopped == [True]
+    assert (jobs.passes, jobs.completed) == (1, 1)
+    jobs.wake()  # a late commit's wake-up after the stop starts nothing
+    assert jobs.passes == 1

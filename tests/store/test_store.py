@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from datetime import UTC as STDLIB_UTC
 from datetime import date, datetime, time, timedelta, timezone
@@ -51,6 +52,7 @@ from bot.store.teams import (
     save_team,
     team_revision,
 )
+from tests.db_template import premigrated
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -678,9 +680,12 @@ def teams(draw) -> Team:
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(teams(), min_size=1, max_size=4))
 def test_any_sequence_of_saves_reads_back_exactly(history):
-    engine = make_engine("sqlite://")
+    # Each example starts from an empty database at head, copied from one migrated once
+    # (tests/db_template.py): running the migrations per example was nearly all of this
+    # test's time. The migrations are tested from an empty database above.
+    folder = tempfile.TemporaryDirectory(prefix="oncall-saves-")
+    engine = make_engine(premigrated(f"sqlite:///{Path(folder.name) / 'saves.db'}"))
     try:
-        migrate(engine)
         sessions = session_factory(engine)
         expected_revision = 0
         previous = None
@@ -692,6 +697,7 @@ def test_any_sequence_of_saves_reads_back_exactly(history):
             assert revision(sessions, "t") == expected_revision
     finally:
         engine.dispose()
+        folder.cleanup()
 
 
 def test_requests_linked_before_0017_get_their_crisis_names(db_url):
