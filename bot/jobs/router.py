@@ -7,7 +7,8 @@ a process whose threads share one interpreter lock, so a surge of requests route
 inline would queue every acknowledgement behind all the routing before it. Instead,
 while `inline_limit` requests are already being filed inline (or routing is behind),
 a request is only committed, as `received`, and acknowledged; one router thread then
-routes received requests, most severe and oldest first, and sends their pages.
+routes received requests, most severe and oldest first, a few per transaction, and
+sends their pages.
 
 A received request is as durable as a routed one: if the process dies before routing
 it, another process's router finds it (its reconciler sees received requests waiting
@@ -26,16 +27,23 @@ from bot.services.intake import Filed, Intake, IntakeService
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0  # the pause after a failed routing pass
+# Received requests routed in one transaction: one claim, routing turn and commit for
+# several (routing one at a time, the router fell behind at 30 requests/s on
+# PostgreSQL, each route a transaction of its own). Small, so that the first of a
+# batch waits little for the others' routing before its page goes out, and a sev1
+# received meanwhile is claimed by the next batch, not after a long one.
+BATCH = 8
 
 
 class Router:
     def __init__(self, intake: IntakeService, deliver: Callable[[Filed], None],
                  inline_limit: int = 2, sweep: float | None = None,
-                 acks_first: AcksFirst | None = None):
+                 acks_first: AcksFirst | None = None, batch: int = BATCH):
         """`sweep`: the longest an idle router waits before looking for requests left
         by another process (None: until woken). `acks_first`: routing waits its turn
         behind the acknowledgements being answered (`bot.jobs.acks_first`)."""
         self._acks_first = acks_first or AcksFirst(max_wait=0)
+        self._batch = max(1, batch)
         self._intake = intake
         self._deliver = deliver
         self._inline = threading.BoundedSemaphore(inline_limit) if inline_limit > 0 else None
@@ -95,23 +103,33 @@ class Router:
 
     def drain(self) -> int:
         """Route every received request (from this process or one that died)."""
-        routed = 0
+        routed, size = 0, self._batch
         while not self._stop.is_set():
             with self._lock:
                 self._routing = True
-            filed, failed = None, True
+            batch, failed = [], True
             self._acks_first.turn()
             try:
-                filed = self._intake.route_next(claim=True)
-                if filed is not None:
+                try:
+                    batch = self._intake.route_batch(size, claim=True)
+                except Exception:
+                    if size == 1:
+                        raise
+                    # One request that cannot be routed must not hold up the others of
+                    # its batch: the rest of this drain goes one request at a time.
+                    log.warning("routing %d received requests together failed; routing "
+                                "them one at a time", size, exc_info=True)
+                    size = 1
+                    continue
+                for filed in batch:
                     self._deliver(filed)
                 failed = False
             finally:
                 with self._lock:
                     self._routing = False
                     if not failed:
-                        self._backlog = max(0, self._backlog - 1) if filed else 0
-            if filed is None:
+                        self._backlog = max(0, self._backlog - len(batch)) if batch else 0
+            if not batch:
                 return routed
-            routed += 1
+            routed += len(batch)
         return routed

@@ -348,6 +348,21 @@ class IntakeService:
             self._start(w, roster, True)
             return _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
 
+    def route_batch(self, limit: int, claim: bool = False) -> list[Filed]:
+        """Route up to `limit` `received` requests, most severe and oldest first, in one
+        transaction: one claim, one routing turn per team and one commit for all of
+        them (what `route_next` costs each one). Each is routed as `route_next` routes
+        it, seeing the pages the ones before it wrote. [] when none waits."""
+        with self._sf() as session, session.begin():
+            found = q.claim_received(session, limit)
+            filed = []
+            for row, revision in found:
+                roster = self.rosters.at_revision(row.team, revision)
+                w = RequestWrites(session, row, self.clock.now())
+                self._start(w, roster, True)
+                filed.append(_filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ())))
+            return filed
+
     def received_count(self) -> int:
         with self._sf() as session:
             return q.received_count(session)

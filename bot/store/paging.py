@@ -154,8 +154,18 @@ def serialize_routing(session: Session, team: str) -> None:
     at once cannot both read the same load and both page the one free person (which
     would put them over capacity). SQLite needs nothing: its writers already take turns
     (BEGIN IMMEDIATE). On PostgreSQL, a transaction-scoped advisory lock on the team."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_ROUTING_LOCK, {"key": routing_lock_key(team)})
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # Taken once per transaction: a batch of requests routed together asks for each.
+    held = session.info.setdefault(_HELD, {})
+    transaction = session.get_transaction()
+    if held.get(team) is transaction:
+        return
+    session.connection().execute(_ROUTING_LOCK, {"key": routing_lock_key(team)})
+    held[team] = transaction
+
+
+_HELD = "oncall_routing_locks"  # session.info: team -> the transaction holding its lock
 
 
 def routing_lock_key(team: str) -> int:
@@ -287,14 +297,21 @@ def claim_next_received(session: Session) -> tuple[RequestRow, int | None] | Non
     writers take turns anyway), with its team's stored revision (None: the team is
     gone). One statement where routing read the next id, the team's revision and the
     row locked, each in its own round trip."""
+    found = claim_received(session, 1)
+    return found[0] if found else None
+
+
+def claim_received(session: Session, limit: int) -> list[tuple[RequestRow, int | None]]:
+    """Up to `limit` `received` requests to route next, most severe then oldest, each
+    with its team's stored revision, locked as `claim_next_received` locks one: one
+    statement for a batch the router routes in one transaction."""
     stmt = (select(RequestRow, TeamRow.revision)
             .outerjoin(TeamRow, TeamRow.name == RequestRow.team)
             .where(RequestRow.status == "received")
-            .order_by(RequestRow.severity, RequestRow.id).limit(1))
+            .order_by(RequestRow.severity, RequestRow.id).limit(limit))
     if _skip_locked(session):
         stmt = stmt.with_for_update(of=RequestRow.__table__, skip_locked=True)
-    found = session.execute(stmt).first()
-    return (found[0], found[1]) if found is not None else None
+    return [(row, revision) for row, revision in session.execute(stmt)]
 
 
 def received_count(session: Session) -> int:

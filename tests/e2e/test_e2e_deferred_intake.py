@@ -127,6 +127,36 @@ def test_routing_order_is_most_severe_then_oldest(slack):
     assert order == [("T-3", "sev1"), ("T-4", "sev1"), ("T-2", "sev2"), ("T-1", "sev3")]
 
 
+def test_a_batch_routes_as_one_at_a_time_would(slack, tmp_path):
+    """The router routes received requests several to a transaction. Most severe then
+    oldest, as one at a time; and each request routed later in a batch weighs the pages
+    the earlier ones wrote, so the same requests page the same people either way."""
+    texts = [f"sev{1 + n % 3} lang:ar بث مباشر رقم {n}" for n in range(7)]
+
+    def pile_up(h) -> None:
+        h.runtime.router.stop()
+        for text in texts:
+            assert h.command("/emergency", text, user=REQUESTER).status == 200
+
+    pile_up(slack)
+    first = slack.runtime.intake.route_batch(4)
+    rest = slack.runtime.intake.route_batch(10)
+    assert len(first) == 4 and slack.runtime.intake.route_batch(10) == []
+    batched = [(f.request.ticket, f.request.severity, f.request.paged) for f in first + rest]
+    assert [t for t, _, _ in batched] == ["T-1", "T-4", "T-7", "T-2", "T-5", "T-3", "T-6"]
+    assert {r.status for r in slack.requests()} == {"open"}
+
+    one_by_one = ToolHarness(tmp_path / "one", START, inline_limit=0)
+    try:
+        pile_up(one_by_one)
+        single = []
+        while (filed := one_by_one.runtime.intake.route_next()) is not None:
+            single.append((filed.request.ticket, filed.request.severity, filed.request.paged))
+    finally:
+        one_by_one.quiet_close()
+    assert batched == single
+
+
 def test_urgent_writers_go_before_background_writers(tmp_path):
     """On SQLite this process's writers take turns at a gate; intake (urgent) waiting
     goes before background work waiting, whichever came first."""
