@@ -361,6 +361,10 @@ class IntakeService:
                 w = RequestWrites(session, row, self.clock.now())
                 self._start(w, roster, True)
                 filed.append(_filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ())))
+                # The next request's routing reads the load without autoflush: the
+                # request row's own changes (now `open`, its pending page counting as
+                # its reader's load) must be in the database first.
+                session.flush()
             return filed
 
     def received_count(self) -> int:
