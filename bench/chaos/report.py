@@ -71,8 +71,9 @@ def page_dms(table: Table, f: Figures) -> None:
     table.add("(request, round, step, person) with two page rows", f"{f.doubled_page_rows}",
               "0", verdict(f.doubled_page_rows == 0))
     for label, t in f.other_posts.items():
+        digest = f", {t.in_digest} in a digest card" if t.in_digest else ""
         table.add(f"(not a step) {label}", f"{t.expected} expected: {t.once} once, "
-                  f"{t.doubled} doubled, {t.missing} missing", "doubled 0, missing 0",
+                  f"{t.doubled} doubled, {t.missing} missing{digest}", "doubled 0, missing 0",
                   verdict(t.doubled == 0 and t.missing == 0))
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, func, select
 
-from bench.chaos.ledger import Deadline, Row
+from bench.chaos.ledger import Card, Deadline, Row
 from bench.paging.server import HOST, PG_PORT
 from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
 
@@ -43,6 +43,7 @@ class Facts:
     deadline_states: Counter[str]
     request_states: Counter[str]
     doubled_page_rows: int  # (request, round, step, user) with two page rows
+    cards: dict[int, Card]  # request id -> where its card is (a digest card or its own)
 
 
 class Database:
@@ -120,9 +121,12 @@ class Database:
                 PageRow.request_id, PageRow.round, PageRow.step, PageRow.user).having(
                     func.count() > 1).subquery()
             doubled = conn.scalar(select(func.count()).select_from(groups))
+            cards = {i: Card(channel, ts, bool(digest)) for i, channel, ts, digest in
+                     conn.execute(select(RequestRow.id, RequestRow.card_channel,
+                                         RequestRow.card_ts, RequestRow.card_digest)).all()}
             return Facts(keys, rows, deadlines, states(OutboxRow.state),
                          states(DeadlineRow.state), states(RequestRow.status),
-                         int(doubled or 0))
+                         int(doubled or 0), cards)
 
 
 def transactions(dbname: str) -> int:
