@@ -120,6 +120,11 @@ class Outbox:
         Slack before they are sent again. Returns how many."""
         return self.leases.take_over()
 
+    def take_over_timed(self) -> tuple[int, float | None]:
+        """`take_over`, with the seconds until the earliest lease of another holder
+        ends (None: none): the lease keeper times its next look by it."""
+        return self.leases.take_over_timed()
+
     def recover(self) -> int:
         """At start-up: what a dead process was sending, once its leases ran out."""
         return self.take_over()
