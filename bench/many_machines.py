@@ -47,7 +47,7 @@ from pathlib import Path
 from bench.chaos import ledger
 from bench.chaos.fleet import Fleet
 from bench.chaos.report import Figures, print_table
-from bench.chaos.watch import Database, transactions
+from bench.chaos.watch import Database, idle_statements, transactions
 from bench.paging.figures import pct
 from bench.paging.load import Client, load_texts, make_shots
 from bench.paging.server import (
@@ -247,7 +247,7 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
         cpu, load = fleet.cpu(), os.getloadavg()
         time.sleep(2)  # the last transactions' counts reach pg_stat_database
         before = transactions(pg.name)
-        time.sleep(args.idle)
+        seen = idle_statements(pg.name, args.idle)
         idle = (before, transactions(pg.name))
         facts = db.facts()
         bounds = [(t0_wall + slack.start, t0_wall + slack.start + slack.seconds + 5)] if (
@@ -290,6 +290,8 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
             ("CPU seconds to the drain (restarted: since the restart)",
              ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
              + f"; this process (client, stand-in) {own_cpu_seconds():.1f}"),
+            ("idle: statements seen in pg_stat_activity (a sample)",
+             ", ".join(f"{q} x{n}" for q, n in seen.most_common(6)) or "none"),
             ("machine load average 1 / 5 min at the drain", f"{load[0]:.1f} / {load[1]:.1f}"),
             ("total wall time", f"{time.monotonic() - wall0:.0f} s"),
         ]

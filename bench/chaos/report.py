@@ -8,16 +8,15 @@ import math
 
 from bench.chaos.ledger import Acks, Takeover, Tally, quantiles
 from bench.paging.figures import Table, ms, verdict
-from bot.jobs.leases import TAKE_OVER_EVERY
 from bot.store.paging import LEASE
 
 # Issue 16's figures before its work, on this machine (one to four processes, PostgreSQL).
 BASE_LATENESS_P99 = "1.12 s p99 with 4 processes, no faults (issue 16)"
 BASE_IDLE = "about 34 statements/s per process (issue 16: reconciler every 0.25 s)"
 # A dead holder's outbox rows wait for their lease, then a survivor's lease keeper
-# (bot/jobs/leases.py) takes them over.
-BASE_TAKEOVER = (f"lease {LEASE.total_seconds():g} s + take-over every "
-                 f"{TAKE_OVER_EVERY:g} s: up to {LEASE.total_seconds() + TAKE_OVER_EVERY:g} s")
+# (bot/jobs/leases.py), which looks when the earliest lease it read ends, takes them over.
+BASE_TAKEOVER = (f"lease {LEASE.total_seconds():g} s, taken over as it ends (before: "
+                 f"+ a 3 s poll, up to {LEASE.total_seconds() + 3:g} s)")
 
 
 @dataclasses.dataclass

@@ -139,3 +139,23 @@ def transactions(dbname: str) -> int:
         row = conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database "
                            "WHERE datname = %s", (dbname,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def idle_statements(dbname: str, seconds: float, every: float = 0.1) -> Counter[str]:
+    """What the bot's connections ran over `seconds` (the idle window): each backend's
+    last statement as pg_stat_activity shows it, counted once per change (its
+    `state_change`), by its first words. Sampling misses statements run between two
+    looks on one connection, so it is a sketch of what runs, not a count."""
+    import psycopg
+
+    seen: dict[tuple[int, object], str] = {}
+    until = time.monotonic() + seconds
+    with psycopg.connect(host=HOST, port=PG_PORT, user="postgres", dbname="postgres",
+                         autocommit=True, connect_timeout=5) as conn:
+        while time.monotonic() < until:
+            for pid, changed, query in conn.execute(
+                    "SELECT pid, state_change, query FROM pg_stat_activity "
+                    "WHERE datname = %s AND query <> ''", (dbname,)).fetchall():
+                seen.setdefault((pid, changed), " ".join(str(query).split()[:5])[:60])
+            time.sleep(every)
+    return Counter(seen.values())
