@@ -30,6 +30,8 @@ beside issue 16's targets. See bench/README.md for what each figure means.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import platform
 import shutil
@@ -45,7 +47,7 @@ from pathlib import Path
 from bench.chaos import ledger
 from bench.chaos.fleet import Fleet
 from bench.chaos.report import Figures, print_table
-from bench.chaos.watch import Database, transactions
+from bench.chaos.watch import Database, idle_statements, transactions
 from bench.paging.figures import pct
 from bench.paging.load import Client, load_texts, make_shots
 from bench.paging.server import (
@@ -86,7 +88,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, SlackCon
                     help="give up waiting for the last steps and sends after this (default 360)")
     ap.add_argument("--timeout", type=float, default=10, help="client timeout per POST (s)")
     ap.add_argument("--seed", type=int, default=1, help="team and fault draws (default 1)")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary folder (logs, record.json)")
     ap.add_argument("--fail-on-miss", action="store_true", help="exit 2 when a target is missed")
     ap.add_argument("--quick", action="store_true",
                     help="about a minute: 20 s of load, 6 s steps, 4 s to restart, 8 s idle")
@@ -195,7 +198,8 @@ def figures(args, shots, facts, standin: SlackStandIn, chaos: Chaos, window_boun
         stored_unanswered=sum(1 for k in facts.keys if k.startswith("cmd:")
                               and k not in answered),
         tallies=ledger.tally(facts.rows, delivered), doubled_page_rows=facts.doubled_page_rows,
-        other_posts=ledger.tally(facts.rows, delivered, ledger.OTHER_POSTS),
+        other_posts=ledger.tally(facts.rows, delivered, ledger.OTHER_POSTS,
+                                 ledger.digest_shown(calls, facts.cards)),
         lateness=list(lateness.values()), calm_lateness=calm,
         fired_late=ledger.fired_late(facts.deadlines),
         took_over=[(at - chaos.at_wall, n) for at, n in took],
@@ -243,7 +247,7 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
         cpu, load = fleet.cpu(), os.getloadavg()
         time.sleep(2)  # the last transactions' counts reach pg_stat_database
         before = transactions(pg.name)
-        time.sleep(args.idle)
+        seen = idle_statements(pg.name, args.idle)
         idle = (before, transactions(pg.name))
         facts = db.facts()
         bounds = [(t0_wall + slack.start, t0_wall + slack.start + slack.seconds + 5)] if (
@@ -254,6 +258,8 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
                        if len(got) > 1)
         f = figures(args, shots, facts, standin, chaos, bounds, idle, len(fleet.members), took,
                     left)
+        if args.keep:  # what the figures were computed from, for a closer look
+            _write_record(tmp / "record.json", facts, standin.calls, chaos, t0_wall)
 
         print(f"python {platform.python_version()}, {os.cpu_count()} CPUs (shared with "
               f"whatever else runs); PostgreSQL on the same machine; bot code at "
@@ -284,6 +290,8 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
             ("CPU seconds to the drain (restarted: since the restart)",
              ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
              + f"; this process (client, stand-in) {own_cpu_seconds():.1f}"),
+            ("idle: statements seen in pg_stat_activity (a sample)",
+             ", ".join(f"{q} x{n}" for q, n in seen.most_common(6)) or "none"),
             ("machine load average 1 / 5 min at the drain", f"{load[0]:.1f} / {load[1]:.1f}"),
             ("total wall time", f"{time.monotonic() - wall0:.0f} s"),
         ]
@@ -292,6 +300,25 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
     finally:
         fleet.stop()
         db.close()
+
+
+def _write_record(path: Path, facts, calls, chaos: Chaos, t0_wall: float) -> None:
+    """The rows, deadlines and Slack calls of the run as JSON (`--keep`): wall clock
+    seconds, with the start of the load and the SIGKILL to read them against."""
+    def call(c) -> dict:
+        meta = c.params.get("metadata")
+        payload = meta.get("event_payload") if isinstance(meta, dict) else None
+        return {"method": c.method, "ok": c.ok, "status": c.status, "fault": c.fault,
+                "at": c.received, "channel": c.params.get("channel"),
+                "ts": c.params.get("ts") or (c.response or {}).get("ts"),
+                "rows": (payload or {}).get("rows") if isinstance(payload, dict) else None}
+
+    path.write_text(json.dumps({
+        "load_start": t0_wall, "kill": chaos.at_wall, "orphans": sorted(chaos.orphans),
+        "orphan_requests": sorted(chaos.orphan_requests),
+        "rows": [dataclasses.asdict(r) for r in facts.rows],
+        "deadlines": [dataclasses.asdict(d) for d in facts.deadlines],
+        "calls": [call(c) for c in calls]}))
 
 
 def _states(counts: Counter[str]) -> str:

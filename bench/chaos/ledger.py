@@ -6,6 +6,12 @@ Every message the outbox posts carries the ids of the outbox rows it delivers in
 metadata (`event_payload.rows`, bot/slack/sender.py), so a `chat.postMessage` the
 stand-in answered ok is the delivery of exactly those rows: a row delivered twice is
 a doubled message, a row the database expects and no call delivered is missing.
+
+Digest cards (bot/core/surge.py): in a surge an intake channel's cards are combined
+into one digest card, posted once and then updated in place to list the requests filed
+after it (`chat.update` carries no row ids). A request's card row is then delivered by
+the first call that posted or updated its digest (the request's `card_ts`, with
+`card_digest` set) and named its ticket: it is *in a digest*, not missing.
 """
 
 from __future__ import annotations
@@ -52,12 +58,23 @@ class Deadline:
     fired: float | None  # None: not fired
 
 
+@dataclasses.dataclass(frozen=True)
+class Card:
+    """Where a request's card is: (channel, ts) once posted, and whether it is a digest
+    card listing several requests."""
+
+    channel: str | None
+    ts: str | None
+    digest: bool = False
+
+
 @dataclasses.dataclass
 class Tally:
     expected: int = 0
     once: int = 0
     doubled: int = 0  # delivered more than once
     missing: int = 0  # delivered never
+    in_digest: int = 0  # a card no post carried, shown in its digest card (delivered)
 
 
 def delivered_rows(calls: Iterable[Any]) -> dict[int, list[float]]:
@@ -76,6 +93,40 @@ def delivered_rows(calls: Iterable[Any]) -> dict[int, list[float]]:
     return dict(out)
 
 
+DIGEST_METHODS = ("chat.postMessage", "chat.update")
+
+
+def digest_shown(calls: Iterable[Any], cards: Mapping[int, Card]) -> dict[int, float]:
+    """Request id -> arrival (wall clock) of the first ok call that posted or updated the
+    digest card the request's card is, naming its ticket (`T-<id>`) in its text."""
+    where: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for rid, card in cards.items():
+        if card.digest and card.channel and card.ts:
+            where[(card.channel, card.ts)].append(rid)
+    out: dict[int, float] = {}
+    if not where:
+        return out
+    for call in calls:
+        if call.method not in DIGEST_METHODS or not call.ok:
+            continue
+        answer = getattr(call, "response", None) or {}
+        if call.method == "chat.postMessage":
+            at = (answer.get("channel"), answer.get("ts"))
+        else:
+            at = (call.params.get("channel"), call.params.get("ts"))
+        listed = where.get(at)
+        if not listed:
+            continue
+        named = set(TICKET.findall(str(call.params.get("text") or "")))
+        for rid in listed:
+            if rid not in out and str(rid) in named:
+                out[rid] = call.received
+    return out
+
+
+TICKET = re.compile(r"\bT-(\d+)\b")
+
+
 def step_label(row: Row) -> str:
     if row.kind in PAGE_KINDS and row.page_step is not None:
         rnd, step = row.page_step
@@ -84,9 +135,12 @@ def step_label(row: Row) -> str:
 
 
 def tally(rows: Iterable[Row], delivered: Mapping[int, list[float]],
-          kinds: tuple[str, ...] = STEP_KINDS) -> dict[str, Tally]:
+          kinds: tuple[str, ...] = STEP_KINDS,
+          shown: Mapping[int, float] | None = None) -> dict[str, Tally]:
     """Per step (page DMs by round and step; manager and channel alerts by kind): rows
-    the database holds, delivered once, more than once, never."""
+    the database holds, delivered once, more than once, never. `shown`: the requests a
+    digest card listed (`digest_shown`); a card row of one that no post carried was
+    delivered by the digest."""
     out: dict[str, Tally] = {}
     for row in rows:
         if row.kind not in kinds:
@@ -94,7 +148,9 @@ def tally(rows: Iterable[Row], delivered: Mapping[int, list[float]],
         t = out.setdefault(step_label(row), Tally())
         t.expected += 1
         n = len(delivered.get(row.id, ()))
-        if n == 0:
+        if n == 0 and row.kind == "card" and shown and row.request_id in shown:
+            t.in_digest += 1
+        elif n == 0:
             t.missing += 1
         elif n == 1:
             t.once += 1

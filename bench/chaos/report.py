@@ -8,16 +8,15 @@ import math
 
 from bench.chaos.ledger import Acks, Takeover, Tally, quantiles
 from bench.paging.figures import Table, ms, verdict
-from bot.jobs.leases import TAKE_OVER_EVERY
 from bot.store.paging import LEASE
 
 # Issue 16's figures before its work, on this machine (one to four processes, PostgreSQL).
 BASE_LATENESS_P99 = "1.12 s p99 with 4 processes, no faults (issue 16)"
 BASE_IDLE = "about 34 statements/s per process (issue 16: reconciler every 0.25 s)"
 # A dead holder's outbox rows wait for their lease, then a survivor's lease keeper
-# (bot/jobs/leases.py) takes them over.
-BASE_TAKEOVER = (f"lease {LEASE.total_seconds():g} s + take-over every "
-                 f"{TAKE_OVER_EVERY:g} s: up to {LEASE.total_seconds() + TAKE_OVER_EVERY:g} s")
+# (bot/jobs/leases.py), which looks when the earliest lease it read ends, takes them over.
+BASE_TAKEOVER = (f"lease {LEASE.total_seconds():g} s, taken over as it ends (before: "
+                 f"+ a 3 s poll, up to {LEASE.total_seconds() + 3:g} s)")
 
 
 @dataclasses.dataclass
@@ -71,8 +70,9 @@ def page_dms(table: Table, f: Figures) -> None:
     table.add("(request, round, step, person) with two page rows", f"{f.doubled_page_rows}",
               "0", verdict(f.doubled_page_rows == 0))
     for label, t in f.other_posts.items():
+        digest = f", {t.in_digest} in a digest card" if t.in_digest else ""
         table.add(f"(not a step) {label}", f"{t.expected} expected: {t.once} once, "
-                  f"{t.doubled} doubled, {t.missing} missing", "doubled 0, missing 0",
+                  f"{t.doubled} doubled, {t.missing} missing{digest}", "doubled 0, missing 0",
                   verdict(t.doubled == 0 and t.missing == 0))
 
 

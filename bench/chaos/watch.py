@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, func, select
 
-from bench.chaos.ledger import Deadline, Row
+from bench.chaos.ledger import Card, Deadline, Row
 from bench.paging.server import HOST, PG_PORT
 from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
 
@@ -43,6 +43,7 @@ class Facts:
     deadline_states: Counter[str]
     request_states: Counter[str]
     doubled_page_rows: int  # (request, round, step, user) with two page rows
+    cards: dict[int, Card]  # request id -> where its card is (a digest card or its own)
 
 
 class Database:
@@ -120,9 +121,12 @@ class Database:
                 PageRow.request_id, PageRow.round, PageRow.step, PageRow.user).having(
                     func.count() > 1).subquery()
             doubled = conn.scalar(select(func.count()).select_from(groups))
+            cards = {i: Card(channel, ts, bool(digest)) for i, channel, ts, digest in
+                     conn.execute(select(RequestRow.id, RequestRow.card_channel,
+                                         RequestRow.card_ts, RequestRow.card_digest)).all()}
             return Facts(keys, rows, deadlines, states(OutboxRow.state),
                          states(DeadlineRow.state), states(RequestRow.status),
-                         int(doubled or 0))
+                         int(doubled or 0), cards)
 
 
 def transactions(dbname: str) -> int:
@@ -135,3 +139,23 @@ def transactions(dbname: str) -> int:
         row = conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database "
                            "WHERE datname = %s", (dbname,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def idle_statements(dbname: str, seconds: float, every: float = 0.1) -> Counter[str]:
+    """What the bot's connections ran over `seconds` (the idle window): each backend's
+    last statement as pg_stat_activity shows it, counted once per change (its
+    `state_change`), by its first words. Sampling misses statements run between two
+    looks on one connection, so it is a sketch of what runs, not a count."""
+    import psycopg
+
+    seen: dict[tuple[int, object], str] = {}
+    until = time.monotonic() + seconds
+    with psycopg.connect(host=HOST, port=PG_PORT, user="postgres", dbname="postgres",
+                         autocommit=True, connect_timeout=5) as conn:
+        while time.monotonic() < until:
+            for pid, changed, query in conn.execute(
+                    "SELECT pid, state_change, query FROM pg_stat_activity "
+                    "WHERE datname = %s AND query <> ''", (dbname,)).fetchall():
+                seen.setdefault((pid, changed), " ".join(str(query).split()[:5])[:60])
+            time.sleep(every)
+    return Counter(seen.values())

@@ -88,6 +88,8 @@ CRISIS_CARD_EVERY = timedelta(minutes=3)  # active crises' pinned status cards r
 # Requests filed inline at once before the next ones are only committed and left to the
 # router thread (bot/jobs/router.py), so acknowledgements never queue behind routing.
 INLINE_LIMIT = 2
+# Loops firing due steps at once on PostgreSQL (each is a connection while it fires).
+FIRING_WORKERS = 4
 
 
 class Runtime:
@@ -113,6 +115,9 @@ class Runtime:
             self.sessions, self.rosters, self.clock,
             intake_session_factory=session_factory(self.engine, immediate=True, urgent=True))
         self.escalation = EscalationService(self.sessions, self.rosters, self.clock)
+        # Steps fired by several loops at once where claims skip locked rows (PostgreSQL):
+        # a survivor fires a dead worker's share on time (EscalationService.reconcile).
+        self._firing_workers = FIRING_WORKERS if self.engine.dialect.name == "postgresql" else 1
         self.requests = RequestService(self.reads, self.rosters)
         # Self-monitoring: heartbeats and readiness from the database, this process's
         # counters in memory (bot.app.metrics says why), the outside heartbeat.
@@ -141,7 +146,7 @@ class Runtime:
         # behind the reconciler's pass; it starts with the first row this process sends
         # (a web process without jobs too), or with the jobs. What it takes over goes to
         # the sending threads at once.
-        self.leases = LeaseKeeper(self.outbox.renew, self.outbox.take_over,
+        self.leases = LeaseKeeper(self.outbox.renew, self.outbox.take_over_timed,
                                   taken=lambda _: self.dispatch.sweep())
         self.outbox.leases.on_hold = self.leases.start
         # An intake channel in a surge: its cards and lines go out combined, one pass at
@@ -352,7 +357,8 @@ class Runtime:
         now = self.clock.now()
         if look is None or reached(look.next_deadline, now):
             self.escalation.reconcile(fired=self.deliver_soon,
-                                      late=self.metrics.escalation_late)
+                                      late=self.metrics.escalation_late,
+                                      workers=self._firing_workers)
         if look is None or self._roster_pace.due(look.teams, now):
             self._roster_parts()
             if look is not None:
@@ -466,6 +472,7 @@ class Runtime:
         self.heartbeat.close()
         self.router.stop()
         self.dispatch.close()
+        self.escalation.close()
         self.leases.stop()  # after the last sends settled: they were renewed till then
         self._calls.shutdown(wait=True)
         self.engine.dispose()

@@ -85,6 +85,11 @@ class Decision:
     exhausted: bool = False
 
 
+class LoadNeeded(Exception):  # noqa: N818 - a request for an input, not a failure
+    """The decision reached a step that pages people, and the context was given without
+    the load (`Context.load` None): read it and decide again."""
+
+
 @dataclass(frozen=True)
 class Context:
     roster: Roster
@@ -92,8 +97,10 @@ class Context:
     managers: tuple[str, ...]
     escalation_channel: str | None
     # How busy people are (open requests, recent pages, last page; the capacity), and
-    # their exposure and breaks, weighed for this request (`Load.sensitive`).
-    load: routing.Load = routing.NO_LOAD
+    # their exposure and breaks, weighed for this request (`Load.sensitive`). None: not
+    # read (reading it takes the team's routing turn); a step that pages people then
+    # raises LoadNeeded, while the managers' and the channel's steps need none.
+    load: routing.Load | None = routing.NO_LOAD
     # What the request's category requires of whoever is paged (none: anyone), and its
     # label for the timeline ("Child safety").
     skills: tuple[str, ...] = ()
@@ -133,6 +140,8 @@ def _fire_step(policy: EscalationPolicy, pos: Position, ctx: Context, now: datet
     step = policy.steps[pos.step]
     kind = step.notify
     lang, load, skills = ctx.language, ctx.load, ctx.skills
+    if load is None and kind not in ("managers", "channel"):
+        raise LoadNeeded(kind)
     if kind == "language_oncall":
         found = routing.chain(ctx.roster, lang, now, load, skills)
         left = [c for c in found if c.user not in exclude]

@@ -47,6 +47,11 @@ RESTATABLE = (TIMELINE, REQUESTER_NOTE, MANAGER_ALERT, CHANNEL_ALERT, VERIFY_ASK
 # Sent by the page pool, ahead of cards and thread lines; a refusal for good moves the
 # page on (SMS, calls and email included: a wrong number reaches nobody).
 PAGE_SIDE = (PAGE, PAGE_AGAIN, *CONTACT_KINDS)
+# Sent by the page pool too, and not held behind the request's cards, thread lines and
+# look-ups: the alerts an escalation step sends to the managers and the escalation
+# channel (people are waiting for them as for a page; they need no card). Slack refusing
+# one for good moves nothing on, and they retry as other posts do.
+STEP_SIDE = (*PAGE_SIDE, MANAGER_ALERT, CHANNEL_ALERT)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,16 @@ jobs never renewed at all). Here they follow the clock alone:
 
 - every `RENEW_EVERY` (a third of the lease) the rows this process holds are renewed;
   nothing is issued when it holds none;
-- every `TAKE_OVER_EVERY` rows whose holder stopped renewing are taken over (one
-  statement), and `taken` is told so that they are sent now, not at the next pass.
+- rows whose holder stopped renewing are taken over, and `taken` is told so that they
+  are sent now, not at the next pass. The look is timed by the leases it saw: it reads
+  when the earliest lease of another holder ends and looks again just after (a live
+  holder renews before then: the next look follows its new end); seeing none, it looks
+  again a whole lease later, since a row claimed after that read cannot run out sooner.
+  An idle process thus issues one statement per LEASE; a take-over callable that only
+  says how many it took (tests, tools) is run every `TAKE_OVER_EVERY`.
 
-A dead holder's rows thus move within LEASE + TAKE_OVER_EVERY of its last renewal.
+A dead holder's rows thus move within about a lease of its last renewal (before, up to
+a lease and a fixed 3 s poll).
 The cadence is wall time (a thread's wait); the lease times themselves are the injected
 clock's, read by the outbox.
 """
@@ -28,17 +34,27 @@ from bot.store.paging import LEASE
 
 log = logging.getLogger(__name__)
 RENEW_EVERY = LEASE.total_seconds() / 3
-TAKE_OVER_EVERY = 3.0  # one idle statement every 3 s; a dead holder's rows move within ~9 s
+TAKE_OVER_EVERY = 3.0  # the period when the take-over does not say when leases end
+# A look at the leases goes this long after the end it waits for (the take-over compares
+# with `<`), and never sooner than AT_LEAST after the last (a lease renewed late is not
+# chased in a loop).
+PAST_END, AT_LEAST = 0.05, 0.5
 
 
 class LeaseKeeper:
-    def __init__(self, renew: Callable[[], object], take_over: Callable[[], int],
+    def __init__(self, renew: Callable[[], object],
+                 take_over: Callable[[], int | tuple[int, float | None]],
                  taken: Callable[[int], None] | None = None,
-                 renew_every: float = RENEW_EVERY, take_over_every: float = TAKE_OVER_EVERY):
+                 renew_every: float = RENEW_EVERY, take_over_every: float = TAKE_OVER_EVERY,
+                 lease: float = LEASE.total_seconds(),
+                 monotonic: Callable[[], float] = time.monotonic):
         """`renew()`: renew what this process holds. `take_over()`: take over expired
-        rows, returning how many. `taken(n)`: called after rows were taken over."""
+        rows, returning how many, or (how many, seconds until the earliest lease of
+        another holder ends, None: none) to time the next look by it. `taken(n)`:
+        called after rows were taken over. `monotonic`: the cadence's clock (tests)."""
         self._renew, self._take_over, self._taken = renew, take_over, taken
         self._renew_every, self._take_over_every = renew_every, take_over_every
+        self._lease, self._monotonic = lease, monotonic
         # When each is next due (monotonic); set on start to a period later.
         self._next_renew = self._next_take_over = 0.0
         self._stop = threading.Event()
@@ -53,7 +69,7 @@ class LeaseKeeper:
             if self._thread is None and not self._stop.is_set():
                 # Start-up took over what was expired then (`Runtime.recover`); rows
                 # just claimed need no renewal yet: both wait a period.
-                now = time.monotonic()
+                now = self._monotonic()
                 self._next_renew = now + self._renew_every
                 self._next_take_over = now + self._take_over_every
                 self._thread = threading.Thread(target=self._run, name="leases", daemon=True)
@@ -71,14 +87,18 @@ class LeaseKeeper:
     def keep(self) -> int:
         """One pass: renew, and take over, whichever is due. Returns the rows taken
         over."""
-        now = time.monotonic()
+        now = self._monotonic()
         if now >= self._next_renew:
             self._next_renew = now + self._renew_every
             self._renew()
         if now < self._next_take_over:
             return 0
         self._next_take_over = now + self._take_over_every
-        taken = self._take_over()
+        got = self._take_over()
+        taken, ends_in = got if isinstance(got, tuple) else (got, False)
+        if ends_in is not False:  # timed by the leases seen (see the module docstring)
+            wait = self._lease if ends_in is None else min(ends_in + PAST_END, self._lease)
+            self._next_take_over = self._monotonic() + max(wait, AT_LEAST)
         if taken and self._taken is not None:
             self._taken(taken)
         return taken
@@ -92,4 +112,4 @@ class LeaseKeeper:
                             self._renew_every, err)
 
     def _until_due(self) -> float:
-        return max(min(self._next_renew, self._next_take_over) - time.monotonic(), 0.0)
+        return max(min(self._next_renew, self._next_take_over) - self._monotonic(), 0.0)

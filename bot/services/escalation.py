@@ -8,8 +8,10 @@ channels are `bot.core.refs` references that each front end renders its own way.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -118,22 +120,31 @@ def plan(w: RequestWrites, roster: Roster, reason: str, pages: list | None = Non
             pages = []
         elif pages is None:
             pages = q.pages_of(w.session, row.id)
-        q.serialize_routing(w.session, team.name)
-        load = current_load(w.session, w.now, team.max_open_per_person,
-                            own_pending=[p.user for p in pages if p.state == "pending"]
-                            if row.status == "open" else (),
-                            team=team, sensitive=bool(row.sensitive), roster=roster)
     category = category_from_json(row.category_info) if row.category_info else None
     ctx = escalation.Context(
         roster=roster, language=routing_language(row, team), managers=team.managers,
         escalation_channel=team.escalation_channel,
-        load=load,
+        load=None,
         skills=category.skills if category else (),
         category_label=category.label if category else "",
         declined=frozenset(p.user for p in pages if p.state == "declined"),
         paged_this_step=frozenset(p.user for p in pages
                                   if (p.round, p.step) == (row.esc_round, row.esc_step)),
         unreachable=frozenset(p.user for p in pages if p.state == refusals.UNDELIVERABLE))
+    # A step that alerts the managers or the channel pages nobody: decided without the
+    # team's routing turn and its load (a lock every filing of the team waits for, and
+    # the heaviest read of a firing). One that pages people reads them and decides again.
+    try:
+        return len(policy.steps), escalation.decide(policy, last, reason, ctx, w.now)
+    except escalation.LoadNeeded:
+        pass
+    with w.session.no_autoflush:
+        q.serialize_routing(w.session, team.name)
+        load = current_load(w.session, w.now, team.max_open_per_person,
+                            own_pending=[p.user for p in pages if p.state == "pending"]
+                            if row.status == "open" else (),
+                            team=team, sensitive=bool(row.sensitive), roster=roster)
+    ctx = replace(ctx, load=load)
     return len(policy.steps), escalation.decide(policy, last, reason, ctx, w.now)
 
 
@@ -210,6 +221,34 @@ def _fired(w: RequestWrites, f: escalation.Fired, pages: list, team: Team | None
         record(w, "bot", "note", lead + text[:1].upper() + text[1:], {})
 
 
+class _Budget:
+    """The firings one `reconcile` may attempt, shared by its loops (thread-safe)."""
+
+    def __init__(self, limit: int):
+        self._left, self.fired = limit, 0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+    def open(self) -> bool:
+        with self._lock:
+            return self._left > 0
+
+    def stop(self) -> None:
+        """Nothing is due: the other loops stop at their next attempt too."""
+        with self._lock:
+            self._left = 0
+
+    def count(self) -> None:
+        with self._lock:
+            self.fired += 1
+
+
 class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix,
                         ack_timeout.AckTimeout):
     """Deadlines, answers to pages, resolution and handovers; what alerts let people do
@@ -223,18 +262,61 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix,
         self.clock = clock
 
     def reconcile(self, limit: int = 500, fired: Callable[[int], None] | None = None,
-                  late: Callable[[float], None] | None = None) -> int:
+                  late: Callable[[float], None] | None = None, workers: int = 1) -> int:
         """Fire every due deadline once. Returns how many steps fired; `fired` hears
         each request whose step fired, once its transaction committed (to send its
         pages at once rather than at the next sweep); `late` hears how many seconds
-        after its due time each step fired (the app's lateness histogram)."""
-        count = 0
+        after its due time each step fired (the app's lateness histogram).
+
+        `workers` > 1 (PostgreSQL): that many loops fire at once, this thread and
+        `workers - 1` of the service's own. Each firing is its own transaction on the
+        row claimed `SKIP LOCKED`, so they never fire one deadline twice; what they
+        overlap is the round trips to the database, which bound a single loop when
+        steps come due faster than one firing's ~10 round trips (a surviving process
+        carrying a dead one's share, a burst of requests filed together)."""
+        budget = _Budget(limit)
         overdue: list[int] = []  # requests whose response target passed (bot.services.due)
-        for _ in range(limit):
+        # The first on this thread alone: most passes find one deadline due, or none.
+        self._fire_due(budget, overdue, fired, late, most=1 if workers > 1 else None)
+        if workers > 1 and budget.open():
+            pool = self._firing_pool(workers - 1)
+            helpers = [pool.submit(self._fire_due, budget, overdue, fired, late)
+                       for _ in range(workers - 1)]
+            try:
+                self._fire_due(budget, overdue, fired, late)
+            finally:
+                for h in helpers:
+                    h.result()
+        if fired is not None:
+            for request_id in overdue:
+                fired(request_id)
+        return budget.fired
+
+    def _firing_pool(self, threads: int) -> ThreadPoolExecutor:
+        pool = getattr(self, "_firing", None)
+        if pool is None:
+            pool = self._firing = ThreadPoolExecutor(threads, "fire-steps")
+        return pool
+
+    def close(self) -> None:
+        """Stop the firing threads (`reconcile` with workers > 1), if any."""
+        pool = getattr(self, "_firing", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    def _fire_due(self, budget: _Budget, overdue: list[int],
+                  fired: Callable[[int], None] | None,
+                  late: Callable[[float], None] | None, most: int | None = None) -> None:
+        """One loop of `reconcile`: claim the earliest due deadline, fire it, commit;
+        until none is due, the budget of attempts is spent, or `most` were attempted."""
+        while (most is None or most > 0) and budget.take():
+            if most is not None:
+                most -= 1
             now = self.clock.now()
             with self._sf() as session, session.begin():
                 due = q.claim_due_deadline(session, now)
                 if due is None:
+                    budget.stop()
                     break
                 due.state, due.fired_utc = "fired", now
                 if due.reason == response_due.DUE:
@@ -253,15 +335,11 @@ class EscalationService(AlertActions, Verification, RefusedPages, LanguageFix,
                     request_id, lateness = self._step(session, due, now)
                     if request_id is None:
                         continue
-            count += 1
+            budget.count()
             if late is not None:
                 late(lateness)
             if fired is not None:
                 fired(request_id)
-        if fired is not None:
-            for request_id in overdue:
-                fired(request_id)
-        return count
 
     def _step(self, session: Session, due, now: datetime) -> tuple[int | None, float]:
         """Fire a claimed escalation deadline: (the request's id, seconds late), or

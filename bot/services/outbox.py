@@ -40,6 +40,7 @@ from bot.core.messages import (
     PAGE,
     PAGE_SIDE,
     PAGE_UPDATE,
+    STEP_SIDE,
     TIMELINE,
 )
 from bot.services.outbox_items import (
@@ -120,6 +121,11 @@ class Outbox:
         Slack before they are sent again. Returns how many."""
         return self.leases.take_over()
 
+    def take_over_timed(self) -> tuple[int, float | None]:
+        """`take_over`, with the seconds until the earliest lease of another holder
+        ends (None: none): the lease keeper times its next look by it."""
+        return self.leases.take_over_timed()
+
     def recover(self) -> int:
         """At start-up: what a dead process was sending, once its leases ran out."""
         return self.take_over()
@@ -140,7 +146,7 @@ class Outbox:
         early: list[tuple[int, str]] = []
         try:
             with self._lock_for(rid, PAGES):
-                first = self._send_batch(sender, [i for i in items if i.kind in PAGE_SIDE])
+                first = self._send_batch(sender, [i for i in items if i.kind in STEP_SIDE])
                 for o in first:  # the request's first pages: filing to page DM is measured
                     o.filed = claimed.request.created if o.kind == PAGE else None
                 if any(o.action != "sent" for o in first):
@@ -153,7 +159,7 @@ class Outbox:
             self._let_go(r.id for r in claimed.rows)  # the lease decides
             raise
         self._tell_refused(early)
-        rest = [i for i in items if i.kind not in PAGE_SIDE]
+        rest = [i for i in items if i.kind not in STEP_SIDE]
 
         def finish() -> None:
             try:
@@ -174,10 +180,11 @@ class Outbox:
                 finish()
 
     def deliver_pages(self, sender: Sender, request_id: int) -> int:
-        """Only the page DMs of a request: what someone is waiting for, sent ahead of the
+        """Only the page DMs of a request, and its step's alerts to the managers and the
+        escalation channel (`STEP_SIDE`): what someone is waiting for, sent ahead of the
         card and the thread lines. Returns rows settled."""
         with self._lock_for(request_id, PAGES):
-            settled, refused = self._deliver(sender, request_id, PAGE_SIDE)
+            settled, refused = self._deliver(sender, request_id, STEP_SIDE)
         self._tell_refused(refused)
         return settled
 
@@ -211,7 +218,7 @@ class Outbox:
             rows = q.outbox_candidates(session, self._clock.now(), q.ANY_REQUEST, limit)
         found: dict[int | None, bool] = {}
         for r in rows:
-            found[r.request_id] = found.get(r.request_id, False) or r.kind in PAGE_SIDE
+            found[r.request_id] = found.get(r.request_id, False) or r.kind in STEP_SIDE
         return list(found.items())
 
     def _deliver(self, sender: Sender, request_id: int | None,
@@ -244,7 +251,7 @@ class Outbox:
         with self._sf() as session, session.begin():
             rows = q.outbox_candidates(session, now, request_id, BATCH)
             more = len(rows) == BATCH
-            rows = [r for r in rows if (r.kind in kinds if kinds else r.kind not in PAGE_SIDE)]
+            rows = [r for r in rows if (r.kind in kinds if kinds else r.kind not in STEP_SIDE)]
             if not rows:
                 return [], more
             # A fresh session: the request and its pages as committed now, read once.

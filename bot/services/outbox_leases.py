@@ -97,7 +97,22 @@ class Leases:
         Slack before they are sent again (never this process's own). Returns how many."""
         with self._sf() as session, session.begin():
             taken = q.take_over_expired(session, self._clock.now(), self.held())
+        self._said(taken)
+        return taken
+
+    def take_over_timed(self) -> tuple[int, float | None]:
+        """`take_over`, and the seconds until the earliest lease another holder still
+        has ends (None: nobody else is sending), read in the same transaction: the lease
+        keeper's next look is then timed to it. The read comes first, so a process that
+        finds nothing expired (idle: always) issues one statement, as before."""
+        now, keep = self._clock.now(), self.held()
+        with self._sf() as session, session.begin():
+            expired, ends = q.foreign_leases(session, now, keep)
+            taken = q.take_over_expired(session, now, keep) if expired else 0
+        self._said(taken)
+        return taken, None if ends is None else (ends - now).total_seconds()
+
+    def _said(self, taken: int) -> None:
         if taken:
             log.warning("took over %d message(s) whose sender stopped (its lease ran out); "
                         "each is looked up in Slack before it is sent again", taken)
-        return taken

@@ -392,6 +392,19 @@ def renew_leases(session: Session, row_ids: list[int], now: datetime) -> set[int
     return {row_id for (row_id,) in result}
 
 
+def foreign_leases(session: Session, now: datetime, keep: list[int] = ()
+                   ) -> tuple[int, datetime | None]:
+    """Rows other holders are sending (not `keep`): how many have a lease that ran out,
+    and when the earliest lease still running ends (None: none). One read."""
+    mine = (OutboxRow.id.not_in(keep),) if keep else ()
+    lease = OutboxRow.next_attempt_utc
+    expired, ends = session.execute(
+        select(func.coalesce(func.sum(case((lease < now, 1), else_=0)), 0),
+               func.min(case((lease >= now, lease), else_=null())))
+        .where(OutboxRow.state == "sending", *mine)).one()
+    return int(expired or 0), _utc(ends) if ends is not None else None
+
+
 def take_over_expired(session: Session, now: datetime, keep: list[int] = ()) -> int:
     """Rows whose holder stopped renewing their lease (it died, or its send outlived
     it) go back to `pending`, marked unsure: their message may be in Slack already.

@@ -124,3 +124,40 @@ def test_took_over_lines_and_idle_rate():
     [(at, n)] = ledger.took_over(log)
     assert n == 52 and math.isclose(at % 60, 31.331, abs_tol=1e-6)
     assert ledger.idle_per_process(1000, 1040, 10, 4) == 1.0
+
+
+def test_cards_shown_in_a_digest_card_are_delivered_not_missing():
+    """In a surge the intake channel's cards are combined into one digest card: posted
+    listing some requests (its metadata carries their card rows), then updated in place
+    to list more (an update carries no row ids). Those are in a digest, not missing."""
+    rows = [Row(21, 30, "card", created=100.0), Row(22, 31, "card", created=100.2),
+            Row(23, 32, "card", created=100.4), Row(24, 33, "card", created=100.6)]
+    cards = {30: ledger.Card("C0INTAKE01", "1.000100", digest=True),
+             31: ledger.Card("C0INTAKE01", "1.000100", digest=True),
+             32: ledger.Card("C0INTAKE01", "1.000100", digest=True),
+             33: ledger.Card("C0INTAKE01", "1.000900")}  # its own card, never posted
+
+    def digest(method, at, text, rows="", ok=True):
+        call = post(rows, at, ok=ok, method=method)
+        call.params.update(channel="C0INTAKE01", text=text)
+        if method == "chat.update":
+            call.params["ts"] = "1.000100"
+        call.response = {"ok": ok, "channel": "C0INTAKE01", "ts": "1.000100"}
+        return call
+
+    calls = [
+        digest("chat.postMessage", 101.0, "1 new emergency request: T-30", rows="21"),
+        digest("chat.update", 101.5, "3 new emergency requests: T-30, T-31, T-32",
+               ok=False),  # refused: shows nothing
+        digest("chat.update", 102.0, "2 new emergency requests: T-30, T-31"),
+        digest("chat.update", 103.0, "3 new emergency requests: T-30, T-31, T-32"),
+    ]
+    shown = ledger.digest_shown(calls, cards)
+    assert shown == {30: 101.0, 31: 102.0, 32: 103.0}
+    got = ledger.tally(rows, ledger.delivered_rows(calls), ledger.OTHER_POSTS, shown)
+    t = got["cards"]
+    # 21 was carried by the digest's post; 22 and 23 were added in place; 24 never went
+    assert (t.expected, t.once, t.in_digest, t.doubled, t.missing) == (4, 1, 2, 0, 1)
+    # without the digests' record, the updated ones count as missing
+    assert ledger.tally(rows, ledger.delivered_rows(calls), ledger.OTHER_POSTS)[
+        "cards"].missing == 3

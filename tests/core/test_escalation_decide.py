@@ -199,3 +199,24 @@ def test_declined_people_are_not_paged_again_in_later_rounds():
 def test_policy_json_round_trip_is_exact():
     pol = policy(("language_oncall", 5), ("language_backup", 3), ("channel", None), repeat=2)
     assert escalation.policy_from_json(escalation.policy_to_json(pol)) == pol
+
+
+# -- deciding without the load ----------------------------------------------------------------
+
+def test_steps_that_page_nobody_are_decided_without_the_load():
+    """The service first decides without reading the load (it costs the team's routing
+    turn): the managers' and the channel's steps need none, and decide the same."""
+    pol = policy(("language_oncall", 5), ("managers", 5), ("channel", None))
+    for last in (Position(0, 0), Position(0, 1)):
+        assert decide(pol, last, context=ctx(load=None)) == decide(pol, last)
+
+
+def test_a_step_that_pages_people_asks_for_the_load():
+    pol = policy(("language_oncall", 5), ("managers", 5), ("language_oncall_all", None))
+    with pytest.raises(escalation.LoadNeeded):
+        decide(pol, None, START, context=ctx(load=None))
+    with pytest.raises(escalation.LoadNeeded):
+        decide(pol, Position(0, 1), context=ctx(load=None))
+    # a managers step with no managers moves on to the next step, which pages
+    with pytest.raises(escalation.LoadNeeded):
+        decide(pol, Position(0, 0), context=ctx(managers=(), load=None))

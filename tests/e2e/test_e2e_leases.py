@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 
 from bot.app.runtime import Runtime
 from bot.core.messages import TIMELINE
-from bot.jobs.leases import TAKE_OVER_EVERY
 from bot.store.paging import LEASE
 from bot.store.paging_tables import OutboxRow
 from tests.slack_harness import INTAKE, ToolHarness, page_deliveries, utc
@@ -88,6 +87,10 @@ def test_a_process_whose_tick_never_runs_keeps_its_leases(two):
         h.clock.advance(LEASE.total_seconds() - 1)
         renewed = OutboxRow.next_attempt_utc >= h.clock.now() + LEASE
         poll("A's keeper to renew", lambda: rows(h, *sending, ~renewed) == 0)
+        # B's keeper is told when A's leases end (a lease from the clock's now, as A
+        # renewed), to look again just then rather than on a fixed poll.
+        taken, ends_in = b.outbox.take_over_timed()
+        assert taken == 0 and ends_in == pytest.approx(LEASE.total_seconds(), abs=0.01)
         h.clock.advance(LEASE.total_seconds() - 1)
         assert b.outbox.take_over() == 0
         assert rows(h, OutboxRow.unsure) == 0
@@ -136,9 +139,10 @@ def test_a_dead_process_rows_are_taken_over_and_not_posted_twice(two):
         h.clock.advance(LEASE.total_seconds() + 1)
         took = poll("B to take over and deliver", lambda: rows(
             h, OutboxRow.state != "sent") == 0 and rows(h) > 0)
-        # B's keeper took them over within a take-over period (plus B's sends and
-        # look-ups, on a busy machine).
-        assert took < TAKE_OVER_EVERY + 5, took
+        # B's keeper took them over once the lease it saw ended (at most a lease of
+        # wall time: the clock here jumps, the keeper's waits do not), plus B's sends
+        # and look-ups on a busy machine.
+        assert took < LEASE.total_seconds() + 5, took
         print(f"\nA's rows taken over and delivered by B {took:.1f} s after they expired")
         assert rows(h, OutboxRow.attempts == 2) > 0  # claimed by A, then by B
 
@@ -200,3 +204,24 @@ def test_an_idle_keeper_costs_one_statement_per_take_over_period(two):
     finally:
         event.remove(rt.engine, "before_cursor_execute", count)
     assert len(issued) == 1 and "outbox" in issued[0], issued
+
+
+def test_an_idle_timed_take_over_is_one_read_and_says_nobody_else_sends(two):
+    """The keeper's timed take-over (the app's): idle, one statement, which reads that
+    no other process is sending (so the next look may wait a whole lease)."""
+    from sqlalchemy import event
+
+    h, _ = two
+    rt = h.runtime
+    issued: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):
+            issued.append(statement)
+
+    event.listen(rt.engine, "before_cursor_execute", count)
+    try:
+        assert rt.outbox.take_over_timed() == (0, None)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", count)
+    assert len(issued) == 1 and issued[0].startswith("SELECT"), issued
