@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 # escalation steps a second (an update and a ping each) keep about 12 page threads
 # busy. Each thread keeps one connection to Slack open.
 PAGE_THREADS, POST_THREADS = 24, 12
+# Post pool tasks waiting beyond which a filed request's card, thread and notes wait in
+# the database rather than in memory, claimed (a 30 s surge at 200 requests/s held
+# thousands, and the serving process passed its 150 MB).
+REST_BACKLOG = 200
 
 
 class Dispatcher:
@@ -47,15 +51,25 @@ class Dispatcher:
         }
         self._queued: set[tuple[str, int | None]] = set()
         self._running = 0
+        self._rest_waiting = 0  # post pool tasks queued, not started
         self._cond = threading.Condition()
 
     # -- handing work over ---------------------------------------------------------------
 
     def filed(self, claimed: Claimed) -> None:
         """A request just filed, its messages written already claimed: the pages on the
-        page pool, the rest (card, thread, notes) then on the post pool."""
-        self._submit(PAGES, lambda: self._outbox.deliver_claimed(
-            self._sender, claimed, later=lambda task: self._submit(REST, task)))
+        page pool, the rest (card, thread, notes) then on the post pool; when the post
+        pool is backed up, the rest waits in the database (pending) and only the
+        request's id waits here, so a surge's backlog costs no memory per message."""
+        rid = claimed.request.id
+
+        def send() -> None:
+            if self._outbox.deliver_claimed(
+                    self._sender, claimed, later=lambda task: self._submit(REST, task),
+                    defer_rest=lambda: self._rest_waiting >= REST_BACKLOG):
+                self._queue(REST, rid)
+
+        self._submit(PAGES, send)
 
     def request(self, request_id: int | None) -> None:
         """Whatever is due for one request (None: rows of no request, such as swap asks)."""
@@ -109,6 +123,8 @@ class Dispatcher:
         def run() -> None:
             try:
                 if side == REST:
+                    with self._cond:
+                        self._rest_waiting -= 1
                     self._acks_first.turn()
                 task()
             except Exception:  # the rows keep their lease or stay pending: swept again
@@ -120,11 +136,15 @@ class Dispatcher:
 
         with self._cond:
             self._running += 1
+            if side == REST:
+                self._rest_waiting += 1
         try:
             self._pools[side].submit(run)
         except RuntimeError:  # shutting down: the next process's sweep sends it
             with self._cond:
                 self._running -= 1
+                if side == REST:
+                    self._rest_waiting -= 1
                 if key is not None:
                     self._queued.discard(key)
                 self._cond.notify_all()

@@ -132,11 +132,17 @@ class Outbox:
 
     # -- delivering ----------------------------------------------------------------------
 
-    def deliver_claimed(self, sender: Sender, claimed: Claimed, later: Later | None = None
-                        ) -> None:
+    def deliver_claimed(self, sender: Sender, claimed: Claimed, later: Later | None = None,
+                        defer_rest: Callable[[], bool] | None = None) -> bool:
         """Send what a filing wrote already claimed: the page DMs now (someone is
         waiting for them), the card, its thread and the notes through `later` (inline
-        when None), then settle every row in one transaction."""
+        when None), then settle every row in one transaction.
+
+        `defer_rest`, asked once the pages went: when it says so (the sending threads
+        are backed up, as in a surge), the pages are settled now and the card, thread
+        and notes go back to pending in the database instead of waiting in memory,
+        claimed, behind thousands of others; True is returned and the caller queues the
+        request's rest (`deliver_rest`), which reads them back."""
         rid = claimed.request.id
         self._hold(r.id for r in claimed.rows)
         pages_here = {p.id for p in claimed.pages}
@@ -160,6 +166,17 @@ class Outbox:
             raise
         self._tell_refused(early)
         rest = [i for i in items if i.kind not in STEP_SIDE]
+        if rest and defer_rest is not None and defer_rest():
+            try:
+                refused = self._settle(first) if first else []
+                with self._sf() as session, session.begin():
+                    # Due now: a row written claimed has its lease's end as its time.
+                    q.release_outbox_rows(session, [i for item in rest for i in item.ids],
+                                          self._clock.now())
+            finally:
+                self._let_go(r.id for r in claimed.rows)
+            self._tell_refused(refused)
+            return True
 
         def finish() -> None:
             try:
@@ -178,6 +195,7 @@ class Outbox:
                 later(finish)
             except RuntimeError:  # shutting down: settle here rather than leave it
                 finish()
+        return False
 
     def deliver_pages(self, sender: Sender, request_id: int) -> int:
         """Only the page DMs of a request, and its step's alerts to the managers and the

@@ -255,3 +255,45 @@ def test_a_digest_takes_later_requests_in_place_and_follows_their_state(slack):
     shown = json.dumps(slack.standin.message(ts)["blocks"], ensure_ascii=False)
     assert f"*{ticket}* · Acknowledged" in shown and f"<@{person}> has it" in shown
     assert all(f"*T-{n}*" in shown for n in listed)  # the others are still listed
+
+
+def test_with_the_post_pool_backed_up_the_rest_waits_in_the_database(tmp_path, db_url,
+                                                                       monkeypatch):
+    """When the sending threads are backed up, a filed request's card, thread line and
+    notes go back to pending in the database (not held in memory, claimed) once its
+    page DM went; they still go out, each once."""
+    import bot.jobs.dispatch as dispatch
+
+    monkeypatch.setattr(dispatch, "REST_BACKLOG", 0)  # always backed up
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=db_url,
+                    schedules=surge_desk(tmp_path / "teams"))
+    released = []
+
+    def seen(_conn, _cursor, statement, _params, _context, _many) -> None:
+        # What putting claimed rows back to pending writes (the store's
+        # `release_outbox_rows`); a calm filing never writes it.
+        if statement.startswith("UPDATE outbox SET state") and "attempts" in statement:
+            released.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(h.runtime.engine, "before_cursor_execute", seen)
+    try:
+        tickets = [file_one(h, i)[0] for i in range(1, 6)]
+        pages = h.standin.wait_for(
+            lambda c: c.ok and c.method == "chat.postMessage"
+            and "page_ack" in str(c.params.get("blocks")), count=5, timeout=30)
+        assert len(pages) == 5
+        h.settle()
+        assert listed_in_intake(h) == set(tickets)
+        with h.runtime.sessions() as s:
+            states = Counter(o.state for o in s.scalars(select(OutboxRow)))
+        assert set(states) == {"sent"}, states
+        assert max(page_deliveries(h.standin.calls).values()) == 1
+        cards = [m for m in h.standin.messages_to(INTAKE) if not m.get("thread_ts")]
+        assert len(cards) == 5  # one card each, none posted twice
+        threads = {m["thread_ts"] for m in h.standin.messages_to(INTAKE) if m.get("thread_ts")}
+        assert len(threads) == 5  # each card has its timeline
+        assert released  # the rest did wait in the database
+    finally:
+        h.quiet_close()
