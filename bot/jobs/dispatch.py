@@ -31,8 +31,8 @@ PAGE_THREADS, POST_THREADS = 24, 12
 # Post pool tasks waiting beyond which a filed request's card, thread and notes wait in
 # the database rather than in memory, claimed (a 30 s surge at 200 requests/s held
 # 6,000, about 14 KB each, and the serving process passed its 150 MB). Not sooner:
-# putting them back and reading them again costs two transactions per request, CPU
-# the acknowledgements need in a surge (at 200 waiting, 4 in 5 acks were lost).
+# putting them back and reading them again costs two more transactions per request,
+# CPU the acknowledgements need in a surge.
 REST_BACKLOG = 1000
 
 
