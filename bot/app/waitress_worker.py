@@ -64,7 +64,10 @@ class WaitressWorker(Worker):
 
     def handle_exit(self, sig, frame) -> None:
         # SIGTERM from the master: leave waitress's loop (it catches SystemExit and
-        # lets the requests in flight finish) so gunicorn runs `worker_exit`.
+        # lets the requests in flight finish) so gunicorn runs `worker_exit`. A second
+        # one while stopping must not cut `worker_exit` (the runtime's clean stop) short.
+        if not self.alive:
+            return
         super().handle_exit(sig, frame)
         raise SystemExit(0)
 

@@ -16,7 +16,7 @@ from bot.core import routing
 from bot.core.model import Team
 from bot.core.roster import Roster
 from bot.core.wellbeing import NO_CARE, Care
-from bot.store import paging as q
+from bot.store import load_reads as q
 
 RECENT = timedelta(hours=24)  # "fewest recent pages" looks this far back
 # "Longest since the last page" looks this far back; anyone not paged in it ties with

@@ -54,6 +54,7 @@ from bot.services.outbox_items import (
     Unsure,
     fold,
 )
+from bot.services.outbox_lanes import LanePauses
 from bot.services.outbox_leases import Leases
 from bot.services.outbox_ready import digest_lines, ready_rows
 from bot.services.requests import page_view, request_view
@@ -66,7 +67,6 @@ MAX_ATTEMPTS = 8
 BATCH = 100  # rows of one request claimed at once
 SETTLE_FOR = 5.0  # seconds a settling transaction is retried before the lease decides
 PAGES, REST = "pages", "rest"  # the two sides of a request, each with its own lock
-PROBE_WAIT = timedelta(seconds=1)  # a lane's others wait this long for its probe's answer
 # A page DM that failed is tried again within this (other messages back off further),
 # and for longer: about 2.5 minutes of a failing Slack before it is given up.
 PAGE_RETRY_MAX, PAGE_MAX_ATTEMPTS = timedelta(seconds=4), 40
@@ -76,7 +76,7 @@ COMBINED = (CARD, TIMELINE)  # an intake channel's traffic that a surge combines
 Later = Callable[[Callable[[], None]], None]  # runs a task later (e.g. a pool's submit)
 
 
-class Outbox:
+class Outbox(LanePauses):
     def __init__(self, session_factory: Callable[[], Session], clock: Clock,
                  on_refused: Callable[[int, str], None] | None = None,
                  on_settled: Callable[[list[Outcome]], None] | None = None):
@@ -298,33 +298,6 @@ class Outbox:
         return items, more
 
     # -- sending -------------------------------------------------------------------------
-
-    def _paused_until(self, lane: str) -> datetime | None:
-        """When the lane may be called again (None: now). The first caller after a
-        pause ends makes one call to find out whether Slack takes it again; until its
-        answer, the lane's other messages wait (one probe per Retry-After, not one per
-        sending thread)."""
-        with self._guard:
-            until = self._paused.get(lane)
-            if until is None:
-                return None
-            now = self._clock.now()
-            if until > now:
-                return until
-            self._paused[lane] = now + PROBE_WAIT  # held for the others while it probes
-            return None
-
-    def _resume(self, lane: str) -> None:
-        with self._guard:
-            self._paused.pop(lane, None)
-
-    def _pause(self, lane: str, seconds: float) -> datetime:
-        until = self._clock.now() + timedelta(seconds=seconds)
-        with self._guard:
-            if len(self._paused) > 10_000:
-                self._paused.clear()
-            self._paused[lane] = max(until, self._paused.get(lane, until))
-            return self._paused[lane]
 
     def surging(self, channel: str | None) -> bool:
         """Is this channel in a surge (Slack turned a post to it away lately)?"""

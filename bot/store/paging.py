@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
@@ -13,11 +12,8 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal_column,
     null,
     select,
-    union,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -33,7 +29,6 @@ from bot.store.paging_tables import (
 )
 from bot.store.tables import TeamRow
 from bot.store.wakeups import work_created
-from bot.store.wellbeing_tables import ExposureRow, PauseRow
 
 NEEDS_CARD = (CARD_UPDATE, TIMELINE)  # delivered in the card's thread / in place
 # How long a claim on an outbox row holds unless its holder renews it (every
@@ -126,29 +121,6 @@ def recent_page_counts(session: Session, since: datetime) -> dict[str, int]:
                                                                 {"since": since})}
 
 
-# Pages within a window, per person: how many since `recent`, and the latest. One scan
-# of the pages sent since `since` (the (user, sent_utc) index bounds it).
-_PAGE_HISTORY = (select(PAGES.c.user,
-                        func.count(case((PAGES.c.sent_utc >= bindparam("recent"), 1))),
-                        func.max(PAGES.c.sent_utc))
-                 .where(PAGES.c.sent_utc >= bindparam("since")).group_by(PAGES.c.user))
-
-
-def page_history(session: Session, since: datetime, recent: datetime
-                 ) -> tuple[dict[str, int], dict[str, datetime]]:
-    """(pages sent since `recent` per person, the last page sent since `since` per
-    person): routing's "fewest recent pages" and "longest since the last page". Someone
-    not paged since `since` is absent from both (counted as never paged)."""
-    counts: dict[str, int] = {}
-    last: dict[str, datetime] = {}
-    for user, n, at in session.connection().execute(_PAGE_HISTORY,
-                                                    {"since": since, "recent": recent}):
-        if n:
-            counts[user] = n
-        last[user] = _utc(at)
-    return counts, last
-
-
 def serialize_routing(session: Session, team: str) -> None:
     """Take the team's routing turn until this transaction ends, so two requests routed
     at once cannot both read the same load and both page the one free person (which
@@ -176,104 +148,7 @@ def routing_lock_key(team: str) -> int:
 _ROUTING_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=Integer)))
 
 
-# A person's open load: pages waiting for their answer on open requests, and requests
-# they acknowledged and have not resolved. Both halves start from the requests' status
-# index (few requests are open), so the cost follows the open requests, not history.
-_LOAD_ROWS = union(
-    select(PAGES.c.user.label("user"), PAGES.c.request_id.label("request_id"))
-    .join(REQUESTS, REQUESTS.c.id == PAGES.c.request_id)
-    .where(REQUESTS.c.status == "open", PAGES.c.state == "pending"),
-    select(REQUESTS.c.assignee.label("user"), REQUESTS.c.id.label("request_id"))
-    .where(REQUESTS.c.status == "acknowledged", REQUESTS.c.assignee.is_not(None)),
-).subquery()
-_OPEN_LOAD = (select(_LOAD_ROWS.c.user, func.count()).group_by(_LOAD_ROWS.c.user))
-
-
-def open_load(session: Session) -> dict[str, int]:
-    """How many requests each person has open: waiting for their answer, or theirs
-    (acknowledged, not resolved). A request counts once per person."""
-    return {user: n for user, n in session.connection().execute(_OPEN_LOAD)}
-
-
-# The open load, the exposure points since a window's start and who is on a break, in
-# one statement: routing reads them together (one round trip on the request's path).
-_EXPOSURE, _PAUSES = ExposureRow.__table__, PauseRow.__table__
-_LOAD_AND_CARE = union_all(
-    select(literal_column("'o'").label("kind"), _LOAD_ROWS.c.user.label("user"),
-           func.count().label("n")).group_by(_LOAD_ROWS.c.user),
-    select(literal_column("'x'"), _EXPOSURE.c.user, func.sum(_EXPOSURE.c.weight))
-    .where(_EXPOSURE.c.team == bindparam("team"), _EXPOSURE.c.at_utc >= bindparam("since"))
-    .group_by(_EXPOSURE.c.user),
-    select(literal_column("'p'"), _PAUSES.c.user, literal_column("0"))
-    .where(_PAUSES.c.team == bindparam("team"), _PAUSES.c.start_utc <= bindparam("now"),
-           _PAUSES.c.end_utc > bindparam("now"), _PAUSES.c.ended_utc.is_(None)),
-)
-
-
-def open_load_and_care(session: Session, team: str, since: datetime, now: datetime
-                       ) -> tuple[dict[str, int], dict[str, int], frozenset[str]]:
-    """(`open_load`, each person's exposure points counted at or after `since` in
-    `team`, who in `team` is on a break at `now`), in one statement."""
-    opened: dict[str, int] = {}
-    points: dict[str, int] = {}
-    paused: set[str] = set()
-    for kind, user, n in session.connection().execute(
-            _LOAD_AND_CARE, {"team": team, "since": since, "now": now}):
-        _care_row(kind, user, n, opened, points, paused)
-    return opened, points, frozenset(paused)
-
-
-def _care_row(kind: str, user: str, n, opened: dict, points: dict, paused: set) -> None:
-    if kind == "o":
-        opened[user] = int(n)
-    elif kind == "x":
-        points[user] = int(n or 0)
-    else:
-        paused.add(user)
-
-
-# `page_history` and `open_load_and_care` in one statement: what routing a request reads
-# while it holds the team's routing turn, so one round trip fewer under the lock. The
-# history's rows come first ('h': pages since `recent`, the last page since `history`),
-# so that their time column gives the union its type.
-# The history is read for the people routing may weigh only (`users`): through the
-# pages' (user, sent_utc) index that is a short range per person, where all pages
-# since `history` would be every page of the week, however many people they went to.
-_HISTORY_LOAD_AND_CARE = union_all(
-    select(literal_column("'h'").label("kind"), PAGES.c.user.label("user"),
-           func.count(case((PAGES.c.sent_utc >= bindparam("recent"), 1))).label("n"),
-           func.max(PAGES.c.sent_utc).label("at"))
-    .where(PAGES.c.user.in_(bindparam("users", expanding=True)),
-           PAGES.c.sent_utc >= bindparam("history")).group_by(PAGES.c.user),
-    *(s.add_columns(null()) for s in _LOAD_AND_CARE.selects),
-)
-
-
-def history_load_and_care(session: Session, team: str, history: datetime,
-                          recent: datetime, since: datetime, now: datetime,
-                          users: Collection[str]):
-    """`page_history(history, recent)` of `users` and `open_load_and_care(team, since,
-    now)` in one statement: (recent page counts, last pages, open load, exposure
-    points, paused)."""
-    counts: dict[str, int] = {}
-    last: dict[str, datetime] = {}
-    opened: dict[str, int] = {}
-    points: dict[str, int] = {}
-    paused: set[str] = set()
-    for kind, user, n, at in session.connection().execute(
-            _HISTORY_LOAD_AND_CARE, {"team": team, "since": since, "now": now,
-                                     "history": history, "recent": recent,
-                                     "users": sorted(users)}):
-        if kind != "h":
-            _care_row(kind, user, n, opened, points, paused)
-            continue
-        if n:
-            counts[user] = int(n)
-        last[user] = _utc(at)
-    return counts, last, opened, points, frozenset(paused)
-
-
-def _utc(at: datetime) -> datetime:
+def utc_from_db(at: datetime) -> datetime:
     # SQLite hands back naive datetimes from an aggregate (no column type to convert).
     if isinstance(at, str):
         at = datetime.fromisoformat(at)
@@ -402,7 +277,7 @@ def foreign_leases(session: Session, now: datetime, keep: list[int] = ()
         select(func.coalesce(func.sum(case((lease < now, 1), else_=0)), 0),
                func.min(case((lease >= now, lease), else_=null())))
         .where(OutboxRow.state == "sending", *mine)).one()
-    return int(expired or 0), _utc(ends) if ends is not None else None
+    return int(expired or 0), utc_from_db(ends) if ends is not None else None
 
 
 def take_over_expired(session: Session, now: datetime, keep: list[int] = ()) -> int:
