@@ -41,12 +41,12 @@ from bench.paging.load import Client, PageWatch, load_texts, make_shots
 from bench.paging.server import (
     HOST,
     BotServer,
-    FreshPostgres,
     bot_env,
     code_version,
     cpu_seconds,
     drain,
     free_port,
+    open_database,
 )
 from bench.paging.team import bench_team, write_schedules
 from bot.demo.slack_standin import SlackStandIn
@@ -70,12 +70,7 @@ class Step:
 
 def run_step(web: int, rate: float, args: argparse.Namespace, tmp: Path,
              standin: SlackStandIn, watch: PageWatch, texts, index: int) -> Step:
-    pg = FreshPostgres() if args.database == "postgres" else None
-    if pg is not None:
-        pg.__enter__()
-        db_url = pg.url
-    else:
-        db_url = f"sqlite:///{tmp / f'step{index}.db'}"
+    pg, db_url = open_database(args.database, tmp / f"step{index}.db")
     env = bot_env(standin.url, db_url, tmp / "schedules")
     servers = [BotServer(free_port(), env, tmp, tmp / f"step{index}-web{i + 1}.log")
                for i in range(web)]

@@ -27,6 +27,7 @@ from bench.paging.server import (
     filed_requests,
     free_port,
     memory,
+    open_database,
     own_cpu_seconds,
     scan_log,
 )
@@ -118,12 +119,7 @@ class Bench:
 
     def run(self, phase: Phase, index: int) -> PhaseResult:
         args = self.args
-        pg = FreshPostgres() if args.database == "postgres" else None
-        if pg is not None:
-            pg.__enter__()
-            db_url = pg.url
-        else:
-            db_url = f"sqlite:///{self.tmp / f'phase{index}.db'}"
+        pg, db_url = open_database(args.database, self.tmp / f"phase{index}.db")
         port = free_port()
         server = BotServer(port, self.env(db_url), self.tmp, self.tmp / f"server-phase{index}.log")
         self.watch.reset()

@@ -54,6 +54,16 @@ class FreshPostgres:
             print(f"could not drop database {self.name}: {err}", file=sys.stderr)
 
 
+def open_database(kind: str, sqlite_path: Path) -> tuple[FreshPostgres | None, str]:
+    """A fresh database for one run: (the PostgreSQL one to drop afterwards, or None for
+    SQLite; its URL). `kind` is a bench's --database (postgres or sqlite)."""
+    if kind != "postgres":
+        return None, f"sqlite:///{sqlite_path}"
+    pg = FreshPostgres()
+    pg.__enter__()
+    return pg, pg.url
+
+
 # -- the bot as a subprocess -------------------------------------------------------------
 
 
