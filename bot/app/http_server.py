@@ -53,6 +53,12 @@ class OncallApplication(BaseApplication):
             "logconfig_dict": logs.gunicorn_config(self._log_format) or {},
         }.items():
             self.cfg.set(key, value)
+        # gunicorn 25.1+ opens a control socket for `gunicornc` at one path per user
+        # (~/.gunicorn/gunicorn.ctl): every `serve` on a machine would take it from the
+        # one before, and the first to stop would remove the live one's. Nothing here uses
+        # it (the processes are run by signals: bot.app.serve), so it is off.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
 
     def load(self):
         from bot.app.runtime import Runtime

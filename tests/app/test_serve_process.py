@@ -149,6 +149,9 @@ def test_sigterm_stops_serve_cleanly_and_promptly(served, tmp_path):
     assert status == 0, log
     assert "stopped cleanly" in log, log
     assert "Shutting down: Master" in log and "SIGKILL" not in log, log
+    # No gunicorn control socket: its path is one per user, shared by every `serve` on
+    # the machine (bot.app.http_server).
+    assert "Control socket" not in log, log
 
 
 # -- strangers at the endpoint: stalled, oversized -------------------------------------------
