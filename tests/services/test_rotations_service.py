@@ -31,7 +31,7 @@ from bot.services.rotations import (
 from bot.services.schedules import RosterCache, import_teams
 from bot.slack.text import from_neutral
 from bot.store import teams as team_store
-from bot.store.db import make_engine, migrate, session_factory
+from bot.store.db import session_factory
 from bot.store.paging_tables import AuditRow, OutboxRow
 
 SCHEDULES = Path(__file__).resolve().parents[2] / "schedules" / "example"
@@ -49,20 +49,18 @@ GRACE = "U0SG00014"  # en, fr; night-backup (secondary)
 
 
 @pytest.fixture
-def env(db_url):
-    engine = make_engine(db_url)
-    migrate(engine)
+def env(db_engine):
+    # The schema comes from the session's migrated template (tests/db_template.py):
+    # these tests are about the service, tests/store runs the migrations themselves.
+    engine = db_engine
     writes = session_factory(engine, immediate=True)
     import_teams(writes, load_schedules(SCHEDULES))
     rosters = RosterCache(session_factory(engine), holiday_dates)
     clock = ManualClock(NOW)
     groups = {"S0MGRGRP1": {GROUP_MGR}}
     svc = RotationService(writes, rosters, clock, group_members=lambda g: groups.get(g, set()))
-    try:
-        yield SimpleNamespace(svc=svc, sf=writes, clock=clock, rosters=rosters,
-                              backend=engine.dialect.name)
-    finally:
-        engine.dispose()
+    yield SimpleNamespace(svc=svc, sf=writes, clock=clock, rosters=rosters,
+                          backend=engine.dialect.name)
 
 
 def revision(env) -> int:
