@@ -12,6 +12,7 @@ through, and the schedules must be imported exactly once. On SQLite and PostgreS
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -27,10 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "schedules" / "example"
 WORKER_UP = "worker: reconciling deadlines"
 
-# Import everything first, then wait for the common start instant, then start up: the
-# three processes reach the migration and the import check together.
-_RELEASE = ("import sys, time; import bot.app.serve, bot.app.runtime, bot.cli; "
-            "time.sleep(max(0.0, float(sys.argv[1]) - time.time())); ")
+# Import everything first, say so (a byte on the pipe whose descriptor is argv[1]), then
+# wait for the go (a byte on stdin), then start up: once all three are ready they are let
+# go at once, so they reach the migration and the import check together however long
+# their imports took on a busy machine.
+_RELEASE = ("import os, sys; import bot.app.serve, bot.app.runtime, bot.cli; "
+            "os.write(int(sys.argv[1]), b'r'); sys.stdin.buffer.read(1); ")
 PREPARE = _RELEASE + ("from bot.app.serve import prepare; from bot.config import Settings; "
                       "import logging; logging.basicConfig(level=logging.INFO); "
                       "prepare(Settings.from_env())")
@@ -49,14 +52,22 @@ def test_three_processes_started_together_on_an_empty_database(db_url, tmp_path)
            "SLACK_SIGNING_SECRET": "start-secret", "SLACK_API_URL": "http://127.0.0.1:9/api/",
            "PYTHONPATH": str(ROOT)}
     env.pop("SLACK_APP_TOKEN", None)
-    release = time.time() + 8  # enough for three interpreters to import on a busy machine
     logs = [tmp_path / f"start-{i}.log" for i in range(3)]
-    procs = []
-    for i, code in enumerate((PREPARE, PREPARE, WORKER)):
-        with open(logs[i], "wb") as log:
-            procs.append(subprocess.Popen([sys.executable, "-c", code, str(release)], env=env,
-                                          cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT))
+    procs, ready = [], []
     try:
+        for i, code in enumerate((PREPARE, PREPARE, WORKER)):
+            r, w = os.pipe()
+            ready.append(r)
+            with open(logs[i], "wb") as log:
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-c", code, str(w)], env=env, cwd=tmp_path,
+                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                    pass_fds=(w,), bufsize=0))
+            os.close(w)
+        _wait_until_imported(ready, logs)
+        for p in procs:  # the go: unbuffered, so each byte leaves at once
+            p.stdin.write(b"g")
+            p.stdin.close()
         for p in procs[:2]:
             assert p.wait(timeout=120) == 0, _text(logs)
         deadline = time.monotonic() + 60
@@ -70,6 +81,8 @@ def test_three_processes_started_together_on_an_empty_database(db_url, tmp_path)
         for p in procs:
             if p.poll() is None:
                 p.kill()
+        for r in ready:
+            os.close(r)
     out = _text(logs)
     assert out.count("imported ") == 1, out
     assert "Traceback" not in out and "UniqueViolation" not in out, out
@@ -80,6 +93,19 @@ def test_three_processes_started_together_on_an_empty_database(db_url, tmp_path)
     finally:
         engine.dispose()
     assert teams == _team_count()
+
+
+def _wait_until_imported(ready: list[int], logs: list[Path]) -> None:
+    """Until each process has written its byte (end of file: it died before; the bound
+    only guards against a hang)."""
+    waiting, deadline = set(ready), time.monotonic() + 120
+    while waiting:
+        left = deadline - time.monotonic()
+        assert left > 0, "not all imported:\n" + _text(logs)
+        readable, _, _ = select.select(list(waiting), [], [], left)
+        for r in readable:
+            assert os.read(r, 1) == b"r", "exited before its imports were done:\n" + _text(logs)
+            waiting.discard(r)
 
 
 def _text(logs: list[Path]) -> str:
