@@ -532,15 +532,16 @@ class OncallTools:
         self._responses = seen
         return seen
 
-    def wait_response(self, contains: str, timeout: float = 5.0) -> dict:
-        """The first captured `response_url` body whose text contains `contains`."""
+    def wait_response(self, contains: str, timeout: float = 5.0, count: int = 1) -> dict:
+        """The first captured `response_url` body whose text contains `contains`, once
+        `count` of them have come (a listener thread posts them after its ack)."""
         deadline = time.monotonic() + timeout
         while True:
-            for doc in list(self._responses):
-                if contains in (doc.get("text") or ""):
-                    return doc
+            found = [doc for doc in list(self._responses) if contains in (doc.get("text") or "")]
+            if len(found) >= count:
+                return found[0]
             if time.monotonic() > deadline:
-                raise AssertionError(f"no response_url post with {contains!r}: "
+                raise AssertionError(f"not {count} response_url post(s) with {contains!r}: "
                                      f"{self._responses}")
             time.sleep(0.01)
 

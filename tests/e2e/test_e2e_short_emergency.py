@@ -59,6 +59,8 @@ def test_a_too_short_text_asks_and_files_nothing_until_file_it_then_once(slack):
     assert "ok" in json.dumps(page["blocks"])
     # A second click (or a double click) files nothing more.
     assert slack.click(ids.EMERGENCY_FILE_SHORT, value, REQUESTER).status == 200
+    # Its answer is the same confirmation again, posted after the ack: wait for it.
+    slack.wait_response(filed["text"], count=2)
     slack.settle()
     [req] = slack.requests()
     assert (req.text, req.severity, req.requester) == ("ok", "sev1", REQUESTER)
