@@ -75,7 +75,8 @@ class Jobs:
             self._woken = True
             if self._in_pass:
                 return  # the pass running now ends by scheduling the next one at once
-        self._schedule(0.0, self._wake_gap)
+            # Under the lock: a pass ending now moves the job after this, not over it.
+            self._schedule(0.0, self._wake_gap)
 
     def stop(self, timeout: float = 30.0) -> bool:
         """No pass starts after this; the one under way (if any) is waited for, up to
@@ -126,13 +127,15 @@ class Jobs:
             log.exception("reconcile pass failed")
             due_in = None
         self.completed += 1
-        with self._lock:
-            self._in_pass = False
-            woken = self._woken
-            self._idle.notify_all()
         wait = self.interval if due_in is None else min(max(due_in, 0.0) + LATE_BY,
                                                         self.interval)
-        if woken:
-            self._schedule(0.0, self._wake_gap)
-        else:
-            self._schedule(wait)
+        # The next run is moved under the lock, as `wake()` moves it: moved outside, a
+        # wake-up coming just after the pass ended could be overwritten by the pass's
+        # later due time (and wait a whole safety sweep).
+        with self._lock:
+            self._in_pass = False
+            if self._woken:
+                self._schedule(0.0, self._wake_gap)
+            else:
+                self._schedule(wait)
+            self._idle.notify_all()
