@@ -52,14 +52,22 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+@pytest.fixture(scope="module")
+def language_cache(tmp_path_factory) -> Path:
+    """One language-table cache for this module's servers: each built its own before
+    (a child process writing ~150 MB at every start-up). Building it, and builds that
+    race, are tests/language's and tests/app/test_concurrent_start.py's subject."""
+    return tmp_path_factory.mktemp("language-cache")
+
+
 @pytest.fixture
-def served(tmp_path):
+def served(tmp_path, language_cache):
     standin = SlackStandIn().start()
     port = _free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": standin.url, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
            "ONCALL_SCHEDULES": str(own_team(tmp_path / "schedules")),
-           "ONCALL_CACHE_DIR": str(tmp_path),
+           "ONCALL_CACHE_DIR": str(language_cache),
            "PYTHONPATH": str(ROOT)}
     env.pop("SLACK_APP_TOKEN", None)
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
