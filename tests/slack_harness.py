@@ -30,6 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEDULES = ROOT / "schedules" / "example"
 REQUESTER = "U0REQ0001"
 SAFETY_DESK = "C0SAFETY1"
+# How long a helper below waits for what background threads do before it fails: only
+# a bound (a pass returns as soon as it sees it), generous because the machine may be
+# busy with other test workers.
+WAIT = 30.0
 # A slash command's default response_url: an address that answers nothing.
 NOWHERE = "https://hooks.slack.test/commands/T0/1/x"
 
@@ -193,7 +197,7 @@ class Harness:
         """Page DMs (messages with the Acknowledge button) a user received."""
         return [m for m in self.dms(user) if "page_ack" in json.dumps(m.get("blocks") or [])]
 
-    def wait_for_page(self, user: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
+    def wait_for_page(self, user: str, count: int = 1, timeout: float = WAIT) -> list[dict]:
         self.standin.wait_for(lambda c: c.method == "chat.postMessage"
                               and c.params.get("channel") == user
                               and "page_ack" in json.dumps(c.params.get("blocks") or []),
@@ -410,7 +414,7 @@ class HarnessTools:
         return [c for c in self.standin.calls_to("views.open") if c.ok]
 
     def wait_posted(self, channel: str, contains: str = "", count: int = 1,
-                    timeout: float = 5.0) -> list:
+                    timeout: float = WAIT) -> list:
         """Wait for `count` successful chat.postMessage calls to `channel` whose text or
         blocks contain `contains`; return them all."""
         def match(c) -> bool:
@@ -422,7 +426,7 @@ class HarnessTools:
                                      description=f"{count} post(s) to {channel} with "
                                                  f"{contains!r}")
 
-    def wait_updated(self, ts: str, contains: str, timeout: float = 5.0) -> list:
+    def wait_updated(self, ts: str, contains: str, timeout: float = WAIT) -> list:
         def match(c) -> bool:
             return (c.method == "chat.update" and c.ok and c.params.get("ts") == ts
                     and contains in blocks_text(c.params))
@@ -430,7 +434,7 @@ class HarnessTools:
         return self.standin.wait_for(match, timeout=timeout,
                                      description=f"chat.update of {ts} with {contains!r}")
 
-    def wait_view_opened(self, callback_id: str, count: int = 1, timeout: float = 5.0
+    def wait_view_opened(self, callback_id: str, count: int = 1, timeout: float = WAIT
                          ) -> list:
         def match(c) -> bool:
             return (c.method == "views.open" and c.ok
@@ -532,7 +536,7 @@ class OncallTools:
         self._responses = seen
         return seen
 
-    def wait_response(self, contains: str, timeout: float = 5.0, count: int = 1) -> dict:
+    def wait_response(self, contains: str, timeout: float = WAIT, count: int = 1) -> dict:
         """The first captured `response_url` body whose text contains `contains`, once
         `count` of them have come (a listener thread posts them after its ack)."""
         deadline = time.monotonic() + timeout
