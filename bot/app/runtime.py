@@ -30,6 +30,7 @@ from bot.app.twilio_hooks import TwilioHooks
 from bot.app.web import create_wsgi
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.core.messages import STEP_SIDE
 from bot.core.model import Team
 from bot.jobs.acks_first import MAX_WAIT as ACKS_FIRST_WAIT
 from bot.jobs.acks_first import AcksFirst
@@ -50,7 +51,7 @@ from bot.services.escalation import EscalationService
 from bot.services.feeds import FeedService
 from bot.services.handoffs import HandoffService
 from bot.services.health import Health, ProcessInfo
-from bot.services.intake import Filed, IntakeService
+from bot.services.intake import CLAIM_ON_FILING, Filed, IntakeService
 from bot.services.oncall_groups import OncallGroupService
 from bot.services.outbox import Outbox
 from bot.services.pauses import PauseService
@@ -111,9 +112,13 @@ class Runtime:
         self.sessions = session_factory(self.engine, immediate=True)
         self.reads = read_session_factory(self.engine)
         self.rosters = schedule_svc.RosterCache(self.reads, holiday_dates)
+        # A web process with its jobs elsewhere sends at once only what someone waits
+        # for (page DMs, a step's alerts); the jobs process sends the rest, written
+        # pending (NOTIFY wakes it): less CPU where Slack's answers are made.
         self.intake = IntakeService(
             self.sessions, self.rosters, self.clock,
-            intake_session_factory=session_factory(self.engine, immediate=True, urgent=True))
+            intake_session_factory=session_factory(self.engine, immediate=True, urgent=True),
+            claim_on_filing=STEP_SIDE if role == "web" else CLAIM_ON_FILING)
         self.escalation = EscalationService(self.sessions, self.rosters, self.clock)
         # Steps fired by several loops at once where claims skip locked rows (PostgreSQL):
         # a survivor fires a dead worker's share on time (EscalationService.reconcile).

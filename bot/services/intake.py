@@ -201,8 +201,14 @@ class TeamChoiceNeeded(ServiceError):
 class IntakeService:
     def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock,
                  detector: Detector | None = None,
-                 intake_session_factory: SessionFactory | None = None):
+                 intake_session_factory: SessionFactory | None = None,
+                 claim_on_filing: tuple[str, ...] = CLAIM_ON_FILING):
+        """`claim_on_filing`: the kinds of message a filing (or routing) writes claimed,
+        for its caller to send at once; the others are written pending, for whichever
+        process's sending threads claim them (a web process that has a jobs process
+        beside it claims only what someone waits for: bot.app.runtime)."""
         self._sf = session_factory
+        self._claim = claim_on_filing
         # Intake's writes go before background writers waiting in the same process.
         self._intake_sf = intake_session_factory or session_factory
         self.rosters = rosters
@@ -320,7 +326,7 @@ class IntakeService:
                     w.deadline(row.due_utc, response_due.DUE, 0)
                 if route:
                     self._start(w, roster, intake.confirm_by_dm, crises)
-                filed = _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
+                filed = _filed(w, w.flush(claim=self._claim if claim else ()))
         except IntegrityError:
             # The same interaction arrived twice at once: the other one won.
             with self._sf() as session:
@@ -346,7 +352,7 @@ class IntakeService:
             w = RequestWrites(session, row, self.clock.now())
             # Its acknowledgement could not say who was paged: a DM will.
             self._start(w, roster, True)
-            return _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
+            return _filed(w, w.flush(claim=self._claim if claim else ()))
 
     def route_batch(self, limit: int, claim: bool = False) -> list[Filed]:
         """Route up to `limit` `received` requests, most severe and oldest first, in one
@@ -360,7 +366,7 @@ class IntakeService:
                 roster = self.rosters.at_revision(row.team, revision)
                 w = RequestWrites(session, row, self.clock.now())
                 self._start(w, roster, True)
-                filed.append(_filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ())))
+                filed.append(_filed(w, w.flush(claim=self._claim if claim else ())))
                 # The next request's routing reads the load without autoflush: the
                 # request row's own changes (now `open`, its pending page counting as
                 # its reader's load) must be in the database first.

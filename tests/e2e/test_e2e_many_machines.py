@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.app.runtime import Runtime
-from bot.store.paging_tables import DeadlineRow, PageRow, RequestRow
-from tests.slack_harness import REQUESTER, ToolHarness, page_deliveries, utc
+from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
+from tests.slack_harness import INTAKE, REQUESTER, ToolHarness, page_deliveries, utc
 
 pytestmark = pytest.mark.postgres
 ON_POSTGRES = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
@@ -85,6 +85,42 @@ def test_a_notify_wakes_a_listening_worker(slack):
         assert worker.jobs.completed > passes
     finally:
         worker.close()
+
+
+@ON_POSTGRES
+def test_a_web_process_pages_at_once_and_leaves_the_card_and_thread_to_the_jobs(
+        tmp_path, db_url):
+    """A web runtime with its jobs elsewhere (`serve --no-jobs`, the serving worker of
+    `serve` on PostgreSQL) sends the page DM itself and writes the card, its thread
+    and the notes pending: the jobs runtime, woken by the commit's NOTIFY, sends them,
+    each once. The work the web process does per request is what someone waits for."""
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=db_url, role="web")
+    worker = Runtime(h.settings, clock=h.clock, tick_interval=60.0, role="worker")
+    worker.health.process = dataclasses.replace(worker.health.process, host="jobs-host")
+    try:
+        r = h.command("/emergency", ARABIC, user=REQUESTER)
+        assert r.status == 200 and "Filed T-1" in r.text, r.text
+        assert until(lambda: page_deliveries(h.standin.calls))  # the web's own page DM
+        assert until(lambda: h.runtime.dispatch.idle() and not h.runtime.outbox.in_flight())
+        with h.runtime.sessions() as s:
+            waiting = Counter(s.scalars(select(OutboxRow.kind).where(
+                OutboxRow.state == "pending")).all())
+        assert waiting["card"] == 1 and waiting["timeline"] >= 1, waiting
+        channel = [c for c in h.standin.calls if c.method == "chat.postMessage"
+                   and c.params.get("channel") == INTAKE]
+        assert channel == []  # nothing in the intake channel from the web runtime
+
+        worker.start_jobs()  # its start-up pass, or the notify, sends what waits
+        assert until(lambda: worker.dispatch.idle() and not worker.outbox.pending()
+                     and not worker.outbox.in_flight())
+        cards = [c for c in h.standin.calls if c.ok and c.method == "chat.postMessage"
+                 and c.params.get("channel") == INTAKE
+                 and not c.params.get("thread_ts")]
+        assert len(cards) == 1 and "T-1" in cards[0].params["text"], cards
+        assert max(page_deliveries(h.standin.calls).values()) == 1
+    finally:
+        worker.close()
+        h.quiet_close()
 
 
 @ON_POSTGRES
