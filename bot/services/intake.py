@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy.exc import IntegrityError
@@ -354,13 +355,15 @@ class IntakeService:
             self._start(w, roster, True)
             return _filed(w, w.flush(claim=self._claim if claim else ()))
 
-    def route_batch(self, limit: int, claim: bool = False) -> list[Filed]:
+    def route_batch(self, limit: int, claim: bool = False,
+                    received_by: datetime | None = None) -> list[Filed]:
         """Route up to `limit` `received` requests, most severe and oldest first, in one
         transaction: one claim, one routing turn per team and one commit for all of
         them (what `route_next` costs each one). Each is routed as `route_next` routes
-        it, seeing the pages the ones before it wrote. [] when none waits."""
+        it, seeing the pages the ones before it wrote. [] when none waits.
+        `received_by`: only requests filed by then."""
         with self._sf() as session, session.begin():
-            found = q.claim_received(session, limit)
+            found = q.claim_received(session, limit, received_by)
             filed = []
             for row, revision in found:
                 roster = self.rosters.at_revision(row.team, revision)

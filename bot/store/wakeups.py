@@ -11,8 +11,8 @@ marked as its statements run. When it commits:
   callbacks given to `watch` run (the in-process wake-up; SQLite's only one).
 
 `outlook` is the one statement an idle reconciler runs: when the next deadline, send,
-lease expiry, crisis reminder, on-call group update or sweep step is due, whether requests wait
-for routing, and a fingerprint of the teams' revisions (an edit moves it).
+lease expiry, crisis reminder, on-call group update or sweep step is due, since when requests
+wait for routing, and a fingerprint of the teams' revisions (an edit moves it).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class Outlook:
     next_deadline: datetime | None
     next_send: datetime | None  # a pending outbox row's next attempt
     next_expiry: datetime | None  # a lease on a row being sent runs out
-    received: bool  # requests wait for routing
+    received: datetime | None  # the oldest request waiting for routing
     teams: tuple[int, int]  # (count, sum of revisions): an edit or import moves it
     crisis_remind: datetime | None
     crisis_setup: bool  # an active crisis lacks its channel or status card
@@ -118,7 +118,7 @@ _OUTLOOK = select(
     _first(DeadlineRow.due_utc, DeadlineRow.state == "pending"),
     _first(OutboxRow.next_attempt_utc, OutboxRow.state == "pending"),
     _first(OutboxRow.next_attempt_utc, OutboxRow.state == "sending"),
-    select(RequestRow.id).where(RequestRow.status == "received").exists(),
+    _first(RequestRow.created_utc, RequestRow.status == "received"),
     select(func.count()).select_from(TeamRow).scalar_subquery(),
     select(func.coalesce(func.sum(TeamRow.revision), 0)).scalar_subquery(),
     _first(CrisisRow.remind_due_utc, CrisisRow.status == "active"),
@@ -147,7 +147,7 @@ def _utc(at: Any) -> datetime | None:
 def outlook(session: Session) -> Outlook:
     row = session.execute(_OUTLOOK).one()
     sweeps = [at for at in map(_utc, row[10:13]) if at is not None]
-    return Outlook(_utc(row[0]), _utc(row[1]), _utc(row[2]), bool(row[3]),
+    return Outlook(_utc(row[0]), _utc(row[1]), _utc(row[2]), _utc(row[3]),
                    (int(row[4]), int(row[5])), _utc(row[6]), bool(row[7]), bool(row[8]),
                    _utc(row[9]), min(sweeps, default=None))
 
