@@ -215,10 +215,9 @@ class Runtime:
                                 answering=self.acks_first.answering)
         self.jobs = Jobs(self.scheduled_pass, tick_interval or sweep_for(self.engine.dialect.name))
         # Wake-ups (bot.store.wakeups): a commit here that created work wakes this
-        # reconciler; on PostgreSQL every process's commits do, by LISTEN/NOTIFY.
+        # reconciler; other processes' do too (LISTEN/NOTIFY; SQLite: the file watched).
         wakeups.watch(self.engine, self.jobs.wake)
-        self.listener = (wakeups.Listener(self.engine, self.jobs.wake)
-                         if self.engine.dialect.name == "postgresql" else None)
+        self.listener = wakeups.across_processes(self.engine, self.jobs.wake)
         self._roster_pace = RosterPace(lambda: (
             self.handoffs.next_pass(), self.checkins.next_pass(), self.trends.next_pass(),
             self.groups.next_pass()))

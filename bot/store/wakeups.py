@@ -8,7 +8,8 @@ marked as its statements run. When it commits:
   process listening (`Listener`, one connection each) hears of it once the rows are
   visible, and never for a transaction rolled back;
 - in this process, once the connection is handed back after the commit, the
-  callbacks given to `watch` run (the in-process wake-up; SQLite's only one).
+  callbacks given to `watch` run (the in-process wake-up);
+- on SQLite, other processes notice the database file change (`bot.store.file_wakeups`).
 
 `outlook` is the one statement an idle reconciler runs: when the next deadline, send,
 lease expiry, crisis reminder, on-call group update or sweep step is due, since when requests
@@ -28,6 +29,7 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from bot.store.crisis_tables import CARD_FINAL, CrisisRow
+from bot.store.file_wakeups import file_watch
 from bot.store.paging_tables import DeadlineRow, OutboxRow, RequestRow
 from bot.store.shift_tables import OncallGroupRow
 from bot.store.sweep_tables import SweepRow, SweepTurnRow
@@ -150,6 +152,14 @@ def outlook(session: Session) -> Outlook:
     return Outlook(_utc(row[0]), _utc(row[1]), _utc(row[2]), _utc(row[3]),
                    (int(row[4]), int(row[5])), _utc(row[6]), bool(row[7]), bool(row[8]),
                    _utc(row[9]), min(sweeps, default=None))
+
+
+def across_processes(engine: Engine, on_wake: Callable[[], None]):
+    """What hears other processes' commits: a `Listener` on PostgreSQL, a watch of the
+    file on SQLite (None for an in-memory one). Started and stopped by the caller."""
+    if engine.dialect.name == "postgresql":
+        return Listener(engine, on_wake)
+    return file_watch(engine, on_wake)
 
 
 # How soon a stopping listener notices (four wake-ups a second of an idle thread cost
