@@ -8,7 +8,7 @@ from dataclasses import replace
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, PAGE_UPDATE, TIMELINE
-from bot.services.outbox_items import Item
+from bot.services.outbox_items import Delivery, Item
 from bot.services.requests import request_view, ticket
 from bot.store import digests as dq
 from bot.store import paging as q
@@ -53,5 +53,15 @@ def digest_lines(session: Session, req, items: list[Item]) -> None:
                 item.delivery = replace(item.delivery, digest=views)
     for item in items:
         if item.kind == TIMELINE:
-            lines = [{**line, "ticket": ticket(req)} for line in item.delivery.payload["lines"]]
-            item.delivery = replace(item.delivery, payload={"lines": lines})
+            item.delivery = lines_named(item.delivery, req)
+
+
+def named(line: dict, req) -> dict:
+    """A thread line of a request whose card is a digest names its ticket: the digest's
+    thread holds several requests' lines. (Every such line is named here.)"""
+    return {**line, "ticket": ticket(req)}
+
+
+def lines_named(d: Delivery, req) -> Delivery:
+    """A thread post's lines, all `req`'s, each naming its ticket (`named`)."""
+    return replace(d, payload={"lines": [named(line, req) for line in d.payload["lines"]]})
