@@ -343,6 +343,8 @@ class Outbox(LanePauses):
         for item in items:
             if self.leases.lost(item.ids):  # taken over meanwhile: the taker sends it
                 outcomes.append(Outcome(item.ids, item.kind, "lost"))
+                # Its lines here wait for the taker's card (with none: marked sent, unposted).
+                card_failed = card_failed or item.kind in (CARD, DIGEST)
                 continue
             if item.noop:
                 outcomes.append(Outcome(item.ids, item.kind, "sent"))
@@ -462,11 +464,9 @@ class Outbox(LanePauses):
                             max_delay=PAGE_RETRY_MAX if page else None):
                         log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
                                   row.target, o.error, extra={"request_id": row.request_id})
-            for o in outcomes:  # a digest's requests; a card row found in a digest
-                if o.kind == DIGEST and o.action == "sent" and o.result and o.requests:
-                    dq.record_digest(session, list(o.requests), *o.result)
-                elif o.in_digest and o.action == "sent" and o.result and o.request_id:
-                    dq.record_digest(session, [o.request_id], *o.result)
+            for o in outcomes:  # a digest's new requests; a card row found in a digest
+                if o.action == "sent" and o.result and (o.requests or o.in_digest):
+                    dq.record_digest(session, list(o.requests) or [o.request_id], *o.result)
             q.record_posted(
                 session,
                 cards={o.request_id: o.result for o in outcomes if o.action == "sent"

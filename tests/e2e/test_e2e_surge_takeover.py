@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app.runtime import Runtime
-from bot.core.messages import TIMELINE
+from bot.core.messages import CARD, TIMELINE
 from bot.store.paging import LEASE
 from bot.store.paging_tables import OutboxRow, RequestRow
 from tests.e2e.test_e2e_surge import (
@@ -173,6 +173,15 @@ def test_a_digest_updated_in_place_by_a_process_that_died_lists_its_request_once
         assert late in h.standin.message(ts)["text"]
         take_over(h, b)
         assert_listed_once_in_the_digest(h, ts, {late})
+        # The update's metadata lists the card row of every request the digest holds
+        # (the earlier ones too), and says it is a digest.
+        meta = h.standin.message(ts)["metadata"]
+        with h.runtime.sessions() as s:
+            listed = s.scalars(select(RequestRow.id).where(RequestRow.card_ts == ts)).all()
+            cards = {str(i) for i in s.scalars(select(OutboxRow.id).where(
+                OutboxRow.kind == CARD, OutboxRow.request_id.in_(listed)))}
+        assert len(listed) > 1 and set(metadata_rows({"metadata": meta})) == cards
+        assert meta["event_payload"]["digest"] is True
     finally:
         bury(h, a, held)
 
