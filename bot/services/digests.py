@@ -73,6 +73,10 @@ class Digests:
             self._last[channel] = now
             outcomes = self._outbox.send_combined(sender, items)
             for o in outcomes:
+                if o.kind == DIGEST and o.action == "retry" and o.unsure and open_digest:
+                    # The update may have listed them (its card rows, unsure, are looked up
+                    # and found there): another, from memory, would drop them from it.
+                    self._open.pop(channel, None)
                 if o.kind == DIGEST and o.action == "sent" and o.result:
                     self.sent += 1
                     if open_digest is None or open_digest.ts != o.result[1]:

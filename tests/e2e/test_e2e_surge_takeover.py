@@ -225,3 +225,25 @@ def test_a_digest_posted_by_a_process_that_died_becomes_its_requests_card(two):
             h, digest["ts"], {f"T-{n}" for n in TICKET.findall(digest["text"])})
     finally:
         bury(h, a, held)
+
+
+def test_a_digest_update_whose_answer_was_lost_keeps_its_request_listed(two):
+    """The open digest's update reached Slack but its answer was lost (unsure): the
+    request it added is found there by its card row, and the digest becomes its card.
+    The next requests go in a new digest: an update of this one from the pass's memory
+    (which never learnt the lost update listed it) would drop that request from it."""
+    h, _ = two
+    ts, _ = open_digest(h)
+    h.standin.drop_next("chat.update", done=True)
+    late = file_one(h, 50)[0]
+    assert step_until(h, lambda: unsent(h) == 0, seconds=30)
+    lost = [c for c in h.standin.calls_to("chat.update") if c.fault == "lost"]
+    assert [c.params["ts"] for c in lost] == [ts] and late in lost[0].params["text"]
+    assert_listed_once_in_the_digest(h, ts, {late})
+
+    later = file_one(h, 51)[0]
+    assert step_until(h, lambda: unsent(h) == 0, seconds=30)
+    with h.runtime.sessions() as s:
+        assert s.get(RequestRow, int(later[2:])).card_digest  # still in the surge
+    assert late in h.standin.message(ts)["text"]
+    assert_listed_once_in_the_digest(h, ts, {late})
