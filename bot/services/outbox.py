@@ -46,6 +46,7 @@ from bot.core.messages import (
 from bot.services.outbox_items import (
     Busy,
     Claimed,
+    Found,
     Item,
     NotSent,
     Outcome,
@@ -56,7 +57,7 @@ from bot.services.outbox_items import (
 )
 from bot.services.outbox_lanes import LanePauses
 from bot.services.outbox_leases import Leases
-from bot.services.outbox_ready import digest_lines, ready_rows
+from bot.services.outbox_ready import digest_lines, lines_named, ready_rows
 from bot.services.requests import page_view, request_view
 from bot.store import digests as dq
 from bot.store import paging as q
@@ -338,10 +339,12 @@ class Outbox(LanePauses):
         card = card or next((o.result for o in before if o.kind == CARD and o.result), None)
         posted = {o.page_id: o.result for o in before if o.kind == PAGE and o.result}
         stopped: dict[str, datetime | None] = {}  # lane -> held back (until)
-        card_failed = False
+        card_failed = in_digest = False
         for item in items:
             if self.leases.lost(item.ids):  # taken over meanwhile: the taker sends it
                 outcomes.append(Outcome(item.ids, item.kind, "lost"))
+                # Its lines here wait for the taker's card (with none: marked sent, unposted).
+                card_failed = card_failed or item.kind in (CARD, DIGEST)
                 continue
             if item.noop:
                 outcomes.append(Outcome(item.ids, item.kind, "sent"))
@@ -349,6 +352,8 @@ class Outbox(LanePauses):
             d = item.ready()
             if d.kind in q.NEEDS_CARD and d.card is None and card is not None:
                 d = replace(d, card=card)
+            if in_digest and d.kind == TIMELINE:  # the request's card, found in a digest
+                d = lines_named(d, d.request)
             if d.kind == PAGE_UPDATE and d.page_message is None and d.page is not None:
                 d = replace(d, page_message=posted.get(d.page.id))
             lane = sender.lane(d)
@@ -372,7 +377,7 @@ class Outbox(LanePauses):
                 self._resume(lane)
             if outcome.action == "sent":
                 if outcome.result is not None and d.kind in (CARD, DIGEST):
-                    card = outcome.result
+                    card, in_digest = outcome.result, outcome.in_digest
                 if outcome.result is not None and d.kind == PAGE and d.page is not None:
                     posted[d.page.id] = outcome.result
             elif outcome.action != "failed":
@@ -400,7 +405,9 @@ class Outbox(LanePauses):
                         extra={"request_id": d.request.id if d.request else None})
             return Outcome(item.ids, item.kind, "retry", error=str(err) or type(err).__name__,
                            unsure=not isinstance(err, NotSent))
-        return Outcome(item.ids, item.kind, "sent", result=result,
+        found = result if isinstance(result, Found) else None  # looked up, not sent again
+        return Outcome(item.ids, item.kind, "sent", result=found.at if found else result,
+                       in_digest=bool(found and found.digest and d.kind == CARD),
                        requests=tuple(d.payload.get("requests", ())) if d.kind == DIGEST else (),
                        page_id=d.page.id if d.page else None,
                        request_id=d.request.id if d.request else None, at=self._clock.now(),
@@ -457,13 +464,14 @@ class Outbox(LanePauses):
                             max_delay=PAGE_RETRY_MAX if page else None):
                         log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
                                   row.target, o.error, extra={"request_id": row.request_id})
-            for o in outcomes:
-                if o.kind == DIGEST and o.action == "sent" and o.result and o.requests:
-                    dq.record_digest(session, list(o.requests), *o.result)
+            for o in outcomes:  # a digest's new requests; a card row found in a digest
+                if o.action == "sent" and o.result and (o.requests or o.in_digest):
+                    dq.record_digest(session, list(o.requests) or [o.request_id], *o.result)
             q.record_posted(
                 session,
                 cards={o.request_id: o.result for o in outcomes if o.action == "sent"
-                       and o.result is not None and o.kind == CARD and o.request_id},
+                       and o.result is not None and o.kind == CARD and o.request_id
+                       and not o.in_digest},
                 pages={o.page_id: o.result for o in outcomes if o.action == "sent"
                        and o.result is not None and o.kind == PAGE and o.page_id})
 

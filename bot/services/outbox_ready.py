@@ -8,7 +8,7 @@ from dataclasses import replace
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, PAGE_UPDATE, TIMELINE
-from bot.services.outbox_items import Item
+from bot.services.outbox_items import Delivery, Item
 from bot.services.requests import request_view, ticket
 from bot.store import digests as dq
 from bot.store import paging as q
@@ -27,15 +27,27 @@ def ready_rows(session: Session, rows: list, req, pages: dict) -> list:
                 and not card_here):
             if card_waits is None:
                 card_waits = q.card_unsettled(session, req.id)
+                if not card_waits:
+                    _read_again(session, req)
             if card_waits:
                 continue  # wait for the card: thread lines and updates go under it
         if row.kind == PAGE_UPDATE and row.page_id not in pages_here:
             page = pages.get(row.page_id)
-            if page is not None and page.dm_ts is None and q.page_unsettled(
-                    session, page.id):
-                continue  # the page is still on its way
+            if page is not None and page.dm_ts is None:
+                if q.page_unsettled(session, page.id):
+                    continue  # the page is still on its way
+                _read_again(session, page)
         wanted.append(row)
     return wanted
+
+
+def _read_again(session: Session, row) -> None:
+    """A card or page DM found settled after its row was read without it: it may have
+    been settled in between (on PostgreSQL each statement reads what is committed
+    then), so read where it went. Sent with the old read, its thread lines would go
+    under no card and its updates nowhere, and be marked sent (the chaos bench's
+    "thread lines missing")."""
+    session.refresh(row)
 
 
 def digest_lines(session: Session, req, items: list[Item]) -> None:
@@ -53,5 +65,15 @@ def digest_lines(session: Session, req, items: list[Item]) -> None:
                 item.delivery = replace(item.delivery, digest=views)
     for item in items:
         if item.kind == TIMELINE:
-            lines = [{**line, "ticket": ticket(req)} for line in item.delivery.payload["lines"]]
-            item.delivery = replace(item.delivery, payload={"lines": lines})
+            item.delivery = lines_named(item.delivery, req)
+
+
+def named(line: dict, req) -> dict:
+    """A thread line of a request whose card is a digest names its ticket: the digest's
+    thread holds several requests' lines. (Every such line is named here.)"""
+    return {**line, "ticket": ticket(req)}
+
+
+def lines_named(d: Delivery, req) -> Delivery:
+    """A thread post's lines, all `req`'s, each naming its ticket (`named`)."""
+    return replace(d, payload={"lines": [named(line, req) for line in d.payload["lines"]]})
