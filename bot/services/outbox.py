@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -39,7 +38,6 @@ from bot.core.messages import (
     DIRECT,
     PAGE,
     PAGE_SIDE,
-    PAGE_UPDATE,
     STEP_SIDE,
     TIMELINE,
 )
@@ -57,7 +55,7 @@ from bot.services.outbox_items import (
 )
 from bot.services.outbox_lanes import LanePauses
 from bot.services.outbox_leases import Leases
-from bot.services.outbox_ready import digest_lines, lines_named, ready_rows
+from bot.services.outbox_ready import digest_lines, placed, ready_rows
 from bot.services.requests import page_view, request_view
 from bot.store import digests as dq
 from bot.store import paging as q
@@ -276,7 +274,7 @@ class Outbox(LanePauses):
             # A fresh session: the request and its pages as committed now, read once.
             req = q.get_request(session, request_id) if request_id is not None else None
             pages = {p.id: p for p in q.pages_of(session, req.id)} if req is not None else {}
-            wanted = [r for r in ready_rows(session, rows, req, pages)
+            wanted = [r for r in ready_rows(session, rows, req, pages, now)
                       if not self._waits_for_pass(r.kind, r.target, r.unsure)]
             more = more or len(wanted) < len(rows)
             got = q.claim_outbox_rows(session, [r.id for r in wanted], now)
@@ -339,7 +337,7 @@ class Outbox(LanePauses):
         card = card or next((o.result for o in before if o.kind == CARD and o.result), None)
         posted = {o.page_id: o.result for o in before if o.kind == PAGE and o.result}
         stopped: dict[str, datetime | None] = {}  # lane -> held back (until)
-        card_failed = in_digest = False
+        card_failed = in_digest = card_gone = False  # gone: refused for good
         for item in items:
             if self.leases.lost(item.ids):  # taken over meanwhile: the taker sends it
                 outcomes.append(Outcome(item.ids, item.kind, "lost"))
@@ -349,13 +347,11 @@ class Outbox(LanePauses):
             if item.noop:
                 outcomes.append(Outcome(item.ids, item.kind, "sent"))
                 continue
-            d = item.ready()
-            if d.kind in q.NEEDS_CARD and d.card is None and card is not None:
-                d = replace(d, card=card)
-            if in_digest and d.kind == TIMELINE:  # the request's card, found in a digest
-                d = lines_named(d, d.request)
-            if d.kind == PAGE_UPDATE and d.page_message is None and d.page is not None:
-                d = replace(d, page_message=posted.get(d.page.id))
+            d = placed(item.ready(), card, in_digest, posted)
+            if card_gone and d.kind == TIMELINE and d.card is None:  # nowhere to thread
+                outcomes.append(Outcome(item.ids, item.kind, "failed",
+                                        error="permanent: its ticket card was refused"))
+                continue
             lane = sender.lane(d)
             held = self._diverted(d) if combine else None
             if held is not None:
@@ -383,6 +379,8 @@ class Outbox(LanePauses):
             elif outcome.action != "failed":
                 stopped[lane] = outcome.until
                 card_failed = card_failed or d.kind in (CARD, DIGEST)
+            else:
+                card_gone = card_gone or d.kind in (CARD, DIGEST)
         return outcomes
 
     def _send_one(self, sender: Sender, item: Item, d, lane: str) -> Outcome:

@@ -259,7 +259,11 @@ class SlackSender:
         where the post went when all the lines went out in one post (so it can be
         edited later), else None."""
         if d.card is None:
-            return None  # no card to thread under (its post failed for good)
+            # No card to thread under: not yet in Slack (it waits for a digest pass, or
+            # another process is posting it), or failed for good. Tried again later, not
+            # marked sent unposted: lines lost this way were the chaos bench's "thread
+            # lines missing". A card that failed for good fails them after their tries.
+            raise NotSent("its ticket card is not in Slack yet; the lines wait for it")
         lines = d.payload.get("lines") or [d.payload]
         ids = list(d.ids) or [0] * len(lines)
         there = self._rows_in_thread(d) if d.unsure else set()
