@@ -27,6 +27,7 @@ from bench.paging.server import (
     filed_requests,
     free_port,
     memory,
+    oncall_bot_command,
     open_database,
     own_cpu_seconds,
     scan_log,
@@ -121,7 +122,10 @@ class Bench:
         args = self.args
         pg, db_url = open_database(args.database, self.tmp / f"phase{index}.db")
         port = free_port()
-        server = BotServer(port, self.env(db_url), self.tmp, self.tmp / f"server-phase{index}.log")
+        cmd = ([*oncall_bot_command(), "serve", "--host", HOST, "--port", str(port),
+                "--one-process"] if args.one_process else None)
+        server = BotServer(port, self.env(db_url), self.tmp,
+                           self.tmp / f"server-phase{index}.log", cmd)
         self.watch.reset()
         try:
             print(f"{phase.name}: starting oncall-bot serve on {HOST}:{port} "
