@@ -84,6 +84,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, SlackCon
                     help="web processes run the jobs too (`serve` without --no-jobs)")
     ap.add_argument("--idle", type=float, default=20,
                     help="seconds of idle transaction counting after the drain (default 20)")
+    ap.add_argument("--idle-after", type=float, default=10,
+                    help="seconds from the drain to the idle counting, for the last passes "
+                         "and sends after it to end (default 10)")
     ap.add_argument("--drain-timeout", type=float, default=360,
                     help="give up waiting for the last steps and sends after this (default 360)")
     ap.add_argument("--timeout", type=float, default=10, help="client timeout per POST (s)")
@@ -245,7 +248,9 @@ def run(args, slack: SlackConditions, tmp: Path, pg: FreshPostgres, standin: Sla
         drained, left = db.wait_settled(args.drain_timeout)
         standin.end_fault_windows()
         cpu, load = fleet.cpu(), os.getloadavg()
-        time.sleep(2)  # the last transactions' counts reach pg_stat_database
+        # The last passes and settles after the drain end, and their counts reach
+        # pg_stat_database (which backends report at most every half second).
+        time.sleep(max(2.0, args.idle_after))
         before = transactions(pg.name)
         seen = idle_statements(pg.name, args.idle)
         idle = (before, transactions(pg.name))

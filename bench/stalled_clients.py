@@ -99,7 +99,7 @@ def server(worker: str, tmp: Path, standin_url: str):
     with open(tmp / f"{worker}.log", "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot.app.http_server", "--host", HOST, "--port", str(port),
-             "--no-jobs", "--worker", worker],
+             "--jobs", "off", "--worker", worker],
             env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + 60

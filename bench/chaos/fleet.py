@@ -115,13 +115,14 @@ class Fleet:
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds (user + system) each process has used, a web process's gunicorn
-        worker included; a restarted one counts from its restart."""
+        workers included (its jobs worker too, when it runs the jobs on PostgreSQL); a
+        restarted one counts from its restart."""
         out = {}
         for m in self.members:
             if m.server is None or m.server.proc is None:
                 continue
-            pids = [m.server.proc.pid, m.server.worker_pid()]
-            out[m.name] = sum(cpu_seconds(p) for p in pids if p is not None)
+            pids = [m.server.proc.pid, *m.server.worker_pids()]
+            out[m.name] = sum(cpu_seconds(p) for p in pids)
         return out
 
     def stop(self) -> None:

@@ -9,7 +9,8 @@ a doubled message, a row the database expects and no call delivered is missing.
 
 Digest cards (bot/core/surge.py): in a surge an intake channel's cards are combined
 into one digest card, posted once and then updated in place to list the requests filed
-after it (`chat.update` carries no row ids). A request's card row is then delivered by
+after it (an update is not counted as a post, though its metadata lists the
+digest's card rows). A request's card row is then delivered by
 the first call that posted or updated its digest (the request's `card_ts`, with
 `card_digest` set) and named its ticket: it is *in a digest*, not missing.
 """

@@ -27,6 +27,7 @@ from bench.paging.server import (
     filed_requests,
     free_port,
     memory,
+    oncall_bot_command,
     open_database,
     own_cpu_seconds,
     scan_log,
@@ -121,7 +122,10 @@ class Bench:
         args = self.args
         pg, db_url = open_database(args.database, self.tmp / f"phase{index}.db")
         port = free_port()
-        server = BotServer(port, self.env(db_url), self.tmp, self.tmp / f"server-phase{index}.log")
+        cmd = ([*oncall_bot_command(), "serve", "--host", HOST, "--port", str(port),
+                "--one-process"] if args.one_process else None)
+        server = BotServer(port, self.env(db_url), self.tmp,
+                           self.tmp / f"server-phase{index}.log", cmd)
         self.watch.reset()
         try:
             print(f"{phase.name}: starting oncall-bot serve on {HOST}:{port} "
@@ -135,7 +139,8 @@ class Bench:
             client.sequential(warm)
             self.watch.wait_for({s.ticket for s in warm if s.ticket is not None}, 30)
             drain(db_url, 30)
-            worker = server.worker_pid()
+            worker = server.worker_pid()  # the serving one (its memory is the budget's)
+            workers = server.worker_pids()  # with the jobs one on PostgreSQL: the CPU
             mem_idle = (memory(server.proc.pid), memory(worker))
 
             shots = make_shots(round(phase.rate * phase.duration), self.n, self.texts,
@@ -145,16 +150,16 @@ class Bench:
             self.n += len(shots)
             print(f"{phase.name}: {len(shots)} requests at {phase.rate:g}/s ...",
                   file=sys.stderr, flush=True)
-            cpu0, own0, t0 = cpu_seconds(worker), own_cpu_seconds(), time.monotonic()
+            cpu0, own0, t0 = bot_cpu(workers), own_cpu_seconds(), time.monotonic()
             # The window opens with the load (its own seed per phase), not in the warm-up.
             window = self.slack.open_window(self.standin, args.seed * 1000 + index)
             wall = client.open_loop(shots, phase.rate)
             tickets = {s.ticket for s in shots if s.ticket is not None}
             waited = self.watch.wait_for(tickets, args.page_timeout)
             drain_s, left = drain(db_url, args.drain_timeout)
-            cpu = (cpu_seconds(worker) - cpu0, own_cpu_seconds() - own0, time.monotonic() - t0)
+            cpu = (bot_cpu(workers) - cpu0, own_cpu_seconds() - own0, time.monotonic() - t0)
             mem_after = (memory(server.proc.pid), memory(worker))
-            restarted = server.worker_pid() != worker
+            restarted = set(server.worker_pids()) != set(workers)
             filed = filed_requests(db_url)
             counts, samples = scan_log(server.log_tail(10_000_000))
             first, pages, users = self.watch.snapshot()
@@ -244,6 +249,11 @@ def _wait_quiet(runtime, counted=None, still: float = 0.3, timeout: float = 10) 
         time.sleep(0.02)
         if counted.statements != last:
             last, since = counted.statements, time.monotonic()
+
+
+def bot_cpu(pids: list[int]) -> float:
+    """CPU seconds of the bot's workers together (the serving one and the jobs one)."""
+    return sum(cpu_seconds(p) for p in pids)
 
 
 def cpu_per_filed(res: PhaseResult) -> float:

@@ -35,7 +35,7 @@ def report_path(table: Table, sql: tuple[float, float, float], bot_cpu: float | 
     table.add("bare Bolt app: worker CPU per acknowledged request",
               f"{bare_cpu * 1000:.2f} ms", f"(same gunicorn settings, {bare_n} requests)")
     if bot_cpu is not None:
-        table.add(f"bot on {database}: worker CPU per filed request (steady lang:ar)",
+        table.add(f"bot on {database}: CPU per filed request, its workers (steady lang:ar)",
                   f"{bot_cpu * 1000:.2f} ms", "<= 5 ms", verdict(bot_cpu <= 0.005))
         ratio = bot_cpu / bare_cpu if bare_cpu else math.inf
         table.add(f"bot on {database} / bare Bolt (the same Slack calls, this run)",
@@ -108,19 +108,19 @@ def report(table: Table, res: PhaseResult) -> None:
               "all", verdict(paged_filed == n_filed))
     twice = res.paged_twice()
     table.add("tickets paged more than once", f"{twice}", "0", verdict(twice == 0))
-    table.add("sending took / outbox drained after / rows left",
+    table.add("sending took / drained after / left",
               f"{res.wall:.1f} s / {res.drain_s:.1f} s / "
               f"{'no answer' if res.outbox_left is None else res.outbox_left}",
-              "(outbox rows pending or sending)")
+              "(outbox rows pending or sending + requests not routed)")
     lags = res.lags()
     table.add("client: POST start behind schedule, p99 / max",
               f"{ms(pct(lags, 99))} / {ms(max(lags, default=math.nan))} ms",
               "(open-loop health: small)")
     worker_cpu, own_cpu, span = res.cpu
     n_in_db = max(1, sum(1 for t in filed if t in keys))
-    table.add("CPU, sending to drained: worker / bench (client + stand-in)",
+    table.add("CPU, sending to drained: bot (its workers) / bench (client + stand-in)",
               f"{worker_cpu:.1f} s / {own_cpu:.1f} s in {span:.1f} s",
-              f"worker {worker_cpu / n_in_db * 1000:.1f} ms per filed request")
+              f"bot {worker_cpu / n_in_db * 1000:.1f} ms per filed request")
     for label, count in res.log_counts.most_common():
         table.add(f"server log: {label}", f"{count} lines", "0", "MISS")
     if res.worker_restarted:
@@ -137,6 +137,7 @@ class RunInfo:
     version: str  # the bot's code (bench.paging.server.code_version)
     team: Team  # as the bot read it
     dump_s: float  # dump_team + parse_team
+    one_process: bool = False  # `serve --one-process` (PostgreSQL's baseline)
 
 
 def report_categories(table: Table, results: list[PhaseResult],
@@ -158,7 +159,7 @@ def report_categories(table: Table, results: list[PhaseResult],
                   f"{most} / {fewest}", f"capacity {CAPACITY}; past it the least loaded "
                   "(max - min small)")
     if cats is not None:
-        label = "worker CPU per filed request"
+        label = "bot CPU per filed request"
         table.add(f"{label}: {cats.phase.name} / steady lang:ar",
                   f"{cpu_per_filed(cats) * 1000:.2f} / "
                   + (f"{cpu_per_filed(steady) * 1000:.2f}" if steady else "-") + " ms",
@@ -181,8 +182,11 @@ def print_run(table: Table, run: RunInfo, results: list[PhaseResult],
     steady = next((r for r in results if r.phase.name == "steady lang:ar"), None)
     print(f"python {platform.python_version()} on {platform.machine()}, "
           f"{os.cpu_count()} CPUs; database {run.database}; bot code at {run.version}; "
-          "oncall-bot serve (gunicorn, 1 waitress worker, jobs in it) in a subprocess, "
-          "Slack stand-in in this process")
+          + ("oncall-bot serve (gunicorn: a waitress worker serving, the jobs in a second "
+             "worker at lower CPU priority)"
+             if run.database == "postgres" and not run.one_process
+             else "oncall-bot serve (gunicorn, 1 waitress worker, jobs in it)")
+          + " in a subprocess, Slack stand-in in this process")
     print(f"Slack (the stand-in) during the phases: {run.slack.describe()}; the path "
           "figures (SQL count, bare Bolt) with Slack answering at once")
     print(f"team: {len(run.team.specialists)} specialists, {len(run.team.rotations)} rotations, "

@@ -156,13 +156,14 @@ class BotServer:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
-    def worker_pid(self) -> int | None:
-        """The gunicorn worker: the master's child."""
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers: the master's children (on PostgreSQL `serve` forks two,
+        the serving one and the jobs one; bot.app.http_server)."""
         if self.proc is None:
-            return None
+            return []
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
         try:
-            pids = [int(p) for p in children.read_text().split()]
+            return [int(p) for p in children.read_text().split()]
         except OSError:
             pids = []
             for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -172,7 +173,13 @@ class BotServer:
                     continue
                 if int(fields[1]) == self.proc.pid:
                     pids.append(int(stat.parent.name))
-        return pids[0] if pids else None
+            return pids
+
+    def worker_pid(self) -> int | None:
+        """The serving worker (the one answering Slack): of the master's children, the
+        one at normal CPU priority (the jobs worker runs niced)."""
+        pids = self.worker_pids()
+        return min(pids, key=niceness) if pids else None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -220,14 +227,23 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def niceness(pid: int) -> int:
+    """A process's nice value (0 when it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def own_cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system
 
 
 def drain(db_url: str, timeout: float) -> tuple[float, int | None]:
-    """Wait until the bot's outbox is empty (no row pending or sending), read from its
-    database (/healthz tells only whether the bot is alive)."""
+    """Wait until the bot's outbox is empty (no row pending or sending) and no request
+    waits to be routed, read from its database (/healthz tells only whether the bot is
+    alive). Returns (seconds waited, rows and requests left)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(db_url)
@@ -238,7 +254,9 @@ def drain(db_url: str, timeout: float) -> tuple[float, int | None]:
             try:
                 with engine.connect() as conn:
                     pending = conn.execute(text(
-                        "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')"
+                        "SELECT (SELECT count(*) FROM outbox"
+                        "        WHERE state IN ('pending', 'sending'))"
+                        " + (SELECT count(*) FROM requests WHERE status = 'received')"
                     )).scalar_one()
             except Exception:  # noqa: BLE001 - the database busy or away: look again
                 pending = None

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 ROSTER_SWEEP = timedelta(seconds=60)
 # The safety sweep: the longest the reconciler sleeps. On PostgreSQL every commit that
 # creates work notifies, so the sweep only covers a notification missed (the listening
-# connection lost). SQLite has no notifications between processes: a second process
-# sharing the file hears of new work within this.
-SWEEP_POSTGRES, SWEEP_SQLITE = 5.0, 1.0
+# connection lost). SQLite has no notifications between processes: a change of the file
+# wakes the others (bot.store.file_wakeups), and the sweep covers one it missed.
+SWEEP_POSTGRES, SWEEP_SQLITE = 5.0, 5.0
 RETRY = timedelta(seconds=1)
 RECHECK = timedelta(seconds=0.25)
 

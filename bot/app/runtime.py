@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bot.app import metrics
+from bot.app import metrics, roles
 from bot.app.first_import import bootstrap, import_configured
 from bot.app.health import Probes
 from bot.app.pacing import RosterPace, reached, seconds_until, sweep_for
@@ -100,7 +100,8 @@ class Runtime:
                  role: str = "serve"):
         """`executor`: runs the listeners and the deliveries instead of the two thread
         pools (a profile passes one that runs each task at once, on the caller's thread).
-        `role` (serve | worker | web) names this process in its heartbeat and metrics.
+        `role` (serve | worker | web, bot.app.roles): what this process does; its name
+        in its heartbeat and metrics.
         `tick_interval`: the reconciler's safety sweep, the longest it sleeps (default:
         5 s on PostgreSQL, 1 s on SQLite; bot.app.pacing says why)."""
         self.settings = settings
@@ -111,9 +112,11 @@ class Runtime:
         self.sessions = session_factory(self.engine, immediate=True)
         self.reads = read_session_factory(self.engine)
         self.rosters = schedule_svc.RosterCache(self.reads, holiday_dates)
+        part = roles.role(role)  # what this process does (bot.app.roles)
         self.intake = IntakeService(
             self.sessions, self.rosters, self.clock,
-            intake_session_factory=session_factory(self.engine, immediate=True, urgent=True))
+            intake_session_factory=session_factory(self.engine, immediate=True, urgent=True),
+            claim_on_filing=part.claim_on_filing)
         self.escalation = EscalationService(self.sessions, self.rosters, self.clock)
         # Steps fired by several loops at once where claims skip locked rows (PostgreSQL):
         # a survivor fires a dead worker's share on time (EscalationService.reconcile).
@@ -189,7 +192,8 @@ class Runtime:
         # Slack never holds the threads that acknowledge.
         self._calls = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack")
         self.router = Router(self.intake, self.deliver_filed, inline_limit,
-                             acks_first=self.acks_first)
+                             acks_first=self.acks_first,
+                             grace=part.routing_grace)
         self.sensitivity = SensitivityService(self.sessions, self.rosters, self.clock,
                                               group_members=self.managers.group_members)
         self.listeners = Listeners(Deps(
@@ -211,10 +215,9 @@ class Runtime:
                                 answering=self.acks_first.answering)
         self.jobs = Jobs(self.scheduled_pass, tick_interval or sweep_for(self.engine.dialect.name))
         # Wake-ups (bot.store.wakeups): a commit here that created work wakes this
-        # reconciler; on PostgreSQL every process's commits do, by LISTEN/NOTIFY.
+        # reconciler; other processes' do too (LISTEN/NOTIFY; SQLite: the file watched).
         wakeups.watch(self.engine, self.jobs.wake)
-        self.listener = (wakeups.Listener(self.engine, self.jobs.wake)
-                         if self.engine.dialect.name == "postgresql" else None)
+        self.listener = wakeups.across_processes(self.engine, self.jobs.wake)
         self._roster_pace = RosterPace(lambda: (
             self.handoffs.next_pass(), self.checkins.next_pass(), self.trends.next_pass(),
             self.groups.next_pass()))
@@ -251,8 +254,7 @@ class Runtime:
 
     def _reader_zone(self, team: str, user: str) -> str | None:
         """The zone a page's times are shown in, from the team as this process last
-        loaded it (filing loaded it a moment ago): no database read on a sending thread
-        before the page DM goes out."""
+        loaded it (filing just did): no database read before the page DM goes out."""
         roster = self.rosters.loaded(team) or self.rosters.get(team)
         specialist = roster.team.specialist(user)
         return specialist.timezone if specialist is not None else None
@@ -371,8 +373,12 @@ class Runtime:
             self.sweeps.run()  # sweep turns due, their nudges and missed-sweep reports
         if look is None or look.crisis_active:
             self.crisis_work()  # channels set up, status cards kept current
-        if look is not None and look.received:
-            self.router.wake()
+        # Received requests: the router's now, or (a jobs process's) once its grace ends.
+        routing = look.received + (self.router.grace or timedelta(0)) if (
+            look is not None and look.received is not None) else None
+        if reached(routing, now):
+            self.router.wake()  # it routes all it can: no time to look again at
+            routing = None
         self._housekeeping(now)
         if look is None or reached(look.next_send, now):
             self.dispatch.sweep()
@@ -383,7 +389,8 @@ class Runtime:
         if look is None:
             return None
         return seconds_until(self.clock.now(), (
-            *look.times(), self._roster_pace.next, self._next_prune, self._next_purge,
+            *look.times(), routing, self._roster_pace.next, self._next_prune,
+            self._next_purge,
             self._next_card_refresh if look.crisis_active else None), started=now)
 
     def _roster_parts(self) -> None:
@@ -415,8 +422,7 @@ class Runtime:
             log.info("purged the text of %d request(s) past retention", len(report.purged))
 
     def recover(self) -> None:
-        """At start-up: what a dead process was sending (once its leases ran out) and
-        what it committed but did not route yet."""
+        """At start-up: what a dead process was sending (leases run out) or left unrouted."""
         self.outbox.recover()
         self.router.wake()
 

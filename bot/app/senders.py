@@ -13,7 +13,7 @@ from bot.app.email_sender import EmailSender
 from bot.app.phone_sender import PhoneSender
 from bot.config import Settings
 from bot.core.messages import EMAIL, SMS, VOICE
-from bot.services.outbox_items import Delivery, Sender
+from bot.services.outbox_items import Delivery, Found, Sender
 
 __all__ = ["Senders", "contact_senders"]
 
@@ -36,7 +36,7 @@ class Senders:
         s = self._for(d)
         return s.lane(d) if s is not None else f"off:{d.kind}"
 
-    def send(self, d: Delivery) -> tuple[str, str] | None:
+    def send(self, d: Delivery) -> tuple[str, str] | Found | None:
         s = self._for(d)
         if s is None:
             log.warning("a %s page (outbox rows %s) was not sent: %s is not configured "

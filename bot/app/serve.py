@@ -38,7 +38,8 @@ def _check_credentials(settings: Settings) -> str | None:
 
 
 def serve(settings: Settings, port: int | None = None, host: str = "0.0.0.0",
-          jobs: bool = True, threads: int = 16, log_format: str = "text") -> int:
+          jobs: bool = True, threads: int = 16, log_format: str = "text",
+          one_process: bool = False) -> int:
     problem = _check_credentials(settings)
     if problem:
         print(f"oncall-bot serve: {problem}", file=sys.stderr)
@@ -46,7 +47,20 @@ def serve(settings: Settings, port: int | None = None, host: str = "0.0.0.0",
     logs.configure(log_format)
     if settings.socket_mode:
         return _socket_mode(settings, jobs)
-    return _gunicorn(settings, host, port or settings.port, jobs, threads, log_format)
+    return _gunicorn(settings, host, port or settings.port,
+                     jobs_placement(settings, jobs, one_process), threads, log_format)
+
+
+def jobs_placement(settings: Settings, jobs: bool, one_process: bool) -> str:
+    """Where `serve` runs the jobs (bot.app.http_server says why): off with `--no-jobs`;
+    on PostgreSQL in a second process of their own unless `--one-process`; on SQLite in
+    the serving process (its wake-ups do not cross processes)."""
+    if not jobs:
+        return "off"
+    from sqlalchemy.engine import make_url
+
+    postgres = make_url(settings.database_url).get_backend_name() == "postgresql"
+    return "process" if postgres and not one_process else "here"
 
 
 def _socket_mode(settings: Settings, jobs: bool) -> int:
@@ -83,14 +97,13 @@ def prepare(settings: Settings) -> None:
     ensure_cache()
 
 
-def _gunicorn(settings: Settings, host: str, port: int, jobs: bool, threads: int,
+def _gunicorn(settings: Settings, host: str, port: int, jobs: str, threads: int,
               log_format: str = "text") -> int:
     """Prepare, then become the HTTP server (`bot.app.http_server`): `exec` leaves this
     process's imports behind, so the server starts lean, with this process's pid."""
     prepare(settings)
     argv = [sys.executable, "-m", "bot.app.http_server", "--host", host, "--port", str(port),
-            "--threads", str(threads), "--log-format", log_format] + (
-                [] if jobs else ["--no-jobs"])
+            "--threads", str(threads), "--log-format", log_format, "--jobs", jobs]
     # The server's threads (sending pools, request threads) each get a malloc arena of
     # their own by default, and freed memory stays spread over them: under a 429 storm
     # the worker grew past its 150 MB budget. Two arenas keep it near its working set.

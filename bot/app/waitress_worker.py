@@ -37,6 +37,12 @@ CONNECTION_LIMIT = 1000
 
 class WaitressWorker(Worker):
     def run(self) -> None:
+        if getattr(self, "role", "web") == "jobs":
+            # The jobs' worker (bot.app.http_server, `--jobs process`) serves nothing: it
+            # never accepts from the shared listening socket, so every connection goes
+            # to the web worker. The jobs run on their own threads; this one beats.
+            self._heartbeat()
+            return
         from waitress.server import create_server
 
         _raise_open_files_limit(CONNECTION_LIMIT + 200)

@@ -13,6 +13,12 @@ sends their pages.
 A received request is as durable as a routed one: if the process dies before routing
 it, another process's router finds it (its reconciler sees received requests waiting
 and wakes it; `sweep` seconds, when given, bound the wait on its own).
+
+A jobs process beside web processes (`grace`) routes only requests received at least
+that long ago: the web process that received one routes it and sends its page at once.
+A jobs process runs at a lower CPU priority (bot.app.http_server); when it claimed
+fresh requests, it held their rows and the team's routing turn while the busier web
+process's filings waited for it, and their page DMs went out from the slower process.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from bot.core.roster import Roster
 from bot.jobs.acks_first import AcksFirst
@@ -33,15 +40,21 @@ RETRY_SECONDS = 1.0  # the pause after a failed routing pass
 # batch waits little for the others' routing before its page goes out, and a sev1
 # received meanwhile is claimed by the next batch, not after a long one.
 BATCH = 8
+# How long a request received by a web process is left to it before a jobs process
+# routes it (the web process died, or a surge keeps it answering): see the docstring.
+JOBS_GRACE = timedelta(seconds=2)
 
 
 class Router:
     def __init__(self, intake: IntakeService, deliver: Callable[[Filed], None],
                  inline_limit: int = 2, sweep: float | None = None,
-                 acks_first: AcksFirst | None = None, batch: int = BATCH):
+                 acks_first: AcksFirst | None = None, batch: int = BATCH,
+                 grace: timedelta | None = None):
         """`sweep`: the longest an idle router waits before looking for requests left
         by another process (None: until woken). `acks_first`: routing waits its turn
-        behind the acknowledgements being answered (`bot.jobs.acks_first`)."""
+        behind the acknowledgements being answered (`bot.jobs.acks_first`). `grace`:
+        route only requests received at least this long ago (see the docstring)."""
+        self.grace = grace
         self._acks_first = acks_first or AcksFirst(max_wait=0)
         self._batch = max(1, batch)
         self._intake = intake
@@ -111,7 +124,8 @@ class Router:
             self._acks_first.turn()
             try:
                 try:
-                    batch = self._intake.route_batch(size, claim=True)
+                    batch = self._intake.route_batch(size, claim=True, received_by=(
+                        self._intake.clock.now() - self.grace if self.grace else None))
                 except Exception:
                     if size == 1:
                         raise

@@ -29,7 +29,8 @@ from bot.core import surge
 from bot.core.messages import CARD, DIGEST, TIMELINE
 from bot.services.outbox import BATCH, Outbox
 from bot.services.outbox_items import Delivery, Item, Sender
-from bot.services.requests import request_view, ticket
+from bot.services.outbox_ready import named
+from bot.services.requests import request_view
 from bot.store import digests as dq
 from bot.store import paging as q
 
@@ -39,6 +40,9 @@ class OpenDigest:
     ts: str
     opened: datetime
     listed: list[int] = field(default_factory=list)  # request ids, in order
+    # Their card rows' ids: each update's metadata lists them all, so a listed request's
+    # card row left unsure (its sender died before settling) is found in this digest.
+    rows: list[int] = field(default_factory=list)
 
 
 class Digests:
@@ -69,11 +73,16 @@ class Digests:
             self._last[channel] = now
             outcomes = self._outbox.send_combined(sender, items)
             for o in outcomes:
+                if o.kind == DIGEST and o.action == "retry" and o.unsure and open_digest:
+                    # The update may have listed them (its card rows, unsure, are looked up
+                    # and found there): another, from memory, would drop them from it.
+                    self._open.pop(channel, None)
                 if o.kind == DIGEST and o.action == "sent" and o.result:
                     self.sent += 1
                     if open_digest is None or open_digest.ts != o.result[1]:
                         open_digest = self._open[channel] = OpenDigest(o.result[1], now)
                     open_digest.listed.extend(listed)
+                    open_digest.rows.extend(o.ids)
             return sum(len(o.ids) for o in outcomes if o.action == "sent")
 
     def _claim(self, channel: str, now: datetime
@@ -116,7 +125,9 @@ class Digests:
                               if rid in members)
                 card = (channel, open_digest.ts) if open_digest else None
                 item = Item([], DIGEST, Delivery(
-                    DIGEST, channel, {"requests": [r.request_id for r in cards]}, None, None,
+                    DIGEST, channel, {"requests": [r.request_id for r in cards],
+                                      "listed_rows": list(open_digest.rows) if open_digest
+                                      else []}, None, None,
                     card, None, digest=views), (0, 0), since=cards[0].created_utc)
                 for r in cards:
                     item.add(r)
@@ -139,7 +150,7 @@ def _thread_posts(lines: list, reqs: dict, carded: set[int]) -> list[Item]:
                 (1, r.id), since=r.created_utc)
         line = dict(r.payload)
         if thread is None or req.card_digest:
-            line["ticket"] = ticket(req)
+            line = named(line, req)
         item.delivery.payload["lines"].append(line)
         item.add(r)
     return sorted(by_thread.values(), key=lambda i: i.order)

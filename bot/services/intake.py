@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy.exc import IntegrityError
@@ -201,8 +202,14 @@ class TeamChoiceNeeded(ServiceError):
 class IntakeService:
     def __init__(self, session_factory: SessionFactory, rosters: RosterCache, clock: Clock,
                  detector: Detector | None = None,
-                 intake_session_factory: SessionFactory | None = None):
+                 intake_session_factory: SessionFactory | None = None,
+                 claim_on_filing: tuple[str, ...] = CLAIM_ON_FILING):
+        """`claim_on_filing`: the kinds of message a filing (or routing) writes claimed,
+        for its caller to send at once; the others are written pending, for whichever
+        process's sending threads claim them (a web process that has a jobs process
+        beside it claims only what someone waits for: bot.app.runtime)."""
         self._sf = session_factory
+        self._claim = claim_on_filing
         # Intake's writes go before background writers waiting in the same process.
         self._intake_sf = intake_session_factory or session_factory
         self.rosters = rosters
@@ -320,7 +327,7 @@ class IntakeService:
                     w.deadline(row.due_utc, response_due.DUE, 0)
                 if route:
                     self._start(w, roster, intake.confirm_by_dm, crises)
-                filed = _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
+                filed = _filed(w, w.flush(claim=self._claim if claim else ()))
         except IntegrityError:
             # The same interaction arrived twice at once: the other one won.
             with self._sf() as session:
@@ -346,21 +353,23 @@ class IntakeService:
             w = RequestWrites(session, row, self.clock.now())
             # Its acknowledgement could not say who was paged: a DM will.
             self._start(w, roster, True)
-            return _filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ()))
+            return _filed(w, w.flush(claim=self._claim if claim else ()))
 
-    def route_batch(self, limit: int, claim: bool = False) -> list[Filed]:
+    def route_batch(self, limit: int, claim: bool = False,
+                    received_by: datetime | None = None) -> list[Filed]:
         """Route up to `limit` `received` requests, most severe and oldest first, in one
         transaction: one claim, one routing turn per team and one commit for all of
         them (what `route_next` costs each one). Each is routed as `route_next` routes
-        it, seeing the pages the ones before it wrote. [] when none waits."""
+        it, seeing the pages the ones before it wrote. [] when none waits.
+        `received_by`: only requests filed by then."""
         with self._sf() as session, session.begin():
-            found = q.claim_received(session, limit)
+            found = q.claim_received(session, limit, received_by)
             filed = []
             for row, revision in found:
                 roster = self.rosters.at_revision(row.team, revision)
                 w = RequestWrites(session, row, self.clock.now())
                 self._start(w, roster, True)
-                filed.append(_filed(w, w.flush(claim=CLAIM_ON_FILING if claim else ())))
+                filed.append(_filed(w, w.flush(claim=self._claim if claim else ())))
                 # The next request's routing reads the load without autoflush: the
                 # request row's own changes (now `open`, its pending page counting as
                 # its reader's load) must be in the database first.

@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -39,13 +38,13 @@ from bot.core.messages import (
     DIRECT,
     PAGE,
     PAGE_SIDE,
-    PAGE_UPDATE,
     STEP_SIDE,
     TIMELINE,
 )
 from bot.services.outbox_items import (
     Busy,
     Claimed,
+    Found,
     Item,
     NotSent,
     Outcome,
@@ -56,7 +55,7 @@ from bot.services.outbox_items import (
 )
 from bot.services.outbox_lanes import LanePauses
 from bot.services.outbox_leases import Leases
-from bot.services.outbox_ready import digest_lines, ready_rows
+from bot.services.outbox_ready import digest_lines, placed, ready_rows
 from bot.services.requests import page_view, request_view
 from bot.store import digests as dq
 from bot.store import paging as q
@@ -275,7 +274,7 @@ class Outbox(LanePauses):
             # A fresh session: the request and its pages as committed now, read once.
             req = q.get_request(session, request_id) if request_id is not None else None
             pages = {p.id: p for p in q.pages_of(session, req.id)} if req is not None else {}
-            wanted = [r for r in ready_rows(session, rows, req, pages)
+            wanted = [r for r in ready_rows(session, rows, req, pages, now)
                       if not self._waits_for_pass(r.kind, r.target, r.unsure)]
             more = more or len(wanted) < len(rows)
             got = q.claim_outbox_rows(session, [r.id for r in wanted], now)
@@ -338,19 +337,21 @@ class Outbox(LanePauses):
         card = card or next((o.result for o in before if o.kind == CARD and o.result), None)
         posted = {o.page_id: o.result for o in before if o.kind == PAGE and o.result}
         stopped: dict[str, datetime | None] = {}  # lane -> held back (until)
-        card_failed = False
+        card_failed = in_digest = card_gone = False  # gone: refused for good
         for item in items:
             if self.leases.lost(item.ids):  # taken over meanwhile: the taker sends it
                 outcomes.append(Outcome(item.ids, item.kind, "lost"))
+                # Its lines here wait for the taker's card (with none: marked sent, unposted).
+                card_failed = card_failed or item.kind in (CARD, DIGEST)
                 continue
             if item.noop:
                 outcomes.append(Outcome(item.ids, item.kind, "sent"))
                 continue
-            d = item.ready()
-            if d.kind in q.NEEDS_CARD and d.card is None and card is not None:
-                d = replace(d, card=card)
-            if d.kind == PAGE_UPDATE and d.page_message is None and d.page is not None:
-                d = replace(d, page_message=posted.get(d.page.id))
+            d = placed(item.ready(), card, in_digest, posted)
+            if card_gone and d.kind == TIMELINE and d.card is None:  # nowhere to thread
+                outcomes.append(Outcome(item.ids, item.kind, "failed",
+                                        error="permanent: its ticket card was refused"))
+                continue
             lane = sender.lane(d)
             held = self._diverted(d) if combine else None
             if held is not None:
@@ -372,12 +373,14 @@ class Outbox(LanePauses):
                 self._resume(lane)
             if outcome.action == "sent":
                 if outcome.result is not None and d.kind in (CARD, DIGEST):
-                    card = outcome.result
+                    card, in_digest = outcome.result, outcome.in_digest
                 if outcome.result is not None and d.kind == PAGE and d.page is not None:
                     posted[d.page.id] = outcome.result
             elif outcome.action != "failed":
                 stopped[lane] = outcome.until
                 card_failed = card_failed or d.kind in (CARD, DIGEST)
+            else:
+                card_gone = card_gone or d.kind in (CARD, DIGEST)
         return outcomes
 
     def _send_one(self, sender: Sender, item: Item, d, lane: str) -> Outcome:
@@ -400,7 +403,9 @@ class Outbox(LanePauses):
                         extra={"request_id": d.request.id if d.request else None})
             return Outcome(item.ids, item.kind, "retry", error=str(err) or type(err).__name__,
                            unsure=not isinstance(err, NotSent))
-        return Outcome(item.ids, item.kind, "sent", result=result,
+        found = result if isinstance(result, Found) else None  # looked up, not sent again
+        return Outcome(item.ids, item.kind, "sent", result=found.at if found else result,
+                       in_digest=bool(found and found.digest and d.kind == CARD),
                        requests=tuple(d.payload.get("requests", ())) if d.kind == DIGEST else (),
                        page_id=d.page.id if d.page else None,
                        request_id=d.request.id if d.request else None, at=self._clock.now(),
@@ -457,13 +462,14 @@ class Outbox(LanePauses):
                             max_delay=PAGE_RETRY_MAX if page else None):
                         log.error("outbox row %s (%s to %s) given up: %s", row.id, row.kind,
                                   row.target, o.error, extra={"request_id": row.request_id})
-            for o in outcomes:
-                if o.kind == DIGEST and o.action == "sent" and o.result and o.requests:
-                    dq.record_digest(session, list(o.requests), *o.result)
+            for o in outcomes:  # a digest's new requests; a card row found in a digest
+                if o.action == "sent" and o.result and (o.requests or o.in_digest):
+                    dq.record_digest(session, list(o.requests) or [o.request_id], *o.result)
             q.record_posted(
                 session,
                 cards={o.request_id: o.result for o in outcomes if o.action == "sent"
-                       and o.result is not None and o.kind == CARD and o.request_id},
+                       and o.result is not None and o.kind == CARD and o.request_id
+                       and not o.in_digest},
                 pages={o.page_id: o.result for o in outcomes if o.action == "sent"
                        and o.result is not None and o.kind == PAGE and o.page_id})
 

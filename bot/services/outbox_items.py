@@ -13,6 +13,7 @@ it and the outbox, in plain values:
   connection, a 5xx); the next attempt looks the message up first. Any exception a
   sender does not classify counts as unsure.
 - `NotSent`: it failed and nothing was delivered (refused, or never sent): retried.
+- `Found`: what an unsure delivery's look-up found in place of sending it again.
 """
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ class NotSent(Exception):
 
 
 @dataclass(frozen=True)
+class Found:
+    """An unsure delivery's message, looked up and found in the conversation (so it was
+    not sent again): where it is, and whether it is a digest card (bot.core.surge).
+    A card row found in a digest makes that digest the request's card, as if the digest
+    pass had settled it: the outbox's settling records it so."""
+
+    at: tuple[str, str]  # (channel, ts)
+    digest: bool = False
+
+
+@dataclass(frozen=True)
 class Delivery:
     kind: str
     target: str | None
@@ -73,8 +85,9 @@ class Claimed:
 
 
 class Sender(Protocol):
-    def send(self, delivery: Delivery) -> tuple[str, str] | None:
-        """Deliver; return (channel, ts) of a posted message, if any. Raise
+    def send(self, delivery: Delivery) -> tuple[str, str] | Found | None:
+        """Deliver; return (channel, ts) of a posted message, if any, or what an unsure
+        delivery's look-up found (`Found`: nothing was sent). Raise
         PermanentError for errors that retrying cannot fix, Busy when turned away for
         a while, Unsure when the outcome is unknown; anything else counts as Unsure."""
 
@@ -122,6 +135,7 @@ class Outcome:
     filed: datetime | None = None  # a request's first page DM: when the request was filed
     target: str | None = None  # sent or failed: where it was going (a channel, a user)
     requests: tuple[int, ...] = ()  # a digest sent: the requests it listed for the first time
+    in_digest: bool = False  # a card sent: found in a digest card, which is then its card
 
 
 def fold(rows: list, view: RequestView | None,

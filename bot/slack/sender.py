@@ -1,8 +1,10 @@
 """Delivers outbox rows through the Slack Web API, rendering from current state.
 
-Every post carries the ids of its outbox rows as message metadata. A delivery marked
-`unsure` (an earlier attempt may have reached Slack) is first looked up in the
-conversation by that metadata; a message found is reported as sent, not posted again.
+Every post carries the ids of its outbox rows as message metadata, and a digest card
+(bot.core.surge) the ids of every card row it lists, on each update too. A delivery
+marked `unsure` (an earlier attempt may have reached Slack) is first looked up in the
+conversation by that metadata; a message found is reported as sent (`Found`: a card row
+found in a digest says so), not posted again.
 
 How Slack's answers map onto what the outbox does next:
 - 429: `Busy` for its Retry-After: nothing was posted, the lane waits.
@@ -42,7 +44,7 @@ from bot.core.messages import (
     VERIFY_ASK,
     TimelineEntry,
 )
-from bot.services.outbox_items import Busy, Delivery, NotSent, PermanentError, Unsure
+from bot.services.outbox_items import Busy, Delivery, Found, NotSent, PermanentError, Unsure
 from bot.slack import render
 from bot.slack.render import digest as digest_render
 from bot.slack.render import pages as page_render
@@ -104,7 +106,7 @@ class SlackSender:
             return f"chat.postMessage:{d.card[0] if d.card else d.target}"
         return f"chat.postMessage:{d.target}"
 
-    def send(self, d: Delivery) -> tuple[str, str] | None:
+    def send(self, d: Delivery) -> tuple[str, str] | Found | None:
         try:
             if d.unsure and d.kind not in (PAGE_UPDATE, PAGE_AGAIN, CARD_UPDATE, TIMELINE,
                                            RESTATE, ACK_REMIND):
@@ -122,16 +124,18 @@ class SlackSender:
     # -- posting -------------------------------------------------------------------------
 
     def _post(self, channel: str, text: str, blocks: list | None, ids,
-              thread_ts: str | None = None, **extra) -> tuple[str, str]:
+              thread_ts: str | None = None, digest: bool = False, **extra
+              ) -> tuple[str, str]:
         r = self._call(
             "chat.postMessage", channel=channel, text=text, blocks=blocks,
-            thread_ts=thread_ts, **NO_UNFURL, **extra,
-            metadata={"event_type": EVENT_TYPE,
-                      "event_payload": {"rows": ",".join(str(i) for i in ids)}})
+            thread_ts=thread_ts, **NO_UNFURL, **extra, metadata=_metadata(ids, digest))
         return r["channel"], r["ts"]
 
-    def _update(self, channel: str, ts: str, text: str, blocks: list | None) -> None:
-        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+    def _update(self, channel: str, ts: str, text: str, blocks: list | None,
+                metadata: dict | None = None) -> None:
+        """Edit a message in place; without `metadata`, Slack keeps what it had."""
+        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks,
+                   metadata=metadata)
 
     def _call(self, method: str, **fields) -> SlackResponse:
         """`method` with `fields` (None ones left out) as its JSON body, through
@@ -163,8 +167,11 @@ class SlackSender:
         if d.kind == DIGEST:  # posted, or updated in place to list more requests
             text, blocks = digest_render.digest_card(d.digest, self._now())
             if d.card is None:
-                return self._post(d.target, text, blocks, d.ids)
-            self._update(d.card[0], d.card[1], text, blocks)
+                return self._post(d.target, text, blocks, d.ids, digest=True)
+            # Every card row it lists, the earlier ones too: a listed request's card row
+            # that a dead process left unsure is found here, not posted again.
+            rows = (*d.payload.get("listed_rows", ()), *d.ids)
+            self._update(d.card[0], d.card[1], text, blocks, _metadata(rows, digest=True))
             return d.card
         if d.kind == CARD_UPDATE:
             if d.card is None:
@@ -226,7 +233,7 @@ class SlackSender:
         if d.unsure:
             found = self._look_up(None, d.page_message, d)
             if found is not None:
-                return found
+                return found.at
         text, blocks = page_render.ping(d.page, zone)
         return self._post(channel, text, blocks, d.ids, thread_ts=ts, reply_broadcast=True)
 
@@ -239,7 +246,7 @@ class SlackSender:
             found = self._look_up(d.target if d.page_message is None else None,
                                   d.page_message, d)
             if found is not None:
-                return found
+                return found.at
         text, blocks = page_render.ack_reminder(d.payload)
         if d.page_message is None:
             return self._post(d.target, text, blocks, d.ids)
@@ -252,7 +259,11 @@ class SlackSender:
         where the post went when all the lines went out in one post (so it can be
         edited later), else None."""
         if d.card is None:
-            return None  # no card to thread under (its post failed for good)
+            # No card to thread under: not yet in Slack (it waits for a digest pass, or
+            # another process is posting it), or failed for good. Tried again later, not
+            # marked sent unposted: lines lost this way were the chaos bench's "thread
+            # lines missing". A card that failed for good fails them after their tries.
+            raise NotSent("its ticket card is not in Slack yet; the lines wait for it")
         lines = d.payload.get("lines") or [d.payload]
         ids = list(d.ids) or [0] * len(lines)
         there = self._rows_in_thread(d) if d.unsure else set()
@@ -281,12 +292,12 @@ class SlackSender:
     # -- looking a message up ------------------------------------------------------------
 
     def _look_up(self, target: str | None, thread: tuple[str, str] | None, d: Delivery
-                 ) -> tuple[str, str] | None:
+                 ) -> Found | None:
         """The message posted for any of `d.ids` in `target` (or in `thread`), if any."""
         wanted = {str(i) for i in d.ids}
         for message, channel in self._recent(target, thread, d):
             if wanted & _rows_of(message):
-                return channel, message["ts"]
+                return Found((channel, message["ts"]), digest=_is_digest(message))
         return None
 
     def _rows_in_thread(self, d: Delivery) -> set[int]:
@@ -321,11 +332,29 @@ class SlackSender:
         return target or ""
 
 
+def _metadata(ids, digest: bool = False) -> dict:
+    """The metadata of a message the outbox sends: its rows' ids, comma-separated, and
+    whether it is a digest card. A digest lists at most surge.DIGEST_MAX (20) card rows:
+    a payload of a few hundred bytes, half of what a thread post of THREAD_CHUNK lines
+    carries already."""
+    payload: dict = {"rows": ",".join(str(i) for i in ids)}
+    if digest:
+        payload["digest"] = True
+    return {"event_type": EVENT_TYPE, "event_payload": payload}
+
+
 def _rows_of(message: dict) -> set[str]:
     meta = message.get("metadata") or {}
     if meta.get("event_type") != EVENT_TYPE:
         return set()
     return {r for r in str((meta.get("event_payload") or {}).get("rows", "")).split(",") if r}
+
+
+def _is_digest(message: dict) -> bool:
+    """Is this message of ours a digest card (it lists several requests' card rows)?"""
+    meta = message.get("metadata") or {}
+    return (meta.get("event_type") == EVENT_TYPE
+            and (meta.get("event_payload") or {}).get("digest") is True)
 
 
 def slack_error(err: SlackApiError) -> tuple[int, str, Exception | None]:

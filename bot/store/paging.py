@@ -176,13 +176,16 @@ def claim_next_received(session: Session) -> tuple[RequestRow, int | None] | Non
     return found[0] if found else None
 
 
-def claim_received(session: Session, limit: int) -> list[tuple[RequestRow, int | None]]:
+def claim_received(session: Session, limit: int, received_by: datetime | None = None
+                   ) -> list[tuple[RequestRow, int | None]]:
     """Up to `limit` `received` requests to route next, most severe then oldest, each
     with its team's stored revision, locked as `claim_next_received` locks one: one
-    statement for a batch the router routes in one transaction."""
+    statement for a batch the router routes in one transaction. `received_by`: only
+    requests filed by then."""
     stmt = (select(RequestRow, TeamRow.revision)
             .outerjoin(TeamRow, TeamRow.name == RequestRow.team)
-            .where(RequestRow.status == "received")
+            .where(RequestRow.status == "received",
+                   *([RequestRow.created_utc <= received_by] if received_by else []))
             .order_by(RequestRow.severity, RequestRow.id).limit(limit))
     if _skip_locked(session):
         stmt = stmt.with_for_update(of=RequestRow.__table__, skip_locked=True)

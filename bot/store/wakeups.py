@@ -8,11 +8,12 @@ marked as its statements run. When it commits:
   process listening (`Listener`, one connection each) hears of it once the rows are
   visible, and never for a transaction rolled back;
 - in this process, once the connection is handed back after the commit, the
-  callbacks given to `watch` run (the in-process wake-up; SQLite's only one).
+  callbacks given to `watch` run (the in-process wake-up);
+- on SQLite, other processes notice the database file change (`bot.store.file_wakeups`).
 
 `outlook` is the one statement an idle reconciler runs: when the next deadline, send,
-lease expiry, crisis reminder, on-call group update or sweep step is due, whether requests wait
-for routing, and a fingerprint of the teams' revisions (an edit moves it).
+lease expiry, crisis reminder, on-call group update or sweep step is due, since when requests
+wait for routing, and a fingerprint of the teams' revisions (an edit moves it).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from bot.store.crisis_tables import CARD_FINAL, CrisisRow
+from bot.store.file_wakeups import file_watch
 from bot.store.paging_tables import DeadlineRow, OutboxRow, RequestRow
 from bot.store.shift_tables import OncallGroupRow
 from bot.store.sweep_tables import SweepRow, SweepTurnRow
@@ -94,7 +96,7 @@ class Outlook:
     next_deadline: datetime | None
     next_send: datetime | None  # a pending outbox row's next attempt
     next_expiry: datetime | None  # a lease on a row being sent runs out
-    received: bool  # requests wait for routing
+    received: datetime | None  # the oldest request waiting for routing
     teams: tuple[int, int]  # (count, sum of revisions): an edit or import moves it
     crisis_remind: datetime | None
     crisis_setup: bool  # an active crisis lacks its channel or status card
@@ -118,7 +120,7 @@ _OUTLOOK = select(
     _first(DeadlineRow.due_utc, DeadlineRow.state == "pending"),
     _first(OutboxRow.next_attempt_utc, OutboxRow.state == "pending"),
     _first(OutboxRow.next_attempt_utc, OutboxRow.state == "sending"),
-    select(RequestRow.id).where(RequestRow.status == "received").exists(),
+    _first(RequestRow.created_utc, RequestRow.status == "received"),
     select(func.count()).select_from(TeamRow).scalar_subquery(),
     select(func.coalesce(func.sum(TeamRow.revision), 0)).scalar_subquery(),
     _first(CrisisRow.remind_due_utc, CrisisRow.status == "active"),
@@ -147,9 +149,17 @@ def _utc(at: Any) -> datetime | None:
 def outlook(session: Session) -> Outlook:
     row = session.execute(_OUTLOOK).one()
     sweeps = [at for at in map(_utc, row[10:13]) if at is not None]
-    return Outlook(_utc(row[0]), _utc(row[1]), _utc(row[2]), bool(row[3]),
+    return Outlook(_utc(row[0]), _utc(row[1]), _utc(row[2]), _utc(row[3]),
                    (int(row[4]), int(row[5])), _utc(row[6]), bool(row[7]), bool(row[8]),
                    _utc(row[9]), min(sweeps, default=None))
+
+
+def across_processes(engine: Engine, on_wake: Callable[[], None]):
+    """What hears other processes' commits: a `Listener` on PostgreSQL, a watch of the
+    file on SQLite (None for an in-memory one). Started and stopped by the caller."""
+    if engine.dialect.name == "postgresql":
+        return Listener(engine, on_wake)
+    return file_watch(engine, on_wake)
 
 
 # How soon a stopping listener notices (four wake-ups a second of an idle thread cost

@@ -20,8 +20,9 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.app.runtime import Runtime
-from bot.store.paging_tables import DeadlineRow, PageRow, RequestRow
-from tests.slack_harness import REQUESTER, ToolHarness, page_deliveries, utc
+from bot.jobs.router import JOBS_GRACE
+from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
+from tests.slack_harness import INTAKE, REQUESTER, ToolHarness, page_deliveries, utc
 
 pytestmark = pytest.mark.postgres
 ON_POSTGRES = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
@@ -88,6 +89,74 @@ def test_a_notify_wakes_a_listening_worker(slack):
 
 
 @ON_POSTGRES
+def test_a_web_process_pages_at_once_and_leaves_the_card_and_thread_to_the_jobs(
+        tmp_path, db_url):
+    """A web runtime with its jobs elsewhere (`serve --no-jobs`, the serving worker of
+    `serve` on PostgreSQL) sends the page DM itself and writes the card, its thread
+    and the notes pending: the jobs runtime, woken by the commit's NOTIFY, sends them,
+    each once. The work the web process does per request is what someone waits for."""
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=db_url, role="web")
+    worker = Runtime(h.settings, clock=h.clock, tick_interval=60.0, role="worker")
+    worker.health.process = dataclasses.replace(worker.health.process, host="jobs-host")
+    try:
+        r = h.command("/emergency", ARABIC, user=REQUESTER)
+        assert r.status == 200 and "Filed T-1" in r.text, r.text
+        assert until(lambda: page_deliveries(h.standin.calls))  # the web's own page DM
+        assert until(lambda: h.runtime.dispatch.idle() and not h.runtime.outbox.in_flight())
+        with h.runtime.sessions() as s:
+            waiting = Counter(s.scalars(select(OutboxRow.kind).where(
+                OutboxRow.state == "pending")).all())
+        assert waiting["card"] == 1 and waiting["timeline"] >= 1, waiting
+        channel = [c for c in h.standin.calls if c.method == "chat.postMessage"
+                   and c.params.get("channel") == INTAKE]
+        assert channel == []  # nothing in the intake channel from the web runtime
+
+        worker.start_jobs()  # its start-up pass, or the notify, sends what waits
+        assert until(lambda: worker.dispatch.idle() and not worker.outbox.pending()
+                     and not worker.outbox.in_flight())
+        cards = [c for c in h.standin.calls if c.ok and c.method == "chat.postMessage"
+                 and c.params.get("channel") == INTAKE
+                 and not c.params.get("thread_ts")]
+        assert len(cards) == 1 and "T-1" in cards[0].params["text"], cards
+        assert max(page_deliveries(h.standin.calls).values()) == 1
+    finally:
+        worker.close()
+        h.quiet_close()
+
+
+@ON_POSTGRES
+def test_a_jobs_process_routes_what_a_web_process_received_once_its_grace_ends(
+        tmp_path, db_url):
+    """A request a web process received but never routed (it died, or a surge kept it
+    answering) is the jobs process's to route once JOBS_GRACE has passed, not before:
+    a fresh one is the web process's, which pages it at once."""
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=db_url, role="web",
+                    inline_limit=0)
+    h.runtime.router.stop()  # the web process received it, then died
+    worker = Runtime(h.settings, clock=h.clock, tick_interval=60.0, role="worker")
+    try:
+        r = h.command("/emergency", ARABIC, user=REQUESTER)
+        assert r.status == 200 and "Filed T-1" in r.text, r.text
+        # The scheduled pass (its one look at what is due) wakes the router only once
+        # the grace ends, and says when that is.
+        wait = worker.scheduled_pass()
+        assert wait is not None and wait <= JOBS_GRACE.total_seconds()
+        assert until(lambda: worker.router.idle())
+        with h.runtime.sessions() as s:
+            assert s.scalar(select(RequestRow.status)) == "received"
+        assert not page_deliveries(h.standin.calls)
+
+        h.clock.advance(JOBS_GRACE.total_seconds())
+        worker.scheduled_pass()
+        assert until(lambda: page_deliveries(h.standin.calls))
+        with h.runtime.sessions() as s:
+            assert s.scalar(select(RequestRow.status)) == "open"
+    finally:
+        worker.close()
+        h.quiet_close()
+
+
+@ON_POSTGRES
 def test_two_runtimes_deliver_each_row_once_under_interleavings(tmp_path, db_url):
     # Filing only commits (`received`): the web runtime's router never runs, so the two
     # others route, fire and send everything, at once, from threads.
@@ -116,6 +185,10 @@ def test_two_runtimes_deliver_each_row_once_under_interleavings(tmp_path, db_url
             with ThreadPoolExecutor(len(both)) as pool:
                 return list(pool.map(run, both))
 
+        # A jobs process leaves a received request to the web process that received it
+        # for JOBS_GRACE; this one's router is stopped, so past it the two route them.
+        assert together(lambda rt: rt.router.drain()) == [0, 0]
+        h.clock.advance(JOBS_GRACE.total_seconds())
         routed = together(lambda rt: rt.router.drain())  # both route the received requests
         assert sum(routed) == count, routed  # each request routed by one of them
         together(lambda rt: rt.tick())  # both sweep the outbox

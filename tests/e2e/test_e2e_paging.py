@@ -521,6 +521,11 @@ def test_card_failing_for_good_does_not_block_the_page(slack):
         card = session.scalars(select(OutboxRow).where(OutboxRow.kind == "card")).one()
     assert card.state == "failed" and "channel_not_found" in card.error
     assert slack.cards() == []
+    # Its thread lines had nowhere to go: failed with it, said so, never "sent".
+    with slack.runtime.sessions() as session:
+        lines = session.scalars(select(OutboxRow).where(OutboxRow.kind == "timeline")).all()
+    assert lines and all(r.state == "failed" and "card was refused" in r.error
+                         for r in lines), [(r.state, r.error) for r in lines]
 
     # The rest of the flow works without a card.
     click(slack, ids.ACK, page_id, OMAR)

@@ -1,0 +1,86 @@
+"""SQLite between processes (bot.store.file_wakeups): another process's commit wakes a
+runtime sleeping on the same file, its own commits do not, and an idle runtime reads
+the database at most once a second. Runtimes in one test process, each with an engine
+of its own, as two processes have; the clock is the harness's, except where the idle
+cost is counted (the real clock, over a bounded real window)."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import event
+
+from bot.app.runtime import Runtime
+from bot.store.paging_tables import SeenEventRow
+from tests.slack_harness import ToolHarness, utc
+
+OMAR = "U0EU00009"
+
+
+def until(check, timeout: float = 10.0) -> bool:
+    """Poll `check` until it holds (bounded): waiting for an effect, not for time."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.02)
+    return bool(check())
+
+
+def texts_posted(h: ToolHarness) -> list[str]:
+    return [c.params.get("text") for c in h.standin.calls
+            if c.ok and c.method == "chat.postMessage"]
+
+
+def test_another_process_commit_wakes_a_runtime_on_the_same_file(tmp_path):
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0))
+    # A worker whose safety sweep is a minute: only the file watch explains a delivery.
+    worker = Runtime(h.settings, clock=h.clock, tick_interval=60.0, role="worker")
+    try:
+        worker.start_jobs()
+        assert until(lambda: worker.jobs.completed >= 1 and worker.dispatch.idle())
+        passes = worker.jobs.completed
+        # The other runtime commits a DM to send and sends nothing itself (no jobs).
+        h.runtime.outbox.enqueue_direct([(OMAR, {"text": "wake-up across processes"})])
+        assert until(lambda: "wake-up across processes" in texts_posted(h))
+        assert worker.jobs.completed > passes
+    finally:
+        worker.close()
+        h.quiet_close()
+
+
+def test_own_commits_are_not_news_and_others_are(tmp_path):
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0))
+    other = Runtime(h.settings, clock=h.clock, role="worker")
+    try:
+        watch = h.runtime.listener
+        watch.changed()  # from here on
+        with h.runtime.sessions() as s, s.begin():
+            s.add(SeenEventRow(event_id="own", at_utc=h.clock.now()))
+        assert not watch.changed()  # its own commit: the in-process wake-up covers it
+        with other.sessions() as s, s.begin():
+            s.add(SeenEventRow(event_id="other", at_utc=h.clock.now()))
+        assert watch.changed()
+        assert not watch.changed()  # seen once
+    finally:
+        other.close()
+        h.quiet_close()
+
+
+def test_an_idle_runtime_on_sqlite_issues_at_most_one_statement_a_second(tmp_path):
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0))
+    h.close()
+    runtime = Runtime(h.settings)  # the real clock: passes as in production
+    try:
+        runtime.start_jobs()
+        assert until(lambda: runtime.jobs.completed >= 1 and runtime.dispatch.idle())
+        time.sleep(1.0)  # start-up's own writes settle (the first pass reads every team)
+        statements: list[str] = []
+        listen = lambda *args: statements.append(args[2].split()[0])  # noqa: E731
+        event.listen(runtime.engine, "before_cursor_execute", listen)
+        window = 6.0  # over a whole safety sweep
+        time.sleep(window)  # the window counted: a count, not a timing assertion
+        event.remove(runtime.engine, "before_cursor_execute", listen)
+    finally:
+        runtime.close()
+    assert len(statements) <= window, f"{len(statements)} statements in {window} s: {statements}"
