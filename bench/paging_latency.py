@@ -117,9 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--path-requests", type=int, default=None,
                     help="requests sent one at a time for the SQL-per-request figure "
                          "(default 20, with --quick 10)")
-    ap.add_argument("--one-process", action="store_true",
-                    help="PostgreSQL: `serve --one-process` (the jobs in the serving worker), "
-                         "the baseline of serve's two workers")
+    ap.add_argument("--jobs-process", action="store_true",
+                    help="PostgreSQL: `serve --jobs-process` (the jobs in a second worker at "
+                         "lower CPU priority)")
     ap.add_argument("--quick", action="store_true",
                     help="a short run: one steady lang:ar phase of 5 s, 5 warm-up requests "
                          "(a --duration or --surge-duration given still applies)")
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cpu = routing_cpu(parsed, datetime.now(UTC), burst_lang, 500 if args.quick else 2000)
 
         print_run(table, RunInfo(args.database, slack, args.warmup, version, parsed, dump_s,
-                                 args.one_process),
+                                 args.jobs_process),
                   results, sql, bare, watch, standin, cpu)
         print(f"total wall time {time.monotonic() - wall0:.0f} s")
     finally:

@@ -7,8 +7,7 @@ PRODUCT.md "Many machines": adding a second web process must raise the rate the 
 sustains. For each number of web processes (`--web`, default 1 then 2) and each rate of
 the ladder (`--rates`, requests/s), on a fresh database and fresh processes (so that no
 step inherits another's backlog or history): that many `oncall-bot serve` processes
-(each with its jobs, as `serve` runs by default: on PostgreSQL in a second worker of
-its own at lower CPU priority) on one database, signed
+(each with its jobs, as `serve` runs by default) on one database, signed
 `/emergency sev2` requests (half `lang:ar`, half detected) for `--seconds` at the rate,
 round-robin over the processes as a load balancer would, Slack (the stand-in, in this
 process) answering in `--slack-latency` s. Then it waits for every page DM.

@@ -123,7 +123,7 @@ class Bench:
         pg, db_url = open_database(args.database, self.tmp / f"phase{index}.db")
         port = free_port()
         cmd = ([*oncall_bot_command(), "serve", "--host", HOST, "--port", str(port),
-                "--one-process"] if args.one_process else None)
+                "--jobs-process"] if args.jobs_process else None)
         server = BotServer(port, self.env(db_url), self.tmp,
                            self.tmp / f"server-phase{index}.log", cmd)
         self.watch.reset()

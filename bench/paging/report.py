@@ -137,7 +137,7 @@ class RunInfo:
     version: str  # the bot's code (bench.paging.server.code_version)
     team: Team  # as the bot read it
     dump_s: float  # dump_team + parse_team
-    one_process: bool = False  # `serve --one-process` (PostgreSQL's baseline)
+    jobs_process: bool = False  # `serve --jobs-process` (PostgreSQL)
 
 
 def report_categories(table: Table, results: list[PhaseResult],
@@ -184,7 +184,7 @@ def print_run(table: Table, run: RunInfo, results: list[PhaseResult],
           f"{os.cpu_count()} CPUs; database {run.database}; bot code at {run.version}; "
           + ("oncall-bot serve (gunicorn: a waitress worker serving, the jobs in a second "
              "worker at lower CPU priority)"
-             if run.database == "postgres" and not run.one_process
+             if run.database == "postgres" and run.jobs_process
              else "oncall-bot serve (gunicorn, 1 waitress worker, jobs in it)")
           + " in a subprocess, Slack stand-in in this process")
     print(f"Slack (the stand-in) during the phases: {run.slack.describe()}; the path "

@@ -2,14 +2,15 @@
 `Runtime` and serves `/slack/events`, `/healthz` and the calendar feeds with waitress
 (`bot.app.waitress_worker`: slow or stalled clients hold no thread).
 
-Where the jobs run (`--jobs`): `here`, in that worker (SQLite: its wake-ups are in-process
-only); `process`, in a second worker of the same master that serves nothing and runs at a
-lower CPU priority (PostgreSQL: wake-ups cross processes by LISTEN/NOTIFY); `off`, in an
-`oncall-bot worker` elsewhere. With `process`, answering Slack within its 3 seconds never
-shares an interpreter (one GIL) with the escalations, look-ups and channel posts: at a
-200 requests/s surge on PostgreSQL one process answered half the requests too late, two
-answered every one in time (docs/design.md has the figures). The web worker still routes
-and pages what it files at once; the jobs worker routes whatever the web one leaves.
+Where the jobs run (`--jobs`): `here`, in that worker (the default, and always on SQLite:
+its wake-ups are in-process only); `process` (`serve --jobs-process`, PostgreSQL), in a
+second worker of the same master that serves nothing and runs at a lower CPU priority,
+woken by LISTEN/NOTIFY; `off`, in an `oncall-bot worker` elsewhere. With `process`,
+answering Slack never shares an interpreter (one GIL) with the escalations, look-ups and
+channel posts; on this project's 2-core bench machine it cost more than it gave (twice
+the CPU per request, the page DM later at 50 requests/s: docs/design.md has the figures),
+so it is not the default. The web worker routes and pages what it files at once; the
+jobs worker routes what the web one leaves for JOBS_GRACE.
 
 `oncall-bot serve` starts it with `exec` once it has migrated the database, imported
 the schedules and built the language tables (`bot.app.serve.prepare`): the worker is

@@ -1,13 +1,13 @@
 """What a process does by its role, the one place each difference is decided.
 
-- `serve`: answers Slack and runs the jobs, in one process (SQLite, or `--one-process`).
+- `serve`: answers Slack and runs the jobs, in one process (`serve`'s default).
 - `web`: answers Slack with its jobs elsewhere (`serve --no-jobs`, or the serving
-  worker of `serve` on PostgreSQL). A filing claims only what someone waits for, the
+  worker of `serve --jobs-process`). A filing claims only what someone waits for, the
   page DMs and a step's alerts, and sends them at once; the card, its thread and the
   notes are written pending for the jobs process (its NOTIFY wakes it): less CPU in the
   process whose answers Slack waits 3 s for.
-- `worker`: the jobs alone (`oncall-bot worker`, or the jobs worker of `serve` on
-  PostgreSQL). It leaves a received request to the web process that received it for
+- `worker`: the jobs alone (`oncall-bot worker`, or the jobs worker of
+  `serve --jobs-process`). It leaves a received request to the web process that received it for
   `JOBS_GRACE` (bot.jobs.router says why), then routes it.
 """
 

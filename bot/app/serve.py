@@ -39,7 +39,7 @@ def _check_credentials(settings: Settings) -> str | None:
 
 def serve(settings: Settings, port: int | None = None, host: str = "0.0.0.0",
           jobs: bool = True, threads: int = 16, log_format: str = "text",
-          one_process: bool = False) -> int:
+          jobs_process: bool = False) -> int:
     problem = _check_credentials(settings)
     if problem:
         print(f"oncall-bot serve: {problem}", file=sys.stderr)
@@ -48,19 +48,19 @@ def serve(settings: Settings, port: int | None = None, host: str = "0.0.0.0",
     if settings.socket_mode:
         return _socket_mode(settings, jobs)
     return _gunicorn(settings, host, port or settings.port,
-                     jobs_placement(settings, jobs, one_process), threads, log_format)
+                     jobs_placement(settings, jobs, jobs_process), threads, log_format)
 
 
-def jobs_placement(settings: Settings, jobs: bool, one_process: bool) -> str:
+def jobs_placement(settings: Settings, jobs: bool, jobs_process: bool) -> str:
     """Where `serve` runs the jobs (bot.app.http_server says why): off with `--no-jobs`;
-    on PostgreSQL in a second process of their own unless `--one-process`; on SQLite in
-    the serving process (its wake-ups do not cross processes)."""
+    with `--jobs-process`, on PostgreSQL, in a second worker of their own; otherwise in
+    the serving process (SQLite always: its wake-ups do not cross processes)."""
     if not jobs:
         return "off"
     from sqlalchemy.engine import make_url
 
     postgres = make_url(settings.database_url).get_backend_name() == "postgresql"
-    return "process" if postgres and not one_process else "here"
+    return "process" if postgres and jobs_process else "here"
 
 
 def _socket_mode(settings: Settings, jobs: bool) -> int:

@@ -145,10 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
     sv.add_argument("--no-jobs", action="store_true",
                     help="serve requests only; run `oncall-bot worker` for the jobs")
-    sv.add_argument("--one-process", action="store_true",
-                    help="on PostgreSQL, run the jobs in the serving process too (by "
-                         "default they run in a second process at lower CPU priority, "
-                         "so answers to Slack come first; SQLite always uses one)")
+    sv.add_argument("--jobs-process", action="store_true",
+                    help="on PostgreSQL, run the jobs in a second worker process at lower "
+                         "CPU priority (answers to Slack never share an interpreter with "
+                         "them; by default they run in the serving process)")
     sv.add_argument("--threads", type=int, default=16, help="request threads (default 16)")
     wk = sub.add_parser("worker", help="the background jobs alone: escalations and deliveries")
     wk.add_argument("--port", type=int, help="also serve /healthz, /readyz and /metrics here")
@@ -445,7 +445,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
     return serve.serve(settings, port=args.port, host=args.host, jobs=not args.no_jobs,
                        threads=args.threads, log_format=args.log_format,
-                       one_process=args.one_process)
+                       jobs_process=args.jobs_process)
 
 
 def cmd_worker(args, settings: Settings) -> int:

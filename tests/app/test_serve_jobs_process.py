@@ -1,5 +1,5 @@
-"""`oncall-bot serve` on PostgreSQL: the gunicorn master forks two workers, one serving
-Slack and one running the jobs at a lower CPU priority (bot.app.http_server says why).
+"""`oncall-bot serve --jobs-process` on PostgreSQL: the gunicorn master forks two workers,
+one serving Slack and one running the jobs at a lower CPU priority (bot.app.http_server).
 A real process tree, signed requests over HTTP, the Web API at the stand-in."""
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def served_pg(tmp_path, fresh_pg):
     env.pop("SLACK_APP_TOKEN", None)
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--jobs-process"],
         env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _until("serve to answer /healthz", lambda: proc.poll() is not None
