@@ -18,6 +18,7 @@ Deselect them with `-m "not postgres"`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -74,19 +75,34 @@ def pg_server_url() -> str:
     return url
 
 
-@pytest.fixture(scope="module")
-def pg_url(pg_server_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test module (dropped afterwards)."""
+@contextlib.contextmanager
+def fresh_pg_database(server_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database's URL, dropped on exit."""
     name = f"oncall_test_{uuid.uuid4().hex[:12]}"
-    admin = _admin_engine(pg_server_url)
+    admin = _admin_engine(server_url)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test module (dropped afterwards)."""
+    with fresh_pg_database(pg_server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url_own(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this one test (a process started on it
+    must not meet another test's rows)."""
+    with fresh_pg_database(pg_server_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -10,11 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
 from bot.app.http_server import JOBS_NICE
 from bot.demo.simulate import SlackSimulator
@@ -75,23 +74,8 @@ def _both(pid: int, gone: int | None = None) -> dict[int, str] | None:
 
 
 @pytest.fixture
-def fresh_pg(pg_server_url):
-    """A database of this test's own (each test starts its own `serve` on it)."""
-    name = f"oncall_serve_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture
-def served_pg(tmp_path, fresh_pg):
-    pg_url = fresh_pg
+def served_pg(tmp_path, pg_url_own):
+    pg_url = pg_url_own
     standin = SlackStandIn().start()
     port = _free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,

@@ -23,6 +23,7 @@ from bot.app.runtime import Runtime
 from bot.jobs.router import JOBS_GRACE
 from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
 from tests.slack_harness import INTAKE, REQUESTER, ToolHarness, page_deliveries, utc
+from tests.waits import until
 
 pytestmark = pytest.mark.postgres
 ON_POSTGRES = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
@@ -37,16 +38,6 @@ def slack(tmp_path, db_url):
     h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=db_url)
     yield h
     h.quiet_close()
-
-
-def until(check, timeout: float = 10.0) -> bool:
-    """Poll `check` until it holds (bounded): waiting for an effect, not for time."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.02)
-    return bool(check())
 
 
 def texts_posted(h: ToolHarness) -> Counter:

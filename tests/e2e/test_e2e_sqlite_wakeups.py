@@ -13,18 +13,9 @@ from sqlalchemy import event
 from bot.app.runtime import Runtime
 from bot.store.paging_tables import SeenEventRow
 from tests.slack_harness import ToolHarness, utc
+from tests.waits import until
 
 OMAR = "U0EU00009"
-
-
-def until(check, timeout: float = 10.0) -> bool:
-    """Poll `check` until it holds (bounded): waiting for an effect, not for time."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.02)
-    return bool(check())
 
 
 def texts_posted(h: ToolHarness) -> list[str]:

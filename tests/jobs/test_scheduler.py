@@ -4,18 +4,13 @@ named, a wake-up or the safety sweep; a failing pass does not stop the next."""
 from __future__ import annotations
 
 import threading
-import time
 
 from bot.jobs.scheduler import Jobs
+from tests import waits
 
 
 def until(check, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.005)
-    return bool(check())
+    return waits.until(check, timeout, every=0.005)
 
 
 def test_asleep_until_woken_when_nothing_is_due():
