@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -559,3 +561,22 @@ class ToolHarness(OncallTools, HarnessTools, Harness):
         with contextlib.suppress(AssertionError):  # something stuck: close anyway
             self.settle(timeout=2.0)
         self.close()
+
+
+class Held:
+    """The stand-in takes the first call `picks` at once (the message is in Slack,
+    visible to conversations.history and .replies) and holds its answer until
+    `release()`: a process that dies while Slack's answer is on its way."""
+
+    def __init__(self, h: Harness, picks: Callable[[object], bool]):
+        self._gate, self.arrived = threading.Event(), threading.Event()
+        self._picks = picks
+        h.standin.on_call = self._hold
+
+    def _hold(self, call) -> None:
+        if not self.arrived.is_set() and self._picks(call):
+            self.arrived.set()
+            self._gate.wait(30)
+
+    def release(self) -> None:
+        self._gate.set()

@@ -1,5 +1,5 @@
-"""Waiting for an effect in a test: poll until it holds, within a bound (never a claim
-about how long it takes)."""
+"""Waiting in a test: for an effect, polled until it holds within a bound (never a claim
+about how long it takes); or through a bounded real window, counting what happens."""
 
 from __future__ import annotations
 
@@ -14,3 +14,19 @@ def until(check, timeout: float = 10.0, every: float = 0.02) -> bool:
             return True
         time.sleep(every)
     return bool(check())
+
+
+def idle_statements(runtime, window: float) -> list[str]:
+    """The first word of every statement `runtime` (jobs started on the real clock)
+    runs over `window` s of real time once it is idle: its first pass done, its sends
+    done, and a second for start-up's own writes to settle."""
+    from sqlalchemy import event
+
+    assert until(lambda: runtime.jobs.completed >= 1 and runtime.dispatch.idle())
+    time.sleep(1.0)  # the first pass reads every team; its writes settle
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2].split()[0])  # noqa: E731
+    event.listen(runtime.engine, "before_cursor_execute", listen)
+    time.sleep(window)  # the window counted: a count, not a timing assertion
+    event.remove(runtime.engine, "before_cursor_execute", listen)
+    return statements

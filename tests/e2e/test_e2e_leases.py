@@ -14,7 +14,6 @@ back); B is the other process.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from bot.app.runtime import Runtime
 from bot.core.messages import TIMELINE
 from bot.store.paging import LEASE
 from bot.store.paging_tables import OutboxRow
-from tests.slack_harness import INTAKE, ToolHarness, page_deliveries, utc
+from tests.slack_harness import INTAKE, Held, ToolHarness, page_deliveries, utc
 
 ARABIC = "sev1 lang:ar بث مباشر لشخص يهدد بالانتحار الآن"
 T0 = utc(2026, 7, 1, 12, 0)
@@ -40,24 +39,6 @@ def two(tmp_path, db_url):
     yield h, other
     other.close()
     h.quiet_close()
-
-
-class Held:
-    """The stand-in takes the first call `picks` at once (it is in Slack, visible to
-    conversations.history and .replies) and holds its answer until `release()`."""
-
-    def __init__(self, h: ToolHarness, picks: Callable[[object], bool]):
-        self._gate, self.arrived = threading.Event(), threading.Event()
-        self._picks = picks
-        h.standin.on_call = self._hold
-
-    def _hold(self, call) -> None:
-        if not self.arrived.is_set() and self._picks(call):
-            self.arrived.set()
-            self._gate.wait(30)
-
-    def release(self) -> None:
-        self._gate.set()
 
 
 def poll(what: str, done: Callable[[], bool], timeout: float = WAIT) -> float:

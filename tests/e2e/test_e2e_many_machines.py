@@ -17,13 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.app.runtime import Runtime
 from bot.jobs.router import JOBS_GRACE
 from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
 from tests.slack_harness import INTAKE, REQUESTER, ToolHarness, page_deliveries, utc
-from tests.waits import until
+from tests.waits import idle_statements, until
 
 pytestmark = pytest.mark.postgres
 ON_POSTGRES = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
@@ -50,14 +50,8 @@ def test_an_idle_runtime_issues_at_most_one_statement_a_second(slack):
     runtime = Runtime(slack.settings)  # the real clock: passes as in production
     try:
         runtime.start_jobs()
-        assert until(lambda: runtime.jobs.completed >= 1 and runtime.dispatch.idle())
-        time.sleep(1.0)  # start-up's own writes settle (the first pass reads every team)
-        statements: list[str] = []
-        listen = lambda *args: statements.append(args[2].split()[0])  # noqa: E731
-        event.listen(runtime.engine, "before_cursor_execute", listen)
         window = 3.0
-        time.sleep(window)  # the window counted: a count, not a timing assertion
-        event.remove(runtime.engine, "before_cursor_execute", listen)
+        statements = idle_statements(runtime, window)
     finally:
         runtime.close()
     assert len(statements) <= window, f"{len(statements)} statements in {window} s: {statements}"

@@ -6,14 +6,10 @@ cost is counted (the real clock, over a bounded real window)."""
 
 from __future__ import annotations
 
-import time
-
-from sqlalchemy import event
-
 from bot.app.runtime import Runtime
 from bot.store.paging_tables import SeenEventRow
 from tests.slack_harness import ToolHarness, utc
-from tests.waits import until
+from tests.waits import idle_statements, until
 
 OMAR = "U0EU00009"
 
@@ -64,14 +60,8 @@ def test_an_idle_runtime_on_sqlite_issues_at_most_one_statement_a_second(tmp_pat
     runtime = Runtime(h.settings)  # the real clock: passes as in production
     try:
         runtime.start_jobs()
-        assert until(lambda: runtime.jobs.completed >= 1 and runtime.dispatch.idle())
-        time.sleep(1.0)  # start-up's own writes settle (the first pass reads every team)
-        statements: list[str] = []
-        listen = lambda *args: statements.append(args[2].split()[0])  # noqa: E731
-        event.listen(runtime.engine, "before_cursor_execute", listen)
         window = 6.0  # over a whole safety sweep
-        time.sleep(window)  # the window counted: a count, not a timing assertion
-        event.remove(runtime.engine, "before_cursor_execute", listen)
+        statements = idle_statements(runtime, window)
     finally:
         runtime.close()
     assert len(statements) <= window, f"{len(statements)} statements in {window} s: {statements}"

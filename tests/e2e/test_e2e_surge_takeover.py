@@ -15,9 +15,7 @@ holds the answer of its digest call, which took effect; B is the survivor.
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -35,7 +33,7 @@ from tests.e2e.test_e2e_surge import (
     step_until,
     surge_desk,
 )
-from tests.slack_harness import INTAKE, ToolHarness, utc
+from tests.slack_harness import INTAKE, Held, ToolHarness, utc
 
 T0 = utc(2026, 7, 1, 12, 0)
 WAIT = 15.0  # wall seconds to wait for an effect (not a deadline)
@@ -50,25 +48,6 @@ def two(tmp_path, db_url):
     yield h, survivor
     survivor.close()
     h.quiet_close()
-
-
-class Held:
-    """The stand-in takes the first call `picks` at once (the message is in Slack,
-    visible to conversations.history and .replies) and holds its answer until
-    `release()`."""
-
-    def __init__(self, h: ToolHarness, picks: Callable[[object], bool]):
-        self._gate, self.arrived = threading.Event(), threading.Event()
-        self._picks = picks
-        h.standin.on_call = self._hold
-
-    def _hold(self, call) -> None:
-        if not self.arrived.is_set() and self._picks(call):
-            self.arrived.set()
-            self._gate.wait(30)
-
-    def release(self) -> None:
-        self._gate.set()
 
 
 def step_until_held(h: ToolHarness, held: Held, seconds: int = 30) -> None:
