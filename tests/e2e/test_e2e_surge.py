@@ -254,7 +254,9 @@ def test_a_digest_takes_later_requests_in_place_and_follows_their_state(slack):
         return json.dumps(slack.standin.message(ts)["blocks"], ensure_ascii=False)
     # Seconds of the injected clock, a pass each: the update waits for the channel's
     # combined pass; a busy machine can leave a pass's sends for the next second.
-    assert step_until(slack, lambda: f"*{ticket}* · Acknowledged" in shown(), seconds=10)
+    assert step_until(slack, lambda: f"*{ticket}* · Acknowledged" in shown(), seconds=30), [
+        (c.method, c.status, c.params.get("ts"), "Acknowledged" in json.dumps(c.params))
+        for c in slack.standin.calls if c.method == "chat.update"][-8:]
     shown = shown()
     assert f"<@{person}> has it" in shown
     assert all(f"*T-{n}*" in shown for n in listed)  # the others are still listed
