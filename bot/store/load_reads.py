@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, func, literal_column, null, select, union, union_all
 from sqlalchemy.orm import Session
 
+from bot.store.bulk import PerDialect, in_list
 from bot.store.paging import PAGES, REQUESTS, utc_from_db
 from bot.store.wellbeing_tables import ExposureRow, PauseRow
 
@@ -99,14 +100,16 @@ def _care_row(kind: str, user: str, n, opened: dict, points: dict, paused: set) 
 # The history is read for the people routing may weigh only (`users`): through the
 # pages' (user, sent_utc) index that is a short range per person, where all pages
 # since `history` would be every page of the week, however many people they went to.
-_HISTORY_LOAD_AND_CARE = union_all(
+# The people are one array on PostgreSQL (`bulk.in_list`): a long IN list made psycopg
+# parse the statement again on every run.
+_HISTORY_LOAD_AND_CARE = PerDialect(lambda postgres: union_all(
     select(literal_column("'h'").label("kind"), PAGES.c.user.label("user"),
            func.count(case((PAGES.c.sent_utc >= bindparam("recent"), 1))).label("n"),
            func.max(PAGES.c.sent_utc).label("at"))
-    .where(PAGES.c.user.in_(bindparam("users", expanding=True)),
+    .where(in_list(PAGES.c.user, "users", postgres),
            PAGES.c.sent_utc >= bindparam("history")).group_by(PAGES.c.user),
     *(s.add_columns(null()) for s in _LOAD_AND_CARE.selects),
-)
+))
 
 
 def history_load_and_care(session: Session, team: str, history: datetime,
@@ -120,10 +123,11 @@ def history_load_and_care(session: Session, team: str, history: datetime,
     opened: dict[str, int] = {}
     points: dict[str, int] = {}
     paused: set[str] = set()
-    for kind, user, n, at in session.connection().execute(
-            _HISTORY_LOAD_AND_CARE, {"team": team, "since": since, "now": now,
-                                     "history": history, "recent": recent,
-                                     "users": sorted(users)}):
+    conn = session.connection()
+    for kind, user, n, at in conn.execute(
+            _HISTORY_LOAD_AND_CARE.on(conn),
+            {"team": team, "since": since, "now": now, "history": history,
+             "recent": recent, "users": sorted(users)}):
         if kind != "h":
             _care_row(kind, user, n, opened, points, paused)
             continue

@@ -27,6 +27,7 @@ from bot.core.messages import (
     SMS,
     VOICE,
 )
+from bot.store.bulk import insert_rows
 from bot.store.crises import cards_stale_for
 from bot.store.paging import LEASE
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
@@ -39,15 +40,11 @@ AUDIT, DEADLINES = AuditRow.__table__, DeadlineRow.__table__
 # Built once (keying a statement built anew cost more than running it on SQLite), and
 # run on the session's connection (Session.execute adds autoflush and ORM events, about
 # 50 us a statement; the request row is flushed explicitly by `request_id`).
-_INSERT_OUTBOX = insert(OUTBOX).returning(
-    OUTBOX.c.id, OUTBOX.c.request_id, OUTBOX.c.page_id, OUTBOX.c.kind, OUTBOX.c.target,
-    OUTBOX.c.payload, OUTBOX.c.priority)
-_INSERT_OUTBOX_ROWS, _INSERT_AUDIT, _INSERT_DEADLINES = (
-    insert(OUTBOX), insert(AUDIT), insert(DEADLINES))
 _INSERT_REQUEST = insert(REQUESTS).returning(REQUESTS.c.id)
-_INSERT_PAGES = insert(PAGES).returning(
-    PAGES.c.id, PAGES.c.user, PAGES.c.round, PAGES.c.step, PAGES.c.source,
-    PAGES.c.needs_translation, PAGES.c.read_as, PAGES.c.over_limit)
+# Multi-row inserts go through `bulk.insert_rows` (one array per column on PostgreSQL).
+_OUTBOX_RETURNED = ("id", "request_id", "page_id", "kind", "target", "payload", "priority")
+_PAGES_RETURNED = ("id", "user", "round", "step", "source", "needs_translation", "read_as",
+                   "over_limit")
 
 # Delivery order inside a request's batch: what someone waits for goes first.
 PRIORITY = {PAGE: 0, PAGE_AGAIN: 0, SMS: 0, VOICE: 0, EMAIL: 0, CARD: 1, PAGE_UPDATE: 2,
@@ -113,7 +110,7 @@ def insert_outbox(session: Session, values: list[dict]) -> list[OutboxEntry]:
     per row on SQLite."""
     if not values:
         return []
-    rows = session.connection().execute(_INSERT_OUTBOX, values)
+    rows = insert_rows(session.connection(), OUTBOX, values, _OUTBOX_RETURNED)
     return sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
 
 
@@ -163,7 +160,7 @@ class RequestWrites:
         values = [{"dm_channel": None, "dm_ts": None, "read_as": None, "over_limit": None,
                    **p, "request_id": rid,
                    "state": "pending", "sent_utc": self.now} for p in pages]
-        rows = self.session.connection().execute(_INSERT_PAGES, values)
+        rows = insert_rows(self.session.connection(), PAGES, values, _PAGES_RETURNED)
         written = sorted((NewPage(*row, sent_utc=self.now) for row in rows),
                          key=lambda p: p.id)
         self.pages.extend(written)
@@ -193,10 +190,8 @@ class RequestWrites:
         rid = self.request_id()
         session = self.session
         conn = session.connection()
-        if self._audit:
-            conn.execute(_INSERT_AUDIT, [{**a, "request_id": rid} for a in self._audit])
-        if self._deadlines:
-            conn.execute(_INSERT_DEADLINES, [{**d, "request_id": rid} for d in self._deadlines])
+        insert_rows(conn, AUDIT, [{**a, "request_id": rid} for a in self._audit])
+        insert_rows(conn, DEADLINES, [{**d, "request_id": rid} for d in self._deadlines])
         claimed: list[OutboxEntry] = []
         if self.request.crisis_names and any(o["kind"] == CARD_UPDATE for o in self._outbox):
             # What a request's card shows changed: so did the status card of each
@@ -211,6 +206,6 @@ class RequestWrites:
             if claim:
                 claimed = [e for e in insert_outbox(session, values) if e.kind in claim]
             else:
-                conn.execute(_INSERT_OUTBOX_ROWS, values)
+                insert_rows(conn, OUTBOX, values)
         self._outbox, self._audit, self._deadlines = [], [], []
         return claimed
