@@ -32,15 +32,7 @@ from tenacity import Retrying, before_sleep_log, stop_after_delay, wait_exponent
 
 from bot.clock import Clock
 from bot.core import surge
-from bot.core.messages import (
-    CARD,
-    DIGEST,
-    DIRECT,
-    PAGE,
-    PAGE_SIDE,
-    STEP_SIDE,
-    TIMELINE,
-)
+from bot.core.messages import CARD, DIGEST, DIRECT, PAGE, PAGE_SIDE, STEP_SIDE, TIMELINE
 from bot.services.outbox_items import (
     Busy,
     Claimed,
@@ -55,7 +47,7 @@ from bot.services.outbox_items import (
 )
 from bot.services.outbox_lanes import LanePauses
 from bot.services.outbox_leases import Leases
-from bot.services.outbox_ready import digest_lines, placed, ready_rows
+from bot.services.outbox_ready import digest_lines, placed, ready_rows, restate_digest
 from bot.services.requests import page_view, request_view
 from bot.store import digests as dq
 from bot.store import paging as q
@@ -407,6 +399,7 @@ class Outbox(LanePauses):
         return Outcome(item.ids, item.kind, "sent", result=found.at if found else result,
                        in_digest=bool(found and found.digest and d.kind == CARD),
                        requests=tuple(d.payload.get("requests", ())) if d.kind == DIGEST else (),
+                       digest=(d.card, d.digest) if d.digest and d.card else None,
                        page_id=d.page.id if d.page else None,
                        request_id=d.request.id if d.request else None, at=self._clock.now(),
                        target=d.target)
@@ -465,6 +458,9 @@ class Outbox(LanePauses):
             for o in outcomes:  # a digest's new requests; a card row found in a digest
                 if o.action == "sent" and o.result and (o.requests or o.in_digest):
                     dq.record_digest(session, list(o.requests) or [o.request_id], *o.result)
+            for o in outcomes:  # a digest edited in place: does it show them as they are?
+                if o.action == "sent" and o.digest:
+                    restate_digest(session, *o.digest, now)
             q.record_posted(
                 session,
                 cards={o.request_id: o.result for o in outcomes if o.action == "sent"

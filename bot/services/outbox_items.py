@@ -136,6 +136,8 @@ class Outcome:
     target: str | None = None  # sent or failed: where it was going (a channel, a user)
     requests: tuple[int, ...] = ()  # a digest sent: the requests it listed for the first time
     in_digest: bool = False  # a card sent: found in a digest card, which is then its card
+    # A digest edited in place: ((channel, ts), the requests as that edit showed them).
+    digest: tuple | None = None
 
 
 def fold(rows: list, view: RequestView | None,

@@ -8,11 +8,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.core.messages import CARD, CARD_UPDATE, PAGE, PAGE_UPDATE, TIMELINE
+from bot.core.messages import CARD, CARD_UPDATE, PAGE, PAGE_UPDATE, TIMELINE, RequestView
 from bot.services.outbox_items import Delivery, Item
 from bot.services.requests import request_view, ticket
 from bot.store import digests as dq
 from bot.store import paging as q
+from bot.store.paging_writes import outbox_values
 
 
 def ready_rows(session: Session, rows: list, req, pages: dict, now: datetime) -> list:
@@ -64,15 +65,34 @@ def digest_lines(session: Session, req, items: list[Item]) -> None:
     if req is None or not req.card_digest:
         return
     if any(i.kind == CARD_UPDATE for i in items):
-        members = dq.digest_members(session, req.card_channel, req.card_ts)
-        pages = q.pages_of_requests(session, [m.id for m in members])
-        views = tuple(request_view(m, pages.get(m.id, ())) for m in members)
+        views = digest_views(session, req.card_channel, req.card_ts)
         for item in items:
             if item.kind == CARD_UPDATE:
                 item.delivery = replace(item.delivery, digest=views)
     for item in items:
         if item.kind == TIMELINE:
             item.delivery = lines_named(item.delivery, req)
+
+
+def digest_views(session: Session, channel: str, ts: str) -> tuple[RequestView, ...]:
+    """Every request the digest at (channel, ts) lists, as they are now."""
+    members = dq.digest_members(session, channel, ts)
+    pages = q.pages_of_requests(session, [m.id for m in members])
+    return tuple(request_view(m, pages.get(m.id, ())) for m in members)
+
+
+def restate_digest(session: Session, card: tuple[str, str],
+                   shown: tuple[RequestView, ...], now: datetime) -> None:
+    """A digest edit is rendered before it goes out, and Slack keeps the edit that
+    lands last: one rendered before a listed request was acknowledged can land after
+    that acknowledgement's own edit, and show the request unanswered again. So each
+    edit, once sent, is checked in the transaction that settles it: when a request it
+    shows has changed since, one more edit is queued (a card update of a listed
+    request re-renders the whole digest, as it is then)."""
+    now_views = {v.id: v for v in digest_views(session, *card)}
+    if now_views and any(now_views.get(v.id, v) != v for v in shown):
+        first = min(now_views)
+        q.insert_outbox_rows(session, [outbox_values(first, CARD_UPDATE, card[0], {}, now)])
 
 
 def named(line: dict, req) -> dict:

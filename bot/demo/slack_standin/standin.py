@@ -77,6 +77,9 @@ class SlackStandIn:
         self.tokens: frozenset[str] | None = None if tokens is None else frozenset(tokens)
         self.on_call = on_call
         """Called with each Call right after it is recorded, in the server thread."""
+        self.before_call: Callable[[str, dict[str, Any]], None] | None = None
+        """Called with each Web API call's method and params before it takes effect (in
+        the server thread): a test that blocks here holds a call on its way to Slack."""
         self.errors: list[BaseException] = []
         """Exceptions raised inside the stand-in itself or by the on_call hook."""
         self.stopping = threading.Event()
@@ -121,12 +124,9 @@ class SlackStandIn:
         self.stopping = threading.Event()
         server = StandInServer((self._host, self._requested_port), self)
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name=f"slack-standin:{self.port}",
-            daemon=True,
-        )
+        self._thread = threading.Thread(target=server.serve_forever,
+                                        kwargs={"poll_interval": 0.02},
+                                        name=f"slack-standin:{self.port}", daemon=True)
         self._thread.start()
         for hook in list(SlackStandIn.on_start):
             hook(self)
@@ -386,7 +386,7 @@ class SlackStandIn:
             call, outcome = self._upload(file_id, body, arrived, thread_id, received)
         else:
             call, outcome = self._other_path(split.path, body, arrived, thread_id, received)
-        self._run_hook(call)
+        self._run_hook(self.on_call, call)
         return outcome
 
     def _api_call(
@@ -400,6 +400,7 @@ class SlackStandIn:
         except ApiError as e:
             parse_error = e.error
         token = request_token(headers, params.pop("token", None))
+        self._run_hook(self.before_call, method, params)
         latency = self._latency  # read once: a change applies to the calls after it
         with self._lock:
             fault = self._faults.take(method, params, self._clock())
@@ -473,12 +474,11 @@ class SlackStandIn:
         self._log.append(call)
         return call, json_outcome(status, response)
 
-    def _run_hook(self, call: Call) -> None:
-        hook = self.on_call
+    def _run_hook(self, hook: Callable[..., None] | None, *args: Any) -> None:
         if hook is None:
             return
         try:
-            hook(call)
+            hook(*args)
         except Exception as e:  # a broken hook must not break the server
             self.errors.append(e)
 
