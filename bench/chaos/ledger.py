@@ -228,6 +228,7 @@ class Takeover:
     first: float  # seconds from the kill to the first delivery of an orphan or of work due after it
     last_orphan: float  # ... to the delivery of the last orphan (NaN: none)
     undelivered: int  # orphans never delivered
+    slowest: tuple[tuple[str, float], ...] = ()  # (kind, seconds) of the last few delivered
 
 
 def takeover(killed_at: float, orphan_ids: set[int], rows: Iterable[Row],
@@ -235,14 +236,16 @@ def takeover(killed_at: float, orphan_ids: set[int], rows: Iterable[Row],
     """From the SIGKILL (UTC seconds) to the first delivery of a row the dead held or of
     a step due after the kill, and to the delivery of the last row the dead held."""
     rows = list(rows)
-    orphan_times = [first_delivery(r, delivered) for r in rows if r.id in orphan_ids]
-    done = [t - killed_at for t in orphan_times if t is not None]
+    orphan_times = [(r.kind, first_delivery(r, delivered)) for r in rows if r.id in orphan_ids]
+    done = [t - killed_at for _, t in orphan_times if t is not None]
+    slowest = sorted(((k, t - killed_at) for k, t in orphan_times if t is not None),
+                     key=lambda kt: -kt[1])[:4]
     later_steps = step_lateness([d for d in deadlines if d.due >= killed_at], rows, delivered)
     due = {d.id: d.due for d in deadlines}
     after = [due[i] + late - killed_at for i, late in later_steps.items()]
     firsts = [t for t in (*done, *after) if t >= 0]
     return Takeover(len(orphan_ids), min(firsts, default=math.nan),
-                    max(done, default=math.nan), len(orphan_ids) - len(done))
+                    max(done, default=math.nan), len(orphan_ids) - len(done), tuple(slowest))
 
 
 @dataclasses.dataclass(frozen=True)

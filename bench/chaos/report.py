@@ -110,6 +110,9 @@ def takeover(table: Table, f: Figures) -> None:
     table.add("last of those delivered / never delivered",
               f"{_seconds(t.last_orphan)} / {t.undelivered}", "<= 10 s / 0",
               verdict(t.undelivered == 0 and (t.orphaned == 0 or t.last_orphan <= 10)))
+    if t.slowest:
+        table.add("  the last delivered (kind, after the kill)",
+                  ", ".join(f"{k} {s:.1f} s" for k, s in t.slowest), "")
 
 
 def acks(table: Table, f: Figures) -> None:

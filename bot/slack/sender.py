@@ -49,6 +49,7 @@ from bot.slack import render
 from bot.slack.render import digest as digest_render
 from bot.slack.render import pages as page_render
 from bot.slack.render import verify as verify_render
+from bot.slack.shared_reads import SharedReads
 from bot.slack.text import NO_UNFURL
 
 # Errors that no retry can fix: the message is dropped and the failure recorded.
@@ -72,6 +73,7 @@ class SlackSender:
         target is counted down from ("due in 24 min") when it is rendered.
         `team_languages(team)`: the team's languages, listed first in "Set language"."""
         self.client = client
+        self._reads = SharedReads()  # look-ups of one conversation share a read
         self._now = now or (lambda: datetime.now(UTC))
         self._manager_group = manager_group
         self._reader_zone = reader_zone or (lambda team, user: None)
@@ -306,30 +308,40 @@ class SlackSender:
             found.update(int(r) for r in _rows_of(message) if r.isdigit())
         return found
 
-    def _recent(self, target: str | None, thread: tuple[str, str] | None, d: Delivery):
-        """Messages in the conversation since shortly before the rows were written."""
-        since = (d.since or datetime.now(UTC)) - LOOKBACK
+    def _recent(self, target: str | None, thread: tuple[str, str] | None, d: Delivery
+                ) -> list[tuple[dict, str]]:
+        """Messages in the conversation since shortly before the rows were written (one
+        read shared by the look-ups that ask for it together: `shared_reads`)."""
+        oldest = ((d.since or datetime.now(UTC)) - LOOKBACK).timestamp()
         if thread is not None:
             channel = thread[0]
             call = partial(self.client.conversations_replies, channel=channel, ts=thread[1])
         else:
             channel = self._conversation(target)
             call = partial(self.client.conversations_history, channel=channel)
-        cursor = None
-        for _ in range(10):  # at most 2,000 messages back
-            answer = call(oldest=f"{since.timestamp():.6f}", include_all_metadata=True,
-                          limit=200, cursor=cursor)
-            for message in answer.get("messages") or []:
-                yield message, channel
-            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return
+        messages = self._reads.messages((channel, thread[1] if thread else None), oldest,
+                                        lambda: _read_back(call, oldest))
+        return [(m, channel) for m in messages]
 
     def _conversation(self, target: str | None) -> str:
         """A channel id as is; a user id becomes the bot's DM channel with them."""
         if target and target[:1] in ("U", "W"):
             return self.client.conversations_open(users=target)["channel"]["id"]
         return target or ""
+
+
+def _read_back(call, oldest: float) -> list[dict]:
+    """Every message `call` (conversations.history or .replies) gives since `oldest`."""
+    messages: list[dict] = []
+    cursor = None
+    for _ in range(10):  # at most 2,000 messages back
+        answer = call(oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200,
+                      cursor=cursor)
+        messages.extend(answer.get("messages") or [])
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return messages
 
 
 def _metadata(ids, digest: bool = False) -> dict:
