@@ -88,9 +88,10 @@ def restate_digest(session: Session, card: tuple[str, str],
     that acknowledgement's own edit, and show the request unanswered again. So each
     edit, once sent, is checked in the transaction that settles it: when a request it
     shows has changed since, one more edit is queued (a card update of a listed
-    request re-renders the whole digest, as it is then)."""
+    request re-renders the whole digest, as it is then), unless one is waiting already."""
     now_views = {v.id: v for v in digest_views(session, *card)}
-    if now_views and any(now_views.get(v.id, v) != v for v in shown):
+    if (now_views and any(now_views.get(v.id, v) != v for v in shown)
+            and not dq.update_waiting(session, list(now_views), CARD_UPDATE)):
         first = min(now_views)
         q.insert_outbox_rows(session, [outbox_values(first, CARD_UPDATE, card[0], {}, now)])
 

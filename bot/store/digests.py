@@ -44,3 +44,11 @@ def record_digest(session: Session, request_ids: list[int], channel: str, ts: st
     if request_ids:
         session.execute(update(RequestRow).where(RequestRow.id.in_(request_ids))
                         .values(card_channel=channel, card_ts=ts, card_digest=True))
+
+
+def update_waiting(session: Session, request_ids: list[int], kind: str) -> bool:
+    """Is a `kind` row (a card update) of any of these requests waiting to be sent?"""
+    return bool(request_ids) and session.scalar(
+        select(OutboxRow.id).where(OutboxRow.request_id.in_(request_ids),
+                                   OutboxRow.kind == kind, OutboxRow.state == "pending")
+        .limit(1)) is not None
