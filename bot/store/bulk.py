@@ -4,9 +4,10 @@ PostgreSQL.
 psycopg turns a statement's `%(name)s` placeholders into PostgreSQL's `$n` in Python
 and keeps the result only for statements of at most 50 parameters: a multi-row VALUES
 (a request's outbox rows) or an IN list of many values (the people routing weighs) was
-parsed again on every run, about 2 ms of CPU per filed request on the bench (a fifth of
-it). Bound as one array per column instead, the statement is one short text whatever
-the number of rows: converted once, and prepared by the server like any other.
+parsed again on every run: about 0.27 ms of CPU per filed request for the two of them
+(docs/design.md has the measure). Bound as one array per column instead, the statement
+is one short text whatever the number of rows: converted once, and prepared by the
+server like any other.
 
 SQLite has no arrays; there the plain statement runs (its driver takes `?` as is).
 """
