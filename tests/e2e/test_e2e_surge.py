@@ -92,12 +92,22 @@ def file_one(h: ToolHarness, i: int) -> tuple[str, float]:
     return f"T-{TICKET.search(r.text).group(1)}", sent
 
 
+def tickets_in(text: str | None) -> set[str]:
+    """The tickets a text names, whole ("T-1" is not in "T-12")."""
+    return {f"T-{n}" for n in TICKET.findall(text or "")}
+
+
+def page_of(h: ToolHarness, ticket: str):
+    """The page DM of `ticket` (the call that posted it)."""
+    return next(c for c in h.page_posts() if ticket in tickets_in(c.params.get("text")))
+
+
 def listed_in_intake(h: ToolHarness) -> set[str]:
     """Tickets a top-level message of the intake channel shows (a card or a digest)."""
     found: set[str] = set()
     for m in h.standin.messages_to(INTAKE):
         if not m.get("thread_ts"):
-            found.update(f"T-{n}" for n in TICKET.findall(m.get("text") or ""))
+            found |= tickets_in(m.get("text"))
     return found
 
 
@@ -248,7 +258,7 @@ def test_a_digest_takes_later_requests_in_place_and_follows_their_state(slack):
     with slack.runtime.sessions() as s:
         req = s.get(RequestRow, int(listed[0]))
         assert req.card_digest and req.card_ts == ts
-    page = next(c for c in slack.page_posts() if ticket in (c.params.get("text") or ""))
+    page = page_of(slack, ticket)
     person = page.params["channel"]
     assert slack.click(ids.ACK, page_id_of(page.params), person).status == 200
 
@@ -300,7 +310,7 @@ def test_a_digest_edit_landing_after_an_acknowledgement_is_followed_by_a_fresh_o
         stepper.start()
         try:
             assert arrived.wait(30), "the pass adding the new request did not edit the digest"
-            page = next(c for c in slack.page_posts() if ticket in (c.params.get("text") or ""))
+            page = page_of(slack, ticket)
             click = slack.click(ids.ACK, page_id_of(page.params), page.params["channel"])
             assert click.status == 200
             until(lambda: shows_ack(ticket, slack.standin.message(ts)["blocks"]), timeout=4)
@@ -308,7 +318,8 @@ def test_a_digest_edit_landing_after_an_acknowledgement_is_followed_by_a_fresh_o
             gate.set()
             slack.standin.before_call = None
             stepper.join(30)
-        edits = [(later in (c.params.get("text") or ""), shows_ack(ticket, c.params.get("blocks")))
+        edits = [(later in tickets_in(c.params.get("text")),
+                  shows_ack(ticket, c.params.get("blocks")))
                  for c in slack.standin.calls if c.method == "chat.update" and c.ok
                  and c.params.get("ts") == ts]
         return (False, True) in edits and (True, False) in edits[edits.index((False, True)):]
