@@ -139,6 +139,7 @@ class Chaos:
         try:
             time.sleep(self.kill_in)
             web, worker = self.fleet.webs[0], self.fleet.workers[0]
+            alive = self.db.claims().live  # the processes' numbers, the two to die among them
             self.at_wall, self.at = self.fleet.kill(web)
             self.fleet.kill(worker)
             self.killed.append((web.port, self.at))
@@ -151,7 +152,10 @@ class Chaos:
             while time.time() < ends + WATCH_EVERY:
                 time.sleep(WATCH_EVERY)
                 samples.append(self.db.claims())
-            self.orphans = ledger.orphans(first.sending, [(c.at, c.sending) for c in samples])
+            # The dead: numbers whose lock went with the kill (the restarted draw new ones).
+            dead = alive - (samples[-1] if samples else first).live
+            self.orphans = ledger.orphans(first.sending, [(c.at, c.sending) for c in samples],
+                                          first.holders, dead)
             later = next((c for c in samples if c.at >= first.at + ORPHAN_LOOK), first)
             self.orphan_requests = first.received & later.received
             restart.join()

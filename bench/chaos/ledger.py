@@ -211,15 +211,20 @@ def took_over(log_text: str) -> list[tuple[float, int]]:
 
 
 def orphans(at_kill: Mapping[int, float],
-            samples: Iterable[tuple[float, Mapping[int, float]]]) -> set[int]:
-    """Outbox rows the dead held: `sending` at the SIGKILL (id -> lease end, UTC seconds)
-    and left alone until their lease ran out. A live holder sends, fails or renews a row
-    (every third of the lease) before its lease ends, and nobody else may take it
+            samples: Iterable[tuple[float, Mapping[int, float]]],
+            holders: Mapping[int, int | None] | None = None,
+            dead: Iterable[int] = ()) -> set[int]:
+    """Outbox rows the dead held: `sending` at the SIGKILL (id -> lease end, UTC seconds).
+    A row with a holder (its process number, `holders`) is the dead's when that process
+    is among the `dead` (its liveness lock went with it). A row without one is the dead's
+    when it was left alone until its lease ran out: a live holder sends, fails or renews
+    a row (every third of the lease) before its lease ends, and nobody else may take it
     before then; `samples` are (UTC seconds, the rows then sending, id -> lease end)."""
-    held = set(at_kill)
+    holders, dead = holders or {}, set(dead)
+    held = {i for i in at_kill if holders.get(i) is None}
     for t, sending in samples:
         held = {i for i in held if t >= at_kill[i] or sending.get(i) == at_kill[i]}
-    return held
+    return held | {i for i in at_kill if holders.get(i) in dead}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,15 +8,17 @@ import math
 
 from bench.chaos.ledger import Acks, Takeover, Tally, quantiles
 from bench.paging.figures import Table, ms, verdict
+from bot.store.liveness import LOOK_EVERY
 from bot.store.paging import LEASE
 
 # Issue 16's figures before its work, on this machine (one to four processes, PostgreSQL).
 BASE_LATENESS_P99 = "1.12 s p99 with 4 processes, no faults (issue 16)"
 BASE_IDLE = "about 34 statements/s per process (issue 16: reconciler every 0.25 s)"
-# A dead holder's outbox rows wait for their lease, then a survivor's lease keeper
-# (bot/jobs/leases.py), which looks when the earliest lease it read ends, takes them over.
-BASE_TAKEOVER = (f"lease {LEASE.total_seconds():g} s, taken over as it ends (before: "
-                 f"+ a 3 s poll, up to {LEASE.total_seconds() + 3:g} s)")
+# A dead holder's outbox rows: on PostgreSQL its liveness lock went with it, and a
+# survivor's lease keeper (bot/jobs/leases.py), looking every LOOK_EVERY while others
+# send, takes them over (bot/store/liveness.py). Before, they waited for their lease.
+BASE_TAKEOVER = (f"the dead's lock gone, seen within {LOOK_EVERY:g} s (before: its lease, "
+                 f"{LEASE.total_seconds():g} s, then as it ended)")
 
 
 @dataclasses.dataclass
@@ -105,8 +107,8 @@ def takeover(table: Table, f: Figures) -> None:
         f"{n} at {at:+.1f} s" for at, n in f.took_over) or "none",
               f"first <= 10 s; design: {BASE_TAKEOVER}",
               verdict(first_log <= 10) if not math.isnan(first_log) else "")
-    table.add("rows left untouched until their lease ran out", f"{t.orphaned}",
-              "(the dead's; also a live holder's it did not renew in time)")
+    table.add("rows the dead processes were sending", f"{t.orphaned}",
+              "(held under their numbers; a row with none: left alone until its lease ended)")
     table.add("last of those delivered / never delivered",
               f"{_seconds(t.last_orphan)} / {t.undelivered}", "<= 10 s / 0",
               verdict(t.undelivered == 0 and (t.orphaned == 0 or t.last_orphan <= 10)))

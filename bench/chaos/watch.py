@@ -9,11 +9,18 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 
 from bench.chaos.ledger import Card, Deadline, Row
 from bench.paging.server import HOST, PG_PORT
+from bot.store.liveness import NAMESPACE
 from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
+
+# The bot's processes alive now: the numbers whose liveness lock is held (bot.store.liveness).
+_LIVE = text(
+    "SELECT l.objid::bigint FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
+    f" AND l.classid = {NAMESPACE} AND l.objsubid = 2"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")
 
 
 def _seconds(value: datetime | None) -> float | None:
@@ -30,6 +37,8 @@ class Claims:
     at: float
     sending: dict[int, float]
     received: frozenset[int]
+    holders: dict[int, int | None] = dataclasses.field(default_factory=dict)  # row -> process
+    live: frozenset[int] = frozenset()  # process numbers holding their liveness lock
 
 
 @dataclasses.dataclass
@@ -57,12 +66,14 @@ class Database:
     def claims(self) -> Claims:
         at = time.time()
         with self.engine.connect() as conn:
-            sending = {i: _seconds(lease) or 0.0 for i, lease in conn.execute(select(
-                OutboxRow.id, OutboxRow.next_attempt_utc).where(
-                    OutboxRow.state == "sending")).all()}
+            rows = conn.execute(select(
+                OutboxRow.id, OutboxRow.next_attempt_utc, OutboxRow.holder).where(
+                    OutboxRow.state == "sending")).all()
             received = frozenset(conn.scalars(select(RequestRow.id).where(
                 RequestRow.status == "received")))
-        return Claims(at, sending, received)
+            live = frozenset(conn.scalars(_LIVE))
+        return Claims(at, {i: _seconds(lease) or 0.0 for i, lease, _ in rows}, received,
+                      {i: holder for i, _, holder in rows}, live)
 
     def unsettled(self) -> int | None:
         """Work left: deadlines pending and due, outbox rows pending or sending, requests

@@ -70,12 +70,8 @@ from bot.slack.permissions import ManagerDirectory
 from bot.slack.routes import register
 from bot.slack.sender import SlackSender
 from bot.store import wakeups
-from bot.store.db import (
-    make_engine,
-    migrate,
-    read_session_factory,
-    session_factory,
-)
+from bot.store.db import make_engine, migrate, read_session_factory, session_factory
+from bot.store.liveness import Liveness
 from bot.store.paging import forget_seen_before
 from bot.store.paging_tables import SeenEventRow
 
@@ -107,6 +103,10 @@ class Runtime:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url)
+        # PostgreSQL: this process's number and the lock that says it lives, before the
+        # first connection (each carries the number) and the first claim (store.liveness).
+        self.liveness = Liveness(self.engine)
+        self.liveness.start()
         if migrate_schema:  # `serve` migrates before it starts the server
             migrate(self.engine)
         self.sessions = session_factory(self.engine, immediate=True)
@@ -480,6 +480,7 @@ class Runtime:
         self.dispatch.close()
         self.escalation.close()
         self.leases.stop()  # after the last sends settled: they were renewed till then
+        self.liveness.stop()
         self._calls.shutdown(wait=True)
         self.engine.dispose()
         log.info("stopped cleanly: messages under way were sent; any still waiting are "

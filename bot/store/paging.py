@@ -13,12 +13,15 @@ from sqlalchemy import (
     func,
     insert,
     null,
+    or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
+from bot.store.bulk import PerDialect
+from bot.store.liveness import DEAD_HOLDER, HOLDER
 from bot.store.paging_tables import (
     AuditRow,
     DeadlineRow,
@@ -48,9 +51,12 @@ _CARD_POSTED = (update(REQUESTS).where(REQUESTS.c.id == bindparam("key_id"))
 _SENT = (update(OUTBOX).where(OUTBOX.c.id == bindparam("key_id"))
          .values(state="sent", sent_utc=bindparam("now"), error=None, unsure=False,
                  posted_channel=bindparam("channel"), posted_ts=bindparam("ts")))
-_RENEW = (update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
-                               OUTBOX.c.state == "sending")
-          .values(next_attempt_utc=bindparam("until")).returning(OUTBOX.c.id))
+# On PostgreSQL only rows still claimed under this process's number (bot.store.liveness)
+# are renewed: a row taken over and claimed again by another process is not this one's.
+_RENEW = PerDialect(lambda postgres: update(OUTBOX).where(
+    OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.state == "sending",
+    *((or_(OUTBOX.c.holder.is_(None), OUTBOX.c.holder == HOLDER),) if postgres else ()))
+    .values(next_attempt_utc=bindparam("until")).returning(OUTBOX.c.id))
 _DM_POSTED = (update(PAGES).where(PAGES.c.id == bindparam("key_id"))
               .values(dm_channel=bindparam("channel"), dm_ts=bindparam("ts")))
 
@@ -255,9 +261,21 @@ def claim_outbox_rows(session: Session, row_ids: list[int], now: datetime) -> se
     result = session.execute(
         update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.state == "pending")
         .values(state="sending", attempts=OutboxRow.attempts + 1,
-                next_attempt_utc=now + LEASE)
+                next_attempt_utc=now + LEASE, **_holder(session))
         .returning(OutboxRow.id))
     return {row_id for (row_id,) in result}
+
+
+def _holder(session: Session) -> dict:
+    """A claim's holder column: the claiming process (PostgreSQL; bot.store.liveness)."""
+    return {"holder": HOLDER} if _skip_locked(session) else {}
+
+
+def _gone(session: Session, now: datetime):
+    """Rows being sent whose holder is taken for dead: its lease ran out, or (PostgreSQL)
+    its process no longer holds its liveness lock."""
+    expired = OutboxRow.next_attempt_utc < now
+    return or_(expired, DEAD_HOLDER) if _skip_locked(session) else expired
 
 
 def renew_leases(session: Session, row_ids: list[int], now: datetime) -> set[int]:
@@ -266,7 +284,8 @@ def renew_leases(session: Session, row_ids: list[int], now: datetime) -> set[int
     settled meanwhile."""
     if not row_ids:
         return set()
-    result = session.connection().execute(_RENEW, {"ids": row_ids, "until": now + LEASE})
+    conn = session.connection()
+    result = conn.execute(_RENEW.on(conn), {"ids": row_ids, "until": now + LEASE})
     return {row_id for (row_id,) in result}
 
 
@@ -277,7 +296,7 @@ def foreign_leases(session: Session, now: datetime, keep: list[int] = ()
     mine = (OutboxRow.id.not_in(keep),) if keep else ()
     lease = OutboxRow.next_attempt_utc
     expired, ends = session.execute(
-        select(func.coalesce(func.sum(case((lease < now, 1), else_=0)), 0),
+        select(func.coalesce(func.sum(case((_gone(session, now), 1), else_=0)), 0),
                func.min(case((lease >= now, lease), else_=null())))
         .where(OutboxRow.state == "sending", *mine)).one()
     return int(expired or 0), utc_from_db(ends) if ends is not None else None
@@ -292,7 +311,7 @@ def take_over_expired(session: Session, now: datetime, keep: list[int] = ()) -> 
     renewing at this moment is skipped (its lease is fresh again a moment later), and
     a statement that never waits for a lock cannot join a deadlock with the renewals
     of several processes (seen under load with the plain multi-row UPDATE)."""
-    expired = (OutboxRow.state == "sending", OutboxRow.next_attempt_utc < now,
+    expired = (OutboxRow.state == "sending", _gone(session, now),
                *((OutboxRow.id.not_in(keep),) if keep else ()))
     stmt = update(OutboxRow).where(*expired)
     if _skip_locked(session):

@@ -154,6 +154,10 @@ class OutboxRow(Base):
     # edited later: to the redacted form when a request is marked sensitive or purged.
     posted_channel: Mapped[str | None] = mapped_column(SLACK_ID)
     posted_ts: Mapped[str | None] = mapped_column(String(64))  # a ts, or a Twilio SID
+    # The process that claimed the row (bot.store.liveness; PostgreSQL only): while its
+    # lock is held it is alive. Its default there is the writing connection's process
+    # (migration 0020), so the model declares none.
+    holder: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index(None, "state", "next_attempt_utc"), Index(None, "request_id"))
 

@@ -174,8 +174,16 @@ class Listener:
     runs (what was notified meanwhile was missed)."""
 
     def __init__(self, engine: Engine, on_notify: Callable[[], None],
-                 backoff: tuple[float, float] = (0.5, 10.0)):
+                 backoff: tuple[float, float] = (0.5, 10.0),
+                 setup: Callable[[Any], None] | None = None, what: str = "listens for wake-ups",
+                 meanwhile: str = ", and sweeping every few seconds meanwhile"):
+        """`setup(conn)`: what the connection is for, run on each (re)connection
+        (default: LISTEN); it may raise to have the connection tried again after a
+        pause. `what`, `meanwhile`: the connection's purpose and what covers for it
+        while it is lost, for the log."""
         self._connect_args = engine.dialect.create_connect_args(engine.url)
+        self._setup = setup or (lambda conn: conn.execute(f"LISTEN {CHANNEL}"))
+        self._what, self._meanwhile = what, meanwhile
         self._on_notify = on_notify
         self._backoff = backoff
         self._stop = threading.Event()
@@ -197,7 +205,11 @@ class Listener:
 
         cargs, cparams = self._connect_args
         conn = psycopg.connect(*cargs, **{"connect_timeout": 2, **cparams}, autocommit=True)
-        conn.execute(f"LISTEN {CHANNEL}")
+        try:
+            self._setup(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _run(self) -> None:
@@ -207,16 +219,15 @@ class Listener:
                 with self._connect() as conn:
                     self.listening.set()
                     if lost:
-                        log.info("listening for wake-ups again")
+                        log.info("the connection that %s is back", self._what)
                         lost, pause = False, self._backoff[0]
                         self._on_notify()
                     self._listen(conn)
             except Exception as err:  # noqa: BLE001 - any loss: reconnect after a pause
                 self.listening.clear()
                 if not lost:
-                    log.warning("lost the connection that listens for wake-ups (%s); "
-                                "retrying, and sweeping every few seconds meanwhile",
-                                type(err).__name__)
+                    log.warning("lost the connection that %s (%s); retrying%s",
+                                self._what, type(err).__name__, self._meanwhile)
                 lost = True
                 self._stop.wait(pause)
                 pause = min(pause * 2, self._backoff[1])

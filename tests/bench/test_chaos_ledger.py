@@ -85,6 +85,16 @@ def test_orphans_are_rows_left_alone_until_their_lease_ended():
     assert ledger.orphans(at_kill, []) == {1, 2, 3, 4}
 
 
+def test_orphans_with_a_holder_are_the_rows_of_the_processes_whose_lock_went():
+    """On PostgreSQL rows carry their process's number: the dead's are known at once,
+    whatever their leases; a row without one still goes by the lease rule."""
+    at_kill = {1: 106.0, 2: 106.0, 3: 106.0, 4: 101.0}
+    holders = {1: 7, 2: 8, 3: 7, 4: None}
+    samples = [(101.5, {1: 106.0, 2: 106.0})]  # 3 taken over at once (7 died); 4 expired
+    assert ledger.orphans(at_kill, samples, holders, dead={7}) == {1, 3, 4}
+    assert ledger.orphans(at_kill, samples, holders, dead=set()) == {4}
+
+
 def test_takeover_first_and_last_delivery_after_the_kill():
     delivered = ledger.delivered_rows(CALLS)
     t = ledger.takeover(110.0, {3, 5}, ROWS, delivered, DEADLINES)

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from bot.app.runtime import Runtime
 from bot.core.messages import TIMELINE
+from bot.store.liveness import LOOK_EVERY
 from bot.store.paging import LEASE
 from bot.store.paging_tables import OutboxRow
 from tests.slack_harness import INTAKE, Held, ToolHarness, page_deliveries, utc
@@ -69,9 +70,11 @@ def test_a_process_whose_tick_never_runs_keeps_its_leases(two):
         renewed = OutboxRow.next_attempt_utc >= h.clock.now() + LEASE
         poll("A's keeper to renew", lambda: rows(h, *sending, ~renewed) == 0)
         # B's keeper is told when A's leases end (a lease from the clock's now, as A
-        # renewed), to look again just then rather than on a fixed poll.
+        # renewed), to look again just then rather than on a fixed poll; on PostgreSQL
+        # within LOOK_EVERY, to see at once if A dies (its liveness lock gone).
         taken, ends_in = b.outbox.take_over_timed()
-        assert taken == 0 and ends_in == pytest.approx(LEASE.total_seconds(), abs=0.01)
+        wait = LOOK_EVERY if b.liveness.enabled else LEASE.total_seconds()
+        assert taken == 0 and ends_in == pytest.approx(wait, abs=0.01)
         h.clock.advance(LEASE.total_seconds() - 1)
         assert b.outbox.take_over() == 0
         assert rows(h, OutboxRow.unsure) == 0

@@ -1,0 +1,126 @@
+"""A process's liveness lock on PostgreSQL (bot.store.liveness): the rows a process
+claims carry its number; while it holds its lock they are its own until their lease
+runs out; once its session is gone (killed), another process takes them over at once;
+a row taken over and claimed again elsewhere is no longer renewed by the first."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store import paging as q
+from bot.store.db import make_engine
+from bot.store.liveness import Liveness
+from bot.store.paging import LEASE
+from bot.store.paging_tables import OutboxRow
+
+NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+
+
+class Process:
+    """An engine and its liveness, as a Runtime makes them (the liveness first)."""
+
+    def __init__(self, url: str):
+        self.engine = make_engine(url)
+        self.liveness = Liveness(self.engine)
+        assert self.liveness.start()
+
+    def run(self, work):
+        with Session(self.engine) as session, session.begin():
+            return work(session)
+
+    def close(self) -> None:
+        self.liveness.stop()
+        self.engine.dispose()
+
+
+@pytest.fixture
+def two(db_engine, db_url):
+    a, b = Process(db_url), Process(db_url)
+    yield a, b
+    a.close()
+    b.close()
+
+
+def holder_of(p: Process, row_id: int) -> int | None:
+    return p.run(lambda s: s.scalar(select(OutboxRow.holder).where(OutboxRow.id == row_id)))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_killed_holders_rows_are_taken_over_at_once_and_a_row_claimed_again_is_not_renewed(
+        two):
+    a, b = two
+    assert a.liveness.holder != b.liveness.holder
+
+    def add(session: Session) -> int:
+        row = OutboxRow(kind="card", target="C0INTAKE01", payload={}, priority=5,
+                        state="pending", attempts=0, created_utc=NOW, next_attempt_utc=NOW)
+        session.add(row)
+        session.flush()
+        return row.id
+
+    row_id = a.run(add)
+    assert a.run(lambda s: q.claim_outbox_rows(s, [row_id], NOW)) == {row_id}
+    assert holder_of(a, row_id) == a.liveness.holder
+    assert a.run(lambda s: q.renew_leases(s, [row_id], NOW)) == {row_id}
+
+    # A lives and its lease runs: nothing is B's. Once the lease ran out (A starved of
+    # CPU, not dead), B takes the row over, and claims it under its own number.
+    assert b.run(lambda s: q.take_over_expired(s, NOW)) == 0
+    later = NOW + LEASE + timedelta(seconds=1)
+    assert b.run(lambda s: q.take_over_expired(s, later)) == 1
+    assert b.run(lambda s: q.claim_outbox_rows(s, [row_id], later)) == {row_id}
+    assert holder_of(b, row_id) == b.liveness.holder
+    # A's renewal learns the row is B's now (without the holder it would renew B's claim
+    # and A would go on to send it too).
+    assert a.run(lambda s: q.renew_leases(s, [row_id], later)) == set()
+
+    # B is killed: its session ends and its lock with it. A takes the row over at its
+    # next look, its lease still running (a bounded poll for the server to end B's
+    # session; no clock moves).
+    b.liveness.stop()
+    until = time.monotonic() + 10
+    while (taken := a.run(lambda s: q.take_over_expired(s, later))) == 0:
+        assert time.monotonic() < until, "the dead holder's row was never taken over"
+        time.sleep(0.05)
+    assert taken == 1
+    assert a.run(lambda s: s.get(OutboxRow, row_id).unsure) is True
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_every_connection_carries_the_process_number_and_a_taken_number_is_drawn_again(
+        two):
+    a, b = two
+    from sqlalchemy import text
+
+    with a.engine.connect() as conn:
+        assert conn.scalar(text("SELECT current_setting('oncall.holder')")) == str(
+            a.liveness.holder)
+    # A third process that drew A's number (by chance) draws another before it claims.
+    c_engine = make_engine(b.engine.url.render_as_string(hide_password=False))
+    c = Liveness(c_engine)
+    c.holder = a.liveness.holder
+    try:
+        assert c.start()
+        assert c.holder not in (a.liveness.holder, None)
+        with c_engine.connect() as conn:
+            assert conn.scalar(text("SELECT current_setting('oncall.holder')")) == str(c.holder)
+    finally:
+        c.stop()
+        c_engine.dispose()
+
+
+def test_sqlite_has_no_process_number(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    try:
+        live = Liveness(engine)
+        assert live.holder is None and not live.enabled and live.start()
+        live.stop()
+    finally:
+        engine.dispose()
