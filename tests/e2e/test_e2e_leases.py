@@ -139,6 +139,37 @@ def test_a_dead_process_rows_are_taken_over_and_not_posted_twice(two):
         a.dispatch.wait_idle()
 
 
+def test_a_killed_process_rows_are_taken_over_before_their_lease_ends_on_postgres(two):
+    """A is killed mid-send: its session, and its liveness lock with it, ends. On
+    PostgreSQL B takes A's rows over at its keeper's next look while their leases still
+    run (the clock does not move), and posts nothing twice. SQLite has no such sign: B
+    waits for the lease."""
+    h, b = two
+    a = h.runtime
+    b.leases.start()
+    held = Held(h, lambda c: c.method == "chat.postMessage"
+                and c.params.get("channel") == INTAKE and c.params.get("thread_ts"))
+    try:
+        assert h.command("/emergency", ARABIC).status == 200
+        assert held.arrived.wait(WAIT)
+        assert rows(h, OutboxRow.state == "sending") > 0
+        h.server.stop()
+        a.router.stop(timeout=2.0)
+        a.leases.stop()
+        a.liveness.stop()  # what a SIGKILL does to its session
+        if not b.liveness.enabled:
+            assert b.outbox.take_over() == 0  # SQLite: only the lease says A is gone
+            h.clock.advance(LEASE.total_seconds() + 1)
+        poll("B to take over and deliver", lambda: rows(
+            h, OutboxRow.state != "sent") == 0 and rows(h) > 0)
+        assert rows(h, OutboxRow.attempts == 2) > 0  # claimed by A, then by B
+        assert_each_posted_once(h)
+    finally:
+        a.slack_sender.client.token = "xoxb-dead-process"
+        held.release()
+        a.dispatch.wait_idle()
+
+
 def test_a_holder_whose_rows_were_taken_over_sends_none_of_them(two):
     """A's keeper starves past the lease while Slack holds its page DM's answer; B takes
     A's rows over and delivers them (the page DM found, not posted again). When A's
