@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -102,24 +103,41 @@ def assert_each_posted_once(h: ToolHarness) -> None:
     assert max(page_deliveries(h.standin.calls).values()) == 1
 
 
-def test_a_dead_process_rows_are_taken_over_and_not_posted_twice(two):
-    """A dies while Slack holds the answer of a thread line it posted (the line is in
-    Slack; the answer comes after A is gone). Its page DM and card went out, but A
-    settles a request's messages together, so none was recorded. B's keeper takes them
-    over once A's leases ran out, looks each up and posts nothing twice."""
-    h, b = two
+@contextmanager
+def dies_mid_send(h: ToolHarness, session_too: bool) -> Iterator[None]:
+    """A (the harness's runtime) files an emergency and dies while Slack holds the
+    answer of a thread line it posted (the line is in Slack; the answer comes after A is
+    gone): no more requests, routing or renewals; nothing it holds is settled. With
+    `session_too`, its database session ends as well (its liveness lock with it), as a
+    SIGKILL's does; without, only its lease keeper stops."""
     a = h.runtime
-    b.leases.start()  # B's keeper, as its jobs would start it
     held = Held(h, lambda c: c.method == "chat.postMessage"
                 and c.params.get("channel") == INTAKE and c.params.get("thread_ts"))
     try:
         assert h.command("/emergency", ARABIC).status == 200
         assert held.arrived.wait(WAIT)
         assert rows(h, OutboxRow.state == "sending") > 0
-        # A dies: no more requests, routing or renewals; nothing it holds is settled.
         h.server.stop()
         a.router.stop(timeout=2.0)
         a.leases.stop()
+        if session_too:
+            a.liveness.stop()
+        yield
+    finally:
+        # A's thread that posted the held line lives on in this test process (a dead
+        # process's would not): it may no longer reach Slack, then gets its answer.
+        a.slack_sender.client.token = "xoxb-dead-process"
+        held.release()
+        a.dispatch.wait_idle()
+
+
+def test_a_dead_process_rows_are_taken_over_and_not_posted_twice(two):
+    """A dies mid-send. Its page DM and card went out, but A settles a request's
+    messages together, so none was recorded. B's keeper takes them over once A's leases
+    ran out, looks each up and posts nothing twice."""
+    h, b = two
+    b.leases.start()  # B's keeper, as its jobs would start it
+    with dies_mid_send(h, session_too=False):
         h.clock.advance(LEASE.total_seconds() + 1)
         took = poll("B to take over and deliver", lambda: rows(
             h, OutboxRow.state != "sent") == 0 and rows(h) > 0)
@@ -129,14 +147,7 @@ def test_a_dead_process_rows_are_taken_over_and_not_posted_twice(two):
         assert took < LEASE.total_seconds() + 5, took
         print(f"\nA's rows taken over and delivered by B {took:.1f} s after they expired")
         assert rows(h, OutboxRow.attempts == 2) > 0  # claimed by A, then by B
-
         assert_each_posted_once(h)
-    finally:
-        # A's thread that posted the held line lives on in this test process (a dead
-        # process's would not): it may no longer reach Slack, then gets its answer.
-        a.slack_sender.client.token = "xoxb-dead-process"
-        held.release()
-        a.dispatch.wait_idle()
 
 
 def test_a_killed_process_rows_are_taken_over_before_their_lease_ends_on_postgres(two):
@@ -145,18 +156,8 @@ def test_a_killed_process_rows_are_taken_over_before_their_lease_ends_on_postgre
     run (the clock does not move), and posts nothing twice. SQLite has no such sign: B
     waits for the lease."""
     h, b = two
-    a = h.runtime
     b.leases.start()
-    held = Held(h, lambda c: c.method == "chat.postMessage"
-                and c.params.get("channel") == INTAKE and c.params.get("thread_ts"))
-    try:
-        assert h.command("/emergency", ARABIC).status == 200
-        assert held.arrived.wait(WAIT)
-        assert rows(h, OutboxRow.state == "sending") > 0
-        h.server.stop()
-        a.router.stop(timeout=2.0)
-        a.leases.stop()
-        a.liveness.stop()  # what a SIGKILL does to its session
+    with dies_mid_send(h, session_too=True):
         if not b.liveness.enabled:
             assert b.outbox.take_over() == 0  # SQLite: only the lease says A is gone
             h.clock.advance(LEASE.total_seconds() + 1)
@@ -164,10 +165,6 @@ def test_a_killed_process_rows_are_taken_over_before_their_lease_ends_on_postgre
             h, OutboxRow.state != "sent") == 0 and rows(h) > 0)
         assert rows(h, OutboxRow.attempts == 2) > 0  # claimed by A, then by B
         assert_each_posted_once(h)
-    finally:
-        a.slack_sender.client.token = "xoxb-dead-process"
-        held.release()
-        a.dispatch.wait_idle()
 
 
 def test_a_holder_whose_rows_were_taken_over_sends_none_of_them(two):
