@@ -168,8 +168,8 @@ STOP_SEEN_IN = 0.25
 
 
 class Listener:
-    """LISTEN on a connection of its own, on a thread of its own; `on_notify` runs for
-    each notification. When the connection is lost (the database restarted), it is
+    """LISTEN (or what `setup` makes it for: bot.store.liveness holds a lock on it) on a
+    connection of its own, on a thread of its own; `on_notify` runs for each notification. When the connection is lost (the database restarted), it is
     opened again with a growing pause, said once at warning; once back, `on_notify`
     runs (what was notified meanwhile was missed)."""
 
