@@ -169,9 +169,10 @@ STOP_SEEN_IN = 0.25
 
 class Listener:
     """LISTEN (or what `setup` makes it for: bot.store.liveness holds a lock on it) on a
-    connection of its own, on a thread of its own; `on_notify` runs for each notification. When the connection is lost (the database restarted), it is
-    opened again with a growing pause, said once at warning; once back, `on_notify`
-    runs (what was notified meanwhile was missed)."""
+    connection of its own, on a thread of its own; `on_notify` runs for each
+    notification. When the connection is lost (the database restarted), it is opened
+    again with a growing pause, said once at warning; once back, `on_notify` runs (what
+    was notified meanwhile was missed)."""
 
     def __init__(self, engine: Engine, on_notify: Callable[[], None],
                  backoff: tuple[float, float] = (0.5, 10.0),
