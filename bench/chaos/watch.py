@@ -13,14 +13,11 @@ from sqlalchemy import create_engine, func, select, text
 
 from bench.chaos.ledger import Card, Deadline, Row
 from bench.paging.server import HOST, PG_PORT
-from bot.store.liveness import NAMESPACE
+from bot.store.liveness import LIVE_HOLDERS
 from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
 
 # The bot's processes alive now: the numbers whose liveness lock is held (bot.store.liveness).
-_LIVE = text(
-    "SELECT l.objid::bigint FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
-    f" AND l.classid = {NAMESPACE} AND l.objsubid = 2"
-    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+_LIVE = text(f"SELECT objid::bigint FROM ({LIVE_HOLDERS}) AS live")
 
 
 def _seconds(value: datetime | None) -> float | None:

@@ -40,13 +40,15 @@ LOOK_EVERY = 1.0
 # A claim's holder: the claiming connection's process number (NULL on a connection that
 # does not carry one). The column's default on PostgreSQL is the same (migration 0020).
 HOLDER = text(f"nullif(current_setting('{SETTING}', true), '')::integer")
-# The rows (of `outbox`) whose holder's lock is gone. The locks are read once per
-# statement (a hashed subplan), in this database only.
-DEAD_HOLDER = text(
-    "outbox.holder IS NOT NULL AND outbox.holder::oid NOT IN ("
+# The numbers of this database's processes alive now: those whose lock is held.
+LIVE_HOLDERS = (
     "SELECT l.objid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
     f" AND l.classid = {NAMESPACE} AND l.objsubid = 2"
-    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))")
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+# The rows (of `outbox`) whose holder's lock is gone. The locks are read once per
+# statement (a hashed subplan).
+DEAD_HOLDER = text(
+    f"outbox.holder IS NOT NULL AND outbox.holder::oid NOT IN ({LIVE_HOLDERS})")
 
 
 class HolderBusy(RuntimeError):
