@@ -217,7 +217,7 @@ class Runtime:
         # Wake-ups (bot.store.wakeups): a commit here that created work wakes this
         # reconciler; other processes' do too (LISTEN/NOTIFY; SQLite: the file watched).
         wakeups.watch(self.engine, self.jobs.wake)
-        self.listener = wakeups.across_processes(self.engine, self.jobs.wake)
+        self.listener = wakeups.across_processes(self.engine, self.jobs.wake, self.liveness)
         self._roster_pace = RosterPace(lambda: (
             self.handoffs.next_pass(), self.checkins.next_pass(), self.trends.next_pass(),
             self.groups.next_pass()))

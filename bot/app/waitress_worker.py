@@ -16,15 +16,19 @@ operators know (one process Slack talks to, `post_worker_init` starting the jobs
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 from gunicorn.workers.base import Worker
 
 from bot.app.inbound import MAX_BODY
+
+log = logging.getLogger(__name__)
 
 # A connection that has sent nothing for this long is closed (waitress checks every
 # `CLEANUP_INTERVAL` s); Slack sends a request in one go, so only stalled clients notice.
@@ -33,6 +37,13 @@ CLEANUP_INTERVAL = 1
 # Open connections at once; above it new ones wait in the listen backlog. Each idle one
 # costs a socket and a few kilobytes, so it can be generous.
 CONNECTION_LIMIT = 1000
+# waitress warns "Task queue depth is N" for every request that finds all threads busy:
+# under load a warning per request, formatted and written by the one event-loop thread
+# that accepts and reads every request (7% of the interpreter lock in a profile at 50
+# requests/s on PostgreSQL). Instead the queue is looked at each second and said at
+# most this often (QueueWatch).
+QUEUE_SAID_EVERY = 60.0
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 class WaitressWorker(Worker):
@@ -55,13 +66,16 @@ class WaitressWorker(Worker):
             max_request_body_size=MAX_BODY, max_request_header_size=64 * 1024,
             # select() cannot watch descriptors above 1024.
             asyncore_use_poll=True, ident="oncall-bot", expose_tracebacks=False)
-        threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+        queue = QueueWatch(lambda: len(server.task_dispatcher.queue), self.cfg.threads)
+        threading.Thread(target=self._heartbeat, args=(queue.look,), name="heartbeat",
+                         daemon=True).start()
         server.run()  # until SystemExit (handle_exit); then waits for requests in flight
 
-    def _heartbeat(self) -> None:
+    def _heartbeat(self, every_second: Callable[[], None] = lambda: None) -> None:
         """Tell the master this worker lives; stop when the master is gone."""
         while self.alive:
             self.notify()
+            every_second()
             if self.ppid != os.getppid():
                 self.log.info("Parent changed, shutting down: %s", self)
                 os.kill(os.getpid(), signal.SIGTERM)
@@ -83,3 +97,27 @@ def _raise_open_files_limit(wanted: int) -> None:
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+class QueueWatch:
+    """Requests waiting for a free request thread: `look` (once a second) reads how many
+    wait, and says the deepest seen at most once every `every` seconds."""
+
+    def __init__(self, waiting: Callable[[], int], threads: int,
+                 every: float = QUEUE_SAID_EVERY, clock: Callable[[], float] = time.monotonic):
+        self._waiting, self._threads, self._every, self._clock = waiting, threads, every, clock
+        self._since = clock()
+        self.deepest = 0  # since it was last said
+
+    def look(self) -> None:
+        self.deepest = max(self.deepest, self._waiting())
+        now = self._clock()
+        if now - self._since < self._every:
+            return
+        if self.deepest:
+            log.warning(
+                "Requests waited for a free request thread: up to %d at once in the last "
+                "%.0f s (%d threads). Slack's acknowledgements wait with them; if this "
+                "keeps happening, add a web process.", self.deepest, now - self._since,
+                self._threads)
+        self._since, self.deepest = now, 0

@@ -72,9 +72,15 @@ class Jobs:
     def wake(self) -> None:
         """Run a pass now instead of at the next due time."""
         with self._lock:
-            self._woken = True
+            already, self._woken = self._woken, True
             if self._in_pass:
                 return  # the pass running now ends by scheduling the next one at once
+            if already:
+                # A pass is already moved to the wake-up gap and has not started: under
+                # load every commit wakes, and moving the job again (APScheduler's
+                # modify_job, its events, its thread woken) cost each of them the
+                # interpreter lock for nothing.
+                return
             # Under the lock: a pass ending now moves the job after this, not over it.
             self._schedule(0.0, self._wake_gap)
 

@@ -29,11 +29,11 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 
+from bot.store.wakeups import PROCESS_SETTING as SETTING
 from bot.store.wakeups import Listener
 
 log = logging.getLogger(__name__)
 NAMESPACE = 0x6F6E  # the advisory locks' first key: this bot's process numbers
-SETTING = "oncall.holder"
 # How often a process looks for a dead holder's rows while other processes are sending
 # (one read; none while nobody else sends).
 LOOK_EVERY = 1.0

@@ -43,6 +43,13 @@ CHANNEL = "oncall_work"
 WORK_INSERTS = tuple(f"INSERT INTO {t} " for t in ("outbox", "deadlines", "requests",
                                                    "crises"))
 _WRITES, _COMMITTED = "oncall_work_written", "oncall_work_committed"
+# The setting every pooled connection of a process carries on PostgreSQL: its number
+# (given at connect by bot.store.liveness). A notification says which process sent it,
+# so a listener passes over its own process's commits: they woke it in-process already,
+# and under load a second wake-up per commit cost the interpreter lock for nothing.
+PROCESS_SETTING = "oncall.holder"
+_NOTIFY = (f"SELECT pg_notify('{CHANNEL}', "
+           f"coalesce(current_setting('{PROCESS_SETTING}', true), ''))")
 
 
 def work_created(session: Session) -> None:
@@ -71,7 +78,7 @@ def watch(engine: Engine, on_commit: Callable[[], None]) -> None:
         if postgres:  # delivered with the commit; several in one transaction fold into one
             cursor = conn.connection.dbapi_connection.cursor()
             try:
-                cursor.execute(f"NOTIFY {CHANNEL}")
+                cursor.execute(_NOTIFY)
             finally:
                 cursor.close()
 
@@ -154,11 +161,14 @@ def outlook(session: Session) -> Outlook:
                    _utc(row[9]), min(sweeps, default=None))
 
 
-def across_processes(engine: Engine, on_wake: Callable[[], None]):
+def across_processes(engine: Engine, on_wake: Callable[[], None], process: Any = None):
     """What hears other processes' commits: a `Listener` on PostgreSQL, a watch of the
-    file on SQLite (None for an in-memory one). Started and stopped by the caller."""
+    file on SQLite (None for an in-memory one). Started and stopped by the caller.
+    `process`: this process's `bot.store.liveness.Liveness` (its `holder`, the number its
+    commits' notifications carry, is passed over)."""
     if engine.dialect.name == "postgresql":
-        return Listener(engine, on_wake)
+        own = (lambda: None) if process is None else (lambda: process.holder)
+        return Listener(engine, on_wake, own=own)
     return file_watch(engine, on_wake)
 
 
@@ -177,11 +187,14 @@ class Listener:
     def __init__(self, engine: Engine, on_notify: Callable[[], None],
                  backoff: tuple[float, float] = (0.5, 10.0),
                  setup: Callable[[Any], None] | None = None, what: str = "listens for wake-ups",
-                 meanwhile: str = ", and sweeping every few seconds meanwhile"):
+                 meanwhile: str = ", and sweeping every few seconds meanwhile",
+                 own: Callable[[], int | None] = lambda: None):
         """`setup(conn)`: what the connection is for, run on each (re)connection
         (default: LISTEN); it may raise to have the connection tried again after a
         pause. `what`, `meanwhile`: the connection's purpose and what covers for it
-        while it is lost, for the log."""
+        while it is lost, for the log. `own()`: this process's number; notifications
+        it sent are passed over."""
+        self._own = own
         self._connect_args = engine.dialect.create_connect_args(engine.url)
         self._setup = setup or (lambda conn: conn.execute(f"LISTEN {CHANNEL}"))
         self._what, self._meanwhile = what, meanwhile
@@ -238,7 +251,9 @@ class Listener:
         # The timeout (psycopg 3.2) only lets a stop be seen: waiting on the socket costs
         # no statement, and a stop (a deploy waits for it) is seen within STOP_SEEN_IN.
         while not self._stop.is_set():
-            for _ in conn.notifies(timeout=STOP_SEEN_IN):
+            for notified in conn.notifies(timeout=STOP_SEEN_IN):
+                if notified.payload and notified.payload == str(self._own()):
+                    continue
                 self._on_notify()
             if conn.closed:
                 raise ConnectionError("the listening connection closed")

@@ -88,3 +88,25 @@ def test_stop_during_a_pass_waits_for_it_and_no_pass_follows():
     assert (jobs.passes, jobs.completed) == (1, 1)
     jobs.wake()  # a late commit's wake-up after the stop starts nothing
     assert jobs.passes == 1
+
+
+def test_wake_ups_before_the_woken_pass_starts_move_the_job_once():
+    """Under load every commit wakes the reconciler; once a pass is set for the wake-up
+    gap, the next wake-ups change nothing (before, each moved APScheduler's job again)."""
+    from apscheduler.events import EVENT_JOB_MODIFIED
+
+    moved = []
+    jobs = Jobs(lambda: None, interval=60.0, wake_gap=0.3)
+    jobs.scheduler.add_listener(lambda _event: moved.append(1), EVENT_JOB_MODIFIED)
+    try:
+        jobs.start()
+        # The first pass ends by moving the job to the sweep (once).
+        assert until(lambda: jobs.completed == 1 and len(moved) == 1)
+        moved.clear()
+        for _ in range(20):
+            jobs.wake()
+        assert len(moved) == 1
+        assert until(lambda: jobs.completed == 2)
+        assert jobs.passes == 2
+    finally:
+        jobs.stop()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store import paging as q
+from bot.store import wakeups
 from bot.store.db import make_engine
 from bot.store.liveness import Liveness
 from bot.store.paging import LEASE
@@ -114,6 +115,46 @@ def test_every_connection_carries_the_process_number_and_a_taken_number_is_drawn
     finally:
         c.stop()
         c_engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_listener_passes_over_its_own_process_commits_and_hears_the_others(two):
+    """A commit that creates work wakes its own process in-process (`watch`); its
+    NOTIFY carries the process number, so that process's listener does not wake it a
+    second time, while every other process's listener hears it."""
+    a, b = two
+    heard = {"a": 0, "b": 0}
+    committed = {"a": 0, "b": 0}
+    listeners = []
+    for name, p in (("a", a), ("b", b)):
+        wakeups.watch(p.engine, lambda n=name: committed.__setitem__(n, committed[n] + 1))
+        listener = wakeups.across_processes(
+            p.engine, lambda n=name: heard.__setitem__(n, heard[n] + 1), p.liveness)
+        listener.start()
+        listeners.append(listener)
+    try:
+        assert all(x.listening.wait(5) for x in listeners)
+
+        def add(session: Session) -> None:
+            session.add(OutboxRow(kind="card", target="C0INTAKE01", payload={}, priority=5,
+                                  state="pending", attempts=0, created_utc=NOW,
+                                  next_attempt_utc=NOW))
+
+        # A, B, A, B: one listener's notifications arrive in commit order, so once A's
+        # listener heard B's second commit it has seen all four (two its own), and B's
+        # has seen the first three (one its own). No sleep: a bounded poll each time.
+        for n, (writer, other) in enumerate(((a, "b"), (b, "a"), (a, "b"), (b, "a"))):
+            writer.run(add)
+            until = time.monotonic() + 10
+            while heard[other] < n // 2 + 1:
+                assert time.monotonic() < until, f"{other} never heard commit {n + 1}"
+                time.sleep(0.02)
+        assert committed == {"a": 2, "b": 2}
+        assert heard == {"a": 2, "b": 2}
+    finally:
+        for x in listeners:
+            x.stop()
 
 
 def test_sqlite_has_no_process_number(tmp_path):
