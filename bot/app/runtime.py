@@ -157,13 +157,11 @@ class Runtime:
         self.digests = Digests(self.outbox, self.sessions, self.clock)
         self.outbox.on_surge = lambda channel: self.dispatch.task(
             f"digest:{channel}", lambda: self.digests.deliver(self.sender, channel))
-        self.bolt = App(
-            client=self.client,
-            signing_secret=settings.slack_signing_secret or "",
-            token_verification_enabled=False,
-            listener_executor=executor or ThreadPoolExecutor(max_workers=listener_threads,
-                                                             thread_name_prefix="bolt"),
-        )
+        # Listeners answer Slack once they acknowledge, and end on these threads (slack.detached).
+        self._listening = executor or ThreadPoolExecutor(max_workers=listener_threads,
+                                                         thread_name_prefix="bolt")
+        self.bolt = App(client=self.client, signing_secret=settings.slack_signing_secret or "",
+                        token_verification_enabled=False, process_before_response=True)
         self.handoffs = HandoffService(self.sessions, self.rosters, self.clock)
         self.pauses = PauseService(self.sessions, self.rosters, self.clock)
         self.checkins = CheckinService(self.sessions, self.rosters, self.clock)
@@ -203,7 +201,7 @@ class Runtime:
             publish_home=lambda user: self.oncall.publish_home(self.client, user),
             sensitivity=self.sensitivity))
         self._urgent = session_factory(self.engine, immediate=True, urgent=True)
-        register(self.bolt, self.listeners, self.oncall, seen_request=self.seen_request)
+        register(self.bolt, self.listeners, self.oncall, self.seen_request, self._listening)
         self.probes = Probes(alive=self.alive, ready=self.health.readiness,
                              metrics=self.metrics.render, metrics_type=metrics.CONTENT_TYPE,
                              metrics_token=settings.metrics_token)

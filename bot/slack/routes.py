@@ -8,11 +8,13 @@ the plain method that answers it: `listeners.py` holds the paging flow, `oncall.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 from slack_bolt import App
 
 from bot.slack import failures, ids
 from bot.slack.alert_listeners import AlertListeners
+from bot.slack.detached import detach
 from bot.slack.direct_help import DirectHelp
 from bot.slack.emergency_confirm import ShortEmergency
 from bot.slack.listeners import Listeners
@@ -34,14 +36,42 @@ def files_a_request(body: dict) -> bool:
             and view.get("callback_id") == ids.EMERGENCY_MODAL)
 
 
-def register(app: App, paging: Listeners, oncall: OncallCommands,
-             seen_request: Callable[[str], bool]) -> None:
+class _Detaching:
+    """The app's `command`, `view`, `action`, `shortcut` and `event`, each listener
+    registered through `bot.slack.detached.detach` (answered once it acknowledges)."""
+
+    def __init__(self, app: App, executor: Executor):
+        self._app, self._executor = app, executor
+
+    def _detached(self, register_with: Callable) -> Callable:
+        return lambda listener: register_with(detach(listener, self._executor))
+
+    def command(self, name: str) -> Callable:
+        return self._detached(self._app.command(name))
+
+    def view(self, callback_id: str) -> Callable:
+        return self._detached(self._app.view(callback_id))
+
+    def action(self, action_id: str) -> Callable:
+        return self._detached(self._app.action(action_id))
+
+    def shortcut(self, callback_id: str) -> Callable:
+        return self._detached(self._app.shortcut(callback_id))
+
+    def event(self, event_type: str) -> Callable:
+        return self._detached(self._app.event(event_type))
+
+
+def register(bolt: App, paging: Listeners, oncall: OncallCommands,
+             seen_request: Callable[[str], bool], executor: Executor) -> None:
     """`seen_request(key)`: records a signed request's key; True when it was recorded
-    before."""
+    before. `executor`: where listeners run (the app processes before responding:
+    bot.slack.detached)."""
+    app = _Detaching(bolt, executor)
     # A listener that fails before acknowledging (the database unreachable) answers a
     # plain sentence instead of Bolt's empty 500.
-    app.error(failures.error_handler(paging.d.intake.known_intake_channel))
-    app.use(ReplayGuard(seen_request, exempt=files_a_request))
+    bolt.error(failures.error_handler(paging.d.intake.known_intake_channel))
+    bolt.use(ReplayGuard(seen_request, exempt=files_a_request))
     # Requests and pages
     app.command("/emergency")(paging.emergency)
     app.view(ids.EMERGENCY_MODAL)(paging.emergency_submitted)
