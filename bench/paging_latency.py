@@ -112,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="how long to wait for the bot's outbox to empty after a phase "
                          "(default 60)")
     ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary folder (databases, schedules, server logs)")
+                    help="keep the temporary folder (databases, schedules, server logs, "
+                         "each phase's requests in timeline-phase<n>.csv)")
     ap.add_argument("--fail-on-miss", action="store_true", help="exit 2 when a target is missed")
     ap.add_argument("--path-requests", type=int, default=None,
                     help="requests sent one at a time for the SQL-per-request figure "

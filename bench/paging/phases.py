@@ -163,6 +163,8 @@ class Bench:
             filed = filed_requests(db_url)
             counts, samples = scan_log(server.log_tail(10_000_000))
             first, pages, users = self.watch.snapshot()
+            if args.keep:
+                write_timeline(self.tmp / f"timeline-phase{index}.csv", shots, first)
             return PhaseResult(phase, shots, warm, ready_s, wall, waited, drain_s, left,
                                mem_idle, mem_after, restarted, filed, first, pages, users,
                                counts, samples, cpu, window)
@@ -249,6 +251,19 @@ def _wait_quiet(runtime, counted=None, still: float = 0.3, timeout: float = 10) 
         time.sleep(0.02)
         if counted.statements != last:
             last, since = counted.statements, time.monotonic()
+
+
+def write_timeline(path: Path, shots: list[Shot], first: dict[int, float]) -> None:
+    """Each request of a phase (`--keep`): when it was sent (seconds into the phase), how
+    late the client sent it, its acknowledgement and its page DM (ms): where the slow
+    ones cluster in time, and whether the client itself stalled then."""
+    t0 = min((s.start for s in shots if not math.isnan(s.start)), default=0.0)
+    with path.open("w") as out:
+        out.write("n,sent_s,late_ms,status,ack_ms,page_ms\n")
+        for s in shots:
+            page = (first[s.ticket] - s.start) * 1000 if s.ticket in first else math.nan
+            out.write(f"{s.n},{s.start - t0:.4f},{(s.start - s.scheduled) * 1000:.1f},"
+                      f"{s.status},{s.ack * 1000:.1f},{page:.1f}\n")
 
 
 def bot_cpu(pids: list[int]) -> float:
