@@ -5,11 +5,10 @@ answer may only go once the listener committed what it does (it then calls `ack`
 Bolt's own way to answer before the listener ends (`process_before_response=False`)
 runs the listener on its executor while the request thread looks for the
 acknowledgement every 10 ms (`time.sleep(0.01)` in slack_bolt's ThreadListenerRunner).
-That cost every answer, and every page DM sent after it, 5 ms on average, and under
-load each request thread waiting woke a hundred times a second for the interpreter
-lock: at 50 requests/s on PostgreSQL the median from a request to its page DM went
-from 33-199 ms to 12-14 ms when the look became an Event (bench.paging_latency, two
-runs each).
+That held each answer up to 10 ms after the acknowledgement, and under load every
+request thread waiting woke a hundred times a second for the interpreter lock. With an
+Event instead, at 50 requests/s on PostgreSQL the page DM's p99 stayed at 21-25 ms
+where it had ranged from 19 to 203 ms (bench.paging_latency, three runs each).
 
 So the app processes before responding (Bolt calls the listener on the request thread)
 and every listener is registered through `detach`: it runs on the listener executor,
