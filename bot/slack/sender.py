@@ -320,7 +320,7 @@ class SlackSender:
             channel = self._conversation(target)
             call = partial(self.client.conversations_history, channel=channel)
         messages = self._reads.messages((channel, thread[1] if thread else None), oldest,
-                                        lambda: _read_back(call, oldest))
+                                        partial(_read_back, call))
         return [(m, channel) for m in messages]
 
     def _conversation(self, target: str | None) -> str:

@@ -9,8 +9,13 @@ threads, and the dead process's work was delivered seconds late.
 A read can answer a look-up only if it began after the look-up was asked for: a message
 posted before then is in it; an older read may miss one (a message an earlier attempt
 posted after that read began). So the reads of one conversation go one at a time, and a
-look-up that waited for one in progress takes the next, which began after it asked:
-however many arrive together, two reads answer them all.
+look-up that waited for one in progress takes the next, which began after it asked.
+
+Each look-up reads back from its own `oldest` (shortly before its rows were written),
+so a read must also reach back far enough for every look-up it answers: it reads from
+the earliest `oldest` of the look-ups waiting when it begins. Without that, a look-up
+that asked early but reached back further than the next reader needed a third read, one
+the second could have answered. However many arrive together, two reads answer them all.
 """
 
 from __future__ import annotations
@@ -34,23 +39,36 @@ class _Read:
 class SharedReads:
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self._clock = clock
-        self._guard = threading.Lock()
+        self._guard = threading.Lock()  # guards the three dicts, and `asked`/`began`
         self._locks: dict[Key, threading.Lock] = {}
         self._last: dict[Key, _Read] = {}
+        self._waiting: dict[Key, list[float]] = {}  # the `oldest` of each look-up asked
 
-    def messages(self, key: Key, oldest: float, read: Callable[[], list]) -> list:
-        """The messages of `key` since `oldest`: a read that began after this call, by
-        this thread (`read()`) or by another one asking for the same conversation."""
-        asked = self._clock()
-        with self._lock_for(key):
-            last = self._last.get(key)
-            if last is not None and last.began >= asked and last.oldest <= oldest:
-                return last.messages
-            began = self._clock()
-            messages = read()
+    def messages(self, key: Key, oldest: float, read: Callable[[float], list]) -> list:
+        """The messages of `key` since `oldest` (or a little earlier): a read that began
+        after this call, by this thread (`read(since)`) or by another one asking for the
+        same conversation."""
+        with self._guard:
+            asked = self._clock()
+            self._waiting.setdefault(key, []).append(oldest)
+        try:
+            with self._lock_for(key):
+                last = self._last.get(key)
+                if last is not None and last.began >= asked and last.oldest <= oldest:
+                    return last.messages
+                with self._guard:  # every look-up asked by now is in `waiting`
+                    began = self._clock()
+                    since = min(self._waiting[key])
+                messages = read(since)
+                with self._guard:
+                    self._last[key] = _Read(began, since, messages)
+                return messages
+        finally:
             with self._guard:
-                self._last[key] = _Read(began, oldest, messages)
-            return messages
+                waiting = self._waiting[key]
+                waiting.remove(oldest)
+                if not waiting:
+                    del self._waiting[key]
 
     def _lock_for(self, key: Key) -> threading.Lock:
         with self._guard:
@@ -58,5 +76,5 @@ class SharedReads:
                 now = self._clock()
                 self._last = {k: r for k, r in self._last.items() if now - r.began < KEEP}
                 self._locks = {k: lock for k, lock in self._locks.items()
-                               if k in self._last or lock.locked()}
+                               if k in self._last or lock.locked() or k in self._waiting}
             return self._locks.setdefault(key, threading.Lock())

@@ -6,7 +6,9 @@ the freshness rule (a read answers only look-ups asked before it began) also alo
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 from bot.core.messages import DIRECT
 from bot.demo.slack_standin import SlackStandIn
@@ -18,9 +20,9 @@ from bot.slack.shared_reads import SharedReads
 CHANNEL = "C0INTAKE01"
 
 
-def unsure(row: int) -> Delivery:
+def unsure(row: int, since: datetime | None = None) -> Delivery:
     return Delivery(DIRECT, CHANNEL, {"text": f"message of row {row}"}, None, None, None,
-                    None, ids=(row,), unsure=True)
+                    None, ids=(row,), unsure=True, since=since)
 
 
 def test_look_ups_asked_together_share_a_read_and_a_later_one_reads_again():
@@ -32,11 +34,15 @@ def test_look_ups_asked_together_share_a_read_and_a_later_one_reads_again():
             client.chat_postMessage(channel=CHANNEL, text=f"row {row}",
                                     metadata=_metadata([row]))
         # Slack's answers take a while, so the look-ups overlap: all twelve must ask
-        # before the second read begins (one read's time after the first). At 0.3 s a
-        # thread started late on a loaded 2-core CI machine made a third read.
+        # before the second read begins (one read's time after the first). The rows were
+        # written a second apart, the later rows first, so each look-up reaches back to a
+        # different moment, the later-asked ones further.
         standin.latency = 1.0
+        written = datetime.now(UTC)
         with ThreadPoolExecutor(12) as pool:
-            found = list(pool.map(lambda row: sender.send(unsure(row)), range(1, 13)))
+            found = list(pool.map(
+                lambda row: sender.send(unsure(row, written - timedelta(seconds=row))),
+                range(1, 13)))
         assert all(isinstance(f, Found) for f in found), found
         reads = [c for c in standin.calls if c.method == "conversations.history"]
         assert 1 <= len(reads) <= 2, len(reads)  # not 12
@@ -61,16 +67,57 @@ def test_a_read_that_began_before_a_look_up_was_asked_never_answers_it():
         release.wait(5)
         return ["before"]
 
-    first = threading.Thread(target=lambda: reads.messages(("C1", None), 0.0, slow_read))
+    first = threading.Thread(target=lambda: reads.messages(("C1", None), 0.0,
+                                                           lambda since: slow_read()))
     first.start()
     assert started.wait(5)
     # Asked while that read is under way: it waits for it, then reads again.
     later = threading.Thread(target=lambda: calls.append(
-        reads.messages(("C1", None), 0.0, lambda: calls.append("again") or ["after"])))
+        reads.messages(("C1", None), 0.0,
+                       lambda since: calls.append("again") or ["after"])))
     later.start()
     release.set()
     first.join(5)
     later.join(5)
     assert calls == ["slow", "again", ["after"]]
     # Asked after that read finished: a read that began earlier still does not count.
-    assert reads.messages(("C1", None), 0.0, lambda: ["fresh"]) == ["fresh"]
+    assert reads.messages(("C1", None), 0.0, lambda since: ["fresh"]) == ["fresh"]
+
+
+def test_a_read_reaches_back_for_every_look_up_waiting_when_it_begins():
+    """Look-ups reach back to different moments (each to shortly before its own rows
+    were written). The read after the one under way answers all who waited for it, so it
+    reaches back as far as the earliest of them, not only as far as its own reader."""
+    reads = SharedReads()
+    started, release = threading.Event(), threading.Event()
+    since_of_reads: list[float] = []
+    answers: dict[str, list] = {}
+
+    def read(since: float) -> list:
+        since_of_reads.append(since)
+        if len(since_of_reads) == 1:
+            started.set()
+            release.wait(5)
+        return [f"since {since}"]
+
+    def ask(name: str, oldest: float) -> None:
+        answers[name] = reads.messages(("C1", None), oldest, read)
+
+    first = threading.Thread(target=ask, args=("first", 100.0))
+    first.start()
+    assert started.wait(5)
+    waiters = [threading.Thread(target=ask, args=(name, oldest))
+               for name, oldest in (("late rows", 200.0), ("early rows", 50.0),
+                                    ("middle rows", 120.0))]
+    for thread in waiters:
+        thread.start()
+    give_up = time.monotonic() + 5  # poll, bounded, until all three wait behind it
+    while len(reads._waiting.get(("C1", None), [])) < 4 and time.monotonic() < give_up:
+        time.sleep(0.001)
+    release.set()
+    for thread in [first, *waiters]:
+        thread.join(5)
+    # One read for the first, and one more for all three, reaching back to 50.
+    assert since_of_reads == [100.0, 50.0]
+    assert answers == {"first": ["since 100.0"], "late rows": ["since 50.0"],
+                       "early rows": ["since 50.0"], "middle rows": ["since 50.0"]}
