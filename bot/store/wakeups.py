@@ -227,11 +227,12 @@ class Listener:
         return conn
 
     def _run(self) -> None:
-        pause, lost = self._backoff[0], False
+        pause, lost, opened = self._backoff[0], False, False
         while not self._stop.is_set():
             try:
                 with self._connect() as conn:
                     self.listening.set()
+                    opened = True
                     if lost:
                         log.info("the connection that %s is back", self._what)
                         lost, pause = False, self._backoff[0]
@@ -239,9 +240,10 @@ class Listener:
                     self._listen(conn)
             except Exception as err:  # noqa: BLE001 - any loss: reconnect after a pause
                 self.listening.clear()
-                if not lost:
-                    log.warning("lost the connection that %s (%s); retrying%s",
-                                self._what, type(err).__name__, self._meanwhile)
+                if not lost:  # (never opened: at start, the database unreachable)
+                    log.warning("%s the connection that %s (%s); retrying%s",
+                                "lost" if opened else "could not open", self._what,
+                                type(err).__name__, self._meanwhile)
                 lost = True
                 self._stop.wait(pause)
                 pause = min(pause * 2, self._backoff[1])

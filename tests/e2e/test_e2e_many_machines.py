@@ -220,6 +220,7 @@ def test_the_listener_comes_back_after_the_database_restarts(tmp_path, outage_da
             assert until(lambda: worker.listener.listening.is_set(), timeout=15.0)
         lost = [r for r in caplog.records if "listens for wake-ups" in r.getMessage()]
         assert len(lost) == 1 and lost[0].levelno == logging.WARNING
+        assert lost[0].getMessage().startswith("lost the connection that listens")
         h.runtime.outbox.enqueue_direct([(OMAR, {"text": "after the restart"})])
         assert until(lambda: texts_posted(h)["after the restart"] == 1)
     finally:

@@ -5,6 +5,7 @@ a row taken over and claimed again elsewhere is no longer renewed by the first."
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -155,6 +156,26 @@ def test_a_listener_passes_over_its_own_process_commits_and_hears_the_others(two
     finally:
         for x in listeners:
             x.stop()
+
+
+def test_a_connection_never_opened_is_not_said_to_be_lost(caplog):
+    """At start with the database unreachable, the log says the connection could not be
+    opened (it said "lost", which sends an operator looking for an outage that ended)."""
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    listener = wakeups.Listener(engine, lambda: None, backoff=(5.0, 5.0))
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.store.wakeups"):
+            listener.start()
+            until = time.monotonic() + 10
+            while not caplog.records:  # a bounded poll for the first attempt to fail
+                assert time.monotonic() < until, "nothing was said"
+                time.sleep(0.02)
+    finally:
+        listener.stop()
+        engine.dispose()
+    [said] = caplog.records
+    assert said.getMessage().startswith(
+        "could not open the connection that listens for wake-ups (")
 
 
 def test_sqlite_has_no_process_number(tmp_path):
