@@ -25,6 +25,7 @@ from bench.paging.server import (
     cpu_seconds,
     drain,
     filed_requests,
+    filings,
     free_port,
     memory,
     oncall_bot_command,
@@ -70,6 +71,9 @@ class PhaseResult:
     log_samples: list[str]
     cpu: tuple[float, float, float]  # worker CPU s, bench process CPU s, wall s
     window: FaultWindow | None = None  # the Slack fault window of this phase, if any
+    # The load's requests the serving process routed as it filed them ("inline") and
+    # left to its router ("deferred"), from its /metrics.
+    filings: Counter[str] = dataclasses.field(default_factory=Counter)
 
     @property
     def ok(self) -> list[Shot]:
@@ -150,6 +154,7 @@ class Bench:
             self.n += len(shots)
             print(f"{phase.name}: {len(shots)} requests at {phase.rate:g}/s ...",
                   file=sys.stderr, flush=True)
+            filings0 = filings(port)
             cpu0, own0, t0 = bot_cpu(workers), own_cpu_seconds(), time.monotonic()
             # The window opens with the load (its own seed per phase), not in the warm-up.
             window = self.slack.open_window(self.standin, args.seed * 1000 + index)
@@ -161,13 +166,15 @@ class Bench:
             mem_after = (memory(server.proc.pid), memory(worker))
             restarted = set(server.worker_pids()) != set(workers)
             filed = filed_requests(db_url)
+            how = filings(port)
+            how.subtract(filings0)
             counts, samples = scan_log(server.log_tail(10_000_000))
             first, pages, users = self.watch.snapshot()
             if args.keep:
                 write_timeline(self.tmp / f"timeline-phase{index}.csv", shots, first)
             return PhaseResult(phase, shots, warm, ready_s, wall, waited, drain_s, left,
                                mem_idle, mem_after, restarted, filed, first, pages, users,
-                               counts, samples, cpu, window)
+                               counts, samples, cpu, window, how)
         finally:
             self.standin.end_fault_windows()
             server.stop()

@@ -116,6 +116,10 @@ def report(table: Table, res: PhaseResult) -> None:
     table.add("client: POST start behind schedule, p99 / max",
               f"{ms(pct(lags, 99))} / {ms(max(lags, default=math.nan))} ms",
               "(open-loop health: small)")
+    if res.filings:
+        table.add("filed inline / deferred to the router (its page DMs wait on it)",
+                  f"{res.filings['inline']} / {res.filings['deferred']}",
+                  "(the serving process's oncall_filings_total; deferred: near capacity)")
     worker_cpu, own_cpu, span = res.cpu
     n_in_db = max(1, sum(1 for t in filed if t in keys))
     table.add("CPU, sending to drained: bot (its workers) / bench (client + stand-in)",

@@ -99,7 +99,8 @@ def bot_env(slack_url: str, db_url: str, schedules: Path) -> dict[str, str]:
     what would point the bot elsewhere, plus the bench's token, secret, stand-in,
     database and schedules folder."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("SLACK_APP_TOKEN", "DATABASE_URL", "ONCALL_SCHEDULES", "PORT")}
+           if k not in ("SLACK_APP_TOKEN", "DATABASE_URL", "ONCALL_SCHEDULES", "PORT",
+                        "ONCALL_METRICS_TOKEN")}
     env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack_url,
                DATABASE_URL=db_url, ONCALL_SCHEDULES=str(schedules), PYTHONUNBUFFERED="1")
     return env
@@ -116,6 +117,31 @@ def http_get_json(port: int, path: str, timeout: float = 5) -> dict | None:
         return None
     finally:
         conn.close()
+
+
+def filings(port: int, timeout: float = 5) -> Counter[str]:
+    """The serving process's requests filed inline and deferred to its router
+    (`oncall_filings_total` from /metrics; empty when it cannot be read)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        body = r.read().decode()
+        if r.status != 200:
+            return Counter()
+    except (OSError, ValueError, http.client.HTTPException):
+        return Counter()
+    finally:
+        conn.close()
+    out: Counter[str] = Counter()
+    for family in text_string_to_metric_families(body):
+        if family.name == "oncall_filings":
+            for sample in family.samples:
+                if sample.name == "oncall_filings_total":
+                    out[sample.labels["how"]] += int(sample.value)
+    return out
 
 
 class BotServer:

@@ -10,7 +10,8 @@ Two kinds of figures, chosen for what stays true with several processes:
 - **Events, counted in memory where the outcome is already known** (no statement added
   to the request path): deliveries by channel, kind and result (the outbox's settle
   hook), escalation lateness (the reconciler's hook), filing-to-page latency (the first
-  page DMs of a request). Each process counts its own, labelled
+  page DMs of a request), requests filed inline or deferred to the router (the
+  router's hook). Each process counts its own, labelled
   `process="<role>-<host>-<pid>"`, so scrapes that reach different processes behind one
   address (a platform router, a Kubernetes Service) never mix two processes' counters
   into one series that seems to reset; `sum by (...) (rate(...))` adds them up.
@@ -133,6 +134,13 @@ class Metrics:
             "oncall_request_to_page_seconds", "From a request filed to its first page DM "
             "posted (pages sent on the filing path)", ["process"], buckets=PAGE_BUCKETS,
             registry=self.registry)
+        self.filings = Counter(
+            "oncall_filings", "Requests this process filed: routed as they were filed, "
+            "before the acknowledgement (inline), or only committed and routed after it by "
+            "the router (deferred, when others were being filed at once or the router was "
+            "behind). A steady share deferred means the process is near its capacity: "
+            "its page DMs wait on the router; add a web process.",
+            ["how", "process"], registry=self.registry)
         self.registry.register(DatabaseCollector(snapshot))
 
     # -- hooks ---------------------------------------------------------------------------
@@ -147,6 +155,10 @@ class Metrics:
             if result == "sent" and o.kind == PAGE and o.filed is not None and o.at is not None:
                 seconds = max((o.at - o.filed).total_seconds(), 0.0)
                 self.page_latency.labels(self.process).observe(seconds)
+
+    def filed(self, how: str) -> None:
+        """The router's hook: a request taken inline or deferred (bot.jobs.router)."""
+        self.filings.labels(how, self.process).inc()
 
     def escalation_late(self, seconds: float) -> None:
         """The reconciler's hook: a step fired `seconds` after its deadline."""

@@ -191,7 +191,7 @@ class Runtime:
         self._calls = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack")
         self.router = Router(self.intake, self.deliver_filed, inline_limit,
                              acks_first=self.acks_first,
-                             grace=part.routing_grace)
+                             grace=part.routing_grace, taken=self.metrics.filed)
         self.sensitivity = SensitivityService(self.sessions, self.rosters, self.clock,
                                               group_members=self.managers.group_members)
         self.listeners = Listeners(Deps(

@@ -45,16 +45,27 @@ BATCH = 8
 JOBS_GRACE = timedelta(seconds=2)
 
 
+# How a request was taken (`Router(taken=...)`, the metric oncall_filings): routed as it
+# was filed, before its acknowledgement, or only committed and left to the router.
+INLINE, DEFERRED = "inline", "deferred"
+
+
 class Router:
     def __init__(self, intake: IntakeService, deliver: Callable[[Filed], None],
                  inline_limit: int = 2, sweep: float | None = None,
                  acks_first: AcksFirst | None = None, batch: int = BATCH,
-                 grace: timedelta | None = None):
+                 grace: timedelta | None = None,
+                 taken: Callable[[str], None] = lambda how: None):
         """`sweep`: the longest an idle router waits before looking for requests left
         by another process (None: until woken). `acks_first`: routing waits its turn
         behind the acknowledgements being answered (`bot.jobs.acks_first`). `grace`:
-        route only requests received at least this long ago (see the docstring)."""
+        route only requests received at least this long ago (see the docstring).
+        `taken(how)`: told of each request taken, INLINE or DEFERRED. Deferred routing
+        costs more (two transactions, and the router's thread shares the interpreter
+        lock with every request thread), so a process that keeps deferring at a steady
+        rate is near its capacity: its page DMs wait on the router."""
         self.grace = grace
+        self._taken = taken
         self._acks_first = acks_first or AcksFirst(max_wait=0)
         self._batch = max(1, batch)
         self._intake = intake
@@ -73,13 +84,16 @@ class Router:
         routed inline when there is room, else only committed."""
         if not self._backlog and self._inline is not None and self._inline.acquire(False):
             try:
-                return self._intake.file(intake, roster, claim=True)
+                filed = self._intake.file(intake, roster, claim=True)
             finally:
                 self._inline.release()
+            self._taken(INLINE)
+            return filed
         filed = self._intake.receive(intake, roster)
         if filed.request.status == "received":
             with self._lock:
                 self._backlog += 1
+            self._taken(DEFERRED)
             self.wake()
         return filed
 

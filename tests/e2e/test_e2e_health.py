@@ -245,6 +245,9 @@ def test_metrics_match_the_database_after_requests_are_filed_paged_and_escalated
         0].value == first_pages
     latency = {s.name: s.value for s in m["oncall_request_to_page_seconds"].samples}
     assert latency["oncall_request_to_page_seconds_count"] == first_pages
+    # Filed one at a time: each routed as it was filed, none left to the router.
+    assert _samples(m["oncall_filings"], how="inline")[0].value == 4
+    assert not _samples(m["oncall_filings"], how="deferred")
 
     # Nobody answered the other sev1 pages: their first step's 2 minutes pass, and the
     # reconciler fires the next step 1 s late.
@@ -275,6 +278,24 @@ def test_metrics_match_the_database_after_requests_are_filed_paged_and_escalated
     # and leaves them open): 121 s since they went out.
     assert _samples(m["oncall_oldest_unacknowledged_page_seconds"])[0].value == 121
     assert _samples(m["oncall_reconciler_last_run_seconds"])[0].value == 0
+
+
+def test_requests_left_to_the_router_are_counted_as_deferred(tmp_path, db_url):
+    """A process that only commits requests and routes them after the acknowledgement
+    (here always: no room inline) says so, and its pages still go out."""
+    h = HealthHarness(tmp_path, START, db_url, metrics_token=METRICS_TOKEN, inline_limit=0)
+    try:
+        _file(h, "sev1 lang:ar تهديد بالقتل في بث مباشر")
+        _file(h, "sev2 lang:es amenaza de muerte en directo")
+        h.settle()
+        assert len(h.page_posts()) >= 2
+        filings = h.metrics()["oncall_filings"]
+        assert _samples(filings, how="deferred")[0].value == 2
+        assert not _samples(filings, how="inline")
+        assert {s.labels["process"] for s in filings.samples} == {
+            h.runtime.health.process.label}
+    finally:
+        h.quiet_close()
 
 
 def test_metrics_need_the_token_and_health_paths_need_no_signature(app):
