@@ -106,17 +106,26 @@ def bot_env(slack_url: str, db_url: str, schedules: Path) -> dict[str, str]:
     return env
 
 
-def http_get_json(port: int, path: str, timeout: float = 5) -> dict | None:
+def _http_get(port: int, path: str, timeout: float) -> bytes | None:
+    """The body of a 200 answer to GET `path` (None for any other answer or none)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         conn.request("GET", path)
         r = conn.getresponse()
         body = r.read()
-        return json.loads(body) if r.status == 200 else None
-    except (OSError, ValueError, http.client.HTTPException):
+        return body if r.status == 200 else None
+    except (OSError, http.client.HTTPException):
         return None
     finally:
         conn.close()
+
+
+def http_get_json(port: int, path: str, timeout: float = 5) -> dict | None:
+    body = _http_get(port, path, timeout)
+    try:
+        return json.loads(body) if body is not None else None
+    except ValueError:
+        return None
 
 
 def filings(port: int, timeout: float = 5) -> Counter[str]:
@@ -124,19 +133,11 @@ def filings(port: int, timeout: float = 5) -> Counter[str]:
     (`oncall_filings_total` from /metrics; empty when it cannot be read)."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request("GET", "/metrics")
-        r = conn.getresponse()
-        body = r.read().decode()
-        if r.status != 200:
-            return Counter()
-    except (OSError, ValueError, http.client.HTTPException):
-        return Counter()
-    finally:
-        conn.close()
+    body = _http_get(port, "/metrics", timeout)
     out: Counter[str] = Counter()
-    for family in text_string_to_metric_families(body):
+    if body is None:
+        return out
+    for family in text_string_to_metric_families(body.decode()):
         if family.name == "oncall_filings":
             for sample in family.samples:
                 if sample.name == "oncall_filings_total":
