@@ -87,13 +87,15 @@ class Router:
                 filed = self._intake.file(intake, roster, claim=True)
             finally:
                 self._inline.release()
-            self._taken(INLINE)
+            if not filed.duplicate:  # a retried interaction was counted when first taken
+                self._taken(INLINE)
             return filed
         filed = self._intake.receive(intake, roster)
         if filed.request.status == "received":
             with self._lock:
                 self._backlog += 1
-            self._taken(DEFERRED)
+            if not filed.duplicate:
+                self._taken(DEFERRED)
             self.wake()
         return filed
 
