@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
+from bench.paging.load import load_texts
 from bench.paging.server import BOT_TOKEN, SECRET
 from bench.paging.team import bench_team, write_schedules
 from bot.demo.simulate import EVENTS_PATH, SlackSimulator, sign
@@ -70,7 +71,8 @@ def wsgi_post(app, body: bytes) -> tuple[str, bytes]:
     return status[0], out
 
 
-def build_runtime(tmp: Path, standin: SlackStandIn, database_url: str | None):
+def build_runtime(tmp: Path, standin: SlackStandIn, database_url: str | None,
+                  deferred: bool = False):
     from bot.app.runtime import Runtime
     from bot.config import Settings
 
@@ -79,7 +81,8 @@ def build_runtime(tmp: Path, standin: SlackStandIn, database_url: str | None):
                         slack_api_url=standin.url,
                         database_url=database_url or f"sqlite:///{tmp / 'profile.db'}")
     # Every hand-off inline: the request's whole cost lands on this thread.
-    runtime = Runtime(settings, executor=InlineExecutor())
+    runtime = Runtime(settings, executor=InlineExecutor(),
+                      **({"inline_limit": 0} if deferred else {}))
     runtime.bootstrap(tmp / "schedules")
     runtime.warm_up()
     return runtime
@@ -104,6 +107,34 @@ def profile(runtime, bodies: list[bytes], args: argparse.Namespace) -> None:
         stats.dump_stats(args.out)
 
 
+def cpu_round(runtime, bodies: list[bytes], deferred: bool) -> tuple[float, float]:
+    """CPU per request (this thread's, the router thread's) for `bodies` posted in
+    turn; deferred, they are posted BATCH at a time and routed by the router's thread
+    (as under load) before the next ones go."""
+    from bot.jobs.router import BATCH
+
+    routed = 0.0
+    t0 = time.thread_time()
+    for start in range(0, len(bodies), BATCH if deferred else len(bodies)):
+        for b in bodies[start:start + BATCH] if deferred else bodies:
+            status, _ = wsgi_post(runtime.wsgi, b)
+            if not status.startswith("200"):
+                raise SystemExit(f"answer {status}")
+        if deferred:
+            routed += routing_cpu(runtime.router)
+    return (time.thread_time() - t0) / len(bodies), routed / len(bodies)
+
+
+def routing_cpu(router) -> float:
+    """Wait for `router` to route what was received; the CPU its thread used."""
+    thread = router._thread
+    clock = time.pthread_getcpuclockid(thread.ident)
+    t0 = time.clock_gettime(clock)
+    while not router.idle():
+        time.sleep(0.001)
+    return time.clock_gettime(clock) - t0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.profile_request", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -117,16 +148,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="only the unprofiled rounds (to sample them with py-spy)")
     ap.add_argument("--sql", action="store_true",
                     help="print the SQL one request runs, then profile")
+    ap.add_argument("--detect", action="store_true",
+                    help="the paging bench's texts without `lang:` (the language detected)")
+    ap.add_argument("--deferred", action="store_true",
+                    help="every request only received and acknowledged, then routed by "
+                         "the router's thread (as when a process is behind); no profile")
     args = ap.parse_args(argv)
+    if args.deferred:
+        args.no_cprofile = True
     tmp = Path(tempfile.mkdtemp(prefix="oncall-profile-"))
     standin = SlackStandIn(host="127.0.0.1").start()
     runtime = None
     try:
-        runtime = build_runtime(tmp, standin, args.database_url)
+        runtime = build_runtime(tmp, standin, args.database_url, args.deferred)
         sim = SlackSimulator("http://127.0.0.1:9", SECRET)
 
+        texts = [text for _, text in load_texts()]
+
         def body(n: int) -> bytes:
-            return sim.command_body("/emergency", f"sev2 lang:ar profile request #{n}",
+            typed = (f"sev2 {texts[n % len(texts)]} #{n}" if args.detect
+                     else f"sev2 lang:ar profile request #{n}")
+            return sim.command_body("/emergency", typed,
                                     f"U0REQ{n % 50:05d}", "C0GENERAL1",
                                     trigger_id=f"{n}.1111.profile{n:06d}")
 
@@ -145,14 +187,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args)
         # The same loop unprofiled, best of three rounds (the machine may be shared):
         # the CPU the profile's overhead hides.
-        best, n = float("inf"), args.warmup + args.requests
+        best, n = (float("inf"), float("inf")), args.warmup + args.requests
         for _ in range(3):
-            t0 = time.thread_time()
-            for i in range(args.requests):
-                wsgi_post(runtime.wsgi, body(n + i))
-            best = min(best, (time.thread_time() - t0) / args.requests)
+            cpu = cpu_round(runtime, [body(n + i) for i in range(args.requests)],
+                            args.deferred)
+            best = min(best, cpu, key=sum)
             n += args.requests
-        print(f"unprofiled: {best * 1000:.2f} ms of CPU per request (best of 3 rounds)")
+        print(f"unprofiled: {sum(best) * 1000:.2f} ms of CPU per request (best of 3 "
+              f"rounds)" + (f": {best[0] * 1000:.2f} ms answering, {best[1] * 1000:.2f}"
+                            " ms on the router's thread" if args.deferred else ""))
     finally:
         if runtime is not None:
             runtime.close()

@@ -364,16 +364,28 @@ class IntakeService:
         `received_by`: only requests filed by then."""
         with self._sf() as session, session.begin():
             found = q.claim_received(session, limit, received_by)
-            filed = []
+            # What needs no routing turn goes first, for the whole batch: the languages
+            # (detection is the CPU of routing), the crises (read once per team), the
+            # policies and cards. The team's routing turn, which every filing of the
+            # team waits for, is then held only for the decisions and their writes.
+            active: dict[str, list[ActiveCrisis]] = {}
+            ready = []
             for row, revision in found:
                 roster = self.rosters.at_revision(row.team, revision)
+                if row.team not in active:
+                    active[row.team] = crisis_store.active_crises(session, row.team)
                 w = RequestWrites(session, row, self.clock.now())
-                self._start(w, roster, True)
+                self._prepare(w, roster, True, active[row.team])
+                ready.append((w, roster))
+            # Each decision reads the load without autoflush, and a page counts as its
+            # reader's load only on an `open` request: the batch is `open` in the
+            # database (one statement) before the first decision, so each sees the
+            # pages of the ones before it.
+            session.flush()
+            filed = []
+            for w, roster in ready:
+                steps.decide(w, roster, escalation.START)
                 filed.append(_filed(w, w.flush(claim=self._claim if claim else ())))
-                # The next request's routing reads the load without autoflush: the
-                # request row's own changes (now `open`, its pending page counting as
-                # its reader's load) must be in the database first.
-                session.flush()
             return filed
 
     def received_count(self) -> int:
@@ -382,9 +394,16 @@ class IntakeService:
 
     def _start(self, w: RequestWrites, roster: Roster, confirm_by_dm: bool,
                active_crises: list[ActiveCrisis] | None = None) -> None:
-        """Route a received request: its language, its frozen policy, the card, the
-        first escalation step. `active_crises`: the team's, when this transaction read
-        them already (None: read them here)."""
+        """Route a received request: `_prepare` it, then decide its first escalation
+        step (under the team's routing turn)."""
+        self._prepare(w, roster, confirm_by_dm, active_crises)
+        steps.decide(w, roster, escalation.START)
+
+    def _prepare(self, w: RequestWrites, roster: Roster, confirm_by_dm: bool,
+                 active_crises: list[ActiveCrisis] | None = None) -> None:
+        """What routing a request needs no routing turn for: its language, the crises
+        it joins, its frozen policy, the card, its first timeline line. `active_crises`:
+        the team's, when this transaction read them already (None: read them here)."""
         row, team = w.request, roster.team
         # The request keeps the language it is written in, served by the team or not;
         # routing sends one the team does not serve to its `language_fallbacks` readers
@@ -435,7 +454,6 @@ class IntakeService:
         crisis_link.announce(w, crises)
         if confirm_by_dm:
             w.outbox(REQUESTER_NOTE, row.requester, {"note": "filed"})
-        steps.decide(w, roster, escalation.START)
 
 
 def _language_head(row) -> str:
