@@ -36,7 +36,7 @@ from bot.jobs.acks_first import AcksFirst
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.heartbeat import HeartbeatPinger
 from bot.jobs.leases import LeaseKeeper
-from bot.jobs.router import Router
+from bot.jobs.router import INLINE_WAIT, Router
 from bot.jobs.scheduler import Jobs
 from bot.schedules import ics
 from bot.schedules.holidays import holiday_dates
@@ -93,11 +93,11 @@ class Runtime:
                  client: WebClient | None = None, tick_interval: float | None = None,
                  listener_threads: int = 8, inline_limit: int = INLINE_LIMIT,
                  migrate_schema: bool = True, executor: Executor | None = None,
-                 role: str = "serve"):
+                 role: str = "serve", inline_wait: float = INLINE_WAIT):
         """`executor`: runs the listeners and the deliveries instead of the two thread
         pools (a profile passes one that runs each task at once, on the caller's thread).
         `role` (serve | worker | web, bot.app.roles): what this process does; its name
-        in its heartbeat and metrics.
+        in its heartbeat and metrics. `inline_limit`, `inline_wait`: bot.jobs.router.
         `tick_interval`: the reconciler's safety sweep, the longest it sleeps (default:
         5 s on PostgreSQL, 1 s on SQLite; bot.app.pacing says why)."""
         self.settings = settings
@@ -191,7 +191,8 @@ class Runtime:
         self._calls = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack")
         self.router = Router(self.intake, self.deliver_filed, inline_limit,
                              acks_first=self.acks_first,
-                             grace=part.routing_grace, taken=self.metrics.filed)
+                             grace=part.routing_grace, taken=self.metrics.filed,
+                             inline_wait=inline_wait)
         self.sensitivity = SensitivityService(self.sessions, self.rosters, self.clock,
                                               group_members=self.managers.group_members)
         self.listeners = Listeners(Deps(

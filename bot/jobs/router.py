@@ -5,10 +5,10 @@ acknowledgement may only go once the request is committed. Routing (language
 detection, the escalation decision, the pages) costs several milliseconds of CPU in
 a process whose threads share one interpreter lock, so a surge of requests routed
 inline would queue every acknowledgement behind all the routing before it. Instead,
-while `inline_limit` requests are already being filed inline (or routing is behind),
-a request is only committed, as `received`, and acknowledged; one router thread then
-routes received requests, most severe and oldest first, a few per transaction, and
-sends their pages.
+while `inline_limit` requests are already being filed inline (and none of them
+finishes within `inline_wait`), or routing is behind, a request is only committed, as
+`received`, and acknowledged; one router thread then routes received requests, most
+severe and oldest first, a few per transaction, and sends their pages.
 
 A received request is as durable as a routed one: if the process dies before routing
 it, another process's router finds it (its reconciler sees received requests waiting
@@ -45,6 +45,15 @@ BATCH = 8
 JOBS_GRACE = timedelta(seconds=2)
 
 
+# How long a request waits for an inline slot, while nothing is deferred, before it is
+# deferred. A deferral sends every request after it to the router until the router
+# has caught up (routing stays in order, and inline filings would contend with the
+# router for the team's routing turn), and a deferred request's page waits for a
+# router pass: a short stall (a garbage collection, the machine) that filled both slots
+# for a moment turned into hundreds of late pages. Waiting this long instead costs the
+# acknowledgement at most this much; in a surge the first deferral ends the waiting.
+INLINE_WAIT = 0.05
+
 # How a request was taken (`Router(taken=...)`, the metric oncall_filings): routed as it
 # was filed, before its acknowledgement, or only committed and left to the router.
 INLINE, DEFERRED = "inline", "deferred"
@@ -55,7 +64,8 @@ class Router:
                  inline_limit: int = 2, sweep: float | None = None,
                  acks_first: AcksFirst | None = None, batch: int = BATCH,
                  grace: timedelta | None = None,
-                 taken: Callable[[str], None] = lambda how: None):
+                 taken: Callable[[str], None] = lambda how: None,
+                 inline_wait: float = INLINE_WAIT):
         """`sweep`: the longest an idle router waits before looking for requests left
         by another process (None: until woken). `acks_first`: routing waits its turn
         behind the acknowledgements being answered (`bot.jobs.acks_first`). `grace`:
@@ -63,7 +73,10 @@ class Router:
         `taken(how)`: told of each request taken, INLINE or DEFERRED. Deferred routing
         costs more (two transactions, and the router's thread shares the interpreter
         lock with every request thread), so a process that keeps deferring at a steady
-        rate is near its capacity: its page DMs wait on the router."""
+        rate is near its capacity: its page DMs wait on the router. `inline_wait`:
+        seconds a request waits for an inline slot while nothing is deferred (see
+        INLINE_WAIT)."""
+        self._inline_wait = inline_wait
         self.grace = grace
         self._taken = taken
         self._acks_first = acks_first or AcksFirst(max_wait=0)
@@ -82,7 +95,8 @@ class Router:
     def take(self, intake: Intake, roster: Roster | None = None) -> Filed:
         """File `intake` (for the team `roster`, when the caller chose it already):
         routed inline when there is room, else only committed."""
-        if not self._backlog and self._inline is not None and self._inline.acquire(False):
+        if (not self._backlog and self._inline is not None
+                and self._inline.acquire(timeout=self._inline_wait)):
             try:
                 filed = self._intake.file(intake, roster, claim=True)
             finally:

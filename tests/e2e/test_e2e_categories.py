@@ -208,6 +208,26 @@ def test_requests_filed_at_once_still_respect_capacity(desk_any_db):
     assert Counter(h.paged_users()) == {u: CAPACITY for u in ARABIC_READERS}
 
 
+def test_requests_routed_together_respect_capacity(tmp_path, db_url):
+    """Twelve Arabic requests left to the router (the process was busy) and routed in
+    one transaction: each decision counts the pages the ones before it wrote as open
+    load, so Basma (Arabic second) is paged only once the three stronger readers are
+    full, as when they are filed one at a time."""
+    h = ToolHarness(tmp_path, START, database_url=db_url, inline_limit=0,
+                    schedules=FIXTURE_TEAMS / "category-desk.yaml")
+    try:
+        with_categories(h)
+        h.runtime.router.stop()  # hold routing while they pile up
+        for n in range(12):
+            file(h, f"sev2 lang:ar طلب رقم {n}: شخص يهدد بإيذاء نفسه")
+        routed = h.runtime.intake.route_batch(12)
+        assert len(routed) == 12
+        paged = Counter(u for f in routed for u in f.request.paged)
+        assert paged == {u: CAPACITY for u in ARABIC_READERS}
+    finally:
+        h.quiet_close()
+
+
 def test_an_acknowledged_request_counts_until_it_is_resolved(desk):
     for n in range(1, 10):
         file(desk, f"sev2 lang:ar طلب رقم {n}: شخص يهدد بإيذاء نفسه")

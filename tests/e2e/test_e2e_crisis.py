@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bench.sqlcount import count_sql
 from bot.charts.child import PNG_MAGIC
 from bot.store.crisis_tables import CrisisRequestRow
 from bot.store.paging_tables import PageRow, RequestRow
 from bot.store.wellbeing_tables import ExposureRow
 from tests.fixtures_crisis import MANAGER, REQUESTER, START, crises, oncall, wait_for
-from tests.slack_harness import ToolHarness
+from tests.slack_harness import FIXTURE_TEAMS, ToolHarness
 
 AMAL = "U0CD00001"
 
@@ -57,6 +58,32 @@ def test_a_matching_request_joins_the_crisis_and_is_raised(crisis_desk):
 
     status = oncall(crisis_desk, "crisis status", AMAL)  # anyone of the team may look
     assert "Arabic: 1 open, 0 acknowledged, 0 resolved" in status, status
+
+
+def test_requests_routed_together_join_the_crisis_as_one_at_a_time(tmp_path, db_url):
+    """Requests left to the router (the process was busy) are routed several to a
+    transaction: the team's crises are read once for the batch, and each request joins
+    (or not) as one filed on its own would."""
+    h = ToolHarness(tmp_path, START, database_url=db_url, inline_limit=0,
+                    schedules=FIXTURE_TEAMS / "category-desk.yaml")
+    try:
+        oncall(h, "crisis start beirut-port languages=ar severity=sev1 match=port", MANAGER)
+        [crisis] = crises(h)
+        h.runtime.router.stop()  # hold routing while they pile up
+        for text in ("lang:ar بث مباشر من PORT الآن", "lang:ar بث مباشر من الميناء",
+                     "lang:en live stream from the port", "lang:ar الميناء port مرة أخرى"):
+            assert h.command("/emergency", text, user=REQUESTER).status == 200
+        with count_sql(h.runtime.engine) as counted:
+            routed = h.runtime.intake.route_batch(10)
+        assert len(routed) == 4
+        assert sum("FROM crises" in sql for sql in counted.sql) == 1, counted.sql
+        first, second, third, fourth = h.requests()
+        assert links(h) == [(crisis.id, first.id), (crisis.id, fourth.id)]
+        assert [r.severity for r in (first, second, third, fourth)] == [
+            "sev1", "sev2", "sev2", "sev1"]
+        assert {r.status for r in (first, second, third, fourth)} == {"open"}
+    finally:
+        h.quiet_close()
 
 
 def test_a_specialist_may_not_start_or_end_one_and_bad_input_writes_nothing(crisis_desk):

@@ -127,10 +127,12 @@ def test_routing_order_is_most_severe_then_oldest(slack):
     assert order == [("T-3", "sev1"), ("T-4", "sev1"), ("T-2", "sev2"), ("T-1", "sev3")]
 
 
-def test_a_batch_routes_as_one_at_a_time_would(slack, tmp_path):
+def test_a_batch_routes_as_one_at_a_time_would(tmp_path, db_url):
     """The router routes received requests several to a transaction. Most severe then
     oldest, as one at a time; and each request routed later in a batch weighs the pages
-    the earlier ones wrote, so the same requests page the same people either way."""
+    the earlier ones wrote (the whole batch is `open` in the database before its first
+    decision), so the same requests page the same people either way. One at a time on
+    SQLite is the reference for both databases."""
     texts = [f"sev{1 + n % 3} lang:ar بث مباشر رقم {n}" for n in range(7)]
 
     def pile_up(h) -> None:
@@ -138,13 +140,18 @@ def test_a_batch_routes_as_one_at_a_time_would(slack, tmp_path):
         for text in texts:
             assert h.command("/emergency", text, user=REQUESTER).status == 200
 
-    pile_up(slack)
-    first = slack.runtime.intake.route_batch(4)
-    rest = slack.runtime.intake.route_batch(10)
-    assert len(first) == 4 and slack.runtime.intake.route_batch(10) == []
-    batched = [(f.request.ticket, f.request.severity, f.request.paged) for f in first + rest]
-    assert [t for t, _, _ in batched] == ["T-1", "T-4", "T-7", "T-2", "T-5", "T-3", "T-6"]
-    assert {r.status for r in slack.requests()} == {"open"}
+    slack = ToolHarness(tmp_path / "batched", START, database_url=db_url, inline_limit=0)
+    try:
+        pile_up(slack)
+        first = slack.runtime.intake.route_batch(4)
+        rest = slack.runtime.intake.route_batch(10)
+        assert len(first) == 4 and slack.runtime.intake.route_batch(10) == []
+        batched = [(f.request.ticket, f.request.severity, f.request.paged)
+                   for f in first + rest]
+        assert [t for t, _, _ in batched] == ["T-1", "T-4", "T-7", "T-2", "T-5", "T-3", "T-6"]
+        assert {r.status for r in slack.requests()} == {"open"}
+    finally:
+        slack.quiet_close()
 
     one_by_one = ToolHarness(tmp_path / "one", START, inline_limit=0)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -27,6 +28,7 @@ from bot.config import Settings
 from bot.demo.local_server import LocalServer
 from bot.services.due import DUE
 from bot.slack import ids
+from bot.store.db import session_factory
 from bot.store.paging_tables import DeadlineRow, OutboxRow, RequestRow
 from tests.slack_harness import SECRET, TOKEN, ToolHarness, page_id_of, utc
 
@@ -295,6 +297,44 @@ def test_requests_left_to_the_router_are_counted_as_deferred(tmp_path, db_url):
         assert {s.labels["process"] for s in filings.samples} == {
             h.runtime.health.process.label}
     finally:
+        h.quiet_close()
+
+
+def test_a_request_waits_a_moment_for_room_inline_rather_than_deferring(tmp_path, sqlite_url):
+    """The one inline slot is taken by a filing held up for a moment (here: the
+    database's writer gate is held): the next request waits for the slot rather than
+    being left to the router, and both are counted inline."""
+    h = HealthHarness(tmp_path, START, sqlite_url, metrics_token=METRICS_TOKEN,
+                      inline_limit=1, inline_wait=30)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # a writer of this process holds the gate: filings queue
+        with session_factory(h.runtime.engine, immediate=True)() as s, s.begin():
+            s.execute(select(RequestRow.id)).all()
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    answers: list = []
+    posts = [threading.Thread(target=lambda t=t: answers.append(h.command(
+        "/emergency", t, user="U0REQ0001"))) for t in (
+        "sev1 lang:ar تهديد بالقتل في بث مباشر", "sev2 lang:es amenaza de muerte en directo")]
+    try:
+        holder.start()
+        assert holding.wait(5)
+        for post in posts:  # the first takes the slot and waits at the gate
+            post.start()
+            time.sleep(0.3)  # to reach the gate (or the slot): it cannot signal from there
+        release.set()
+        for t in (holder, *posts):
+            t.join(10)
+        assert [a.status for a in answers] == [200, 200]
+        h.settle()
+        filings = h.metrics()["oncall_filings"]
+        assert _samples(filings, how="inline")[0].value == 2
+        assert not _samples(filings, how="deferred")
+    finally:
+        release.set()
         h.quiet_close()
 
 
