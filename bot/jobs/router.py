@@ -70,8 +70,8 @@ class Router:
         by another process (None: until woken). `acks_first`: routing waits its turn
         behind the acknowledgements being answered (`bot.jobs.acks_first`). `grace`:
         route only requests received at least this long ago (see the docstring).
-        `taken(how)`: told of each request taken, INLINE or DEFERRED. Deferred routing
-        costs more (two transactions, and the router's thread shares the interpreter
+        `taken(how)`: told of each request taken, INLINE or DEFERRED. A deferred
+        request's page waits for a router pass (one thread, sharing the interpreter
         lock with every request thread), so a process that keeps deferring at a steady
         rate is near its capacity: its page DMs wait on the router. `inline_wait`:
         seconds a request waits for an inline slot while nothing is deferred (see
