@@ -52,7 +52,7 @@ JOBS_GRACE = timedelta(seconds=2)
 # router pass: a short stall (a garbage collection, the machine) that filled both slots
 # for a moment turned into hundreds of late pages. Waiting this long instead costs the
 # acknowledgement at most this much; in a surge the first deferral ends the waiting.
-INLINE_WAIT = 0.05
+INLINE_WAIT = 0.2
 
 # How a request was taken (`Router(taken=...)`, the metric oncall_filings): routed as it
 # was filed, before its acknowledgement, or only committed and left to the router.
