@@ -73,7 +73,7 @@ def wsgi_post(app, body: bytes) -> tuple[str, bytes]:
 
 def build_runtime(tmp: Path, standin: SlackStandIn, database_url: str | None,
                   deferred: bool = False):
-    from bot.app.runtime import Runtime
+    from bot.app.runtime import INLINE_LIMIT, Runtime
     from bot.config import Settings
 
     write_schedules(bench_team(), tmp / "schedules")
@@ -82,7 +82,7 @@ def build_runtime(tmp: Path, standin: SlackStandIn, database_url: str | None,
                         database_url=database_url or f"sqlite:///{tmp / 'profile.db'}")
     # Every hand-off inline: the request's whole cost lands on this thread.
     runtime = Runtime(settings, executor=InlineExecutor(),
-                      **({"inline_limit": 0} if deferred else {}))
+                      inline_limit=0 if deferred else INLINE_LIMIT)
     runtime.bootstrap(tmp / "schedules")
     runtime.warm_up()
     return runtime
@@ -114,9 +114,10 @@ def cpu_round(runtime, bodies: list[bytes], deferred: bool) -> tuple[float, floa
     from bot.jobs.router import BATCH
 
     routed = 0.0
+    step = BATCH if deferred else len(bodies)
     t0 = time.thread_time()
-    for start in range(0, len(bodies), BATCH if deferred else len(bodies)):
-        for b in bodies[start:start + BATCH] if deferred else bodies:
+    for start in range(0, len(bodies), step):
+        for b in bodies[start:start + step]:
             status, _ = wsgi_post(runtime.wsgi, b)
             if not status.startswith("200"):
                 raise SystemExit(f"answer {status}")

@@ -3,7 +3,10 @@ about how long it takes); or through a bounded real window, counting what happen
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def until(check, timeout: float = 10.0, every: float = 0.02) -> bool:
@@ -30,3 +33,34 @@ def idle_statements(runtime, window: float) -> list[str]:
     time.sleep(window)  # the window counted: a count, not a timing assertion
     event.remove(runtime.engine, "before_cursor_execute", listen)
     return statements
+
+
+def to_block(seconds: float = 0.2) -> None:
+    """Give a thread just started time to reach a wait it cannot signal from inside (a
+    lock, a gate): a pause for ordering, not a wait for a deadline."""
+    time.sleep(seconds)
+
+
+@contextmanager
+def writer_gate_held(sessions) -> Iterator[None]:
+    """A writer from the SQLite session factory `sessions` holds this process's writer
+    gate (and the database's write lock) until the block ends: the writers started
+    inside it queue at the gate."""
+    from sqlalchemy import text
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with sessions() as s, s.begin():
+            s.execute(text("SELECT 1")).all()  # BEGIN IMMEDIATE: through the gate
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold, name="gate-holder")
+    holder.start()
+    try:
+        assert holding.wait(5), "the gate was not taken"
+        yield
+    finally:
+        release.set()
+        holder.join(10)

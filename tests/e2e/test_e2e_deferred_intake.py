@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select
 
 from bot.store.db import session_factory
-from bot.store.paging_tables import AuditRow, RequestRow
+from bot.store.paging_tables import AuditRow
 from tests.slack_harness import INTAKE, ToolHarness, blocks_text, emergency_values, utc
+from tests.waits import to_block, writer_gate_held
 
 OMAR = "U0EU00009"  # ar, en, fr: emea-ar-fr
 JOAO = "U0EU00005"  # pt, es, en: emea-es-pt
@@ -174,14 +174,6 @@ def test_urgent_writers_go_before_background_writers(tmp_path):
     background = session_factory(engine, immediate=True)
     urgent = session_factory(engine, immediate=True, urgent=True)
     order: list[str] = []
-    holding = threading.Event()
-    release = threading.Event()
-
-    def hold() -> None:
-        with background() as s, s.begin():
-            s.execute(select(RequestRow.id)).all()
-            holding.set()
-            release.wait(5)
 
     def write(name: str, factory) -> None:
         with factory() as s, s.begin():
@@ -190,24 +182,13 @@ def test_urgent_writers_go_before_background_writers(tmp_path):
             s.flush()  # BEGIN IMMEDIATE: through the gate
             order.append(name)
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert holding.wait(5)
-    waiting = [threading.Thread(target=write, args=("background", background))]
-    waiting[0].start()
-    _wait_blocked(engine)
-    waiting.append(threading.Thread(target=write, args=("urgent", urgent)))
-    waiting[1].start()
-    _wait_blocked(engine)
-    release.set()
-    for t in [holder, *waiting]:
+    waiting = [threading.Thread(target=write, args=("background", background)),
+               threading.Thread(target=write, args=("urgent", urgent))]
+    with writer_gate_held(background):
+        for t in waiting:
+            t.start()
+            to_block()
+    for t in waiting:
         t.join(5)
     assert order == ["urgent", "background"]
     engine.dispose()
-
-
-def _wait_blocked(engine, seconds: float = 0.2) -> None:
-    """Give a thread time to reach the gate (it cannot signal from inside the wait)."""
-    import time
-
-    time.sleep(seconds)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -31,6 +30,7 @@ from bot.slack import ids
 from bot.store.db import session_factory
 from bot.store.paging_tables import DeadlineRow, OutboxRow, RequestRow
 from tests.slack_harness import SECRET, TOKEN, ToolHarness, page_id_of, utc
+from tests.waits import to_block, writer_gate_held
 
 OMAR = "U0EU00009"  # the only Arabic reader on call at 2026-07-01 12:00
 START = utc(2026, 7, 1, 12, 0)
@@ -306,27 +306,18 @@ def test_a_request_waits_a_moment_for_room_inline_rather_than_deferring(tmp_path
     being left to the router, and both are counted inline."""
     h = HealthHarness(tmp_path, START, sqlite_url, metrics_token=METRICS_TOKEN,
                       inline_limit=1, inline_wait=30)
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:  # a writer of this process holds the gate: filings queue
-        with session_factory(h.runtime.engine, immediate=True)() as s, s.begin():
-            s.execute(select(RequestRow.id)).all()
-            holding.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold)
     answers: list = []
     posts = [threading.Thread(target=lambda t=t: answers.append(h.command(
         "/emergency", t, user="U0REQ0001"))) for t in (
         "sev1 lang:ar تهديد بالقتل في بث مباشر", "sev2 lang:es amenaza de muerte en directo")]
     try:
-        holder.start()
-        assert holding.wait(5)
-        for post in posts:  # the first takes the slot and waits at the gate
-            post.start()
-            time.sleep(0.3)  # to reach the gate (or the slot): it cannot signal from there
-        release.set()
-        for t in (holder, *posts):
+        # A writer of this process holds the gate: the first filing takes the slot and
+        # queues there, the second waits for the slot.
+        with writer_gate_held(session_factory(h.runtime.engine, immediate=True)):
+            for post in posts:
+                post.start()
+                to_block(0.3)
+        for t in posts:
             t.join(10)
         assert [a.status for a in answers] == [200, 200]
         h.settle()
@@ -334,7 +325,6 @@ def test_a_request_waits_a_moment_for_room_inline_rather_than_deferring(tmp_path
         assert _samples(filings, how="inline")[0].value == 2
         assert not _samples(filings, how="deferred")
     finally:
-        release.set()
         h.quiet_close()
 
 
