@@ -25,6 +25,7 @@ from bot.demo.simulate import Response, SlackSimulator
 from bot.demo.slack_standin import SlackStandIn
 
 from .db_template import premigrated
+from .waits import until
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -403,10 +404,16 @@ class HarnessTools:
         """Ticket cards in the intake channel (top-level messages), current state."""
         return [m for m in self.standin.messages_to(INTAKE) if not m.get("thread_ts")]
 
-    def card(self, ticket: str) -> dict:
-        for m in self.cards():
-            if f" {ticket} " in (m.get("text") or ""):
-                return m
+    def card(self, ticket: str, timeout: float = WAIT) -> dict:
+        """The ticket's card in its current state. The card goes out from the outbox
+        and may reach Slack after the page DM a test waited for, so this waits (up to
+        `timeout`) for it to appear before failing."""
+        def find() -> dict | None:
+            return next((m for m in self.cards() if f" {ticket} " in (m.get("text") or "")),
+                        None)
+
+        if until(lambda: find() is not None, timeout=timeout):
+            return find()
         raise AssertionError(f"no card for {ticket} in {INTAKE}: {self.cards()}")
 
     def thread(self, ts: str) -> list[dict]:
