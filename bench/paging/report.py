@@ -230,6 +230,8 @@ def print_run(table: Table, run: RunInfo, results: list[PhaseResult],
     for r in results:
         table.add(f"worker VmRSS: idle after warm-up / after {r.phase.name}",
                   f"{mb(r.mem_idle[1].get('VmRSS'))} / {mb(r.mem_after[1].get('VmRSS'))}")
+        table.add(f"  of which heap (RssAnon) / mapped files (RssFile), after {r.phase.name}",
+                  f"{mb(r.mem_after[1].get('RssAnon'))} / {mb(r.mem_after[1].get('RssFile'))}")
     worst = max((kb for _, kb in after if kb is not None), default=None)
     table.add("worker VmRSS after load, worst phase", mb(worst), "< 150 MB",
               verdict(worst is not None and worst < 150 * 1024))

@@ -229,14 +229,15 @@ class BotServer:
 
 
 def memory(pid: int | None) -> dict[str, int]:
-    """VmRSS and VmHWM of a process in kB (empty when it is gone)."""
+    """VmRSS and VmHWM of a process in kB, and VmRSS's parts RssAnon (the heap) and
+    RssFile (mapped files: libraries, the language tables); empty when it is gone."""
     if pid is None:
         return {}
     out = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                 out[key] = int(value.split()[0])
     except OSError:
         return {}

@@ -277,7 +277,8 @@ class _AllScorer:
 
     def _scores(self, counts: dict[int, int]) -> list[float]:
         model = self._model
-        lanes, width, weights = model.lanes, model.lane_bytes, self._weights
+        lane_row, weights = model.lane_row, self._weights
+        width = model.lane_bytes
         from_bytes = int.from_bytes
         totals: list[float] | list[int] = []
         items = list(counts.items())
@@ -289,8 +290,7 @@ class _AllScorer:
                 if row is None:
                     if len(cache) >= ROW_CACHE:
                         cache.clear()  # cheaper than LRU bookkeeping; refills from the map
-                    at = feature * width
-                    row = cache[feature] = from_bytes(lanes[at:at + width], "little")
+                    row = cache[feature] = from_bytes(lane_row(feature), "little")
                 groups[count] = groups.get(count, 0) + row
             packed = self._packed_priors if start == 0 else 0
             for count, summed in groups.items():
@@ -330,9 +330,9 @@ class _AllScorer:
 _all_scorer: _AllScorer | None = None
 ROW_CACHE = 4096
 # Every TRIM_EVERY all-language guesses the process lets go of the table pages it holds
-# (`MappedModel.trim`): pages stay mapped once touched, so a process running for weeks
-# would otherwise grow towards all of the 57 MB lanes and the 40 MB automaton (about
-# 170 MB for the whole serving process, over its 150 MB budget). Measured with
+# of the automaton (`MappedModel.trim`; the lanes are read, not mapped): pages stay
+# mapped once touched, so a process running for weeks would otherwise grow towards all
+# of the 40 MB automaton. Measured, when the 57 MB lanes were mapped too, with
 # bench/language_detection.py --decision on 20,000 adversarial texts: 135 MB peak
 # untrimmed, 134 MB trimming every 1,000 texts, 112-128 MB every 100 texts, which cost
 # about 5-10% more time per text (the next texts fault their pages back in).

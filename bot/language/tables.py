@@ -365,7 +365,21 @@ class MappedModel:
         self._maps: list[mmap.mmap] = []
         self._by_name: dict[str, mmap.mmap] = {}
         views = {}
-        for name, size in _expected_sizes(meta).items():
+        sizes = _expected_sizes(meta)
+        # The lanes are read, not mapped: a text reads a few hundred scattered rows of
+        # them, and each fault on a mapping maps the pages around it too (fault-around),
+        # so a mapped lanes table held 10 MB of the serving process after a surge of
+        # detected texts, and could reach all 57 MB between trims. Read with pread, a row
+        # costs no more than a mapped one (docs/language-detection.md) and holds nothing
+        # resident.
+        self._lanes_fd = os.open(directory / "lanes.u32", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        if os.fstat(self._lanes_fd).st_size != sizes.pop("lanes.u32"):
+            os.close(self._lanes_fd)
+            raise ValueError(f"{directory / 'lanes.u32'} changed size")
+        if hasattr(os, "posix_fadvise") and hasattr(os, "POSIX_FADV_RANDOM"):
+            with contextlib.suppress(OSError):  # no read-ahead around each row
+                os.posix_fadvise(self._lanes_fd, 0, 0, os.POSIX_FADV_RANDOM)
+        for name, size in sizes.items():
             with open(directory / name, "rb") as fh:
                 _drop_unmapped_cache(fh.fileno())
                 mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
@@ -385,24 +399,26 @@ class MappedModel:
         self.rowbase = views["rowbase.u32"]
         self.out = views["out.i32"]
         self.ptc = views["ptc.f32"]
-        self.lanes = views["lanes.u32"]  # bytes: feature f is [f * lane_bytes, +lane_bytes)
         self.lane_bytes = 4 * len(self.classes)
         self.lane_scale = float(meta["lane_scale"]) * LANE_WEIGHT
 
+    def lane_row(self, feature: int) -> bytes:
+        """Feature `feature`'s row of the lanes: one little-endian uint32 per class."""
+        return os.pread(self._lanes_fd, self.lane_bytes, feature * self.lane_bytes)
+
     def trim(self) -> None:
-        """Unmap the resident pages of the two big tables a text walks (the automaton and
-        the all-language lanes) from this process: they are clean file pages, so they
-        stay in the page cache and the next texts fault back only what they touch. Called
-        now and then by the detector, it bounds what a long-running process holds of
-        them by what recent texts touched, not by every text since start-up."""
+        """Unmap the resident pages of the big table a text walks (the automaton) from
+        this process: they are clean file pages, so they stay in the page cache and the
+        next texts fault back only what they touch. Called now and then by the detector,
+        it bounds what a long-running process holds of it by what recent texts touched,
+        not by every text since start-up. (The lanes are read, never mapped.)"""
         advice = getattr(mmap, "MADV_DONTNEED", None)
         if advice is None:
             return
-        for name in ("lanes.u32", "nextmove.u32"):
-            mm = self._by_name.get(name)
-            if mm is not None and hasattr(mm, "madvise"):
-                with contextlib.suppress(OSError, ValueError):
-                    mm.madvise(advice)
+        mm = self._by_name.get("nextmove.u32")
+        if mm is not None and hasattr(mm, "madvise"):
+            with contextlib.suppress(OSError, ValueError):
+                mm.madvise(advice)
 
     def features(self, data: bytes) -> dict[int, int]:
         """py3langid's `visit_counts`: the automaton's features in `data`, with counts."""
