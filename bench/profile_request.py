@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from pathlib import Path
@@ -165,13 +166,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         sim = SlackSimulator("http://127.0.0.1:9", SECRET)
 
         texts = [text for _, text in load_texts()]
+        # Each run's interactions are new: against a database kept from an earlier run
+        # (a PostgreSQL URL), repeated keys would be answered as duplicates, not filed.
+        run = uuid.uuid4().hex[:12]
 
         def body(n: int) -> bytes:
             typed = (f"sev2 {texts[n % len(texts)]} #{n}" if args.detect
                      else f"sev2 lang:ar profile request #{n}")
             return sim.command_body("/emergency", typed,
                                     f"U0REQ{n % 50:05d}", "C0GENERAL1",
-                                    trigger_id=f"{n}.1111.profile{n:06d}")
+                                    trigger_id=f"{n}.1111.{run}{n:06d}")
 
         for n in range(args.warmup):
             wsgi_post(runtime.wsgi, body(n))
