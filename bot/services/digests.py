@@ -17,7 +17,6 @@ the next pass posts a digest of its own.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.core import surge
 from bot.core.messages import CARD, DIGEST, TIMELINE
+from bot.keyed_locks import KeyedLocks
 from bot.services.outbox import BATCH, Outbox
 from bot.services.outbox_items import Delivery, Item, Sender
 from bot.services.outbox_ready import named
@@ -50,20 +50,16 @@ class Digests:
         self._outbox = outbox
         self._sf = session_factory
         self._clock = clock
-        self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
+        self._passes = KeyedLocks()  # one combined pass per channel at a time
         self._open: dict[str, OpenDigest] = {}  # channel -> the digest taking requests
         self._last: dict[str, datetime] = {}  # channel -> its last combined pass
         self.sent = 0  # digests posted or updated by this process
 
-    def _lock(self, channel: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(channel, threading.Lock())
 
     def deliver(self, sender: Sender, channel: str) -> int:
         """One combined pass for `channel` (nothing when its last pass was under
         `surge.PACE` ago: the rows wait for the next). Returns rows settled."""
-        with self._lock(channel):
+        with self._passes.hold(channel):
             now = self._clock.now()
             if surge.next_pass(self._last.get(channel), now) is not None:
                 return 0

@@ -33,6 +33,7 @@ from tenacity import Retrying, before_sleep_log, stop_after_delay, wait_exponent
 from bot.clock import Clock
 from bot.core import surge
 from bot.core.messages import CARD, DIGEST, DIRECT, PAGE, PAGE_SIDE, STEP_SIDE, TIMELINE
+from bot.keyed_locks import KeyedLocks
 from bot.services.outbox_items import (
     Busy,
     Claimed,
@@ -79,7 +80,7 @@ class Outbox(LanePauses):
         self._clock = clock
         self._on_refused = on_refused
         self._on_settled = on_settled
-        self._locks: dict[tuple[int, str], threading.Lock] = {}
+        self._sending = KeyedLocks()
         self._guard = threading.Lock()
         self.leases = Leases(session_factory, clock)  # the rows being sent from here
         self._paused: dict[str, datetime] = {}  # lane -> turned away until
@@ -90,11 +91,9 @@ class Outbox(LanePauses):
 
     # -- claims held by this process ----------------------------------------------------
 
-    def _lock_for(self, request_id: int | None, side: str) -> threading.Lock:
-        with self._guard:
-            if len(self._locks) > 10_000:
-                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
-            return self._locks.setdefault((request_id or 0, side), threading.Lock())
+    def _lock_for(self, request_id: int | None, side: str):
+        """Held while this process sends one side of a request (its pages, or the rest)."""
+        return self._sending.hold((request_id or 0, side))
 
     def _hold(self, ids) -> None:
         self.leases.hold(ids)

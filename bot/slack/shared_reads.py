@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.keyed_locks import KeyedLocks
+
 Key = tuple[str, str | None]  # (channel, thread ts or None)
 KEEP = 60.0  # seconds a finished read is kept, for look-ups that waited for it
 
@@ -39,8 +41,8 @@ class _Read:
 class SharedReads:
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self._clock = clock
-        self._guard = threading.Lock()  # guards the three dicts, and `asked`/`began`
-        self._locks: dict[Key, threading.Lock] = {}
+        self._guard = threading.Lock()  # guards the two dicts, and `asked`/`began`
+        self._reading = KeyedLocks()  # one read of a conversation at a time
         self._last: dict[Key, _Read] = {}
         self._waiting: dict[Key, list[float]] = {}  # the `oldest` of each look-up asked
 
@@ -52,7 +54,7 @@ class SharedReads:
             asked = self._clock()
             self._waiting.setdefault(key, []).append(oldest)
         try:
-            with self._lock_for(key):
+            with self._reading.hold(key):
                 last = self._last.get(key)
                 if last is not None and last.began >= asked and last.oldest <= oldest:
                     return last.messages
@@ -62,6 +64,10 @@ class SharedReads:
                 messages = read(since)
                 with self._guard:
                     self._last[key] = _Read(began, since, messages)
+                    if len(self._last) > 1000:  # forget conversations not read for a while
+                        now = self._clock()
+                        self._last = {k: r for k, r in self._last.items()
+                                      if now - r.began < KEEP}
                 return messages
         finally:
             with self._guard:
@@ -70,11 +76,3 @@ class SharedReads:
                 if not waiting:
                     del self._waiting[key]
 
-    def _lock_for(self, key: Key) -> threading.Lock:
-        with self._guard:
-            if len(self._locks) > 1000:  # forget conversations not read for a while
-                now = self._clock()
-                self._last = {k: r for k, r in self._last.items() if now - r.began < KEEP}
-                self._locks = {k: lock for k, lock in self._locks.items()
-                               if k in self._last or lock.locked() or k in self._waiting}
-            return self._locks.setdefault(key, threading.Lock())
