@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 
 def until(check, timeout: float = 10.0, every: float = 0.02) -> bool:
@@ -17,6 +18,23 @@ def until(check, timeout: float = 10.0, every: float = 0.02) -> bool:
             return True
         time.sleep(every)
     return bool(check())
+
+
+class RealTimeFrom:
+    """A clock that runs at real speed from `start`: a runtime's passes and sleeps go as
+    in production, at an instant a test chose. An idle window on the machine's own
+    clock counted a shift change falling in it (15:00 UTC is one of the example team's)
+    as idleness's cost."""
+
+    def __init__(self, start: datetime):
+        self._start, self._t0 = start, time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+# Away from every shift change of the example team (the nearest is 14:00 UTC in July).
+QUIET = datetime(2026, 7, 1, 12, 20, tzinfo=UTC)
 
 
 def idle_statements(runtime, window: float) -> list[str]:
