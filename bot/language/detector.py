@@ -289,7 +289,7 @@ class _AllScorer:
                 row = cache.get(feature)
                 if row is None:
                     if len(cache) >= ROW_CACHE:
-                        cache.clear()  # cheaper than LRU bookkeeping; refills from the map
+                        cache.clear()  # cheaper than LRU bookkeeping; refills from the file
                     row = cache[feature] = from_bytes(lane_row(feature), "little")
                 groups[count] = groups.get(count, 0) + row
             packed = self._packed_priors if start == 0 else 0
