@@ -38,9 +38,10 @@ QUIET = datetime(2026, 7, 1, 12, 20, tzinfo=UTC)
 
 
 def idle_statements(runtime, window: float) -> list[str]:
-    """The first word of every statement `runtime` (jobs started on the real clock)
-    runs over `window` s of real time once it is idle: its first pass done, its sends
-    done, and a second for start-up's own writes to settle."""
+    """The first word of every statement `runtime` (its jobs started on a clock that
+    runs at real speed: the system's, or `RealTimeFrom`) runs over `window` s of real
+    time once it is idle: its first pass done, its sends done, and a second for
+    start-up's own writes to settle."""
     from sqlalchemy import event
 
     assert until(lambda: runtime.jobs.completed >= 1 and runtime.dispatch.idle())

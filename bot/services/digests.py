@@ -55,7 +55,6 @@ class Digests:
         self._last: dict[str, datetime] = {}  # channel -> its last combined pass
         self.sent = 0  # digests posted or updated by this process
 
-
     def deliver(self, sender: Sender, channel: str) -> int:
         """One combined pass for `channel` (nothing when its last pass was under
         `surge.PACE` ago: the rows wait for the next). Returns rows settled."""

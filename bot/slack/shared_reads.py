@@ -75,4 +75,3 @@ class SharedReads:
                 waiting.remove(oldest)
                 if not waiting:
                     del self._waiting[key]
-
