@@ -438,8 +438,6 @@ class Outbox(LanePauses):
     def _finish_batch(self, outcomes: list[Outcome]) -> None:
         now = self._clock.now()
         with self._sf() as session, session.begin():
-            q.mark_outbox_sent(session, {i: o.result for o in outcomes if o.action == "sent"
-                                         for i in o.ids}, now)
             for o in outcomes:
                 if o.action == "lost" or (o.action != "sent" and self.leases.lost(o.ids)):
                     continue  # another process took these rows over: its to settle
@@ -460,13 +458,14 @@ class Outbox(LanePauses):
             for o in outcomes:  # a digest edited in place: does it show them as they are?
                 if o.action == "sent" and o.digest:
                     restate_digest(session, *o.digest, now)
-            q.record_posted(
-                session,
+            q.settle_sent(
+                session, {i: o.result for o in outcomes if o.action == "sent" for i in o.ids},
                 cards={o.request_id: o.result for o in outcomes if o.action == "sent"
                        and o.result is not None and o.kind == CARD and o.request_id
                        and not o.in_digest},
                 pages={o.page_id: o.result for o in outcomes if o.action == "sent"
-                       and o.result is not None and o.kind == PAGE and o.page_id})
+                       and o.result is not None and o.kind == PAGE and o.page_id},
+                now=now)
 
     # -- writing and counting ------------------------------------------------------------
 

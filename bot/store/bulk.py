@@ -35,6 +35,7 @@ from sqlalchemy import (
     column,
     func,
     insert,
+    literal,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -84,18 +85,56 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"cannot bind {type(value).__name__} in a multi-row insert")
 
 
+def json_records(name: str, columns: Sequence[tuple[str, Any]], alias: str = "rows"):
+    """`json_to_recordset(:name::json) AS alias(c1 T1, ...)`: the rows bound to `name` (a
+    JSON array of objects) as a table, each column read as its type; for a statement
+    that joins many rows to a table (an UPDATE ... FROM), PostgreSQL only."""
+    return (func.json_to_recordset(cast(bindparam(name, type_=Text), JSON))
+            .table_valued(*(column(c, t) for c, t in columns))
+            .render_derived(name=alias, with_types=True))
+
+
 @cache
-def _json_insert(table: Table, columns: tuple[str, ...], returning: tuple[str, ...]):
+def _json_insert(table: Table, columns: tuple[str, ...], returning: tuple[str, ...],
+                 param: str = "rows"):
     # INSERT INTO t (a, b) SELECT r.a, r.b FROM json_to_recordset(:rows::json)
     #   AS r(a T, b U): each element of the array is one row, its keys the columns.
     # JSON columns are read as text and cast (see _json_text).
-    typed = [column(c, Text if _is_json(table.c[c]) else table.c[c].type) for c in columns]
-    rows = (func.json_to_recordset(cast(bindparam("rows", type_=Text), JSON))
-            .table_valued(*typed).render_derived(with_types=True))
+    rows = json_records(param, [(c, Text if _is_json(table.c[c]) else table.c[c].type)
+                                for c in columns], alias=param)
     picked = [cast(rows.c[c], table.c[c].type) if _is_json(table.c[c]) else rows.c[c]
               for c in columns]
-    stmt = insert(table).from_select(list(columns), select(*picked))
+    defaulted = _defaults(table, columns)
+    stmt = insert(table).from_select(
+        [*columns, *defaulted], select(*picked, *defaulted.values()), include_defaults=False)
     return stmt.returning(*(table.c[c] for c in returning)) if returning else stmt
+
+
+def _defaults(table: Table, named: tuple[str, ...]) -> dict[str, Any]:
+    """The columns the rows do not name that have a default in Python, each as its
+    value. (SQLAlchemy adds them to an INSERT ... SELECT itself, as parameters; but in
+    a statement that carries other inserts as CTEs it bound them as NULL.)"""
+    defaults = {}
+    for col in table.columns:
+        if col.key in named or col.default is None:
+            continue
+        if not col.default.is_scalar:
+            raise ValueError(f"{table.name}.{col.key} has a computed default: name it")
+        defaults[col.key] = literal(col.default.arg, col.type)
+    return defaults
+
+
+@cache
+def _json_inserts(parts: tuple[tuple[Table, tuple[str, ...]], ...],
+                  returning: tuple[str, ...]):
+    """The inserts of `parts` as one statement: each but the last a data-modifying CTE
+    (PostgreSQL runs each once, read or not), the last the statement itself, with
+    `returning`. Each part's rows are bound to `<table>_rows`."""
+    *before, (table, columns) = parts
+    stmt = _json_insert(table, columns, returning, f"{table.name}_rows")
+    ctes = [_json_insert(t, cols, (), f"{t.name}_rows").cte(f"{t.name}_written")
+            for t, cols in before]
+    return stmt.add_cte(*ctes) if ctes else stmt
 
 
 @cache
@@ -118,19 +157,37 @@ def _encoders(table: Table, columns: tuple[str, ...], dialect: Dialect
     return tuple((c, encoder(c)) for c in columns)
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict],
-                returning: tuple[str, ...] = ()) -> CursorResult | None:
-    """Insert `rows` (dicts naming the same columns) in one statement; with `returning`,
-    the result holds those columns of each row written. None when there are no rows."""
-    if not rows:
-        return None
-    if not _postgres(conn):
-        return conn.execute(_plain_insert(table, returning), list(rows))
+def _columns(table: Table, rows: Sequence[dict]) -> tuple[str, ...]:
     columns = tuple(rows[0])
     if any(row.keys() != rows[0].keys() for row in rows):
         raise ValueError(f"rows for {table.name} name different columns")
+    return columns
+
+
+def _rows_json(conn: Connection, table: Table, columns: tuple[str, ...],
+               rows: Sequence[dict]) -> str:
     encoders = _encoders(table, columns, conn.dialect)
-    encoded = [{c: (encode(row[c]) if encode is not None else row[c])
-                for c, encode in encoders} for row in rows]
-    return conn.execute(_json_insert(table, columns, returning),
-                        {"rows": json.dumps(encoded, default=_scalar)})
+    return json.dumps([{c: (encode(row[c]) if encode is not None else row[c])
+                        for c, encode in encoders} for row in rows], default=_scalar)
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict],
+                returning: tuple[str, ...] = (),
+                also: Sequence[tuple[Table, Sequence[dict]]] = ()) -> CursorResult | None:
+    """Insert `rows` (dicts naming the same columns) in one statement; with `returning`,
+    the result holds those columns of each row written. None when there are no rows.
+    `also`: rows of other tables (table, rows) written by the same statement on
+    PostgreSQL (before `rows` on SQLite): one round trip for a use case's writes."""
+    parts = [(t, r) for t, r in (*also, (table, rows)) if r]
+    if not parts:
+        return None
+    if not _postgres(conn):
+        for t, r in also:
+            if r:
+                conn.execute(_plain_insert(t, ()), list(r))
+        return conn.execute(_plain_insert(table, returning), list(rows)) if rows else None
+    shapes = tuple((t, _columns(t, r)) for t, r in parts)
+    stmt = _json_inserts(shapes, returning if rows else ())
+    result = conn.execute(stmt, {f"{t.name}_rows": _rows_json(conn, t, cols, r)
+                                 for (t, cols), (_, r) in zip(shapes, parts, strict=True)})
+    return result if rows else None

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     Integer,
+    String,
     bindparam,
     case,
     delete,
     func,
     insert,
+    literal,
     null,
     or_,
     select,
@@ -20,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
-from bot.store.bulk import PerDialect
+from bot.store.bulk import PerDialect, json_records
 from bot.store.liveness import DEAD_HOLDER, HOLDER
 from bot.store.paging_tables import (
     AuditRow,
@@ -324,14 +327,52 @@ def take_over_expired(session: Session, now: datetime, keep: list[int] = ()) -> 
     return result.rowcount
 
 
-def mark_outbox_sent(session: Session, sent: dict[int, tuple[str, str] | None],
-                     now: datetime) -> None:
-    """Rows delivered, with where their message was posted (None: nothing posted, e.g.
-    an update in place): one statement."""
-    if sent:
-        session.connection().execute(_SENT, [
-            {"key_id": i, "now": now, "channel": at[0] if at else None,
-             "ts": at[1] if at else None} for i, at in sent.items()])
+def settle_sent(session: Session, sent: dict[int, tuple[str, str] | None],
+                cards: dict[int, tuple[str, str]], pages: dict[int, tuple[str, str]],
+                now: datetime) -> None:
+    """Outbox rows delivered, with where their message was posted (None: nothing
+    posted, e.g. an update in place); and where cards and page DMs were posted
+    ((channel, ts) by request id / page id), so updates and thread lines can find them.
+    One statement on PostgreSQL, one per table on SQLite."""
+    if not (sent or cards or pages):
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_SETTLED, {"now": now, "sent": _posted_json(sent),
+                                "cards": _posted_json(cards), "pages": _posted_json(pages)})
+        return
+    for stmt, rows in ((_SENT, sent), (_CARD_POSTED, cards), (_DM_POSTED, pages)):
+        if rows:
+            conn.execute(stmt, [{"key_id": i, "now": now, "channel": at[0] if at else None,
+                                 "ts": at[1] if at else None} for i, at in rows.items()])
+
+
+def _posted_json(posted: dict[int, tuple[str, str] | None]) -> str:
+    return json.dumps([{"id": i, "channel": at[0] if at else None,
+                        "ts": at[1] if at else None} for i, at in posted.items()])
+
+
+def _settled_statement():
+    """The three UPDATEs of `settle_sent` as data-modifying CTEs of one statement,
+    each joined to its rows (`json_records`): PostgreSQL runs each once, read or not."""
+    def posted(name: str):
+        return json_records(name, [("id", Integer), ("channel", String), ("ts", String)],
+                            alias=f"{name}_at")
+    sent, cards, dms = posted("sent"), posted("cards"), posted("pages")
+    ctes = (
+        update(OUTBOX).where(OUTBOX.c.id == sent.c.id)
+        .values(state="sent", sent_utc=bindparam("now", type_=OUTBOX.c.sent_utc.type),
+                error=None, unsure=False, posted_channel=sent.c.channel,
+                posted_ts=sent.c.ts).cte("sent_rows"),
+        update(REQUESTS).where(REQUESTS.c.id == cards.c.id)
+        .values(card_channel=cards.c.channel, card_ts=cards.c.ts).cte("card_rows"),
+        update(PAGES).where(PAGES.c.id == dms.c.id)
+        .values(dm_channel=dms.c.channel, dm_ts=dms.c.ts).cte("dm_rows"),
+    )
+    return select(literal(1)).add_cte(*ctes)
+
+
+_SETTLED = _settled_statement()
 
 
 def insert_outbox_rows(session: Session, values: list[dict]) -> None:
@@ -378,18 +419,6 @@ def _outbox_rows(session: Session, row_ids: list[int]) -> list[OutboxRow]:
         return []
     return list(session.scalars(select(OutboxRow).where(OutboxRow.id.in_(row_ids))
                                 .order_by(OutboxRow.id)))
-
-
-def record_posted(session: Session, cards: dict[int, tuple[str, str]],
-                  pages: dict[int, tuple[str, str]]) -> None:
-    """Where cards and page DMs were posted ((channel, ts) by request id / page id), so
-    updates and thread lines can find them: one statement per table."""
-    if cards:
-        session.connection().execute(_CARD_POSTED, [{"key_id": rid, "channel": ch, "ts": ts}
-                                                    for rid, (ch, ts) in cards.items()])
-    if pages:
-        session.connection().execute(_DM_POSTED, [{"key_id": pid, "channel": ch, "ts": ts}
-                                                  for pid, (ch, ts) in pages.items()])
 
 
 def sending_outbox_count(session: Session) -> int:

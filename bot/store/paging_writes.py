@@ -104,13 +104,13 @@ def outbox_values(request_id: int | None, kind: str, target: str | None, payload
             "next_attempt_utc": now + LEASE if state == SENDING else now}
 
 
-def insert_outbox(session: Session, values: list[dict]) -> list[OutboxEntry]:
-    """Outbox rows in one statement; what was written, with the ids. The rows come back
-    whole from RETURNING: asking for them in the order given would cost one statement
-    per row on SQLite."""
+def insert_outbox(session: Session, values: list[dict], also=()) -> list[OutboxEntry]:
+    """Outbox rows in one statement (with `also`'s rows: `bulk.insert_rows`); what was
+    written, with the ids. The rows come back whole from RETURNING: asking for them in
+    the order given would cost one statement per row on SQLite."""
     if not values:
         return []
-    rows = insert_rows(session.connection(), OUTBOX, values, _OUTBOX_RETURNED)
+    rows = insert_rows(session.connection(), OUTBOX, values, _OUTBOX_RETURNED, also)
     return sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
 
 
@@ -190,22 +190,22 @@ class RequestWrites:
         rid = self.request_id()
         session = self.session
         conn = session.connection()
-        insert_rows(conn, AUDIT, [{**a, "request_id": rid} for a in self._audit])
-        insert_rows(conn, DEADLINES, [{**d, "request_id": rid} for d in self._deadlines])
-        claimed: list[OutboxEntry] = []
         if self.request.crisis_names and any(o["kind"] == CARD_UPDATE for o in self._outbox):
             # What a request's card shows changed: so did the status card of each
             # crisis it is part of (counts by status and language). A request joins
             # crises only when filed (`crisis_link.match`, which names them on the row),
             # so one that names none is part of none: no statement.
             cards_stale_for(session, rid)
-        if self._outbox:
-            values = [outbox_values(rid, o["kind"], o["target"], o["payload"], self.now,
-                                    o["page_id"], SENDING if o["kind"] in claim else PENDING)
-                      for o in self._outbox]
-            if claim:
-                claimed = [e for e in insert_outbox(session, values) if e.kind in claim]
-            else:
-                insert_rows(conn, OUTBOX, values)
+        # Audit, deadlines and outbox rows in one statement (bulk.insert_rows' `also`).
+        also = ((AUDIT, [{**a, "request_id": rid} for a in self._audit]),
+                (DEADLINES, [{**d, "request_id": rid} for d in self._deadlines]))
+        values = [outbox_values(rid, o["kind"], o["target"], o["payload"], self.now,
+                                o["page_id"], SENDING if o["kind"] in claim else PENDING)
+                  for o in self._outbox]
+        claimed: list[OutboxEntry] = []
+        if claim and values:
+            claimed = [e for e in insert_outbox(session, values, also) if e.kind in claim]
+        else:
+            insert_rows(conn, OUTBOX, values, also=also)
         self._outbox, self._audit, self._deadlines = [], [], []
         return claimed
