@@ -481,6 +481,7 @@ class Runtime:
         self.leases.stop()  # after the last sends settled: they were renewed till then
         self.liveness.stop()
         self._calls.shutdown(wait=True)
+        self.rosters.close()
         self.engine.dispose()
         log.info("stopped cleanly: messages under way were sent; any still waiting are "
                  "sent by the bot's next running process")

@@ -13,8 +13,11 @@ def cmd_purge(args, settings: Settings) -> int:
     from bot.services.retention import Retention
 
     sf = sessions_for(settings, immediate=True)
-    report = Retention(sf, svc.RosterCache(sf, holiday_dates), SystemClock()).purge(
-        dry_run=args.dry_run)
+    rosters = svc.RosterCache(sf, holiday_dates)
+    try:
+        report = Retention(sf, rosters, SystemClock()).purge(dry_run=args.dry_run)
+    finally:
+        rosters.close()
     edits = sum(p.edits for p in report.purged)
     if args.json:
         return emit_json({

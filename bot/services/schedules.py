@@ -15,6 +15,7 @@ from bot.core.model import Team
 from bot.core.roster import Assignment, HolidayDates, Roster
 from bot.services.errors import NotFound, ServiceError
 from bot.store import teams as team_store
+from bot.store.revision_reads import RevisionReads
 
 SessionFactory = Callable[[], Session]
 
@@ -73,9 +74,14 @@ class RosterCache:
 
     def __init__(self, session_factory: SessionFactory, holiday_dates: HolidayDates | None):
         self._sf = session_factory
+        self._revisions = RevisionReads(session_factory)
         self.holiday_dates = holiday_dates
         self._cache: dict[str, tuple[int, Roster]] = {}
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release the connection the revisions are read on (`RevisionReads`)."""
+        self._revisions.close()
 
     def team_names(self) -> list[str]:
         """The stored teams, read through this cache's (read-only) sessions."""
@@ -91,9 +97,11 @@ class RosterCache:
     def all(self) -> list[Roster]:
         """Every stored team's roster, by name, current: one query when none changed
         (what a request reads to choose its team)."""
-        with self._sf() as session:
-            return [self._current(session, name, revision)
-                    for name, revision in team_store.team_revisions(session)]
+        revisions = self._revisions()
+        if all(self._cache.get(name, (None,))[0] == rev for name, rev in revisions):
+            return [self._cache[name][1] for name, _ in revisions]
+        with self._sf() as session:  # a team changed, or is new here: load it
+            return [self._current(session, name, revision) for name, revision in revisions]
 
     def cached(self) -> list[Roster]:
         """The rosters this process has loaded, by team name, without touching the

@@ -60,12 +60,12 @@ def list_team_names(session: Session) -> list[str]:
 
 
 # Read for every request (bot/services/intake.py): built once, run on the connection.
-_REVISIONS = select(TeamRow.name, TeamRow.revision).order_by(TeamRow.name)
+REVISIONS = select(TeamRow.name, TeamRow.revision).order_by(TeamRow.name)
 
 
 def team_revisions(session: Session) -> list[tuple[str, int]]:
     """(name, revision) of every stored team, by name: one query for all of them."""
-    return [(name, rev) for name, rev in session.connection().execute(_REVISIONS)]
+    return [(name, rev) for name, rev in session.connection().execute(REVISIONS)]
 
 
 def team_revision(session: Session, name: str) -> int | None:
