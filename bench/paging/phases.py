@@ -230,13 +230,17 @@ class Bench:
             _wait_quiet(runtime)
             shots = make_shots(count, self.n, self.texts, 0.0)
             self.n += len(shots)
+            own = runtime.rosters.revision_reads  # reads the engine's events do not see
+            own_before = own.own_reads
             with count_sql(runtime.engine) as counted:
                 for shot in shots:  # one at a time: each request's own statements
                     client.sequential([shot])
                     self.watch.wait_for({shot.ticket} - {None}, 10)
                     _wait_quiet(runtime, counted)
             n = max(1, sum(1 for s in shots if s.acked))
-            return counted.statements / n, counted.transactions / n, counted.round_trips / n
+            extra = own.own_reads - own_before  # one statement and one round trip each
+            return ((counted.statements + extra) / n, counted.transactions / n,
+                    (counted.round_trips + extra) / n)
         finally:
             if server is not None:
                 server.stop()

@@ -79,6 +79,10 @@ class RosterCache:
         self._cache: dict[str, tuple[int, Roster]] = {}
         self._lock = threading.Lock()
 
+    @property
+    def revision_reads(self) -> RevisionReads:
+        return self._revisions
+
     def close(self) -> None:
         """Release the connection the revisions are read on (`RevisionReads`)."""
         self._revisions.close()
