@@ -96,18 +96,32 @@ def json_records(name: str, columns: Sequence[tuple[str, Any]], alias: str = "ro
 
 @cache
 def _json_insert(table: Table, columns: tuple[str, ...], returning: tuple[str, ...],
-                 param: str = "rows"):
+                 param: str = "rows", given: tuple[tuple[str, Any], ...] = ()):
     # INSERT INTO t (a, b) SELECT r.a, r.b FROM json_to_recordset(:rows::json)
     #   AS r(a T, b U): each element of the array is one row, its keys the columns.
-    # JSON columns are read as text and cast (see _json_text).
+    # JSON columns are read as text and cast (see _json_text). `given`: (column, SQL
+    # expression) the same for every row (a parent's new id).
     rows = json_records(param, [(c, Text if _is_json(table.c[c]) else table.c[c].type)
                                 for c in columns], alias=param)
     picked = [cast(rows.c[c], table.c[c].type) if _is_json(table.c[c]) else rows.c[c]
               for c in columns]
-    defaulted = _defaults(table, columns)
+    defaulted = {**dict(given), **_defaults(table, columns + tuple(c for c, _ in given))}
     stmt = insert(table).from_select(
         [*columns, *defaulted], select(*picked, *defaulted.values()), include_defaults=False)
     return stmt.returning(*(table.c[c] for c in returning)) if returning else stmt
+
+
+@cache
+def _insert_under(parent: Table, parent_columns: tuple[str, ...], table: Table,
+                  columns: tuple[str, ...], key: str, returning: tuple[str, ...]):
+    """WITH new AS (INSERT INTO parent ... RETURNING id) INSERT INTO table (..., key)
+    SELECT ..., (SELECT id FROM new) ...: the parent's values bound as `parent_<column>`,
+    the rows as `<table>_rows`."""
+    new = (insert(parent).values({c: bindparam(f"parent_{c}", type_=parent.c[c].type)
+                                  for c in parent_columns})
+           .returning(parent.c.id).cte(f"new_{parent.name}"))
+    given = ((key, select(new.c.id).scalar_subquery()),)
+    return _json_insert(table, columns, (*returning, key), f"{table.name}_rows", given)
 
 
 def _defaults(table: Table, named: tuple[str, ...]) -> dict[str, Any]:
@@ -191,3 +205,24 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict],
     result = conn.execute(stmt, {f"{t.name}_rows": _rows_json(conn, t, cols, r)
                                  for (t, cols), (_, r) in zip(shapes, parts, strict=True)})
     return result if rows else None
+
+
+def insert_under(conn: Connection, parent: Table, values: dict, key: str, table: Table,
+                 rows: Sequence[dict], returning: tuple[str, ...]
+                 ) -> tuple[int, list[tuple]]:
+    """A new `parent` row (its `values`) and `rows` of `table` that point at it by
+    `key`, in one statement on PostgreSQL (two on SQLite): (the parent's id, the rows
+    written, `returning` of each). `rows` must not be empty."""
+    if not rows:
+        raise ValueError(f"no {table.name} rows to write under the new {parent.name} row")
+    if not _postgres(conn):
+        parent_id = conn.execute(insert(parent).returning(parent.c.id), values).scalar_one()
+        written = insert_rows(conn, table, [{**r, key: parent_id} for r in rows], returning)
+        assert written is not None
+        return parent_id, [tuple(r) for r in written]
+    columns = _columns(table, rows)
+    stmt = _insert_under(parent, tuple(values), table, columns, key, returning)
+    written = conn.execute(stmt, {**{f"parent_{c}": v for c, v in values.items()},
+                                  f"{table.name}_rows": _rows_json(conn, table, columns, rows)
+                                  }).all()
+    return written[0][-1], [tuple(r)[:-1] for r in written]

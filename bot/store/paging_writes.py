@@ -27,7 +27,7 @@ from bot.core.messages import (
     SMS,
     VOICE,
 )
-from bot.store.bulk import insert_rows
+from bot.store.bulk import insert_rows, insert_under
 from bot.store.crises import cards_stale_for
 from bot.store.paging import LEASE
 from bot.store.paging_tables import AuditRow, DeadlineRow, OutboxRow, PageRow, RequestRow
@@ -155,12 +155,18 @@ class RequestWrites:
         dm_channel and dm_ts of a page DM they take over), inserted now."""
         if not pages:
             return []
-        rid = self.request_id()
         # One statement for all: every row names the same columns.
         values = [{"dm_channel": None, "dm_ts": None, "read_as": None, "over_limit": None,
-                   **p, "request_id": rid,
-                   "state": "pending", "sent_utc": self.now} for p in pages]
-        rows = insert_rows(self.session.connection(), PAGES, values, _PAGES_RETURNED)
+                   **p, "state": "pending", "sent_utc": self.now} for p in pages]
+        conn = self.session.connection()
+        if self.request.id is None:  # the new request goes in with them (bulk.insert_under)
+            request = _request_values(self.request)
+            self.request.id, rows = insert_under(conn, REQUESTS, request, "request_id",
+                                                 PAGES, values, _PAGES_RETURNED)
+            self._inserted = request
+        else:
+            rows = insert_rows(conn, PAGES, [{**v, "request_id": self.request.id}
+                                             for v in values], _PAGES_RETURNED)
         written = sorted((NewPage(*row, sent_utc=self.now) for row in rows),
                          key=lambda p: p.id)
         self.pages.extend(written)

@@ -52,6 +52,15 @@ _NOTIFY = (f"SELECT pg_notify('{CHANNEL}', "
            f"coalesce(current_setting('{PROCESS_SETTING}', true), ''))")
 
 
+def creates_work(statement: str) -> bool:
+    """Whether a statement inserts work: it starts with one of `WORK_INSERTS`, or it
+    carries inserts as data-modifying CTEs (`WITH x AS (INSERT INTO outbox ...) INSERT
+    ...`, bot.store.bulk) and one of them is."""
+    if statement.startswith(WORK_INSERTS):
+        return True
+    return statement.startswith("WITH") and any(w in statement for w in WORK_INSERTS)
+
+
 def work_created(session: Session) -> None:
     """Mark the session's transaction as creating work the statements do not show
     (outbox rows put back to pending, to be sent again at a later time: the store's
@@ -65,7 +74,7 @@ def watch(engine: Engine, on_commit: Callable[[], None]) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _mark(conn, _cursor, statement: str, _params, _context, _many) -> None:
-        if statement.startswith(WORK_INSERTS):
+        if creates_work(statement):
             conn.info[_WRITES] = True
 
     postgres = engine.dialect.name == "postgresql"

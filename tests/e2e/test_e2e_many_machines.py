@@ -75,6 +75,28 @@ def test_a_notify_wakes_a_listening_worker(slack):
 
 
 @ON_POSTGRES
+def test_a_filing_wakes_a_listening_worker_for_the_card(tmp_path, db_url):
+    """A filing writes its request, pages, deadlines and outbox rows in statements that
+    carry several inserts (data-modifying CTEs): they still notify. A web runtime files;
+    the card it leaves pending is sent by a worker whose safety sweep is a minute."""
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=db_url, role="web")
+    worker = Runtime(h.settings, clock=h.clock, tick_interval=60.0, role="worker")
+    try:
+        worker.start_jobs()
+        assert until(lambda: worker.listener.listening.is_set() and worker.jobs.completed)
+        passes = worker.jobs.completed  # the start-up pass is over: the worker sleeps
+        r = h.command("/emergency", ARABIC, user=REQUESTER)
+        assert r.status == 200 and "Filed T-1" in r.text, r.text
+        assert until(lambda: any(
+            c.ok and c.method == "chat.postMessage" and c.params.get("channel") == INTAKE
+            and not c.params.get("thread_ts") for c in h.standin.calls))
+        assert worker.jobs.completed > passes
+    finally:
+        worker.close()
+        h.quiet_close()
+
+
+@ON_POSTGRES
 def test_a_web_process_pages_at_once_and_leaves_the_card_and_thread_to_the_jobs(
         tmp_path, db_url):
     """A web runtime with its jobs elsewhere (`serve --no-jobs`, the serving worker of
