@@ -216,7 +216,7 @@ def insert_under(conn: Connection, parent: Table, values: dict, key: str, table:
     if not rows:
         raise ValueError(f"no {table.name} rows to write under the new {parent.name} row")
     if not _postgres(conn):
-        parent_id = conn.execute(insert(parent).returning(parent.c.id), values).scalar_one()
+        parent_id = conn.execute(_plain_insert(parent, ("id",)), values).scalar_one()
         written = insert_rows(conn, table, [{**r, key: parent_id} for r in rows], returning)
         assert written is not None
         return parent_id, [tuple(r) for r in written]

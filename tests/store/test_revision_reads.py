@@ -19,11 +19,12 @@ from tests.waits import until
 
 
 def backends(engine: Engine) -> list[int]:
-    """The backends of the revisions' own connections."""
+    """The backends of the revisions' own connections to this test's database (other
+    tests' runtimes, running at the same time, hold theirs to their own)."""
     with engine.connect() as conn:
         return list(conn.scalars(text(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = :name ORDER BY pid"),
-            {"name": APPLICATION_NAME}))
+            "SELECT pid FROM pg_stat_activity WHERE application_name = :name "
+            "AND datname = current_database() ORDER BY pid"), {"name": APPLICATION_NAME}))
 
 
 def save(engine: Engine, team) -> None:
