@@ -85,13 +85,14 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"cannot bind {type(value).__name__} in a multi-row insert")
 
 
-def json_records(name: str, columns: Sequence[tuple[str, Any]], alias: str = "rows"):
+def json_records(name: str, columns: Sequence[tuple[str, Any]], alias: str | None = None):
     """`json_to_recordset(:name::json) AS alias(c1 T1, ...)`: the rows bound to `name` (a
-    JSON array of objects) as a table, each column read as its type; for a statement
-    that joins many rows to a table (an UPDATE ... FROM), PostgreSQL only."""
+    JSON array of objects) as a table named `alias` (default: `name`), each column read
+    as its type; for a statement that joins many rows to a table (an UPDATE ... FROM),
+    PostgreSQL only."""
     return (func.json_to_recordset(cast(bindparam(name, type_=Text), JSON))
             .table_valued(*(column(c, t) for c, t in columns))
-            .render_derived(name=alias, with_types=True))
+            .render_derived(name=alias or name, with_types=True))
 
 
 @cache
@@ -102,7 +103,7 @@ def _json_insert(table: Table, columns: tuple[str, ...], returning: tuple[str, .
     # JSON columns are read as text and cast (see _json_text). `given`: (column, SQL
     # expression) the same for every row (a parent's new id).
     rows = json_records(param, [(c, Text if _is_json(table.c[c]) else table.c[c].type)
-                                for c in columns], alias=param)
+                                for c in columns])
     picked = [cast(rows.c[c], table.c[c].type) if _is_json(table.c[c]) else rows.c[c]
               for c in columns]
     defaulted = {**dict(given), **_defaults(table, columns + tuple(c for c, _ in given))}

@@ -51,6 +51,7 @@ class RevisionReads:
         self._conn: Any = None
         self._usable = self._engine is not None  # False after a failure, until a session read
         self._closed = False
+        self._failures = 0  # of the connection of its own, ever
         self.own_reads = 0
         self._lock = threading.Lock()
 
@@ -64,12 +65,22 @@ class RevisionReads:
                             "connection (%s); reading them through a session",
                             type(err).__name__)
                 self._usable = False
+                self._failures += 1
                 self._discard()
             finally:
                 self._lock.release()
+        failures = self._failures
         with self._sf() as session:
             found = team_revisions(session)
-        self._usable = self._engine is not None and not self._closed  # it answered
+        # The database answered: the connection may be opened again, unless it failed
+        # meanwhile (this answer may predate what broke it). Not waiting for a turn
+        # held by a slow read: a later answer re-opens it.
+        if self._engine is not None and self._lock.acquire(timeout=TURN_WAIT_S):
+            try:
+                if failures == self._failures and not self._closed:
+                    self._usable = True
+            finally:
+                self._lock.release()
         return found
 
     def _read(self) -> list[tuple[str, int]]:
