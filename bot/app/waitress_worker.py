@@ -66,7 +66,12 @@ class WaitressWorker(Worker):
             max_request_body_size=MAX_BODY, max_request_header_size=64 * 1024,
             # select() cannot watch descriptors above 1024.
             asyncore_use_poll=True, ident="oncall-bot", expose_tracebacks=False)
-        queue = QueueWatch(lambda: len(server.task_dispatcher.queue), self.cfg.threads)
+        waiting = waiting_requests(server)
+        # Background work gives way while requests wait for a thread (bot.jobs.acks_first).
+        acks = getattr(getattr(self.app, "runtime", None), "acks_first", None)
+        if acks is not None:
+            acks.watch_queue(waiting)
+        queue = QueueWatch(waiting, self.cfg.threads)
         threading.Thread(target=self._heartbeat, args=(queue.look,), name="heartbeat",
                          daemon=True).start()
         server.run()  # until SystemExit (handle_exit); then waits for requests in flight
@@ -90,6 +95,17 @@ class WaitressWorker(Worker):
             return
         super().handle_exit(sig, frame)
         raise SystemExit(0)
+
+
+def waiting_requests(server) -> Callable[[], int]:
+    """How many requests waitress `server` has read whole that no request thread has
+    taken yet: busy threads, or a free one that has not had the interpreter lock yet.
+    Not less the idle threads (as waitress's own warning counts): in a surge on two
+    cores the threads are rarely all busy, the requests wait for the lock, and counted
+    that way background work never gave way (3,195 of 6,000 acknowledgements over 3 s,
+    against none)."""
+    tasks = server.task_dispatcher.queue
+    return lambda: len(tasks)
 
 
 def _raise_open_files_limit(wanted: int) -> None:
