@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import json
 import logging
 import select
 import threading
@@ -68,6 +67,8 @@ from slack_sdk.web.internal_utils import (
     convert_bool_to_0_or_1,
 )
 from slack_sdk.web.slack_response import SlackResponse
+
+from bot import json_text
 
 _MAXLINE = 65536  # as http.client: the longest status or header line
 _MAXHEADERS = 100
@@ -179,8 +180,8 @@ class KeepAliveWebClient(WebClient):
             data = response["parsed_body"]
         elif body is not None and not isinstance(body, bytes):
             try:
-                data = json.loads(body)
-            except json.JSONDecodeError:
+                data = json_text.loads(body)
+            except json_text.JSONDecodeError:
                 message = _build_unexpected_body_error_message(body)
                 self._logger.error(f"Failed to decode Slack API response: {message}")
                 data = {"ok": False, "error": message}
@@ -200,8 +201,8 @@ class KeepAliveWebClient(WebClient):
             return super()._perform_urllib_http_request(url=url, args=args)
         headers = args["headers"]
         body: bytes | None = None
-        if args["json"]:  # as slack_sdk encodes them
-            body = json.dumps(args["json"]).encode("utf-8")
+        if args["json"]:  # as slack_sdk sends them (bot.json_text: the encoding)
+            body = json_text.dumps_bytes(args["json"])
             headers["Content-Type"] = "application/json;charset=utf-8"
         elif args["params"]:
             body = urlencode(args["params"]).encode("utf-8")

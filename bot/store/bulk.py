@@ -16,7 +16,6 @@ SQLite has neither; there the plain statement runs (its driver takes `?` as is).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import cache, lru_cache
@@ -40,6 +39,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import CursorResult, Dialect
+
+from bot import json_text
 
 
 def _postgres(conn: Connection) -> bool:
@@ -74,12 +75,13 @@ def _json_text(column: Column, value: Any) -> str | None:
     string and is cast back: a record's JSON null would read as SQL NULL."""
     if value is None and column.type.none_as_null:
         return None
-    return json.dumps(value)
+    return json_text.dumps(value)
 
 
 def _scalar(value: Any) -> str:
-    # What json.dumps cannot write itself: the timestamps, as ISO 8601 with their
-    # offset (UTCDateTime has made them aware and UTC), which timestamptz reads.
+    # What JSON has no type for. The timestamps (UTCDateTime has made them aware and
+    # UTC) are written as ISO 8601 with their offset, which timestamptz reads, by
+    # bot.json_text itself; this writes them the same way should that ever change.
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"cannot bind {type(value).__name__} in a multi-row insert")
@@ -182,7 +184,7 @@ def _columns(table: Table, rows: Sequence[dict]) -> tuple[str, ...]:
 def _rows_json(conn: Connection, table: Table, columns: tuple[str, ...],
                rows: Sequence[dict]) -> str:
     encoders = _encoders(table, columns, conn.dialect)
-    return json.dumps([{c: (encode(row[c]) if encode is not None else row[c])
+    return json_text.dumps([{c: (encode(row[c]) if encode is not None else row[c])
                         for c, encode in encoders} for row in rows], default=_scalar)
 
 

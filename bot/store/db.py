@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from bot import json_text
 from bot.config import normalize_database_url
 from bot.core.timezones import UTC
 
@@ -103,6 +104,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An Engine for `url` (`postgres://` and `postgresql://` mean psycopg 3)."""
     sa_url = make_url(normalize_database_url(url))
     backend = sa_url.get_backend_name()
+    # JSON columns written and read with orjson (bot.json_text: why).
+    kwargs.setdefault("json_serializer", json_text.dumps)
+    kwargs.setdefault("json_deserializer", json_text.loads)
     if backend == "sqlite":
         if sa_url.database in (None, "", ":memory:") or sa_url.query.get("mode") == "memory":
             # One shared connection, or every checkout would see its own empty database.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from bot import json_text
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
 from bot.store.bulk import PerDialect, json_records
 from bot.store.liveness import DEAD_HOLDER, HOLDER
@@ -348,7 +348,7 @@ def settle_sent(session: Session, sent: dict[int, tuple[str, str] | None],
 
 
 def _posted_json(posted: dict[int, tuple[str, str] | None]) -> str:
-    return json.dumps([{"id": i, "channel": at[0] if at else None,
+    return json_text.dumps([{"id": i, "channel": at[0] if at else None,
                         "ts": at[1] if at else None} for i, at in posted.items()])
 
 
