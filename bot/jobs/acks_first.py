@@ -16,13 +16,25 @@ requests a second, where answers are quick and nothing needs to give way.
 Requests read whole that no request thread has taken yet count too (`watch_queue`: the
 HTTP server's queue). They are not under way yet, so without them a surge looked calm:
 each answer, once a thread had it, was quick, while hundreds waited behind routing.
-While they wait, background work waits up to `MAX_WAIT` (half a second) before each
-piece, so answers that fell behind catch up; it goes as soon as the queue is empty at
-an answer's end, which in a surge the answers keep up with is often. Measured at a 200
-requests/s surge on PostgreSQL (one serving process, 2 cores, a noisy machine; 6,000
-requests): without the queue counted, 2,086-3,650 acknowledgements over 3 s in four
-runs; with it and a 50 ms wait, 0, 0, 3,195 and 4,364; with it and half a second, 0
-and 0 (ack p99 889 and 182 ms), the steady phases' page DMs still within target.
+While answers are behind, background work waits up to `MAX_WAIT` (half a second)
+before each piece, and it keeps waiting so until the answers have kept up for `CALM`
+(a second): in a surge the queue empties for a moment at many an answer's end, and
+going at each such moment, the router still held a third of the interpreter lock.
+Meanwhile waitress's event loop, which looks at every open connection on each turn,
+grew with the connections waiting (a third of the lock too), and answers fell further
+behind. Measured at a 200 requests/s surge on PostgreSQL (one serving process, 2 cores,
+a noisy machine; 6,000 requests), acknowledgements over 3 s:
+
+| background work waits | runs |
+| --- | --- |
+| while an answer is under way 250 ms, 50 ms at most | 2,086; 2,440; 2,895; 3,650 |
+| and while requests are queued, 50 ms at most | 0; 0; 3,195; 4,364 |
+| and while requests are queued, half a second at most | 0; 0; 955 |
+| and until a calm second | 0; 0; 0 (ack p99 449, 569, 1,733 ms) |
+
+The steady phases (50 requests/s) are unchanged: every request filed inline, page DM
+p99 within 50 ms. What the surge gives up: its page DMs wait for routing after it
+(2,696-2,947 of 6,000 within a minute of the surge's end, against 3,100-3,700).
 """
 
 from __future__ import annotations
@@ -34,13 +46,16 @@ from contextlib import contextmanager
 
 MAX_WAIT = 0.5  # seconds a piece of background work waits at most for the answers
 BEHIND = 0.25  # an answer under way this long is falling behind (seconds)
+CALM = 1.0  # background work goes freely again this long after answers last fell behind
 
 
 class AcksFirst:
     def __init__(self, max_wait: float = MAX_WAIT, behind: float = BEHIND,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, calm: float = CALM):
         self.max_wait = max_wait
         self.behind = behind
+        self.calm = calm
+        self._last_behind: float | None = None  # when answers were last seen behind
         self._clock = clock
         self._cond = threading.Condition()
         self._started: dict[int, float] = {}  # answers under way: token -> start
@@ -71,14 +86,26 @@ class AcksFirst:
         at a steady rate a request sits there for a moment only."""
         self._waiting = waiting
 
-    def _falling_behind(self) -> bool:
-        if self._waiting():
+    def _behind(self) -> bool:
+        """Answers are falling behind, or were less than `calm` ago."""
+        now = self._clock()
+        if self._waiting() or (self._started and
+                               now - min(self._started.values()) >= self.behind):
+            self._last_behind = now
             return True
-        return bool(self._started) and (
-            self._clock() - min(self._started.values()) >= self.behind)
+        return self._last_behind is not None and now - self._last_behind < self.calm
 
     def turn(self) -> None:
-        """Wait while an answer to Slack is falling behind, `max_wait` at most."""
+        """Wait while answers to Slack are behind (or were, less than `calm` ago),
+        `max_wait` at most."""
+        if self.max_wait <= 0:
+            return
+        end = time.monotonic() + self.max_wait  # a real wait, whatever `clock` says
         with self._cond:
-            if self.max_wait > 0 and self._falling_behind():
-                self._cond.wait_for(lambda: not self._falling_behind(), self.max_wait)
+            while self._behind():
+                left = end - time.monotonic()
+                if left <= 0:
+                    return
+                # Woken when an answer ends, or when the calm would be over.
+                calm_left = self._last_behind + self.calm - self._clock()
+                self._cond.wait(min(left, calm_left) if calm_left > 0 else left)

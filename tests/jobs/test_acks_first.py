@@ -37,7 +37,7 @@ def test_quick_answers_under_way_hold_nothing_up():
 
 def test_turn_waits_while_an_answer_falls_behind_until_it_is_done():
     clock = Clock()
-    gate = AcksFirst(max_wait=30, behind=0.25, clock=clock)
+    gate = AcksFirst(max_wait=30, behind=0.25, clock=clock, calm=0)
     order: list[str] = []
     with gate.answering(), gate.answering():
         clock.t += 0.3  # both under way for 300 ms: falling behind
@@ -67,3 +67,19 @@ def test_an_answer_that_fails_still_ends():
     except RuntimeError:
         pass
     assert not gate.busy()
+
+
+def test_after_answers_fell_behind_background_work_waits_for_a_calm_spell():
+    # A surge: one piece of background work per `max_wait` until the answers have
+    # kept up for `calm`, not a piece each time the answers happen to be done.
+    clock = Clock()
+    gate = AcksFirst(max_wait=30, behind=0.25, clock=clock, calm=1.0)
+    with gate.answering():
+        clock.t += 0.3  # behind
+        assert gate._behind()
+    clock.t += 0.5  # answered; calm for half a second only
+    done = threading.Event()
+    threading.Thread(target=lambda: (gate.turn(), done.set()), daemon=True).start()
+    assert not done.wait(0.3)
+    clock.t += 0.6  # a calm second has passed
+    assert done.wait(5)  # woken when the calm would be over, not after `max_wait`
