@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot import json_text
 from bot.core.messages import CARD, CARD_UPDATE, PAGE, TIMELINE
-from bot.store.bulk import PerDialect, json_records
+from bot.store.bulk import PerDialect, in_list, json_records
 from bot.store.liveness import DEAD_HOLDER, HOLDER
 from bot.store.paging_tables import (
     AuditRow,
@@ -56,8 +56,10 @@ _SENT = (update(OUTBOX).where(OUTBOX.c.id == bindparam("key_id"))
                  posted_channel=bindparam("channel"), posted_ts=bindparam("ts")))
 # On PostgreSQL only rows still claimed under this process's number (bot.store.liveness)
 # are renewed: a row taken over and claimed again by another process is not this one's.
+# The ids as one array on PostgreSQL (bulk.in_list): one statement text however many
+# rows are held, converted and prepared once.
 _RENEW = PerDialect(lambda postgres: update(OUTBOX).where(
-    OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.state == "sending",
+    in_list(OUTBOX.c.id, "ids", postgres), OUTBOX.c.state == "sending",
     *((or_(OUTBOX.c.holder.is_(None), OUTBOX.c.holder == HOLDER),) if postgres else ()))
     .values(next_attempt_utc=bindparam("until")).returning(OUTBOX.c.id))
 _DM_POSTED = (update(PAGES).where(PAGES.c.id == bindparam("key_id"))
