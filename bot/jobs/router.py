@@ -95,10 +95,10 @@ class Router:
     def take(self, intake: Intake, roster: Roster | None = None) -> Filed:
         """File `intake` (for the team `roster`, when the caller chose it already):
         routed inline when there is room, else only committed."""
-        # Not inline while answers to Slack are behind: a filing is several times the
-        # CPU of a receipt, taken from the answers (bot.jobs.acks_first).
+        # Not inline while requests wait for a thread to answer them: a filing is
+        # several times the CPU of a receipt, taken from them (bot.jobs.acks_first).
         if (not self._backlog and self._inline is not None
-                and not self._acks_first.falling_behind()
+                and not self._acks_first.requests_waiting()
                 and self._inline.acquire(timeout=self._inline_wait)):
             try:
                 filed = self._intake.file(intake, roster, claim=True)

@@ -83,3 +83,19 @@ def test_after_answers_fell_behind_background_work_waits_for_a_calm_spell():
     assert not done.wait(0.3)
     clock.t += 0.6  # a calm second has passed
     assert done.wait(5)  # woken when the calm would be over, not after `max_wait`
+
+
+def test_requests_waiting_for_a_thread_keep_filings_off_the_answering_threads_for_a_calm_spell():
+    clock, waiting = Clock(), [0]
+    gate = AcksFirst(max_wait=30, behind=0.25, clock=clock, calm=1.0)
+    gate.watch_queue(lambda: waiting[0])
+    with gate.answering():
+        clock.t += 5  # an answer merely slow: a filing may still wait for its slot
+        assert not gate.requests_waiting()
+    waiting[0] = 3
+    assert gate.requests_waiting()
+    waiting[0] = 0
+    clock.t += 0.5
+    assert gate.requests_waiting()  # the queue emptied half a second ago
+    clock.t += 0.6
+    assert not gate.requests_waiting()
