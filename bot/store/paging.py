@@ -361,14 +361,21 @@ def _settled_statement():
         return json_records(name, [("id", Integer), ("channel", String), ("ts", String)],
                             alias=f"{name}_at")
     sent, cards, dms = posted("sent"), posted("cards"), posted("pages")
+    card_rows = (update(REQUESTS).where(REQUESTS.c.id == cards.c.id)
+                 .values(card_channel=cards.c.channel, card_ts=cards.c.ts)
+                 .returning(REQUESTS.c.id).cte("card_rows"))
+    # PostgreSQL runs data-modifying CTEs in no set order. An acknowledgement locks the
+    # request, then its pages; a settle that locked a page first and then waited for
+    # its request deadlocked with it (seen in CI: the click failed). The pages' update
+    # waits for the requests' (a one-time filter reading it), so the order is the same.
+    requests_first = select(func.count()).select_from(card_rows).scalar_subquery() >= 0
     ctes = (
         update(OUTBOX).where(OUTBOX.c.id == sent.c.id)
         .values(state="sent", sent_utc=bindparam("now", type_=OUTBOX.c.sent_utc.type),
                 error=None, unsure=False, posted_channel=sent.c.channel,
                 posted_ts=sent.c.ts).cte("sent_rows"),
-        update(REQUESTS).where(REQUESTS.c.id == cards.c.id)
-        .values(card_channel=cards.c.channel, card_ts=cards.c.ts).cte("card_rows"),
-        update(PAGES).where(PAGES.c.id == dms.c.id)
+        card_rows,
+        update(PAGES).where(PAGES.c.id == dms.c.id, requests_first)
         .values(dm_channel=dms.c.channel, dm_ts=dms.c.ts).cte("dm_rows"),
     )
     return select(literal(1)).add_cte(*ctes)
