@@ -4,10 +4,12 @@
 
 Why not the standard library's `json`: a page DM and an intake card carry the "Set
 language" selects (about a hundred options each), and Slack echoes every message back,
-so a filed request encodes and decodes about 40 KB of JSON. Sampled in the serving
-process at 50 requests/s on PostgreSQL, `json`'s encoder and decoder held the
-interpreter lock 15% of the time. orjson encodes such a message in 8 us against 105 us
-and decodes it in 32 us against 63 us (this machine, one 9.6 KB page DM).
+so a filed request encodes and decodes about 40 KB of JSON. A sample of the serving
+process at 50 requests/s on PostgreSQL (`py-spy --gil`, which overstates C calls) put
+`json`'s encoder and decoder at 15% of the interpreter lock. orjson encodes such a
+message in 8 us against 105 us and decodes it in 32 us against 63 us (one 9.6 KB page
+DM); a filed request's CPU in `bench.profile_request` went from 5.56-5.76 ms to
+4.82-5.32 ms.
 
 The JSON is the same, written differently: UTF-8 rather than ASCII with escapes (Slack
 and PostgreSQL read either), no spaces after separators, and keys that are not strings
