@@ -60,8 +60,8 @@ class AcksFirst:
         self.max_wait = max_wait
         self.behind = behind
         self.calm = calm
-        self._last_behind: float | None = None  # when answers were last seen behind
-        self._last_queued: float | None = None  # when requests last waited for a thread
+        self._behind_spell = _Spell(calm)  # answers behind
+        self._queued_spell = _Spell(calm)  # requests waiting for a thread
         self._clock = clock
         self._cond = threading.Condition()
         self._started: dict[int, float] = {}  # answers under way: token -> start
@@ -98,20 +98,14 @@ class AcksFirst:
         several times a receipt's CPU. An answer merely slow (a filing held up a
         moment) does not count here: waiting for an inline slot then beats deferring."""
         with self._cond:
-            now = self._clock()
-            if self._waiting():
-                self._last_queued = now
-                return True
-            return self._last_queued is not None and now - self._last_queued < self.calm
+            return self._queued_spell.seen(self._clock(), bool(self._waiting()))
 
     def _behind(self) -> bool:
         """Answers are falling behind, or were less than `calm` ago."""
         now = self._clock()
-        if self._waiting() or (self._started and
-                               now - min(self._started.values()) >= self.behind):
-            self._last_behind = now
-            return True
-        return self._last_behind is not None and now - self._last_behind < self.calm
+        return self._behind_spell.seen(now, bool(
+            self._waiting()
+            or (self._started and now - min(self._started.values()) >= self.behind)))
 
     def turn(self) -> None:
         """Wait while answers to Slack are behind (or were, less than `calm` ago),
@@ -125,5 +119,23 @@ class AcksFirst:
                 if left <= 0:
                     return
                 # Woken when an answer ends, or when the calm would be over.
-                calm_left = self._last_behind + self.calm - self._clock()
+                calm_left = self._behind_spell.left(self._clock())
                 self._cond.wait(min(left, calm_left) if calm_left > 0 else left)
+
+
+class _Spell:
+    """A condition true now, or less than `calm` seconds ago (the calm after it)."""
+
+    def __init__(self, calm: float):
+        self.calm = calm
+        self._last: float | None = None  # when it was last seen true
+
+    def seen(self, now: float, true_now: bool) -> bool:
+        if true_now:
+            self._last = now
+            return True
+        return self.left(now) > 0
+
+    def left(self, now: float) -> float:
+        """Seconds of the calm still to run (0 or less: over, or never began)."""
+        return 0.0 if self._last is None else self._last + self.calm - now

@@ -192,3 +192,26 @@ def test_urgent_writers_go_before_background_writers(tmp_path):
         t.join(5)
     assert order == ["urgent", "background"]
     engine.dispose()
+
+
+def test_while_requests_wait_for_a_thread_a_request_is_received_not_filed_inline(tmp_path):
+    # Inline filing is on (the default), but requests wait in the HTTP server's queue
+    # for a thread (bot.jobs.acks_first.watch_queue: waitress's queue in production):
+    # a filing costs several receipts' CPU, taken from them, so the request is only
+    # committed and acknowledged, and the router pages.
+    h = ToolHarness(tmp_path, START)
+    try:
+        text = "بث مباشر لشخص يهدد بالانتحار الآن"
+        r = h.command("/emergency", f"sev1 lang:ar {text} (first)", user=REQUESTER)
+        assert f"paging <@{OMAR}>" in r.json()["text"], r.text  # no queue: inline
+
+        h.runtime.acks_first.watch_queue(lambda: 1)
+        r = h.command("/emergency", f"sev1 lang:ar {text} (second)", user=REQUESTER)
+        assert r.status == 200, r.text
+        reply = r.json()["text"]
+        assert "Filed T-2" in reply and "finding the on-call reader now" in reply, reply
+        h.runtime.acks_first.watch_queue(lambda: 0)
+        pages = h.wait_for_page(OMAR, 2)
+        assert any("(second)" in blocks_text(p) for p in pages)
+    finally:
+        h.quiet_close()
