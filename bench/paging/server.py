@@ -263,6 +263,39 @@ def niceness(pid: int) -> int:
         return 0
 
 
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU seconds by process of every PostgreSQL server process on this machine
+    (`postgres` by name: the server, its backends, its writers); compare two readings
+    with `cpu_delta`, which counts only the processes in both."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() != "postgres":
+                    continue
+            except OSError:
+                continue
+            seconds = cpu_seconds(int(entry.name))
+            if not math.isnan(seconds):
+                found[int(entry.name)] = seconds
+    return found
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two `postgres_cpu_seconds` readings; a backend opened
+    in between counts from zero, one closed in between is lost (the bot's pool keeps
+    its connections, so few are)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores, every process and the
+    kernel: /proc/stat's user, nice, system, irq, softirq and steal)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def own_cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from bot import json_text
 from bot.demo.slack_standin.web_api import ApiError
 
 # Fields Slack clients send JSON-encoded inside form bodies.
@@ -76,7 +77,7 @@ def parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
 def json_outcome(
     status: int, response: dict[str, Any], headers: tuple[tuple[str, str], ...] = ()
 ) -> Outcome:
-    body = json.dumps(response, separators=(",", ":")).encode("utf-8")
+    body = json_text.dumps_bytes(response)
     return Outcome(status, body, headers=headers)
 
 
