@@ -99,3 +99,34 @@ def test_background_work_gives_way_while_requests_wait_for_a_thread():
     finally:
         release.set()
         server.close()
+
+
+def test_a_request_only_handed_over_to_a_thread_is_not_waiting():
+    # Every request passes through waitress's queue on its way to a thread; only one
+    # that has sat there longer than a hand-off takes (`handoff`) is waiting for one.
+    release = threading.Event()
+
+    def app(environ, start_response):
+        release.wait(10)
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    server, url = _serve(app, threads=1)
+    try:
+        queued = waiting_requests(server, handoff=0.0)
+        clients = [threading.Thread(target=lambda: urllib.request.urlopen(url, timeout=10))
+                   for _ in range(2)]
+        for client in clients:
+            client.start()
+        assert _until(lambda: queued() == 1)  # the second waits behind the first
+        assert waiting_requests(server, handoff=3600.0)() == 0  # not for an hour yet
+        oldest = server.task_dispatcher.queue[0].last_activity
+        assert waiting_requests(server, clock=lambda: oldest + 0.01)() == 0
+        assert waiting_requests(server, clock=lambda: oldest + 0.2)() == 1
+        release.set()
+        for client in clients:
+            client.join(10)
+        assert queued() == 0
+    finally:
+        release.set()
+        server.close()
