@@ -15,8 +15,9 @@ requests a second, where answers are quick and nothing needs to give way.
 
 Requests read whole that no request thread has taken yet count too (`watch_queue`: the
 HTTP server's queue, once its oldest has waited longer than a hand-off takes:
-bot.app.waitress_worker.HANDOFF). They are not under way yet, so without them a surge looked calm:
-each answer, once a thread had it, was quick, while hundreds waited behind routing.
+bot.app.waitress_worker.HANDOFF). They are not under way yet, so without them a surge
+looked calm: each answer, once a thread had it, was quick, while hundreds waited
+behind routing.
 While answers are behind, background work waits up to `MAX_WAIT` (half a second)
 before each piece, and it keeps waiting so until the answers have kept up for `CALM`
 (a second): in a surge the queue empties for a moment at many an answer's end, and

@@ -363,7 +363,7 @@ def _settled_statement():
     Each also names its ids as an array (`<name>_ids`): the planner takes a row set
     from a function for 100 rows, so against that it scanned the whole outbox, requests
     and pages tables on every settle (2.3 ms with 11,000 outbox rows, and growing with
-    the history); with the ids it looks them up by primary key (0.4 ms)."""
+    the history); with the ids it looks them up by primary key (0.3 ms)."""
     def posted(name: str):
         return json_records(name, [("id", Integer), ("channel", String), ("ts", String)],
                             alias=f"{name}_at")
