@@ -38,4 +38,4 @@ def dumps_bytes(value: Any, default: Callable[[Any], Any] | None = None) -> byte
 
 def dumps(value: Any, default: Callable[[Any], Any] | None = None) -> str:
     """`value` as JSON text (see `dumps_bytes`)."""
-    return orjson.dumps(value, default=default, option=_OPTIONS).decode()
+    return dumps_bytes(value, default).decode()
