@@ -113,7 +113,13 @@ class PageRow(Base):
     dm_channel: Mapped[str | None] = mapped_column(SLACK_ID)
     dm_ts: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index(None, "request_id"), Index(None, "user", "sent_utc"))
+    # The pages still waiting for an answer, by person: routing's open load reads them
+    # (`load_reads`). Partial, so it holds only those (a page is closed when its request
+    # is acknowledged), however long the history.
+    __table_args__ = (Index(None, "request_id"), Index(None, "user", "sent_utc"),
+                      Index("ix_pages_pending_user", "user", "request_id",
+                            postgresql_where=sql_text("state = 'pending'"),
+                            sqlite_where=sql_text("state = 'pending'")))
 
 
 class DeadlineRow(Base):
