@@ -77,6 +77,25 @@ def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dic
     return simulate.sign(body, secret, timestamp)
 
 
+def pending_pages_of_closed_requests(runtime: Runtime) -> list[tuple]:
+    """(page id, user, request id, request status) of each page still pending on a
+    request that is not open; none when the database cannot be read (a test that took
+    it down)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store.paging_tables import PageRow, RequestRow
+
+    try:
+        with runtime.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(
+                select(PageRow.id, PageRow.user, RequestRow.id, RequestRow.status)
+                .join(RequestRow, RequestRow.id == PageRow.request_id)
+                .where(PageRow.state == "pending", RequestRow.status != "open"))]
+    except SQLAlchemyError:
+        return []
+
+
 class Harness:
     # More settings for the runtime (a subclass's Twilio or SMTP stand-ins).
     extra_settings: dict = {}
@@ -129,8 +148,14 @@ class Harness:
 
     def close(self) -> None:
         self.server.stop()
-        self.runtime.close()
-        self.standin.stop()
+        try:
+            stray = pending_pages_of_closed_requests(self.runtime)
+        finally:
+            self.runtime.close()
+            self.standin.stop()
+        assert not stray, (
+            "pages left pending on requests that are no longer open (routing's open load "
+            f"counts on there being none: PageRow.state): {stray}")
 
     # -- requests as Slack sends them -----------------------------------------------------
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, literal_column, null, select, union, union_all
+from sqlalchemy import bindparam, case, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.store.bulk import PerDialect, in_list
@@ -38,22 +38,44 @@ def page_history(session: Session, since: datetime, recent: datetime
 
 
 # A person's open load: pages waiting for their answer on open requests, and requests
-# they acknowledged and have not resolved. Both halves start from the requests' status
-# index (few requests are open), so the cost follows the open requests, not history.
-_LOAD_ROWS = union(
-    select(PAGES.c.user.label("user"), PAGES.c.request_id.label("request_id"))
-    .join(REQUESTS, REQUESTS.c.id == PAGES.c.request_id)
-    .where(REQUESTS.c.status == "open", PAGES.c.state == "pending"),
-    select(REQUESTS.c.assignee.label("user"), REQUESTS.c.id.label("request_id"))
-    .where(REQUESTS.c.status == "acknowledged", REQUESTS.c.assignee.is_not(None)),
-).subquery()
-_OPEN_LOAD = (select(_LOAD_ROWS.c.user, func.count()).group_by(_LOAD_ROWS.c.user))
+# they acknowledged and have not resolved, each request once. A pending page is always
+# one of an open request: every change that takes a request out of "open" (acknowledged,
+# resolved) closes its pending pages in the same transaction, under the request's row
+# lock, and a page is only added to an open request (`PageRow.state`). So the pending
+# pages alone say it, with no join to the requests: read through their partial index
+# (`ix_pages_pending_user`, which holds only the pages still waiting), and the
+# acknowledged requests through theirs (`ix_requests_acknowledged_assignee`). The
+# join made every routing visit each open request's row: with a thousand open, about
+# 2 ms of the database's CPU, inside the team's routing turn (docs/design.md).
+def _load_rows(postgres: bool, of_users: bool):
+    """(user, request_id) of the open load; of the people in the list `users` only
+    when `of_users`."""
+    pages = [PAGES.c.state == "pending"]
+    mine = [REQUESTS.c.status == "acknowledged", REQUESTS.c.assignee.is_not(None)]
+    if of_users:
+        pages.append(in_list(PAGES.c.user, "users", postgres))
+        mine.append(in_list(REQUESTS.c.assignee, "users", postgres))
+    return union_all(
+        select(PAGES.c.user.label("user"), PAGES.c.request_id.label("request_id"))
+        .where(*pages),
+        select(REQUESTS.c.assignee, REQUESTS.c.id).where(*mine),
+    ).subquery()
+
+
+def _open_load(postgres: bool, of_users: bool):
+    rows = _load_rows(postgres, of_users)
+    return (select(literal_column("'o'").label("kind"), rows.c.user.label("user"),
+                   func.count(rows.c.request_id.distinct()).label("n"))
+            .group_by(rows.c.user))
+
+
+_OPEN_LOAD = _open_load(False, of_users=False)
 
 
 def open_load(session: Session) -> dict[str, int]:
     """How many requests each person has open: waiting for their answer, or theirs
     (acknowledged, not resolved). A request counts once per person."""
-    return {user: n for user, n in session.connection().execute(_OPEN_LOAD)}
+    return {user: int(n) for _, user, n in session.connection().execute(_OPEN_LOAD)}
 
 
 # The exposure points since a window's start and who is on a break: routing reads them
@@ -69,28 +91,6 @@ _CARE = (
 )
 
 
-def _open_load_of(postgres: bool):
-    """`_OPEN_LOAD` of the people in the list `users` only: their pending pages through
-    the pending pages' own index (`pages.state = 'pending'`, a partial index that holds
-    only the pages still waiting), and the requests they acknowledged through the
-    assignee's index. So the read follows the open load of the people routing weighs,
-    where `_OPEN_LOAD` visits the pages of every open request of every team (with a
-    thousand requests open, 1.3 ms of the database's CPU on every routing, inside the
-    team's routing turn). A request still counts once per person."""
-    rows = union_all(
-        select(PAGES.c.user.label("user"), PAGES.c.request_id.label("request_id"))
-        .join(REQUESTS, REQUESTS.c.id == PAGES.c.request_id)
-        .where(in_list(PAGES.c.user, "users", postgres), PAGES.c.state == "pending",
-               REQUESTS.c.status == "open"),
-        select(REQUESTS.c.assignee, REQUESTS.c.id)
-        .where(in_list(REQUESTS.c.assignee, "users", postgres),
-               REQUESTS.c.status == "acknowledged"),
-    ).subquery()
-    return (select(literal_column("'o'").label("kind"), rows.c.user.label("user"),
-                   func.count(rows.c.request_id.distinct()).label("n"))
-            .group_by(rows.c.user))
-
-
 def _care_row(kind: str, user: str, n, opened: dict, points: dict, paused: set) -> None:
     if kind == "o":
         opened[user] = int(n)
@@ -100,24 +100,22 @@ def _care_row(kind: str, user: str, n, opened: dict, points: dict, paused: set) 
         paused.add(user)
 
 
-# `page_history`, the open load (`_open_load_of`), the exposure points and the breaks in
-# one statement: what routing a request reads while it holds the team's routing turn, so
-# one round trip fewer under the lock. The history's rows come first ('h': pages since
-# `recent`, the last page since `history`), so that their time column gives the union
-# its type.
+# `page_history`, the open load, the exposure points and the breaks in one statement:
+# what routing a request reads while it holds the team's routing turn, so one round trip
+# fewer under the lock. The history's rows come first ('h': pages since `recent`, the
+# last page since `history`), so that their time column gives the union its type.
 # The history and the open load are read for the people routing may weigh only
-# (`users`): through the
-# pages' (user, sent_utc) index that is a short range per person, where all pages
-# since `history` would be every page of the week, however many people they went to.
-# The people are one array on PostgreSQL (`bulk.in_list`): a long IN list made psycopg
-# parse the statement again on every run.
+# (`users`): the history through the pages' (user, sent_utc) index, a short range per
+# person, where all pages since `history` would be every page of the week, however
+# many people they went to. The people are one array on PostgreSQL (`bulk.in_list`): a
+# long IN list made psycopg parse the statement again on every run.
 _HISTORY_LOAD_AND_CARE = PerDialect(lambda postgres: union_all(
     select(literal_column("'h'").label("kind"), PAGES.c.user.label("user"),
            func.count(case((PAGES.c.sent_utc >= bindparam("recent"), 1))).label("n"),
            func.max(PAGES.c.sent_utc).label("at"))
     .where(in_list(PAGES.c.user, "users", postgres),
            PAGES.c.sent_utc >= bindparam("history")).group_by(PAGES.c.user),
-    *(s.add_columns(null()) for s in (_open_load_of(postgres), *_CARE)),
+    *(s.add_columns(null()) for s in (_open_load(postgres, of_users=True), *_CARE)),
 ))
 
 

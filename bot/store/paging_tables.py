@@ -87,7 +87,12 @@ class RequestRow(Base):
     acknowledged_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index(None, "status"), Index(None, "assignee"))
+    # The requests someone has now (routing's open load, `load_reads`): partial, so it
+    # holds only those, not everyone's history of acknowledged requests.
+    __table_args__ = (Index(None, "status"), Index(None, "assignee"),
+                      Index("ix_requests_acknowledged_assignee", "assignee",
+                            postgresql_where=sql_text("status = 'acknowledged'"),
+                            sqlite_where=sql_text("status = 'acknowledged'")))
 
 
 class PageRow(Base):
@@ -107,6 +112,9 @@ class PageRow(Base):
     # [points, limit, window seconds], which the page DM says for as long as it shows.
     over_limit: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     # pending | acknowledged | declined | closed | undeliverable (Slack refused it for good)
+    # "pending" only while its request is open: whatever takes a request out of "open"
+    # closes its pending pages in the same transaction, and pages are added only to an
+    # open request. Routing's open load counts on it (`load_reads`).
     state: Mapped[str] = mapped_column(STATE)
     sent_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     answered_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -114,8 +122,7 @@ class PageRow(Base):
     dm_ts: Mapped[str | None] = mapped_column(String(32))
 
     # The pages still waiting for an answer, by person: routing's open load reads them
-    # (`load_reads`). Partial, so it holds only those (a page is closed when its request
-    # is acknowledged), however long the history.
+    # (`load_reads`). Partial, so it holds only those, however long the history.
     __table_args__ = (Index(None, "request_id"), Index(None, "user", "sent_utc"),
                       Index("ix_pages_pending_user", "user", "request_id",
                             postgresql_where=sql_text("state = 'pending'"),
