@@ -5,7 +5,8 @@ open request) and the requests they acknowledged and have not resolved, each req
 once. The read names the people; it is checked here against that definition on random
 rows (a page pending only on an open request, as the services keep them), and asked of
 people who are not in the list it must leave out. That the services keep pages so is
-checked after every end-to-end test (tests/e2e/conftest.py)."""
+checked after every end-to-end test, when it closes its harness
+(`tests/slack_harness.py`, `Harness.close`)."""
 
 from __future__ import annotations
 
