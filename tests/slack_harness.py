@@ -16,6 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.app.runtime import Runtime
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -23,6 +26,7 @@ from bot.demo import simulate
 from bot.demo.local_server import LocalServer
 from bot.demo.simulate import Response, SlackSimulator
 from bot.demo.slack_standin import SlackStandIn
+from bot.store.paging_tables import OutboxRow, PageRow, RequestRow
 
 from .db_template import premigrated
 from .waits import until
@@ -81,11 +85,6 @@ def pending_pages_of_closed_requests(runtime: Runtime) -> list[tuple]:
     """(page id, user, request id, request status) of each page still pending on a
     request that is not open; none when the database cannot be read (a test that took
     it down)."""
-    from sqlalchemy import select
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.store.paging_tables import PageRow, RequestRow
-
     try:
         with runtime.engine.connect() as conn:
             return [tuple(r) for r in conn.execute(
@@ -481,10 +480,6 @@ class HarnessTools:
         """Wait until the outbox has nothing due or in flight: what a listener thread
         delivers after its ack. (A button's service runs after the ack: wait for its
         visible effect first, then settle.) Rows set to retry later are not waited for."""
-        from sqlalchemy import func, or_, select
-
-        from bot.store.paging_tables import OutboxRow
-
         def busy() -> int:  # rows being sent, or due to be sent by the clock's now
             if not self.runtime.router.idle() or self.runtime.intake.received_count():
                 return 1  # requests still to be routed
@@ -505,10 +500,7 @@ class HarnessTools:
 
     def requests(self) -> list:
         """Every request in the database (any status), oldest first, as RequestViews."""
-        from sqlalchemy import select
-
         from bot.services.requests import read_view
-        from bot.store.paging_tables import RequestRow
 
         with self.runtime.sessions() as session:
             rows = session.scalars(select(RequestRow).order_by(RequestRow.id)).all()
@@ -516,9 +508,6 @@ class HarnessTools:
 
     def db_pages(self, request_id: int | None = None) -> list:
         """(user, round, step, source, state, needs_translation) of every page row."""
-        from sqlalchemy import select
-
-        from bot.store.paging_tables import PageRow
 
         with self.runtime.sessions() as session:
             stmt = select(PageRow).order_by(PageRow.id)
