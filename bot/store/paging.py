@@ -58,10 +58,28 @@ _SENT = (update(OUTBOX).where(OUTBOX.c.id == bindparam("key_id"))
 # are renewed: a row taken over and claimed again by another process is not this one's.
 # The ids as one array on PostgreSQL (bulk.in_list): one statement text however many
 # rows are held, converted and prepared once.
-_RENEW = PerDialect(lambda postgres: update(OUTBOX).where(
-    in_list(OUTBOX.c.id, "ids", postgres), OUTBOX.c.state == "sending",
-    *((or_(OUTBOX.c.holder.is_(None), OUTBOX.c.holder == HOLDER),) if postgres else ()))
-    .values(next_attempt_utc=bindparam("until")).returning(OUTBOX.c.id))
+#
+# On PostgreSQL the renewal never waits for a row lock: the rows are picked `FOR UPDATE
+# SKIP LOCKED`, and which are still this process's is read from the statement's
+# snapshot. A plain multi-row UPDATE locked the held rows in index order while a
+# settle (`settle_sent`) locked the rows of its batch in its join's order: under load
+# the two deadlocked, and PostgreSQL saw it only after `deadlock_timeout` (1 s), with
+# every settle behind them held that long (seen at 100 filings/s as a second-long
+# stall of page DMs). A row skipped is being settled or taken over at this moment; it
+# is renewed at the next pass if it is still held then.
+def _renew_statement(postgres: bool):
+    mine = (in_list(OUTBOX.c.id, "ids", postgres), OUTBOX.c.state == "sending",
+            *((or_(OUTBOX.c.holder.is_(None), OUTBOX.c.holder == HOLDER),)
+              if postgres else ()))
+    renew = update(OUTBOX).values(next_attempt_utc=bindparam("until"))
+    if not postgres:  # one writer at a time: no row locks to wait for
+        return renew.where(*mine).returning(OUTBOX.c.id)
+    picked = select(OUTBOX.c.id).where(*mine).with_for_update(skip_locked=True)
+    renewed = renew.where(OUTBOX.c.id.in_(picked.scalar_subquery())).cte("renewed")
+    return select(OUTBOX.c.id).where(*mine).add_cte(renewed)
+
+
+_RENEW = PerDialect(_renew_statement)
 _DM_POSTED = (update(PAGES).where(PAGES.c.id == bindparam("key_id"))
               .values(dm_channel=bindparam("channel"), dm_ts=bindparam("ts")))
 
@@ -286,7 +304,8 @@ def _gone(session: Session, now: datetime):
 def renew_leases(session: Session, row_ids: list[int], now: datetime) -> set[int]:
     """The holder of these rows is alive and still sending them. Returns the ids still
     being sent: one left out was taken over (its lease ran out before this renewal) or
-    settled meanwhile."""
+    settled meanwhile. On PostgreSQL a row locked at this moment (its settle under
+    way) is not waited for: it counts as still being sent, its lease left as it was."""
     if not row_ids:
         return set()
     conn = session.connection()

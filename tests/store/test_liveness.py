@@ -1,16 +1,18 @@
 """A process's liveness lock on PostgreSQL (bot.store.liveness): the rows a process
 claims carry its number; while it holds its lock they are its own until their lease
 runs out; once its session is gone (killed), another process takes them over at once;
-a row taken over and claimed again elsewhere is no longer renewed by the first."""
+a row taken over and claimed again elsewhere is no longer renewed by the first; a
+renewal never waits for a row being settled (and so never deadlocks with a settle)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.store import paging as q
@@ -48,6 +50,14 @@ def two(db_engine, db_url):
     b.close()
 
 
+def add_row(session: Session) -> int:
+    row = OutboxRow(kind="card", target="C0INTAKE01", payload={}, priority=5,
+                    state="pending", attempts=0, created_utc=NOW, next_attempt_utc=NOW)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
 def holder_of(p: Process, row_id: int) -> int | None:
     return p.run(lambda s: s.scalar(select(OutboxRow.holder).where(OutboxRow.id == row_id)))
 
@@ -59,14 +69,7 @@ def test_a_killed_holders_rows_are_taken_over_at_once_and_a_row_claimed_again_is
     a, b = two
     assert a.liveness.holder != b.liveness.holder
 
-    def add(session: Session) -> int:
-        row = OutboxRow(kind="card", target="C0INTAKE01", payload={}, priority=5,
-                        state="pending", attempts=0, created_utc=NOW, next_attempt_utc=NOW)
-        session.add(row)
-        session.flush()
-        return row.id
-
-    row_id = a.run(add)
+    row_id = a.run(add_row)
     assert a.run(lambda s: q.claim_outbox_rows(s, [row_id], NOW)) == {row_id}
     assert holder_of(a, row_id) == a.liveness.holder
     assert a.run(lambda s: q.renew_leases(s, [row_id], NOW)) == {row_id}
@@ -92,6 +95,44 @@ def test_a_killed_holders_rows_are_taken_over_at_once_and_a_row_claimed_again_is
         time.sleep(0.05)
     assert taken == 1
     assert a.run(lambda s: s.get(OutboxRow, row_id).unsure) is True
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_renewal_never_waits_for_a_row_being_settled(two):
+    """A settle holds one held row's lock (as its UPDATE does until it commits) while the
+    lease keeper renews every held row. The renewal skips that row and ends at once:
+    the settle then locks the other row without waiting, where a renewal that waited
+    for the first row while holding the other made a deadlock (PostgreSQL breaks one
+    only after `deadlock_timeout`, a second in which every settle behind them stalls)."""
+    a, _ = two
+    ids = sorted(a.run(lambda s: [add_row(s), add_row(s)]))
+    assert a.run(lambda s: q.claim_outbox_rows(s, ids, NOW)) == set(ids)
+    first, second = ids
+    renewed_at = NOW + timedelta(seconds=2)
+    kept: list[set[int]] = []
+    done = threading.Event()
+
+    def renew() -> None:
+        kept.append(a.run(lambda s: q.renew_leases(s, ids, renewed_at)))
+        done.set()
+
+    settle = Session(a.engine)
+    renewal = threading.Thread(target=renew, daemon=True)
+    try:
+        with settle.begin():
+            settle.execute(update(OutboxRow).where(OutboxRow.id == second).values(error=None))
+            renewal.start()
+            # A bounded wait for the renewal to end, the settle still holding its lock.
+            assert done.wait(10), "the renewal waited for the row being settled"
+            settle.execute(update(OutboxRow).where(OutboxRow.id == first).values(error=None))
+    finally:
+        settle.close()  # rolls back whatever is left, which lets a waiting renewal end
+        renewal.join(10)
+    assert kept == [set(ids)], "a row being settled is still this process's"
+    leases = dict(a.run(lambda s: s.execute(select(OutboxRow.id, OutboxRow.next_attempt_utc)
+                                            .where(OutboxRow.id.in_(ids))).all()))
+    assert leases == {first: renewed_at + LEASE, second: NOW + LEASE}
 
 
 @pytest.mark.postgres
