@@ -38,6 +38,7 @@ from bot.services.requests import (
 from bot.services.schedules import RosterCache
 from bot.store import crises as crisis_store
 from bot.store import paging as q
+from bot.store import wakeups
 from bot.store.crises import ActiveCrisis
 from bot.store.paging_tables import RequestRow
 from bot.store.paging_writes import RequestWrites, add_request
@@ -327,6 +328,8 @@ class IntakeService:
                     w.deadline(row.due_utc, response_due.DUE, 0)
                 if route:
                     self._start(w, roster, intake.confirm_by_dm, crises)
+                else:  # left for routing: the first free router, of any process
+                    wakeups.work_for_any(session)
                 filed = _filed(w, w.flush(claim=self._claim if claim else ()))
         except IntegrityError:
             # The same interaction arrived twice at once: the other one won.

@@ -6,7 +6,15 @@ marked as its statements run. When it commits:
 
 - on PostgreSQL it sends `NOTIFY oncall_work` inside the same transaction, so every
   process listening (`Listener`, one connection each) hears of it once the rows are
-  visible, and never for a transaction rolled back;
+  visible, and never for a transaction rolled back. Only when another process must do
+  the work: this one runs no jobs now (a web process, or one stopping), or the work is
+  marked as any process's (`work_for_any`: a request left for routing, which the
+  first free router should take). A process running its jobs does its own work (it
+  sends what it claimed, its reconciler is woken in-process, and its due times reach
+  the others' reconcilers through their next look); a dead one's is taken over
+  through leases and liveness, which no notification carries. Under load every
+  notification cost each listening process a wake-up and the database a signal, for
+  nothing;
 - in this process, once the connection is handed back after the commit, the
   callbacks given to `watch` run (the in-process wake-up);
 - on SQLite, other processes notice the database file change (`bot.store.file_wakeups`).
@@ -23,6 +31,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from select import POLLIN, POLLPRI, poll
 from typing import Any
 
 from sqlalchemy import Engine, event, func, select
@@ -43,6 +52,7 @@ CHANNEL = "oncall_work"
 WORK_INSERTS = tuple(f"INSERT INTO {t} " for t in ("outbox", "deadlines", "requests",
                                                    "crises"))
 _WRITES, _COMMITTED = "oncall_work_written", "oncall_work_committed"
+_FOR_ANY = "oncall_work_for_any"
 # The setting every pooled connection of a process carries on PostgreSQL: its number
 # (given at connect by bot.store.liveness). A notification says which process sent it,
 # so a listener passes over its own process's commits: they woke it in-process already,
@@ -68,9 +78,19 @@ def work_created(session: Session) -> None:
     session.connection().info[_WRITES] = True
 
 
-def watch(engine: Engine, on_commit: Callable[[], None]) -> None:
+def work_for_any(session: Session) -> None:
+    """Mark the session's transaction as creating work the first free process should
+    take, whichever it is: its commit notifies even where this process runs its jobs."""
+    info = session.connection().info
+    info[_WRITES] = info[_FOR_ANY] = True
+
+
+def watch(engine: Engine, on_commit: Callable[[], None],
+          does_own_work: Callable[[], bool] = lambda: False) -> None:
     """Notify on commits of `engine` that create work (see the module docstring) and
-    call `on_commit` after each of them, in this process."""
+    call `on_commit` after each of them, in this process. `does_own_work()`: whether
+    this process runs its jobs now; while it does, only work marked `work_for_any` is
+    notified."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def _mark(conn, _cursor, statement: str, _params, _context, _many) -> None:
@@ -81,10 +101,12 @@ def watch(engine: Engine, on_commit: Callable[[], None]) -> None:
 
     @event.listens_for(engine, "commit")
     def _committing(conn) -> None:
+        for_any = conn.info.pop(_FOR_ANY, False)
         if not conn.info.pop(_WRITES, False):
             return
         conn.info[_COMMITTED] = True
-        if postgres:  # delivered with the commit; several in one transaction fold into one
+        # Delivered with the commit; several in one transaction fold into one.
+        if postgres and (for_any or not does_own_work()):
             cursor = conn.connection.dbapi_connection.cursor()
             try:
                 cursor.execute(_NOTIFY)
@@ -94,6 +116,7 @@ def watch(engine: Engine, on_commit: Callable[[], None]) -> None:
     @event.listens_for(engine, "rollback")
     def _rolled_back(conn) -> None:
         conn.info.pop(_WRITES, None)
+        conn.info.pop(_FOR_ANY, None)
 
     # After the commit, the session hands its connection back: the rows are visible.
     @event.listens_for(engine.pool, "checkin")
@@ -259,12 +282,19 @@ class Listener:
         self.listening.clear()
 
     def _listen(self, conn) -> None:
-        # The timeout (psycopg 3.2) only lets a stop be seen: waiting on the socket costs
-        # no statement, and a stop (a deploy waits for it) is seen within STOP_SEEN_IN.
+        # The thread waits in poll() on the connection's socket, and reads only once
+        # something came: psycopg's `notifies(timeout=...)` polls every 0.1 s inside,
+        # which took 5 ms of CPU a second of an idle bot (most of what it cost idle) and
+        # took the interpreter lock from the acknowledgements under load. The poll's
+        # timeout only lets a stop (a deploy waits for it) be seen within STOP_SEEN_IN.
+        # A lost connection shows as readable: the read raises, and `_run` reconnects.
+        waiting = poll()
+        waiting.register(conn.pgconn.socket, POLLIN | POLLPRI)
         while not self._stop.is_set():
-            for notified in conn.notifies(timeout=STOP_SEEN_IN):
-                if notified.payload and notified.payload == str(self._own()):
-                    continue
-                self._on_notify()
+            if waiting.poll(STOP_SEEN_IN * 1000):
+                for notified in conn.notifies(timeout=0):
+                    if notified.payload and notified.payload == str(self._own()):
+                        continue
+                    self._on_notify()
             if conn.closed:
                 raise ConnectionError("the listening connection closed")

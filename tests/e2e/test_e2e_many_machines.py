@@ -12,16 +12,20 @@ import dataclasses
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import psycopg
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot.app.runtime import Runtime
 from bot.jobs.router import JOBS_GRACE
 from bot.store.paging_tables import DeadlineRow, OutboxRow, PageRow, RequestRow
+from bot.store.wakeups import CHANNEL
 from tests.slack_harness import INTAKE, REQUESTER, ToolHarness, page_deliveries, utc
 from tests.waits import QUIET, RealTimeFrom, idle_statements, until
 
@@ -248,4 +252,58 @@ def test_the_listener_comes_back_after_the_database_restarts(tmp_path, outage_da
         assert until(lambda: texts_posted(h)["after the restart"] == 1)
     finally:
         worker.close()
+        h.quiet_close()
+
+
+
+def notified(url: str, act) -> list[str]:
+    """The payloads of the `oncall_work` notifications sent while `act()` ran, read on
+    a LISTEN of this test's own up to a marker it notifies afterwards. PostgreSQL
+    delivers notifications in commit order, so whatever a commit made during `act()`
+    notified has arrived once the marker has: no waiting for what may never come."""
+    u = make_url(url)
+    info = {"host": u.host, "port": u.port, "user": u.username, "dbname": u.database}
+    with psycopg.connect(**{k: v for k, v in info.items() if v}, autocommit=True) as conn:
+        conn.execute(f"LISTEN {CHANNEL}")
+        act()
+        marker = f"marker-{uuid.uuid4().hex}"
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, marker))
+        payloads = []
+        for note in conn.notifies(timeout=30):
+            if note.payload == marker:
+                return payloads
+            payloads.append(note.payload)
+    raise AssertionError("the marker notification never came")
+
+
+def filing(h: ToolHarness, n: int):
+    """A filing through `h`, over once its messages are sent (as `notified` wants it)."""
+    def act():
+        r = h.command("/emergency", f"{ARABIC} #{n}", user=REQUESTER)
+        assert r.status == 200 and "Filed T-" in r.text, r.text
+        assert until(lambda: h.runtime.dispatch.idle() and not h.runtime.outbox.in_flight())
+    return act
+
+
+@pytest.mark.parametrize("options, heard", [
+    ({}, False),  # routed and sent here, by the process running its jobs: no one told
+    ({"inline_limit": 0}, True),  # too busy to route: left for any router
+    ({"role": "web"}, True),  # its jobs elsewhere: they must hear of every filing
+])
+def test_a_process_running_its_jobs_notifies_only_what_another_should_take(
+        tmp_path, pg_url_own, options, heard):
+    """A filing's work is its own process's where that process runs its jobs: it sends
+    the messages it claimed and its reconciler is woken in-process, so the others hear
+    nothing (under load each notification woke every other process, for nothing). A
+    request left for routing is the first free router's, of any process: it notifies.
+    So does every filing of a process whose jobs run elsewhere."""
+    h = ToolHarness(tmp_path, utc(2026, 7, 1, 12, 0), database_url=pg_url_own, **options)
+    try:
+        if options.get("role") != "web":
+            h.runtime.start_jobs()
+            assert until(lambda: h.runtime.jobs.completed)
+        filing(h, 1)()  # warm: start-up's own writes are behind us
+        payloads = notified(pg_url_own, filing(h, 2))
+        assert (str(h.runtime.liveness.holder) in payloads) is heard, payloads
+    finally:
         h.quiet_close()
