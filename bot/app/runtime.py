@@ -213,9 +213,8 @@ class Runtime:
                                 feeds=self._calendar, twilio=self.twilio_hooks,
                                 answering=self.acks_first.answering)
         self.jobs = Jobs(self.scheduled_pass, tick_interval or sweep_for(self.engine.dialect.name))
-        # Wake-ups (bot.store.wakeups): a commit here that created work wakes this
-        # reconciler; other processes' do too (LISTEN/NOTIFY; SQLite: the file watched),
-        # where this process's work needs another (its jobs not running here).
+        # Wake-ups (bot.store.wakeups): a commit here that created work wakes this reconciler,
+        # and others where it is theirs (LISTEN/NOTIFY; SQLite: the file watched).
         wakeups.watch(self.engine, self.jobs.wake, lambda: self.jobs.running)
         self.listener = wakeups.across_processes(self.engine, self.jobs.wake, self.liveness)
         self._roster_pace = RosterPace(lambda: (
