@@ -29,6 +29,11 @@ On a machine whose speed varies from minute to minute one run says little:
 `--repeat N` runs the whole ladder N times and gives each run's highest rates, and
 PASS when two processes sustained more than one in more than half of the runs.
 
+Steps wider than the gap between the two counts' limits make them tie (both stop at
+the same step): put the ladder near the rate where one process stops, a few per cent
+apart (on the 2-core machine, `--rates 130,135,140,145,150,155,160 --seconds 6
+--repeat 3`; bench/README.md).
+
 The processes share this machine's cores with PostgreSQL, the client and the stand-in:
 on 2 cores the second process can add at most what the first leaves idle, and the
 machine's CPU per request says how much that is (times the rate, against the cores).
