@@ -255,7 +255,6 @@ def test_the_listener_comes_back_after_the_database_restarts(tmp_path, outage_da
         h.quiet_close()
 
 
-
 def notified(url: str, act) -> list[str]:
     """The payloads of the `oncall_work` notifications sent while `act()` ran, read on
     a LISTEN of this test's own up to a marker it notifies afterwards. PostgreSQL
