@@ -178,10 +178,16 @@ class Harness:
         return self.sim.click(action_id, value, user, channel, message_ts)
 
     def select(self, action_id: str, block_id: str, value: str, user: str,
-               channel: str | None = None, message_ts: str = "1767225600.000100"
-               ) -> Response:
-        """Pick `value` in a static_select of a message (the card, a page DM)."""
-        return self.sim.message_select(action_id, block_id, value, user, channel, message_ts)
+               channel: str | None = None, message_ts: str = "1767225600.000100",
+               kind: str = "static_select") -> Response:
+        """Pick `value` in a select of a message (the card, a page DM) of type `kind`."""
+        return self.sim.message_select(action_id, block_id, value, user, channel,
+                                       message_ts, kind)
+
+    def options(self, action_id: str, block_id: str, query: str, user: str,
+                channel: str | None = None) -> Response:
+        """Open (or type `query` into) an external_select of a message: its options."""
+        return self.sim.options(action_id, block_id, query, user, channel)
 
     def submit_view(self, callback_id: str, values: dict, user: str,
                     private_metadata: str = "", view_id: str = "V0VIEW0001") -> Response:

@@ -136,8 +136,7 @@ class Runtime:
         # Retry-After on a sending thread (the outbox retries, and looks up first).
         self.slack_sender = SlackSender(client or make_web_client(
             settings.slack_bot_token or "", settings.slack_api_url, retries=False),
-            self._manager_group, self._reader_zone, now=self.clock.now,
-            team_languages=self._team_languages)
+            self._manager_group, self._reader_zone, now=self.clock.now)
         # Pages by SMS, call and email go through the same outbox (bot.app.senders).
         self.sender = Senders(self.slack_sender, *contact_senders(settings))
         # Background work waits its turn behind the answers to Slack (bot.jobs.acks_first);
@@ -239,12 +238,6 @@ class Runtime:
             return self.rosters.get(team).team.manager_group
         except Exception:  # noqa: BLE001 - a missing team just means no mention
             return None
-
-    def _team_languages(self, team: str) -> tuple[str, ...]:
-        """The team's languages as this process last loaded them (no database read on a
-        sending thread; () before it is loaded: "Set language" lists common ones)."""
-        roster = self.rosters.loaded(team)
-        return roster.team.languages if roster is not None else ()
 
     def _name_of(self, user: str) -> str | None:
         """A specialist's name as this process last loaded the teams (phone replies)."""

@@ -153,9 +153,11 @@ class SlackSimulator:
 
     def message_select_body(self, action_id: str, block_id: str, value: str, user: str,
                             channel: str | None = None,
-                            message_ts: str = "1767225600.000100") -> bytes:
-        """A ``block_actions`` payload: ``user`` picks ``value`` in a static_select of a
-        message (by default in their DM with the bot)."""
+                            message_ts: str = "1767225600.000100",
+                            kind: str = "static_select") -> bytes:
+        """A ``block_actions`` payload: ``user`` picks ``value`` in a select of a
+        message (by default in their DM with the bot); ``kind`` is the select's type
+        (``external_select`` for one whose options the app lists)."""
         channel = channel or f"D{user}"
         trigger = self.trigger_id()
         option = {"text": {"type": "plain_text", "text": value, "emoji": True},
@@ -167,9 +169,27 @@ class SlackSimulator:
             "channel": {"id": channel, "name": "directmessage"},
             "message": {"type": "message", "ts": message_ts, "text": "message"},
             "response_url": f"{self.response_origin}/response/{self._last_trigger}",
-            "actions": [{"type": "static_select", "action_id": action_id,
+            "actions": [{"type": kind, "action_id": action_id,
                          "block_id": block_id, "selected_option": option,
                          "action_ts": f"{time.time():.6f}"}],
+        })
+
+    def options_body(self, action_id: str, block_id: str, query: str, user: str,
+                     channel: str | None = None,
+                     message_ts: str = "1767225600.000100") -> bytes:
+        """A ``block_suggestion`` payload: ``user`` opens (or types ``query`` into) the
+        external_select ``action_id`` of a message; Slack asks the app for its options."""
+        channel = channel or f"D{user}"
+        payload = self._interaction("block_suggestion", user, "")
+        del payload["trigger_id"]  # Slack sends none with a block_suggestion
+        return interactive_body({
+            **payload,
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                          "is_ephemeral": False},
+            "channel": {"id": channel, "name": "directmessage"},
+            "message": {"type": "message", "ts": message_ts, "text": "message"},
+            "action_id": action_id, "block_id": block_id, "value": query,
+            "action_ts": f"{time.time():.6f}",
         })
 
     def view_submission_body(self, callback_id: str, values: dict, user: str,
@@ -254,9 +274,16 @@ class SlackSimulator:
         return self.post(body, FORM)
 
     def message_select(self, action_id: str, block_id: str, value: str, user: str,
-                       channel: str | None = None,
-                       message_ts: str = "1767225600.000100") -> Response:
-        body = self.message_select_body(action_id, block_id, value, user, channel, message_ts)
+                       channel: str | None = None, message_ts: str = "1767225600.000100",
+                       kind: str = "static_select") -> Response:
+        body = self.message_select_body(action_id, block_id, value, user, channel,
+                                        message_ts, kind)
+        return self.post(body, FORM)
+
+    def options(self, action_id: str, block_id: str, query: str, user: str,
+                channel: str | None = None,
+                message_ts: str = "1767225600.000100") -> Response:
+        body = self.options_body(action_id, block_id, query, user, channel, message_ts)
         return self.post(body, FORM)
 
     def submit_view(self, callback_id: str, values: dict, user: str,

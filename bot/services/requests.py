@@ -200,6 +200,16 @@ class RequestService:
                 raise NotFound(f"request {request_id} does not exist")
             return read_view(session, row)
 
+    def language_choice(self, request_id: int) -> tuple[tuple[str, ...], str]:
+        """For "Set language" on a request: its team's languages (listed first) and the
+        language it is in now."""
+        with self._sf() as session:
+            row = q.get_request(session, request_id)
+            if row is None:
+                raise NotFound(f"request {request_id} does not exist")
+            team, language = row.team, row.language
+        return self.rosters.get(team).team.languages, language
+
     def timeline(self, request_id: int) -> list[TimelineEntry]:
         with self._sf() as session:
             return [TimelineEntry(a.at_utc, a.actor, a.action, a.detail.get("text", a.action))

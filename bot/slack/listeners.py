@@ -352,6 +352,20 @@ class Listeners:
                                                 if block.startswith(prefix) else ""}]},
                      respond, correct, always_tell=True)
 
+    def language_options(self, ack, body) -> None:
+        """What "Set language" lists as someone opens it or types (a block_suggestion):
+        the request's team's languages first. A request we cannot read (an old card,
+        a team no longer loaded) still gets every language: picking one then answers
+        with what is wrong, as `set_language` does."""
+        block = str(body.get("block_id") or "")
+        served, current = (), None
+        try:
+            served, current = self.d.requests.language_choice(
+                ids.record_id(block.removeprefix(f"{ids.SET_LANGUAGE_BLOCK}:")))
+        except (ServiceError, ValueError) as err:
+            log.info("Set language options without the request's team: %s", err)
+        ack(**render.language_options(served, current, str(body.get("value") or "")))
+
     def show_full_text(self, ack, body, client, respond) -> None:
         """"Show full text" under a request text cut short: the whole of it in a modal."""
         self._request_modal(ack, body, client, respond, render.full_text_modal)

@@ -37,8 +37,9 @@ def files_a_request(body: dict) -> bool:
 
 
 class _Detaching:
-    """The app's `command`, `view`, `action`, `shortcut` and `event`, each listener
-    registered through `bot.slack.detached.detach` (answered once it acknowledges)."""
+    """The app's `command`, `view`, `action`, `shortcut`, `options` and `event`, each
+    listener registered through `bot.slack.detached.detach` (answered once it
+    acknowledges)."""
 
     def __init__(self, app: App, executor: Executor):
         self._app, self._executor = app, executor
@@ -57,6 +58,9 @@ class _Detaching:
 
     def shortcut(self, callback_id: str) -> Callable:
         return self._detached(self._app.shortcut(callback_id))
+
+    def options(self, action_id: str) -> Callable:
+        return self._detached(self._app.options(action_id))
 
     def event(self, event_type: str) -> Callable:
         return self._detached(self._app.event(event_type))
@@ -88,6 +92,7 @@ def register(bolt: App, paging: Listeners, oncall: OncallCommands,
     app.action(ids.HANDOVER)(paging.open_handover)
     app.action(ids.SHOW_TEXT)(paging.show_full_text)
     app.action(ids.SET_LANGUAGE)(paging.set_language)  # "Set language" (card and page)
+    app.options(ids.SET_LANGUAGE)(paging.language_options)  # ... and what it lists
     app.action(ids.ASK_VERIFY)(paging.ask_verification)
     app.action(ids.VERIFY)(paging.verified)
     app.action(ids.ACK_SNOOZE)(paging.snooze)  # on the reminder of an unresolved request

@@ -66,27 +66,18 @@ THREAD_CHUNK = 40  # thread lines a post (Block Kit allows 50 blocks a message)
 class SlackSender:
     def __init__(self, client: WebClient, manager_group: Callable[[str], str | None],
                  reader_zone: Callable[[str, str], str | None] | None = None,
-                 now: Callable[[], datetime] | None = None,
-                 team_languages: Callable[[str], tuple[str, ...]] | None = None):
+                 now: Callable[[], datetime] | None = None):
         """`reader_zone(team, user)`: the zone a page's reader keeps in the roster (the
         page's times are shown in it), or None. `now`: the clock a message's response
-        target is counted down from ("due in 24 min") when it is rendered.
-        `team_languages(team)`: the team's languages, listed first in "Set language"."""
+        target is counted down from ("due in 24 min") when it is rendered."""
         self.client = client
         self._reads = SharedReads()  # look-ups of one conversation share a read
         self._now = now or (lambda: datetime.now(UTC))
         self._manager_group = manager_group
         self._reader_zone = reader_zone or (lambda team, user: None)
-        self._team_languages = team_languages or (lambda team: ())
 
     def _page(self, d: Delivery) -> tuple[str, list]:
-        return render.page_message(d.page, self._zone(d), self._now(), self._languages(d))
-
-    def _languages(self, d: Delivery) -> tuple[str, ...]:
-        try:
-            return tuple(self._team_languages(d.request.team)) if d.request else ()
-        except Exception:  # noqa: BLE001 - a team we cannot find: list the common ones
-            return ()
+        return render.page_message(d.page, self._zone(d), self._now())
 
     def _zone(self, d: Delivery) -> str | None:
         if d.page is None:
@@ -164,7 +155,7 @@ class SlackSender:
             self._update(d.page_message[0], d.page_message[1], text, blocks)
             return None
         if d.kind == CARD:
-            text, blocks = render.ticket_card(d.request, self._now(), self._languages(d))
+            text, blocks = render.ticket_card(d.request, self._now())
             return self._post(d.target, text, blocks, d.ids)
         if d.kind == DIGEST:  # posted, or updated in place to list more requests
             text, blocks = digest_render.digest_card(d.digest, self._now())
@@ -179,7 +170,7 @@ class SlackSender:
             if d.card is None:
                 return None
             text, blocks = (digest_render.digest_card(d.digest, self._now()) if d.digest else
-                            render.ticket_card(d.request, self._now(), self._languages(d)))
+                            render.ticket_card(d.request, self._now()))
             self._update(d.card[0], d.card[1], text, blocks)
             return None
         if d.kind == TIMELINE:
@@ -230,7 +221,7 @@ class SlackSender:
             raise PermanentError("message_not_found")  # nothing to update in place
         channel, ts = d.page_message
         zone = self._zone(d)
-        text, blocks = render.page_message(d.page, zone, self._now(), self._languages(d))
+        text, blocks = render.page_message(d.page, zone, self._now())
         self._update(channel, ts, text, blocks)
         if d.unsure:
             found = self._look_up(None, d.page_message, d)

@@ -53,13 +53,20 @@ def language_select(message: dict) -> tuple[str, dict]:
     raise AssertionError(f"no Set language select in {blocks_text(message)!r}")
 
 
+def offered(answer: dict) -> list[str]:
+    """The language codes of a "Set language" options answer, in order."""
+    groups = answer.get("option_groups") or [{"options": answer.get("options", [])}]
+    return [o["value"] for g in groups for o in g["options"]]
+
+
 def set_language(h, message: dict, code: str, user: str, channel: str | None = None):
     block_id, select = language_select(message)
-    values = [o["value"] for g in select.get("option_groups", [{"options": select.get(
-        "options", [])}]) for o in g["options"]]
-    assert code in values  # offered, as a person would pick it
+    assert select["type"] == "external_select"
+    # As a person picks it: open the menu (Slack asks the app what it lists), then pick.
+    r = h.options(ids.SET_LANGUAGE, block_id, "", user, channel=channel)
+    assert r.status == 200 and code in offered(r.json()), r.text
     r = h.select(ids.SET_LANGUAGE, block_id, code, user, channel=channel,
-                 message_ts=message.get("ts", "1767225600.000100"))
+                 message_ts=message.get("ts", "1767225600.000100"), kind="external_select")
     assert r.status == 200 and r.body == b"", r.text
 
 
@@ -81,11 +88,8 @@ def test_an_italian_request_pages_a_spanish_reader_with_the_translation_banner(h
     assert "nobody on this team reads" in card_text
     thread = " ".join(m.get("text") or "" for m in h.thread(card["ts"]))
     assert "Spanish reader on call (written in Italian; needs translation)" in thread
-    # The select lists the team's languages first and stays under Slack's 100 options.
+    # "Set language" shows Italian as chosen; what it lists: the menu's own test.
     _, select = language_select(card)
-    groups = select["option_groups"]
-    assert [o["value"] for o in groups[0]["options"]] == ["en", "es", "ar", "pt", "fr"]
-    assert sum(len(g["options"]) for g in groups) <= 100
     assert select["initial_option"]["value"] == "it"
     [(user, _, _, source, state, needs)] = h.db_pages(1)
     assert (user, source, state, needs) == (JOAO, "on_call", "pending", True)
@@ -132,6 +136,56 @@ def test_set_language_from_the_card_reroutes_to_a_reader_and_updates_both_pages(
     assert [(u, s) for u, _, _, _, s, _ in h.db_pages(1)] == [(JOAO, "closed"),
                                                              (OMAR, "pending")]
     assert len(responses) == 1
+
+
+def test_the_menu_lists_the_team_first_and_reaches_every_language_by_typing(h):
+    """Opened on the card, "Set language" lists the team's languages, then the
+    request's own (Italian), then the rest; typing narrows it to any language the bot
+    knows, including ones a 100-option menu could not hold (Faroese), and picking one
+    re-routes the request like any other."""
+    file(h)
+    h.wait_for_page(JOAO)
+    h.settle()
+    card = h.card("T-1")
+    block_id, select = language_select(card)
+    assert select["initial_option"] == {
+        "text": {"type": "plain_text", "text": "Italian", "emoji": True}, "value": "it"}
+    r = h.options(ids.SET_LANGUAGE, block_id, "", REQUESTER, channel=INTAKE)
+    content_type = {k.lower(): v for k, v in r.headers.items()}["content-type"]
+    assert r.status == 200 and content_type.startswith("application/json")
+    answer = r.json()
+    [team, others] = answer["option_groups"]
+    assert team["label"]["text"] == "This team's languages"
+    assert [o["value"] for o in team["options"]] == ["en", "es", "ar", "pt", "fr"]
+    assert others["options"][0]["value"] == "it"
+    codes = offered(answer)
+    assert len(codes) == 100 and len(set(codes)) == 100
+    assert all(1 <= len(o["text"]["text"]) <= 75 for g in answer["option_groups"]
+               for o in g["options"])
+    # Typing: a word of the name or the code; the code typed leads.
+    assert offered(h.options(ids.SET_LANGUAGE, block_id, "ar", REQUESTER).json())[:3] == [
+        "ar", "hy", "an"]  # Arabic, then Armenian and Aragonese (not Amharic)
+    assert offered(h.options(ids.SET_LANGUAGE, block_id, "faro", REQUESTER).json()) == [
+        "fo"]
+    assert offered(h.options(ids.SET_LANGUAGE, block_id, "qqq", REQUESTER).json()) == []
+    h.capture_responses()
+    h.select(ids.SET_LANGUAGE, block_id, "fo", REQUESTER, channel=INTAKE,
+             message_ts=card["ts"], kind="external_select")
+    h.wait_response("T-1 is now marked as Faroese")
+    h.settle()
+    assert h.requests()[0].language == "fo"
+    assert "Faroese (not served by this team)" in blocks_text(h.card("T-1"))
+
+
+def test_the_menu_of_an_unknown_request_still_lists_every_language(h):
+    """An options request for a card this app did not send (or a request since gone):
+    every language, none of them a team's, and nothing stored changes."""
+    before = h.count_rows(AuditRow)
+    for block in ("request_language:999", "request_language:nope", ""):
+        r = h.options(ids.SET_LANGUAGE, block, "", REQUESTER)
+        assert r.status == 200, r.text
+        assert "option_groups" not in r.json() and len(offered(r.json())) == 100
+    assert h.count_rows(AuditRow) == before and h.requests() == []
 
 
 def test_set_language_after_an_acknowledgement_repages_a_reader_of_it(h):

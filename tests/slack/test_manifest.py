@@ -162,8 +162,10 @@ def test_every_request_url_is_the_bolt_endpoint(manifest: dict) -> None:
     settings = manifest["settings"]
     urls = [c["url"] for c in _commands(manifest).values()]
     urls.append(settings["interactivity"]["request_url"])
+    # Where Slack asks for a menu's options ("Set language", an external_select).
+    urls.append(settings["interactivity"]["message_menu_options_url"])
     urls.append(settings["event_subscriptions"]["request_url"])
-    assert len(urls) == 4
+    assert len(urls) == 5
     for url in urls:
         assert url.startswith("https://"), url
         assert url.endswith(EVENTS_PATH), url

@@ -109,7 +109,7 @@ def check_option(opt: dict[str, Any], where: str) -> None:
 def check_element(el: dict[str, Any], where: str) -> None:
     kind = el["type"]
     assert kind in ("button", "plain_text_input", "static_select", "radio_buttons",
-                    "url_text_input", "checkboxes"), where
+                    "url_text_input", "checkboxes", "external_select"), where
     assert 1 <= len(el["action_id"]) <= 255, where
     if kind == "button":
         check_text(el["text"], 75, where + ".text")
@@ -136,6 +136,11 @@ def check_element(el: dict[str, Any], where: str) -> None:
         assert len(values) == len(set(values)), f"{where}: duplicate option values"
         if "initial_option" in el:
             assert el["initial_option"] in opts, f"{where}: initial option not among options"
+    if kind == "external_select":  # its options come from the app (block_suggestion)
+        assert "options" not in el and "option_groups" not in el, where
+        assert isinstance(el.get("min_query_length", 0), int), where
+        if "initial_option" in el:
+            check_option(el["initial_option"], where + ".initial_option")
     if kind == "checkboxes":
         assert 1 <= len(el["options"]) <= 10, where
         for i, opt in enumerate(el["options"]):

@@ -12,6 +12,7 @@ Block Kit limits are enforced by the builders.
 """
 
 from bot.slack.render.alerts import alert_actions, channel_alert, manager_alert
+from bot.slack.render.language import language_options
 from bot.slack.render.messages import (
     NOTE_KINDS,
     direct_message,
@@ -41,6 +42,7 @@ __all__ = [
     "ephemeral_confirmation",
     "handover_modal",
     "language_name",
+    "language_options",
     "manager_alert",
     "page_message",
     "page_someone_modal",

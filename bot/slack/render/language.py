@@ -4,9 +4,12 @@
   on the team reads it, "Unknown language" when it was not recognised.
 - Why someone was paged for a request the team does not serve ("Written in Italian;
   you were chosen as a Spanish reader") and its needs-translation banner.
-- "Set language": a static_select on the ticket card and on a page DM, in an actions
-  block whose block_id carries the request id; the team's languages first, then other
-  common ones (under Slack's 100 options).
+- "Set language": an external_select on the ticket card and on a page DM, in an
+  actions block whose block_id carries the request id. Slack asks the app for its
+  options when someone opens it or types a few letters (`language_options`): every
+  language the bot knows can be reached, the team's first. A static_select holds at
+  most 100 options, and its hundred options made the card and the page DM about 9 KB
+  each, which every filed request encoded, sent, and decoded again from Slack's echo.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from bot.core.languages import LANGUAGE_NAMES
 from bot.core.messages import PageView, RequestView
 from bot.slack import ids
 from bot.slack.render import blocks as kit
@@ -31,7 +35,7 @@ COMMON = (
     "mk", "sl", "lt", "lv", "et", "ca", "gl", "eu", "ga", "cy", "hy", "ka", "az", "kk",
     "uz", "tg", "ky", "mn", "ht", "qu", "zu", "xh", "rw", "mg", "ti", "om",
 )
-MAX_OPTIONS = 99  # Slack allows 100 options in a select
+MAX_OPTIONS = 100  # Slack shows at most 100 options in an answer
 
 
 def name(req: RequestView) -> str:
@@ -103,52 +107,69 @@ def card_banner(req: RequestView) -> str:
             "fallback languages; if the language is wrong, correct it with *Set language*.")
 
 
-def set_language_block(req: RequestView, served: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The "Set language" select: `served` (the team's languages) first, then other
-    common languages; the request's language preselected when listed."""
-    current = md.as_text(req.language).strip()
-    served = tuple(dict.fromkeys(served))
-    uncommon = (current if current and current != UNKNOWN and current not in served
-                and current not in COMMON else None)
-    first, others = _options(served, uncommon)
-    first, others = list(first), list(others)
+def set_language_block(req: RequestView) -> dict[str, Any]:
+    """The "Set language" menu: an external_select whose options Slack asks the app for
+    when someone opens it or types (`language_options`); the request's language shown
+    as chosen. Its block_id carries the request id."""
     select: dict[str, Any] = {
-        "type": "static_select", "action_id": ids.SET_LANGUAGE,
+        "type": "external_select", "action_id": ids.SET_LANGUAGE,
         "placeholder": kit.plain_text("Set language", kit.OPTION_TEXT_MAX),
+        "min_query_length": 0,  # the list shows as soon as it is opened
     }
-    if first:
-        select["option_groups"] = [
-            {"label": kit.plain_text("This team's languages", kit.OPTION_TEXT_MAX),
-             "options": first},
-            *([{"label": kit.plain_text("Other languages", kit.OPTION_TEXT_MAX),
-                "options": others}] if others else [])]
-    else:
-        select["options"] = others
-    chosen = _chosen(served, uncommon, current)
-    if chosen is not None:
-        select["initial_option"] = chosen
+    current = md.as_text(req.language).strip()
+    if current and current != UNKNOWN:
+        select["initial_option"] = _option(current)
     return {"type": "actions", "block_id": f"{ids.SET_LANGUAGE_BLOCK}:{req.id}",
             "elements": [select]}
 
 
+def language_options(served: tuple[str, ...], current: str | None, query: str = ""
+                     ) -> dict[str, Any]:
+    """What "Set language" lists when opened or typed into (a block_suggestion answer,
+    at most MAX_OPTIONS options): every language whose name or code matches `query`
+    (all of them for an empty one), the team's `served` languages first, then the one
+    the request is in, the common ones and the rest by name."""
+    wanted = query.strip().casefold()
+    first = [c for c in dict.fromkeys(served) if _matches(c, wanted)]
+    others = [c for c in _others(tuple(dict.fromkeys(served)), current)
+              if _matches(c, wanted)]
+    if wanted:  # the language whose code was typed leads
+        first.sort(key=lambda c: c.casefold() != wanted)
+        others.sort(key=lambda c: c.casefold() != wanted)
+    others = others[:max(0, MAX_OPTIONS - len(first))]
+    if not first:
+        return {"options": [_option(c) for c in others]}
+    return {"option_groups": [
+        {"label": kit.plain_text("This team's languages", kit.OPTION_TEXT_MAX),
+         "options": [_option(c) for c in first]},
+        *([{"label": kit.plain_text("Other languages", kit.OPTION_TEXT_MAX),
+            "options": [_option(c) for c in others]}] if others else [])]}
+
+
 @functools.lru_cache(maxsize=256)
-def _options(served: tuple[str, ...], uncommon: str | None
-             ) -> tuple[tuple[dict, ...], tuple[dict, ...]]:
-    """The options of "Set language" (the team's, then the others), built once per team
-    and uncommon language: two selects of about a hundred options were a tenth of the
-    CPU of a filed request. Shared: callers copy the lists and never change an option."""
-    first = tuple(kit.option(md.language_name(c), c) for c in served)
-    rest = [c for c in COMMON if c not in served]
-    if uncommon is not None:
-        rest.insert(0, uncommon)  # an uncommon language the request is in
-    others = tuple(kit.option(md.language_name(c), c)
-                   for c in rest[:max(0, MAX_OPTIONS - len(first))])
-    return first, others
+def _others(first: tuple[str, ...], current: str | None) -> tuple[str, ...]:
+    """Every language not in `first`: the request's own, the common ones, then the rest
+    by name."""
+    lead = [current] if current and current != UNKNOWN else []
+    rest = sorted(LANGUAGE_NAMES, key=md.language_name)
+    return tuple(c for c in dict.fromkeys([*lead, *COMMON, *rest]) if c not in first)
+
+
+def _matches(code: str, wanted: str) -> bool:
+    """Whether `wanted` (casefolded) is the code or begins a word of the language's
+    name: "ar" finds Arabic and Armenian (and "ar" itself), not Amharic."""
+    return (not wanted or code.casefold() == wanted
+            or any(word.startswith(wanted) for word in _name_words(code)))
 
 
 @functools.lru_cache(maxsize=1024)
-def _chosen(served: tuple[str, ...], uncommon: str | None, current: str) -> dict | None:
-    """The option of `current` among `_options(served, uncommon)` (the first with that
-    value), looked up once per team and language rather than scanned on every page."""
-    first, others = _options(served, uncommon)
-    return next((o for o in first + others if o["value"] == current), None)
+def _name_words(code: str) -> tuple[str, ...]:
+    """The language's name casefolded, whole and word by word ("Portuguese (BR)")."""
+    name = md.language_name(code).casefold()
+    return (name, *name.replace("(", " ").replace("-", " ").split())
+
+
+@functools.lru_cache(maxsize=1024)
+def _option(code: str) -> dict[str, Any]:
+    """The option of one language (shared: callers never change it)."""
+    return kit.option(md.language_name(code), code)

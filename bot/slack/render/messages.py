@@ -92,12 +92,12 @@ def _page_state(page: PageView) -> tuple[list[dict[str, Any]] | None, list[str]]
     return None, [md.escape_clip(state or "unknown state", 100)]
 
 
-def page_message(page: PageView, tz: str | None = None, now: datetime | None = None,
-                 languages: tuple[str, ...] = ()) -> tuple[str, kit.Blocks]:
+def page_message(page: PageView, tz: str | None = None, now: datetime | None = None
+                 ) -> tuple[str, kit.Blocks]:
     """The page DM: what happened, by when to answer and what happens then (times in
     `tz`, the reader's zone), the response target counted from `now` (when it is
     rendered), the request text and what its category asked, the buttons for this
-    state, and "Set language" (the team's `languages` first); for graphic content, a
+    state, and "Set language"; for graphic content, a
     warning and "Show details" instead of its text, link and fields."""
     req = content.shown(page.request)
     if req is not page.request:  # redacted: the page as a message may show it
@@ -162,7 +162,7 @@ def page_message(page: PageView, tz: str | None = None, now: datetime | None = N
         blocks.append(kit.context(" · ".join(lines)))
     blocks.extend([] if req.sensitive else content.sensitive_block(req, page=True))
     if md.as_text(req.status) != "resolved":
-        blocks.append(language.set_language_block(req, languages))
+        blocks.append(language.set_language_block(req))
     return text, kit.cap(blocks)
 
 
@@ -180,11 +180,10 @@ def _origin(req: RequestView) -> str:
 # --- the ticket card ----------------------------------------------------------------
 
 
-def ticket_card(req: RequestView, now: datetime | None = None,
-                languages: tuple[str, ...] = ()) -> tuple[str, kit.Blocks]:
+def ticket_card(req: RequestView, now: datetime | None = None) -> tuple[str, kit.Blocks]:
     """The card in the intake channel, re-rendered in place as the request moves; its
     response target counted from `now` (when it is rendered), "OVERDUE" once passed;
-    "Set language" while unresolved (the team's `languages` first); no graphic text."""
+    "Set language" while unresolved; no graphic text."""
     req = content.shown(req)
     emoji, status_label = md.status_badge(req)
     late = " · OVERDUE" if pages.overdue(req, now) else ""
@@ -252,7 +251,7 @@ def ticket_card(req: RequestView, now: datetime | None = None,
     if resolved:
         blocks.append(kit.section(":white_check_mark: " + _resolved_line(req)))
     else:
-        blocks.append(language.set_language_block(req, languages))
+        blocks.append(language.set_language_block(req))
     origin = _origin(req)
     blocks.append(kit.context(*(x for x in (md.escape(ticket), origin,
                                             "Timeline in the thread") if x)))
