@@ -86,14 +86,22 @@ class Readable:
             return [" · ".join(t for t in (self._element(e, zone)
                                            for e in block.get("elements", [])) if t)]
         if kind == "actions":
-            buttons = [self._element(e.get("text") or {}, zone) or e.get("action_id", "")
-                       for e in block.get("elements", [])]
-            return [" ".join(f"[{b}]" for b in buttons)]
+            return [" ".join(f"[{self._control(e, zone)}]" for e in block.get("elements", []))]
         if kind == "divider":
             return ["---"]
         if kind == "image":
             return [f"(image: {block.get('alt_text', '')})"]
         return []
+
+    def _control(self, element: Mapping[str, Any], zone: str) -> str:
+        """A button's label; a menu as "Set language: Spanish v" (its name, then what
+        it shows as chosen)."""
+        if "placeholder" in element or "initial_option" in element:
+            name = self._element(element.get("placeholder") or {}, zone) or "Choose"
+            chosen = self._element((element.get("initial_option") or {}).get("text") or {},
+                                   zone)
+            return f"{name}: {chosen} v" if chosen else f"{name} v"
+        return self._element(element.get("text") or {}, zone) or element.get("action_id", "")
 
     def _element(self, element: Mapping[str, Any], zone: str) -> str:
         if element.get("type") == "mrkdwn":

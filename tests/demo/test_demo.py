@@ -43,6 +43,8 @@ def test_each_story_shows_the_page_the_card_and_an_alert_and_ends_with_its_outco
     one, two, three, four = stories
     assert one.rstrip().endswith("Stream removed; local emergency services alerted with the "
                                  "user's location")
+    # A menu reads as its name and what it shows chosen, not as an internal id.
+    assert "[Set language: Spanish v]" in one and "request_set_language" not in output
     assert "Outcome: T-1 resolved by João Ferreira, 12 min 40 s after it was filed" in one
     assert "Outcome: T-2 acknowledged by Rami Khoury, 1 min 20 s after it was filed" in two
     assert "Outcome: T-3 is still open" in three
