@@ -73,6 +73,12 @@ def _state_value(values: dict, block: str, action: str) -> str | None:
     return el.get("value")
 
 
+def _language_block_request(block: str) -> str:
+    """The request id a "Set language" block id carries ('' for another block)."""
+    prefix = f"{ids.SET_LANGUAGE_BLOCK}:"
+    return block.removeprefix(prefix) if block.startswith(prefix) else ""
+
+
 class Listeners:
     def __init__(self, deps: Deps):
         self.d = deps
@@ -347,9 +353,7 @@ class Listeners:
         def correct(request_id: int, user: str) -> Outcome:
             return self.d.escalation.set_language(request_id, user, code)
 
-        prefix = f"{ids.SET_LANGUAGE_BLOCK}:"
-        self._answer(ack, {**body, "actions": [{"value": block.removeprefix(prefix)
-                                                if block.startswith(prefix) else ""}]},
+        self._answer(ack, {**body, "actions": [{"value": _language_block_request(block)}]},
                      respond, correct, always_tell=True)
 
     def language_options(self, ack, body) -> None:
@@ -361,7 +365,7 @@ class Listeners:
         served, current = (), None
         try:
             served, current = self.d.requests.language_choice(
-                ids.record_id(block.removeprefix(f"{ids.SET_LANGUAGE_BLOCK}:")))
+                ids.record_id(_language_block_request(block)))
         except (ServiceError, ValueError) as err:
             log.info("Set language options without the request's team: %s", err)
         ack(**render.language_options(served, current, str(body.get("value") or "")))

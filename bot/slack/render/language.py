@@ -130,9 +130,9 @@ def language_options(served: tuple[str, ...], current: str | None, query: str = 
     (all of them for an empty one), the team's `served` languages first, then the one
     the request is in, the common ones and the rest by name."""
     wanted = query.strip().casefold()
-    first = [c for c in dict.fromkeys(served) if _matches(c, wanted)]
-    others = [c for c in _others(tuple(dict.fromkeys(served)), current)
-              if _matches(c, wanted)]
+    served = tuple(dict.fromkeys(served))
+    first = [c for c in served if _matches(c, wanted)]
+    others = [c for c in _others(served, current) if _matches(c, wanted)]
     if wanted:  # the language whose code was typed leads
         first.sort(key=lambda c: c.casefold() != wanted)
         others.sort(key=lambda c: c.casefold() != wanted)
